@@ -1,0 +1,1 @@
+"""Operator actions: plan, preview, execute, audit (installed as ``hadeck.actions``)."""

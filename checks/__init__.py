@@ -1,0 +1,1 @@
+"""Nagios / Icinga check plugins (installed as ``hadeck.checks``)."""

@@ -1,0 +1,1 @@
+"""The lab: a simulated cluster behind the runner boundary."""
