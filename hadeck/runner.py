@@ -19,8 +19,8 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a command may take before it is killed and reported as a timeout."""
@@ -34,11 +34,14 @@ class Command:
     """A read-only command a source runs, with the name a bundle stores its output under.
 
     Exactly one of ``argv`` and ``path`` is set: ``path`` reads a file (``/proc/drbd``).
+    ``local`` answers the command in process on this machine (host facts come from
+    psutil, not a subprocess); elsewhere the argv runs as usual.
     """
 
     name: str
     argv: tuple[str, ...] = ()
     path: str | None = None
+    local: Callable[[], str] | None = field(default=None, compare=False, repr=False)
 
     def describe(self) -> str:
         return self.path if self.path is not None else shlex.join(self.argv)
@@ -159,6 +162,17 @@ class LocalRunner(Runner):
             return CommandResult(args, returncode=None, error=f"{path}: {exc.strerror}")
         return CommandResult(args, text, "", 0, time.monotonic() - start)
 
+    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        if command.local is None:
+            return super().fetch(command, timeout)
+        start = time.monotonic()
+        try:
+            text = command.local()
+        except OSError as exc:
+            return CommandResult(command.argv, returncode=None,
+                                 error=f"{command.name}: {exc.strerror or exc}")
+        return CommandResult(command.argv, text, "", 0, time.monotonic() - start)
+
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:
     try:
@@ -214,7 +228,8 @@ class SshRunner(Runner):
             why = _first_line(result.stderr) or "connection failed"
             return CommandResult(args, result.stdout, result.stderr, None, result.duration,
                                  error=f"ssh {self._host}: {why}")
-        if result.returncode == 127 and "not found" in result.stderr:
+        # The remote command runs through env(1), which exits 127 for a missing program.
+        if result.returncode == 127:
             return CommandResult(args, result.stdout, result.stderr, None, result.duration,
                                  error=f"{args[0]}: command not found on {self.node}")
         return CommandResult(args, result.stdout, result.stderr, result.returncode,

@@ -1,0 +1,90 @@
+"""Joining guests to the Pacemaker resources that manage them and the DRBD they sit on.
+
+virsh knows a domain by name, Pacemaker knows a resource by id, DRBD knows a resource by
+its own name: the CIB is what links them. A guest resource names its guest in a parameter
+(VirtualDomain ``config`` is the domain's XML file, by convention ``<domain>.xml``; Xen
+``xmfile`` or ``name``; ManageVE ``veid``; lxc ``container``), and it is colocated with
+the promotable clone of an ``ocf:linbit:drbd`` primitive whose ``drbd_resource`` names the
+DRBD resource.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from collections.abc import Iterable
+
+from hadeck.model import Guest, PacemakerState, PrimitiveConfig
+
+DRBD_AGENTS = ("ocf:linbit:drbd", "ocf:heartbeat:drbd")
+
+
+def guest_name_of(prim: PrimitiveConfig) -> str | None:
+    """The guest name a guest-managing primitive refers to, or None for other agents."""
+    params = prim.params
+    if prim.agent == "ocf:heartbeat:VirtualDomain":
+        config = params.get("config")
+        return _stem(config) if config else prim.id
+    if prim.agent == "ocf:heartbeat:Xen":
+        if params.get("name"):
+            return params["name"]
+        xmfile = params.get("xmfile")
+        return _stem(xmfile) if xmfile else prim.id
+    if prim.agent == "ocf:heartbeat:ManageVE":
+        return params.get("veid") or prim.id
+    if prim.agent == "ocf:heartbeat:lxc":
+        return params.get("container") or prim.id
+    return None
+
+
+def _stem(path: str) -> str:
+    base = posixpath.basename(path)
+    for suffix in (".xml", ".cfg", ".conf"):
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def drbd_resources_of(resource_id: str, pcmk: PacemakerState) -> tuple[str, ...]:
+    """DRBD resource names a Pacemaker resource (or its group) is colocated with."""
+    prims = {p.id: p for p in pcmk.primitives}
+    by_parent: dict[str, list[PrimitiveConfig]] = {}
+    for prim in pcmk.primitives:
+        if prim.parent:
+            by_parent.setdefault(prim.parent, []).append(prim)
+    own = prims.get(resource_id)
+    subjects = {resource_id}
+    if own is not None and own.parent:
+        subjects.add(own.parent)
+    found: dict[str, None] = {}
+    for col in pcmk.colocations:
+        if col.score.startswith("-"):
+            continue
+        for mine, other in ((col.resource, col.with_resource), (col.with_resource, col.resource)):
+            if mine not in subjects:
+                continue
+            for prim in [prims[other]] if other in prims else by_parent.get(other, []):
+                if prim.agent in DRBD_AGENTS and prim.params.get("drbd_resource"):
+                    found[prim.params["drbd_resource"]] = None
+    return tuple(found)
+
+
+def join_guests(guests: Iterable[Guest], pcmk: PacemakerState | None) -> tuple[Guest, ...]:
+    """Guests with ``resource`` and ``drbd`` filled from the CIB where a resource manages them."""
+    guests = tuple(guests)
+    if pcmk is None or not pcmk.primitives:
+        return guests
+    owner: dict[str, str] = {}
+    for prim in pcmk.primitives:
+        name = guest_name_of(prim)
+        if name is not None:
+            owner[name] = prim.id
+    joined = []
+    for guest in guests:
+        rsc = owner.get(guest.name)
+        if rsc is None:
+            joined.append(guest)
+            continue
+        joined.append(dataclasses.replace(guest, resource=rsc,
+                                          drbd=drbd_resources_of(rsc, pcmk)))
+    return tuple(joined)
