@@ -551,6 +551,10 @@ class CorosyncQuorum:
     """``Quorum: N Activity blocked``."""
     flags: tuple[str, ...] = ()
     members: tuple[QuorumMember, ...] = ()
+    qdevice_name: str | None = None
+    """The quorum device's own membership line (node id 0), when one is registered."""
+    qdevice_votes: int | None = None
+    """Votes the quorum device casts for this node now: 0 when it does not vote here."""
 
 
 @dataclass(frozen=True)

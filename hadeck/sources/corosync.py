@@ -1,0 +1,359 @@
+"""Corosync: link (ring) status from ``corosync-cfgtool -s``, quorum from
+``corosync-quorumtool -s``.
+
+corosync-cfgtool changed its layout in nearly every minor release, and one parser reads
+them all (the layouts are in the shared FORMATS.md, section g):
+
+- 3.1.5 and later: ``Local node ID 1, transport knet``, ``LINK ID 0 udp``, node ids
+  padded to ten columns, ``localhost`` / ``connected`` / ``disconnected``;
+- 3.1.1 to 3.1.4: the same without the link transport;
+- 3.0.x: ``Printing link status.``, ``nodeid  2:`` rows (3.0.0 printed
+  ``link enabled:1<TAB>link connected:1`` there), or ``status = OK`` for udp/udpu;
+- corosync 2 (totem RRP): ``Printing ring status.``, ``RING ID 0`` with an ``id`` and a
+  status sentence that says ``FAULTY`` when the ring failed;
+- ``-b`` (brief) status strings and ``-n`` (per node) output.
+
+Corosync only knows node ids; the names come from the quorumtool membership list, which
+prints them from the nodelist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from hadeck.model import (
+    CorosyncLink,
+    CorosyncLinkPeer,
+    CorosyncQuorum,
+    CorosyncStatus,
+    QuorumMember,
+)
+from hadeck.runner import Command, CommandResult, Runner
+from hadeck.sources.base import Clock, ParseError, Reading
+
+CFGTOOL = Command("corosync/cfgtool-s.txt", ("corosync-cfgtool", "-s"))
+QUORUMTOOL = Command("corosync/quorumtool-s.txt", ("corosync-quorumtool", "-s"))
+
+COMMANDS: tuple[Command, ...] = (CFGTOOL, QUORUMTOOL)
+
+QUORUMTOOL_OK_CODES = (0, 2)
+"""corosync-quorumtool exits 2 when the node is not quorate: still a full answer."""
+
+NOT_INSTALLED = "corosync not installed (no corosync-cfgtool, no corosync-quorumtool)"
+
+
+# --------------------------------------------------------------------------- cfgtool
+
+_LOCAL = re.compile(r"^Local node ID (\d+)(?:, transport (\S+))?\s*$")
+_LINK = re.compile(r"^(LINK|RING) ID (\d+)(?: (\S*))?\s*$")
+_KEY_VALUE = re.compile(r"^\s+(addr|id|status)\s*=\s*(.*?)\s*$")
+_STATUS_HEADER = re.compile(r"^\s+status:\s*$")
+_NODE = re.compile(r"^\s+nodeid:?\s*(\d+):\s*(.*?)\s*$")
+_NODE_ENABLED = re.compile(r"^link enabled:(\d)\s+link connected:(\d)$")
+_REACHABLE = re.compile(r"^nodeid: (\d+) reachable\b")
+_NODE_LINK = re.compile(r"^\s+LINK: (\d+) (\S*) ?\((.*?)\)(.*?) mtu: \d+\s*$")
+_BANNERS = ("Printing ring status.", "Printing link status.")
+
+
+@dataclass
+class _Link:
+    """A link while its lines are read."""
+
+    link_id: int
+    transport: str | None = None
+    address: str | None = None
+    status: str | None = None
+    has_status_block: bool = False
+    peers: list[CorosyncLinkPeer] = field(default_factory=list)
+
+    def freeze(self) -> CorosyncLink:
+        if self.has_status_block and not self.peers:
+            raise ParseError(f"link {self.link_id} has a status block without nodes")
+        if self.status is None and not self.has_status_block and not self.peers:
+            raise ParseError(f"link {self.link_id} has no status (truncated output?)")
+        return CorosyncLink(
+            link_id=self.link_id,
+            transport=self.transport,
+            address=self.address,
+            peers=tuple(self.peers),
+            faulty=self.status is not None and "FAULTY" in self.status,
+            status=self.status,
+        )
+
+
+def parse_cfgtool(text: str) -> tuple[int | None, str | None, tuple[CorosyncLink, ...]]:
+    """Parse ``corosync-cfgtool -s`` (also ``-s -b`` and ``-n``) of corosync 2 and 3.
+
+    Returns:
+        ``(local_node_id, transport, links)``. The transport is only printed by 3.1 and
+        later (``knet``, ``udp``, ``udpu``). With ``-b`` each link's ``status`` holds the
+        brief string (``n33``: one character per node in node id order) and no peers,
+        since the brief form does not print node ids. With ``-n`` the local node is not
+        listed and every peer carries ``enabled``.
+
+    Raises:
+        ParseError: empty, truncated, an error message instead of a status, or another
+            tool's output.
+    """
+    if not text.strip():
+        raise ParseError("empty corosync-cfgtool output")
+    if not text.endswith("\n"):
+        raise ParseError("corosync-cfgtool output is truncated (no final newline)")
+    local_id: int | None = None
+    transport: str | None = None
+    links: dict[int, _Link] = {}
+    current: _Link | None = None
+    reachable: int | None = None
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("**") or line in _BANNERS:
+            continue
+        if match := _LOCAL.match(line):
+            local_id, transport = int(match.group(1)), match.group(2)
+        elif match := _LINK.match(line):
+            link_id = int(match.group(2))
+            current = links.setdefault(link_id, _Link(link_id, match.group(3) or None))
+        elif match := _REACHABLE.match(line):
+            reachable = int(match.group(1))
+        elif match := _NODE_LINK.match(line):
+            _node_link(links, reachable, match, line)
+        elif current is not None and _link_line(current, line):
+            continue
+        else:
+            raise ParseError(f"unexpected line in corosync-cfgtool output: {line[:100]!r}")
+    if local_id is None and not links:
+        raise ParseError("no local node id and no links in corosync-cfgtool output")
+    return local_id, transport, tuple(link.freeze() for link in links.values())
+
+
+def _link_line(link: _Link, line: str) -> bool:
+    """Read one indented line of a LINK/RING block; False when it is not one."""
+    if match := _KEY_VALUE.match(line):
+        key, value = match.groups()
+        if key == "status":
+            link.status = value
+        else:
+            link.address = value
+        return True
+    if _STATUS_HEADER.match(line):
+        link.has_status_block = True
+        return True
+    if match := _NODE.match(line):
+        if not match.group(2):
+            raise ParseError(f"node {match.group(1)} has no state (truncated output?)")
+        link.peers.append(_peer(int(match.group(1)), match.group(2)))
+        return True
+    return False
+
+
+def _peer(node_id: int, text: str) -> CorosyncLinkPeer:
+    if match := _NODE_ENABLED.match(text):
+        connected = match.group(2) == "1"
+        return CorosyncLinkPeer(node_id, "connected" if connected else "disconnected",
+                                enabled=match.group(1) == "1")
+    if text.endswith("(not enabled)"):
+        return CorosyncLinkPeer(node_id, text[: -len("(not enabled)")].strip(), enabled=False)
+    return CorosyncLinkPeer(node_id, text)
+
+
+def _node_link(
+    links: dict[int, _Link], node_id: int | None, match: re.Match[str], line: str
+) -> None:
+    if node_id is None:
+        raise ParseError(f"LINK line before any nodeid line: {line!r}")
+    link_id, transport, addresses, words = match.groups()
+    link = links.setdefault(int(link_id), _Link(int(link_id), transport or None))
+    link.address = link.address or addresses.split("->")[0]
+    flags = words.split()
+    link.peers.append(CorosyncLinkPeer(
+        node_id,
+        "connected" if "connected" in flags else "disconnected",
+        enabled="enabled" in flags,
+    ))
+
+
+# --------------------------------------------------------------------------- quorumtool
+
+_FIELD = re.compile(r"^([A-Z][A-Za-z ]*?):\s*(.*?)\s*$")
+_QDEVICE_VOTES = re.compile(r"\s*\(votes (\d+)\)$")
+
+
+def _node_id(text: str) -> int:
+    """A node id as quorumtool prints it: decimal, or ``0x%08x`` with ``-H``."""
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        raise ParseError(f"not a node id: {text!r}") from None
+
+
+def _cell_int(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ParseError(f"{what}: not a number: {text!r}") from None
+
+
+def _number(fields: dict[str, str], key: str) -> int | None:
+    if key not in fields:
+        return None
+    value = fields[key].split()[0] if fields[key].split() else ""
+    try:
+        return int(value)
+    except ValueError:
+        raise ParseError(f"{key}: not a number: {fields[key]!r}") from None
+
+
+def parse_quorumtool(text: str) -> CorosyncQuorum:
+    """Parse ``corosync-quorumtool -s`` (corosync 2 and 3, with or without votequorum).
+
+    ``blocked`` is set by ``Quorum: N Activity blocked``. The ring id is kept as printed:
+    ``1.2d`` (3.0.3 and later, hex) or ``1084783375/40`` (before). A quorum device's own
+    membership line (node id 0) goes to ``qdevice_name`` / ``qdevice_votes``, not to the
+    members.
+
+    Raises:
+        ParseError: not quorumtool output, truncated, or a member row that is not one.
+    """
+    if not text.endswith("\n") or "Quorum information" not in text:
+        raise ParseError("not corosync-quorumtool output (no 'Quorum information' block)")
+    head, _, membership = text.partition("\nMembership information\n")
+    fields: dict[str, str] = {}
+    for line in head.splitlines():
+        if match := _FIELD.match(line):
+            fields[match.group(1)] = match.group(2)
+    if "Quorate" not in fields:
+        raise ParseError("corosync-quorumtool output has no 'Quorate:' line (truncated?)")
+    votequorum = "Votequorum information" in head
+    if votequorum and ("Flags" not in fields or not membership):
+        raise ParseError("corosync-quorumtool output is truncated in the votequorum block")
+    quorum = CorosyncQuorum(
+        provider=fields.get("Quorum provider"),
+        nodes=_number(fields, "Nodes"),
+        node_id=_node_id(fields["Node ID"]) if "Node ID" in fields else None,
+        ring_id=fields.get("Ring ID"),
+        quorate={"Yes": True, "No": False}.get(fields["Quorate"]),
+        expected_votes=_number(fields, "Expected votes"),
+        highest_expected=_number(fields, "Highest expected"),
+        total_votes=_number(fields, "Total votes"),
+        quorum=_number(fields, "Quorum"),
+        blocked="Activity blocked" in fields.get("Quorum", ""),
+        flags=tuple(fields.get("Flags", "").split()),
+    )
+    if membership:
+        quorum = _with_members(quorum, membership)
+    return quorum
+
+
+def _with_members(quorum: CorosyncQuorum, block: str) -> CorosyncQuorum:
+    lines = [line for line in block.splitlines() if line.strip()]
+    if len(lines) < 2 or not re.fullmatch(r"-+", lines[0].strip()):
+        raise ParseError("membership block has no header (truncated output?)")
+    columns = lines[1].split()
+    if not columns or columns[0] != "Nodeid" or columns[-1] != "Name":
+        raise ParseError(f"unexpected membership header: {lines[1]!r}")
+    members: list[QuorumMember] = []
+    qdevice_name: str | None = None
+    qdevice_votes: int | None = None
+    for row in lines[2:]:
+        parts = row.split(None, len(columns) - 1)
+        node_id = _node_id(parts[0])
+        if node_id == 0 and "Votes" in columns:
+            # The quorum device's own line: its cell in the Qdevice column is blank.
+            votes_text, _, name = row.split(None, 1)[1].partition(" ")
+            qdevice_votes = _cell_int(votes_text, "Qdevice votes")
+            qdevice_name = _QDEVICE_VOTES.sub("", name.strip())
+            continue
+        members.append(_member(columns, parts, node_id, row))
+    if quorum.nodes is not None and len(members) != quorum.nodes:
+        raise ParseError(
+            f"membership lists {len(members)} nodes, 'Nodes:' says {quorum.nodes} (truncated?)"
+        )
+    return replace(quorum, members=tuple(members), qdevice_name=qdevice_name,
+                   qdevice_votes=qdevice_votes)
+
+
+def _member(columns: list[str], parts: list[str], node_id: int, row: str) -> QuorumMember:
+    cells = dict(zip(columns, parts, strict=False))
+    if len(parts) < len(columns) - 1:
+        raise ParseError(f"membership row has too few columns: {row!r}")
+    name = cells.get("Name", "")
+    local = name.endswith(" (local)") or name == "(local)"
+    if local:
+        name = name[: -len("(local)")].rstrip()
+    votes = _cell_int(cells["Votes"], "Votes") if "Votes" in cells else None
+    return QuorumMember(node_id=node_id, votes=votes, name=name, local=local,
+                        qdevice=cells.get("Qdevice"))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _missing(result: CommandResult) -> bool:
+    return result.error is not None and "command not found" in result.error
+
+
+def _read_cfgtool(
+    result: CommandResult,
+) -> tuple[tuple[int | None, str | None, tuple[CorosyncLink, ...]] | None, str | None]:
+    if result.error is not None:
+        return None, result.error
+    # corosync 2 and 3.0 exit 1 when a ring or link is FAULTY, and still print it all.
+    ok_codes = (0, 1) if "FAULTY" in result.stdout else (0,)
+    if result.returncode not in ok_codes:
+        return None, result.reason()
+    try:
+        return parse_cfgtool(result.stdout), None
+    except ParseError as exc:
+        return None, f"cannot parse corosync-cfgtool output: {exc}"
+
+
+def _read_quorumtool(result: CommandResult) -> tuple[CorosyncQuorum | None, str | None]:
+    if result.error is not None:
+        return None, result.error
+    if result.returncode not in QUORUMTOOL_OK_CODES:
+        return None, result.reason()
+    try:
+        return parse_quorumtool(result.stdout), None
+    except ParseError as exc:
+        return None, f"cannot parse corosync-quorumtool output: {exc}"
+
+
+def name_links(
+    links: tuple[CorosyncLink, ...], quorum: CorosyncQuorum | None
+) -> tuple[CorosyncLink, ...]:
+    """Give link peers the node names of the quorumtool membership list, where known."""
+    names = {m.node_id: m.name for m in quorum.members if m.name} if quorum else {}
+    return tuple(
+        replace(link, peers=tuple(replace(p, name=names.get(p.node_id, p.name))
+                                  for p in link.peers))
+        for link in links
+    )
+
+
+def read(runner: Runner) -> Reading[CorosyncStatus]:
+    """Read corosync's links and quorum on the runner's node. Never raises.
+
+    When one of the two tools fails, the other's part is still returned, with the
+    failure in the status's ``error``.
+    """
+    clock = Clock("corosync", runner.node)
+    cfg_result, quorum_result = runner.fetch(CFGTOOL), runner.fetch(QUORUMTOOL)
+    if _missing(cfg_result) and _missing(quorum_result):
+        return clock.failed(NOT_INSTALLED)
+    cfg, cfg_error = _read_cfgtool(cfg_result)
+    quorum, quorum_error = _read_quorumtool(quorum_result)
+    errors = "; ".join(e for e in (cfg_error, quorum_error) if e is not None) or None
+    detail = "corosync-cfgtool -s, corosync-quorumtool -s"
+    if cfg is None and quorum is None:
+        return clock.failed(errors or "no answer", detail)
+    local_id, transport, links = cfg if cfg is not None else (None, None, ())
+    if local_id is None and quorum is not None:
+        local_id = quorum.node_id
+    status = CorosyncStatus(
+        node=runner.node,
+        local_node_id=local_id,
+        transport=transport,
+        links=name_links(links, quorum),
+        quorum=quorum,
+    )
+    return Reading(status, clock.status(error=errors, detail=detail))
