@@ -794,14 +794,16 @@ def _judge_host(host: HostMetrics, policy: Policy) -> list[Verdict]:
             out.append(Verdict(CRITICAL, "host", subject, "array inactive", node))
         elif md.degraded and md.action in ("recovery", "resync"):
             out.append(Verdict(WARNING, "host", subject,
-                               f"degraded {md.status_map}, {md.action} "
+                               f"degraded [{md.status_map}], {md.action} "
                                f"{md.progress_percent or 0:.1f} %"
                                + (f", {md.finish_minutes:g} min left"
                                   if md.finish_minutes is not None else ""), node))
         elif md.degraded:
+            faulty = [m.name for m in md.members if "F" in m.flags]
             out.append(Verdict(CRITICAL, "host", subject,
-                               f"degraded {md.status_map}: "
-                               f"{md.working_disks} of {md.raid_disks} disks working", node))
+                               f"degraded [{md.status_map}]: "
+                               f"{md.working_disks} of {md.raid_disks} disks working"
+                               + (f", {', '.join(faulty)} faulty" if faulty else ""), node))
         elif md.action in ("resync", "recovery", "reshape"):
             out.append(Verdict(WARNING, "host", subject,
                                f"{md.action} {md.progress_percent or 0:.1f} %", node))
@@ -809,7 +811,9 @@ def _judge_host(host: HostMetrics, policy: Policy) -> list[Verdict]:
             out.append(Verdict(WARNING, "host", subject, f"resync {md.pending}", node))
         else:
             action = f", {md.action} running" if md.action else ""
-            out.append(Verdict(OK, "host", subject, f"{md.status_map or 'active'}{action}",
+            out.append(Verdict(OK, "host", subject,
+                               f"[{md.status_map}]{action}" if md.status_map
+                               else f"active{action}",
                                node))
     for disk in host.disks:
         pct = disk.percent

@@ -1,0 +1,183 @@
+"""Health rules, judged on states parsed from the real tools' output."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hadeck.health import (
+    Judgement,
+    Policy,
+    Verdict,
+    format_duration,
+    judge,
+    judge_corosync,
+    judge_drbd,
+    judge_guests,
+    judge_hosts,
+    judge_lvs,
+    worst,
+)
+from hadeck.model import (
+    ClusterState,
+    CorosyncStatus,
+    Health,
+    HostMetrics,
+    LvsDirector,
+    SourceStatus,
+)
+from hadeck.sources import corosync, drbd, guests, host, lvs
+from tests.conftest import sample
+
+OK, WARNING, CRITICAL, UNKNOWN = Health.OK, Health.WARNING, Health.CRITICAL, Health.UNKNOWN
+
+
+def _by_subject(verdicts: list[Verdict]) -> dict[str, Verdict]:
+    return {v.subject: v for v in verdicts}
+
+
+def _drbd(case: str, node: str = "alpha") -> list[Verdict]:
+    resources = drbd.parse_events2(sample("drbd-events2", case))
+    return judge_drbd(dataclasses.replace(r, node=node) for r in resources)
+
+
+def test_worst_ranks_critical_above_unknown() -> None:
+    assert worst([OK, UNKNOWN, WARNING]) == UNKNOWN
+    assert worst([UNKNOWN, CRITICAL]) == CRITICAL
+    assert worst([]) == OK
+
+
+def test_healthy_drbd_is_ok() -> None:
+    verdicts = _drbd("healthy-primary-2node.txt")
+    assert worst(v.health for v in verdicts) == OK
+
+
+def test_resync_is_a_warning_with_progress_and_eta() -> None:
+    verdicts = [v for v in _drbd("syncsource-in-progress.txt") if v.health != OK]
+    assert [v.health for v in verdicts] == [WARNING]
+    assert verdicts[0].subject == "r0@alpha → bravo"
+    assert verdicts[0].reason == "SyncSource 43.6 % at 101.2 MiB/s, ETA 1:54"
+
+
+def test_split_brain_is_critical() -> None:
+    bad = [v for v in _drbd("standalone-split-brain.txt") if v.health == CRITICAL]
+    assert bad and "StandAlone" in bad[0].reason
+
+
+def test_peer_gone_is_critical() -> None:
+    bad = [v for v in _drbd("connecting-peer-down.txt") if v.health == CRITICAL]
+    assert any("peer not connected (Connecting)" in v.reason for v in bad)
+
+
+def test_unknown_disk_state_is_unknown_not_ok() -> None:
+    text = sample("drbd-events2", "healthy-primary-2node.txt").replace(
+        "disk:UpToDate", "disk:Frobnicated", 1)
+    resources = drbd.parse_events2(text)
+    verdicts = judge_drbd(resources)
+    assert any(v.health == UNKNOWN and "'Frobnicated'" in v.reason for v in verdicts)
+
+
+def test_override_turns_a_state_ok() -> None:
+    resources = drbd.parse_events2(sample("drbd-events2", "syncsource-in-progress.txt"))
+    verdicts = judge_drbd(resources, {"SyncSource": OK})
+    assert worst(v.health for v in verdicts) == OK
+    assert any("override" in v.reason for v in verdicts)
+
+
+def test_drbd_8_4_wfconnection_is_critical() -> None:
+    resources = drbd.parse_proc_drbd(sample("proc-drbd", "84-wfconnection-peer-down.txt"))
+    assert worst(v.health for v in judge_drbd(resources)) == CRITICAL
+
+
+def test_lvs_quiesced_and_empty_services() -> None:
+    _, services = lvs.parse_ipvsadm(sample("ipvsadm-Ln", "nat-udp-dns-and-quiesced.txt"))
+    verdicts = judge_lvs([LvsDirector("lvs1", services=services)])
+    assert any(v.health == WARNING and "quiesced (weight 0)" in v.reason for v in verdicts)
+    _, empty = lvs.parse_ipvsadm(sample("ipvsadm-Ln", "zero-real-servers.txt"))
+    verdicts = judge_lvs([LvsDirector("lvs1", services=empty)])
+    assert any(v.health == CRITICAL and "no real servers" in v.reason for v in verdicts)
+
+
+def test_lvs_fewer_real_servers_than_expected() -> None:
+    _, services = lvs.parse_ipvsadm(sample("ipvsadm-Ln", "dr-http-https-persistent.txt"))
+    key = services[0].key
+    count = len(services[0].weighted)
+    verdicts = judge_lvs([LvsDirector("lvs1", services=services)], {key: count + 1})
+    assert verdicts[0].health == WARNING
+    assert verdicts[0].reason == f"{count} of {count + 1} real servers in service"
+
+
+def test_paused_and_crashed_guests() -> None:
+    listed = guests.parse_virsh_list(sample("virsh-list", "running-paused-shutoff.txt"), "n1")
+    verdicts = judge_guests(listed, None)
+    states = {v.subject.split("@")[0]: v.health for v in verdicts}
+    paused = [g.name for g in listed if g.state == "paused"]
+    assert paused and all(states[name] == WARNING for name in paused)
+
+
+def test_guest_running_on_two_nodes_is_critical() -> None:
+    listed = guests.parse_virsh_list(sample("virsh-list", "running-only-default.txt"), "n1")
+    twice = listed + tuple(dataclasses.replace(g, node="n2") for g in listed)
+    verdicts = _by_subject(judge_guests(twice, None))
+    assert verdicts["web01@n1"].health == CRITICAL
+    assert verdicts["web01@n2"].reason == "running on 2 nodes at once: n1, n2"
+    assert verdicts["db01@n1"].health == WARNING  # paused: not running anywhere
+
+
+def test_corosync_not_quorate_is_critical() -> None:
+    quorum = corosync.parse_quorumtool(
+        sample("corosync-quorumtool", "3node-isolated-not-quorate.txt"))
+    verdicts = judge_corosync([CorosyncStatus(node="n1", quorum=quorum)])
+    assert verdicts[0].health == CRITICAL
+    assert verdicts[0].reason.startswith("not quorate, activity blocked")
+
+
+def test_corosync_one_link_down_is_a_warning() -> None:
+    node_id, transport, links = corosync.parse_cfgtool(
+        sample("corosync-cfgtool", "2links-one-peer-link-down.txt"))
+    verdicts = judge_corosync([CorosyncStatus("n1", node_id, transport, links)])
+    assert any(v.health == WARNING and "down" in v.reason for v in verdicts)
+
+
+def test_degraded_raid_is_critical_and_recovery_a_warning() -> None:
+    degraded = host.parse_mdstat(sample("proc-mdstat", "raid1-degraded-failed-disk.txt"))
+    verdicts = judge_hosts([HostMetrics("n1", md_arrays=degraded)])
+    assert any(v.health == CRITICAL and v.reason ==
+               "degraded [U_]: 1 of 2 disks working, sdb2 faulty" for v in verdicts)
+    recovering = host.parse_mdstat(sample("proc-mdstat", "raid1-recovery-in-progress.txt"))
+    verdicts = judge_hosts([HostMetrics("n1", md_arrays=recovering)])
+    assert any(v.health == WARNING and "recovery 17.4 %" in v.reason for v in verdicts)
+
+
+def test_failed_source_is_unknown_and_never_hides_critical() -> None:
+    split = drbd.parse_events2(sample("drbd-events2", "standalone-split-brain.txt"))
+    state = ClusterState(
+        taken_at=0.0, local_node="n1", drbd=split,
+        sources=(SourceStatus("guests", "n1", 0.0, 0.0, error="virsh: command not found"),),
+    )
+    judgement = judge(state)
+    assert judgement.overall == CRITICAL
+    assert judgement.area_health("sources") == UNKNOWN
+    assert judgement.problems()[0].health == CRITICAL
+
+
+def test_summary_names_worst_problem_first() -> None:
+    judgement = Judgement((
+        Verdict(WARNING, "nodes", "sun", "standby: runs no resources"),
+        Verdict(CRITICAL, "drbd", "r0", "peer not connected (Connecting)"),
+        Verdict(OK, "nodes", "jupiter1", "online"),
+    ))
+    assert judgement.summary() == "r0: peer not connected (Connecting) (+1 more)"
+    assert judgement.overall == CRITICAL
+
+
+def test_disk_thresholds_follow_policy() -> None:
+    facts = host.parse_facts((__import__("pathlib").Path(__file__).parents[1] /
+                              "fixtures/host/facts.json").read_text(), "n1")
+    strict = Policy(disk_warning_percent=0.0, disk_critical_percent=100.0)
+    verdicts = judge_hosts([facts], strict)
+    assert any(v.health == WARNING and "% full" in v.reason for v in verdicts)
+
+
+def test_format_duration() -> None:
+    assert format_duration(114) == "1:54"
+    assert format_duration(7390) == "2:03:10"
