@@ -1,0 +1,716 @@
+"""The Pacemaker side of the lab: a CIB file driven by the real Pacemaker tools.
+
+A :class:`CibScenario` is one directory holding ``cib.xml``. Every change goes through
+the real command-line tools of pacemaker-cli-utils with ``CIB_file`` pointing at that file
+(``crm_resource``, ``crm_attribute``, ``cibadmin``), and the real scheduler decides what
+happens next: :meth:`CibScenario.converge` runs ``crm_simulate -S -O`` until the
+transition graph it computes is empty, as a cluster settles after an event. What
+``crm_mon`` then prints is byte-for-byte what it would print on a cluster in that state,
+so the lab feeds the very parsers used on a real cluster.
+
+File mode has gaps where the controller normally acts; the scenario fills them the way
+the controller would (PACEMAKER.md §1, "Pitfalls"):
+
+* a failed node gets ``crmd="offline" join="down"`` and loses its transient attributes
+  (``crm_simulate --node-fail`` only clears ``in_ccm``);
+* a cancelled recurring monitor disappears from the history (crm_simulate records the
+  cancel as one more operation, and role or maintenance changes then never converge);
+* a failed stop sets the fail count to INFINITY (2.1.5's crm_simulate adds 1);
+* ``crm_resource --cleanup`` crashes in file mode, so clean-up deletes the fail counts
+  and the failed operations itself;
+* promotion scores (``master-<primitive>``) and ``pingd`` are transient attributes that
+  the DRBD and ping agents would set; the seed sets them.
+
+Every operation raises :class:`LabError` with the tool's own message when a command fails.
+Timings of the crm_simulate runs are kept in :attr:`CibScenario.timings`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hadeck.runner import CommandResult, LocalRunner
+
+CIB_NAME = "cib.xml"
+GRAPH_NAME = "graph.xml"
+LAYOUT_NAME = "scenario.json"
+
+CRM_FEATURE_SET = "3.16.1"
+"""What Pacemaker 2.1.5 writes; ``#feature-set`` of every node, so no node looks mixed."""
+VALIDATE_WITH = "pacemaker-3.8"
+"""3.7 is the first schema with Promoted/Unpromoted; 3.10 is rejected by 2.1.5."""
+DC_VERSION = "2.1.5-a3f44794f94"
+PROMOTION_SCORE = "10000"
+"""What the DRBD agent's crm_master sets for an UpToDate disk."""
+PING_MULTIPLIER = 100
+MAX_CONVERGE_ROUNDS = 25
+COMMAND_TIMEOUT = 600.0
+"""Generous: a 500-guest scheduler run takes a while, a hung tool still ends."""
+
+
+class LabError(RuntimeError):
+    """A lab command failed, or the simulated cluster did not settle."""
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How long one crm_simulate run took."""
+
+    label: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The shape a scenario was seeded with; kept next to the CIB as ``scenario.json``."""
+
+    guest_nodes: tuple[str, ...]
+    arbiter: str | None
+    guests: int
+    ping_host_count: int
+    seed_attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per node, the transient attributes the agents would set (pingd, promotion scores)."""
+    xen_guests: tuple[int, ...] = ()
+    """Guest numbers managed by ``ocf:heartbeat:Xen`` instead of VirtualDomain."""
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return (*self.guest_nodes, self.arbiter) if self.arbiter else self.guest_nodes
+
+    def node_id(self, name: str) -> str:
+        return str(self.nodes.index(name) + 1)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "guest_nodes": list(self.guest_nodes),
+                "arbiter": self.arbiter,
+                "guests": self.guests,
+                "ping_host_count": self.ping_host_count,
+                "seed_attributes": self.seed_attributes,
+                "xen_guests": list(self.xen_guests),
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Layout:
+        data = json.loads(text)
+        return cls(
+            guest_nodes=tuple(data["guest_nodes"]),
+            arbiter=data["arbiter"],
+            guests=int(data["guests"]),
+            ping_host_count=int(data["ping_host_count"]),
+            seed_attributes=data.get("seed_attributes", {}),
+            xen_guests=tuple(data.get("xen_guests", ())),
+        )
+
+
+class CibScenario:
+    """A simulated Pacemaker cluster: one CIB file and the real tools that change it.
+
+    Build one with :meth:`seed` (or :meth:`open` an existing directory, or :meth:`copy`
+    a converged one, which is much cheaper than seeding again), change it with the
+    operations below, and read it with :meth:`crm_mon_xml` and
+    :meth:`cib_configuration_xml`. Each operation leaves the cluster converged.
+    """
+
+    def __init__(self, directory: Path | str, layout: Layout) -> None:
+        self.directory = Path(directory)
+        self.layout = layout
+        self.cib = self.directory / CIB_NAME
+        self.graph = self.directory / GRAPH_NAME
+        self.runner = LocalRunner(node="lab", env={"CIB_file": str(self.cib)})
+        self.timings: list[Timing] = []
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def seed(
+        cls,
+        directory: Path | str,
+        *,
+        guest_nodes: Sequence[str] = ("jupiter1", "jupiter2"),
+        arbiter: str | None = "sun",
+        guests: int = 2,
+        ping_host_count: int = 1,
+        xen_guests: Sequence[int] = (),
+    ) -> CibScenario:
+        """Write the seed cluster into ``directory`` and bring it up, converged.
+
+        Args:
+            directory: where ``cib.xml`` goes (created if missing).
+            guest_nodes: nodes that carry guests and DRBD (two or more).
+            arbiter: a quorum node that may run nothing but the ping clone; None for none.
+            guests: how many ``vmN`` guests, each on its own promotable DRBD clone.
+            ping_host_count: hosts in the ping clone's ``host_list`` (pingd = 100 × this).
+            xen_guests: which guest numbers are Xen guests (``ocf:heartbeat:Xen``).
+
+        Returns:
+            The scenario, with every node online and every resource placed.
+
+        Raises:
+            LabError: a tool rejected the CIB or the cluster did not settle.
+        """
+        if len(guest_nodes) < 2:
+            raise LabError("the seed needs at least two guest nodes")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        layout = Layout(tuple(guest_nodes), arbiter, guests, ping_host_count)
+        layout = Layout(
+            layout.guest_nodes, arbiter, guests, ping_host_count, _seed_attributes(layout),
+            tuple(xen_guests),
+        )
+        scenario = cls(directory, layout)
+        scenario.cib.write_text(seed_cib(layout))
+        (directory / LAYOUT_NAME).write_text(layout.to_json())
+        scenario.run(("crm_verify", "-x", str(scenario.cib)))
+        node_up = [arg for node in layout.nodes for arg in ("--node-up", node)]
+        scenario.simulate("nodes up", *node_up, "--quorum", "1")
+        for node in layout.nodes:
+            scenario._set_transient(node, layout.seed_attributes.get(node, {}))
+        scenario.converge()
+        return scenario
+
+    @classmethod
+    def open(cls, directory: Path | str) -> CibScenario:
+        """A scenario already on disk (seeded earlier, or copied)."""
+        directory = Path(directory)
+        layout_file = directory / LAYOUT_NAME
+        if not (directory / CIB_NAME).is_file() or not layout_file.is_file():
+            raise LabError(f"{directory}: no seeded scenario here")
+        return cls(directory, Layout.from_json(layout_file.read_text()))
+
+    def copy(self, directory: Path | str) -> CibScenario:
+        """Copy this scenario's files into ``directory`` and return the copy."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in (CIB_NAME, LAYOUT_NAME):
+            shutil.copyfile(self.directory / name, target / name)
+        return CibScenario(target, self.layout)
+
+    # ------------------------------------------------------------------ tools
+
+    def run(self, argv: Sequence[str], ok_codes: Sequence[int] = (0,),
+            input: str | None = None) -> CommandResult:
+        """Run one tool against this CIB (``CIB_file`` is set).
+
+        Raises:
+            LabError: the tool could not run, or exited with a code not in ``ok_codes``.
+        """
+        result = self.runner.run(argv, timeout=COMMAND_TIMEOUT, input=input)
+        if result.error is not None or result.returncode not in ok_codes:
+            detail = (result.stderr.strip() or result.stdout.strip())[-2000:]
+            raise LabError(f"{' '.join(argv)}: {result.reason()}\n{detail}".rstrip())
+        return result
+
+    def simulate(self, label: str, *args: str) -> int:
+        """One scheduler run that applies its own transition; returns its action count.
+
+        Args:
+            label: what the run is for, kept with its timing.
+            *args: extra crm_simulate options (``--node-up n``, ``-i op@n=rc`` …).
+        """
+        argv = ("crm_simulate", "-x", str(self.cib), *args,
+                "-S", "-O", str(self.cib), "-G", str(self.graph))
+        start = time.monotonic()
+        self.run(argv)
+        self.timings.append(Timing(label, time.monotonic() - start))
+        self._forget_cancelled_monitors()
+        return _count_synapses(self.graph)
+
+    def converge(self, max_rounds: int = MAX_CONVERGE_ROUNDS) -> int:
+        """Run the scheduler until it has nothing left to do; returns the rounds run.
+
+        Raises:
+            LabError: still busy after ``max_rounds`` (the pending actions are named).
+        """
+        for rounds in range(1, max_rounds + 1):
+            if self.simulate("converge") == 0:
+                return rounds
+        raise LabError(
+            f"the cluster did not settle after {max_rounds} scheduler runs; pending: "
+            + ", ".join(_graph_actions(self.graph)[:20])
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def crm_mon_xml(self) -> str:
+        """``crm_mon --output-as=xml``, exactly as the tool prints it."""
+        return self.run(("crm_mon", "--output-as=xml")).stdout
+
+    def crm_mon_as_xml(self) -> str:
+        """The old-style ``crm_mon --as-xml`` of the same cluster."""
+        return self.run(("crm_mon", "--as-xml")).stdout
+
+    def crm_mon_text(self) -> str:
+        """``crm_mon -1 -r -f -A``: the text an operator reads."""
+        return self.run(("crm_mon", "-1", "-r", "-f", "-A")).stdout
+
+    def cib_configuration_xml(self) -> str:
+        """``cibadmin -Q -o configuration``, exactly as the tool prints it."""
+        return self.run(("cibadmin", "-Q", "-o", "configuration")).stdout
+
+    # ------------------------------------------------------------------ nodes
+
+    def fail_node(self, *nodes: str, have_quorum: bool | None = None) -> None:
+        """Crash ``nodes`` at once, writing what the controller writes for lost members.
+
+        Args:
+            *nodes: the nodes that go down.
+            have_quorum: whether the survivors keep quorum; None leaves it as it is
+                (``fail_node("jupiter2", "sun", have_quorum=False)`` loses quorum).
+        """
+        for node in nodes:
+            node_id = self.layout.node_id(node)
+            self._modify_status(
+                f'<node_state id="{node_id}" uname="{node}" in_ccm="false" crmd="offline" '
+                'join="down"/>'
+            )
+            self._delete_transient(node_id)
+        if self._dc_id() in {self.layout.node_id(node) for node in nodes}:
+            self._elect_dc()
+        if have_quorum is not None:
+            self._set_have_quorum(have_quorum)
+        self.converge()
+
+    def recover_node(self, node: str) -> None:
+        """Bring ``node`` back: it rejoins with an empty history and its agents' attributes."""
+        node_id = self.layout.node_id(node)
+        self._modify_status(
+            f'<node_state id="{node_id}" uname="{node}" in_ccm="true" crmd="online" '
+            'join="member" expected="member"/>'
+        )
+        # The DC erases a joining node's operation history; the node is probed afresh.
+        self._delete_xpath(f"//node_state[@id='{node_id}']/lrm")
+        self._delete_transient(node_id)
+        self._set_transient(node, self.layout.seed_attributes.get(node, {}))
+        self.converge()
+
+    def set_node_attr(self, node: str, name: str, value: str | None) -> None:
+        """Set (or with None delete) a transient node attribute, as an agent would."""
+        if value is None:
+            self.run(("crm_attribute", "-N", node, "-n", name, "-l", "reboot", "-D"))
+        else:
+            self.run(("crm_attribute", "-N", node, "-n", name, "-v", value, "-l", "reboot"))
+        self.converge()
+
+    def standby(self, node: str, on: bool = True) -> None:
+        """Put ``node`` in standby (or take it out)."""
+        self._node_flag(node, "standby", on)
+
+    def node_maintenance(self, node: str, on: bool = True) -> None:
+        """Put ``node`` in maintenance mode (or take it out)."""
+        self._node_flag(node, "maintenance", on)
+
+    def cluster_maintenance(self, on: bool = True) -> None:
+        """Set or clear the cluster-wide ``maintenance-mode`` property."""
+        argv = ["crm_attribute", "-t", "crm_config", "-n", "maintenance-mode"]
+        self.run((*argv, "-v", "true") if on else (*argv, "-D"))
+        self.converge()
+
+    def set_quorum(self, have_quorum: bool) -> None:
+        """Tell the scheduler the partition has (or lost) quorum."""
+        self._set_have_quorum(have_quorum)
+        self.converge()
+
+    # ------------------------------------------------------------------ resources
+
+    def fail_op(
+        self,
+        rsc: str,
+        node: str,
+        op: str = "monitor",
+        interval_ms: int | None = None,
+        rc: int = 7,
+    ) -> None:
+        """Make one operation of primitive ``rsc`` fail on ``node``.
+
+        A monitor failure is injected with ``crm_simulate -i``; a stop failure is what
+        really happens when a monitor fails and the recovery's stop fails too, so the
+        running monitor fails and the stop gets ``rc`` (default 1 then), and the fail
+        count is set to INFINITY as the controller does.
+
+        Args:
+            rsc: the primitive (for a clone, the primitive inside it).
+            node: where the operation fails.
+            op: ``monitor``, ``stop``, ``start``, ``promote`` …
+            interval_ms: for a monitor, its interval; default the recurring monitor
+                that runs there now.
+            rc: the OCF exit code (7 = not running).
+        """
+        if op == "monitor":
+            interval = interval_ms if interval_ms is not None else self._monitor_interval(rsc,
+                                                                                        node)
+            self.simulate(f"fail {rsc} monitor", "-i", f"{rsc}_monitor_{interval}@{node}={rc}")
+        elif op == "stop":
+            interval = self._monitor_interval(rsc, node)
+            stop_rc = 1 if rc == 7 else rc
+            self.simulate(f"fail {rsc} stop",
+                          "-i", f"{rsc}_monitor_{interval}@{node}=7",
+                          "-F", f"{rsc}_stop_0@{node}={stop_rc}")
+            self.run(("crm_attribute", "-N", node, "-n", f"fail-count-{rsc}#stop_0",
+                      "-v", "INFINITY", "-l", "reboot"))
+        else:
+            interval = interval_ms or 0
+            self.simulate(f"fail {rsc} {op}", "-i", f"{rsc}_{op}_{interval}@{node}={rc}")
+        self.converge()
+
+    def move(self, rsc: str, node: str, lifetime: str | None = None) -> None:
+        """``crm_resource --move``: leaves a ``cli-prefer-<rsc>`` constraint behind."""
+        extra = ("--lifetime", lifetime) if lifetime else ()
+        self.run(("crm_resource", "--move", "-r", rsc, "-N", node, *extra))
+        self.converge()
+
+    def ban(self, rsc: str, node: str) -> None:
+        """``crm_resource --ban``: a ``cli-ban-<rsc>-on-<node>`` constraint."""
+        self.run(("crm_resource", "--ban", "-r", rsc, "-N", node))
+        self.converge()
+
+    def clear(self, rsc: str, node: str | None = None) -> None:
+        """``crm_resource --clear``: drop the ``cli-`` constraints of ``rsc``."""
+        extra = ("-N", node) if node else ()
+        self.run(("crm_resource", "--clear", "-r", rsc, *extra))
+        self.converge()
+
+    def set_target_role(self, rsc: str, role: str | None) -> None:
+        """Set the ``target-role`` meta attribute (``Stopped`` disables); None removes it."""
+        base = ("crm_resource", "-r", rsc, "--meta")
+        if role is None:
+            self.run((*base, "-d", "target-role"))
+        else:
+            self.run((*base, "-p", "target-role", "-v", role))
+        self.converge()
+
+    def set_managed(self, rsc: str, managed: bool) -> None:
+        """Set the ``is-managed`` meta attribute."""
+        self.run(("crm_resource", "-r", rsc, "--meta", "-p", "is-managed",
+                  "-v", "true" if managed else "false"))
+        self.converge()
+
+    def cleanup(self, rsc: str, node: str | None = None) -> None:
+        """Emulate ``crm_resource --cleanup -r rsc [-N node]``, which crashes in file mode.
+
+        Deletes the resource's fail counts and last-failure attributes and its recorded
+        failures; where its last operation failed the history goes entirely, so the
+        resource is probed again, as the controller does after a clean-up.
+        """
+        nodes = (node,) if node else self.layout.nodes
+        root = _read_xml(self.cib)
+        for name in nodes:
+            node_id = self.layout.node_id(name)
+            state = root.find(f"./status/node_state[@id='{node_id}']")
+            if state is None:
+                continue
+            _drop_failure_attributes(state, rsc)
+            _drop_failed_history(state, rsc)
+        _write_xml(self.cib, root)
+        self.converge()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _node_flag(self, node: str, name: str, on: bool) -> None:
+        self.run(("crm_attribute", "-N", node, "-n", name, "-v", "on" if on else "off",
+                  "-l", "forever"))
+        self.converge()
+
+    def _monitor_interval(self, rsc: str, node: str) -> str:
+        root = _read_xml(self.cib)
+        node_id = self.layout.node_id(node)
+        for op in root.iterfind(
+            f"./status/node_state[@id='{node_id}']/lrm/lrm_resources/"
+            f"lrm_resource[@id='{rsc}']/lrm_rsc_op[@operation='monitor']"
+        ):
+            if op.get("interval", "0") != "0":
+                return op.get("interval", "0")
+        raise LabError(f"{rsc} has no recurring monitor running on {node}")
+
+    def _set_transient(self, node: str, attributes: dict[str, str]) -> None:
+        """Write transient attributes in one cibadmin call (crm_attribute takes one each)."""
+        if not attributes:
+            return
+        node_id = self.layout.node_id(node)
+        set_id = f"status-{node_id}"
+        state = ET.Element("node_state", id=node_id)
+        transient = ET.SubElement(state, "transient_attributes", id=node_id)
+        nvset = ET.SubElement(transient, "instance_attributes", id=set_id)
+        for name, value in attributes.items():
+            ET.SubElement(nvset, "nvpair", id=_xml_id(f"{set_id}-{name}"), name=name,
+                          value=value)
+        self._modify_status(ET.tostring(state, encoding="unicode"))
+
+    def _modify_status(self, xml_text: str) -> None:
+        self.run(("cibadmin", "--modify", "-o", "status", "--xml-pipe"), input=xml_text)
+
+    def _delete_transient(self, node_id: str) -> None:
+        self._delete_xpath(f"//node_state[@id='{node_id}']/transient_attributes")
+
+    def _delete_xpath(self, xpath: str) -> None:
+        # cibadmin exits 105 (no such device or address) when nothing matches.
+        self.run(("cibadmin", "--delete", "--xpath", xpath), ok_codes=(0, 105))
+
+    def _dc_id(self) -> str | None:
+        return _read_xml(self.cib).get("dc-uuid")
+
+    def _elect_dc(self) -> None:
+        """A new DC is elected among the members still up."""
+        root = _read_xml(self.cib)
+        for state in root.iterfind("./status/node_state"):
+            if state.get("crmd") == "online" and state.get("in_ccm") != "false":
+                self.run(("cibadmin", "--modify", "--xml-text",
+                          f'<cib dc-uuid="{state.get("id")}"/>'))
+                return
+
+    def _set_have_quorum(self, have_quorum: bool) -> None:
+        # crm_simulate --quorum does not persist into -O; the attribute on <cib> does.
+        self.run(("cibadmin", "--modify", "--xml-text",
+                  f'<cib have-quorum="{1 if have_quorum else 0}"/>'))
+
+    def _forget_cancelled_monitors(self) -> None:
+        """Drop cancel records and the monitors they cancelled, as the controller does."""
+        root = _read_xml(self.cib)
+        changed = False
+        for lrm_rsc in root.iterfind("./status/node_state/lrm/lrm_resources/lrm_resource"):
+            for cancel in lrm_rsc.findall("lrm_rsc_op[@operation='cancel']"):
+                interval = cancel.get("interval")
+                for op in lrm_rsc.findall("lrm_rsc_op[@operation='monitor']"):
+                    if op.get("interval") == interval:
+                        lrm_rsc.remove(op)
+                lrm_rsc.remove(cancel)
+                changed = True
+        if changed:
+            _write_xml(self.cib, root)
+
+
+# ---------------------------------------------------------------------- seed CIB
+
+
+def _seed_attributes(layout: Layout) -> dict[str, dict[str, str]]:
+    pingd = str(PING_MULTIPLIER * layout.ping_host_count)
+    attrs: dict[str, dict[str, str]] = {
+        node: {"#feature-set": CRM_FEATURE_SET, "pingd": pingd} for node in layout.nodes
+    }
+    for index in range(1, layout.guests + 1):
+        for node in _guest_pair(layout, index):
+            attrs[node][f"master-p_drbd_vm{index}"] = PROMOTION_SCORE
+    return attrs
+
+
+def _guest_pair(layout: Layout, index: int) -> tuple[str, str]:
+    """The preferred node of guest ``index`` and its DRBD peer, alternating round the nodes."""
+    nodes = layout.guest_nodes
+    return nodes[(index - 1) % len(nodes)], nodes[index % len(nodes)]
+
+
+def seed_cib(layout: Layout) -> str:
+    """The seed CIB (configuration plus an empty status) as PACEMAKER.md §1 describes.
+
+    Args:
+        layout: nodes, guest count and ping hosts.
+
+    Returns:
+        The XML text of ``cib.xml`` before any node is up.
+    """
+    cib = ET.Element("cib", {
+        "crm_feature_set": CRM_FEATURE_SET, "validate-with": VALIDATE_WITH,
+        "epoch": "1", "num_updates": "0", "admin_epoch": "0",
+        "dc-uuid": layout.node_id(layout.nodes[-1]),
+    })
+    config = ET.SubElement(cib, "configuration")
+    _crm_config(ET.SubElement(config, "crm_config"))
+    nodes = ET.SubElement(config, "nodes")
+    for name in layout.nodes:
+        ET.SubElement(nodes, "node", id=layout.node_id(name), uname=name)
+    resources = ET.SubElement(config, "resources")
+    constraints = ET.SubElement(config, "constraints")
+    for index in range(1, layout.guests + 1):
+        _guest(resources, constraints, layout, index)
+    _services(resources, constraints, layout)
+    _ping_clone(resources, layout)
+    defaults = ET.SubElement(config, "rsc_defaults")
+    _nvset(defaults, "meta_attributes", "rsc-options", {"resource-stickiness": "100"})
+    ET.SubElement(cib, "status")
+    ET.indent(cib)
+    return ET.tostring(cib, encoding="unicode") + "\n"
+
+
+def _crm_config(parent: ET.Element) -> None:
+    _nvset(parent, "cluster_property_set", "cib-bootstrap-options", {
+        "have-watchdog": "false",
+        "dc-version": DC_VERSION,
+        "cluster-infrastructure": "corosync",
+        "cluster-name": "jupiter",
+        "stonith-enabled": "false",
+        "no-quorum-policy": "stop",
+    })
+
+
+def _nvset(parent: ET.Element, tag: str, set_id: str, values: dict[str, str]) -> ET.Element:
+    nvset = ET.SubElement(parent, tag, id=set_id)
+    for name, value in values.items():
+        ET.SubElement(nvset, "nvpair", id=_xml_id(f"{set_id}-{name}"), name=name, value=value)
+    return nvset
+
+
+def _primitive(parent: ET.Element, rsc_id: str, agent: str, params: dict[str, str],
+               monitors: Sequence[tuple[str, str | None]]) -> ET.Element:
+    klass, provider, kind = agent.split(":")
+    prim = ET.SubElement(parent, "primitive", {"id": rsc_id, "class": klass,
+                                               "provider": provider, "type": kind})
+    if params:
+        _nvset(prim, "instance_attributes", f"{rsc_id}-instance_attributes", params)
+    ops = ET.SubElement(prim, "operations")
+    for interval, role in monitors:
+        op = ET.SubElement(ops, "op", id=f"{rsc_id}-monitor-{interval}", name="monitor",
+                           interval=interval)
+        if role:
+            op.set("role", role)
+    return prim
+
+
+def _guest(resources: ET.Element, constraints: ET.Element, layout: Layout, index: int) -> None:
+    vm, ms, prim = f"vm{index}", f"ms_drbd_vm{index}", f"p_drbd_vm{index}"
+    clone = ET.SubElement(resources, "clone", id=ms)
+    _nvset(clone, "meta_attributes", f"{ms}-meta_attributes", {
+        "promotable": "true", "clone-max": "2", "clone-node-max": "1",
+        "promoted-max": "1", "promoted-node-max": "1", "notify": "true",
+    })
+    _primitive(clone, prim, "ocf:linbit:drbd", {"drbd_resource": f"r{index}"},
+               [("29s", "Promoted"), ("31s", "Unpromoted")])
+    if index in layout.xen_guests:
+        guest = _primitive(resources, vm, "ocf:heartbeat:Xen",
+                           {"xmfile": f"/etc/xen/{vm}.cfg"}, [("30s", None)])
+    else:
+        guest = _primitive(resources, vm, "ocf:heartbeat:VirtualDomain", {
+            "config": f"/etc/libvirt/qemu/{vm}.xml", "hypervisor": "qemu:///system",
+            "migration_transport": "ssh",
+        }, [("30s", None)])
+    _nvset(guest, "meta_attributes", f"{vm}-meta_attributes", {"allow-migrate": "true"})
+    preferred, peer = _guest_pair(layout, index)
+    ET.SubElement(constraints, "rsc_colocation", {
+        "id": f"col_{vm}_on_drbd", "score": "INFINITY", "rsc": vm, "with-rsc": ms,
+        "with-rsc-role": "Promoted"})
+    ET.SubElement(constraints, "rsc_order", {
+        "id": f"ord_{ms}_before_{vm}", "kind": "Mandatory", "first": ms,
+        "first-action": "promote", "then": vm, "then-action": "start"})
+    ET.SubElement(constraints, "rsc_location", id=f"loc_{vm}_prefers_{preferred}", rsc=vm,
+                  node=preferred, score="50")
+    if len(layout.guest_nodes) > 2:
+        _only_on(constraints, ms, (preferred, peer))
+    if layout.arbiter:
+        for rsc in (ms, vm):
+            ET.SubElement(constraints, "rsc_location", id=f"loc_{rsc}_not_{layout.arbiter}",
+                          rsc=rsc, node=layout.arbiter, score="-INFINITY")
+    _ping_rule(constraints, vm)
+
+
+def _only_on(constraints: ET.Element, rsc: str, nodes: Sequence[str]) -> None:
+    """-INFINITY everywhere but ``nodes``: a DRBD resource lives on its two peers only."""
+    loc = ET.SubElement(constraints, "rsc_location", id=f"loc_{rsc}_pair", rsc=rsc)
+    rule = ET.SubElement(loc, "rule", {"id": f"loc_{rsc}_pair-rule", "score": "-INFINITY",
+                                       "boolean-op": "and"})
+    for number, node in enumerate(nodes):
+        ET.SubElement(rule, "expression", id=f"loc_{rsc}_pair-expr-{number}",
+                      attribute="#uname", operation="ne", value=node)
+
+
+def _ping_rule(constraints: ET.Element, rsc: str) -> None:
+    loc = ET.SubElement(constraints, "rsc_location", id=f"loc_{rsc}_connected", rsc=rsc)
+    rule = ET.SubElement(loc, "rule", {"id": f"loc_{rsc}_connected-rule",
+                                       "score": "-INFINITY", "boolean-op": "or"})
+    ET.SubElement(rule, "expression", id=f"loc_{rsc}_connected-undefined",
+                  attribute="pingd", operation="not_defined")
+    ET.SubElement(rule, "expression", id=f"loc_{rsc}_connected-zero",
+                  attribute="pingd", operation="lte", value="0", type="number")
+
+
+def _services(resources: ET.Element, constraints: ET.Element, layout: Layout) -> None:
+    group = ET.SubElement(resources, "group", id="g_services")
+    _primitive(group, "fs_data", "ocf:heartbeat:Filesystem", {
+        "device": "/dev/vg_data/services", "directory": "/srv/data", "fstype": "ext4",
+    }, [("20s", None)])
+    _primitive(group, "ip_service", "ocf:heartbeat:IPaddr2",
+               {"ip": "192.0.2.10", "cidr_netmask": "24"}, [("10s", None)])
+    _primitive(group, "svc_dummy", "ocf:pacemaker:Dummy", {}, [("10s", None)])
+    ET.SubElement(constraints, "rsc_location", id="loc_g_services_prefers_"
+                  f"{layout.guest_nodes[0]}", rsc="g_services", node=layout.guest_nodes[0],
+                  score="50")
+    if layout.arbiter:
+        ET.SubElement(constraints, "rsc_location", id=f"loc_g_services_not_{layout.arbiter}",
+                      rsc="g_services", node=layout.arbiter, score="-INFINITY")
+    _ping_rule(constraints, "g_services")
+
+
+def _ping_clone(resources: ET.Element, layout: Layout) -> None:
+    clone = ET.SubElement(resources, "clone", id="cl_ping")
+    hosts = " ".join(f"192.0.2.{254 - n}" for n in range(layout.ping_host_count))
+    _primitive(clone, "p_ping", "ocf:pacemaker:ping",
+               {"host_list": hosts, "multiplier": str(PING_MULTIPLIER), "dampen": "5s"},
+               [("10s", None)])
+
+
+# ---------------------------------------------------------------------- XML helpers
+
+
+def _xml_id(text: str) -> str:
+    """An XML id as crm_attribute makes one: invalid characters become dots."""
+    return re.sub(r"[^A-Za-z0-9_.-]", ".", text)
+
+
+def _read_xml(path: Path) -> ET.Element:
+    try:
+        return ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise LabError(f"{path}: cannot read the CIB: {exc}") from exc
+
+
+def _write_xml(path: Path, root: ET.Element) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(ET.tostring(root, encoding="unicode") + "\n")
+    tmp.replace(path)
+
+
+def _count_synapses(graph: Path) -> int:
+    return sum(1 for _ in _read_xml(graph).iter("synapse"))
+
+
+def _graph_actions(graph: Path) -> list[str]:
+    actions: list[str] = []
+    for synapse in _read_xml(graph).iter("synapse"):
+        for action in synapse.findall("action_set/*"):
+            key = action.get("operation_key", action.get("operation", "?"))
+            actions.append(f"{key}@{action.get('on_node', '')}")
+    return actions
+
+
+def _drop_failure_attributes(state: ET.Element, rsc: str) -> None:
+    prefixes = (f"fail-count-{rsc}#", f"last-failure-{rsc}#")
+    for nvset in state.iterfind("./transient_attributes/instance_attributes"):
+        for nvpair in nvset.findall("nvpair"):
+            if nvpair.get("name", "").startswith(prefixes):
+                nvset.remove(nvpair)
+
+
+def _drop_failed_history(state: ET.Element, rsc: str) -> None:
+    for resources in state.iterfind("./lrm/lrm_resources"):
+        for lrm_rsc in resources.findall(f"lrm_resource[@id='{rsc}']"):
+            last = lrm_rsc.find(f"lrm_rsc_op[@id='{rsc}_last_0']")
+            if last is not None and _op_failed(last):
+                resources.remove(lrm_rsc)
+                continue
+            for op in lrm_rsc.findall(f"lrm_rsc_op[@id='{rsc}_last_failure_0']"):
+                lrm_rsc.remove(op)
+
+
+def _op_failed(op: ET.Element) -> bool:
+    """Did the recorded operation end other than expected (transition-magic says)?"""
+    magic = op.get("transition-key", "").split(":")
+    expected = magic[2] if len(magic) > 2 else "0"
+    return op.get("op-status", "0") != "0" or op.get("rc-code", "0") != expected
