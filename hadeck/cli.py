@@ -1,0 +1,205 @@
+"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot`` and ``lab``.
+
+Faces that need rich or textual import them inside their command, so that
+``hadeck status --json`` in a script never pays for the dashboard's imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from hadeck import __version__
+from hadeck.health import AREAS
+
+EXIT_UNKNOWN = 3
+
+
+class UsageError(Exception):
+    """Something the operator asked for cannot be done; the message says why."""
+
+
+def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    """The options that say where the state comes from.
+
+    They are accepted before and after the subcommand (``hadeck --lab status`` and
+    ``hadeck status --lab``); on subcommands their defaults are suppressed so that they
+    do not overwrite what was given before the subcommand.
+    """
+    source = parser.add_mutually_exclusive_group()
+    default = None if top else argparse.SUPPRESS
+    source.add_argument("--from", dest="bundle", metavar="BUNDLE", default=default,
+                        help="replay a snapshot bundle (FILE.tar.gz or directory) "
+                             "instead of reading the live cluster")
+    source.add_argument("--lab", nargs="?", const="", default=default, metavar="DIR",
+                        help="read the built-in simulated cluster (created on first use; "
+                             "default directory $HADECK_LAB or ~/.local/share/hadeck/lab)")
+    parser.add_argument("--local", action="store_true", default=False if top else default,
+                        help="read only this node (no ssh to the other nodes)")
+    parser.add_argument("--config", metavar="FILE", default=default,
+                        help="configuration file (default: $HADECK_CONFIG, "
+                             "~/.config/hadeck/hadeck.toml, /etc/hadeck/hadeck.toml)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hadeck",
+        description="The operator's deck for small HA virtualization clusters.",
+    )
+    parser.add_argument("--version", action="version", version=f"hadeck {__version__}")
+    _add_source_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command")
+
+    status = sub.add_parser("status", help="print the cluster's state once",
+                            description="Print the cluster's state once. The exit code is "
+                                        "the overall health: 0 OK, 1 WARNING, 2 CRITICAL, "
+                                        "3 UNKNOWN.")
+    _add_source_options(status)
+    status.add_argument("--json", action="store_true",
+                        help="print the versioned JSON document (docs/status-json.md)")
+    status.add_argument("--area", metavar="AREA[,AREA]",
+                        help=f"only these areas: {', '.join(AREAS)}")
+    status.add_argument("--json-schema", action="store_true",
+                        help="print the JSON Schema of --json and exit")
+
+    snap = sub.add_parser("snapshot", help="record every source's raw output in a bundle",
+                          description="Record every source's raw output, with tool versions, "
+                                      "hostname and time, into a bundle for replay with "
+                                      "--from or for a bug report. Secrets are removed.")
+    snap.add_argument("file", nargs="?", help="FILE.tar.gz (or a directory)")
+    _add_source_options(snap)
+    snap.add_argument("--layout", action="store_true",
+                      help="list the bundle's file names and the commands that make them")
+
+    from hadeck.lab.cli import add_parser
+
+    add_parser(sub)
+    return parser
+
+
+def _areas(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    chosen = tuple(a.strip() for a in text.split(",") if a.strip())
+    unknown = [a for a in chosen if a not in AREAS]
+    if unknown:
+        raise UsageError(f"unknown area {', '.join(unknown)}; choose from {', '.join(AREAS)}")
+    return chosen
+
+
+def _access(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from hadeck.collect import LiveAccess
+    from hadeck.config import load
+
+    config = load(args.config)
+    if args.local:
+        import dataclasses
+
+        config = dataclasses.replace(config, peers="none")
+    if args.bundle:
+        from hadeck.snapshot import BundleAccess
+
+        return BundleAccess(args.bundle), config
+    if args.lab is not None:
+        from pathlib import Path
+
+        from hadeck.lab.cli import open_lab
+        from hadeck.lab.runner import LabAccess
+
+        return LabAccess(open_lab(Path(args.lab) if args.lab else None)), config
+    return LiveAccess(config), config
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from hadeck.report import json_schema, status_document
+
+    if args.json_schema:
+        print(json.dumps(json_schema(), indent=2))
+        return 0
+    from hadeck.collect import collect
+    from hadeck.health import judge
+
+    areas = _areas(args.area)
+    access, config = _access(args)
+    state = collect(access, config)
+    judgement = judge(state, config.policy)
+    doc = status_document(state, judgement, areas)
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        from hadeck.tui.status import print_status
+
+        print_status(state, judgement, areas)
+    return int(doc["health"]["exit_code"])
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from hadeck.snapshot import RecordingAccess, layout, tool_versions, write_bundle
+
+    if args.layout:
+        for name, command in layout():
+            print(f"{name:40} {command}")
+        return 0
+    if not args.file:
+        raise UsageError("snapshot needs a FILE.tar.gz (or a directory) to write")
+    from hadeck.collect import collect
+
+    access, config = _access(args)
+    recording = RecordingAccess(access)
+    state = collect(recording, config)
+    tools = {} if args.bundle else tool_versions(access.local)
+    path = write_bundle(args.file, recording.records, state.local_node, state.taken_at, tools)
+    failed = [s for s in state.sources if s.error]
+    print(f"wrote {path}: {len(recording.records)} outputs from "
+          f"{len({r.node for r in recording.records})} node(s)"
+          + (f", {len(failed)} source(s) failed (recorded with their reasons)" if failed else ""))
+    return 0
+
+
+def _missing_package_hint(message: str) -> str:
+    tools = ("crm_simulate", "crm_mon", "cibadmin", "crm_resource", "crm_attribute",
+             "crm_verify")
+    if "command not found" in message and any(t in message for t in tools):
+        return ("\nThe lab runs the real Pacemaker scheduler: install the Debian package "
+                "pacemaker-cli-utils (apt-get install pacemaker-cli-utils).")
+    return ""
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """The dashboard; until it exists, the status view of the same source."""
+    args.json = args.json_schema = False
+    args.area = None
+    return cmd_status(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from hadeck.config import ConfigError
+    from hadeck.lab.pacemaker import LabError
+    from hadeck.snapshot import BundleError
+
+    try:
+        if args.command == "status":
+            return cmd_status(args)
+        if args.command == "snapshot":
+            return cmd_snapshot(args)
+        if args.command == "lab":
+            from hadeck.lab.cli import run
+
+            return run(args)
+        return cmd_dashboard(args)
+    except (UsageError, ConfigError, BundleError) as exc:
+        print(f"hadeck: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except LabError as exc:
+        print(f"hadeck: lab: {exc}{_missing_package_hint(str(exc))}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

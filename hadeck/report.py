@@ -1,0 +1,157 @@
+"""``hadeck status --json``: the state and its judgement as a versioned document.
+
+The document is schema version :data:`SCHEMA` and is described in docs/status-json.md;
+docs/status-json.schema.json is the machine-readable form, generated from the model by
+:func:`json_schema` (a test keeps the two in step, so any change to the model shows up as
+a change to the schema, which then needs a new version number).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import types
+import typing
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from hadeck import __version__
+from hadeck.health import AREAS, Judgement, Verdict
+from hadeck.model import ClusterState
+from hadeck.serial import to_data
+
+SCHEMA = 1
+
+AREA_FIELDS: dict[str, tuple[str, ...]] = {
+    "sources": ("sources",),
+    "cluster": ("pacemaker",),
+    "nodes": ("pacemaker",),
+    "resources": ("pacemaker",),
+    "drbd": ("drbd",),
+    "guests": ("guests",),
+    "lvs": ("lvs",),
+    "connectivity": ("corosync", "pacemaker"),
+    "host": ("hosts",),
+}
+"""Which parts of the state each area filter keeps."""
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).isoformat(timespec="seconds")
+
+
+def verdict_data(v: Verdict) -> dict[str, Any]:
+    return {"health": v.health.name, "area": v.area, "subject": v.subject,
+            "reason": v.reason, "node": v.node}
+
+
+def status_document(
+    state: ClusterState, judgement: Judgement, areas: typing.Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The ``--json`` document; with ``areas``, only those areas and their state parts."""
+    chosen = tuple(areas) if areas else AREAS
+    verdicts = [v for v in judgement.verdicts if v.area in chosen]
+    problems = [v for v in judgement.problems() if v.area in chosen]
+    overall = Judgement(tuple(verdicts)).overall
+    data = to_data(state)
+    keep = {"taken_at", "local_node", "origin"}
+    for area in chosen:
+        keep.update(AREA_FIELDS[area])
+    return {
+        "schema": SCHEMA,
+        "hadeck": __version__,
+        "taken_at": _iso(state.taken_at),
+        "origin": state.origin,
+        "local_node": state.local_node,
+        "areas": list(chosen),
+        "health": {
+            "overall": overall.name,
+            "exit_code": int(overall),
+            "summary": Judgement(tuple(problems)).summary(),
+            "by_area": {a: Judgement(tuple(v for v in verdicts if v.area == a)).overall.name
+                        for a in chosen},
+        },
+        "problems": [verdict_data(v) for v in problems],
+        "verdicts": [verdict_data(v) for v in verdicts],
+        "state": {k: v for k, v in data.items() if k in keep},
+    }
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def json_schema() -> dict[str, Any]:
+    """A JSON Schema (draft 2020-12) of the document, generated from the model."""
+    defs: dict[str, Any] = {}
+    verdict = {
+        "type": "object",
+        "required": ["health", "area", "subject", "reason", "node"],
+        "properties": {
+            "health": {"enum": ["OK", "WARNING", "CRITICAL", "UNKNOWN"]},
+            "area": {"enum": list(AREAS)},
+            "subject": {"type": "string"},
+            "reason": {"type": "string"},
+            "node": {"type": ["string", "null"]},
+        },
+    }
+    defs["Verdict"] = verdict
+    state_ref = _schema_for(ClusterState, defs)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"hadeck status --json, schema {SCHEMA}",
+        "type": "object",
+        "required": ["schema", "hadeck", "taken_at", "origin", "local_node", "areas",
+                     "health", "problems", "verdicts", "state"],
+        "properties": {
+            "schema": {"const": SCHEMA},
+            "hadeck": {"type": "string"},
+            "taken_at": {"type": "string", "format": "date-time"},
+            "origin": {"type": "string"},
+            "local_node": {"type": "string"},
+            "areas": {"type": "array", "items": {"enum": list(AREAS)}},
+            "health": {
+                "type": "object",
+                "properties": {
+                    "overall": {"enum": ["OK", "WARNING", "CRITICAL", "UNKNOWN"]},
+                    "exit_code": {"enum": [0, 1, 2, 3]},
+                    "summary": {"type": "string"},
+                    "by_area": {"type": "object"},
+                },
+            },
+            "problems": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
+            "verdicts": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
+            "state": state_ref,
+        },
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+def _schema_for(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    origin = get_origin(tp)
+    if origin in (Union, types.UnionType):
+        options = [_schema_for(a, defs) for a in get_args(tp)]
+        return {"anyOf": options}
+    if tp is type(None):
+        return {"type": "null"}
+    if origin is tuple:
+        args = get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"type": "array", "items": _schema_for(args[0], defs)}
+        return {"type": "array", "prefixItems": [_schema_for(a, defs) for a in args]}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _schema_for(get_args(tp)[1], defs)}
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        name = tp.__name__
+        if name not in defs:
+            defs[name] = {}  # placeholder against recursion (Resource.children)
+            hints = get_type_hints(tp)
+            defs[name] = {
+                "type": "object",
+                "properties": {f.name: _schema_for(hints[f.name], defs)
+                               for f in dataclasses.fields(tp)},
+                "required": [f.name for f in dataclasses.fields(tp)],
+            }
+        return {"$ref": f"#/$defs/{name}"}
+    simple = {str: "string", int: "integer", float: "number", bool: "boolean"}
+    if tp in simple:
+        return {"type": simple[tp]}
+    return {}

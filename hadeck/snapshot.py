@@ -1,0 +1,356 @@
+"""Snapshot bundles: every source's raw output, recorded, and replayed.
+
+``hadeck snapshot FILE.tar.gz`` reads the cluster once, as ``hadeck status`` would, and
+keeps what every command printed; ``--from FILE`` answers the same commands from the
+bundle, so every face shows the cluster frozen at that moment, through the very parsers
+that read a live cluster. A bundle is what an operator attaches to a bug report.
+
+Layout (a ``.tar.gz`` of one top directory, or that directory unpacked)::
+
+    hadeck-bundle/
+      meta.json                     hostname, time, hadeck version, tool versions, and per
+                                    command: argv, exit code, stderr, duration, error
+      <node>/pacemaker/crm_mon.xml  the raw output of each command, by its Command name
+      <node>/drbd/events2.txt
+      …
+
+``hadeck snapshot --layout`` lists every file name with the command that makes it, so a
+bundle can be assembled by hand from saved outputs: put each output at
+``<node>/<name>`` and write a ``meta.json`` with at least ``{"hostname": "<node>"}``. A
+file that is absent reads as a tool that is not installed; ``meta.json``'s ``commands``
+entries can record failures (``{"<node>/<name>": {"error": "…"}}``).
+
+No secrets go in: CIB parameters and keepalived lines that look like passwords, keys or
+SNMP communities are replaced by ``***`` before anything is written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tarfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from hadeck import __version__
+from hadeck.collect import Access
+from hadeck.runner import DEFAULT_TIMEOUT, Command, CommandResult, Runner
+
+TOP = "hadeck-bundle"
+META = "meta.json"
+
+VERSION_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("pacemaker", ("crm_mon", "--version")),
+    ("corosync", ("corosync", "-v")),
+    ("drbdadm", ("drbdadm", "--version")),
+    ("ipvsadm", ("ipvsadm", "--version")),
+    ("virsh", ("virsh", "--version")),
+    ("keepalived", ("keepalived", "--version")),
+    ("kernel", ("uname", "-r")),
+)
+"""Tool versions recorded in meta.json, so a reader knows which formats to expect."""
+
+
+class BundleError(ValueError):
+    """The bundle is not a readable hadeck bundle."""
+
+
+# --------------------------------------------------------------------------- redaction
+
+_SECRET_NAME = re.compile(r"pass|secret|community|key|token|auth", re.IGNORECASE)
+_NVPAIR = re.compile(r"(<nvpair\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\bvalue=\")([^\"]*)(\")")
+_KEY_VALUE = re.compile(r"^(\s*[\w ]*(?:pass|secret|key)\w*\s*[=:]\s*)(.+)$",
+                        re.IGNORECASE | re.MULTILINE)
+_JSON_SECRET = re.compile(r'("[\w-]*(?:pass|secret|key)[\w-]*"\s*:\s*)("(?:[^"\\]|\\.)*")',
+                          re.IGNORECASE)
+
+
+def redact(name: str, text: str) -> str:
+    """Remove what looks like a secret from a command's output before it is stored.
+
+    Fence-agent parameters in the CIB (``passwd``, ``password``, SNMP ``community``) and
+    keepalived's ``auth_pass`` are the secrets these outputs can carry.
+    """
+    if name.startswith("pacemaker/"):
+        def hide(match: re.Match[str]) -> str:
+            if _SECRET_NAME.search(match.group(2)):
+                return match.group(1) + "***" + match.group(4)
+            return match.group(0)
+        return _NVPAIR.sub(hide, text)
+    if name.startswith("keepalived/"):
+        text = _JSON_SECRET.sub(lambda m: m.group(1) + '"***"', text)
+        return _KEY_VALUE.sub(lambda m: m.group(1) + "***", text)
+    return text
+
+
+# --------------------------------------------------------------------------- recording
+
+
+@dataclass(frozen=True)
+class Record:
+    node: str
+    command: Command
+    result: CommandResult
+
+
+class RecordingRunner(Runner):
+    """Passes every named command to another runner and keeps what it answered."""
+
+    def __init__(self, inner: Runner, sink: list[Record], lock: threading.Lock) -> None:
+        self.inner = inner
+        self.node = inner.node
+        self.local = inner.local
+        self._sink = sink
+        self._lock = lock
+
+    def run(
+        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+    ) -> CommandResult:
+        return self.inner.run(argv, timeout=timeout, input=input)
+
+    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        return self.inner.read_file(path, timeout=timeout)
+
+    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        result = self.inner.fetch(command, timeout=timeout)
+        with self._lock:
+            self._sink.append(Record(self.node, command, result))
+        return result
+
+
+class RecordingAccess(Access):
+    """Wraps another access so that every node's commands are recorded."""
+
+    def __init__(self, inner: Access) -> None:
+        self.records: list[Record] = []
+        self._lock = threading.Lock()
+        self._inner = inner
+        self._runners: dict[str, RecordingRunner] = {}
+        super().__init__(self._wrap(inner.local))
+        self.origin = inner.origin
+
+    def _wrap(self, runner: Runner) -> RecordingRunner:
+        if runner.node not in self._runners:
+            self._runners[runner.node] = RecordingRunner(runner, self.records, self._lock)
+        return self._runners[runner.node]
+
+    def runner(self, node: str) -> Runner:
+        return self._wrap(self._inner.runner(node))
+
+    def nodes(self) -> tuple[str, ...] | None:
+        return self._inner.nodes()
+
+    def frozen_at(self) -> float | None:
+        return self._inner.frozen_at()
+
+
+def tool_versions(runner: Runner) -> dict[str, str]:
+    versions = {}
+    for tool, argv in VERSION_COMMANDS:
+        result = runner.run(argv, timeout=5)
+        text = (result.stdout or result.stderr).strip().splitlines()
+        if result.error is None and text:
+            versions[tool] = text[0][:200]
+    return versions
+
+
+def write_bundle(
+    path: str | Path,
+    records: Sequence[Record],
+    hostname: str,
+    taken_at: float,
+    tools: dict[str, str] | None = None,
+) -> Path:
+    """Write recorded outputs as a bundle: a ``.tar.gz``, or a directory otherwise."""
+    path = Path(path)
+    files: dict[str, str] = {}
+    commands: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        key = f"{rec.node}/{rec.command.name}"
+        _check_member(key)
+        res = rec.result
+        argv = rec.command.argv if rec.command.path is None else ("cat", rec.command.path)
+        commands[key] = {
+            "argv": list(argv),
+            "returncode": res.returncode,
+            "duration": round(res.duration, 4),
+            "error": res.error,
+            "stderr": redact(rec.command.name, res.stderr)[-2000:],
+        }
+        if res.error is None:
+            files[key] = redact(rec.command.name, res.stdout)
+    meta = {
+        "format": 1,
+        "hostname": hostname,
+        "taken_at": taken_at,
+        "taken_at_text": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(taken_at)),
+        "hadeck": __version__,
+        "tools": tools or {},
+        "nodes": sorted({r.node for r in records}, key=lambda n: (n != hostname, n)),
+        "commands": commands,
+    }
+    files[META] = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+    if path.name.endswith((".tar.gz", ".tgz")):
+        with tarfile.open(path, "w:gz") as tar:
+            for name, text in sorted(files.items()):
+                data = text.encode()
+                info = tarfile.TarInfo(f"{TOP}/{name}")
+                info.size = len(data)
+                info.mtime = int(taken_at)
+                info.mode = 0o644
+                tar.addfile(info, io.BytesIO(data))
+    else:
+        for name, text in files.items():
+            target = path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+    return path
+
+
+def _check_member(name: str) -> None:
+    """Node and command names become paths: refuse anything that could climb out."""
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or ".." in parts or not parts:
+        raise BundleError(f"refusing unsafe bundle member name {name!r}")
+
+
+# --------------------------------------------------------------------------- replay
+
+
+class Bundle:
+    """A bundle's files, read whole into memory (bundles are small: text outputs)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.files = _load_files(self.path)
+        if META not in self.files:
+            raise BundleError(f"{self.path}: no {META}: not a hadeck bundle")
+        try:
+            self.meta: dict[str, Any] = json.loads(self.files[META])
+        except json.JSONDecodeError as exc:
+            raise BundleError(f"{self.path}: {META} is not valid JSON: {exc}") from None
+        if not isinstance(self.meta, dict) or not self.meta.get("hostname"):
+            raise BundleError(f"{self.path}: {META} names no hostname")
+
+    @property
+    def hostname(self) -> str:
+        return str(self.meta["hostname"])
+
+    @property
+    def taken_at(self) -> float:
+        value = self.meta.get("taken_at")
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    def nodes(self) -> tuple[str, ...]:
+        listed = self.meta.get("nodes")
+        if isinstance(listed, list) and listed:
+            return tuple(str(n) for n in listed)
+        return tuple(sorted({name.split("/", 1)[0] for name in self.files if "/" in name}))
+
+    def answer(self, node: str, command: Command) -> CommandResult:
+        key = f"{node}/{command.name}"
+        argv = command.argv if command.path is None else ("cat", command.path)
+        recorded = self.meta.get("commands", {}).get(key, {})
+        if not isinstance(recorded, dict):
+            recorded = {}
+        if recorded.get("error"):
+            return CommandResult(argv, "", str(recorded.get("stderr", "")), None,
+                                 float(recorded.get("duration", 0.0)), error=recorded["error"])
+        text = self.files.get(key)
+        if text is None:
+            what = (f"{command.path}: no such file" if command.path is not None
+                    else f"{argv[0]}: command not found")
+            return CommandResult(argv, returncode=None, error=f"{what} (not in bundle)")
+        rc = recorded.get("returncode", 0)
+        return CommandResult(argv, text, str(recorded.get("stderr", "")),
+                             rc if isinstance(rc, int) else 0,
+                             float(recorded.get("duration", 0.0)))
+
+
+def _load_files(path: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    if path.is_dir():
+        for item in path.rglob("*"):
+            if item.is_file():
+                rel = item.relative_to(path).as_posix()
+                files[_strip_top(rel)] = item.read_text(errors="replace")
+        return files
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar.getmembers():
+                if not member.isfile():
+                    continue
+                handle = tar.extractfile(member)
+                if handle is None:
+                    continue
+                files[_strip_top(member.name)] = handle.read().decode(errors="replace")
+    except FileNotFoundError:
+        raise BundleError(f"{path}: no such file or directory") from None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise BundleError(f"{path}: not a readable bundle: {why}") from None
+    return files
+
+
+def _strip_top(name: str) -> str:
+    name = name.lstrip("./")
+    if name.startswith(TOP + "/"):
+        return name[len(TOP) + 1:]
+    return name
+
+
+class BundleRunner(Runner):
+    """Answers a node's named commands from a bundle; runs nothing."""
+
+    def __init__(self, bundle: Bundle, node: str) -> None:
+        self.bundle = bundle
+        self.node = node
+
+    def run(
+        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+    ) -> CommandResult:
+        return CommandResult(tuple(argv), returncode=None,
+                             error="a snapshot bundle is read-only: nothing can run in it")
+
+    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        return self.run(("cat", path))
+
+    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        return self.bundle.answer(self.node, command)
+
+
+class BundleAccess(Access):
+    """A cluster frozen in a bundle."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.bundle = Bundle(path)
+        super().__init__(BundleRunner(self.bundle, self.bundle.hostname))
+        self.origin = f"bundle:{self.bundle.path}"
+        self._runners: dict[str, BundleRunner] = {self.bundle.hostname: self.local}  # type: ignore[dict-item]
+
+    def runner(self, node: str) -> Runner:
+        if node not in self._runners:
+            self._runners[node] = BundleRunner(self.bundle, node)
+        return self._runners[node]
+
+    def nodes(self) -> tuple[str, ...]:
+        return self.bundle.nodes()
+
+    def frozen_at(self) -> float | None:
+        return self.bundle.taken_at
+
+
+def layout() -> list[tuple[str, str]]:
+    """Every bundle file name and the command that makes it, for ``--layout``."""
+    from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
+
+    rows = []
+    for module in (pacemaker, corosync, drbd, guests, host, lvs, keepalived):
+        for command in module.COMMANDS:
+            rows.append((f"<node>/{command.name}", command.describe()))
+    return rows

@@ -1,0 +1,322 @@
+"""The rich view of ``hadeck status``: one table per area, problems first.
+
+Every health is shown as a symbol and a word beside its colour, so the view reads the
+same on a monochrome terminal, in a mail or piped through ``less``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from hadeck.health import AREAS, Judgement, rank, sync_text, worst
+from hadeck.model import ClusterState, Health, Resource, ResourceKind
+
+STYLE = {
+    Health.OK: ("✔", "green"),
+    Health.WARNING: ("▲", "yellow"),
+    Health.CRITICAL: ("✖", "bold red"),
+    Health.UNKNOWN: ("?", "magenta"),
+}
+
+
+def badge(health: Health) -> Text:
+    symbol, style = STYLE[health]
+    return Text(f"{symbol} {health.name}", style=style)
+
+
+class _Table(Table):
+    """A table whose plain-string cells are text, never markup or emoji codes.
+
+    Names come from the cluster: a resource called ``[bold]x`` or ``a:heart:b`` must
+    show as written.
+    """
+
+    def add_row(self, *cells: RenderableType | None, **kwargs: object) -> None:  # type: ignore[override]
+        super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells),
+                        **kwargs)  # type: ignore[arg-type]
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = _Table(title=title, title_justify="left", title_style="bold", expand=False,
+                   show_lines=False, pad_edge=False)
+    for i, col in enumerate(columns):
+        # The first column names the object: keep it on one line, let the others wrap.
+        table.add_column(col, overflow="fold", no_wrap=i == 0)
+    return table
+
+
+def _size(kib: int | None) -> str:
+    if kib is None:
+        return "-"
+    value = float(kib)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "KiB" else f"{value:.1f} {unit}"
+        value /= 1024
+    return "-"
+
+
+def render(
+    state: ClusterState, judgement: Judgement, areas: Sequence[str] | None = None
+) -> RenderableType:
+    """The whole status view, limited to ``areas`` when given."""
+    chosen = tuple(areas) if areas else AREAS
+    parts: list[RenderableType] = [_header(state, judgement, chosen)]
+    problems = [v for v in judgement.problems() if v.area in chosen]
+    if problems:
+        table = _table("Problems", "Health", "Area", "Subject", "Reason")
+        for v in problems:
+            table.add_row(badge(v.health), v.area, v.subject, v.reason)
+        parts.append(table)
+    builders = {
+        "cluster": _cluster, "nodes": _nodes, "resources": _resources, "drbd": _drbd,
+        "guests": _guests, "lvs": _lvs, "connectivity": _connectivity, "host": _host,
+        "sources": _sources,
+    }
+    order = [a for a in AREAS if a != "sources"] + ["sources"]
+    for area in order:
+        if area in chosen:
+            part = builders[area](state, judgement)
+            if part is not None:
+                parts.append(part)
+    return Group(*parts)
+
+
+def _header(state: ClusterState, judgement: Judgement, chosen: Iterable[str]) -> Text:
+    overall = worst(v.health for v in judgement.verdicts if v.area in chosen)
+    when = dt.datetime.fromtimestamp(state.taken_at).strftime("%Y-%m-%d %H:%M:%S")
+    text = Text("hadeck status  ", style="bold")
+    text.append_text(badge(overall))
+    count = sum(1 for v in judgement.problems() if v.area in chosen)
+    text.append(f"  {count} problem{'s' if count != 1 else ''}" if count else "  no problems")
+    text.append(f"\n{state.origin}, local node {state.local_node}, taken {when}",
+                style="dim")
+    return text
+
+
+def _cluster(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    if state.pacemaker is None:
+        return Text("Cluster: Pacemaker could not be read (see Sources)", style="magenta")
+    info = state.pacemaker.cluster
+    quorum = {True: "yes", False: "NO", None: "unknown"}[info.have_quorum]
+    table = _table("Cluster", "Stack", "Pacemaker", "DC", "Quorum", "Maintenance", "STONITH",
+                   "Health")
+    table.add_row(info.stack or "-", info.pacemaker_version or "-", info.dc or "NONE", quorum,
+                  "ON" if info.maintenance_mode else "off",
+                  {True: "enabled", False: "disabled", None: "-"}[info.stonith_enabled],
+                  badge(judgement.area_health("cluster")))
+    return table
+
+
+def _nodes(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    if state.pacemaker is None:
+        return None
+    hosts = {h.node: h for h in state.hosts}
+    guests: dict[str, int] = {}
+    for g in state.guests:
+        if g.running:
+            guests[g.node] = guests.get(g.node, 0) + 1
+    table = _table("Nodes", "Node", "State", "DC", "Resources", "Guests", "pingd", "Load",
+                   "Health")
+    rows = []
+    for node in state.pacemaker.nodes:
+        health = judgement.of("nodes", node.name)
+        pingd = node.attribute("pingd")
+        host = hosts.get(node.name)
+        load = f"{host.load[0]:.2f}" if host and host.load else "-"
+        score = "-"
+        if pingd is not None:
+            score = pingd.value + (f"/{pingd.expected}" if pingd.expected else "")
+        rows.append((health, [node.name, node.state, "DC" if node.is_dc else "",
+                              str(node.resources_running), str(guests.get(node.name, 0)),
+                              score, load, badge(health)]))
+    for _, row in sorted(rows, key=lambda r: -rank(r[0])):
+        table.add_row(*row)
+    return table
+
+
+def _flags(rsc: Resource) -> str:
+    flags = []
+    if rsc.failed:
+        flags.append("FAILED")
+    if rsc.blocked:
+        flags.append("blocked")
+    if not rsc.managed:
+        flags.append("unmanaged")
+    if rsc.orphaned:
+        flags.append("orphaned")
+    if rsc.target_role:
+        flags.append(f"target-role={rsc.target_role}")
+    if rsc.pending:
+        flags.append(rsc.pending)
+    return " ".join(flags)
+
+
+def _resources(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    pcmk = state.pacemaker
+    if pcmk is None:
+        return None
+    table = _table("Resources", "Resource", "Type", "Role", "Node(s)", "Flags", "Health")
+
+    def add(rsc: Resource, depth: int) -> None:
+        indent = "  " * depth
+        health = judgement.of("resources", rsc.id)
+        if rsc.kind == ResourceKind.PRIMITIVE:
+            table.add_row(indent + rsc.id, rsc.agent or "-", rsc.role or "-",
+                          ", ".join(rsc.nodes) or "-", _flags(rsc), badge(health))
+            return
+        kind = "promotable clone" if rsc.promotable else rsc.kind
+        table.add_row(Text(indent + rsc.id, style="bold"), kind, "",
+                      ", ".join(rsc.running_on) or "-", _flags(rsc), badge(health))
+        if rsc.kind == ResourceKind.CLONE:
+            # One line per role and node set, as crm_mon does, not one per instance.
+            seen: dict[tuple[str, str], None] = {}
+            for prim in rsc.primitives():
+                seen[(prim.role or "-", ", ".join(prim.nodes) or "-")] = None
+            for role, nodes in seen:
+                table.add_row(indent + "  " + rsc.children[0].id if rsc.children else "",
+                              "instance", role, nodes, "", "")
+            return
+        for child in rsc.children:
+            add(child, depth + 1)
+
+    for rsc in pcmk.resources:
+        add(rsc, 0)
+    parts: list[RenderableType] = [table]
+    if pcmk.failed_actions:
+        failed = _table("Failed actions", "Operation", "Node", "Result", "Reason", "When")
+        for fa in pcmk.failed_actions:
+            failed.add_row(fa.op_key, fa.node, fa.exit_status, fa.exit_reason, fa.last_rc_change)
+        parts.append(failed)
+    cli = [loc for loc in pcmk.locations if loc.from_cli]
+    if cli:
+        cons = _table("Constraints left by crm_resource", "Id", "Resource", "Node", "Score",
+                      "Until")
+        for loc in cli:
+            cons.add_row(loc.id, loc.resource, loc.node or "-", loc.score, loc.lifetime or "-")
+        parts.append(cons)
+    return Group(*parts)
+
+
+def _drbd(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    if not state.drbd:
+        return None
+    table = _table("DRBD", "Resource", "Role", "Disk", "Peer", "Connection", "Peer role",
+                   "Replication", "Peer disk", "Out of sync", "Health")
+    for res in state.drbd:
+        subject = f"{res.name}@{res.node}" if res.node else res.name
+        health = worst(v.health for v in judgement.area("drbd")
+                       if v.subject == subject or v.subject.startswith(subject + " ")
+                       or v.subject.startswith(subject + "/"))
+        disks = "/".join(v.disk for v in res.volumes) or "-"
+        if not res.connections:
+            table.add_row(subject, res.role, disks, "-", "-", "-", "-", "-", "-", badge(health))
+        for i, conn in enumerate(res.connections):
+            repl = ", ".join(sync_text(pv) if pv.syncing else pv.replication
+                             for pv in conn.peer_volumes) or "-"
+            peer_disk = "/".join(pv.peer_disk for pv in conn.peer_volumes) or "-"
+            oos = sum(pv.out_of_sync_kib or 0 for pv in conn.peer_volumes)
+            table.add_row(subject if i == 0 else "", res.role if i == 0 else "",
+                          disks if i == 0 else "", conn.peer, conn.state, conn.peer_role,
+                          repl, peer_disk, _size(oos) if oos else "0",
+                          badge(health) if i == 0 else "")
+    return table
+
+
+def _guests(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    if not state.guests:
+        return None
+    table = _table("Guests", "Guest", "Node", "Type", "State", "vCPU", "Memory", "CPU time",
+                   "Resource", "DRBD", "Health")
+    rows = []
+    for g in state.guests:
+        health = judgement.of("guests", f"{g.name}@{g.node}")
+        cpu = f"{g.cpu_time_s:.0f} s" if g.cpu_time_s is not None else "-"
+        rows.append((health, [g.name, g.node, g.hypervisor, g.state,
+                              str(g.vcpus) if g.vcpus is not None else "-",
+                              _size(g.memory_kib), cpu, g.resource or "-",
+                              ", ".join(g.drbd) or "-", badge(health)]))
+    for _, row in sorted(rows, key=lambda r: -rank(r[0])):
+        table.add_row(*row)
+    return table
+
+
+def _lvs(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    if not state.lvs:
+        return None
+    table = _table("LVS", "Virtual service", "Director", "Scheduler", "Real server", "Forward",
+                   "Weight", "Active", "Inactive", "CPS", "Health")
+    for director in state.lvs:
+        for svc in director.services:
+            subject = f"{svc.key}@{svc.director}" if svc.director else svc.key
+            health = judgement.of("lvs", subject)
+            sched = svc.scheduler + (f" persistent {svc.persistent_s}"
+                                     if svc.persistent_s else "")
+            if not svc.real_servers:
+                table.add_row(svc.key, director.node, sched, "(none)", "", "", "", "", "",
+                              badge(health))
+            for i, rs in enumerate(svc.real_servers):
+                cps = str(rs.rates.conns) if rs.rates else "-"
+                table.add_row(svc.key if i == 0 else "", director.node if i == 0 else "",
+                              sched if i == 0 else "", rs.key, rs.forward, str(rs.weight),
+                              str(rs.active_conns), str(rs.inactive_conns), cps,
+                              badge(health) if i == 0 else "")
+    vrrp = [(d.node, inst) for d in state.lvs for inst in d.vrrp]
+    if not vrrp:
+        return table
+    roles = _table("VRRP", "Instance", "Director", "State", "Priority", "Master", "Health")
+    for node, inst in vrrp:
+        health = judgement.of("lvs", f"VRRP {inst.name}@{node}")
+        roles.add_row(inst.name, node, inst.state,
+                      str(inst.priority) if inst.priority is not None else "-",
+                      inst.master_router or "-", badge(health))
+    return Group(table, roles)
+
+
+def _connectivity(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    verdicts = judgement.area("connectivity")
+    if not verdicts and not state.corosync:
+        return None
+    table = _table("Connectivity", "What", "Health", "Detail")
+    for v in sorted(verdicts, key=lambda v: -rank(v.health)):
+        table.add_row(v.subject, badge(v.health), v.reason)
+    return table
+
+
+def _host(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    if not state.hosts:
+        return None
+    table = _table("Hosts", "Node", "Load", "CPU", "Memory", "Fullest disk", "RAID", "Health")
+    for h in state.hosts:
+        health = worst(v.health for v in judgement.area("host") if v.node == h.node)
+        load = " ".join(f"{x:.2f}" for x in h.load) if h.load else "-"
+        cpu = f"{h.cpu_percent:.0f} % of {h.cpu_count}" if h.cpu_percent is not None else "-"
+        mem = h.memory_used_percent
+        fullest = max(h.disks, key=lambda d: d.percent, default=None)
+        disk = f"{fullest.mountpoint} {fullest.percent:.0f} %" if fullest else "-"
+        raid = ", ".join(f"{md.name} {md.status_map or ('active' if md.active else 'inactive')}"
+                         for md in h.md_arrays) or "-"
+        table.add_row(h.node, load, cpu, f"{mem:.0f} %" if mem is not None else "-", disk, raid,
+                      badge(health))
+    return table
+
+
+def _sources(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    table = _table("Sources", "Source", "Node", "Read", "Took", "Result")
+    for s in sorted(state.sources, key=lambda s: (s.ok, s.node, s.source)):
+        result = Text(f"? {s.error}", style="magenta") if s.error else Text(s.detail or "ok")
+        when = dt.datetime.fromtimestamp(s.read_at).strftime("%H:%M:%S")
+        table.add_row(s.source, s.node, when, f"{s.duration * 1000:.0f} ms", result)
+    return table
+
+
+def print_status(
+    state: ClusterState, judgement: Judgement, areas: Sequence[str] | None = None,
+    console: Console | None = None,
+) -> None:
+    (console or Console(emoji=False, highlight=False)).print(render(state, judgement, areas))
