@@ -9,9 +9,9 @@ import pytest
 
 from hadeck.collect import collect
 from hadeck.health import judge
+from hadeck.model import ClusterState
 from hadeck.runner import Command, CommandResult
 from hadeck.serial import from_data, to_data
-from hadeck.model import ClusterState
 from hadeck.snapshot import (
     Bundle,
     BundleAccess,
@@ -129,7 +129,7 @@ def test_unreadable_bundles_say_so(tmp_path: Path, content: bytes) -> None:
 
 def test_bundle_without_meta(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
-    with pytest.raises(BundleError, match="no meta.json"):
+    with pytest.raises(BundleError, match=r"no meta\.json"):
         BundleAccess(tmp_path / "b")
 
 
