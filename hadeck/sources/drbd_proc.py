@@ -139,12 +139,20 @@ def _read_line(line: str, minors: list[_Minor]) -> None:
     elif progress := _PROGRESS.search(stripped):
         current.done = float(progress.group(1))
         current.progress_lines += 1
+        # Above 4 GiB the kernel prints the totals in M and, in that branch, no line
+        # break: "(6528/10240)Mfinish: 0:01:45 speed: …" is one line (drbd_proc.c).
+        if finish := _FINISH.search(stripped):
+            _finish(current, finish)
     elif finish := _FINISH.search(stripped):
-        hours, minutes, seconds, speed = finish.groups()
-        current.eta = float(int(hours) * 3600 + int(minutes) * 60 + int(seconds))
-        current.rate = float(speed.replace(",", ""))
-        current.progress_lines += 1
+        _finish(current, finish)
     # Anything else indented is proc_details output (sector pos, averages): not needed.
+
+
+def _finish(current: _Minor, finish: re.Match[str]) -> None:
+    hours, minutes, seconds, speed = finish.groups()
+    current.eta = float(int(hours) * 3600 + int(minutes) * 60 + int(seconds))
+    current.rate = float(speed.replace(",", ""))
+    current.progress_lines += 1
 
 
 def _minor_line(minor: int, rest: str) -> _Minor:

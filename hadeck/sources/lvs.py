@@ -186,7 +186,11 @@ def _service_identity(tokens: list[str], lineno: int) -> tuple[VirtualService, l
         raise ParseError(f"line {lineno}: truncated service line {' '.join(tokens)!r}")
     protocol = tokens[0]
     if protocol == "FWM":
-        mark = _int(tokens[1], "firewall mark", lineno)
+        # ipvsadm prints the mark with %d: marks of 2**31 and above come out negative.
+        signed = tokens[1].startswith("-")
+        mark = _int(tokens[1][1:] if signed else tokens[1], "firewall mark", lineno)
+        if signed:
+            mark = -mark & 0xFFFFFFFF
         ipv6 = len(tokens) > 2 and tokens[2] == "IPv6"
         rest = tokens[3:] if ipv6 else tokens[2:]
         return VirtualService(protocol="FWM", address=str(mark), ipv6=ipv6), rest
