@@ -339,7 +339,9 @@ def read(runner: Runner) -> Reading[CorosyncStatus]:
     clock = Clock("corosync", runner.node)
     cfg_result, quorum_result = runner.fetch(CFGTOOL), runner.fetch(QUORUMTOOL)
     if _missing(cfg_result) and _missing(quorum_result):
-        return clock.failed(NOT_INSTALLED)
+        # Not an error: LVS directors and other non-members run no corosync. On a
+        # cluster member Pacemaker's own view says whether the node is in the cluster.
+        return Reading(None, clock.status(detail=NOT_INSTALLED))
     cfg, cfg_error = _read_cfgtool(cfg_result)
     quorum, quorum_error = _read_quorumtool(quorum_result)
     errors = "; ".join(e for e in (cfg_error, quorum_error) if e is not None) or None

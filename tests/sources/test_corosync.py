@@ -292,7 +292,8 @@ def test_read_faulty_ring_exit_1_is_an_answer() -> None:
 
 def test_read_corosync_not_installed() -> None:
     reading = corosync.read(ScriptedRunner({}))
-    assert reading.value is None and reading.status.error == corosync.NOT_INSTALLED
+    assert reading.value is None and reading.status.error is None
+    assert reading.status.detail == corosync.NOT_INSTALLED
 
 
 def test_read_corosync_not_running() -> None:

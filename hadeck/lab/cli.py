@@ -1,0 +1,103 @@
+"""``hadeck lab …``: create the lab and break it."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from hadeck.lab import faults
+from hadeck.lab.pacemaker import LabError
+from hadeck.lab.world import DEFAULT_LAB, Lab, seed_topology
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lab = sub.add_parser("lab", help="the built-in simulated cluster: create it, break it",
+                         description="The lab: a simulated cluster (real Pacemaker scheduler, "
+                                     "DRBD, guests, LVS) that answers the real tools' commands. "
+                                     f"It lives in a directory (default {DEFAULT_LAB}, or "
+                                     "$HADECK_LAB, or --dir).")
+    lab.add_argument("--dir", type=Path, default=None, help="the lab directory")
+    cmds = lab.add_subparsers(dest="lab_command", required=True)
+
+    init = cmds.add_parser("init", help="create (or re-create) the lab")
+    init.add_argument("--nodes", type=int, default=2, help="guest nodes (default 2)")
+    init.add_argument("--guests", type=int, default=2, help="guests, one DRBD each (default 2)")
+    init.add_argument("--drbd", type=int, default=None,
+                      help="DRBD resources (each backs one guest: same as --guests)")
+    init.add_argument("--services", type=int, default=2, help="LVS virtual services")
+    init.add_argument("--real-servers", type=int, default=5, help="LVS real servers in all")
+    init.add_argument("--seed", type=int, default=1, help="makes the numbers reproducible")
+
+    for name, helptext in (("fail-node", "crash a node or director"),
+                           ("recover-node", "bring a crashed node back")):
+        cmds.add_parser(name, help=helptext).add_argument("node")
+    for name, helptext in (("cut-drbd", "cut a DRBD resource's replication link"),
+                           ("heal-drbd", "restore it (a resync follows)"),
+                           ("split-brain", "put a DRBD resource in split brain")):
+        cmds.add_parser(name, help=helptext).add_argument("resource")
+    fail = cmds.add_parser("fail-resource", help="make a resource operation fail")
+    fail.add_argument("resource")
+    fail.add_argument("--op", default="monitor", choices=("monitor", "start", "stop"))
+    fail.add_argument("--node")
+    for name, helptext in (("kill-rs", "kill a real server (keepalived removes it)"),
+                           ("restore-rs", "bring a real server back")):
+        p = cmds.add_parser(name, help=helptext)
+        p.add_argument("address", help="ADDRESS or ADDRESS:PORT")
+        p.add_argument("--service", help="only in this service (www, ssh …)")
+    director = cmds.add_parser("fail-director", help="crash an LVS director (default MASTER)")
+    director.add_argument("node", nargs="?")
+    cmds.add_parser("recover-director", help="bring a director back").add_argument("node")
+    for name, helptext in (("ping-lost", "the ping node becomes unreachable"),
+                           ("ping-restored", "the ping node answers again")):
+        cmds.add_parser(name, help=helptext).add_argument(
+            "--node", help="only from this node (default: every node)")
+    fault = cmds.add_parser("fault", help="make a tool hang, print garbage or be missing")
+    fault.add_argument("node", help="a lab node, or '*' for all")
+    fault.add_argument("tool", help="crm_mon, drbdsetup, ipvsadm, virsh, /proc/drbd …")
+    fault.add_argument("mode", choices=("hang", "garbage", "missing", "clear"))
+    cmds.add_parser("step", help="move lab time on").add_argument("seconds", type=float)
+
+
+def run(args: argparse.Namespace) -> int:
+    directory = args.dir or DEFAULT_LAB
+    if args.lab_command == "init":
+        guests = args.drbd if args.drbd is not None else args.guests
+        topology = seed_topology(nodes=args.nodes, guests=guests, services=args.services,
+                                 real_servers=args.real_servers)
+        Lab.init(directory, topology, seed=args.seed)
+        print(f"lab ready in {directory}: {len(topology.cluster_nodes)} cluster nodes, "
+              f"{len(topology.guests)} guests on DRBD, {len(topology.services)} LVS services "
+              f"on {len(topology.directors)} directors")
+        return 0
+    lab = Lab(directory)
+    actions: dict[str, Callable[[], str]] = {
+        "fail-node": lambda: faults.fail_node(lab, args.node),
+        "recover-node": lambda: faults.recover_node(lab, args.node),
+        "cut-drbd": lambda: faults.cut_drbd(lab, args.resource),
+        "heal-drbd": lambda: faults.heal_drbd(lab, args.resource),
+        "split-brain": lambda: faults.split_brain(lab, args.resource),
+        "fail-resource": lambda: faults.fail_resource(lab, args.resource, args.op, args.node),
+        "kill-rs": lambda: faults.kill_rs(lab, args.address, args.service),
+        "restore-rs": lambda: faults.restore_rs(lab, args.address, args.service),
+        "fail-director": lambda: faults.fail_director(lab, args.node),
+        "recover-director": lambda: faults.recover_director(lab, args.node),
+        "ping-lost": lambda: faults.ping_lost(lab, args.node),
+        "ping-restored": lambda: faults.ping_restored(lab, args.node),
+        "fault": lambda: faults.tool_fault(lab, args.node, args.tool,
+                                           None if args.mode == "clear" else args.mode),
+        "step": lambda: faults.step(lab, args.seconds),
+    }
+    print(actions[args.lab_command]())
+    return 0
+
+
+def open_lab(directory: Path | None, create: bool = True) -> Lab:
+    """The lab at ``directory`` (default location if None), created on first use."""
+    directory = directory or DEFAULT_LAB
+    try:
+        return Lab(directory)
+    except LabError:
+        if not create or (Path(directory).expanduser() / "world.json").exists():
+            raise
+    return Lab.init(directory)

@@ -1,0 +1,306 @@
+"""What each lab node's tools would report, as model objects, at the current lab time.
+
+These are the facts the real tools print; :mod:`hadeck.lab.formats` renders them as the
+tools' exact text, and the real parsers read that text back. Everything follows
+Pacemaker's placement: the node where a DRBD clone is Promoted is Primary, a guest runs
+where its resource is Started, and a failed node's peers see it gone.
+"""
+
+from __future__ import annotations
+
+from hadeck.lab.world import (
+    RESYNC_RATE_KIB_S,
+    LabState,
+    drbd_connected,
+    out_of_sync_while_disconnected,
+    resync_progress,
+)
+from hadeck.model import (
+    CorosyncLink,
+    CorosyncLinkPeer,
+    CorosyncQuorum,
+    CorosyncStatus,
+    DiskUsage,
+    DrbdConnection,
+    DrbdPeerVolume,
+    DrbdResource,
+    DrbdVolume,
+    Guest,
+    HostMetrics,
+    LvsCounters,
+    LvsDirector,
+    MdArray,
+    MdMember,
+    QuorumMember,
+    RealServer,
+    VirtualService,
+    VrrpInstance,
+)
+
+GIB = 1024**3
+
+# --------------------------------------------------------------------------- DRBD
+
+
+def drbd_resources(state: LabState, node: str) -> tuple[DrbdResource, ...]:
+    """The DRBD resources configured (up) on ``node``, as drbdsetup would show them."""
+    out = []
+    for guest in state.topology.guests:
+        name = guest["drbd"]
+        if node not in state.drbd_nodes(name):
+            continue
+        role = state.drbd_role(name, node)
+        if role is None:
+            continue  # the DRBD agent is stopped here: the resource is down
+        out.append(_drbd_resource(state, guest, node, role))
+    return tuple(out)
+
+
+def _drbd_resource(state: LabState, guest: dict[str, object], node: str,
+                   role: str) -> DrbdResource:
+    name = str(guest["drbd"])
+    info = state.world["drbd"][name]
+    a, b = state.drbd_nodes(name)
+    peer = b if node == a else a
+    connected = drbd_connected(state, name)
+    progress = resync_progress(info, state.now) if connected else None
+    resync = info.get("resync") or {}
+    size = int(guest["size_kib"])  # type: ignore[call-overload]
+    minor = int(guest["minor"])  # type: ignore[call-overload]
+    disk = "UpToDate"
+    peer_disk = "UpToDate"
+    replication = "Established"
+    done = rate = eta = None
+    oos = 0
+    if connected and progress is not None:
+        done_kib, total = progress
+        left = total - done_kib
+        source = resync.get("source") == node
+        replication = "SyncSource" if source else "SyncTarget"
+        disk = "UpToDate" if source else "Inconsistent"
+        peer_disk = "Inconsistent" if source else "UpToDate"
+        done = round(100.0 * done_kib / total, 2) if total else 100.0
+        rate = RESYNC_RATE_KIB_S
+        eta = float(round(left / RESYNC_RATE_KIB_S))
+        oos = left
+    if not connected:
+        replication = "Off"
+        peer_disk = "DUnknown"
+        if role == "Primary" or not state.up(peer):
+            oos = out_of_sync_while_disconnected(info, state.now)
+        if info["cut"] and role == "Secondary":
+            # Resource-level fencing outdates the Secondary when the link is cut.
+            disk = "Outdated"
+    standalone = info["split_brain"] or node in info["standalone_on"]
+    conn_state = "Connected" if connected else ("StandAlone" if standalone else "Connecting")
+    peer_role = (state.drbd_role(name, peer) or "Unknown") if connected else "Unknown"
+    volume = DrbdVolume(
+        volume=0, minor=minor, disk=disk, client=False, open=role == "Primary",
+        quorum=True, backing_dev=f"/dev/vg_drbd/{name}", size_kib=size,
+        read_kib=int(size * 0.01), written_kib=int(size * 0.02), blocked="no",
+    )
+    peer_volume = DrbdPeerVolume(
+        volume=0, replication=replication, peer_disk=peer_disk, peer_client=False,
+        resync_suspended="no", out_of_sync_kib=oos, done_percent=done, rate_kib_s=rate,
+        eta_seconds=eta, received_kib=0, sent_kib=int(size * 0.02),
+    )
+    connection = DrbdConnection(
+        peer=peer, state=conn_state, peer_role=peer_role,
+        peer_node_id=state.topology.cluster_nodes.index(peer), congested=False,
+        peer_volumes=(peer_volume,),
+    )
+    return DrbdResource(
+        name=name, node=node, role=role, suspended="no", write_ordering="flush",
+        may_promote=role == "Secondary" and disk == "UpToDate" and not connected,
+        promotion_score=10102 if disk == "UpToDate" else 0,
+        volumes=(volume,), connections=(connection,), version="9",
+    )
+
+
+# --------------------------------------------------------------------------- guests
+
+
+def guests_on(state: LabState, node: str) -> tuple[Guest, ...]:
+    """Guests libvirt (and xl) list on ``node``: running where Pacemaker runs them.
+
+    libvirt keeps every cluster guest defined on both of its nodes, shut off where it is
+    not running; ``xl list`` shows running Xen domains only.
+    """
+    out = []
+    for guest in state.topology.guests:
+        name = str(guest["name"])
+        running_here = any(n == node for n, _ in state.where(name))
+        if node not in state.drbd_nodes(str(guest["drbd"])):
+            continue
+        kind = str(guest["kind"])
+        if kind == "xen" and not running_here:
+            continue
+        cpu = None
+        if running_here:
+            cpu = round(60.0 + (state.now - state.world["created"]) *
+                        (0.05 + 0.2 * state.noise(name, "cpu")), 1)
+        out.append(Guest(
+            name=name, node=node, hypervisor="xen" if kind == "xen" else "kvm",
+            state="running" if running_here else "shut off",
+            id=str(1 + state.topology.guests.index(guest)) if running_here else None,
+            vcpus=int(guest["vcpus"]),  # type: ignore[call-overload]
+            memory_kib=int(guest["memory_kib"]),  # type: ignore[call-overload]
+            cpu_time_s=cpu, autostart=False,
+        ))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- LVS
+
+
+def master_director(state: LabState) -> str | None:
+    """keepalived's MASTER: the first director (highest priority) still up."""
+    return next((d for d in state.topology.directors if state.up(d)), None)
+
+
+def director(state: LabState, node: str) -> LvsDirector | None:
+    """The IPVS table keepalived keeps on a director; None on other nodes."""
+    if node not in state.topology.directors:
+        return None
+    master = master_director(state) == node
+    services = []
+    for svc in state.topology.services:
+        rss = []
+        for rs in svc.real_servers:
+            key = f"{svc.name}/{rs['address']}:{rs['port']}"
+            if key in state.world["dead_rs"] or key in state.world["rs_removed"]:
+                continue  # keepalived's health check took it out of the table
+            weight = int(state.world["rs_weight"].get(key, rs["weight"]))
+            rss.append(_real_server(state, key, rs, weight, master))
+        for extra in state.world.get("rs_added", []):
+            if extra["service"] == svc.name:
+                key = f"{svc.name}/{extra['address']}:{extra['port']}"
+                rss.append(_real_server(state, key, extra, int(extra["weight"]), master))
+        services.append(VirtualService(
+            protocol=svc.protocol, address=svc.vip, port=svc.port, scheduler=svc.scheduler,
+            persistent_s=svc.persistent, real_servers=tuple(rss), director=node,
+            stats=_sum(rs.stats for rs in rss), rates=_sum(rs.rates for rs in rss),
+        ))
+    totals = _sum(s.stats for s in services)
+    return LvsDirector(node=node, version="1.2.1", services=tuple(services), totals=totals)
+
+
+def _real_server(state: LabState, key: str, rs: dict[str, object], weight: int,
+                 master: bool) -> RealServer:
+    # Connections follow weight on the MASTER; the BACKUP's table carries no traffic.
+    load = weight * (3 + 4 * state.noise(key, "load")) if master else 0.0
+    age = max(0.0, state.now - state.world["created"])
+    conns = int(age * weight * 2.5) if master else 0
+    stats = LvsCounters(conns=conns, in_packets=conns * 40, out_packets=0,
+                        in_bytes=conns * 2600, out_bytes=0)
+    cps = round(weight * 2 * state.noise(key, "cps") + (weight if master else 0)) \
+        if master else 0
+    rates = LvsCounters(conns=cps, in_packets=cps * 33, out_packets=0, in_bytes=cps * 2150,
+                        out_bytes=0)
+    return RealServer(
+        address=str(rs["address"]), port=int(rs["port"]),  # type: ignore[call-overload]
+        forward=str(rs.get("forward", "Route")), weight=weight,
+        active_conns=int(load * 4), inactive_conns=int(load * 11), stats=stats, rates=rates,
+    )
+
+
+def _sum(items: object) -> LvsCounters:
+    total = LvsCounters()
+    for c in items:  # type: ignore[attr-defined]
+        if c is None:
+            continue
+        total = LvsCounters(total.conns + c.conns, total.in_packets + c.in_packets,
+                            total.out_packets + c.out_packets, total.in_bytes + c.in_bytes,
+                            total.out_bytes + c.out_bytes)
+    return total
+
+
+def vrrp(state: LabState, node: str) -> tuple[VrrpInstance, ...]:
+    if node not in state.topology.directors:
+        return ()
+    master = master_director(state)
+    index = state.topology.directors.index(node)
+    priority = 150 - 50 * index
+    return (VrrpInstance(
+        name=state.topology.vrrp_instance,
+        state="MASTER" if master == node else "BACKUP",
+        director=node, priority=priority, effective_priority=priority,
+        virtual_router_id=51, interface="eth0",
+        master_router=None if master == node else _address(state, master),
+        virtual_ips=tuple(sorted({s.vip for s in state.topology.services})),
+    ),)
+
+
+def _address(state: LabState, node: str | None) -> str | None:
+    if node is None:
+        return None
+    if node in state.topology.directors:
+        return f"10.0.1.{1 + state.topology.directors.index(node)}"
+    return state.topology.node_addresses.get(node)
+
+
+# --------------------------------------------------------------------------- corosync
+
+
+def corosync(state: LabState, node: str) -> CorosyncStatus | None:
+    nodes = state.topology.cluster_nodes
+    if node not in nodes:
+        return None
+    peers = tuple(
+        CorosyncLinkPeer(node_id=i, state="localhost" if n == node
+                         else "connected" if state.up(n) else "disconnected", name=n)
+        for i, n in enumerate(nodes, start=1)
+    )
+    link = CorosyncLink(link_id=0, transport="udp", address=state.topology.node_addresses[node],
+                        peers=peers)
+    up = [n for n in nodes if state.up(n)]
+    quorum_votes = len(nodes) // 2 + 1
+    quorate = len(up) >= quorum_votes
+    members = tuple(
+        QuorumMember(node_id=nodes.index(n) + 1, votes=1, name=n, local=n == node)
+        for n in up
+    )
+    quorum = CorosyncQuorum(
+        provider="corosync_votequorum", nodes=len(up), node_id=nodes.index(node) + 1,
+        ring_id=f"1.{0x20 + len(state.world['failed_nodes']) * 4:x}", quorate=quorate,
+        expected_votes=len(nodes), highest_expected=len(nodes), total_votes=len(up),
+        quorum=quorum_votes, blocked=not quorate,
+        flags=("Quorate",) if quorate else (), members=members,
+    )
+    return CorosyncStatus(node=node, local_node_id=nodes.index(node) + 1, transport="knet",
+                          links=(link,), quorum=quorum)
+
+
+# --------------------------------------------------------------------------- host
+
+
+def host(state: LabState, node: str) -> HostMetrics:
+    guests = sum(1 for g in state.topology.guests if any(n == node for n, _ in
+                                                         state.where(str(g["name"]))))
+    cpus = 2 if node in state.topology.directors or node == state.topology.arbiter else 16
+    base = 0.2 + 0.6 * guests
+    load = tuple(round(base + state.noise(node, "load", k) * 0.5, 2) for k in range(3))
+    total = (4 if cpus == 2 else 64) * GIB
+    used = int(total * (0.15 + 0.05 * guests + 0.05 * state.noise(node, "mem")))
+    disks = (
+        DiskUsage("/", "/dev/md0", "ext4", 40 * GIB, int(40 * GIB * 0.31), int(40 * GIB * 0.69)),
+    )
+    if cpus != 2:
+        disks += (DiskUsage("/var/lib/libvirt", "/dev/mapper/vg0-libvirt", "xfs", 200 * GIB,
+                            int(200 * GIB * 0.42), int(200 * GIB * 0.58)),)
+    return HostMetrics(
+        node=node, load=(load[0], load[1], load[2]), cpu_count=cpus,
+        cpu_percent=round(min(100.0, base * 100 / cpus + 3 * state.noise(node, "cpu")), 1),
+        memory_total=total, memory_available=total - used, swap_total=2 * GIB, swap_used=0,
+        uptime_s=round(86400 * 12 + state.now - state.world["created"], 1), disks=disks,
+        md_arrays=(md0(),),
+    )
+
+
+def md0() -> MdArray:
+    """Every lab node boots from a healthy two-disk RAID 1."""
+    return MdArray(
+        name="md0", active=True, level="raid1",
+        members=(MdMember("sdb1", 1), MdMember("sda1", 0)), blocks=41909248,
+        raid_disks=2, working_disks=2, status_map="UU",
+    )

@@ -1,0 +1,381 @@
+"""The lab at the runner boundary: each lab node answers the real commands.
+
+A :class:`LabRunner` is a :class:`~hadeck.runner.Runner` for one lab node. Reads are
+answered in the real tools' exact formats (Pacemaker's by the real ``crm_mon`` and
+``cibadmin`` against the lab's CIB; DRBD, guests, LVS, corosync and host from the lab's
+world through :mod:`hadeck.lab.formats`), so the sources and parsers that read a real
+cluster read the lab unchanged. Writes — the operator commands an action would run — change
+the lab as they would change a real cluster: Pacemaker commands run for real against the
+CIB and the scheduler converges; ``drbdadm`` and ``ipvsadm`` change the world.
+
+A failed node answers nothing, the way an unreachable ssh host does; injected tool faults
+make one tool hang, print garbage or be missing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from hadeck.collect import Access
+from hadeck.lab import derive
+from hadeck.lab.formats import corosync as corosync_fmt
+from hadeck.lab.formats import drbd as drbd_fmt
+from hadeck.lab.formats import guests as guests_fmt
+from hadeck.lab.formats import host as host_fmt
+from hadeck.lab.formats import keepalived as keepalived_fmt
+from hadeck.lab.formats import lvs as lvs_fmt
+from hadeck.lab.pacemaker import LabError
+from hadeck.lab.world import Lab, LabState
+from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, Runner
+
+GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
+MAX_HANG = 3600.0
+
+PACEMAKER_WRITERS = ("crm_resource", "crm_attribute", "crm_standby", "crm_failcount")
+PACEMAKER_READ_FLAGS = (
+    "--locate", "-W", "--why", "-Y", "--constraints", "-a", "--list", "-l", "--query-xml",
+    "-q", "--list-raw", "-G", "--query", "--list-agents", "--list-standards",
+)
+PACEMAKER_READERS = ("crm_mon", "cibadmin", "crm_simulate", "crm_verify")
+
+VERSIONS = {
+    ("corosync", "-v"): "Corosync Cluster Engine, version '3.1.7'\n",
+    ("drbdadm", "--version"): "DRBDADM_BUILDTAG=GIT-hash:\\ lab\nDRBDADM_API_VERSION=2\n"
+                              "DRBD_KERNEL_VERSION_CODE=0x090205\nDRBD_KERNEL_VERSION=9.2.5\n"
+                              "DRBDADM_VERSION_CODE=0x091a00\nDRBDADM_VERSION=9.26.0\n",
+    ("ipvsadm", "--version"): "ipvsadm v1.31 2019/12/24 (compiled with popt and IPVS v1.2.1)\n",
+    ("virsh", "--version"): "9.0.0\n",
+    ("keepalived", "--version"): "Keepalived v2.2.7 (01/16,2022)\n",
+    ("uname", "-r"): "6.1.0-lab-amd64\n",
+}
+
+
+class LabRunner(Runner):
+    """One node of the lab."""
+
+    def __init__(self, lab: Lab, node: str) -> None:
+        self.lab = lab
+        self.node = node
+
+    # ------------------------------------------------------------------ boundary
+
+    def run(
+        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+    ) -> CommandResult:
+        args = tuple(argv)
+        start = time.monotonic()
+        state = self.lab.read()
+        refused = self._refuse(state, args[0], args, timeout)
+        if refused is not None:
+            return refused
+        try:
+            result = self._answer(state, args, timeout, input)
+        except LabError as exc:
+            result = CommandResult(args, "", f"{exc}\n", 1)
+        return CommandResult(result.argv, result.stdout, result.stderr, result.returncode,
+                             time.monotonic() - start, result.error)
+
+    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+        args = ("cat", path)
+        state = self.lab.read()
+        refused = self._refuse(state, path, args, timeout)
+        if refused is not None:
+            return refused
+        answer = self._file(state, path)
+        if answer is None:
+            return CommandResult(args, returncode=None, error=f"{path}: no such file")
+        return CommandResult(args, answer)
+
+    def _refuse(
+        self, state: LabState, tool: str, args: tuple[str, ...], timeout: float
+    ) -> CommandResult | None:
+        """A failed node, or an injected fault of this tool; None when it may answer."""
+        if self.node not in state.all_nodes():
+            return CommandResult(args, returncode=None, error=(
+                f"ssh {self.node}: ssh: Could not resolve hostname {self.node}: "
+                "Name or service not known"))
+        if not state.up(self.node):
+            return CommandResult(args, returncode=None, error=(
+                f"ssh {self.node}: ssh: connect to host {self.node} port 22: "
+                "No route to host"))
+        fault = state.fault(self.node, tool)
+        if fault == "missing":
+            if tool.startswith("/"):
+                return CommandResult(args, returncode=None, error=f"{tool}: no such file")
+            return CommandResult(args, returncode=None, error=f"{tool}: command not found")
+        if fault == "hang":
+            time.sleep(min(timeout, MAX_HANG))
+            return CommandResult(args, returncode=None,
+                                 error=f"{args[0]}: timed out after {timeout:g} s")
+        if fault == "garbage":
+            return CommandResult(args, GARBAGE)
+        return None
+
+    # ------------------------------------------------------------------ commands
+
+    def _answer(
+        self, state: LabState, args: tuple[str, ...], timeout: float, input: str | None
+    ) -> CommandResult:
+        tool = args[0]
+        if args in VERSIONS:
+            return CommandResult(args, VERSIONS[args])
+        if tool in PACEMAKER_READERS or tool in PACEMAKER_WRITERS:
+            return self._pacemaker(state, args, input)
+        handler = _READS.get(args)
+        if handler is not None:
+            text = handler(self, state)
+            if text is None:
+                return _not_found(args)
+            return CommandResult(args, text, "", 0)
+        if tool == "corosync-quorumtool" and args[1:] == ("-s",):
+            status = derive.corosync(state, self.node)
+            if status is None or status.quorum is None:
+                return _not_found(args)
+            return CommandResult(args, corosync_fmt.quorumtool(status.quorum, state.now),
+                                 "", 0 if status.quorum.quorate else 2)
+        if tool == "drbdadm":
+            return self._drbdadm(state, args)
+        if tool == "ipvsadm":
+            return self._ipvsadm(state, args)
+        return _not_found(args)
+
+    def _pacemaker(
+        self, state: LabState, args: tuple[str, ...], input: str | None
+    ) -> CommandResult:
+        if self.node not in state.topology.cluster_nodes:
+            return _not_found(args)
+        scenario = self.lab.scenario
+        writes = args[0] in PACEMAKER_WRITERS and not any(
+            flag in args for flag in PACEMAKER_READ_FLAGS)
+        if not writes:
+            with self.lab._locked(exclusive=False):
+                return scenario.runner.run(args, input=input)
+        if args[0] == "crm_resource" and any(a in args for a in ("--cleanup", "-C",
+                                                                 "--refresh", "-R")):
+            rsc = _option(args, "-r", "--resource")
+            node = _option(args, "-N", "--node")
+            with self.lab.changing():
+                scenario.cleanup(rsc, node) if rsc else None
+            return CommandResult(args, f"Cleaned up {rsc or 'all resources'}"
+                                       f"{' on ' + node if node else ''}\n")
+        if args[0] == "crm_resource" and "--wait" in args:
+            with self.lab.changing():
+                scenario.converge()
+            return CommandResult(args, "")
+        with self.lab.changing():
+            result = scenario.runner.run(args, input=input)
+            if result.ok:
+                scenario.converge()
+        return result
+
+    def _file(self, state: LabState, path: str) -> str | None:
+        node = self.node
+        if path == "/proc/drbd":
+            return drbd_fmt.proc_drbd_9() if node in state.topology.guest_nodes else None
+        if path == "/proc/mdstat":
+            return host_fmt.mdstat(derive.host(state, node).md_arrays)
+        director = derive.director(state, node)
+        if path == "/proc/net/ip_vs":
+            return lvs_fmt.proc_ip_vs(director.services) if director else None
+        if path == "/proc/net/ip_vs_stats":
+            if director is None or director.totals is None:
+                return None
+            return lvs_fmt.proc_ip_vs_stats(director.totals)
+        if path == "/tmp/keepalived.json":
+            instances = derive.vrrp(state, node)
+            return keepalived_fmt.json_dump(instances) if instances else None
+        return None
+
+    # ------------------------------------------------------------------ DRBD
+
+    def _drbdadm(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        words = [a for a in args[1:] if not a.startswith("-")]
+        if not words:
+            return CommandResult(args, "", "USAGE: drbdadm COMMAND [OPTION...] "
+                                           "{all|RESOURCE...}\n", 20)
+        verb, names = words[0], words[1:]
+        if verb == "status":
+            mine = derive.drbd_resources(state, self.node)
+            if names:
+                mine = tuple(r for r in mine if r.name in names)
+            return CommandResult(args, drbd_fmt.drbdadm_status(mine))
+        if not names:
+            return CommandResult(args, "", f"drbdadm {verb}: missing resource name\n", 20)
+        for name in names:
+            if name not in state.world["drbd"] or self.node not in state.drbd_nodes(name):
+                return CommandResult(args, "", f"'{name}' not defined in your config (for this "
+                                               f"host).\n", 10)
+        return self._drbd_change(state, args, verb, names)
+
+    def _drbd_change(
+        self, state: LabState, args: tuple[str, ...], verb: str, names: list[str]
+    ) -> CommandResult:
+        node = self.node
+        for name in names:
+            a, b = state.drbd_nodes(name)
+            peer = b if node == a else a
+            if verb == "primary" and state.drbd_role(name, peer) == "Primary" \
+                    and state.drbd_role(name, node) != "Primary" and "--force" not in args:
+                minor = state.guest_of_drbd(name)["minor"]
+                return CommandResult(args, "", (
+                    f"{name}: State change failed: (-1) Multiple primaries not allowed by "
+                    f"config\nCommand 'drbdsetup primary {name}' terminated with exit code "
+                    f"11\n" if minor is not None else ""), 11)
+            if verb == "secondary" and state.drbd_role(name, node) == "Primary":
+                return CommandResult(args, "", (
+                    f"{name}: State change failed: (-12) Device is held open by someone\n"
+                    f"Command 'drbdsetup secondary {name}' terminated with exit code 11\n"),
+                    11)
+        with self.lab.changing() as world:
+            for name in names:
+                info = world["drbd"][name]
+                if verb == "disconnect":
+                    if node not in info["standalone_on"]:
+                        info["standalone_on"].append(node)
+                elif verb in ("connect", "adjust"):
+                    info["standalone_on"] = [n for n in info["standalone_on"] if n != node]
+                    if info["split_brain"] and "--discard-my-data" in args:
+                        info["split_brain"] = False
+                    if info["split_brain"]:
+                        info["standalone_on"].append(node)
+                elif verb in ("primary", "secondary", "up", "down", "attach", "detach"):
+                    # Roles follow Pacemaker in the lab; a manual role change is accepted
+                    # and undone at the next transition, as the DRBD agent would.
+                    pass
+                else:
+                    return CommandResult(args, "", f"drbdadm: Unknown command '{verb}'\n", 20)
+        return CommandResult(args, "")
+
+    # ------------------------------------------------------------------ LVS
+
+    def _ipvsadm(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        if self.node not in state.topology.directors:
+            return _not_found(args)
+        op = args[1] if len(args) > 1 else ""
+        if op not in ("-e", "-d", "-a", "--edit-server", "--delete-server", "--add-server"):
+            return CommandResult(args, "", "ipvsadm: lab answers -Ln, --stats, --rate, "
+                                           "-a/-e/-d only\n", 2)
+        vip = _option(args, "-t", "--tcp-service") or _option(args, "-u", "--udp-service")
+        rs = _option(args, "-r", "--real-server")
+        weight = _option(args, "-w", "--weight")
+        service = next((s for s in state.topology.services
+                        if f"{s.vip}:{s.port}" == vip), None)
+        if service is None or rs is None:
+            return CommandResult(args, "", "Service not defined\n", 2)
+        key = f"{service.name}/{rs}"
+        known = any(f"{service.name}/{r['address']}:{r['port']}" == key
+                    for r in service.real_servers)
+        with self.lab.changing() as world:
+            if op in ("-d", "--delete-server"):
+                if not known or key in world["rs_removed"] or key in world["dead_rs"]:
+                    return CommandResult(args, "", "No such destination\n", 2)
+                world["rs_removed"].append(key)
+            elif op in ("-a", "--add-server"):
+                if key in world["rs_removed"]:
+                    world["rs_removed"].remove(key)
+                elif known:
+                    return CommandResult(args, "", "Destination already exists\n", 2)
+                else:
+                    address, _, port = rs.rpartition(":")
+                    world.setdefault("rs_added", []).append(
+                        {"service": service.name, "address": address, "port": int(port),
+                         "weight": int(weight or 1), "forward": "Route"})
+                if weight is not None:
+                    world["rs_weight"][key] = int(weight)
+            else:
+                if not known or key in world["rs_removed"] or key in world["dead_rs"]:
+                    return CommandResult(args, "", "No such destination\n", 2)
+                world["rs_weight"][key] = int(weight or 0)
+        return CommandResult(args, "")
+
+
+def _option(args: tuple[str, ...], short: str, long: str) -> str | None:
+    for i, arg in enumerate(args):
+        if arg in (short, long) and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(long + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _not_found(args: tuple[str, ...]) -> CommandResult:
+    return CommandResult(args, returncode=None, error=f"{args[0]}: command not found")
+
+
+def _drbd_text(render: Callable[..., str]) -> Callable[[LabRunner, LabState], str | None]:
+    def answer(runner: LabRunner, state: LabState) -> str | None:
+        if runner.node not in state.topology.guest_nodes:
+            return None
+        return render(derive.drbd_resources(state, runner.node))
+    return answer
+
+
+def _guests_text(render: Callable[..., str], kind: str) -> Callable[[LabRunner, LabState],
+                                                                     str | None]:
+    def answer(runner: LabRunner, state: LabState) -> str | None:
+        if runner.node not in state.topology.guest_nodes:
+            return None
+        guests = [g for g in derive.guests_on(state, runner.node)
+                  if (g.hypervisor == "xen") == (kind == "xen")]
+        return render(guests)
+    return answer
+
+
+def _director_text(render: Callable[..., str]) -> Callable[[LabRunner, LabState], str | None]:
+    def answer(runner: LabRunner, state: LabState) -> str | None:
+        director = derive.director(state, runner.node)
+        return render(director.services) if director else None
+    return answer
+
+
+def _cfgtool(runner: LabRunner, state: LabState) -> str | None:
+    status = derive.corosync(state, runner.node)
+    return corosync_fmt.cfgtool(status) if status else None
+
+
+def _facts(runner: LabRunner, state: LabState) -> str | None:
+    return host_fmt.facts_json(derive.host(state, runner.node))
+
+
+_READS: dict[tuple[str, ...], Callable[[LabRunner, LabState], str | None]] = {
+    ("drbdsetup", "events2", "--now", "--statistics"): _drbd_text(drbd_fmt.events2),
+    ("drbdsetup", "status", "--json"): _drbd_text(drbd_fmt.status_json),
+    ("virsh", "list", "--all"): _guests_text(guests_fmt.virsh_list, "kvm"),
+    ("virsh", "list", "--all", "--name", "--autostart"):
+        _guests_text(guests_fmt.virsh_autostart, "kvm"),
+    ("virsh", "domstats", "--state", "--cpu-total", "--balloon", "--vcpu", "--nowait"):
+        _guests_text(guests_fmt.virsh_domstats, "kvm"),
+    ("virsh", "uri"): lambda runner, state: (
+        "qemu:///system\n\n" if runner.node in state.topology.guest_nodes else None),
+    ("xl", "list"): _guests_text(guests_fmt.xl_list, "xen"),
+    ("ipvsadm", "-Ln"): _director_text(lvs_fmt.ipvsadm_ln),
+    ("ipvsadm", "-Ln", "--stats", "--exact"): _director_text(
+        lambda services: lvs_fmt.ipvsadm_stats(services, exact=True)),
+    ("ipvsadm", "-Ln", "--rate"): _director_text(lvs_fmt.ipvsadm_rate),
+    ("corosync-cfgtool", "-s"): _cfgtool,
+    ("python3", "-m", "hadeck.sources.host"): _facts,
+}
+
+
+class LabAccess(Access):
+    """The lab seen from one of its nodes, as an operator logged in there sees it."""
+
+    origin = "lab"
+
+    def __init__(self, lab: Lab, node: str | None = None) -> None:
+        self.lab = lab
+        state = lab.read()
+        if node is None:
+            node = next((n for n in state.topology.cluster_nodes if state.up(n)),
+                        state.topology.cluster_nodes[0])
+        self._runners: dict[str, LabRunner] = {}
+        super().__init__(self.runner(node))
+
+    def runner(self, node: str) -> Runner:
+        if node not in self._runners:
+            self._runners[node] = LabRunner(self.lab, node)
+        return self._runners[node]
+
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(self.lab.read().all_nodes())
