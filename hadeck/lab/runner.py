@@ -33,10 +33,15 @@ GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\
 MAX_HANG = 3600.0
 
 PACEMAKER_WRITERS = ("crm_resource", "crm_attribute", "crm_standby", "crm_failcount")
-PACEMAKER_READ_FLAGS = (
-    "--locate", "-W", "--why", "-Y", "--constraints", "-a", "--list", "-l", "--query-xml",
-    "-q", "--list-raw", "-G", "--query", "--list-agents", "--list-standards",
-)
+READ_ONLY_FLAGS = {
+    "crm_resource": ("--locate", "-W", "--why", "-Y", "--constraints", "-a", "--list", "-l",
+                     "--query-xml", "-q", "--list-raw", "-O", "--list-operations",
+                     "--list-agents", "--list-standards", "--get-parameter", "-g"),
+    "crm_attribute": ("-G", "--query"),
+    "crm_standby": ("-G", "--query"),
+    "crm_failcount": ("-G", "--query"),
+}
+"""Options that make a Pacemaker command a query: those need no scheduler run."""
 PACEMAKER_READERS = ("crm_mon", "cibadmin", "crm_simulate", "crm_verify")
 
 VERSIONS = {
@@ -147,7 +152,7 @@ class LabRunner(Runner):
             return _not_found(args)
         scenario = self.lab.scenario
         writes = args[0] in PACEMAKER_WRITERS and not any(
-            flag in args for flag in PACEMAKER_READ_FLAGS)
+            flag in args for flag in READ_ONLY_FLAGS[args[0]])
         if not writes:
             with self.lab._locked(exclusive=False):
                 return scenario.runner.run(args, input=input)
