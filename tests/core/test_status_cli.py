@@ -90,3 +90,20 @@ def test_schema_document_is_current() -> None:
     assert stored == json_schema(), (
         "the model changed: regenerate docs/status-json.schema.json with "
         "'hadeck status --json-schema' and decide whether the schema version must change")
+
+
+def test_snapshot_of_this_machine_replays(tmp_path: Path) -> None:
+    out = tmp_path / "here.tar.gz"
+    run = hadeck("snapshot", "--local", str(out))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith(f"wrote {out}:")
+    replay = json.loads(hadeck("status", "--from", str(out), "--json").stdout)
+    assert replay["origin"] == f"bundle:{out}"
+    assert replay["state"]["hosts"][0]["memory_total"] > 0
+
+
+def test_snapshot_layout_is_documented() -> None:
+    run = hadeck("snapshot", "--layout")
+    listed = [line.split()[0] for line in run.stdout.splitlines()]
+    doc = (ROOT / "docs" / "bundles.md").read_text()
+    assert all(f"`{name}`" in doc for name in listed), "docs/bundles.md misses a file name"
