@@ -52,8 +52,10 @@ PROC_DRBD = Command("drbd/proc-drbd.txt", path="/proc/drbd")
 EVENTS2 = Command("drbd/events2.txt", ("drbdsetup", "events2", "--now", "--statistics"))
 STATUS_JSON = Command("drbd/status.json", ("drbdsetup", "status", "--json"))
 DRBDADM_STATUS = Command("drbd/drbdadm-status.txt", ("drbdadm", "status"))
+# drbd-utils 9 keeps the 8.4 userland out of PATH: Debian's package installs it as
+# /lib/drbd/drbdsetup-84 (and drbdadm dispatches there itself when the module is 8.4).
 EVENTS2_84 = Command(
-    "drbd/events2-84.txt", ("drbdsetup-84", "events2", "--now", "--statistics")
+    "drbd/events2-84.txt", ("/lib/drbd/drbdsetup-84", "events2", "--now", "--statistics")
 )
 COMMANDS: tuple[Command, ...] = (PROC_DRBD, EVENTS2, STATUS_JSON, DRBDADM_STATUS, EVENTS2_84)
 

@@ -895,7 +895,7 @@ def test_commands_are_named_and_unique() -> None:
         "drbd/drbdadm-status.txt", "drbd/events2-84.txt"}
     assert PROC_DRBD.path == "/proc/drbd" and PROC_DRBD.argv == ()
     assert EVENTS2.argv == ("drbdsetup", "events2", "--now", "--statistics")
-    assert EVENTS2_84.argv == ("drbdsetup-84", "events2", "--now", "--statistics")
+    assert EVENTS2_84.argv == ("/lib/drbd/drbdsetup-84", "events2", "--now", "--statistics")
     assert STATUS_JSON.argv == ("drbdsetup", "status", "--json")
     assert DRBDADM_STATUS.argv == ("drbdadm", "status")
 
@@ -968,7 +968,7 @@ def test_reader_drbd84_reads_drbdsetup_84_events2() -> None:
     assert reading.value is not None
     res = only(reading.value)
     assert (res.name, res.node, res.version, res.role) == ("r0", "a", "8.4", "Primary")
-    assert (reading.status.detail or "").startswith("drbdsetup-84 events2")
+    assert (reading.status.detail or "").startswith("/lib/drbd/drbdsetup-84 events2")
     assert runner.calls == ["/proc/drbd", EVENTS2_84.argv]
 
 
@@ -979,7 +979,7 @@ def test_reader_drbd84_falls_back_to_proc_drbd() -> None:
     res = only(reading.value)
     assert (res.name, res.node, res.version) == ("drbd0", "a", "8.4")
     detail = reading.status.detail or ""
-    assert detail.startswith("/proc/drbd") and "drbdsetup-84: command not found" in detail
+    assert detail.startswith("/proc/drbd") and "/lib/drbd/drbdsetup-84: command not found" in detail
     assert runner.calls == ["/proc/drbd", EVENTS2_84.argv]  # /proc/drbd read once
 
 
@@ -1015,7 +1015,7 @@ def test_reader_drbd84_garbage_everywhere_names_both() -> None:
     reading = read(ScriptedRunner({"/proc/drbd": broken, EVENTS2_84.argv: "exists resource"}))
     assert reading.value is None
     error = reading.status.error or ""
-    assert "cannot parse drbdsetup-84 events2" in error
+    assert "cannot parse /lib/drbd/drbdsetup-84 events2" in error
     assert "cannot parse /proc/drbd output" in error
 
 
