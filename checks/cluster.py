@@ -1,0 +1,88 @@
+"""check_hadeck_cluster: Pacemaker as the local node sees it.
+
+Judged by :mod:`hadeck.health` (``judge_cluster``, ``judge_nodes``, ``judge_resources``):
+quorum and DC; nodes offline, unclean, pending, standby or in maintenance; resources
+failed, blocked, stopped while wanted, multiply active or unmanaged; failed actions; fail
+counts; ``cli-prefer`` / ``cli-ban`` constraints left behind by ``crm_resource --move`` /
+``--ban``. Pingd scores are check_hadeck_pingd's.
+
+``-w/-c`` are ranges on the number of failed actions (default: none; each failed action
+is a WARNING anyway). ``-c 3`` makes more than three failed actions CRITICAL.
+
+Perfdata: ``nodes_online`` (0 to the nodes configured), ``resources_active`` (0 to the
+primitives configured, clone instances counted one by one), ``resources_failed``,
+``failed_actions``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from hadeck.checks.common import (
+    Assessment,
+    Measure,
+    Plugin,
+    add_thresholds,
+    run,
+    source_verdicts,
+)
+
+from hadeck.health import Verdict, judge_cluster, judge_nodes, judge_resources
+from hadeck.model import ClusterState, PacemakerState, Resource
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_thresholds(parser, "the number of failed actions")
+
+
+def _primitives(pcmk: PacemakerState) -> list[Resource]:
+    return [p for rsc in pcmk.resources for p in rsc.primitives()]
+
+
+def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assessment:
+    verdicts: list[Verdict] = source_verdicts(state)
+    pcmk = state.pacemaker
+    if pcmk is None:
+        return Assessment(verdicts)
+    verdicts += judge_cluster(pcmk)
+    verdicts += judge_nodes(pcmk)
+    verdicts += judge_resources(pcmk)
+    nodes = [n for n in pcmk.nodes if n.type != "ping"]
+    online = [n for n in nodes if n.online and not n.unclean]
+    prims = _primitives(pcmk)
+    active = [p for p in prims if p.active]
+    failed = [p for p in prims if p.failed]
+    measures = [
+        Measure("nodes_online", len(online), min=0, max=len(nodes)),
+        Measure("resources_active", len(active), min=0, max=len(prims)),
+        Measure("resources_failed", len(failed), min=0, max=len(prims)),
+        Measure("failed_actions", len(pcmk.failed_actions), min=0,
+                threshold="failed_actions", subject="failed actions", what=""),
+    ]
+    info = pcmk.cluster
+    quorum = {True: "quorate", False: "no quorum", None: "quorum unknown"}[info.have_quorum]
+    ok_text = (f"DC {info.dc or 'none'}, {quorum}, {len(online)} of {len(nodes)} nodes "
+               f"online, {len(active)} of {len(prims)} resources active")
+    return Assessment(verdicts, measures, ok_text)
+
+
+PLUGIN = Plugin(
+    name="cluster",
+    description="Check the Pacemaker cluster as this node sees it: quorum, DC, nodes, "
+                "resources, failed actions, fail counts and leftover move/ban constraints.",
+    sources=frozenset({"pacemaker"}),
+    add_arguments=add_arguments,
+    assess=assess,
+    thresholds=("failed_actions",),
+)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    run(PLUGIN, argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,627 @@
+"""What every hadeck check plugin shares: options, reading the local node, output.
+
+A plugin is a :class:`Plugin`: a name, the sources it reads, its own options, and an
+``assess`` function that turns a :class:`~hadeck.model.ClusterState` into hadeck
+:class:`~hadeck.health.Verdict`\\ s (from :mod:`hadeck.health`, the rules every face shares)
+plus :class:`Measure`\\ s for perfdata and ``-w/-c`` thresholds. :func:`run` does the rest
+the nagiosplugin way, Resource → Context → Summary:
+
+- :class:`StateResource` reads the state (acquisition) and yields one metric per verdict
+  and per measure;
+- :class:`VerdictContext` maps a verdict to its state, :class:`ThresholdContext`
+  (a ``ScalarContext``) judges a measure against ``-w/-c``, :class:`PerfContext` only
+  reports one (evaluation);
+- :class:`CheckSummary` writes the status line, worst problem first, and the long output
+  (presentation).
+
+Rules every plugin follows, from the Monitoring Plugins development guidelines:
+
+- one status line ``HADECK <NAME> <STATE> - <text> | <perfdata>``; ``-v`` adds long
+  output, one line per object;
+- exit 0/1/2/3. Verdicts combine as :func:`hadeck.health.worst` ranks them (CRITICAL
+  above UNKNOWN, unlike nagiosplugin's own ranking), so a check exits with what
+  ``hadeck status`` says;
+- the plugin's own errors (a bad option or range, an unreadable bundle or config, a
+  missing tool, a timeout) are UNKNOWN, on one line, never a traceback; ``--help`` and
+  ``--version`` exit 3 as well, as the C plugins of monitoring-plugins do;
+- ``-t/--timeout`` defaults to 10 s (nagiosplugin has no default). The alarm is a
+  backstop: every command gets the time left before it, less a margin, so a hung tool is
+  killed and reported as a source error before the alarm fires.
+
+A check reads the local node only (never ssh): ``collect(access, config,
+only=(local node,))``, through a :class:`CheckRunner` that answers only the commands of
+the sources the plugin judges. The others get an instant error and are left out, so a
+DRBD check never runs crm_mon or virsh. Import cost matters (Nagios runs thousands of
+these): this module imports the core and nagiosplugin only; bundle, config and lab
+support are imported when used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import nagiosplugin
+from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
+
+from hadeck import __version__
+from hadeck.health import Verdict, judge_sources, rank
+from hadeck.model import ClusterState, Health
+from hadeck.runner import DEFAULT_TIMEOUT as COMMAND_TIMEOUT
+from hadeck.runner import Command, CommandResult, Runner
+
+PREFIX = "HADECK"
+"""First word of every status line: ``HADECK DRBD CRITICAL - …``."""
+
+DEFAULT_TIMEOUT = 10
+"""Seconds (whole: signal.alarm) before a check gives up, when ``-t`` is not given."""
+
+TIMEOUT_MARGIN = 0.5
+"""Seconds kept back from the last command, to report its timeout before the alarm."""
+
+EXIT_UNKNOWN = 3
+
+SKIPPED = "not read by this check"
+"""The error a skipped command returns; its source is dropped from the state."""
+
+STATES: dict[Health, ServiceState] = {
+    Health.OK: Ok,
+    Health.WARNING: Warn,
+    Health.CRITICAL: Critical,
+    Health.UNKNOWN: Unknown,
+}
+_HEALTH_OF = {state.code: health for health, state in STATES.items()}
+
+SUDO_HINT = "allow it in sudoers (share/sudoers.d/hadeck)"
+SUDO_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+"""Debian's sudo secure_path: where sudo looks for the tools."""
+
+
+# --------------------------------------------------------------------------- options
+
+
+class PluginParser(argparse.ArgumentParser):
+    """argparse, but every way out is exit 3 and a bad option is one line on stdout.
+
+    argparse exits 2 on a usage error and 0 after ``--help``; the plugin API reserves 2
+    for CRITICAL, and Nagios reads only stdout.
+    """
+
+    def __init__(self, *args: Any, title: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = title
+
+    def error(self, message: str) -> NoReturn:
+        one_line = " ".join(message.split())
+        print(f"{self.title} UNKNOWN - {one_line} (see {self.prog} --help)")
+        sys.exit(EXIT_UNKNOWN)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            sys.stdout.write(message)
+        sys.exit(EXIT_UNKNOWN)
+
+
+def parse_range(text: str) -> nagiosplugin.Range:
+    """A Nagios threshold range (``10``, ``10:``, ``~:10``, ``10:20``, ``@10:20``)."""
+    try:
+        return nagiosplugin.Range(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid range {text!r}: the format is [@][START:][END], "
+            "START ~ for minus infinity, no exponents") from None
+
+
+def parse_timeout(text: str) -> int:
+    """Whole seconds, 1 or more: nagiosplugin's alarm ignores fractions (0.5 is off)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid timeout {text!r}: whole seconds expected") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid timeout {text!r}: 1 second at least")
+    return value
+
+
+def parse_percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid percentage {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"invalid percentage {text!r}: 0 to 100")
+    return value
+
+
+def split_list(values: Sequence[str] | None) -> tuple[str, ...]:
+    """Repeated and comma-separated option values as one tuple: ``-x a,b -x c``."""
+    out: list[str] = []
+    for value in values or ():
+        out += [item.strip() for item in value.split(",") if item.strip()]
+    return tuple(dict.fromkeys(out))
+
+
+def add_thresholds(parser: argparse.ArgumentParser, what: str,
+                   warning: str | None = None, critical: str | None = None) -> None:
+    """``-w/--warning`` and ``-c/--critical`` as Nagios ranges on ``what``."""
+    def default(value: str | None) -> str:
+        return f" (default {value})" if value else " (default: none)"
+
+    parser.add_argument("-w", "--warning", metavar="RANGE", type=parse_range,
+                        default=parse_range(warning) if warning else None,
+                        help=f"WARNING when {what} is outside RANGE{default(warning)}")
+    parser.add_argument("-c", "--critical", metavar="RANGE", type=parse_range,
+                        default=parse_range(critical) if critical else None,
+                        help=f"CRITICAL when {what} is outside RANGE{default(critical)}")
+
+
+def build_parser(plugin: Plugin) -> PluginParser:
+    parser = PluginParser(
+        prog=f"check_hadeck_{plugin.name}",
+        title=plugin.title,
+        description=plugin.description,
+        epilog=(
+            "Thresholds are Nagios ranges: N alerts outside 0..N, N: below N, ~:N above N, "
+            "A:B outside A..B, @A:B inside A..B. Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, "
+            "3 UNKNOWN (also for bad options, --help and --version). Reads the local node "
+            "only; verdicts are hadeck's health rules, the same as `hadeck status`."
+        ),
+    )
+    parser.add_argument("-V", "--version", action="version",
+                        version=f"check_hadeck_{plugin.name} (hadeck {__version__})")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="long output: every object's verdict (repeat for more)")
+    parser.add_argument("-t", "--timeout", metavar="SECONDS", type=parse_timeout,
+                        default=DEFAULT_TIMEOUT,
+                        help=f"give up (UNKNOWN) after SECONDS (default {DEFAULT_TIMEOUT})")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--from", dest="bundle", metavar="BUNDLE",
+                        help="judge a snapshot bundle (FILE.tar.gz or directory) "
+                             "instead of this machine")
+    source.add_argument("--lab", metavar="DIR", help="judge a node of the hadeck lab in DIR")
+    parser.add_argument("--node", metavar="NAME",
+                        help="this node's name in the cluster (default: the hostname; "
+                             "with --from, the bundle's host)")
+    parser.add_argument("--sudo", action="store_true",
+                        help="run the cluster tools through `sudo -n` "
+                             "(see share/sudoers.d/hadeck)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="hadeck configuration (default: $HADECK_CONFIG, "
+                             "~/.config/hadeck/hadeck.toml, /etc/hadeck/hadeck.toml)")
+    plugin.add_arguments(parser)
+    return parser
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def source_of(command: Command) -> str:
+    """The source a command belongs to: the first part of its bundle name."""
+    return command.name.split("/", 1)[0]
+
+
+class CheckRunner(Runner):
+    """A runner for one check: only its sources' commands, within its time, maybe sudo.
+
+    Args:
+        inner: the runner that really answers (local, bundle or lab).
+        sources: source names whose commands run; others return :data:`SKIPPED`.
+        deadline: ``time.monotonic()`` value by which every command must be done.
+        sudo: run argv commands as ``sudo -n <argv>``.
+    """
+
+    def __init__(self, inner: Runner, sources: Collection[str], deadline: float,
+                 sudo: bool = False) -> None:
+        self.inner = inner
+        self.node = inner.node
+        # host.read gathers facts in process on a local runner, without fetch: only a
+        # check that reads the host may look local.
+        self.local = inner.local and "host" in sources
+        self.sources = frozenset(sources)
+        self.deadline = deadline
+        self.sudo = sudo
+
+    def _budget(self, timeout: float) -> float:
+        return min(timeout, self.deadline - time.monotonic() - TIMEOUT_MARGIN)
+
+    def _no_time(self, argv: Sequence[str]) -> CommandResult:
+        return CommandResult(tuple(argv), returncode=None,
+                             error=f"{argv[0]}: not run, the check's time (-t) is used up")
+
+    def run(self, argv: Sequence[str], timeout: float = COMMAND_TIMEOUT,
+            input: str | None = None) -> CommandResult:
+        budget = self._budget(timeout)
+        if budget <= 0.05:
+            return self._no_time(argv)
+        return self.inner.run(argv, timeout=budget, input=input)
+
+    def read_file(self, path: str, timeout: float = COMMAND_TIMEOUT) -> CommandResult:
+        budget = self._budget(timeout)
+        if budget <= 0.05:
+            return self._no_time(("cat", path))
+        return self.inner.read_file(path, timeout=budget)
+
+    def fetch(self, command: Command, timeout: float = COMMAND_TIMEOUT) -> CommandResult:
+        argv = command.argv if command.path is None else ("cat", command.path)
+        if source_of(command) not in self.sources:
+            return CommandResult(argv, returncode=None, error=SKIPPED)
+        budget = self._budget(timeout)
+        if budget <= 0.05:
+            return self._no_time(argv)
+        if self.sudo and command.path is None and command.argv and self.inner.local:
+            # sudo -n answers "a password is required" for a tool that is not installed
+            # (no sudoers line can match it): look first, so that a missing tool stays
+            # "not installed", which sources skip, and not "failed".
+            if shutil.which(command.argv[0], path=SUDO_PATH) is None:
+                return CommandResult(argv, returncode=None,
+                                     error=f"{argv[0]}: command not found")
+            return _unsudo(command.argv,
+                           self.inner.run(("sudo", "-n", *command.argv), timeout=budget))
+        return self.inner.fetch(command, timeout=budget)
+
+
+_SUDO_NOT_FOUND = re.compile(r"^sudo: (\S+): command not found", re.MULTILINE)
+
+
+def _unsudo(argv: tuple[str, ...], result: CommandResult) -> CommandResult:
+    """A sudo result as if the tool had run itself: its argv, its missing-tool error.
+
+    Sources tell "not installed" (skip it) from "failed" (an error) by the runner's
+    ``<tool>: command not found``; sudo words it differently and exits 1. A refusal
+    (``-n``: a password would be needed) names the sudoers file to install.
+    """
+    if result.error is not None:
+        return dataclasses.replace(result, argv=argv)
+    if result.returncode == 1 and _SUDO_NOT_FOUND.search(result.stderr):
+        return CommandResult(argv, returncode=None, error=f"{argv[0]}: command not found")
+    if result.returncode == 1 and result.stderr.startswith("sudo:") and not result.stdout:
+        why = result.stderr.strip().splitlines()[0]
+        return CommandResult(argv, result.stdout, result.stderr, None, result.duration,
+                             error=f"{argv[0]} via sudo: {why}; {SUDO_HINT}")
+    return dataclasses.replace(result, argv=argv)
+
+
+def _access(args: argparse.Namespace, config: Any) -> Any:
+    """The access the options name: a bundle, the lab, or this machine."""
+    if args.bundle:
+        from hadeck.snapshot import BundleAccess, BundleError
+
+        try:
+            return BundleAccess(args.bundle)
+        except BundleError as exc:
+            raise nagiosplugin.CheckError(f"cannot read bundle: {exc}") from None
+    if args.lab:
+        return _lab_access(args.lab, args.node)
+    from hadeck.collect import LiveAccess
+    from hadeck.runner import LocalRunner
+
+    return LiveAccess(config, local=LocalRunner(node=args.node))
+
+
+def _lab_access(directory: str, node: str | None) -> Any:
+    """The lab in ``directory`` seen from ``node`` (default: its first node that is up)."""
+    try:
+        from hadeck.lab.pacemaker import LabError
+        from hadeck.lab.runner import LabAccess
+        from hadeck.lab.world import Lab
+    except ImportError:
+        raise nagiosplugin.CheckError(
+            f"the lab is not available yet (--lab {directory})") from None
+    try:
+        return LabAccess(Lab(directory), node)
+    except (LabError, OSError, ValueError) as exc:
+        raise nagiosplugin.CheckError(f"cannot open the lab: {exc}") from None
+
+
+def read_state(args: argparse.Namespace, sources: Collection[str],
+               deadline: float) -> tuple[ClusterState, Any]:
+    """Read the local node's state, for ``sources`` only.
+
+    Returns:
+        The state (its ``sources`` limited to the ones read) and the configuration.
+
+    Raises:
+        nagiosplugin.CheckError: the configuration, bundle or lab cannot be used.
+    """
+    from hadeck.collect import Access, collect
+    from hadeck.config import ConfigError, load
+
+    try:
+        config = load(args.config)
+    except ConfigError as exc:
+        raise nagiosplugin.CheckError(f"configuration: {exc}") from None
+    inner = _access(args, config)
+
+    class CheckAccess(Access):
+        origin = inner.origin
+
+        def __init__(self) -> None:
+            local = inner.local
+            if args.node and args.bundle:
+                local = inner.runner(args.node)
+            super().__init__(CheckRunner(local, sources, deadline, args.sudo))
+
+        def runner(self, node: str) -> Runner:
+            if node == self.local.node:
+                return self.local
+            return CheckRunner(inner.runner(node), sources, deadline, args.sudo)
+
+        def nodes(self) -> tuple[str, ...] | None:
+            return inner.nodes()
+
+        def frozen_at(self) -> float | None:
+            return inner.frozen_at()
+
+    access = CheckAccess()
+    state = collect(access, config, only=(access.local.node,))
+    kept = tuple(s for s in state.sources if s.source in sources)
+    return dataclasses.replace(state, sources=kept), config
+
+
+# --------------------------------------------------------------------------- assessing
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A number for perfdata, judged against ``-w/-c`` when ``threshold`` names a context.
+
+    Attributes:
+        label: the perfdata label (made safe by :func:`perf_label`).
+        value: the number.
+        uom: a unit of the guidelines' list: ``""``, ``s``, ``ms``, ``us``, ``%``, ``B``,
+            ``KB``, ``MB``, ``TB`` or ``c``.
+        min: the least possible value, if known.
+        max: the greatest possible value, if known.
+        threshold: the :class:`ThresholdContext` that judges it; None for perfdata only.
+        subject: what it is about, for the status line: ``r0@alpha → bravo``.
+        what: what the number is: ``out of sync``, ``real servers in service``.
+    """
+
+    label: str
+    value: float
+    uom: str = ""
+    min: float | None = None
+    max: float | None = None
+    threshold: str | None = None
+    subject: str = ""
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What a plugin concluded: verdicts, measures, and its OK status text."""
+
+    verdicts: Sequence[Verdict]
+    measures: Sequence[Measure] = ()
+    ok_text: str = ""
+
+
+def perf_label(*parts: str) -> str:
+    """A perfdata label from parts: ``'`` and ``=`` (forbidden) and blanks become ``_``."""
+    text = "_".join(p for p in parts if p)
+    return re.sub(r"[\s'=|]+", "_", text)
+
+
+def source_verdicts(state: ClusterState) -> list[Verdict]:
+    """UNKNOWN for each source this check read that failed: it cannot vouch for it."""
+    return judge_sources(state.sources)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def fmt_number(value: float) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# --------------------------------------------------------------------------- nagiosplugin
+
+
+class RankedResults(nagiosplugin.Results):
+    """Results ranked as hadeck ranks verdicts: CRITICAL above UNKNOWN.
+
+    nagiosplugin ranks by exit code, so an UNKNOWN (a source that could not be read)
+    would hide a CRITICAL; :func:`hadeck.health.worst` does not let it.
+    """
+
+    @staticmethod
+    def _rank(state: ServiceState) -> int:
+        return rank(_HEALTH_OF[state.code])
+
+    def __iter__(self) -> Iterator[nagiosplugin.Result]:
+        for state in sorted(self.by_state, key=self._rank, reverse=True):
+            yield from self.by_state[state]
+
+    @property
+    def most_significant_state(self) -> ServiceState:
+        return max(self.by_state.keys(), key=self._rank)
+
+
+class VerdictContext(nagiosplugin.Context):
+    """A hadeck verdict is its own evaluation: its health, its subject and reason."""
+
+    def __init__(self) -> None:
+        super().__init__("verdict")
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        verdict: Verdict = metric.value
+        return self.result_cls(STATES[verdict.health], f"{verdict.subject}: {verdict.reason}",
+                               metric)
+
+
+class PerfContext(nagiosplugin.Context):
+    """A number reported as perfdata, never judged."""
+
+    def __init__(self) -> None:
+        super().__init__("perf")
+
+    def evaluate(self, metric: nagiosplugin.Metric, resource: Any) -> nagiosplugin.Result:
+        return self.result_cls(Ok, None, metric)
+
+    def performance(self, metric: nagiosplugin.Metric,
+                    resource: Any) -> nagiosplugin.Performance:
+        return nagiosplugin.Performance(metric.name, metric.value, metric.uom,
+                                        min=metric.min, max=metric.max)
+
+
+class ThresholdContext(nagiosplugin.ScalarContext):
+    """``-w/-c`` on a measure; the text says what and where, then the range it left."""
+
+    def __init__(self, name: str, warning: nagiosplugin.Range | None,
+                 critical: nagiosplugin.Range | None) -> None:
+        super().__init__(name, warning, critical)
+
+    def describe(self, metric: nagiosplugin.Metric) -> str:
+        measure = metric.resource.measures.get(metric.name) if metric.resource else None
+        value = fmt_number(metric.value) + (f" {metric.uom}" if metric.uom else "")
+        if measure is None:
+            return f"{metric.name} {value}"
+        return f"{measure.subject}: {value} {measure.what}".strip()
+
+
+class StateResource(nagiosplugin.Resource):
+    """Acquisition: read the local node's state and hand out the plugin's metrics."""
+
+    def __init__(self, plugin: Plugin, args: argparse.Namespace, deadline: float) -> None:
+        self.plugin = plugin
+        self.args = args
+        self.deadline = deadline
+        self.measures: dict[str, Measure] = {}
+        self.ok_text = ""
+
+    @property
+    def name(self) -> str:
+        return self.plugin.title
+
+    def probe(self) -> list[nagiosplugin.Metric]:
+        state, config = read_state(self.args, self.plugin.sources_for(self.args),
+                                   self.deadline)
+        assessment = self.plugin.assess(state, self.args, config)
+        self.ok_text = assessment.ok_text
+        verdicts = list(assessment.verdicts)
+        if not verdicts:
+            # Never an empty check (nagiosplugin would print a warning line): say why.
+            details = "; ".join(s.detail for s in state.sources if s.detail)
+            verdicts.append(Verdict(Health.UNKNOWN, "sources", state.local_node,
+                                    f"nothing to judge ({details or 'nothing read'})",
+                                    state.local_node))
+        metrics = [nagiosplugin.Metric(f"verdict{i}", v, context="verdict")
+                   for i, v in enumerate(verdicts)]
+        for m in assessment.measures:
+            self.measures[m.label] = m
+            metrics.append(nagiosplugin.Metric(m.label, _tidy(m.value), m.uom or None,
+                                               _tidy(m.min), _tidy(m.max),
+                                               context=m.threshold or "perf"))
+        return metrics
+
+
+def _tidy(value: float | None) -> float | None:
+    """``100.0`` → ``100``: perfdata and text without a needless ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class CheckSummary(nagiosplugin.Summary):
+    """Presentation: the worst problem first with a count of the rest; -v lists all."""
+
+    def __init__(self, resource: StateResource, verbose: int) -> None:
+        self.resource = resource
+        self.verbosity = verbose
+
+    @staticmethod
+    def _said(results: nagiosplugin.Results) -> list[nagiosplugin.Result]:
+        return [r for r in results if str(r)]
+
+    def ok(self, results: nagiosplugin.Results) -> str:
+        return self.resource.ok_text or "all OK"
+
+    def problem(self, results: nagiosplugin.Results) -> str:
+        bad = [r for r in results if r.state != Ok]
+        if not bad:  # pragma: no cover - problem() is only called with a problem
+            return self.ok(results)
+        text = str(bad[0])
+        if len(bad) > 1:
+            text += f" (+{len(bad) - 1} more)"
+        return text
+
+    def verbose(self, results: nagiosplugin.Results) -> list[str]:
+        return [f"{str(r.state).upper()}: {r}" for r in self._said(results)]
+
+    def empty(self) -> str:
+        return "nothing to judge"
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """One check plugin: what it reads, its options, and how it judges.
+
+    Attributes:
+        name: short name, ``drbd``; the script is ``check_hadeck_<name>``.
+        description: the ``--help`` text.
+        sources: the sources it reads (``pacemaker``, ``drbd``, ``guests``, ``lvs``,
+            ``keepalived``, ``corosync``, ``host``).
+        add_arguments: adds the plugin's own options.
+        assess: the state, the options and the configuration → verdicts and measures.
+        thresholds: names of the :class:`ThresholdContext`\\ s ``-w/-c`` feed; other
+            contexts come from ``contexts``.
+        contexts: builds extra contexts from the options (per-metric thresholds).
+        select_sources: narrows ``sources`` from the options (``--expect`` needs no
+            Pacemaker).
+    """
+
+    name: str
+    description: str
+    sources: frozenset[str]
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    assess: Callable[[ClusterState, argparse.Namespace, Any], Assessment]
+    thresholds: tuple[str, ...] = ()
+    contexts: Callable[[argparse.Namespace], list[nagiosplugin.Context]] = field(
+        default=lambda args: [])
+    select_sources: Callable[[argparse.Namespace, frozenset[str]], frozenset[str]] = field(
+        default=lambda args, sources: sources)
+
+    @property
+    def title(self) -> str:
+        return f"{PREFIX} {self.name.upper()}"
+
+    def sources_for(self, args: argparse.Namespace) -> frozenset[str]:
+        return self.select_sources(args, self.sources)
+
+
+def run(plugin: Plugin, argv: Sequence[str] | None = None) -> NoReturn:
+    """Parse the options, run the check, print, exit. Never returns, never raises."""
+    # guarded(verbose=0): whatever goes wrong is one UNKNOWN line, never a traceback.
+    nagiosplugin.guarded(verbose=0)(_run)(plugin, argv)
+    sys.exit(EXIT_UNKNOWN)  # pragma: no cover - _run always exits
+
+
+def _run(plugin: Plugin, argv: Sequence[str] | None) -> NoReturn:
+    args = build_parser(plugin).parse_args(argv)
+    deadline = time.monotonic() + args.timeout
+    resource = StateResource(plugin, args, deadline)
+    contexts: list[nagiosplugin.Context] = [VerdictContext(), PerfContext()]
+    contexts += [ThresholdContext(name, getattr(args, "warning", None),
+                                  getattr(args, "critical", None))
+                 for name in plugin.thresholds]
+    contexts += plugin.contexts(args)
+    check = nagiosplugin.Check(resource, *contexts, CheckSummary(resource, args.verbose),
+                               RankedResults(), name=plugin.title)
+    try:
+        check.main(verbose=args.verbose, timeout=args.timeout)
+    except nagiosplugin.Timeout:
+        print(f"{plugin.title} UNKNOWN - timed out after {args.timeout} s (-t {args.timeout})")
+        sys.stdout.flush()
+        # Worker threads may still wait on a command; do not wait for them at exit.
+        os._exit(EXIT_UNKNOWN)
+    sys.exit(check.exitcode)  # pragma: no cover - check.main exits
