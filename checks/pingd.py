@@ -18,7 +18,6 @@ Perfdata: ``pingd_<node>`` for each online node, 0 to the expected score.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -34,7 +33,7 @@ from hadeck.checks.common import (
 )
 
 from hadeck.health import CRITICAL, Verdict, judge_pingd
-from hadeck.model import ClusterState, NodeAttribute, PacemakerState
+from hadeck.model import ClusterState
 
 DEFAULT_ATTRIBUTE = "pingd"
 
@@ -44,19 +43,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-a", "--attribute", metavar="NAME", default=DEFAULT_ATTRIBUTE,
                         help="the node attribute the ping agent writes (its `name` "
                              f"parameter; default {DEFAULT_ATTRIBUTE})")
-
-
-def _as_pingd(pcmk: PacemakerState, name: str) -> PacemakerState:
-    """The state with attribute ``name`` read as ``pingd``, which the health rule judges."""
-    if name == DEFAULT_ATTRIBUTE:
-        return pcmk
-    nodes = []
-    for node in pcmk.nodes:
-        attrs = tuple(a for a in node.attributes if a.name != DEFAULT_ATTRIBUTE)
-        attrs = tuple(NodeAttribute(DEFAULT_ATTRIBUTE, a.value, a.expected)
-                      if a.name == name else a for a in attrs)
-        nodes.append(dataclasses.replace(node, attributes=attrs))
-    return dataclasses.replace(pcmk, nodes=tuple(nodes))
 
 
 def _number(text: str | None) -> float | None:
@@ -70,12 +56,13 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     verdicts: list[Verdict] = source_verdicts(state)
     if state.pacemaker is None:
         return Assessment(verdicts)
-    pcmk = _as_pingd(state.pacemaker, args.attribute)
-    verdicts += judge_pingd(pcmk)
+    pcmk = state.pacemaker
+    judged = judge_pingd(pcmk, args.attribute)
+    verdicts += judged
     measures = []
     scores = []
     for node in pcmk.nodes:
-        attr = node.attribute(DEFAULT_ATTRIBUTE)
+        attr = node.attribute(args.attribute)
         if attr is None or not node.online or node.type == "ping":
             continue
         value = _number(attr.value)
@@ -87,7 +74,8 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
                                 what=""))
         scores.append(f"{node.name} {attr.value}"
                       + (f"/{attr.expected}" if attr.expected else ""))
-    if not any(n.attribute(DEFAULT_ATTRIBUTE) for n in pcmk.nodes):
+    if not judged:
+        # No ping resource configured, yet the operator asked for this attribute.
         verdicts.append(Verdict(CRITICAL, "connectivity", args.attribute,
                                 f"no node has a {args.attribute!r} attribute: the ping "
                                 "resource runs nowhere"))

@@ -213,38 +213,58 @@ def judge_nodes(pcmk: PacemakerState) -> list[Verdict]:
     return [judge_node(n) for n in pcmk.nodes if n.type != "ping"]
 
 
-def judge_pingd(pcmk: PacemakerState) -> list[Verdict]:
-    """Connectivity scores the ping resource agent writes as the ``pingd`` attribute."""
+def judge_pingd(pcmk: PacemakerState, name: str = "pingd") -> list[Verdict]:
+    """Connectivity scores the ping resource agent writes as a node attribute.
+
+    Args:
+        pcmk: Pacemaker's view.
+        name: the attribute the ping agent writes (its ``name`` parameter; ``pingd``).
+    """
     out: list[Verdict] = []
-    scored = [n for n in pcmk.nodes if n.attribute("pingd") is not None]
+    scored = [n for n in pcmk.nodes if n.attribute(name) is not None]
     if not scored:
-        return out
+        if not _has_ping_resource(pcmk):
+            return out  # no connectivity monitoring configured: nothing to judge
+        # A ping resource that runs nowhere leaves every "pingd not_defined" rule true:
+        # the guests it guards cannot run anywhere.
+        return [Verdict(CRITICAL, "connectivity", f"{name} {n.name}",
+                        f"no {name} score: the ping resource runs nowhere", n.name)
+                for n in pcmk.nodes if n.online and n.type != "ping"]
     for node in pcmk.nodes:
         if not node.online or node.type == "ping":
             continue
-        subject = f"pingd {node.name}"
-        attr = node.attribute("pingd")
+        subject = f"{name} {node.name}"
+        attr = node.attribute(name)
         if attr is None:
             out.append(Verdict(WARNING, "connectivity", subject,
-                               "no pingd score: ping resource not running here", node.name))
+                               f"no {name} score: ping resource not running here", node.name))
             continue
         value = _number(attr.value)
         expected = _number(attr.expected) if attr.expected else None
         if value is None:
             out.append(Verdict(UNKNOWN, "connectivity", subject,
-                               f"pingd is {attr.value!r}, not a number", node.name))
+                               f"{name} is {attr.value!r}, not a number", node.name))
         elif value <= 0:
             out.append(Verdict(CRITICAL, "connectivity", subject,
-                               "pingd 0: reaches no ping node", node.name))
+                               f"{name} 0: reaches no ping node", node.name))
         elif expected is not None and value < expected:
             out.append(Verdict(WARNING, "connectivity", subject,
-                               f"pingd {attr.value} of {attr.expected}: some ping nodes lost",
+                               f"{name} {attr.value} of {attr.expected}: some ping nodes lost",
                                node.name))
         else:
             shown = f" of {attr.expected}" if attr.expected else ""
-            out.append(Verdict(OK, "connectivity", subject, f"pingd {attr.value}{shown}",
+            out.append(Verdict(OK, "connectivity", subject, f"{name} {attr.value}{shown}",
                                node.name))
     return out
+
+
+PING_AGENTS = ("ocf:pacemaker:ping", "ocf:heartbeat:pingd", "ocf:pacemaker:pingd")
+
+
+def _has_ping_resource(pcmk: PacemakerState) -> bool:
+    if any(p.agent in PING_AGENTS for p in pcmk.primitives):
+        return True
+    return any(p.agent in PING_AGENTS for r in pcmk.resources for p in r.primitives())
 
 
 def _number(text: str | None) -> float | None:

@@ -160,5 +160,5 @@ def test_pingd_thresholds(tmp_path: Path, scenario: CibScenario) -> None:
 def test_pingd_attribute_nowhere_is_critical(tmp_path: Path, scenario: CibScenario) -> None:
     out = run_check("pingd", "--from", live(tmp_path, scenario), "--attribute", "connected")
     assert out.returncode == 2
-    assert out.text == ("connected: no node has a 'connected' attribute: the ping resource "
-                        "runs nowhere")
+    assert out.text == ("connected jupiter1: no connected score: the ping resource runs "
+                        "nowhere (+2 more)")

@@ -181,3 +181,16 @@ def test_disk_thresholds_follow_policy() -> None:
 def test_format_duration() -> None:
     assert format_duration(114) == "1:54"
     assert format_duration(7390) == "2:03:10"
+
+
+def test_ping_resource_running_nowhere_is_critical() -> None:
+    from hadeck.health import judge_pingd
+    from hadeck.model import Node, PacemakerState, PrimitiveConfig
+
+    nodes = (Node("jupiter1", online=True), Node("jupiter2", online=True))
+    configured = PacemakerState(
+        nodes=nodes, primitives=(PrimitiveConfig("p_ping", "ocf:pacemaker:ping"),))
+    verdicts = judge_pingd(configured)
+    assert [(v.subject, v.health) for v in verdicts] == [
+        ("pingd jupiter1", CRITICAL), ("pingd jupiter2", CRITICAL)]
+    assert judge_pingd(PacemakerState(nodes=nodes)) == []  # no ping resource: no opinion
