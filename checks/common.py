@@ -190,7 +190,9 @@ def build_parser(plugin: Plugin) -> PluginParser:
     source.add_argument("--lab", metavar="DIR", help="judge a node of the hadeck lab in DIR")
     parser.add_argument("--node", metavar="NAME",
                         help="this node's name in the cluster (default: the hostname; "
-                             "with --from, the bundle's host)")
+                             "with --from, the bundle's host; with --lab, the first lab "
+                             "node that is up, so name a director such as lvs1 for the "
+                             "lvs check)")
     parser.add_argument("--sudo", action="store_true",
                         help="run the cluster tools through `sudo -n` "
                              "(see share/sudoers.d/hadeck)")

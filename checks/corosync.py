@@ -87,7 +87,7 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
             texts.append(word[quorum.quorate] + (
                 f", {quorum.total_votes} of {quorum.expected_votes} votes"
                 if quorum.total_votes is not None else ""))
-    return Assessment(verdicts, measures, "; ".join(texts))
+    return Assessment(verdicts, measures, " / ".join(texts))
 
 
 PLUGIN = Plugin(

@@ -145,7 +145,7 @@ def ok_text(resources: Sequence[DrbdResource]) -> str:
         parts.append(f"{res.name} {res.role} {disks}, {peers}")
     if len(resources) > 3:
         parts.append(f"and {plural(len(resources) - 3, 'more resource')}")
-    return "; ".join(parts)
+    return " / ".join(parts)
 
 
 PLUGIN = Plugin(

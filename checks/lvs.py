@@ -130,7 +130,7 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     servers = sum(len(s.real_servers) for s in services)
     roles = ", ".join(f"{i.name} {i.state}" for i in local.vrrp)
     ok_text = (f"{plural(len(services), 'virtual service')}, {plural(servers, 'real server')}"
-               + (f"; VRRP {roles}" if roles else ""))
+               + (f" / VRRP {roles}" if roles else ""))
     return Assessment(verdicts, measures, ok_text)
 
 

@@ -67,7 +67,7 @@ def test_lvs_vrrp_role(tmp_path: Path) -> None:
                       sample("keepalived", "json-dump.txt"))
     out = run_check("lvs", "--from", bundle)
     assert out.returncode == 0, out.stdout
-    assert out.text.endswith("; VRRP VI_WEB MASTER, VI_DB BACKUP")
+    assert out.text.endswith(" / VRRP VI_WEB MASTER, VI_DB BACKUP")
     out = run_check("lvs", "--from", bundle, "--expect-role", "master")
     assert out.returncode == 1
     assert out.text == "VRRP VI_DB@lvs1: BACKUP, expected MASTER"
@@ -102,7 +102,7 @@ def test_corosync_healthy(tmp_path: Path) -> None:
     out = run_check("corosync", "--from", corosync(
         tmp_path, "3node-knet-all-connected.txt", "3node-one-down-quorate.txt"))
     assert out.returncode == 0, out.stdout
-    assert out.text == "1 link to 2 peers, 0 down; quorate, 2 of 3 votes"
+    assert out.text == "1 link to 2 peers, 0 down / quorate, 2 of 3 votes"
     assert (out.perf["votes"].value, out.perf["votes"].max) == (2, "3")
     assert out.perf["links_down"].value == 0
 
