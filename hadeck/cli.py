@@ -168,10 +168,23 @@ def _missing_package_hint(message: str) -> str:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    """The dashboard; until it exists, the status view of the same source."""
-    args.json = args.json_schema = False
-    args.area = None
-    return cmd_status(args)
+    """The dashboard (textual) on the live cluster, the lab or a bundle.
+
+    Over SSH it refreshes every 5 s, else every 2 s; ``$HADECK_INTERVAL`` sets seconds.
+    Events are appended to ``$HADECK_EVENTS_FILE`` (default
+    ``~/.local/state/hadeck/events.log``; empty: memory only).
+    """
+    access, config = _access(args)
+    from hadeck.tui.app import run_dashboard
+
+    if args.lab is not None:
+        from hadeck.lab.runner import LabAccess
+
+        lab = access.lab
+        # Re-open the lab on every poll: the node an operator is logged in to follows a
+        # failover, as a new ssh login would.
+        return run_dashboard(lambda: LabAccess(lab), config, origin="lab")
+    return run_dashboard(access, config, frozen=bool(args.bundle), origin=access.origin)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,51 @@
+"""Fixtures for the dashboard tests: a lab per session, copied per test; app factories."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hadeck.tui.app import HadeckApp
+from hadeck.tui.eventlog import EventLog
+from hadeck.tui.poller import Poller
+
+from hadeck.lab.runner import LabAccess
+from hadeck.lab.world import Lab
+from hadeck.snapshot import BundleAccess
+from tests.tui.labdata import FIXTURE, FROZEN_AT, seed_lab
+
+BUNDLE_CLOCK = FROZEN_AT + 45
+"""The injected 'now' of replayed snapshots: five seconds after the bundle was taken."""
+
+
+@pytest.fixture(scope="session")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("tui-lab") / "seed"
+    seed_lab(directory)
+    return directory
+
+
+@pytest.fixture
+def lab(pristine: Path, tmp_path: Path) -> Lab:
+    target = tmp_path / "lab"
+    shutil.copytree(pristine, target)
+    return Lab(target)
+
+
+def lab_app(lab: Lab, log: EventLog | None = None) -> HadeckApp:
+    """The dashboard on the lab, refreshed only when a test says so (``app.poll_now``)."""
+    poller = Poller(lambda: LabAccess(lab), log=log or EventLog(None, "lab"))
+    return HadeckApp(poller, interval=3600, auto_refresh=False)
+
+
+def bundle_app(path: Path = FIXTURE) -> HadeckApp:
+    poller = Poller(BundleAccess(path), log=EventLog(None), clock=lambda: BUNDLE_CLOCK,
+                    frozen=True)
+    return HadeckApp(poller, clock=lambda: BUNDLE_CLOCK)
+
+
+@pytest.fixture
+def make_lab_app(lab: Lab) -> Callable[..., HadeckApp]:
+    return lambda **kw: lab_app(lab, **kw)

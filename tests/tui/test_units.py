@@ -1,0 +1,56 @@
+"""Freshness rules and the diff-updating table, without the lab."""
+
+from __future__ import annotations
+
+from hadeck.tui.fmt import age, bar, coarse_age
+from hadeck.tui.poller import Snapshot
+from hadeck.tui.tables import Column, DiffTable, Row
+from hadeck.tui.view import View
+from rich.text import Text
+from textual.app import App, ComposeResult
+
+from hadeck.health import judge
+from tests.tui.helpers import aio
+from tests.tui.test_events import state
+
+
+def test_formats() -> None:
+    assert [age(4), age(200), age(7300), age(200000)] == ["4s", "3m", "2h01", "2d"]
+    assert coarse_age(37) == "30s+"
+    assert bar(45.0, 10) == "[####......]  45%"
+    assert bar(None) == ""
+
+
+def test_view_marks_stale_after_three_intervals_not_for_a_replay() -> None:
+    snap = Snapshot(state(100.0), judge(state(100.0)))
+    assert not View(snap, 105.0, 2.0).stale
+    assert View(snap, 111.0, 2.0).stale  # at least 10 s
+    assert View(snap, 150.0, 5.0).stale and not View(snap, 110.0, 5.0).stale
+    assert not View(snap, 10_000.0, 2.0, frozen=True).stale
+    assert View(snap, 105.0, 2.0).age_cell(100.0) == ""
+    assert View(snap, 145.0, 2.0).age_cell(100.0) == "stale 40s+"
+    assert View(None, 1.0, 2.0).stale
+
+
+class _TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DiffTable([Column("a", "A", 5), Column("b", "B", 5)], id="t")
+
+
+@aio
+async def test_diff_table_updates_only_changed_cells_and_reorders() -> None:
+    app = _TableApp()
+    async with app.run_test() as pilot:
+        table = app.query_one(DiffTable)
+        table.show([Row("x", ("1", "2")), Row("y", ("3", "4"))])
+        assert table.cell_updates == 4
+        table.show([Row("x", ("1", "5")), Row("y", ("3", "4"))])
+        assert table.cell_updates == 5 and table.get_row("x") == [Text("1"), Text("5")]
+        table.show([Row("z", ("7", "8")), Row("y", ("3", "4"))])
+        await pilot.pause()
+        assert [r.key.value for r in table.ordered_rows] == ["z", "y"]
+        assert table.cell_updates == 7
+        # Names are data: brackets are not markup.
+        table.show([Row("z", ("[b]x", "8"))])
+        assert table.get_row("z")[0] == Text("[b]x")
+        assert table.row_count == 1

@@ -1,0 +1,201 @@
+"""The ``hadeck`` dashboard: a read-only Textual app over one :class:`Poller`.
+
+Polling: one thread worker (group ``poll``) reads the cluster and posts :class:`Polled`;
+the next poll is armed with ``set_timer`` only once the worker has finished, so polls
+never overlap and a slow cluster slows the refresh instead of piling up threads (as
+dolphie does). A collector exception ends that worker, not the app
+(``exit_on_error=False``): its reason is shown in the status bar, the last good data
+stays on screen and turns stale, and polling goes on. A bundle is read once.
+
+Screens are Textual modes, one per area, switched by single keys; only the visible one
+is redrawn, by diff. A 1 s tick keeps the status bar's age honest between polls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from hadeck.tui.base import AreaScreen
+from hadeck.tui.eventlog import EventLog, default_path
+from hadeck.tui.poller import Polled, Poller, Snapshot, default_interval, over_ssh
+from hadeck.tui.screen_connectivity import ConnectivityScreen
+from hadeck.tui.screen_detail import DetailScreen
+from hadeck.tui.screen_drbd import DrbdScreen
+from hadeck.tui.screen_events import EventsScreen
+from hadeck.tui.screen_guests import GuestsScreen
+from hadeck.tui.screen_help import HelpScreen
+from hadeck.tui.screen_lvs import LvsScreen
+from hadeck.tui.screen_overview import OverviewScreen
+from hadeck.tui.screen_resources import ResourcesScreen
+from hadeck.tui.tables import Row
+from hadeck.tui.view import View
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from hadeck.collect import Access
+from hadeck.config import Config
+
+SCREENS: dict[str, tuple[str, type[AreaScreen], str, str]] = {
+    "overview": ("o", OverviewScreen, "Problems first, then every node", "overview"),
+    "resources": ("r", ResourcesScreen, "Pacemaker resources, failures, constraints", "rsc"),
+    "drbd": ("d", DrbdScreen, "DRBD resources, connections, resync progress", "drbd"),
+    "guests": ("g", GuestsScreen, "Virtual machines and containers per node", "guests"),
+    "lvs": ("l", LvsScreen, "LVS services, real servers, VRRP roles", "lvs"),
+    "connectivity": ("c", ConnectivityScreen, "pingd, corosync links, quorum", "conn"),
+    "events": ("e", EventsScreen, "What changed, newest first", "events"),
+}
+"""Mode name → (key, screen, palette help, footer label: short, the footer has 80 columns)."""
+
+
+class HadeckApp(App[None]):
+    """The dashboard.
+
+    Args:
+        poller: reads the cluster (see :class:`~hadeck.tui.poller.Poller`).
+        interval: seconds between the end of one poll and the start of the next.
+        clock: time source for ages (tests inject a fixed one).
+        auto_refresh: poll on a timer; tests turn it off and call :meth:`poll_now`.
+    """
+
+    TITLE = "hadeck"
+    CSS = """
+    Screen { layout: vertical; }
+    #status { height: 2; background: $panel; }
+    #info { height: 1; color: $text-muted; }
+    #body { height: 1fr; }
+    DiffTable { height: 1fr; }
+    #filter { dock: bottom; margin-bottom: 1; }
+    OverviewScreen #problems { height: auto; max-height: 9; }
+    """
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
+        name: cls for name, (_, cls, _, _) in SCREENS.items()
+    }
+    DEFAULT_MODE = "overview"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"show('{name}')", label) for name, (key, _, _, label) in SCREENS.items()),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "quit", "quit"),
+        Binding("R", "poll_now", "refresh", show=False),
+        Binding("colon", "command_palette", "commands", show=False),
+    ]
+
+    def __init__(
+        self,
+        poller: Poller,
+        interval: float | None = None,
+        clock: Callable[[], float] = time.time,
+        auto_refresh: bool = True,
+    ) -> None:
+        super().__init__()
+        self.poller = poller
+        self.event_log = poller.log
+        self.interval = interval or default_interval()
+        self.clock = clock
+        self.refreshing = auto_refresh and not poller.frozen
+        self.snapshot: Snapshot | None = None
+        self.poll_error: str | None = None
+        self.polls = 0
+        self._polling = False
+        self._timer: Timer | None = None
+        if over_ssh():
+            # Every frame crosses the network: no animations.
+            self.animation_level = "none"
+
+    # ------------------------------------------------------------------ polling
+
+    def on_mount(self) -> None:
+        self.poll_now()
+        self.set_interval(2.0 if over_ssh() else 1.0, self._tick)
+
+    def view(self) -> View:
+        return View(self.snapshot, self.clock(), self.interval, self.poll_error,
+                    self.poller.frozen, self._polling)
+
+    def poll_now(self) -> None:
+        """Start a poll now, unless one is running (polls never overlap)."""
+        if self._polling:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._polling = True
+        self._poll()
+
+    def action_poll_now(self) -> None:
+        self.poll_now()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def _poll(self) -> Snapshot:
+        snapshot = self.poller.poll()
+        self.post_message(Polled(snapshot))
+        return snapshot
+
+    def on_polled(self, message: Polled) -> None:
+        self.snapshot = message.snapshot
+        self.poll_error = None
+        self.polls += 1
+        self._redraw()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "poll" or event.state not in (
+                WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        self._polling = False
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.poll_error = f"{type(error).__name__}: {error}" if error else "unknown error"
+            self._redraw()
+        if self.refreshing:
+            self._timer = self.set_timer(self.interval, self.poll_now)
+
+    def _tick(self) -> None:
+        screen = self.screen
+        if isinstance(screen, AreaScreen):
+            screen.update_status(self.view())
+
+    def _redraw(self) -> None:
+        screen = self.screen
+        if isinstance(screen, AreaScreen):
+            screen.update_view(self.view())
+
+    # ------------------------------------------------------------------ navigation
+
+    def action_show(self, mode: str) -> None:
+        if self.current_mode == mode and isinstance(self.screen, AreaScreen):
+            return
+        # Leave a detail or help view open on another screen behind.
+        while not isinstance(self.screen, AreaScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def open_detail(self, row: Row) -> None:
+        self.push_screen(DetailScreen(row, self.view()))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for name, (key, _, help_text, _) in SCREENS.items():
+            yield SystemCommand(f"Screen: {name} ({key})", help_text,
+                                lambda name=name: self.action_show(name))  # type: ignore[misc]
+        yield SystemCommand("Refresh now (R)", "Poll the cluster now", self.poll_now)
+
+
+def run_dashboard(
+    access: Access | Callable[[], Access],
+    config: Config | None = None,
+    frozen: bool = False,
+    origin: str = "",
+) -> int:
+    """Run the dashboard until the operator quits; the exit code for ``hadeck``."""
+    poller = Poller(access, config, EventLog(default_path(), origin), frozen=frozen)
+    HadeckApp(poller).run()
+    return 0

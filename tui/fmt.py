@@ -1,0 +1,71 @@
+"""Small text formatters shared by the dashboard's screens (pure, no Textual).
+
+Every health is shown as a symbol and a word beside its colour (``badge``), so the
+dashboard reads the same on a monochrome terminal or in a ``capture-pane`` dump.
+"""
+
+from __future__ import annotations
+
+from hadeck.tui.status import STYLE, badge
+from rich.text import Text
+
+from hadeck.model import Health
+
+__all__ = ["STYLE", "age", "badge", "bar", "coarse_age", "mark", "rate", "size"]
+
+
+def mark(health: Health) -> Text:
+    """The symbol alone, coloured (for narrow columns; the word is in the row's reason)."""
+    symbol, style = STYLE[health]
+    return Text(symbol, style=style)
+
+
+def age(seconds: float) -> str:
+    """``4s``, ``3m``, ``2h05``, ``3d``: how long ago, in at most five characters."""
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.0f}s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f}m"
+    if seconds < 86400:
+        hours, rest = divmod(int(seconds), 3600)
+        return f"{hours}h{rest // 60:02d}"
+    return f"{seconds // 86400:.0f}d"
+
+
+def coarse_age(seconds: float) -> str:
+    """An age that changes rarely: 10 s steps under a minute, then minutes.
+
+    Table cells show this one, so that a stale row is repainted a few times a minute
+    rather than every second (each repainted cell costs, FACTS.md).
+    """
+    if seconds < 60:
+        return f"{int(seconds // 10) * 10}s+"
+    return age(seconds)
+
+
+def size(kib: int | float | None) -> str:
+    """KiB as ``512 KiB``, ``1.5 GiB``; ``-`` when unknown."""
+    if kib is None:
+        return "-"
+    value = float(kib)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "KiB" else f"{value:.1f} {unit}"
+        value /= 1024
+    return "-"  # pragma: no cover - the loop always returns
+
+
+def rate(kib_s: float | None) -> str:
+    """A resync speed: ``8.0 MiB/s``; ``-`` when unknown."""
+    if not kib_s:
+        return "-"
+    return f"{size(kib_s)}/s"
+
+
+def bar(percent: float | None, width: int = 10) -> str:
+    """``[####......] 43%``: plain characters, legible without colour and over any TERM."""
+    if percent is None:
+        return ""
+    done = max(0, min(width, round(percent / 100 * width)))
+    return f"[{'#' * done}{'.' * (width - done)}] {percent:3.0f}%"

@@ -1,0 +1,104 @@
+"""The detail view of one selected row: every field, its source and the data's age."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+from hadeck.tui.tables import Row
+from hadeck.tui.view import View
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+
+def fields(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Every field of a model object, nested ones flattened as ``a.b``; tuples of objects
+    numbered ``a[0].b``."""
+    out: list[tuple[str, str]] = []
+    if not dataclasses.is_dataclass(obj):
+        return [(prefix or "value", repr(obj))]
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        name = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            out += fields(value, name + ".")
+        elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+            for i, item in enumerate(value):
+                out += fields(item, f"{name}[{i}].")
+        else:
+            out.append((name, _value(value)))
+    return out
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value)) or "(none)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items()) or "(none)"
+    return str(value)
+
+
+def detail_text(row: Row, view: View) -> Text:
+    text = Text()
+    title = type(row.obj).__name__
+    text.append(f"{title}  {row.key.split(':', 1)[-1]}\n", style="bold")
+    if row.source is not None:
+        source, node = row.source
+        status = view.source(source, node)
+        text.append(f"source {source}@{node}: ")
+        if status is None:
+            text.append("not read this time\n", style="magenta")
+        else:
+            text.append(f"read {view.describe_age(status.read_at)}, took "
+                        f"{status.duration * 1000:.0f} ms"
+                        + (f", via {status.detail}" if status.detail else "") + "\n")
+            if status.error:
+                text.append(f"? error: {status.error}\n", style="bold magenta")
+    elif view.snapshot is not None:
+        text.append(f"state taken {view.describe_age(view.snapshot.state.taken_at)}\n")
+    text.append("\n")
+    rows = fields(row.obj)
+    width = min(34, max((len(k) for k, _ in rows), default=0))
+    for key, value in rows:
+        text.append(f"{key:<{width}} ", style="bold")
+        text.append(f"{value}\n")
+    return text
+
+
+class DetailScreen(ModalScreen[None]):
+    """Esc (or q, or Enter) goes back to the list."""
+
+    DEFAULT_CSS = """
+    DetailScreen { align: center middle; }
+    DetailScreen > VerticalScroll { width: 100%; height: 100%; border: round $accent;
+                                    background: $surface; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "back"),
+        Binding("enter", "dismiss", "back", show=False),
+        Binding("j", "scroll('down')", "down", show=False),
+        Binding("k", "scroll('up')", "up", show=False),
+    ]
+
+    def __init__(self, row: Row, view: View) -> None:
+        super().__init__()
+        self.row = row
+        self.view_now = view
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="detail"):
+            yield Static(detail_text(self.row, self.view_now))
+        yield Footer(compact=True)
+
+    def action_scroll(self, direction: str) -> None:
+        box = self.query_one(VerticalScroll)
+        if direction == "down":
+            box.scroll_down()
+        else:
+            box.scroll_up()

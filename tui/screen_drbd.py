@@ -1,0 +1,97 @@
+"""DRBD: resource → connection → peer volume, with sync progress, rate, ETA, out-of-sync."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.fmt import bar, rate, size
+from hadeck.tui.tables import Column, Row
+from hadeck.tui.view import View
+from rich.text import Text
+from textual.binding import Binding, BindingType
+
+from hadeck.health import Judgement, format_duration, worst
+from hadeck.model import DrbdResource, Health
+
+
+def _subject(res: DrbdResource) -> str:
+    return f"{res.name}@{res.node}" if res.node else res.name
+
+
+def resource_health(judgement: Judgement, res: DrbdResource) -> Health:
+    """The worst verdict on the resource, its volumes and its connections."""
+    subject = _subject(res)
+    return worst(v.health for v in judgement.area("drbd")
+                 if v.subject == subject or v.subject.startswith((subject + " ", subject + "/")))
+
+
+def drbd_rows(view: View, problems_only: bool = False) -> list[Row]:
+    snap = view.snapshot
+    assert snap is not None
+    judgement = snap.judgement
+    rows: list[Row] = []
+    for res in snap.state.drbd:
+        health = resource_health(judgement, res)
+        if problems_only and health == Health.OK:
+            continue
+        subject = _subject(res)
+        source = ("drbd", res.node)
+        disks = "/".join(v.disk for v in res.volumes) or "-"
+        rows.append(Row(f"res:{subject}", (health_cell(health, word=False), Text(subject,
+                        style="bold"), res.role, disks, "", ""), obj=res, source=source))
+        for conn in res.connections:
+            label = f"{subject} → {conn.peer}"
+            rows.append(Row(f"conn:{label}",
+                            (health_cell(judgement.of("drbd", label), word=False),
+                             f"  → {conn.peer}", conn.state, conn.peer_role, "", ""),
+                            obj=conn, source=source))
+            many = len(conn.peer_volumes) > 1
+            for pv in conn.peer_volumes:
+                vlabel = f"{label}/{pv.volume}" if many else label
+                details = []
+                if pv.eta_seconds is not None:
+                    details.append(f"ETA {format_duration(pv.eta_seconds)}")
+                if pv.rate_kib_s:
+                    details.append(rate(pv.rate_kib_s))
+                if pv.out_of_sync_kib:
+                    details.append(f"oos {size(pv.out_of_sync_kib)}")
+                rows.append(Row(f"pv:{label}/{pv.volume}",
+                                (health_cell(judgement.of("drbd", vlabel), word=False),
+                                 f"    vol {pv.volume}", pv.replication, pv.peer_disk,
+                                 bar(pv.done_percent, 8) if pv.syncing else "",
+                                 " · ".join(details)), obj=pv, source=source))
+    return rows
+
+
+class DrbdScreen(AreaScreen):
+    TITLE = "DRBD"
+    MODE = "drbd"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "problems_only", "problems only", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems_only = False
+
+    def tables(self) -> dict[str, list[Column]]:
+        return {"drbd": [Column("health", "", 1), Column("object", "Resource / peer", 20),
+                         Column("state", "State", 11), Column("disk", "Disk / peer", 12),
+                         Column("sync", "Sync", 15), Column("detail", "ETA · rate · oos", 0)]}
+
+    def info(self, view: View) -> Text | str:
+        if view.snapshot is None:
+            return ""
+        res = view.snapshot.state.drbd
+        syncing = sum(1 for r in res for c in r.connections for pv in c.peer_volumes
+                      if pv.syncing)
+        shown = "problems only (p: all)" if self.problems_only else "all (p: problems only)"
+        return f"{len(res)} resource views, {syncing} syncing │ showing {shown}"
+
+    def build(self, view: View) -> dict[str, list[Row]]:
+        return {"drbd": drbd_rows(view, self.problems_only)}
+
+    def action_problems_only(self) -> None:
+        self.problems_only = not self.problems_only
+        self.redraw()

@@ -1,0 +1,48 @@
+"""``?``: the keys, on one page."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """\
+hadeck — read-only dashboard
+
+Screens         o overview   r resources   d DRBD     g guests
+                l LVS        c connectivity           e events
+Move            ↑ ↓ / j k, PgUp PgDn, Home End / G, Tab between tables
+Open            Enter: every field of the selected row, its source and age
+Filter          /  type to filter rows, Enter keeps it, Esc clears it
+Back            Esc  (from a screen back to the overview)
+Screen keys     DRBD p: problems only   guests s: sort by node/state/CPU/memory
+Commands        : or Ctrl+P  command palette (every screen is there)
+Refresh         R  poll now      q  quit
+
+Health is a symbol and a word, never colour alone:
+  ✔ OK   ▲ WARNING   ✖ CRITICAL   ? UNKNOWN
+Data older than three refresh intervals shows ⌛ STALE; a source that fails
+shows its reason among the problems while the others keep updating.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: auto; max-width: 100%; height: auto;
+                                  max-height: 100%; border: round $accent;
+                                  background: $surface; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "back"),
+        Binding("question_mark", "dismiss", "back", show=False),
+        Binding("q", "dismiss", "back", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(HELP)

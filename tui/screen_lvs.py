@@ -1,0 +1,70 @@
+"""LVS: virtual service → real servers (weight, connections, rates); VRRP roles."""
+
+from __future__ import annotations
+
+from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.tables import Column, Row
+from hadeck.tui.view import View
+from rich.text import Text
+
+
+def lvs_rows(view: View) -> list[Row]:
+    snap = view.snapshot
+    assert snap is not None
+    judgement = snap.judgement
+    rows: list[Row] = []
+    for director in snap.state.lvs:
+        source = ("lvs", director.node)
+        for svc in director.services:
+            subject = f"{svc.key}@{svc.director}" if svc.director else svc.key
+            sched = svc.scheduler + (f" persist {svc.persistent_s}s" if svc.persistent_s else "")
+            cps = str(svc.rates.conns) if svc.rates else "-"
+            rows.append(Row(f"svc:{subject}",
+                            (health_cell(judgement.of("lvs", subject), word=False),
+                             Text(subject, style="bold"), "", "", "", "", cps, sched),
+                            obj=svc, source=source))
+            if not svc.real_servers:
+                rows.append(Row(f"rs:{subject}/none", (health_cell(judgement.of("lvs", subject),
+                            word=False), "  (no real servers)", "", "", "", "", "", ""),
+                            source=source))
+            for rs in svc.real_servers:
+                quiesced = Text("0 quiesced", style="yellow") if rs.weight == 0 \
+                    else str(rs.weight)
+                rows.append(Row(f"rs:{subject}/{rs.key}",
+                                ("", "  " + rs.key, rs.forward, quiesced, str(rs.active_conns),
+                                 str(rs.inactive_conns),
+                                 str(rs.rates.conns) if rs.rates else "-",
+                                 f"in {rs.rates.in_bytes} B/s" if rs.rates else ""),
+                                obj=rs, source=source))
+    for director in snap.state.lvs:
+        for inst in director.vrrp:
+            subject = f"VRRP {inst.name}@{director.node}"
+            prio = f"prio {inst.effective_priority or inst.priority or '-'}"
+            rows.append(Row(f"vrrp:{subject}",
+                            (health_cell(judgement.of("lvs", subject), word=False), subject,
+                             "", "", "", "", "", f"{inst.state} {prio}"),
+                            obj=inst, source=("keepalived", director.node)))
+    return rows
+
+
+class LvsScreen(AreaScreen):
+    TITLE = "LVS"
+    MODE = "lvs"
+
+    def tables(self) -> dict[str, list[Column]]:
+        return {"lvs": [Column("health", "", 1), Column("object", "Service / real server", 24),
+                        Column("fwd", "Fwd", 5), Column("weight", "Weight", 6),
+                        Column("active", "Active", 6), Column("inactive", "Inact", 6),
+                        Column("cps", "Conn/s", 6), Column("info", "Info", 0)]}
+
+    def info(self, view: View) -> Text | str:
+        if view.snapshot is None:
+            return ""
+        lvs = view.snapshot.state.lvs
+        services = sum(len(d.services) for d in lvs)
+        masters = [d.node for d in lvs for v in d.vrrp if v.state == "MASTER"]
+        return (f"{len(lvs)} directors, {services} services │ "
+                f"MASTER: {', '.join(masters) or 'NONE'}")
+
+    def build(self, view: View) -> dict[str, list[Row]]:
+        return {"lvs": lvs_rows(view)}

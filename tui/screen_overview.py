@@ -1,0 +1,134 @@
+"""The overview: problems first (worst first, with reason and age), then one row per node."""
+
+from __future__ import annotations
+
+from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.fmt import STYLE, age
+from hadeck.tui.poller import problem_keys
+from hadeck.tui.tables import Column, Row
+from hadeck.tui.view import View
+from rich.text import Text
+
+from hadeck.health import AREAS, Judgement
+from hadeck.model import ClusterState, Health
+
+_NODE_STATE = {"online": Health.OK, "offline": Health.CRITICAL, "unclean": Health.CRITICAL}
+
+COUNT_AREAS = ("nodes", "resources", "drbd", "guests", "lvs", "connectivity", "host")
+
+
+def area_counts(state: ClusterState, judgement: Judgement) -> Text:
+    """``✔ nodes 3/3  ▲ drbd 3/4  …``: per area, its health symbol and what is fine."""
+    text = Text()
+    for area in COUNT_AREAS:
+        verdicts = judgement.area(area)
+        if not verdicts:
+            continue
+        health = judgement.area_health(area)
+        symbol, style = STYLE[health]
+        fine = sum(1 for v in verdicts if v.health == Health.OK)
+        if area == "nodes" and state.pacemaker is not None:
+            members = [n for n in state.pacemaker.nodes if n.type != "ping"]
+            shown = f"{sum(1 for n in members if n.online)}/{len(members)}"
+        elif area == "guests":
+            shown = f"{sum(1 for g in state.guests if g.running)}/{len(state.guests)}"
+        else:
+            shown = f"{fine}/{len(verdicts)}"
+        text.append(f"{symbol} ", style=style)
+        name = {"connectivity": "conn", "resources": "rsc"}.get(area, area)
+        text.append(f"{name} {shown}  ")
+    return text
+
+
+class OverviewScreen(AreaScreen):
+    TITLE = "Overview"
+    MODE = "overview"
+
+    DEFAULT_CSS = """
+    OverviewScreen #nodes { height: 1fr; }
+    """
+
+    def tables(self) -> dict[str, list[Column]]:
+        return {
+            "problems": [Column("health", "Health", 10), Column("subject", "Problem", 22),
+                         Column("reason", "Reason", 0), Column("age", "Since", 5)],
+            "nodes": [Column("node", "Node", 10), Column("state", "State", 13),
+                      Column("dc", "DC", 2), Column("guests", "Guests", 6),
+                      Column("drbd", "DRBD P/S", 8), Column("pingd", "pingd", 7),
+                      Column("load", "Load", 5), Column("age", "Age", 0)],
+        }
+
+    def info(self, view: View) -> Text | str:
+        if view.snapshot is None:
+            return ""
+        return area_counts(view.snapshot.state, view.snapshot.judgement)
+
+    def build(self, view: View) -> dict[str, list[Row]]:
+        snap = view.snapshot
+        assert snap is not None
+        return {"problems": _problems(snap.judgement, snap.first_seen, view.now),
+                "nodes": _nodes(snap.state, view)}
+
+
+def _problems(judgement: Judgement, first_seen: dict[str, float], now: float) -> list[Row]:
+    problems = judgement.problems()
+    if not problems:
+        return [Row("none", (health_cell(Health.OK), "no problems", "every check passes", ""))]
+    rows = []
+    for key, v in zip(problem_keys(judgement), problems, strict=True):
+        since = first_seen.get(key)
+        rows.append(Row(key, (health_cell(v.health), v.subject, v.reason,
+                              age(now - since) if since is not None else "-"),
+                        obj=v, source=_source_of(v.area, v.node)))
+    return rows
+
+
+def _source_of(area: str, node: str | None) -> tuple[str, str] | None:
+    if node is None:
+        return None
+    source = {"nodes": "pacemaker", "resources": "pacemaker", "cluster": "pacemaker",
+              "connectivity": "corosync"}.get(area, area if area in AREAS else "")
+    return (source, node) if source else None
+
+
+def _nodes(state: ClusterState, view: View) -> list[Row]:
+    if state.pacemaker is None:
+        return []
+    hosts = {h.node: h for h in state.hosts}
+    guests: dict[str, int] = {}
+    for g in state.guests:
+        if g.running:
+            guests[g.node] = guests.get(g.node, 0) + 1
+    roles: dict[str, list[int]] = {}
+    for res in state.drbd:
+        counts = roles.setdefault(res.node, [0, 0])
+        if res.role == "Primary":
+            counts[0] += 1
+        elif res.role == "Secondary":
+            counts[1] += 1
+    rows = []
+    for node in state.pacemaker.nodes:
+        if node.type == "ping":
+            continue
+        health = view.snapshot.judgement.of("nodes", node.name) if view.snapshot else \
+            _NODE_STATE.get(node.state, Health.WARNING)
+        symbol = STYLE[health][0]
+        state_cell = Text(f"{symbol} {node.state}", style=STYLE[health][1])
+        pingd = node.attribute("pingd")
+        score = "-"
+        if pingd is not None:
+            score = pingd.value + (f"/{pingd.expected}" if pingd.expected else "")
+        host = hosts.get(node.name)
+        load = f"{host.load[0]:.2f}" if host and host.load else "-"
+        drbd = roles.get(node.name)
+        status = view.source("host", node.name) or view.source("node", node.name)
+        if status is not None and status.error:
+            age_cell = "? unreachable" if status.source == "node" else "? " + status.error
+        else:
+            age_cell = view.age_cell(status.read_at if status else None)
+        rows.append(Row(node.name, (node.name, state_cell, "DC" if node.is_dc else "",
+                                    str(guests.get(node.name, 0)),
+                                    f"{drbd[0]}/{drbd[1]}" if drbd else "-", score, load,
+                                    age_cell),
+                        obj=node, source=("pacemaker", state.local_node)))
+    return rows
