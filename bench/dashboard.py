@@ -22,12 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from hadeck.lab.runner import LabAccess
+from hadeck.lab.world import Lab, seed_topology
 from hadeck.tui.app import HadeckApp
 from hadeck.tui.eventlog import EventLog
 from hadeck.tui.poller import Poller
-
-from hadeck.lab.runner import LabAccess
-from hadeck.lab.world import Lab, seed_topology
 
 
 def _lab(args: argparse.Namespace, tmp: str) -> Lab:

@@ -29,7 +29,6 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-
 from hadeck.health import Verdict, judge_cluster, judge_nodes, judge_resources
 from hadeck.model import ClusterState, PacemakerState, Resource
 

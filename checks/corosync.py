@@ -30,7 +30,6 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-
 from hadeck.health import UNKNOWN, Verdict, judge_corosync
 from hadeck.model import ClusterState, CorosyncStatus
 

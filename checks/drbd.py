@@ -37,7 +37,6 @@ from hadeck.checks.common import (
     source_verdicts,
     split_list,
 )
-
 from hadeck.health import CRITICAL, UNKNOWN, Verdict, judge_drbd
 from hadeck.model import ClusterState, DrbdResource, Health
 

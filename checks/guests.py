@@ -35,7 +35,6 @@ from hadeck.checks.common import (
     source_verdicts,
     split_list,
 )
-
 from hadeck.health import CRITICAL, GUEST_AGENTS, WARNING, Verdict, judge_guests
 from hadeck.model import ClusterState, Guest, PacemakerState
 

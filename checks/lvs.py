@@ -41,7 +41,6 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-
 from hadeck.health import CRITICAL, UNKNOWN, WARNING, Verdict, judge_lvs
 from hadeck.model import ClusterState, LvsDirector, VirtualService
 

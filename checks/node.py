@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import nagiosplugin
+
 from hadeck.checks.common import (
     Assessment,
     Measure,
@@ -44,7 +45,6 @@ from hadeck.checks.common import (
     source_verdicts,
     split_list,
 )
-
 from hadeck.health import Policy, Verdict, judge_hosts
 from hadeck.model import ClusterState, HostMetrics
 

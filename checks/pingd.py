@@ -31,7 +31,6 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-
 from hadeck.health import CRITICAL, Verdict, judge_pingd
 from hadeck.model import ClusterState
 

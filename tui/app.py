@@ -17,6 +17,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.worker import Worker, WorkerState
+
+from hadeck.collect import Access
+from hadeck.config import Config
 from hadeck.tui.base import AreaScreen
 from hadeck.tui.eventlog import EventLog, default_path
 from hadeck.tui.poller import Polled, Poller, Snapshot, default_interval, over_ssh
@@ -31,15 +40,6 @@ from hadeck.tui.screen_overview import OverviewScreen
 from hadeck.tui.screen_resources import ResourcesScreen
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
-from textual import work
-from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
-from textual.screen import Screen
-from textual.timer import Timer
-from textual.worker import Worker, WorkerState
-
-from hadeck.collect import Access
-from hadeck.config import Config
 
 SCREENS: dict[str, tuple[str, type[AreaScreen], str, str]] = {
     "overview": ("o", OverviewScreen, "Problems first, then every node", "overview"),

@@ -12,9 +12,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from hadeck.tui.fmt import STYLE, age, badge
-from hadeck.tui.tables import Column, DiffTable, Row
-from hadeck.tui.view import View, empty_view
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -23,6 +20,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from hadeck.model import Health
+from hadeck.tui.fmt import STYLE, age, badge
+from hadeck.tui.tables import Column, DiffTable, Row
+from hadeck.tui.view import View, empty_view
 
 if TYPE_CHECKING:
     from hadeck.tui.app import HadeckApp

@@ -6,10 +6,10 @@ dashboard reads the same on a monochrome terminal or in a ``capture-pane`` dump.
 
 from __future__ import annotations
 
-from hadeck.tui.status import STYLE, badge
 from rich.text import Text
 
 from hadeck.model import Health
+from hadeck.tui.status import STYLE, badge
 
 __all__ = ["STYLE", "age", "badge", "bar", "coarse_age", "mark", "rate", "size"]
 

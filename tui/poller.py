@@ -17,14 +17,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hadeck.tui.eventlog import EventLog
-from hadeck.tui.events import Event, diff
 from textual.message import Message
 
 from hadeck.collect import Access, collect
 from hadeck.config import Config
 from hadeck.health import Judgement, judge
 from hadeck.model import ClusterState
+from hadeck.tui.eventlog import EventLog
+from hadeck.tui.events import Event, diff
 
 Clock = Callable[[], float]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from hadeck.tui.base import AreaScreen, health_cell
-from hadeck.tui.tables import Column, Row
-from hadeck.tui.view import View
 from rich.text import Text
 
 from hadeck.health import rank
+from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.tables import Column, Row
+from hadeck.tui.view import View
 
 
 def connectivity_rows(view: View) -> list[Row]:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar
 
-from hadeck.tui.tables import Row
-from hadeck.tui.view import View
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
+
+from hadeck.tui.tables import Row
+from hadeck.tui.view import View
 
 
 def fields(obj: Any, prefix: str = "") -> list[tuple[str, str]]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from hadeck.tui.base import AreaScreen, health_cell
-from hadeck.tui.fmt import bar, rate, size
-from hadeck.tui.tables import Column, Row
-from hadeck.tui.view import View
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from hadeck.health import Judgement, format_duration, worst
 from hadeck.model import DrbdResource, Health
+from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.fmt import bar, rate, size
+from hadeck.tui.tables import Column, Row
+from hadeck.tui.view import View
 
 
 def _subject(res: DrbdResource) -> str:

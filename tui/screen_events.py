@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
+
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
-from rich.text import Text
 
 SHOWN = 500
 """Newest events in the table; the file has them all."""

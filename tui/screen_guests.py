@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from hadeck.tui.base import AreaScreen, health_cell
-from hadeck.tui.fmt import size
-from hadeck.tui.tables import Column, Row
-from hadeck.tui.view import View
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from hadeck.health import rank
 from hadeck.model import Guest
+from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.fmt import size
+from hadeck.tui.tables import Column, Row
+from hadeck.tui.view import View
 
 SORTS = ("node", "state", "cpu", "memory")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
-from rich.text import Text
 
 
 def lvs_rows(view: View) -> list[Row]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from rich.text import Text
+
+from hadeck.health import AREAS, Judgement
+from hadeck.model import ClusterState, Health
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import STYLE, age
 from hadeck.tui.poller import problem_keys
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
-from rich.text import Text
-
-from hadeck.health import AREAS, Judgement
-from hadeck.model import ClusterState, Health
 
 _NODE_STATE = {"online": Health.OK, "offline": Health.CRITICAL, "unclean": Health.CRITICAL}
 

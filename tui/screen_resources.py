@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hadeck.tui.base import AreaScreen, health_cell
-from hadeck.tui.tables import Column, Row
-from hadeck.tui.view import View
 from rich.text import Text
 
 from hadeck.model import PacemakerState, Resource, ResourceKind
+from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.tables import Column, Row
+from hadeck.tui.view import View
 
 
 def _flags(rsc: Resource) -> str:

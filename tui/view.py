@@ -8,10 +8,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from hadeck.model import SourceStatus
 from hadeck.tui.fmt import age, coarse_age
 from hadeck.tui.poller import STALE_AFTER, Snapshot
-
-from hadeck.model import SourceStatus
 
 
 @dataclass(frozen=True)

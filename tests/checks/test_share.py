@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hadeck.checks import common
 
+from hadeck.checks import common
 from hadeck.sources import corosync, drbd, guests, lvs, pacemaker
 from tests.checks.helpers import PLUGINS
 

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hadeck.tui.app import HadeckApp
-from hadeck.tui.eventlog import EventLog
-from hadeck.tui.poller import Poller
 
 from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
 from hadeck.snapshot import BundleAccess
+from hadeck.tui.app import HadeckApp
+from hadeck.tui.eventlog import EventLog
+from hadeck.tui.poller import Poller
 from tests.tui.labdata import FIXTURE, FROZEN_AT, seed_lab
 
 BUNDLE_CLOCK = FROZEN_AT + 45

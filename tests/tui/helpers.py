@@ -7,12 +7,13 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec
 
-from hadeck.tui.app import HadeckApp
-from hadeck.tui.base import AreaScreen, StatusBar
-from hadeck.tui.tables import DiffTable
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.worker import WorkerFailed
+
+from hadeck.tui.app import HadeckApp
+from hadeck.tui.base import AreaScreen, StatusBar
+from hadeck.tui.tables import DiffTable
 
 P = ParamSpec("P")
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from hadeck.tui.fmt import age, bar, coarse_age
-from hadeck.tui.poller import Snapshot
-from hadeck.tui.tables import Column, DiffTable, Row
-from hadeck.tui.view import View
 from rich.text import Text
 from textual.app import App, ComposeResult
 
 from hadeck.health import judge
+from hadeck.tui.fmt import age, bar, coarse_age
+from hadeck.tui.poller import Snapshot
+from hadeck.tui.tables import Column, DiffTable, Row
+from hadeck.tui.view import View
 from tests.tui.helpers import aio
 from tests.tui.test_events import state
 
