@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hadeck.config import Config
-from hadeck.join import join_guests
+from hadeck.join import join_guests, name_corosync_peers
 from hadeck.model import (
     ClusterState,
     CorosyncStatus,
@@ -184,7 +184,7 @@ def collect(
         drbd=tuple(all_drbd),
         guests=join_guests(all_guests, pcmk),
         lvs=tuple(directors_seen),
-        corosync=tuple(rings),
+        corosync=name_corosync_peers(rings, pcmk),
         hosts=tuple(hosts),
         sources=tuple(statuses),
         origin=access.origin,

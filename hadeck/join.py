@@ -14,7 +14,7 @@ import dataclasses
 import posixpath
 from collections.abc import Iterable
 
-from hadeck.model import Guest, PacemakerState, PrimitiveConfig
+from hadeck.model import CorosyncStatus, Guest, PacemakerState, PrimitiveConfig
 
 DRBD_AGENTS = ("ocf:linbit:drbd", "ocf:heartbeat:drbd")
 
@@ -88,3 +88,28 @@ def join_guests(guests: Iterable[Guest], pcmk: PacemakerState | None) -> tuple[G
         joined.append(dataclasses.replace(guest, resource=rsc,
                                           drbd=drbd_resources_of(rsc, pcmk)))
     return tuple(joined)
+
+
+def name_corosync_peers(
+    statuses: Iterable[CorosyncStatus], pcmk: PacemakerState | None
+) -> tuple[CorosyncStatus, ...]:
+    """Corosync link peers named after Pacemaker's nodes where corosync gave no name.
+
+    ``corosync-cfgtool -s`` prints node ids only, and quorumtool's membership (which
+    names them) lacks exactly the nodes that are down, the ones an operator asks about.
+    Pacemaker's node ids are corosync's node ids.
+    """
+    statuses = tuple(statuses)
+    if pcmk is None:
+        return statuses
+    names = {n.id: n.name for n in pcmk.nodes if n.id}
+    named = []
+    for status in statuses:
+        links = tuple(
+            dataclasses.replace(link, peers=tuple(
+                dataclasses.replace(peer, name=names.get(str(peer.node_id)))
+                if peer.name is None and str(peer.node_id) in names else peer
+                for peer in link.peers))
+            for link in status.links)
+        named.append(dataclasses.replace(status, links=links))
+    return tuple(named)

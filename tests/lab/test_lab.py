@@ -248,3 +248,12 @@ def test_every_lab_output_parses_with_the_real_parsers(lab: Lab) -> None:
     assert lvs.parse_ipvsadm(director.fetch(lvs.IPVSADM_RATE).stdout)[1]
     assert lvs.parse_proc_ip_vs(director.fetch(lvs.PROC_IP_VS).stdout)[1]
     assert keepalived.parse_json_dump(director.fetch(keepalived.JSON_DUMP).stdout)
+
+
+def test_corosync_links_to_a_dead_node_are_named(lab: Lab) -> None:
+    faults.fail_node(lab, "jupiter1")
+    state = read(lab)
+    judgement = judge(state)
+    down = [v for v in judgement.area("connectivity") if v.health == Health.CRITICAL]
+    assert {v.subject for v in down} == {"link jupiter2 → jupiter1", "link sun → jupiter1"}
+    assert all(v.reason == "every corosync link down" for v in down)
