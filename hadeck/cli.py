@@ -7,9 +7,11 @@ Faces that need rich or textual import them inside their command, so that
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from hadeck import __version__
 from hadeck.health import AREAS
@@ -50,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hadeck {__version__}")
     _add_source_options(parser, top=True)
+    parser.add_argument("--interval", type=float, metavar="SECONDS",
+                        help="dashboard refresh (default 2 s, 5 s over SSH; "
+                             "$HADECK_INTERVAL)")
+    parser.add_argument("--events-file", metavar="FILE",
+                        help="append the dashboard's events here (default "
+                             "~/.local/state/hadeck/events.log; '' keeps them in memory)")
     sub = parser.add_subparsers(dest="command")
 
     status = sub.add_parser("status", help="print the cluster's state once",
@@ -95,8 +103,6 @@ def _access(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     config = load(args.config)
     if args.local:
-        import dataclasses
-
         config = dataclasses.replace(config, peers="none")
     if args.bundle:
         from hadeck.snapshot import BundleAccess
@@ -107,8 +113,15 @@ def _access(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
         from hadeck.lab.cli import open_lab
         from hadeck.lab.runner import LabAccess
+        from hadeck.lab.world import expected_real_servers
 
-        return LabAccess(open_lab(Path(args.lab) if args.lab else None)), config
+        lab = open_lab(Path(args.lab) if args.lab else None)
+        # The lab knows how its keepalived is configured: a killed real server is then
+        # "2 of 3 in service", as the health rules say for a configured count.
+        expected = {**expected_real_servers(lab.read().topology),
+                    **config.policy.expected_real_servers}
+        policy = dataclasses.replace(config.policy, expected_real_servers=expected)
+        return LabAccess(lab), dataclasses.replace(config, policy=policy)
     return LiveAccess(config), config
 
 
@@ -175,7 +188,16 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     ``~/.local/state/hadeck/events.log``; empty: memory only).
     """
     access, config = _access(args)
+    from pathlib import Path
+
     from hadeck.tui.app import run_dashboard
+
+    if args.interval is not None and args.interval <= 0:
+        raise UsageError("--interval must be a positive number of seconds")
+    options: dict[str, Any] = {"interval": args.interval}
+    if args.events_file is not None:
+        options["events_file"] = Path(args.events_file).expanduser() if args.events_file \
+            else None
 
     if args.lab is not None:
         from hadeck.lab.runner import LabAccess
@@ -183,8 +205,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         lab = access.lab
         # Re-open the lab on every poll: the node an operator is logged in to follows a
         # failover, as a new ssh login would.
-        return run_dashboard(lambda: LabAccess(lab), config, origin="lab")
-    return run_dashboard(access, config, frozen=bool(args.bundle), origin=access.origin)
+        return run_dashboard(lambda: LabAccess(lab), config, origin="lab", **options)
+    return run_dashboard(access, config, frozen=bool(args.bundle), origin=access.origin,
+                         **options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

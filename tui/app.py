@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Literal
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -194,8 +195,21 @@ def run_dashboard(
     config: Config | None = None,
     frozen: bool = False,
     origin: str = "",
+    interval: float | None = None,
+    events_file: Path | Literal[False] | None = False,
 ) -> int:
-    """Run the dashboard until the operator quits; the exit code for ``hadeck``."""
-    poller = Poller(access, config, EventLog(default_path(), origin), frozen=frozen)
-    HadeckApp(poller).run()
+    """Run the dashboard until the operator quits; the exit code for ``hadeck``.
+
+    Args:
+        access: how to reach the cluster, or a factory called before every poll.
+        config: site configuration.
+        frozen: a bundle: read once.
+        origin: shown in the header and written to the event log.
+        interval: seconds between polls (default: ``default_interval()``).
+        events_file: where to append events; None keeps them in memory only; False
+            means the default (``default_path()``).
+    """
+    path = default_path() if events_file is False else events_file
+    poller = Poller(access, config, EventLog(path, origin), frozen=frozen)
+    HadeckApp(poller, interval=interval).run()
     return 0

@@ -249,6 +249,12 @@ def topology_of(world: dict[str, Any]) -> Topology:
     return Topology(**data)
 
 
+def expected_real_servers(topology: Topology) -> dict[str, int]:
+    """Real servers per virtual service as the lab's keepalived is configured, by the
+    service key health rules use (``TCP 192.0.2.80:80``)."""
+    return {f"{s.protocol} {s.vip}:{s.port}": len(s.real_servers) for s in topology.services}
+
+
 def _fresh_drbd() -> dict[str, Any]:
     return {"cut": False, "split_brain": False, "disconnected_at": None,
             "resync": None, "standalone_on": []}
