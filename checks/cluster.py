@@ -54,17 +54,20 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     prims = _primitives(pcmk)
     active = [p for p in prims if p.active]
     failed = [p for p in prims if p.failed]
+    # crm_mon's own count: it leaves out the surplus clone instances it lists as Stopped
+    # (a 2-instance clone on 3 nodes), which are not resources that should run.
+    total = pcmk.cluster.resources_configured or len(prims)
     measures = [
         Measure("nodes_online", len(online), min=0, max=len(nodes)),
-        Measure("resources_active", len(active), min=0, max=len(prims)),
-        Measure("resources_failed", len(failed), min=0, max=len(prims)),
+        Measure("resources_active", len(active), min=0, max=total),
+        Measure("resources_failed", len(failed), min=0, max=total),
         Measure("failed_actions", len(pcmk.failed_actions), min=0,
                 threshold="failed_actions", subject="failed actions", what=""),
     ]
     info = pcmk.cluster
     quorum = {True: "quorate", False: "no quorum", None: "quorum unknown"}[info.have_quorum]
     ok_text = (f"DC {info.dc or 'none'}, {quorum}, {len(online)} of {len(nodes)} nodes "
-               f"online, {len(active)} of {len(prims)} resources active")
+               f"online, {len(active)} of {total} resources active")
     return Assessment(verdicts, measures, ok_text)
 
 
