@@ -275,13 +275,20 @@ def corosync(state: LabState, node: str) -> CorosyncStatus | None:
 
 
 def host(state: LabState, node: str) -> HostMetrics:
-    guests = sum(1 for g in state.topology.guests if any(n == node for n, _ in
-                                                         state.where(str(g["name"]))))
+    here = [g for g in state.topology.guests
+            if any(n == node for n, _ in state.where(str(g["name"])))]
     cpus = 2 if node in state.topology.directors or node == state.topology.arbiter else 16
-    base = 0.2 + 0.6 * guests
+    base = 0.2 + 0.6 * len(here)
     load = tuple(round(base + state.noise(node, "load", k) * 0.5, 2) for k in range(3))
-    total = (4 if cpus == 2 else 64) * GIB
-    used = int(total * (0.15 + 0.05 * guests + 0.05 * state.noise(node, "mem")))
+    if cpus == 2:
+        total = 4 * GIB
+    else:
+        # Sized, as an admin would, to carry its guests and its peer's after a failover.
+        share = 2 * sum(int(g["memory_kib"]) for g in state.topology.guests) * 1024
+        share //= max(1, len(state.topology.guest_nodes))
+        total = max(64 * GIB, 1 << max(0, share - 1).bit_length())
+    guest_bytes = sum(int(g["memory_kib"]) for g in here) * 1024
+    used = int(total * (0.08 + 0.04 * state.noise(node, "mem"))) + guest_bytes
     disks = (
         DiskUsage("/", "/dev/md0", "ext4", 40 * GIB, int(40 * GIB * 0.31), int(40 * GIB * 0.69)),
     )

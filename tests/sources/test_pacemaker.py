@@ -8,13 +8,15 @@ stored captures (tests/fixtures/pacemaker/, see its README) and need no Pacemake
 
 from __future__ import annotations
 
+import re
 import shutil
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from hadeck.lab.pacemaker import CibScenario, LabError
+from hadeck.lab.pacemaker import CibScenario, LabError, op_digest
 from hadeck.model import PacemakerState, Resource
 from hadeck.runner import CommandResult, LocalRunner
 from hadeck.sources import pacemaker
@@ -325,6 +327,79 @@ class TestRealTools:
             "j1", "j2", "j3", "j4"}
         pingd = state.node("j1").attribute("pingd")  # type: ignore[union-attr]
         assert pingd is not None and pingd.value == "200"
+
+
+# ---------------------------------------------------------------------- big-lab fast paths
+
+
+def status_records(scenario: CibScenario) -> list[tuple[str, ...]]:
+    """The status section, in document order, without the wall-clock ``last-rc-change``."""
+    root = ET.parse(scenario.cib).getroot()
+    status = root.find("status")
+    assert status is not None
+    return [("cib", f"dc-uuid={root.get('dc-uuid')}", f"have-quorum={root.get('have-quorum')}")] + [
+        (element.tag, *(f"{k}={v}" for k, v in element.attrib.items()
+                        if k != "last-rc-change"))
+        for element in status.iter()
+    ]
+
+
+def crm_mon_untimed(scenario: CibScenario) -> str:
+    """What crm_mon prints, with its wall-clock times blanked."""
+    return re.sub(r'(last-rc-change|last_update time|last-failure)="[^"]*"', r'\1=""',
+                  scenario.crm_mon_xml())
+
+
+def test_op_digest_is_pacemakers() -> None:
+    # Recorded by crm_simulate 2.1.5 in the converged seed for p_drbd_vm1 (drbd_resource=r1).
+    assert op_digest({"drbd_resource": "r1"}) == "58850437bf287086d1b41caade76bbf1"
+    assert op_digest({"drbd_resource": "r1"}, 29000) == "bde7f6c25b7422011c0f88e09938be0e"
+    assert op_digest({}) == "f2317cad3d54cec5d7d7aa7d0bf35cf8"
+
+
+class TestFastPaths:
+    """The big-lab shortcuts give exactly what the real tools give on the small seeds."""
+
+    pytestmark = real_tools
+
+    def test_fast_seed_is_what_the_scheduler_records(
+        self, seed_scenario: CibScenario, tmp_path: Path
+    ) -> None:
+        fast = CibScenario.seed(tmp_path / "fast", fast=True)
+        assert [t.label for t in fast.timings] == ["converge"]  # confirmed at once
+        assert status_records(fast) == status_records(seed_scenario)
+        assert crm_mon_untimed(fast) == crm_mon_untimed(seed_scenario)
+
+    def test_fast_seed_of_more_nodes(self, tmp_path: Path) -> None:
+        shape = {"guest_nodes": ("j1", "j2", "j3", "j4"), "guests": 8, "ping_host_count": 2}
+        slow = CibScenario.seed(tmp_path / "slow", fast=False, **shape)  # type: ignore[arg-type]
+        fast = CibScenario.seed(tmp_path / "fast", fast=True, **shape)  # type: ignore[arg-type]
+        assert status_records(fast) == status_records(slow)
+
+    @pytest.mark.parametrize("change", [
+        lambda s: s.fail_node("jupiter1"),
+        lambda s: (s.fail_node("jupiter1"), s.recover_node("jupiter1")),
+        lambda s: s.fail_node("jupiter2", "sun", have_quorum=False),
+        lambda s: s.move("vm1", "jupiter2"),  # a live migration: migrate_to/migrate_from
+        lambda s: s.standby("jupiter2"),
+        lambda s: s.set_target_role("ms_drbd_vm1", "Unpromoted"),
+        lambda s: (s.node_maintenance("jupiter1"), s.node_maintenance("jupiter1", False)),
+        lambda s: s.set_node_attr("jupiter1", "pingd", "0"),
+    ], ids=["fail", "fail-recover", "lose-quorum", "migrate", "standby", "demote",
+            "maintenance", "pingd-lost"])
+    def test_python_executor_records_what_crm_simulate_records(
+        self, seed_scenario: CibScenario, tmp_path: Path,
+        change: Callable[[CibScenario], object],
+    ) -> None:
+        real = seed_scenario.copy(tmp_path / "real")
+        fast = seed_scenario.copy(tmp_path / "fast")
+        fast.fast = True
+        change(real)
+        change(fast)
+        assert "execute" in [t.label for t in fast.timings]
+        assert "execute" not in [t.label for t in real.timings]
+        assert status_records(fast) == status_records(real)
+        assert crm_mon_untimed(fast) == crm_mon_untimed(real)
 
 
 # ---------------------------------------------------------------------- captures
