@@ -9,6 +9,12 @@ with ``error`` set, so a source can turn it into a reason on screen.
 
 Sources name what they read with a :class:`Command`: the argv for a live system and a
 stable file name (``pacemaker/crm_mon.xml``) under which a bundle stores the output.
+
+Long-running commands that report changes as they happen (``drbdsetup events2`` without
+``--now``) are followed with :meth:`Runner.stream`: a :class:`LineStream` yields their
+lines as they come, and :meth:`LineStream.close` stops them from any thread. Like ``run``,
+it never raises: a stream that cannot start, or ends, says why in ``error``. A runner that
+cannot stream (a bundle) returns a stream that has already ended.
 """
 
 from __future__ import annotations
@@ -18,9 +24,12 @@ import os
 import shlex
 import signal
 import subprocess
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from types import TracebackType
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a command may take before it is killed and reported as a timeout."""
@@ -81,6 +90,116 @@ def _first_line(text: str) -> str:
     return ""
 
 
+class LineStream:
+    """The lines of a long-running command, as it prints them; an iterator.
+
+    Iterating blocks until the next line (with its line end) or the end of the command.
+    :meth:`close` may be called from another thread: it stops the command, and the
+    iteration ends. Once iteration has ended, ``error`` says why the stream stopped, if it
+    was not closed and the command did not exit 0; ``returncode`` is the exit code, if any.
+    This base class is a stream that has already ended (a runner that cannot stream).
+
+    Args:
+        argv: the command.
+        error: why the stream ended (or never started).
+    """
+
+    def __init__(self, argv: Sequence[str], error: str | None = None) -> None:
+        self.argv = tuple(argv)
+        self.error = error
+        self.returncode: int | None = None
+        self.stderr = ""
+        """What the command wrote to stderr, once the stream has ended."""
+        self._closed = threading.Event()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed.is_set()
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop the command; idempotent, safe from any thread."""
+        self._closed.set()
+
+    def __enter__(self) -> LineStream:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+
+class ProcessStream(LineStream):
+    """A local process's stdout, line by line; closing kills its process group.
+
+    stderr goes to an unlinked temporary file rather than a pipe: nobody reads a pipe
+    while the stream runs, and a chatty tool would fill it and block.
+    """
+
+    def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
+        super().__init__(argv)
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self._proc: subprocess.Popen[str] | None = None
+        try:
+            self._proc = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=self._stderr, env=env, start_new_session=True, text=True,
+                errors="replace", bufsize=1,
+            )
+        except OSError as exc:
+            self.error = _start_error(self.argv, exc)
+            self._stderr.close()
+
+    def __next__(self) -> str:
+        proc = self._proc
+        if proc is None or proc.stdout is None:
+            raise StopIteration
+        line = proc.stdout.readline() if not self.closed else ""
+        if line:
+            return line
+        self._finish(proc)
+        raise StopIteration
+
+    def close(self) -> None:
+        super().close()
+        if self._proc is not None and self._proc.poll() is None:
+            _kill_group(self._proc)
+
+    def _finish(self, proc: subprocess.Popen[str]) -> None:
+        if self._stderr.closed:
+            return
+        if self.closed and proc.poll() is None:
+            _kill_group(proc)
+        try:
+            self.returncode = proc.wait(timeout=DEFAULT_TIMEOUT)
+        except subprocess.TimeoutExpired:  # pragma: no cover - killed above
+            _kill_group(proc)
+            self.returncode = proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+        self._stderr.seek(0)
+        stderr = self._stderr.read()
+        self._stderr.close()
+        self.stderr = stderr
+        if not self.closed and self.returncode != 0:
+            detail = _first_line(stderr) or "no output"
+            self.error = f"{self.argv[0]} exited {self.returncode}: {detail}"
+
+
+def _start_error(args: tuple[str, ...], exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"{args[0]}: command not found"
+    if isinstance(exc, PermissionError):
+        return f"{args[0]}: permission denied"
+    return f"{args[0]}: {exc.strerror}"
+
+
 class Runner:
     """Runs argv lists for one node. Subclasses decide where and how."""
 
@@ -102,6 +221,20 @@ class Runner:
         if command.path is not None:
             return self.read_file(command.path, timeout=timeout)
         return self.run(command.argv, timeout=timeout)
+
+    def stream(self, argv: Sequence[str]) -> LineStream:
+        """Start a long-running command and follow its output line by line.
+
+        Never raises. The default cannot stream: the stream it returns has already
+        ended, with the reason in ``error``.
+
+        Args:
+            argv: the command; it runs until it exits or the stream is closed.
+
+        Returns:
+            The stream; close it when done (it is a context manager).
+        """
+        return LineStream(argv, error=f"{type(self).__name__} cannot stream commands")
 
 
 class LocalRunner(Runner):
@@ -131,12 +264,8 @@ class LocalRunner(Runner):
                 text=True,
                 errors="replace",
             )
-        except FileNotFoundError:
-            return CommandResult(args, returncode=None, error=f"{args[0]}: command not found")
-        except PermissionError:
-            return CommandResult(args, returncode=None, error=f"{args[0]}: permission denied")
         except OSError as exc:
-            return CommandResult(args, returncode=None, error=f"{args[0]}: {exc.strerror}")
+            return CommandResult(args, returncode=None, error=_start_error(args, exc))
         try:
             out, err = proc.communicate(input=input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -147,6 +276,10 @@ class LocalRunner(Runner):
                 error=f"{args[0]}: timed out after {timeout:g} s",
             )
         return CommandResult(args, out, err, proc.returncode, time.monotonic() - start)
+
+    def stream(self, argv: Sequence[str]) -> LineStream:
+        """Run ``argv`` in its own session; closing the stream kills the whole group."""
+        return ProcessStream(argv, self._env)
 
     def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         start = time.monotonic()
@@ -234,3 +367,50 @@ class SshRunner(Runner):
                                  error=f"{args[0]}: command not found on {self.node}")
         return CommandResult(args, result.stdout, result.stderr, result.returncode,
                              result.duration)
+
+    def stream(self, argv: Sequence[str]) -> LineStream:
+        """Follow ``argv`` on the node through one ssh connection.
+
+        Closing kills the local ssh client. The remote command has no terminal, so it
+        gets no hangup: it ends at its next write into the closed connection (SIGPIPE).
+        """
+        return _SshStream(argv, self._via.stream(self.ssh_argv(argv)), self._host, self.node)
+
+
+class _SshStream(LineStream):
+    """A stream through ssh: the lines as they come; ssh's failures named as ``run`` does."""
+
+    def __init__(self, argv: Sequence[str], inner: LineStream, host: str, node: str) -> None:
+        super().__init__(argv)
+        self._inner = inner
+        self._host = host
+        self._node = node
+        if inner.error is not None:
+            self.error = f"ssh {host}: {inner.error}"
+
+    def __next__(self) -> str:
+        try:
+            return next(self._inner)
+        except StopIteration:
+            self._finish()
+            raise
+
+    def close(self) -> None:
+        super().close()
+        self._inner.close()
+
+    def _finish(self) -> None:
+        inner = self._inner
+        code = inner.returncode
+        self.returncode = code
+        if self.error is not None or self.closed or inner.closed:
+            return
+        if code == 255:
+            why = _first_line(inner.stderr) or "connection failed"
+            self.error = f"ssh {self._host}: {why}"
+            self.returncode = None
+        elif code == 127:
+            self.error = f"{self.argv[0]}: command not found on {self._node}"
+            self.returncode = None
+        elif inner.error is not None:
+            self.error = inner.error.replace("ssh exited", f"{self.argv[0]} exited", 1)

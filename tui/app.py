@@ -9,6 +9,11 @@ stays on screen and turns stale, and polling goes on. A bundle is read once.
 
 Screens are Textual modes, one per area, switched by single keys; only the visible one
 is redrawn, by diff. A 1 s tick keeps the status bar's age honest between polls.
+
+DRBD is also followed live (:mod:`hadeck.tui.drbdstream`) on the nodes where the poll
+found ``drbdsetup events2`` working: each change arrives as a :class:`DrbdChanged`, is
+held 50 ms so that a burst of lines (a link going down changes four objects) is judged
+once, and goes through :meth:`Poller.apply_drbd` into a new snapshot.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ from textual.worker import Worker, WorkerState
 
 from hadeck.collect import Access
 from hadeck.config import Config
+from hadeck.model import DrbdResource
 from hadeck.tui.base import AreaScreen
+from hadeck.tui.commands import CommandError, parse
+from hadeck.tui.drbdstream import DrbdChanged, DrbdStreams
 from hadeck.tui.eventlog import EventLog, default_path
 from hadeck.tui.poller import Polled, Poller, Snapshot, default_interval, over_ssh
 from hadeck.tui.screen_connectivity import ConnectivityScreen
@@ -53,6 +61,11 @@ SCREENS: dict[str, tuple[str, type[AreaScreen], str, str]] = {
 }
 """Mode name → (key, screen, palette help, footer label: short, the footer has 80 columns)."""
 
+SCREEN_NAMES: dict[str, str] = {
+    alias: name for name, (key, _, _, label) in SCREENS.items() for alias in (name, key, label)
+}
+"""Every name a screen answers to as a ``:`` command → its mode (``:d``, ``:rsc`` …)."""
+
 
 class HadeckApp(App[None]):
     """The dashboard.
@@ -62,6 +75,7 @@ class HadeckApp(App[None]):
         interval: seconds between the end of one poll and the start of the next.
         clock: time source for ages (tests inject a fixed one).
         auto_refresh: poll on a timer; tests turn it off and call :meth:`poll_now`.
+        stream_drbd: follow DRBD's events2 stream where the nodes offer it.
     """
 
     TITLE = "hadeck"
@@ -69,9 +83,12 @@ class HadeckApp(App[None]):
     Screen { layout: vertical; }
     #status { height: 2; background: $panel; }
     #info { height: 1; color: $text-muted; }
+    #kept { height: 1; }
     #body { height: 1fr; }
     DiffTable { height: 1fr; }
     #filter { dock: bottom; margin-bottom: 1; }
+    #command { dock: bottom; margin-bottom: 1; }
+    #message { dock: bottom; margin-bottom: 1; height: 1; background: $panel; }
     OverviewScreen #problems { height: auto; max-height: 9; }
     """
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
@@ -83,7 +100,7 @@ class HadeckApp(App[None]):
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
         Binding("R", "poll_now", "refresh", show=False),
-        Binding("colon", "command_palette", "commands", show=False),
+        Binding("colon", "command_line", "commands", show=False),
     ]
 
     def __init__(
@@ -92,6 +109,7 @@ class HadeckApp(App[None]):
         interval: float | None = None,
         clock: Callable[[], float] = time.time,
         auto_refresh: bool = True,
+        stream_drbd: bool = True,
     ) -> None:
         super().__init__()
         self.poller = poller
@@ -104,6 +122,12 @@ class HadeckApp(App[None]):
         self.polls = 0
         self._polling = False
         self._timer: Timer | None = None
+        self.stream_drbd = stream_drbd and not poller.frozen
+        self.streams = DrbdStreams(post=self._post_drbd,
+                                   ended=lambda node, _why: self.poller.stream_ended(node))
+        self._streamed: dict[str, tuple[tuple[DrbdResource, ...], float]] = {}
+        """Changes from the streams not yet applied (held for 50 ms)."""
+        self._apply_timer: Timer | None = None
         if over_ssh():
             # Every frame crosses the network: no animations.
             self.animation_level = "none"
@@ -142,6 +166,40 @@ class HadeckApp(App[None]):
         self.poll_error = None
         self.polls += 1
         self._redraw()
+        self._follow_drbd()
+
+    def _follow_drbd(self) -> None:
+        """Start following events2 on the nodes where the last poll found it working."""
+        if not self.stream_drbd or self.snapshot is None:
+            return
+        nodes = self.streams.wanted(self.snapshot.state.sources)
+        if nodes:
+            access = self.poller.access()
+            for node in nodes:
+                self.streams.start(node, access.runner(node))
+
+    def _post_drbd(self, node: str, resources: tuple[DrbdResource, ...], at: float) -> None:
+        # Called in a follower thread: post_message is the thread-safe way in.
+        self.post_message(DrbdChanged(node, resources, at))
+
+    def on_drbd_changed(self, message: DrbdChanged) -> None:
+        self._streamed[message.node] = (message.resources, message.at)
+        if self._apply_timer is None:
+            self._apply_timer = self.set_timer(0.05, self._apply_streamed)
+
+    def _apply_streamed(self) -> None:
+        self._apply_timer = None
+        changes, self._streamed = self._streamed, {}
+        snapshot = None
+        for node, (resources, at) in changes.items():
+            snapshot = self.poller.apply_drbd(node, resources, at) or snapshot
+        if snapshot is not None:
+            self.snapshot = snapshot
+            self._redraw()
+
+    def on_unmount(self) -> None:
+        # Kill the followed commands (drbdsetup, or ssh running it) with the app.
+        self.streams.stop()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "poll" or event.state not in (
@@ -174,6 +232,50 @@ class HadeckApp(App[None]):
         while not isinstance(self.screen, AreaScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
         self.switch_mode(mode)
+
+    def action_command_line(self) -> None:
+        screen = self.screen
+        if isinstance(screen, AreaScreen):
+            screen.open_command_line()
+
+    def run_command(self, line: str) -> str | None:
+        """Run a ``:`` command line; the error line's text if it is not a command.
+
+        Args:
+            line: what was typed after ``:`` (a leading ``:`` is allowed).
+
+        Returns:
+            None when it ran, else why not.
+        """
+        try:
+            command = parse(line, SCREEN_NAMES)
+        except CommandError as exc:
+            return str(exc)
+        if command.verb == "show" and command.screen is not None:
+            self.action_show(command.screen)
+        elif command.verb == "toggle" and command.screen is not None:
+            self.action_show(command.screen)
+            self.call_after_refresh(self._toggle, command.screen, command.arg)
+        elif command.verb == "filter":
+            screen = self.screen
+            if isinstance(screen, AreaScreen):
+                screen.set_filter(command.arg)
+        elif command.verb == "refresh":
+            self.poll_now()
+        elif command.verb == "quit":
+            self.exit()
+        elif command.verb == "help":
+            self.action_help()
+        elif command.verb == "actions":
+            screen = self.screen
+            if isinstance(screen, AreaScreen):
+                screen.action_actions()
+        return None
+
+    def _toggle(self, mode: str, action: str) -> None:
+        screen = self.screen
+        if isinstance(screen, AreaScreen) and screen.MODE == mode:
+            getattr(screen, f"action_{action}")()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

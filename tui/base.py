@@ -2,8 +2,9 @@
 
 An :class:`AreaScreen` names its tables (:meth:`AreaScreen.tables`) and turns a
 :class:`~hadeck.tui.view.View` into rows for each (:meth:`AreaScreen.build`); the frame
-filters them, hands them to the diff-updating tables, keeps the status bar current and
-opens the detail view for the selected row. Only the visible screen is updated: a screen
+filters them, hands them to the diff-updating tables, keeps the status bar current,
+opens the detail view (Enter) or the action panel (``a``) for the selected row, and holds
+the ``:`` command line with its error line. Only the visible screen is updated: a screen
 catches up from the latest snapshot when it is shown again.
 """
 
@@ -20,12 +21,43 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from hadeck.model import Health
-from hadeck.tui.fmt import STYLE, age, badge
+from hadeck.tui.actions import actions_for, selection_of
+from hadeck.tui.fmt import STALE_MARK, STYLE, age, badge
+from hadeck.tui.screen_actions import ActionScreen
 from hadeck.tui.tables import Column, DiffTable, Row
 from hadeck.tui.view import View, empty_view
 
 if TYPE_CHECKING:
     from hadeck.tui.app import HadeckApp
+
+
+def kept_text(view: View, keys: set[tuple[str, str]]) -> Text:
+    """``⌛ last good data: guests@jupiter2 from 40s ago (? why it fails now)``."""
+    text = Text()
+    for i, key in enumerate(sorted(keys)):
+        since = view.kept_at(key)
+        if since is None:
+            continue
+        source, node = key
+        status = view.source(source, node)
+        text.append(" │ " if i else "")
+        text.append(f"{STALE_MARK} {source}@{node} from {age(view.now - since)} ago",
+                    style="bold yellow")
+        if status is not None and status.error:
+            text.append(f" (? {status.error})", style="magenta")
+    if text.plain:
+        text = Text("last good data: ", style="bold") + text
+    return text
+
+
+def mark_kept(row: Row, columns: list[Column]) -> Row:
+    """``row`` with its health cell saying the data is kept from before, not current."""
+    for i, col in enumerate(columns):
+        if col.key == "health" and i < len(row.cells):
+            mark = Text(STALE_MARK + (" stale" if col.width >= 8 else ""), style="yellow")
+            cells = (*row.cells[:i], mark, *row.cells[i + 1:])
+            return Row(row.key, cells, row.obj, row.source, row.search)
+    return row
 
 
 def status_text(view: View, title: str) -> Text:
@@ -63,6 +95,9 @@ def status_text(view: View, title: str) -> Text:
         else:
             text.append(f"updated {age(current)} ago")
         text.append(f", every {view.interval:g}s │ {where}")
+        if snap.streamed:
+            # Between polls, DRBD on these nodes follows the events2 stream.
+            text.append(" │ DRBD live")
     if view.error:
         text.append("  ")
         text.append(f"? poll failed: {view.error}", style="bold magenta")
@@ -78,8 +113,14 @@ class AreaScreen(Screen[None]):
 
     TITLE: ClassVar[str] = ""
     MODE: ClassVar[str] = ""
+    MARK_KEPT: ClassVar[tuple[str, ...]] = ()
+    """Tables whose rows get ``⌛`` in their health cell when their source's data is kept
+    from before (the source fails now)."""
+    KEPT_ALL: ClassVar[bool] = False
+    """List every kept source on this screen, not only those its rows come from."""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "filter"),
+        Binding("a", "actions", "actions", show=False),
         Binding("escape", "back", "back", show=False),
     ]
 
@@ -87,6 +128,8 @@ class AreaScreen(Screen[None]):
         super().__init__()
         self.filter_text = ""
         self.view_now: View = empty_view()
+        self.kept_here: set[tuple[str, str]] = set()
+        """The kept (source, node) pairs this screen shows data of."""
 
     # ------------------------------------------------------------------ subclass API
 
@@ -111,33 +154,55 @@ class AreaScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Static(id="info")
+        yield Static(id="kept")
         width = self.app.size.width or 80
         with Vertical(id="body"):
             for table_id, columns in self.tables().items():
                 yield DiffTable(_fit(columns, width), id=table_id)
         yield Input(placeholder="filter (Enter keeps, Esc clears)", id="filter")
-        yield Footer(compact=True)
+        yield Input(placeholder="command: overview drbd filter TEXT refresh quit help …",
+                    id="command")
+        yield Static(id="message")
+        # No "^p palette" on the right: at 80 columns it pushes "q quit" off the footer;
+        # the help lists Ctrl+P, and ":" is the keyboard way to commands.
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one("#filter", Input).display = False
+        for widget in ("#filter", "#command", "#message", "#kept"):
+            self.query_one(widget).display = False
 
     def on_screen_resume(self) -> None:
         self.update_view(self.hadeck.view())
 
     def update_status(self, view: View) -> None:
         self.query_one(StatusBar).update(status_text(view, self.TITLE))
+        kept = self.query_one("#kept", Static)
+        shown = bool(self.kept_here) and view.snapshot is not None
+        if shown:
+            kept.update(kept_text(view, self.kept_here))
+        if kept.display != shown:
+            kept.display = shown
 
     def update_view(self, view: View) -> None:
         """Draw ``view``: status bar, info line and every table, by diff."""
         self.view_now = view
-        self.update_status(view)
         self.query_one("#info", Static).update(self.info(view))
         if view.snapshot is None:
+            self.update_status(view)
             return
+        kept = view.snapshot.kept
+        self.kept_here = set(kept) if self.KEPT_ALL else set()
         needle = self.filter_text.lower()
         for table_id, rows in self.build(view).items():
+            table = self.query_one(f"#{table_id}", DiffTable)
+            if kept:
+                self.kept_here |= {r.source for r in rows if r.source in kept}
+                if table_id in self.MARK_KEPT:
+                    columns = list(table.spec)
+                    rows = [mark_kept(r, columns) if r.source in kept else r for r in rows]
             shown = [r for r in rows if needle in r.text()] if needle else rows
-            self.query_one(f"#{table_id}", DiffTable).show(shown)
+            table.show(shown)
+        self.update_status(view)
 
     def redraw(self) -> None:
         self.update_view(self.view_now)
@@ -149,14 +214,74 @@ class AreaScreen(Screen[None]):
         box.display = True
         box.focus()
 
+    def set_filter(self, text: str) -> None:
+        """Filter the rows by ``text`` (empty: show all), as ``/`` does."""
+        box = self.query_one("#filter", Input)
+        box.value = text  # Input.Changed follows and redraws
+        box.display = bool(text)
+        self.filter_text = text.strip()
+        self.redraw()
+
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
         self.filter_text = event.value.strip()
         self.redraw()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "command":
+            box = event.input
+            line, box.value = box.value, ""
+            box.display = False
+            self._focus_table()
+            error = self.hadeck.run_command(line)
+            if error is not None:
+                self.show_message(error)
+            return
         self._focus_table()
 
+    def open_command_line(self) -> None:
+        """``:``: show the command line (and clear an old error line)."""
+        self.show_message(None)
+        box = self.query_one("#command", Input)
+        box.display = True
+        box.focus()
+
+    def show_message(self, text: str | None) -> None:
+        """The error line above the footer; None hides it."""
+        line = self.query_one("#message", Static)
+        if text is None:
+            line.display = False
+            return
+        line.update(Text(f"? {text}", style="bold magenta"))
+        line.display = True
+
+    def action_actions(self) -> None:
+        """``a``: the action panel of the selected row."""
+        row = self.selected_row()
+        selection = selection_of(row.key, row.obj, row.source) if row is not None else None
+        if selection is None:
+            self.show_message("nothing selected: move to a row first")
+            return
+        self.app.push_screen(ActionScreen(selection, actions_for(selection)))
+
+    def selected_row(self) -> Row | None:
+        """The row under the cursor of the focused table (or of the first table)."""
+        focused = self.focused
+        tables = [focused] if isinstance(focused, DiffTable) else list(self.query(DiffTable))
+        return tables[0].selected() if tables else None
+
     def action_back(self) -> None:
+        message = self.query_one("#message", Static)
+        if message.display:
+            message.display = False
+            return
+        command = self.query_one("#command", Input)
+        if command.display:
+            command.value = ""
+            command.display = False
+            self._focus_table()
+            return
         box = self.query_one("#filter", Input)
         if box.display:
             box.value = ""

@@ -6,12 +6,19 @@ dashboard reads the same on a monochrome terminal or in a ``capture-pane`` dump.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.text import Text
 
 from hadeck.model import Health
 from hadeck.tui.status import STYLE, badge
 
-__all__ = ["STYLE", "age", "badge", "bar", "coarse_age", "mark", "rate", "size"]
+__all__ = ["STALE_MARK", "STYLE", "age", "badge", "bar", "coarse_age", "mark", "rate", "size",
+           "sparkline"]
+
+
+STALE_MARK = "⌛"
+"""Beside data that is not current (two cells wide: health columns that carry it are)."""
 
 
 def mark(health: Health) -> Text:
@@ -69,3 +76,26 @@ def bar(percent: float | None, width: int = 10) -> str:
         return ""
     done = max(0, min(width, round(percent / 100 * width)))
     return f"[{'#' * done}{'.' * (width - done)}] {percent:3.0f}%"
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float | None], width: int) -> str:
+    """The last ``width`` values as ``▁▂▃▄▅▆▇█``, right-aligned; a gap for an unknown one.
+
+    Scaled from zero to the largest value shown, so an idle server is a flat ``▁`` line
+    and one busy poll stands out. Plain characters: it reads in tmux and in a
+    ``capture-pane`` dump, no colour needed.
+    """
+    shown = list(values)[-width:] if width > 0 else []
+    top = max((v for v in shown if v is not None), default=0.0)
+    out = []
+    for value in shown:
+        if value is None:
+            out.append(" ")
+        elif top <= 0:
+            out.append(SPARKS[0])
+        else:
+            out.append(SPARKS[min(len(SPARKS) - 1, int(value / top * (len(SPARKS) - 1) + 0.5))])
+    return "".join(out).rjust(width)

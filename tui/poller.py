@@ -6,23 +6,43 @@ since when each problem has been seen, diffs the state against the previous one 
 events (appended to the :class:`~hadeck.tui.eventlog.EventLog` right there, so no event is
 lost when the UI drops an intermediate snapshot), and returns a :class:`Snapshot`.
 
+**Last good values.** A source that fails on a node (garbage, timeout, a missing tool)
+gives no data for that node. The core says so honestly (an error, no objects); the
+dashboard keeps showing the previous poll's objects of that source and node instead
+(:func:`carry_over`), marked stale with the time they were read (``Snapshot.kept``), while
+the error shows. An operator at 3 a.m. is better served by "vm1 was running on jupiter2
+40 s ago, and virsh fails now" than by an empty table. An unreachable node is the
+exception: it is down or cut off, Pacemaker moves its resources, and its last facts would
+contradict where things run now.
+
+**Live DRBD.** :meth:`Poller.apply_drbd` takes a node's DRBD resources from the events2
+stream (:mod:`hadeck.tui.drbdstream`) between polls: judged, diffed into events and
+returned as a new snapshot at once. While a node's stream is live it is the authority on
+that node's DRBD; a poll (which read ``events2 --now`` at its start, possibly before the
+stream's latest change) does not overwrite it, so the screen never flaps back.
+
 :class:`Polled` carries the snapshot to the UI. Its ``can_replace`` lets a UI that fell
 behind skip straight to the newest snapshot, as toolong does with its messages.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from textual.message import Message
 
 from hadeck.collect import Access, collect
 from hadeck.config import Config
 from hadeck.health import Judgement, judge
-from hadeck.model import ClusterState
+from hadeck.join import join_guests
+from hadeck.model import ClusterState, DrbdResource, SourceStatus
 from hadeck.tui.eventlog import EventLog
 from hadeck.tui.events import Event, diff
 
@@ -33,6 +53,14 @@ SSH_INTERVAL = 5.0
 """Over SSH every repaint crosses the network: poll (and so repaint) less often."""
 STALE_AFTER = 3
 """Data older than this many refresh intervals is marked stale."""
+STREAM_DETAIL = "drbdsetup events2 --statistics (live stream)"
+"""The DRBD source's detail while a node's events2 stream feeds it."""
+
+HISTORY = 20
+"""Polls of LVS connection rates kept per service and real server (the sparklines)."""
+
+SourceKey = tuple[str, str]
+"""(source, node), as in :class:`~hadeck.model.SourceStatus`."""
 
 
 def over_ssh() -> bool:
@@ -86,6 +114,25 @@ class Snapshot:
     seq: int = 0
     guest_cpu: dict[str, float] = field(default_factory=dict)
     """``name@node`` → CPU % since the previous poll (100 = one CPU busy)."""
+    kept: dict[SourceKey, float] = field(default_factory=dict)
+    """(source, node) whose read failed and whose last good data is shown instead → when
+    that data was read."""
+    streamed: frozenset[str] = frozenset()
+    """Nodes whose DRBD comes from a live events2 stream."""
+    cps: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    """:func:`lvs_key` → connections per second over the last polls, oldest first (None:
+    not reported that poll)."""
+
+
+def lvs_key(state_service: str, real_server: str | None = None) -> str:
+    """The id of a virtual service (``TCP 192.0.2.80:80@lvs1``) or of one of its real
+    servers (``…@lvs1/192.0.2.21:80``), as the LVS screen keys its rows."""
+    return state_service if real_server is None else f"{state_service}/{real_server}"
+
+
+def service_subject(key: str, director: str | None) -> str:
+    """``TCP 192.0.2.80:80@lvs1``: a service as health verdicts name it."""
+    return f"{key}@{director}" if director else key
 
 
 class Poller:
@@ -116,6 +163,13 @@ class Poller:
         self.last: Snapshot | None = None
         self._first_seen: dict[str, float] = {}
         self._seq = 0
+        self._good_at: dict[SourceKey, float] = {}
+        """(source, node) → when it last read cleanly."""
+        self._cps: dict[str, deque[float | None]] = {}
+        self._live: dict[str, tuple[tuple[DrbdResource, ...], float]] = {}
+        """Node → its DRBD resources from a live stream, and when they last changed."""
+        # The poll worker and the streams' updates both build on ``last``.
+        self._lock = threading.Lock()
 
     def access(self) -> Access:
         return self._access if isinstance(self._access, Access) else self._access()
@@ -126,31 +180,201 @@ class Poller:
             return self.last
         start, cpu0 = time.monotonic(), time.thread_time()
         state = collect(self.access(), self.config, clock=self.clock)
-        judgement = judge(state, self.config.policy)
+        with self._lock:
+            previous = self.last
+            state = self._with_live_drbd(state)
+            state, kept = self._keep_last_good(previous.state if previous else None, state)
+            cpu = guest_cpu(previous.state if previous else None, state,
+                            skip={node for source, node in kept if source == "guests"})
+            self._record_cps(state, {node for source, node in kept if source == "lvs"})
+            return self._publish(state, kept, cpu, start, cpu0)
+
+    def apply_drbd(
+        self, node: str, resources: tuple[DrbdResource, ...], at: float | None = None
+    ) -> Snapshot | None:
+        """Take ``node``'s DRBD resources from its live stream; the new snapshot.
+
+        Args:
+            node: the node the stream runs on.
+            resources: every DRBD resource of that node, as the stream knows them now.
+            at: when the change was seen (default: the poller's clock).
+
+        Returns:
+            The new snapshot, or None before the first poll (the stream's state is then
+            used by that poll).
+        """
+        at = self.clock() if at is None else at
+        with self._lock:
+            self._live[node] = (resources, at)
+            previous = self.last
+            if previous is None:
+                return None
+            start, cpu0 = time.monotonic(), time.thread_time()
+            # ``taken_at`` stays the poll's: the other sources are no newer than that, and
+            # the status bar's age must not say otherwise. Events carry the change's time.
+            state = self._with_live_drbd(previous.state, only=node)
+            kept = {k: v for k, v in previous.kept.items() if k != ("drbd", node)}
+            return self._publish(state, kept, previous.guest_cpu, start, cpu0, at)
+
+    def stream_ended(self, node: str) -> None:
+        """``node``'s stream stopped: its DRBD comes from the polls again."""
+        with self._lock:
+            self._live.pop(node, None)
+
+    # ------------------------------------------------------------------ internals
+
+    def _record_cps(self, state: ClusterState, kept: set[str]) -> None:
+        """Append this poll's connection rates; a kept director's were not measured."""
+        seen = set()
+        for director in state.lvs:
+            for svc in director.services:
+                subject = service_subject(svc.key, svc.director)
+                pairs = [(lvs_key(subject), svc.rates)]
+                pairs += [(lvs_key(subject, rs.key), rs.rates) for rs in svc.real_servers]
+                for key, rates in pairs:
+                    seen.add(key)
+                    if director.node in kept:
+                        continue
+                    history = self._cps.setdefault(key, deque(maxlen=HISTORY))
+                    history.append(float(rates.conns) if rates is not None else None)
+        for key in [k for k in self._cps if k not in seen]:
+            del self._cps[key]  # a real server that went away starts again if it returns
+
+    def _publish(self, state: ClusterState, kept: dict[SourceKey, float],
+                 cpu: dict[str, float], start: float, cpu0: float,
+                 at: float | None = None) -> Snapshot:
         previous = self.last
-        events = diff(previous.state if previous else None, state,
+        now = state.taken_at if at is None else at
+        judgement = judge(state, self.config.policy)
+        events = diff(previous.state if previous else None,
+                      state if at is None else dataclasses.replace(state, taken_at=at),
                       previous.judgement if previous else None, judgement)
         self.log.extend(events)
-        now = state.taken_at
         keys = problem_keys(judgement)
         # Forget problems that cleared: if one comes back, its age starts again.
         self._first_seen = {k: self._first_seen.get(k, now) for k in keys}
         self._seq += 1
-        cpu = guest_cpu(previous.state if previous else None, state)
         self.last = Snapshot(state, judgement, dict(self._first_seen), tuple(events),
                              time.monotonic() - start, time.thread_time() - cpu0, self._seq,
-                             cpu)
+                             cpu, kept, frozenset(self._live),
+                             {k: tuple(v) for k, v in self._cps.items()})
         return self.last
 
+    def _with_live_drbd(self, state: ClusterState, only: str | None = None) -> ClusterState:
+        """``state`` with the DRBD of every streamed node (or of ``only``) from its stream."""
+        live = {n: v for n, v in self._live.items() if only is None or n == only}
+        if not live:
+            return state
+        drbd = [r for r in state.drbd if r.node not in live]
+        for node, (resources, _) in live.items():
+            drbd += [r if r.node == node else dataclasses.replace(r, node=node)
+                     for r in resources]
+        sources = tuple(
+            dataclasses.replace(s, read_at=max(s.read_at, live[s.node][1]), error=None,
+                                detail=STREAM_DETAIL)
+            if s.source == "drbd" and s.node in live else s
+            for s in state.sources)
+        return dataclasses.replace(state, drbd=_by_node(drbd, state.sources),
+                                   sources=sources)
 
-def guest_cpu(old: ClusterState | None, new: ClusterState) -> dict[str, float]:
-    """CPU % of each guest between two states, from virsh's cumulative CPU time."""
+    def _keep_last_good(
+        self, previous: ClusterState | None, state: ClusterState
+    ) -> tuple[ClusterState, dict[SourceKey, float]]:
+        failed = {(s.source, s.node) for s in state.sources
+                  if s.error is not None and s.source != "node"}
+        for s in state.sources:
+            if s.error is None:
+                self._good_at[(s.source, s.node)] = s.read_at
+            elif s.source == "node":
+                # A node that is gone keeps nothing: see the module docstring.
+                for key in [k for k in self._good_at if k[1] == s.node]:
+                    del self._good_at[key]
+        kept = {k: self._good_at[k] for k in failed if k in self._good_at}
+        if previous is None or not kept:
+            return state, {}
+        return carry_over(previous, state, kept), kept
+
+
+def _by_node(items: Iterable[DrbdResource], sources: Iterable[SourceStatus]) -> tuple[
+        DrbdResource, ...]:
+    """DRBD resources in the order the nodes were read (stable within a node)."""
+    order = {node: i for i, node in enumerate(dict.fromkeys(s.node for s in sources))}
+    return tuple(sorted(items, key=lambda r: order.get(r.node or "", len(order))))
+
+
+class _OnNode(Protocol):
+    @property
+    def node(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_OnNode)
+
+
+def carry_over(previous: ClusterState, state: ClusterState,
+               kept: Iterable[SourceKey]) -> ClusterState:
+    """``state`` with the objects of each failed (source, node) taken from ``previous``.
+
+    Args:
+        previous: the state shown until now (itself possibly carrying older data).
+        state: the new reading, in which those sources failed.
+        kept: (source, node) pairs to carry.
+
+    Returns:
+        The merged state; its ``sources`` still carry the errors.
+    """
+    keys = set(kept)
+    order = {node: i for i, node in enumerate(dict.fromkeys(s.node for s in state.sources))}
+
+    def merged(new: Iterable[_T], old: Iterable[_T], source: str) -> tuple[_T, ...]:
+        nodes = {node for src, node in keys if src == source}
+        if not nodes:
+            return tuple(new)
+        out = [o for o in new if o.node not in nodes] + [o for o in old if o.node in nodes]
+        # Back in the order the nodes were read, so rows do not jump around.
+        return tuple(sorted(out, key=lambda o: order.get(o.node, len(order))))
+
+    pcmk = state.pacemaker
+    if ("pacemaker", state.local_node) in keys and pcmk is None:
+        pcmk = previous.pacemaker
+    guests = merged(state.guests, previous.guests, "guests")
+    if pcmk is not state.pacemaker:
+        # Guests read while Pacemaker failed were not joined to their resources.
+        guests = join_guests(guests, pcmk)
+    # A director that failed to read has no entry; one whose keepalived failed has no VRRP.
+    lvs = {d.node: d for d in merged(state.lvs, previous.lvs, "lvs")}
+    old_lvs = {d.node: d for d in previous.lvs}
+    for src, node in keys:
+        if src == "keepalived" and node in lvs and node in old_lvs:
+            lvs[node] = dataclasses.replace(lvs[node], vrrp=old_lvs[node].vrrp)
+    return dataclasses.replace(
+        state,
+        pacemaker=pcmk,
+        drbd=merged(state.drbd, previous.drbd, "drbd"),
+        guests=guests,
+        hosts=merged(state.hosts, previous.hosts, "host"),
+        corosync=merged(state.corosync, previous.corosync, "corosync"),
+        lvs=tuple(sorted(lvs.values(), key=lambda d: order.get(d.node, len(order)))),
+    )
+
+
+def guest_cpu(old: ClusterState | None, new: ClusterState,
+              skip: Iterable[str] = ()) -> dict[str, float]:
+    """CPU % of each guest between two states, from virsh's cumulative CPU time.
+
+    Args:
+        old: the previous state.
+        new: the current one.
+        skip: nodes whose guests were not read this time (kept from before: no rate).
+    """
     if old is None or new.taken_at <= old.taken_at:
         return {}
     before = {(g.name, g.node): g.cpu_time_s for g in old.guests}
     elapsed = new.taken_at - old.taken_at
     out = {}
+    skipped = set(skip)
     for g in new.guests:
+        if g.node in skipped:
+            continue
         was = before.get((g.name, g.node))
         if was is not None and g.cpu_time_s is not None and g.cpu_time_s >= was:
             out[f"{g.name}@{g.node}"] = 100.0 * (g.cpu_time_s - was) / elapsed

@@ -30,6 +30,7 @@ def connectivity_rows(view: View) -> list[Row]:
 class ConnectivityScreen(AreaScreen):
     TITLE = "Connectivity"
     MODE = "connectivity"
+    MARK_KEPT = ("links",)
 
     def tables(self) -> dict[str, list[Column]]:
         return {"links": [Column("health", "Health", 10), Column("subject", "What", 26),

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from hadeck.tui.fmt import age
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 
@@ -61,6 +62,10 @@ def detail_text(row: Row, view: View) -> Text:
                         + (f", via {status.detail}" if status.detail else "") + "\n")
             if status.error:
                 text.append(f"? error: {status.error}\n", style="bold magenta")
+            kept = view.kept_at(row.source)
+            if kept is not None:
+                text.append(f"⌛ shown: the last good data, read {age(view.now - kept)} ago\n",
+                            style="bold yellow")
     elif view.snapshot is not None:
         text.append(f"state taken {view.describe_age(view.snapshot.state.taken_at)}\n")
     text.append("\n")

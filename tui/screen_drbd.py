@@ -67,6 +67,7 @@ def drbd_rows(view: View, problems_only: bool = False) -> list[Row]:
 class DrbdScreen(AreaScreen):
     TITLE = "DRBD"
     MODE = "drbd"
+    MARK_KEPT = ("drbd",)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("p", "problems_only", "problems only", show=False),
     ]
@@ -76,7 +77,7 @@ class DrbdScreen(AreaScreen):
         self.problems_only = False
 
     def tables(self) -> dict[str, list[Column]]:
-        return {"drbd": [Column("health", "", 1), Column("object", "Resource / peer", 20),
+        return {"drbd": [Column("health", "", 2), Column("object", "Resource / peer", 20),
                          Column("state", "State", 11), Column("disk", "Disk / peer", 12),
                          Column("sync", "Sync", 15), Column("detail", "ETA · rate · oos", 0)]}
 

@@ -47,6 +47,7 @@ def guest_rows(view: View, sort: str = "node") -> list[Row]:
 class GuestsScreen(AreaScreen):
     TITLE = "Guests"
     MODE = "guests"
+    MARK_KEPT = ("guests",)
     BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "sort", "sort", show=False)]
 
     def __init__(self) -> None:
@@ -54,7 +55,7 @@ class GuestsScreen(AreaScreen):
         self.sort = "node"
 
     def tables(self) -> dict[str, list[Column]]:
-        return {"guests": [Column("health", "", 1), Column("name", "Guest", 12),
+        return {"guests": [Column("health", "", 2), Column("name", "Guest", 12),
                            Column("node", "Node", 10), Column("state", "State", 9),
                            Column("cpu", "CPU%", 5), Column("mem", "Memory", 9),
                            Column("resource", "Resource", 10), Column("drbd", "DRBD", 0)]}

@@ -13,20 +13,26 @@ from textual.widgets import Static
 HELP = """\
 hadeck — read-only dashboard
 
-Screens         o overview   r resources   d DRBD     g guests
-                l LVS        c connectivity           e events
-Move            ↑ ↓ / j k, PgUp PgDn, Home End / G, Tab between tables
-Open            Enter: every field of the selected row, its source and age
-Filter          /  type to filter rows, Enter keeps it, Esc clears it
-Back            Esc  (from a screen back to the overview)
-Screen keys     DRBD p: problems only   guests s: sort by node/state/CPU/memory
-Commands        : or Ctrl+P  command palette (every screen is there)
-Refresh         R  poll now      q  quit
+Screens      o overview   r resources   d DRBD   g guests
+             l LVS        c connectivity         e events
+Move         ↑ ↓ / j k, PgUp PgDn, Home End / G, Tab between tables
+Open         Enter: every field of the selected row, its source and age
+Act          a: the actions of the selected row (none yet: read-only)
+Filter       /  type to filter rows, Enter keeps it, Esc clears it
+Back         Esc  (from a screen back to the overview)
+Screen keys  DRBD p: problems only   guests s: sort (node/state/CPU/mem)
+             resources n: grouped by node, or the tree
+Commands     :  any screen (:drbd, :d), :filter TEXT, :refresh, :quit,
+                :help, :actions, :problems, :sort, :bynode
+             Ctrl+P  command palette
+Refresh      R  poll now      q  quit
 
 Health is a symbol and a word, never colour alone:
   ✔ OK   ▲ WARNING   ✖ CRITICAL   ? UNKNOWN
-Data older than three refresh intervals shows ⌛ STALE; a source that fails
-shows its reason among the problems while the others keep updating.
+⌛ STALE: data older than three refresh intervals. A source that fails
+shows its reason among the problems; its last good data stays, marked
+⌛ with its age. DRBD live: where drbdsetup events2 runs, a DRBD change
+shows within half a second.
 """
 
 
@@ -34,8 +40,11 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: auto; max-width: 100%; height: auto;
-                                  max-height: 100%; border: round $accent;
-                                  background: $surface; padding: 0 1; }
+                                 max-height: 100%; border: round $accent;
+                                 background: $surface; padding: 0 1; }
+    /* A Static is 1fr wide by default: inside an auto-sized box that is a loop that
+       Textual settles at zero, and the box showed empty. Size it by its text. */
+    HelpScreen Static { width: auto; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "back"),

@@ -5,8 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 
 from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.fmt import sparkline
+from hadeck.tui.poller import lvs_key, service_subject
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
+
+TREND = 10
+"""Polls shown by the Conn/s sparkline (the poller keeps more)."""
 
 
 def lvs_rows(view: View) -> list[Row]:
@@ -14,19 +19,24 @@ def lvs_rows(view: View) -> list[Row]:
     assert snap is not None
     judgement = snap.judgement
     rows: list[Row] = []
+
+    def trend(key: str) -> str:
+        return sparkline(snap.cps.get(key, ()), TREND)
+
     for director in snap.state.lvs:
         source = ("lvs", director.node)
         for svc in director.services:
-            subject = f"{svc.key}@{svc.director}" if svc.director else svc.key
+            subject = service_subject(svc.key, svc.director)
             sched = svc.scheduler + (f" persist {svc.persistent_s}s" if svc.persistent_s else "")
             cps = str(svc.rates.conns) if svc.rates else "-"
             rows.append(Row(f"svc:{subject}",
                             (health_cell(judgement.of("lvs", subject), word=False),
-                             Text(subject, style="bold"), "", "", "", "", cps, sched),
+                             Text(subject, style="bold"), "", "", "", "", cps,
+                             trend(lvs_key(subject)), sched),
                             obj=svc, source=source))
             if not svc.real_servers:
                 rows.append(Row(f"rs:{subject}/none", (health_cell(judgement.of("lvs", subject),
-                            word=False), "  (no real servers)", "", "", "", "", "", ""),
+                            word=False), "  (no real servers)", "", "", "", "", "", "", ""),
                             source=source))
             for rs in svc.real_servers:
                 quiesced = Text("0 quiesced", style="yellow") if rs.weight == 0 \
@@ -35,6 +45,7 @@ def lvs_rows(view: View) -> list[Row]:
                                 ("", "  " + rs.key, rs.forward, quiesced, str(rs.active_conns),
                                  str(rs.inactive_conns),
                                  str(rs.rates.conns) if rs.rates else "-",
+                                 trend(lvs_key(subject, rs.key)),
                                  f"in {rs.rates.in_bytes} B/s" if rs.rates else ""),
                                 obj=rs, source=source))
     for director in snap.state.lvs:
@@ -43,7 +54,7 @@ def lvs_rows(view: View) -> list[Row]:
             prio = f"prio {inst.effective_priority or inst.priority or '-'}"
             rows.append(Row(f"vrrp:{subject}",
                             (health_cell(judgement.of("lvs", subject), word=False), subject,
-                             "", "", "", "", "", f"{inst.state} {prio}"),
+                             "", "", "", "", "", "", f"{inst.state} {prio}"),
                             obj=inst, source=("keepalived", director.node)))
     return rows
 
@@ -51,12 +62,15 @@ def lvs_rows(view: View) -> list[Row]:
 class LvsScreen(AreaScreen):
     TITLE = "LVS"
     MODE = "lvs"
+    MARK_KEPT = ("lvs",)
 
     def tables(self) -> dict[str, list[Column]]:
-        return {"lvs": [Column("health", "", 1), Column("object", "Service / real server", 24),
+        return {"lvs": [Column("health", "", 2), Column("object", "Service / real server", 24),
                         Column("fwd", "Fwd", 5), Column("weight", "Weight", 6),
                         Column("active", "Active", 6), Column("inactive", "Inact", 6),
-                        Column("cps", "Conn/s", 6), Column("info", "Info", 0)]}
+                        Column("cps", "Conn/s", 6),
+                        Column("trend", "CPS trend", TREND),
+                        Column("info", "Info", 0)]}
 
     def info(self, view: View) -> Text | str:
         if view.snapshot is None:

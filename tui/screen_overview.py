@@ -43,6 +43,7 @@ def area_counts(state: ClusterState, judgement: Judgement) -> Text:
 class OverviewScreen(AreaScreen):
     TITLE = "Overview"
     MODE = "overview"
+    KEPT_ALL = True
 
     DEFAULT_CSS = """
     OverviewScreen #nodes { height: 1fr; }

@@ -1,14 +1,21 @@
-"""Resources: the crm_mon tree, then failed actions, fail counts and cli- constraints."""
+"""Resources: the crm_mon tree, then failed actions, fail counts and cli- constraints.
+
+``n`` toggles crm_mon's ``--group-by-node`` view: one heading per node, the resources
+running there under it (each with the group or clone it belongs to), then the inactive
+ones.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.text import Text
+from textual.binding import Binding, BindingType
 
 from hadeck.model import PacemakerState, Resource, ResourceKind
 from hadeck.tui.base import AreaScreen, health_cell
-from hadeck.tui.tables import Column, Row
+from hadeck.tui.tables import Column, DiffTable, Row
 from hadeck.tui.view import View
 
 
@@ -110,12 +117,60 @@ def _tail(rows: list[Row], pcmk: PacemakerState, health: Callable[[str], Text | 
                                               ban.node, ban.id, ""), obj=ban, source=source))
 
 
+def resource_rows_by_node(pcmk: PacemakerState, view: View) -> list[Row]:
+    """crm_mon ``--group-by-node``: per node, what runs there; then what runs nowhere."""
+    judgement = view.snapshot.judgement if view.snapshot else None
+    source = ("pacemaker", view.snapshot.state.local_node) if view.snapshot else None
+    rows: list[Row] = []
+
+    def health(rid: str) -> Text | str:
+        return health_cell(judgement.of("resources", rid), word=False) if judgement else ""
+
+    # Every primitive instance with the top-level resource it belongs to, in crm_mon order.
+    placed: list[tuple[Resource, Resource]] = [
+        (top, prim) for top in pcmk.resources for prim in top.primitives()]
+
+    def row(key: str, top: Resource, prim: Resource) -> Row:
+        within = "" if top is prim else f"in {top.id}"
+        return Row(key, (health(prim.id), "  " + prim.id, (prim.agent or "-").split(":")[-1],
+                         prim.role or "-", within, _flags(prim)), obj=prim, source=source)
+
+    for node in pcmk.nodes:
+        if node.type == "ping":
+            continue
+        state = node.state + (" DC" if node.is_dc else "")
+        rows.append(Row(f"node:{node.name}", ("", Text(f"Node {node.name}", style="bold"),
+                                              "node", state, "", ""), obj=node, source=source))
+        for i, (top, prim) in enumerate(placed):
+            if node.name in prim.nodes:
+                rows.append(row(f"on:{node.name}/{top.id}/{prim.id}/{i}", top, prim))
+    inactive = [(i, top, prim) for i, (top, prim) in enumerate(placed) if not prim.nodes]
+    if inactive:
+        rows.append(_section("inactive", "inactive resources"))
+        for i, top, prim in inactive:
+            rows.append(row(f"inactive:{top.id}/{prim.id}/{i}", top, prim))
+    tail: list[Row] = []
+    _tail(tail, pcmk, health, source)
+    # _tail builds in crm_mon's reading order (health last), as resource_rows does.
+    for item in tail:
+        item.cells = (item.cells[-1], *item.cells[:-1])
+    return rows + tail
+
+
 class ResourcesScreen(AreaScreen):
     TITLE = "Resources"
     MODE = "resources"
+    MARK_KEPT = ("resources",)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "by_node", "by node", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_node = False
 
     def tables(self) -> dict[str, list[Column]]:
-        return {"resources": [Column("health", "", 1), Column("id", "Resource", 18),
+        return {"resources": [Column("health", "", 2), Column("id", "Resource", 18),
                               Column("type", "Type", 11), Column("role", "Role", 10),
                               Column("nodes", "Node(s)", 14), Column("flags", "Flags", 0)]}
 
@@ -125,10 +180,25 @@ class ResourcesScreen(AreaScreen):
             return Text("? Pacemaker could not be read: see the overview's problems",
                         style="magenta") if view.snapshot else ""
         info = pcmk.cluster
-        return (f"{info.resources_configured} resources configured, "
+        grouping = "by node (n: tree)" if self.by_node else "tree (n: by node)"
+        return (f"{info.resources_configured} configured, "
                 f"{info.resources_disabled} disabled, {info.resources_blocked} blocked"
-                f"{' │ MAINTENANCE MODE' if info.maintenance_mode else ''}")
+                f"{' │ MAINTENANCE MODE' if info.maintenance_mode else ''} │ {grouping}")
 
     def build(self, view: View) -> dict[str, list[Row]]:
         pcmk = view.snapshot.state.pacemaker if view.snapshot else None
-        return {"resources": resource_rows(pcmk, view) if pcmk else []}
+        if pcmk is None:
+            return {"resources": []}
+        if self.by_node:
+            return {"resources": resource_rows_by_node(pcmk, view)}
+        return {"resources": resource_rows(pcmk, view)}
+
+    def action_by_node(self) -> None:
+        self.by_node = not self.by_node
+        # The column that names the nodes in the tree names the parent in the by-node view.
+        table = self.query_one("#resources", DiffTable)
+        for key, column in table.columns.items():
+            if key.value == "nodes":
+                column.label = Text("Part of" if self.by_node else "Node(s)")
+        table.refresh()
+        self.redraw()

@@ -53,6 +53,13 @@ class View:
                 return status
         return None
 
+    def kept_at(self, source: tuple[str, str] | None) -> float | None:
+        """When the data shown for ``(source, node)`` was read, if its read failed since
+        and the last good data is shown instead; None when it is current."""
+        if self.snapshot is None or source is None:
+            return None
+        return self.snapshot.kept.get(source)
+
     def age_cell(self, read_at: float | None) -> str:
         """A row's age cell: empty while fresh, ``stale 30s+`` once it lags.
 

@@ -10,11 +10,18 @@ CIB and the scheduler converges; ``drbdadm`` and ``ipvsadm`` change the world.
 
 A failed node answers nothing, the way an unreachable ssh host does; injected tool faults
 make one tool hang, print garbage or be missing.
+
+:meth:`LabRunner.stream` follows ``drbdsetup events2 [--statistics]`` as the real command
+does without ``--now``: the ``exists`` dump, ``exists -``, then ``create``/``change``/
+``destroy`` lines whenever the node's rendered DRBD state changes (the world is looked at
+every 0.25 s). A ``change`` line carries the identity keys and only the groups that
+changed, as DRBD prints them (:func:`events2_changes`).
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 
 from hadeck.collect import Access
@@ -27,7 +34,7 @@ from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.pacemaker import LabError
 from hadeck.lab.world import Lab, LabState
-from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, Runner
+from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, LineStream, Runner
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
@@ -80,6 +87,18 @@ class LabRunner(Runner):
             result = CommandResult(args, "", f"{exc}\n", 1)
         return CommandResult(result.argv, result.stdout, result.stderr, result.returncode,
                              time.monotonic() - start, result.error)
+
+    def stream(self, argv: Sequence[str]) -> LineStream:
+        """Follow ``drbdsetup events2 [--statistics]`` (no ``--now``) on this node.
+
+        Anything else cannot be followed in the lab: the stream ends at once, with the
+        reason in ``error``.
+        """
+        args = tuple(argv)
+        if args not in STREAMS:
+            return LineStream(args, error=f"{args[0]}: the lab follows only "
+                                          "'drbdsetup events2 [--statistics]'")
+        return LabStream(self, args)
 
     def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         args = ("cat", path)
@@ -293,6 +312,152 @@ class LabRunner(Runner):
                     return CommandResult(args, "", "No such destination\n", 2)
                 world["rs_weight"][key] = int(weight or 0)
         return CommandResult(args, "")
+
+
+STREAMS = (("drbdsetup", "events2", "--statistics"), ("drbdsetup", "events2"))
+"""The commands :meth:`LabRunner.stream` follows."""
+STREAM_TICK = 0.25
+"""Seconds between two looks at the lab world while following events2."""
+
+
+class LabStream(LineStream):
+    """``drbdsetup events2`` without ``--now``, on a lab node (see the module docstring).
+
+    A node that fails ends the stream the way a dropped ssh connection does; ``hang``
+    prints nothing; ``garbage`` prints the garbage once, then nothing; ``missing`` (or a
+    node without DRBD) cannot start.
+    """
+
+    def __init__(self, runner: LabRunner, argv: tuple[str, ...],
+                 tick: float = STREAM_TICK) -> None:
+        super().__init__(argv)
+        self._runner = runner
+        self._statistics = "--statistics" in argv
+        self._tick = tick
+        self._lines: deque[str] = deque()
+        self._shown: str | None = None
+        self._garbled = False
+        self._step()
+
+    def __next__(self) -> str:
+        while not self._lines:
+            if self.closed or self.error is not None:
+                raise StopIteration
+            self._closed.wait(self._tick)
+            if not self.closed:
+                self._step()
+        return self._lines.popleft()
+
+    def _step(self) -> None:
+        runner = self._runner
+        node = runner.node
+        state = runner.lab.read()
+        if node not in state.all_nodes() or not state.up(node):
+            refused = runner._refuse(state, "drbdsetup", self.argv, 0.0)
+            self.error = refused.error if refused is not None else None
+            return
+        fault = state.fault(node, "drbdsetup")
+        if fault == "hang":
+            return
+        if fault == "garbage":
+            if not self._garbled:
+                self._garbled = True
+                self._lines.extend(GARBAGE.splitlines(keepends=True))
+            return
+        if fault == "missing" or node not in state.topology.guest_nodes:
+            self.error = "drbdsetup: command not found"
+            return
+        text = drbd_fmt.events2(derive.drbd_resources(state, node), self._statistics)
+        if self._shown is None:
+            self._lines.extend(text.splitlines(keepends=True))
+        elif text != self._shown:
+            self._lines.extend(f"{line}\n" for line in events2_changes(self._shown, text))
+        self._shown = text
+
+
+_IDENTITY: dict[str, tuple[str, ...]] = {
+    "resource": ("name",),
+    "connection": ("name", "peer-node-id", "conn-name"),
+    "path": ("name", "peer-node-id", "conn-name", "local", "peer"),
+    "device": ("name", "volume"),
+    "peer-device": ("name", "peer-node-id", "conn-name", "volume"),
+}
+_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "resource": (("role",), ("suspended",), ("force-io-failures",), ("write-ordering",),
+                 ("may_promote", "promotion_score")),
+    "connection": (("connection",), ("role",), ("congested", "ap-in-flight", "rs-in-flight")),
+    "path": (("established",),),
+    "device": (("minor",), ("backing_dev", "disk", "client", "open", "quorum"),
+               ("size", "read", "written", "al-writes", "bm-writes", "upper-pending",
+                "lower-pending", "al-suspended", "blocked")),
+    "peer-device": (("replication",), ("peer-disk", "peer-client"), ("resync-suspended",),
+                    ("done", "received", "sent", "out-of-sync", "pending", "unacked",
+                     "dbdt1", "eta")),
+}
+"""Keys DRBD prints together in a ``change`` line (drbd-utils ``drbdsetup_events2.c``;
+the upstream ``events2-*.test`` outputs): a group is printed whole when one of its keys
+changed, and only the identity keys otherwise."""
+
+_Object = tuple[str, tuple[str, ...]]
+
+
+def _e2_objects(text: str) -> dict[_Object, list[tuple[str, str]]]:
+    objects: dict[_Object, list[tuple[str, str]]] = {}
+    for line in text.splitlines():
+        tokens = line.split()
+        if len(tokens) < 3 or tokens[0] != "exists":
+            continue
+        # Split at the first colon: values such as ``local:ipv4:10.0.0.1:7000`` have more.
+        pairs = [(key, value) for key, _, value in (t.partition(":") for t in tokens[2:])]
+        values = dict(pairs)
+        ident = tuple(values.get(k, "") for k in _IDENTITY.get(tokens[1], ("name",)))
+        objects[(tokens[1], ident)] = pairs
+    return objects
+
+
+def events2_changes(before: str, after: str) -> list[str]:
+    """The events2 lines that take a node from one ``exists`` dump to another.
+
+    Args:
+        before: ``drbdsetup events2 --now`` output (as rendered) the follower has seen.
+        after: the current one.
+
+    Returns:
+        ``create`` lines for new objects (every key), ``change`` lines with the identity
+        keys and the changed groups, then ``destroy`` lines (identity keys only, in the
+        upstream order: paths, peer devices, connections, devices, resources), without
+        line ends.
+    """
+    old, new = _e2_objects(before), _e2_objects(after)
+    out: list[str] = []
+    for (kind, ident), pairs in new.items():
+        known = old.get((kind, ident))
+        if known is None:
+            out.append(" ".join(["create", kind, *(f"{k}:{v}" for k, v in pairs)]))
+            continue
+        was = dict(known)
+        now = dict(pairs)
+        changed: set[str] = set()
+        for group in _GROUPS.get(kind, ()):
+            if any(was.get(k) != now.get(k) for k in group):
+                changed.update(group)
+        # A key of a kind or group this table does not know: print it when it changed.
+        changed.update(k for k in now if k not in _IDENTITY.get(kind, ())
+                       and was.get(k) != now[k] and not any(k in g for g in
+                                                           _GROUPS.get(kind, ())))
+        if changed:
+            keep = set(_IDENTITY.get(kind, ("name",))) | changed
+            out.append(" ".join(["change", kind, *(f"{k}:{v}" for k, v in pairs
+                                                  if k in keep)]))
+    order = ("path", "peer-device", "connection", "device", "resource")
+    gone = sorted((key for key in old if key not in new),
+                  key=lambda key: order.index(key[0]) if key[0] in order else -1)
+    for key in gone:
+        kind = key[0]
+        identity = set(_IDENTITY.get(kind, ("name",)))
+        out.append(" ".join(["destroy", kind, *(f"{k}:{v}" for k, v in old[key]
+                                                if k in identity)]))
+    return out
 
 
 def _option(args: tuple[str, ...], short: str, long: str) -> str | None:

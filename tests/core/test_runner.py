@@ -99,3 +99,59 @@ def test_ssh_unreachable_host_is_an_error(fake_ssh: LocalRunner) -> None:
 def test_ssh_missing_remote_tool(fake_ssh: LocalRunner) -> None:
     result = SshRunner("jupiter2", via=fake_ssh).run(["hadeck-no-such-tool"])
     assert result.error == "hadeck-no-such-tool: command not found on jupiter2"
+
+
+# --------------------------------------------------------------------------- streams
+
+
+def test_stream_yields_lines_as_they_come() -> None:
+    runner = LocalRunner()
+    with runner.stream(["sh", "-c", "echo one; sleep 0.3; echo two"]) as stream:
+        start = time.monotonic()
+        assert next(stream) == "one\n"
+        # The first line arrives before the command ends: it is not buffered to the end.
+        assert time.monotonic() - start < 0.25
+        assert list(stream) == ["two\n"]
+    assert stream.error is None and stream.returncode == 0
+
+
+def test_stream_close_kills_the_command_from_another_thread() -> None:
+    import threading
+
+    stream = LocalRunner().stream(["sh", "-c", "echo ready; sleep 30 & sleep 30"])
+    assert next(stream) == "ready\n"
+    threading.Timer(0.2, stream.close).start()
+    start = time.monotonic()
+    assert list(stream) == []
+    assert time.monotonic() - start < 5
+    assert stream.closed and stream.error is None
+
+
+def test_stream_failures_are_errors_not_exceptions() -> None:
+    missing = LocalRunner().stream(["hadeck-no-such-tool", "events2"])
+    assert list(missing) == [] and missing.error == "hadeck-no-such-tool: command not found"
+    failing = LocalRunner().stream(["sh", "-c", "echo partial; echo broken >&2; exit 10"])
+    assert list(failing) == ["partial\n"]
+    assert failing.error == "sh exited 10: broken" and failing.returncode == 10
+
+
+def test_a_runner_that_cannot_stream_says_so() -> None:
+    from hadeck.runner import Runner
+
+    stream = Runner().stream(["drbdsetup", "events2"])
+    assert list(stream) == [] and stream.error == "Runner cannot stream commands"
+
+
+def test_ssh_stream(fake_ssh: LocalRunner) -> None:
+    runner = SshRunner("jupiter2", via=fake_ssh)
+    name = "it's; echo injected"
+    with runner.stream(["printf", "%s\\n", name, "$HOME"]) as stream:
+        assert list(stream) == [f"{name}\n", "$HOME\n"]
+    assert stream.error is None
+    missing = runner.stream(["hadeck-no-such-tool"])
+    assert list(missing) == []
+    assert missing.error == "hadeck-no-such-tool: command not found on jupiter2"
+    down = SshRunner("unreachable", via=fake_ssh).stream(["true"])
+    assert list(down) == []
+    assert down.error == ("ssh unreachable: ssh: connect to host unreachable port 22: "
+                          "No route to host")

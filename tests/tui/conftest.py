@@ -34,10 +34,14 @@ def lab(pristine: Path, tmp_path: Path) -> Lab:
     return Lab(target)
 
 
-def lab_app(lab: Lab, log: EventLog | None = None) -> HadeckApp:
-    """The dashboard on the lab, refreshed only when a test says so (``app.poll_now``)."""
+def lab_app(lab: Lab, log: EventLog | None = None, stream_drbd: bool = False) -> HadeckApp:
+    """The dashboard on the lab, refreshed only when a test says so (``app.poll_now``).
+
+    DRBD is not followed live unless asked: a test's fault would otherwise reach the
+    screen through the stream at a moment the test does not control.
+    """
     poller = Poller(lambda: LabAccess(lab), log=log or EventLog(None, "lab"))
-    return HadeckApp(poller, interval=3600, auto_refresh=False)
+    return HadeckApp(poller, interval=3600, auto_refresh=False, stream_drbd=stream_drbd)
 
 
 def bundle_app(path: Path = FIXTURE) -> HadeckApp:

@@ -1,0 +1,68 @@
+"""``a``: the action panel of the selected object (read-only release: no actions yet).
+
+It renders whatever :func:`hadeck.tui.actions.actions_for` returns: the object (kind, id,
+node), then one line per action with its key, or why it cannot run now; with no actions
+it says they come in a later release.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from hadeck.tui.actions import LATER, Action, Selection
+
+
+def panel_text(selection: Selection, actions: list[Action]) -> Text:
+    """The panel's content: what the object is, then what may be done to it."""
+    text = Text()
+    text.append(f"Actions — {selection.kind} {selection.id}\n\n", style="bold")
+    for label, value in (("kind", selection.kind), ("id", selection.id),
+                         ("node", selection.node or "-")):
+        text.append(f"{label:<6}", style="bold")
+        text.append(f"{value}\n")
+    text.append("\n")
+    if not actions:
+        text.append(f"(none) {LATER}\n", style="italic")
+    for action in actions:
+        text.append(f"[{action.key}] " if action.key else "    ", style="bold")
+        text.append(action.label)
+        if action.unavailable:
+            text.append(f"  ✖ not now: {action.unavailable}", style="magenta")
+        text.append("\n")
+    return text
+
+
+class ActionScreen(ModalScreen[None]):
+    """Esc (or a, or q) closes the panel."""
+
+    DEFAULT_CSS = """
+    ActionScreen { align: center middle; }
+    ActionScreen > VerticalScroll { width: auto; max-width: 100%; height: auto;
+                                   max-height: 100%; border: round $accent;
+                                   background: $surface; padding: 0 1; }
+    /* A Static is 1fr wide by default: inside an auto-sized box that is a loop that
+       Textual settles at zero, and the box showed empty. Size it by its text. */
+    ActionScreen Static { width: auto; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "back"),
+        Binding("a", "dismiss", "back", show=False),
+        Binding("q", "dismiss", "back", show=False),
+    ]
+
+    def __init__(self, selection: Selection, actions: list[Action]) -> None:
+        super().__init__()
+        self.selection = selection
+        self.actions = actions
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="actions"):
+            yield Static(panel_text(self.selection, self.actions))
+        yield Footer(compact=True)
