@@ -129,7 +129,7 @@ def guests_on(state: LabState, node: str) -> tuple[Guest, ...]:
     out = []
     for guest in state.topology.guests:
         name = str(guest["name"])
-        running_here = any(n == node for n, _ in state.where(name))
+        running_here = state.guest_node(name) == node
         if node not in state.drbd_nodes(str(guest["drbd"])):
             continue
         kind = str(guest["kind"])
@@ -276,7 +276,7 @@ def corosync(state: LabState, node: str) -> CorosyncStatus | None:
 
 def host(state: LabState, node: str) -> HostMetrics:
     here = [g for g in state.topology.guests
-            if any(n == node for n, _ in state.where(str(g["name"])))]
+            if state.guest_node(str(g["name"])) == node]
     cpus = 2 if node in state.topology.directors or node == state.topology.arbiter else 16
     base = 0.2 + 0.6 * len(here)
     load = tuple(round(base + state.noise(node, "load", k) * 0.5, 2) for k in range(3))

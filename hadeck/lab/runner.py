@@ -162,7 +162,28 @@ class LabRunner(Runner):
             return self._drbdadm(state, args)
         if tool == "ipvsadm":
             return self._ipvsadm(state, args)
+        if tool == "virsh" and len(args) > 1 and args[1] == "migrate":
+            return self._migrate(state, args)
         return _not_found(args)
+
+    def _migrate(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """``virsh migrate [--live] [options] DOMAIN DESTURI``: the guest moves, behind
+        Pacemaker's back, as it would on a real cluster."""
+        words = [a for a in args[2:] if not a.startswith("-")]
+        if len(words) < 2:
+            return CommandResult(args, "", "error: command 'migrate' requires <domain> and "
+                                           "<desturi> options\n", 1)
+        name, uri = words[0], words[1]
+        dest = uri.split("://", 1)[-1].split("/", 1)[0].split("@")[-1]
+        guests = {str(g["name"]): g for g in state.topology.guests}
+        if name not in guests or state.guest_node(name) != self.node:
+            return CommandResult(args, "", f"error: failed to get domain '{name}'\n", 1)
+        if dest not in state.drbd_nodes(str(guests[name]["drbd"])) or not state.up(dest):
+            return CommandResult(args, "", f"error: unable to connect to server at "
+                                           f"'{dest}:22': No route to host\n", 1)
+        with self.lab.changing() as world:
+            world.setdefault("guest_at", {})[name] = dest
+        return CommandResult(args, "")
 
     def _pacemaker(
         self, state: LabState, args: tuple[str, ...], input: str | None
@@ -187,10 +208,11 @@ class LabRunner(Runner):
             with self.lab.changing():
                 scenario.converge()
             return CommandResult(args, "")
-        with self.lab.changing():
+        with self.lab.changing() as world:
             result = scenario.runner.run(args, input=input)
             if result.ok:
                 scenario.converge()
+                _forget_manual_changes(world)
         return result
 
     def _file(self, state: LabState, path: str) -> str | None:
@@ -246,7 +268,9 @@ class LabRunner(Runner):
                     f"{name}: State change failed: (-1) Multiple primaries not allowed by "
                     f"config\nCommand 'drbdsetup primary {name}' terminated with exit code "
                     f"11\n" if minor is not None else ""), 11)
-            if verb == "secondary" and state.drbd_role(name, node) == "Primary":
+            guest = str(state.guest_of_drbd(name)["name"])
+            if verb == "secondary" and state.drbd_role(name, node) == "Primary" \
+                    and state.guest_node(guest) == node:
                 return CommandResult(args, "", (
                     f"{name}: State change failed: (-12) Device is held open by someone\n"
                     f"Command 'drbdsetup secondary {name}' terminated with exit code 11\n"),
@@ -263,9 +287,11 @@ class LabRunner(Runner):
                         info["split_brain"] = False
                     if info["split_brain"]:
                         info["standalone_on"].append(node)
-                elif verb in ("primary", "secondary", "up", "down", "attach", "detach"):
-                    # Roles follow Pacemaker in the lab; a manual role change is accepted
-                    # and undone at the next transition, as the DRBD agent would.
+                elif verb in ("primary", "secondary"):
+                    # Held until Pacemaker acts again: its next transition re-asserts the
+                    # roles it wants, as the DRBD agent would.
+                    info.setdefault("manual_roles", {})[node] = verb.capitalize()
+                elif verb in ("up", "down", "attach", "detach", "adjust"):
                     pass
                 else:
                     return CommandResult(args, "", f"drbdadm: Unknown command '{verb}'\n", 20)
@@ -458,6 +484,13 @@ def events2_changes(before: str, after: str) -> list[str]:
         out.append(" ".join(["destroy", kind, *(f"{k}:{v}" for k, v in old[key]
                                                 if k in identity)]))
     return out
+
+
+def _forget_manual_changes(world: dict[str, object]) -> None:
+    """Pacemaker acted: it re-asserts DRBD roles and guest placement it decided."""
+    world.pop("guest_at", None)
+    for info in world["drbd"].values():  # type: ignore[attr-defined]
+        info.pop("manual_roles", None)
 
 
 def _option(args: tuple[str, ...], short: str, long: str) -> str | None:

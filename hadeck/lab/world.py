@@ -306,12 +306,26 @@ class LabState:
         return [(n, r) for n, r in self.placement["resources"].get(resource, [])]
 
     def drbd_role(self, drbd: str, node: str) -> str | None:
-        """DRBD role on ``node``: Primary where the clone is Promoted; None if not running."""
+        """DRBD role on ``node``: Primary where the clone is Promoted; None if not running.
+
+        A role set by hand (``drbdadm primary|secondary``) wins until Pacemaker acts again.
+        """
         guest = self.guest_of_drbd(drbd)
         for where, role in self.where(f"p_drbd_{guest['name']}"):
             if where == node:
+                manual = self.world["drbd"][drbd].get("manual_roles", {}).get(node)
+                if manual:
+                    return str(manual)
                 return "Primary" if role in ("Promoted", "Master") else "Secondary"
         return None
+
+    def guest_node(self, name: str) -> str | None:
+        """Where a guest runs: moved by hand (``virsh migrate``), else where Pacemaker
+        runs its resource."""
+        moved = self.world.get("guest_at", {}).get(name)
+        if moved:
+            return str(moved)
+        return next((n for n, _ in self.where(name)), None)
 
     def guest_of_drbd(self, drbd: str) -> dict[str, Any]:
         return next(g for g in self.topology.guests if g["drbd"] == drbd)

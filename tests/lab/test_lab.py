@@ -257,3 +257,38 @@ def test_corosync_links_to_a_dead_node_are_named(lab: Lab) -> None:
     down = [v for v in judgement.area("connectivity") if v.health == Health.CRITICAL]
     assert {v.subject for v in down} == {"link jupiter2 → jupiter1", "link sun → jupiter1"}
     assert all(v.reason == "every corosync link down" for v in down)
+
+
+def test_drbdadm_roles_by_hand_until_pacemaker_acts(lab: Lab) -> None:
+    jupiter2 = LabRunner(lab, "jupiter2")
+    held = LabRunner(lab, "jupiter1").run(["drbdadm", "secondary", "r1"])
+    assert held.returncode == 11 and "held open" in held.stderr  # vm1 runs on it
+    assert LabRunner(lab, "jupiter1").run(["drbdadm", "primary", "r2"]).returncode == 11
+    assert jupiter2.run(["drbdadm", "secondary", "r2"]).returncode == 11
+    # Once vm1 has left jupiter1, nothing holds r1 open there and it can be demoted.
+    assert LabRunner(lab, "jupiter1").run(["virsh", "migrate", "--live", "vm1",
+                                           "qemu+ssh://jupiter2/system"]).ok
+    assert jupiter2.run(["drbdadm", "disconnect", "r1"]).ok
+    state = read(lab)
+    assert drbd_on(state, "r1", "jupiter2").connections[0].state == "StandAlone"
+    assert jupiter2.run(["drbdadm", "connect", "r1"]).ok
+    assert LabRunner(lab, "jupiter1").run(["drbdadm", "secondary", "r1"]).ok
+    assert drbd_on(read(lab), "r1", "jupiter1").role == "Secondary"
+
+
+def test_virsh_migrate_behind_pacemakers_back_is_critical(lab: Lab) -> None:
+    run = LabRunner(lab, "jupiter1").run(["virsh", "migrate", "--live", "vm1",
+                                          "qemu+ssh://jupiter2/system"])
+    assert run.ok, run.stderr
+    state = read(lab)
+    running = {(g.name, g.node) for g in state.guests if g.running}
+    assert ("vm1", "jupiter2") in running and ("vm1", "jupiter1") not in running
+    judgement = judge(state)
+    assert any(v.health == Health.CRITICAL and "Pacemaker runs vm1 on jupiter1" in v.reason
+               for v in judgement.verdicts)
+    wrong = LabRunner(lab, "jupiter1").run(["virsh", "migrate", "vm1", "qemu+ssh://sun/system"])
+    assert wrong.returncode == 1 and "failed to get domain" in wrong.stderr
+    # Pacemaker acting again puts the guest back where it decided.
+    assert LabRunner(lab, "jupiter1").run(["crm_resource", "--move", "-r", "vm2", "-N",
+                                           "jupiter1"]).ok
+    assert ("vm1", "jupiter1") in {(g.name, g.node) for g in read(lab).guests if g.running}
