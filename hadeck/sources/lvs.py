@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from hadeck.model import LvsCounters, LvsDirector, RealServer, VirtualService
@@ -122,6 +123,20 @@ def parse_ipvsadm(text: str) -> ServiceTable:
     lines = text.splitlines()
     version = _version(lines)
     variant = _variant(lines)
+    return version, _walk(
+        lines,
+        lambda tokens, lineno: _ipvsadm_service(tokens, variant, lineno),
+        lambda tokens, lineno: _ipvsadm_real_server(tokens, variant, lineno),
+    )
+
+
+def _walk(
+    lines: list[str],
+    service: Callable[[list[str], int], VirtualService],
+    real_server: Callable[[list[str], int], RealServer],
+) -> tuple[VirtualService, ...]:
+    """Service lines and their ``->`` real-server lines, after the three header lines;
+    both ipvsadm and /proc/net/ip_vs lay their tables out this way."""
     services: list[VirtualService] = []
     servers: list[list[RealServer]] = []
     for lineno, line in enumerate(lines[3:], start=4):
@@ -131,13 +146,13 @@ def parse_ipvsadm(text: str) -> ServiceTable:
         if tokens[0] == "->":
             if not services:
                 raise ParseError(f"line {lineno}: a real server before any service")
-            servers[-1].append(_ipvsadm_real_server(tokens[1:], variant, lineno))
+            servers[-1].append(real_server(tokens[1:], lineno))
         elif line[0].isspace():
             raise ParseError(f"line {lineno}: unexpected indented line {line.strip()!r}")
         else:
-            services.append(_ipvsadm_service(tokens, variant, lineno))
+            services.append(service(tokens, lineno))
             servers.append([])
-    return version, _attach(services, servers)
+    return _attach(services, servers)
 
 
 def _version(lines: list[str]) -> str:
@@ -397,20 +412,7 @@ def parse_proc_ip_vs(text: str) -> ServiceTable:
     version = _version(lines)
     if _variant(lines) != TABLE:
         raise ParseError("not /proc/net/ip_vs: wrong column header")
-    services: list[VirtualService] = []
-    servers: list[list[RealServer]] = []
-    for lineno, line in enumerate(lines[3:], start=4):
-        tokens = line.split()
-        if not tokens:
-            continue
-        if tokens[0] == "->":
-            if not services:
-                raise ParseError(f"line {lineno}: a real server before any service")
-            servers[-1].append(_proc_real_server(tokens[1:], lineno))
-        else:
-            services.append(_proc_service(tokens, lineno))
-            servers.append([])
-    return version, _attach(services, servers)
+    return version, _walk(lines, _proc_service, _proc_real_server)
 
 
 def _proc_service(tokens: list[str], lineno: int) -> VirtualService:
