@@ -205,9 +205,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         lab = access.lab
         # Re-open the lab on every poll: the node an operator is logged in to follows a
         # failover, as a new ssh login would.
-        return run_dashboard(lambda: LabAccess(lab), config, origin="lab", **options)
-    return run_dashboard(access, config, frozen=bool(args.bundle), origin=access.origin,
-                         **options)
+        return int(run_dashboard(lambda: LabAccess(lab), config, origin="lab", **options))
+    return int(run_dashboard(access, config, frozen=bool(args.bundle), origin=access.origin,
+                             **options))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

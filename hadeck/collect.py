@@ -80,7 +80,7 @@ def is_unreachable(error: str | None) -> bool:
     :class:`~hadeck.runner.SshRunner` (and the lab, for a failed node) prefix such errors
     with ``ssh <host>:``.
     """
-    return bool(error) and error.startswith("ssh ") and ": " in error  # type: ignore[union-attr]
+    return error is not None and error.startswith("ssh ") and ": " in error
 
 
 @dataclasses.dataclass

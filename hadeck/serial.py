@@ -55,15 +55,15 @@ def _convert(tp: Any, data: Any, path: str) -> Any:
             return None
         return _convert(args[0], data, path)
     if origin is tuple:
-        args = get_args(tp)
+        items = get_args(tp)
         if not isinstance(data, list):
             raise ValueError(f"{path}: expected a list")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_convert(args[0], v, f"{path}[{i}]") for i, v in enumerate(data))
-        if len(args) != len(data):
-            raise ValueError(f"{path}: expected {len(args)} items")
+        if len(items) == 2 and items[1] is Ellipsis:
+            return tuple(_convert(items[0], v, f"{path}[{i}]") for i, v in enumerate(data))
+        if len(items) != len(data):
+            raise ValueError(f"{path}: expected {len(items)} items")
         return tuple(_convert(a, v, f"{path}[{i}]")
-                     for i, (a, v) in enumerate(zip(args, data, strict=True)))
+                     for i, (a, v) in enumerate(zip(items, data, strict=True)))
     if origin is dict:
         _key, val = get_args(tp)
         if not isinstance(data, dict):

@@ -143,8 +143,8 @@ def guests_on(state: LabState, node: str) -> tuple[Guest, ...]:
             name=name, node=node, hypervisor="xen" if kind == "xen" else "kvm",
             state="running" if running_here else "shut off",
             id=str(1 + state.topology.guests.index(guest)) if running_here else None,
-            vcpus=int(guest["vcpus"]),  # type: ignore[call-overload]
-            memory_kib=int(guest["memory_kib"]),  # type: ignore[call-overload]
+            vcpus=int(guest["vcpus"]),
+            memory_kib=int(guest["memory_kib"]),
             cpu_time_s=cpu, autostart=False,
         ))
     return tuple(out)
@@ -289,7 +289,7 @@ def host(state: LabState, node: str) -> HostMetrics:
         total = max(64 * GIB, 1 << max(0, share - 1).bit_length())
     guest_bytes = sum(int(g["memory_kib"]) for g in here) * 1024
     used = int(total * (0.08 + 0.04 * state.noise(node, "mem"))) + guest_bytes
-    disks = (
+    disks: tuple[DiskUsage, ...] = (
         DiskUsage("/", "/dev/md0", "ext4", 40 * GIB, int(40 * GIB * 0.31), int(40 * GIB * 0.69)),
     )
     if cpus != 2:

@@ -291,8 +291,8 @@ class LabState:
         return [*self.topology.cluster_nodes, *self.topology.directors]
 
     def fault(self, node: str, tool: str) -> str | None:
-        return self.world["faults"].get(f"{node}/{tool}") or self.world["faults"].get(
-            f"*/{tool}")
+        faults: dict[str, str] = self.world["faults"]
+        return faults.get(f"{node}/{tool}") or faults.get(f"*/{tool}")
 
     def noise(self, *key: object, bucket: float = 10.0) -> float:
         """A deterministic number in [0, 1) for this key, changing every ``bucket`` s."""
