@@ -47,26 +47,59 @@ def _stem(path: str) -> str:
 
 def drbd_resources_of(resource_id: str, pcmk: PacemakerState) -> tuple[str, ...]:
     """DRBD resource names a Pacemaker resource (or its group) is colocated with."""
-    prims = {p.id: p for p in pcmk.primitives}
-    by_parent: dict[str, list[PrimitiveConfig]] = {}
-    for prim in pcmk.primitives:
-        if prim.parent:
-            by_parent.setdefault(prim.parent, []).append(prim)
-    own = prims.get(resource_id)
-    subjects = {resource_id}
-    if own is not None and own.parent:
-        subjects.add(own.parent)
-    found: dict[str, None] = {}
-    for col in pcmk.colocations:
-        if col.score.startswith("-"):
-            continue
-        for mine, other in ((col.resource, col.with_resource), (col.with_resource, col.resource)):
-            if mine not in subjects:
+    return DrbdLinks(pcmk).of(resource_id)
+
+
+class DrbdLinks:
+    """Which DRBD resources each Pacemaker resource is colocated with: built once per CIB.
+
+    Asking :func:`drbd_resources_of` once per guest walked every primitive and every
+    colocation per guest: quadratic, ~1 s of the poll at 500 guests and 500 DRBD
+    resources. This indexes the colocations by the resource on either side once, so each
+    lookup only reads the few colocations that name it (or its group), in CIB order.
+
+    Args:
+        pcmk: the Pacemaker state whose CIB links resources.
+    """
+
+    def __init__(self, pcmk: PacemakerState) -> None:
+        self._parent = {p.id: p.parent for p in pcmk.primitives}
+        prims = {p.id: p for p in pcmk.primitives}
+        by_parent: dict[str, list[PrimitiveConfig]] = {}
+        for prim in pcmk.primitives:
+            if prim.parent:
+                by_parent.setdefault(prim.parent, []).append(prim)
+        drbd_of: dict[str, tuple[str, ...]] = {}
+
+        def drbd_names(other: str) -> tuple[str, ...]:
+            if other not in drbd_of:
+                members = [prims[other]] if other in prims else by_parent.get(other, [])
+                drbd_of[other] = tuple(
+                    p.params["drbd_resource"] for p in members
+                    if p.agent in DRBD_AGENTS and p.params.get("drbd_resource"))
+            return drbd_of[other]
+
+        # Subject → (position in CIB order, DRBD names found through it).
+        self._links: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+        position = 0
+        for col in pcmk.colocations:
+            if col.score.startswith("-"):
                 continue
-            for prim in [prims[other]] if other in prims else by_parent.get(other, []):
-                if prim.agent in DRBD_AGENTS and prim.params.get("drbd_resource"):
-                    found[prim.params["drbd_resource"]] = None
-    return tuple(found)
+            for mine, other in ((col.resource, col.with_resource),
+                                (col.with_resource, col.resource)):
+                names = drbd_names(other)
+                if names:
+                    self._links.setdefault(mine, []).append((position, names))
+                position += 1
+
+    def of(self, resource_id: str) -> tuple[str, ...]:
+        """DRBD resource names ``resource_id`` (or its group) is colocated with."""
+        found = list(self._links.get(resource_id, ()))
+        parent = self._parent.get(resource_id)
+        if parent and parent != resource_id:
+            found += self._links.get(parent, ())
+            found.sort(key=lambda link: link[0])
+        return tuple(dict.fromkeys(name for _, names in found for name in names))
 
 
 def join_guests(guests: Iterable[Guest], pcmk: PacemakerState | None) -> tuple[Guest, ...]:
@@ -79,14 +112,14 @@ def join_guests(guests: Iterable[Guest], pcmk: PacemakerState | None) -> tuple[G
         name = guest_name_of(prim)
         if name is not None:
             owner[name] = prim.id
+    links = DrbdLinks(pcmk)
     joined = []
     for guest in guests:
         rsc = owner.get(guest.name)
         if rsc is None:
             joined.append(guest)
             continue
-        joined.append(dataclasses.replace(guest, resource=rsc,
-                                          drbd=drbd_resources_of(rsc, pcmk)))
+        joined.append(dataclasses.replace(guest, resource=rsc, drbd=links.of(rsc)))
     return tuple(joined)
 
 
