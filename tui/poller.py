@@ -28,13 +28,14 @@ behind skip straight to the newest snapshot, as toolong does with its messages.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from textual.message import Message
 
@@ -45,6 +46,7 @@ from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
 from hadeck.tui.eventlog import EventLog
 from hadeck.tui.events import Event, diff
+from hadeck.tui.verdicts import HealthIndex
 
 Clock = Callable[[], float]
 
@@ -122,6 +124,11 @@ class Snapshot:
     cps: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     """:func:`lvs_key` → connections per second over the last polls, oldest first (None:
     not reported that poll)."""
+
+    @functools.cached_property
+    def health(self) -> HealthIndex:
+        """The verdicts indexed by subject; the poller builds it in its thread."""
+        return HealthIndex(self.judgement)
 
 
 def lvs_key(state_service: str, real_server: str | None = None) -> str:
@@ -258,6 +265,7 @@ class Poller:
                              time.monotonic() - start, time.thread_time() - cpu0, self._seq,
                              cpu, kept, frozenset(self._live),
                              {k: tuple(v) for k, v in self._cps.items()})
+        self.last.health  # noqa: B018 - built here, off the UI thread (~10 ms at 500 guests)
         return self.last
 
     def _with_live_drbd(self, state: ClusterState, only: str | None = None) -> ClusterState:
@@ -382,12 +390,27 @@ def guest_cpu(old: ClusterState | None, new: ClusterState,
 
 
 class Polled(Message):
-    """A new snapshot, posted from the poll worker to the app."""
+    """A new snapshot, posted from the poll worker to the app.
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    Args:
+        snapshot: the new snapshot.
+        prepared: the shown screen's rows for it, diffed in the worker
+            (a :class:`hadeck.tui.base.Prepared`; None: the UI thread builds them).
+    """
+
+    def __init__(self, snapshot: Snapshot, prepared: object = None) -> None:
         super().__init__()
         self.snapshot = snapshot
+        self.prepared: Any = prepared
 
     def can_replace(self, message: Message) -> bool:
         # Only the newest state matters to the screen; the events are already logged.
+        # A plan replaced unapplied is harmless: the newer one was made against the same
+        # tables. A stream's update does not swallow a poll's (the poll is counted).
+        if isinstance(self, Streamed) and not isinstance(message, Streamed):
+            return False
         return isinstance(message, Polled)
+
+
+class Streamed(Polled):
+    """A new snapshot from a DRBD events2 stream, between polls."""

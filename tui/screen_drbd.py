@@ -7,11 +7,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from hadeck.health import Judgement, format_duration, worst
+from hadeck.health import format_duration
 from hadeck.model import DrbdResource, Health
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import bar, rate, size
 from hadeck.tui.tables import Column, Row
+from hadeck.tui.verdicts import HealthIndex
 from hadeck.tui.view import View
 
 
@@ -19,17 +20,15 @@ def _subject(res: DrbdResource) -> str:
     return f"{res.name}@{res.node}" if res.node else res.name
 
 
-def resource_health(judgement: Judgement, res: DrbdResource) -> Health:
+def resource_health(index: HealthIndex, res: DrbdResource) -> Health:
     """The worst verdict on the resource, its volumes and its connections."""
-    subject = _subject(res)
-    return worst(v.health for v in judgement.area("drbd")
-                 if v.subject == subject or v.subject.startswith((subject + " ", subject + "/")))
+    return index.drbd_resource(_subject(res))
 
 
 def drbd_rows(view: View, problems_only: bool = False) -> list[Row]:
     snap = view.snapshot
     assert snap is not None
-    judgement = snap.judgement
+    judgement = snap.health
     rows: list[Row] = []
     for res in snap.state.drbd:
         health = resource_health(judgement, res)

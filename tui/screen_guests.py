@@ -20,7 +20,7 @@ SORTS = ("node", "state", "cpu", "memory")
 def guest_rows(view: View, sort: str = "node") -> list[Row]:
     snap = view.snapshot
     assert snap is not None
-    judgement = snap.judgement
+    judgement = snap.health
 
     def key(g: Guest) -> tuple[object, ...]:
         cpu = snap.guest_cpu.get(f"{g.name}@{g.node}", -1.0)

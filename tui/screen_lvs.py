@@ -17,7 +17,7 @@ TREND = 10
 def lvs_rows(view: View) -> list[Row]:
     snap = view.snapshot
     assert snap is not None
-    judgement = snap.judgement
+    judgement = snap.health
     rows: list[Row] = []
 
     def trend(key: str) -> str:

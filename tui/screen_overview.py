@@ -111,7 +111,7 @@ def _nodes(state: ClusterState, view: View) -> list[Row]:
     for node in state.pacemaker.nodes:
         if node.type == "ping":
             continue
-        health = view.snapshot.judgement.of("nodes", node.name) if view.snapshot else \
+        health = view.snapshot.health.of("nodes", node.name) if view.snapshot else \
             _NODE_STATE.get(node.state, Health.WARNING)
         symbol = STYLE[health][0]
         state_cell = Text(f"{symbol} {node.state}", style=STYLE[health][1])

@@ -42,7 +42,7 @@ def _section(key: str, title: str, width: int = 5) -> Row:
 
 def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
     """The resource tree flattened, crm_mon style: clones show one line per role and nodes."""
-    judgement = view.snapshot.judgement if view.snapshot else None
+    judgement = view.snapshot.health if view.snapshot else None
     rows: list[Row] = []
     source = ("pacemaker", view.snapshot.state.local_node) if view.snapshot else None
 
@@ -119,7 +119,7 @@ def _tail(rows: list[Row], pcmk: PacemakerState, health: Callable[[str], Text | 
 
 def resource_rows_by_node(pcmk: PacemakerState, view: View) -> list[Row]:
     """crm_mon ``--group-by-node``: per node, what runs there; then what runs nowhere."""
-    judgement = view.snapshot.judgement if view.snapshot else None
+    judgement = view.snapshot.health if view.snapshot else None
     source = ("pacemaker", view.snapshot.state.local_node) if view.snapshot else None
     rows: list[Row] = []
 
