@@ -10,8 +10,21 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from hadeck.model import Health
-from hadeck.tui.status import STYLE, badge
+from hadeck.model import Health, Resource
+
+STYLE = {
+    Health.OK: ("✔", "green"),
+    Health.WARNING: ("▲", "yellow"),
+    Health.CRITICAL: ("✖", "bold red"),
+    Health.UNKNOWN: ("?", "magenta"),
+}
+"""A symbol and a colour per health: the symbol carries the meaning without colour."""
+
+
+def badge(health: Health) -> Text:
+    """``✖ CRITICAL``: symbol and word, coloured."""
+    symbol, style = STYLE[health]
+    return Text(f"{symbol} {health.name}", style=style)
 
 __all__ = ["STALE_MARK", "STYLE", "age", "badge", "bar", "coarse_age", "mark", "rate", "size",
            "sparkline"]
@@ -61,6 +74,24 @@ def size(kib: int | float | None) -> str:
             return f"{value:.0f} {unit}" if unit == "KiB" else f"{value:.1f} {unit}"
         value /= 1024
     return "-"  # pragma: no cover - the loop always returns
+
+
+def flags(rsc: Resource) -> str:
+    """What is unusual about a resource, in crm_mon's words (``FAILED blocked …``)."""
+    words = []
+    if rsc.failed:
+        words.append("FAILED")
+    if rsc.blocked:
+        words.append("blocked")
+    if not rsc.managed:
+        words.append("unmanaged")
+    if rsc.orphaned:
+        words.append("orphaned")
+    if rsc.target_role:
+        words.append(f"target-role={rsc.target_role}")
+    if rsc.pending:
+        words.append(rsc.pending)
+    return " ".join(words)
 
 
 def rate(kib_s: float | None) -> str:

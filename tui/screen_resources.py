@@ -15,25 +15,9 @@ from textual.binding import Binding, BindingType
 
 from hadeck.model import PacemakerState, Resource, ResourceKind
 from hadeck.tui.base import AreaScreen, health_cell
+from hadeck.tui.fmt import flags
 from hadeck.tui.tables import Column, DiffTable, Row
 from hadeck.tui.view import View
-
-
-def _flags(rsc: Resource) -> str:
-    flags = []
-    if rsc.failed:
-        flags.append("FAILED")
-    if rsc.blocked:
-        flags.append("blocked")
-    if not rsc.managed:
-        flags.append("unmanaged")
-    if rsc.orphaned:
-        flags.append("orphaned")
-    if rsc.target_role:
-        flags.append(f"target={rsc.target_role}")
-    if rsc.pending:
-        flags.append(rsc.pending)
-    return " ".join(flags)
 
 
 def _section(key: str, title: str, width: int = 5) -> Row:
@@ -54,12 +38,12 @@ def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
         key = f"rsc:{path}{rsc.id}"
         if rsc.kind == ResourceKind.PRIMITIVE:
             rows.append(Row(key, (indent + rsc.id, (rsc.agent or "-").split(":")[-1],
-                                  rsc.role or "-", ", ".join(rsc.nodes) or "-", _flags(rsc),
+                                  rsc.role or "-", ", ".join(rsc.nodes) or "-", flags(rsc),
                                   health(rsc.id)), obj=rsc, source=source))
             return
         kind = "promotable" if rsc.promotable else rsc.kind
         rows.append(Row(key, (Text(indent + rsc.id, style="bold"), kind, "",
-                              ", ".join(rsc.running_on) or "-", _flags(rsc), health(rsc.id)),
+                              ", ".join(rsc.running_on) or "-", flags(rsc), health(rsc.id)),
                         obj=rsc, source=source))
         if rsc.kind == ResourceKind.CLONE:
             # One line per role and node set, as crm_mon does, not one per instance.
@@ -69,7 +53,7 @@ def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
             for (role, nodes), prim in seen.items():
                 rows.append(Row(f"{key}/{role}/{nodes}",
                                 (indent + "  " + prim.id, "instance", role, nodes,
-                                 _flags(prim), ""), obj=prim, source=source))
+                                 flags(prim), ""), obj=prim, source=source))
             return
         for child in rsc.children:
             add(child, depth + 1, f"{path}{rsc.id}/")
@@ -133,7 +117,7 @@ def resource_rows_by_node(pcmk: PacemakerState, view: View) -> list[Row]:
     def row(key: str, top: Resource, prim: Resource) -> Row:
         within = "" if top is prim else f"in {top.id}"
         return Row(key, (health(prim.id), "  " + prim.id, (prim.agent or "-").split(":")[-1],
-                         prim.role or "-", within, _flags(prim)), obj=prim, source=source)
+                         prim.role or "-", within, flags(prim)), obj=prim, source=source)
 
     for node in pcmk.nodes:
         if node.type == "ping":

@@ -14,19 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from hadeck.health import AREAS, Judgement, rank, sync_text, worst
-from hadeck.model import ClusterState, Health, Resource, ResourceKind
-
-STYLE = {
-    Health.OK: ("✔", "green"),
-    Health.WARNING: ("▲", "yellow"),
-    Health.CRITICAL: ("✖", "bold red"),
-    Health.UNKNOWN: ("?", "magenta"),
-}
-
-
-def badge(health: Health) -> Text:
-    symbol, style = STYLE[health]
-    return Text(f"{symbol} {health.name}", style=style)
+from hadeck.model import ClusterState, Resource, ResourceKind
+from hadeck.tui.fmt import badge, flags, size
 
 
 class _Table(Table):
@@ -48,17 +37,6 @@ def _table(title: str, *columns: str) -> Table:
         # The first column names the object: keep it on one line, let the others wrap.
         table.add_column(col, overflow="fold", no_wrap=i == 0)
     return table
-
-
-def _size(kib: int | None) -> str:
-    if kib is None:
-        return "-"
-    value = float(kib)
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "KiB" else f"{value:.1f} {unit}"
-        value /= 1024
-    return "-"
 
 
 def render(
@@ -140,23 +118,6 @@ def _nodes(state: ClusterState, judgement: Judgement) -> RenderableType | None:
     return table
 
 
-def _flags(rsc: Resource) -> str:
-    flags = []
-    if rsc.failed:
-        flags.append("FAILED")
-    if rsc.blocked:
-        flags.append("blocked")
-    if not rsc.managed:
-        flags.append("unmanaged")
-    if rsc.orphaned:
-        flags.append("orphaned")
-    if rsc.target_role:
-        flags.append(f"target-role={rsc.target_role}")
-    if rsc.pending:
-        flags.append(rsc.pending)
-    return " ".join(flags)
-
-
 def _resources(state: ClusterState, judgement: Judgement) -> RenderableType | None:
     pcmk = state.pacemaker
     if pcmk is None:
@@ -168,11 +129,11 @@ def _resources(state: ClusterState, judgement: Judgement) -> RenderableType | No
         health = judgement.of("resources", rsc.id)
         if rsc.kind == ResourceKind.PRIMITIVE:
             table.add_row(indent + rsc.id, rsc.agent or "-", rsc.role or "-",
-                          ", ".join(rsc.nodes) or "-", _flags(rsc), badge(health))
+                          ", ".join(rsc.nodes) or "-", flags(rsc), badge(health))
             return
         kind = "promotable clone" if rsc.promotable else rsc.kind
         table.add_row(Text(indent + rsc.id, style="bold"), kind, "",
-                      ", ".join(rsc.running_on) or "-", _flags(rsc), badge(health))
+                      ", ".join(rsc.running_on) or "-", flags(rsc), badge(health))
         if rsc.kind == ResourceKind.CLONE:
             # One line per role and node set, as crm_mon does, not one per instance.
             seen: dict[tuple[str, str], None] = {}
@@ -223,7 +184,7 @@ def _drbd(state: ClusterState, judgement: Judgement) -> RenderableType | None:
             oos = sum(pv.out_of_sync_kib or 0 for pv in conn.peer_volumes)
             table.add_row(subject if i == 0 else "", res.role if i == 0 else "",
                           disks if i == 0 else "", conn.peer, conn.state, conn.peer_role,
-                          repl, peer_disk, _size(oos) if oos else "0",
+                          repl, peer_disk, size(oos) if oos else "0",
                           badge(health) if i == 0 else "")
     return table
 
@@ -239,7 +200,7 @@ def _guests(state: ClusterState, judgement: Judgement) -> RenderableType | None:
         cpu = f"{g.cpu_time_s:.0f} s" if g.cpu_time_s is not None else "-"
         rows.append((health, [g.name, g.node, g.hypervisor, g.state,
                               str(g.vcpus) if g.vcpus is not None else "-",
-                              _size(g.memory_kib), cpu, g.resource or "-",
+                              size(g.memory_kib), cpu, g.resource or "-",
                               ", ".join(g.drbd) or "-", badge(health)]))
     for _, row in sorted(rows, key=lambda r: -rank(r[0])):
         table.add_row(*row)
