@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from hadeck.collect import collect
@@ -17,21 +13,6 @@ from hadeck.model import ClusterState, Health
 from hadeck.sources import drbd, guests, keepalived, lvs, pacemaker
 
 pytestmark = pytest.mark.pacemaker
-
-
-@pytest.fixture(scope="session")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("lab") / "seed"
-    lab = Lab.init(directory)
-    faults.freeze(lab, at=1_800_000_000.0)
-    return directory
-
-
-@pytest.fixture
-def lab(pristine: Path, tmp_path: Path) -> Iterator[Lab]:
-    target = tmp_path / "lab"
-    shutil.copytree(pristine, target)
-    yield Lab(target)
 
 
 def read(lab: Lab) -> ClusterState:

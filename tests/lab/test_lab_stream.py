@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -20,21 +18,6 @@ pytestmark = pytest.mark.pacemaker
 
 FOLLOW = ["drbdsetup", "events2", "--statistics"]
 NOW = ["drbdsetup", "events2", "--now", "--statistics"]
-
-
-@pytest.fixture(scope="session")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("lab-stream") / "seed"
-    lab = Lab.init(directory)
-    faults.freeze(lab, at=1_800_000_000.0)
-    return directory
-
-
-@pytest.fixture
-def lab(pristine: Path, tmp_path: Path) -> Iterator[Lab]:
-    target = tmp_path / "lab"
-    shutil.copytree(pristine, target)
-    yield Lab(target)
 
 
 def _until(stream: Iterator[str], tracker: Events2Tracker, runner: LabRunner,
