@@ -13,10 +13,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from hadeck.tui.actions import LATER, Action, Selection
+from hadeck.tui.panel import TextPanel
 
 
 def panel_text(selection: Selection, actions: list[Action]) -> Text:
@@ -39,22 +39,11 @@ def panel_text(selection: Selection, actions: list[Action]) -> Text:
     return text
 
 
-class ActionScreen(ModalScreen[None]):
+class ActionScreen(TextPanel):
     """Esc (or a, or q) closes the panel."""
 
-    DEFAULT_CSS = """
-    ActionScreen { align: center middle; }
-    ActionScreen > VerticalScroll { width: auto; max-width: 100%; height: auto;
-                                   max-height: 100%; border: round $accent;
-                                   background: $surface; padding: 0 1; }
-    /* A Static is 1fr wide by default: inside an auto-sized box that is a loop that
-       Textual settles at zero, and the box showed empty. Size it by its text. */
-    ActionScreen Static { width: auto; height: auto; }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "back"),
         Binding("a", "dismiss", "back", show=False),
-        Binding("q", "dismiss", "back", show=False),
     ]
 
     def __init__(self, selection: Selection, actions: list[Action]) -> None:

@@ -7,8 +7,9 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from hadeck.tui.panel import TextPanel
 
 HELP = """\
 hadeck — read-only dashboard
@@ -36,20 +37,11 @@ shows within half a second.
 """
 
 
-class HelpScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: auto; max-width: 100%; height: auto;
-                                 max-height: 100%; border: round $accent;
-                                 background: $surface; padding: 0 1; }
-    /* A Static is 1fr wide by default: inside an auto-sized box that is a loop that
-       Textual settles at zero, and the box showed empty. Size it by its text. */
-    HelpScreen Static { width: auto; height: auto; }
-    """
+class HelpScreen(TextPanel):
+    """Esc (or ?, or q) closes the help."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "back"),
         Binding("question_mark", "dismiss", "back", show=False),
-        Binding("q", "dismiss", "back", show=False),
     ]
 
     def compose(self) -> ComposeResult:
