@@ -7,13 +7,14 @@ ones.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from hadeck.model import PacemakerState, Resource, ResourceKind
+from hadeck.model import Ban, PacemakerState, Resource, ResourceKind
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import flags
 from hadeck.tui.tables import Column, DiffTable, Row
@@ -96,9 +97,27 @@ def _tail(rows: list[Row], pcmk: PacemakerState, health: Callable[[str], Text | 
                              loc.node or "-", loc.id + (f" until {loc.lifetime}"
                                                         if loc.lifetime else ""),
                              health(loc.resource)), obj=loc, source=source))
-        for ban in bans:
-            rows.append(Row(f"ban:{ban.id}", ("  " + ban.resource, "ban", str(ban.weight),
-                                              ban.node, ban.id, ""), obj=ban, source=source))
+        for ban in _grouped(bans):
+            rows.append(Row(f"ban:{ban.id}/{ban.resource}", (
+                "  " + ban.resource, "ban", str(ban.weight), ban.node, ban.id, ""),
+                obj=ban, source=source))
+
+
+def _grouped(bans: list[Ban]) -> list[Ban]:
+    """One ban per constraint and resource, its nodes joined.
+
+    crm_mon prints a ban per node it applies to, all with the constraint's id: a rule
+    that keeps a DRBD resource off 15 of 16 nodes is 15 ``<ban>`` elements. One row each
+    would bury the ban an operator left behind under thousands of configured ones.
+    """
+    nodes: dict[tuple[str, str], list[str]] = {}
+    first: dict[tuple[str, str], Ban] = {}
+    for ban in bans:
+        key = (ban.id, ban.resource)
+        first.setdefault(key, ban)
+        nodes.setdefault(key, []).append(ban.node)
+    return [dataclasses.replace(ban, node=", ".join(nodes[key])) if len(nodes[key]) > 1
+            else ban for key, ban in first.items()]
 
 
 def resource_rows_by_node(pcmk: PacemakerState, view: View) -> list[Row]:

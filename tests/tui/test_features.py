@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hadeck.lab import faults
-from hadeck.lab.world import Lab
+from hadeck.lab.world import Lab, seed_topology
 from hadeck.tui import actions
 from hadeck.tui.actions import Action, Selection, selection_of
 from hadeck.tui.app import SCREEN_NAMES
@@ -99,6 +101,23 @@ async def test_resources_grouped_by_node(lab: Lab) -> None:
         await pilot.press("n")
         await pilot.pause()
         assert rows(app, "resources") == tree
+
+
+@LAB
+@aio
+async def test_a_rule_ban_on_many_nodes_is_one_row(tmp_path: Path) -> None:
+    # On three guest nodes each DRBD resource is kept off the nodes that are not its pair
+    # by a rule: crm_mon prints one <ban> per node, all with the rule's constraint id.
+    lab = Lab.init(tmp_path / "lab", seed_topology(nodes=3, guests=2))
+    app = lab_app(lab)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("r")
+        await pilot.pause()
+        shown = [r for r in rows(app, "resources") if "_pair-rule" in r]
+        assert len(shown) == 2, shown  # one per DRBD resource, not one per node
+        vm1 = next(r for r in shown if "loc_ms_drbd_vm1_pair-rule" in r)
+        assert "ms_drbd_vm1 ban -1000000 sun, jupiter3" in vm1
 
 
 @LAB
