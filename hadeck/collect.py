@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -32,10 +32,12 @@ from hadeck.model import (
 )
 from hadeck.runner import LocalRunner, Runner, SshRunner
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
-from hadeck.sources.base import Reading
+from hadeck.sources.base import Clock, Reading
 
 MAX_PARALLEL = 16
 """Nodes read at once; ssh round trips dominate, not CPU."""
+NOT_POLLED = "followed live by the caller: not polled"
+"""The DRBD source's detail on a node the caller said it follows (``skip_drbd``)."""
 
 
 class Access:
@@ -94,7 +96,7 @@ class _NodeFacts:
     corosync: CorosyncStatus | None = None
 
 
-def _read_node(runner: Runner, director: bool) -> _NodeFacts:
+def _read_node(runner: Runner, director: bool, read_drbd: bool = True) -> _NodeFacts:
     facts = _NodeFacts()
 
     def take(reading: Reading[Any]) -> Any:
@@ -107,7 +109,10 @@ def _read_node(runner: Runner, director: bool) -> _NodeFacts:
         # One reason for a dead node, not six: every other command would fail the same way.
         facts.statuses[0] = dataclasses.replace(first, source="node")
         return facts
-    facts.drbd = take(drbd.read(runner)) or ()
+    if read_drbd:
+        facts.drbd = take(drbd.read(runner)) or ()
+    else:
+        take(Clock(drbd.SOURCE, runner.node).done((), detail=NOT_POLLED))
     facts.guests = take(guests.read(runner)) or ()
     facts.corosync = take(corosync.read(runner))
     director_reading = lvs.read(runner)
@@ -141,6 +146,7 @@ def collect(
     config: Config | None = None,
     only: Sequence[str] | None = None,
     clock: Callable[[], float] = time.time,
+    skip_drbd: Collection[str] = (),
 ) -> ClusterState:
     """Read every source once and return the state.
 
@@ -149,6 +155,8 @@ def collect(
         config: site configuration (nodes, directors); the defaults when None.
         only: restrict to these node names (the check plugins read just the local node).
         clock: the time source for ``taken_at``.
+        skip_drbd: nodes whose DRBD the caller follows live (the dashboard's events2
+            streams): not read, their DRBD source says so and has no resources.
     """
     config = config or Config()
     taken_at = clock()
@@ -160,7 +168,8 @@ def collect(
     directors = set(config.directors)
     with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(nodes)))) as pool:
         per_node = list(pool.map(
-            lambda n: _read_node(access.runner(n), n in directors), nodes))
+            lambda n: _read_node(access.runner(n), n in directors, n not in skip_drbd),
+            nodes))
     statuses = [pcmk_reading.status]
     all_drbd: list[DrbdResource] = []
     all_guests: list[Guest] = []

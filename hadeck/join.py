@@ -102,24 +102,47 @@ class DrbdLinks:
         return tuple(dict.fromkeys(name for _, names in found for name in names))
 
 
+GuestOwners = dict[str, tuple[str, tuple[str, ...]]]
+"""Guest name → (its resource, the DRBD resources that resource is colocated with)."""
+
+_last_owners: tuple[tuple[object, object], GuestOwners] | None = None
+
+
+def guest_owners(pcmk: PacemakerState) -> GuestOwners:
+    """Which resource manages each guest, and on which DRBD resources it runs.
+
+    Remembered for the very same primitives and colocations: the CIB's configuration is
+    parsed once while it does not change (:mod:`hadeck.sources.pacemaker`), and a
+    dashboard joins every poll (~20 ms at 500 guests).
+    """
+    global _last_owners
+    inputs = (pcmk.primitives, pcmk.colocations)
+    last = _last_owners
+    if last is not None and last[0][0] is inputs[0] and last[0][1] is inputs[1]:
+        return last[1]
+    links = DrbdLinks(pcmk)
+    owners: GuestOwners = {}
+    for prim in pcmk.primitives:
+        name = guest_name_of(prim)
+        if name is not None:
+            owners[name] = (prim.id, links.of(prim.id))
+    _last_owners = (inputs, owners)
+    return owners
+
+
 def join_guests(guests: Iterable[Guest], pcmk: PacemakerState | None) -> tuple[Guest, ...]:
     """Guests with ``resource`` and ``drbd`` filled from the CIB where a resource manages them."""
     guests = tuple(guests)
     if pcmk is None or not pcmk.primitives:
         return guests
-    owner: dict[str, str] = {}
-    for prim in pcmk.primitives:
-        name = guest_name_of(prim)
-        if name is not None:
-            owner[name] = prim.id
-    links = DrbdLinks(pcmk)
+    owners = guest_owners(pcmk)
     joined = []
     for guest in guests:
-        rsc = owner.get(guest.name)
-        if rsc is None:
+        owner = owners.get(guest.name)
+        if owner is None or (guest.resource, guest.drbd) == owner:
             joined.append(guest)
             continue
-        joined.append(dataclasses.replace(guest, resource=rsc, drbd=links.of(rsc)))
+        joined.append(dataclasses.replace(guest, resource=owner[0], drbd=owner[1]))
     return tuple(joined)
 
 

@@ -189,6 +189,8 @@ def _placements(resources: Iterable[Resource]) -> dict[str, tuple[str, ...]]:
 
 
 def _resources(old: PacemakerState, new: PacemakerState, add: _Add) -> None:
+    if old.resources is new.resources:
+        return  # the same parse (crm_mon printed the same): nothing moved
     before, after = _placements(old.resources), _placements(new.resources)
     promotable = {r.id for r in new.resources if r.kind == ResourceKind.CLONE and r.promotable}
     for rid, nodes in after.items():
@@ -217,7 +219,7 @@ def _drbd(old: ClusterState, new: ClusterState, add: _Add) -> None:
     for res in new.drbd:
         label = f"{res.name}@{res.node}" if res.node else res.name
         was = before.get((res.name, res.node))
-        if was is None:
+        if was is None or was is res:  # the same object: a live stream saw no change
             continue
         if was.role != res.role:
             add(OK, "drbd", label, f"{label} {res.role} (was {was.role})")

@@ -18,8 +18,10 @@ contradict where things run now.
 **Live DRBD.** :meth:`Poller.apply_drbd` takes a node's DRBD resources from the events2
 stream (:mod:`hadeck.tui.drbdstream`) between polls: judged, diffed into events and
 returned as a new snapshot at once. While a node's stream is live it is the authority on
-that node's DRBD; a poll (which read ``events2 --now`` at its start, possibly before the
-stream's latest change) does not overwrite it, so the screen never flaps back.
+that node's DRBD: a poll does not read that node's DRBD at all (``collect(skip_drbd=)``),
+and a node whose stream started during a poll keeps the stream's newer state, so the
+screen never flaps back. A stream that ends mid-poll leaves its last state for that poll;
+the next one reads the node again.
 
 :class:`Polled` carries the snapshot to the UI. Its ``can_replace`` lets a UI that fell
 behind skip straight to the newest snapshot, as toolong does with its messages.
@@ -41,7 +43,7 @@ from textual.message import Message
 
 from hadeck.collect import Access, collect
 from hadeck.config import Config
-from hadeck.health import Judgement, judge
+from hadeck.health import Judgement, Memo, judge
 from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
 from hadeck.tui.eventlog import EventLog
@@ -175,6 +177,11 @@ class Poller:
         self._cps: dict[str, deque[float | None]] = {}
         self._live: dict[str, tuple[tuple[DrbdResource, ...], float]] = {}
         """Node → its DRBD resources from a live stream, and when they last changed."""
+        self._ended: dict[str, tuple[tuple[DrbdResource, ...], float]] = {}
+        """The same, of streams that ended since the last poll began: a poll that did
+        not read such a node (its stream was live then) takes its DRBD from here."""
+        self._judged = Memo()
+        """Verdicts of objects that did not change since the last judgement."""
         # The poll worker and the streams' updates both build on ``last``.
         self._lock = threading.Lock()
 
@@ -186,10 +193,15 @@ class Poller:
         if self.frozen and self.last is not None:
             return self.last
         start, cpu0 = time.monotonic(), time.thread_time()
-        state = collect(self.access(), self.config, clock=self.clock)
+        with self._lock:
+            followed = frozenset(self._live)
+        # A node whose stream is live is not read: the stream knows better, and a
+        # 60-resource events2 dump is a few ms of parsing per node and poll.
+        state = collect(self.access(), self.config, clock=self.clock, skip_drbd=followed)
         with self._lock:
             previous = self.last
-            state = self._with_live_drbd(state)
+            state = self._with_live_drbd(state, followed=followed)
+            self._ended.clear()  # the nodes whose stream ended before this poll were read
             state, kept = self._keep_last_good(previous.state if previous else None, state)
             cpu = guest_cpu(previous.state if previous else None, state,
                             skip={node for source, node in kept if source == "guests"})
@@ -226,7 +238,9 @@ class Poller:
     def stream_ended(self, node: str) -> None:
         """``node``'s stream stopped: its DRBD comes from the polls again."""
         with self._lock:
-            self._live.pop(node, None)
+            last = self._live.pop(node, None)
+            if last is not None:
+                self._ended[node] = last
 
     # ------------------------------------------------------------------ internals
 
@@ -252,7 +266,7 @@ class Poller:
                  at: float | None = None) -> Snapshot:
         previous = self.last
         now = state.taken_at if at is None else at
-        judgement = judge(state, self.config.policy)
+        judgement = judge(state, self.config.policy, self._judged)
         events = diff(previous.state if previous else None,
                       state if at is None else dataclasses.replace(state, taken_at=at),
                       previous.judgement if previous else None, judgement)
@@ -268,9 +282,13 @@ class Poller:
         self.last.health  # noqa: B018 - built here, off the UI thread (~10 ms at 500 guests)
         return self.last
 
-    def _with_live_drbd(self, state: ClusterState, only: str | None = None) -> ClusterState:
-        """``state`` with the DRBD of every streamed node (or of ``only``) from its stream."""
-        live = {n: v for n, v in self._live.items() if only is None or n == only}
+    def _with_live_drbd(self, state: ClusterState, only: str | None = None,
+                        followed: frozenset[str] = frozenset()) -> ClusterState:
+        """``state`` with the DRBD of every streamed node (or of ``only``) from its stream;
+        and of the ``followed`` nodes (not read by this poll) whose stream ended since."""
+        live = {n: v for n, v in self._ended.items() if n in followed}
+        live.update(self._live)
+        live = {n: v for n, v in live.items() if only is None or n == only}
         if not live:
             return state
         drbd = [r for r in state.drbd if r.node not in live]

@@ -9,6 +9,8 @@ answers each question with one dict lookup; it is built in the poll worker.
 
 from __future__ import annotations
 
+import functools
+
 from hadeck.health import Judgement, Verdict, rank
 from hadeck.model import Health
 
@@ -36,12 +38,7 @@ class HealthIndex:
                 self._index_drbd(v)
 
     def _index_drbd(self, v: Verdict) -> None:
-        # A resource's health covers the verdicts on ``r0@n1`` itself and on anything under
-        # it: ``r0@n1 → n2``, ``r0@n1/0``, ``r0@n1 → n2/0``. Every prefix ending before a
-        # space or a slash is a subject that verdict counts for.
-        subject = v.subject
-        prefixes = {subject} | {subject[:i] for i, ch in enumerate(subject) if ch in " /"}
-        for prefix in prefixes:
+        for prefix in _prefixes(v.subject):
             before = self._drbd.get(prefix)
             if before is None or rank(v.health) > rank(before):
                 self._drbd[prefix] = v.health
@@ -57,3 +54,12 @@ class HealthIndex:
     def drbd_resource(self, subject: str) -> Health:
         """The worst verdict on a DRBD resource view (``r0@n1``) and everything under it."""
         return self._drbd.get(subject, OK)
+
+
+@functools.lru_cache(maxsize=32768)
+def _prefixes(subject: str) -> tuple[str, ...]:
+    """The subjects a DRBD verdict counts for: a resource's health covers the verdicts on
+    ``r0@n1`` itself and on anything under it (``r0@n1 → n2``, ``r0@n1/0``,
+    ``r0@n1 → n2/0``), so every prefix ending before a space or a slash. Remembered: the
+    same few thousand subjects come back every poll."""
+    return tuple({subject} | {subject[:i] for i, ch in enumerate(subject) if ch in " /"})

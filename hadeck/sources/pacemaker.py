@@ -43,7 +43,7 @@ from hadeck.model import (
     ResourceKind,
 )
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading
+from hadeck.sources.base import Clock, LastParses, ParseError, Reading
 
 SOURCE = "pacemaker"
 
@@ -571,10 +571,28 @@ def read(runner: Runner) -> Reading[PacemakerState]:
     if error is not None:
         return clock.failed(error, detail)
     try:
-        state = parse_crm_mon(result.stdout)
+        state = _parse_status(result.stdout)
     except ParseError as exc:
         return clock.failed(_parse_failure(exc), detail)
     return _with_configuration(clock, runner, state, detail)
+
+
+_LAST_UPDATE = re.compile(r'<last_update time="([^"]*)"')
+_parsed_status = LastParses(parse_crm_mon, size=2)
+_parsed_configuration = LastParses(parse_cib_configuration, size=2)
+
+
+def _parse_status(text: str) -> PacemakerState:
+    """:func:`parse_crm_mon`, remembered across polls: crm_mon's output of a cluster where
+    nothing happened differs only in the time of ``<last_update>``, which is set apart."""
+    found = _LAST_UPDATE.search(text)
+    if found is None:
+        return _parsed_status(text)
+    state = _parsed_status(text, key=text[:found.start(1)] + text[found.end(1):])
+    now = _text(found.group(1))
+    if state.cluster.last_update == now:
+        return state
+    return replace(state, cluster=replace(state.cluster, last_update=now))
 
 
 def _output_as_rejected(result: CommandResult) -> bool:
@@ -636,7 +654,7 @@ def _with_configuration(
         why = result.reason()
     else:
         try:
-            locations, colocations, primitives = parse_cib_configuration(result.stdout)
+            locations, colocations, primitives = _parsed_configuration(result.stdout)
         except ParseError as exc:
             why = str(exc)
         else:

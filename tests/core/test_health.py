@@ -6,6 +6,7 @@ import dataclasses
 
 from hadeck.health import (
     Judgement,
+    Memo,
     Policy,
     Verdict,
     format_duration,
@@ -194,3 +195,23 @@ def test_ping_resource_running_nowhere_is_critical() -> None:
     assert [(v.subject, v.health) for v in verdicts] == [
         ("pingd jupiter1", CRITICAL), ("pingd jupiter2", CRITICAL)]
     assert judge_pingd(PacemakerState(nodes=nodes)) == []  # no ping resource: no opinion
+
+
+def test_memo_reuses_verdicts_of_the_same_objects_only() -> None:
+    healthy = tuple(dataclasses.replace(r, node="alpha") for r in
+                    drbd.parse_events2(sample("drbd-events2", "healthy-primary-2node.txt")))
+    split = tuple(dataclasses.replace(r, node="alpha") for r in
+                  drbd.parse_events2(sample("drbd-events2", "standalone-split-brain.txt")))
+    memo = Memo()
+    first = judge_drbd(healthy, memo=memo)
+    memo.turn()
+    assert judge_drbd(healthy, memo=memo) == first  # the same objects: the same verdicts
+    memo.turn()
+    # Equal names, other objects: judged again, never the remembered verdicts.
+    assert judge_drbd(split, memo=memo) == judge_drbd(split)
+    assert worst(v.health for v in judge_drbd(split, memo=memo)) == CRITICAL
+    # Another context (an override) is judged again too.
+    memo.turn()
+    relaxed = judge_drbd(split, {"StandAlone": OK, "Outdated": OK}, memo=memo)
+    assert relaxed == judge_drbd(split, {"StandAlone": OK, "Outdated": OK})
+    assert relaxed != judge_drbd(split, memo=memo)

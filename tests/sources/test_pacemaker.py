@@ -8,6 +8,7 @@ stored captures (tests/fixtures/pacemaker/, see its README) and need no Pacemake
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -641,6 +642,31 @@ def test_read_joins_crm_mon_and_cib() -> None:
     assert reading.value is not None
     assert [loc.id for loc in reading.value.locations if loc.from_cli] == ["cli-prefer-vm1"]
     assert runner.calls == [CRM_MON.argv, CIB_CONFIGURATION.argv]
+
+
+def test_read_again_reuses_the_parse_of_an_unchanged_cluster() -> None:
+    # A dashboard reads crm_mon every second; between two polls of a steady cluster only
+    # <last_update> differs. That poll reuses the parse (the same objects), with the new
+    # time; a real change parses anew.
+    status = fixture("2.1.5/moved-with-lifetime.xml")
+    later = re.sub(r'<last_update time="[^"]*"', '<last_update time="Mon Jan  1 00:00:00 2035"',
+                   status)
+    assert later != status
+    first = pacemaker.read(ScriptedRunner(answers())).value
+    again = pacemaker.read(ScriptedRunner(answers(crm_mon=later))).value
+    assert first is not None and again is not None
+    assert again.resources is first.resources and again.locations is first.locations
+    assert again.cluster.last_update == "Mon Jan  1 00:00:00 2035"
+    assert first.cluster.last_update != again.cluster.last_update
+    failed = pacemaker.read(ScriptedRunner(answers(
+        crm_mon=fixture("2.1.5/failed-monitor.xml")))).value
+    assert failed is not None and failed.resources is not first.resources
+    assert failed == dataclasses.replace(
+        parse_crm_mon(fixture("2.1.5/failed-monitor.xml")), locations=failed.locations,
+        colocations=failed.colocations, primitives=failed.primitives)
+    # Garbage is not remembered as anything: it fails every time.
+    for _ in range(2):
+        assert pacemaker.read(ScriptedRunner(answers(crm_mon="<nope"))).value is None
 
 
 READ_FAILURES: dict[str, tuple[str | CommandResult, str]] = {

@@ -13,6 +13,7 @@ from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
 from hadeck.model import SourceStatus
 from hadeck.runner import LineStream, Runner
+from hadeck.snapshot import RecordingAccess
 from hadeck.tui.drbdstream import DrbdStreams, follow, streamable
 from hadeck.tui.eventlog import EventLog
 from hadeck.tui.poller import Poller
@@ -97,6 +98,44 @@ def test_poller_applies_the_stream_and_a_poll_does_not_undo_it(lab: Lab) -> None
     poller.stream_ended("jupiter2")
     assert tuple(r for r in poller.poll().state.drbd if r.node == "jupiter2") != cut
     assert mine
+
+
+def test_a_poll_reads_no_drbd_where_a_stream_is_live(lab: Lab) -> None:
+    accesses: list[RecordingAccess] = []
+
+    def access() -> RecordingAccess:
+        accesses.append(RecordingAccess(LabAccess(lab)))
+        return accesses[-1]
+
+    def drbd_read_on(node: str) -> bool:
+        return any(r.node == node and r.command.name.startswith("drbd/")
+                   for r in accesses[-1].records)
+
+    poller = Poller(access, log=EventLog(None))
+    first = poller.poll()
+    assert drbd_read_on("jupiter2")
+    mine = tuple(r for r in first.state.drbd if r.node == "jupiter2")
+    poller.apply_drbd("jupiter2", mine)
+    live = poller.poll()
+    assert not drbd_read_on("jupiter2") and drbd_read_on("jupiter1")
+    assert tuple(r for r in live.state.drbd if r.node == "jupiter2") == mine
+    status = next(s for s in live.state.sources if (s.source, s.node) == ("drbd", "jupiter2"))
+    assert status.ok and "live stream" in (status.detail or "")
+    # A stream that ends while a poll runs: that poll did not read the node, and takes
+    # the stream's last state rather than show the node without DRBD (and log it gone).
+    original = poller.access
+
+    def ending_mid_poll() -> RecordingAccess:
+        poller.stream_ended("jupiter2")
+        return access()
+
+    poller.access = ending_mid_poll  # type: ignore[method-assign]
+    racing = poller.poll()
+    assert not drbd_read_on("jupiter2")
+    assert tuple(r for r in racing.state.drbd if r.node == "jupiter2") == mine
+    assert not [e for e in racing.events if "jupiter2" in e.text and "r1" in e.text]
+    poller.access = original  # type: ignore[method-assign]
+    assert poller.poll() and drbd_read_on("jupiter2")  # no stream: read again
 
 
 @aio
