@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.widgets._data_table import default_cell_formatter
 
 from hadeck.health import judge
 from hadeck.tui.fmt import age, bar, coarse_age
@@ -45,12 +46,25 @@ async def test_diff_table_updates_only_changed_cells_and_reorders() -> None:
         table.show([Row("x", ("1", "2")), Row("y", ("3", "4"))])
         assert table.cell_updates == 4
         table.show([Row("x", ("1", "5")), Row("y", ("3", "4"))])
-        assert table.cell_updates == 5 and table.get_row("x") == [Text("1"), Text("5")]
+        assert table.cell_updates == 5 and list(map(str, table.get_row("x"))) == ["1", "5"]
         table.show([Row("z", ("7", "8")), Row("y", ("3", "4"))])
         await pilot.pause()
         assert [r.key.value for r in table.ordered_rows] == ["z", "y"]
         assert table.cell_updates == 7
         # Names are data: brackets are not markup.
         table.show([Row("z", ("[b]x", "8"))])
-        assert table.get_row("z")[0] == Text("[b]x")
+        drawn = default_cell_formatter(table.get_row("z")[0])
+        assert isinstance(drawn, Text) and drawn.plain == "[b]x" and not drawn.spans
         assert table.row_count == 1
+
+
+@aio
+async def test_diff_table_keeps_rows_whose_keys_repeat() -> None:
+    # Keys are built from cluster names; two equal ones must not end the app.
+    app = _TableApp()
+    async with app.run_test():
+        table = app.query_one(DiffTable)
+        table.show([Row("x", ("1", "2")), Row("x", ("3", "4")), Row("x", ("5", "6"))])
+        assert [r.key.value for r in table.ordered_rows] == ["x", "x#2", "x#3"]
+        table.show([Row("x", ("1", "2")), Row("x", ("3", "9"))])
+        assert table.row_count == 2 and list(map(str, table.get_row("x#2"))) == ["3", "9"]
