@@ -142,13 +142,15 @@ class ProcessStream(LineStream):
     while the stream runs, and a chatty tool would fill it and block.
     """
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
+    def __init__(self, argv: Sequence[str], env: dict[str, str],
+                 hold_stdin: bool = False) -> None:
         super().__init__(argv)
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         self._proc: subprocess.Popen[str] | None = None
         try:
             self._proc = subprocess.Popen(
-                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                self.argv, stdin=subprocess.PIPE if hold_stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=self._stderr, env=env, start_new_session=True, text=True,
                 errors="replace", bufsize=1,
             )
@@ -181,8 +183,9 @@ class ProcessStream(LineStream):
         except subprocess.TimeoutExpired:  # pragma: no cover - killed above
             _kill_group(proc)
             self.returncode = proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                pipe.close()
         self._stderr.seek(0)
         stderr = self._stderr.read()
         self._stderr.close()
@@ -277,9 +280,15 @@ class LocalRunner(Runner):
             )
         return CommandResult(args, out, err, proc.returncode, time.monotonic() - start)
 
-    def stream(self, argv: Sequence[str]) -> LineStream:
-        """Run ``argv`` in its own session; closing the stream kills the whole group."""
-        return ProcessStream(argv, self._env)
+    def stream(self, argv: Sequence[str], hold_stdin: bool = False) -> LineStream:
+        """Run ``argv`` in its own session; closing the stream kills the whole group.
+
+        Args:
+            argv: the command.
+            hold_stdin: give it a pipe as stdin that stays open, unwritten, until the
+                stream ends (the ssh stream's remote watchdog waits for it to close).
+        """
+        return ProcessStream(argv, self._env, hold_stdin)
 
     def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
         start = time.monotonic()
@@ -369,12 +378,32 @@ class SshRunner(Runner):
                              result.duration)
 
     def stream(self, argv: Sequence[str]) -> LineStream:
-        """Follow ``argv`` on the node through one ssh connection.
+        """Follow ``argv`` on the node through one ssh connection; closing ends it there too.
 
-        Closing kills the local ssh client. The remote command has no terminal, so it
-        gets no hangup: it ends at its next write into the closed connection (SIGPIPE).
+        Closing kills the local ssh client. The remote command has no terminal, so no
+        hangup reaches it, and ``drbdsetup events2`` would only notice at its next write
+        (SIGPIPE): on a quiet cluster, hours later, one left behind per dashboard run. So
+        it runs under :data:`REMOTE_WATCHDOG`, which ends it when ssh's stdin closes (a
+        pipe held open and never written). Not a pseudo-terminal (``ssh -tt``), which
+        would hang it up too but mix its stderr into the lines.
         """
-        return _SshStream(argv, self._via.stream(self.ssh_argv(argv)), self._host, self.node)
+        remote = ["sh", "-c", REMOTE_WATCHDOG, "hadeck-stream", *argv]
+        via = self._via
+        inner = (via.stream(self.ssh_argv(remote), hold_stdin=True)
+                 if isinstance(via, LocalRunner) else via.stream(self.ssh_argv(remote)))
+        return _SshStream(argv, inner, self._host, self.node)
+
+
+REMOTE_WATCHDOG = (
+    'exec 3<&0; "$@" <&- 3<&- & pid=$!; '
+    '(read -r _ <&3; kill "$pid") >/dev/null 2>&1 & watch=$!; '
+    'exec 3<&-; wait "$pid"; code=$?; kill "$watch" 2>/dev/null; exit "$code"'
+)
+"""The remote side of an ssh stream, for ``sh -c`` with the command as its arguments:
+run the command, and kill it as soon as stdin — the ssh channel — reaches its end, which
+happens when the local ssh client is killed or the connection is lost. A fixed script;
+the command stays data in ``"$@"`` (quoted by :func:`shlex.join` like every remote
+command). Its exit status is the command's."""
 
 
 class _SshStream(LineStream):
