@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets._data_table import CellKey, RowKey
+from textual.widgets._data_table import CellKey, ColumnKey, RowKey
 from textual.widgets.data_table import CellDoesNotExist, DuplicateKey
 
 Cell = str | Text
@@ -205,12 +205,8 @@ class DiffTable(DataTable[Text | Plain]):
             return False
         if diff.removed:
             self._remove_rows(diff.removed)
-        for key, col, cell in diff.changed:
-            try:
-                self.update_cell(key, col, _text(cell))
-            except CellDoesNotExist:  # pragma: no cover - keys come from the old rows
-                continue
-            self.cell_updates += 1
+        if diff.changed:
+            self._set_cells(diff.changed)
         if len(diff.added) >= 8:
             self._add_rows(diff.added)
         else:
@@ -249,6 +245,36 @@ class DiffTable(DataTable[Text | Plain]):
         self._update_count += 1
         self.check_idle()
         self.refresh(layout=True)
+
+    def _set_cells(self, changed: Sequence[tuple[str, str, Cell]]) -> None:
+        # DataTable.update_cell counts an update, and every render cache is keyed by that
+        # count: one changed cell redraws every visible cell of the table, ~1.5 ms a line
+        # (the guests or LVS screen at 160x50: ~70 ms of UI thread a poll, for a CPU % or
+        # a rate that changed). Instead, forget only what was drawn from the old values —
+        # those cells, their rows' lines — and repaint those rows. (Textual is pinned
+        # exactly; a test compares what is drawn.)
+        cells: set[tuple[RowKey, ColumnKey]] = set()
+        for key, col, cell in changed:
+            row_key, column_key = RowKey(key), ColumnKey(col)
+            values = self._data.get(row_key)
+            if values is None or column_key not in values:  # pragma: no cover - old rows
+                continue
+            values[column_key] = _text(cell)
+            cells.add((row_key, column_key))
+            self.cell_updates += 1
+        rows = {row_key for row_key, _ in cells}
+        indices = {self._row_locations.get(row_key) for row_key in rows}
+        for cache, stale in (
+            (self._cell_render_cache, lambda k: (k[0], k[1]) in cells),
+            (self._row_render_cache, lambda k: k[0] in rows),
+            (self._row_renderable_cache, lambda k: k[1] in indices),
+        ):
+            for cache_key in [k for k in cache.keys() if stale(k)]:
+                cache.discard(cache_key)
+        self._line_cache.clear()
+        for index in indices:
+            if index is not None:
+                self.refresh_row(index)
 
     def _add_rows(self, rows: Sequence[Row]) -> None:
         # DataTable.add_row sets the cursor (a reactive, with its watchers) and checks for

@@ -68,3 +68,29 @@ async def test_diff_table_keeps_rows_whose_keys_repeat() -> None:
         assert [r.key.value for r in table.ordered_rows] == ["x", "x#2", "x#3"]
         table.show([Row("x", ("1", "2")), Row("x", ("3", "9"))])
         assert table.row_count == 2 and list(map(str, table.get_row("x#2"))) == ["3", "9"]
+
+
+@aio
+async def test_a_changed_cell_is_drawn_and_its_neighbours_stay() -> None:
+    # Changed cells repaint without DataTable's update count: what is drawn must still
+    # follow the data, on the cursor's row and elsewhere, and scrolled into view.
+    app = _TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DiffTable)
+
+        def drawn() -> list[str]:
+            return [table.render_line(y).text.strip() for y in range(1, 6)]
+
+        table.show([Row(f"r{i}", (f"n{i}", "old")) for i in range(40)])
+        await pilot.pause()
+        assert drawn()[:2] == ["n0     old", "n1     old"]
+        table.show([Row(f"r{i}", (f"n{i}", "new" if i in (0, 3, 30) else "old"))
+                    for i in range(40)])
+        await pilot.pause()
+        assert drawn() == ["n0     new", "n1     old", "n2     old", "n3     new",
+                           "n4     old"]
+        assert table.cell_updates == 80 + 3
+        table.move_cursor(row=30)
+        await pilot.pause()
+        lines = [table.render_line(y).text.strip() for y in range(0, 8)]
+        assert "n30    new" in lines, lines
