@@ -59,7 +59,8 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshRunner]:
         deadline = time.monotonic() + 10
         while runner.run(["true"]).returncode != 0:
             if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"sshd did not come up: {server.stderr.read() if server.stderr else ''}")
+                why = server.stderr.read() if server.stderr else ""
+                pytest.fail(f"sshd did not come up: {why}")
             time.sleep(0.1)
         yield runner
     finally:
