@@ -94,3 +94,34 @@ async def test_a_changed_cell_is_drawn_and_its_neighbours_stay() -> None:
         await pilot.pause()
         lines = [table.render_line(y).text.strip() for y in range(0, 8)]
         assert "n30    new" in lines, lines
+
+
+class _TwoTables(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DiffTable([Column("a", "A", 5), Column("b", "B", 5)], id="one")
+        yield DiffTable([Column("a", "A", 5), Column("b", "B", 5)], id="bulk")
+
+
+@aio
+async def test_rows_added_in_bulk_are_as_add_row_makes_them() -> None:
+    # Past 8 new rows DiffTable fills DataTable's internals itself; the result must be
+    # what DataTable.add_row, one row at a time, gives: keys, order, cells, cursor, drawing.
+    app = _TwoTables()
+    async with app.run_test(size=(40, 30)) as pilot:
+        one, bulk = app.query_one("#one", DiffTable), app.query_one("#bulk", DiffTable)
+        rows = [Row(f"r{i}", (f"n{i}", "[b]x")) for i in range(12)]
+        for row in rows:
+            one.show(rows[:rows.index(row) + 1])  # one new row per call: add_row
+        bulk.show(rows)
+        await pilot.pause()
+        assert [r.key.value for r in bulk.ordered_rows] == [r.key.value for r in
+                                                           one.ordered_rows]
+        assert [list(map(str, bulk.get_row(r.key))) for r in bulk.ordered_rows] == \
+            [list(map(str, one.get_row(r.key))) for r in one.ordered_rows]
+        assert bulk.cursor_coordinate == one.cursor_coordinate
+        assert bulk.selected() is not None and bulk.selected() == one.selected()
+        assert [bulk.render_line(y).text for y in range(8)] == \
+            [one.render_line(y).text for y in range(8)]
+        bulk.show([*rows, *(Row(f"s{i}", (f"m{i}", "y")) for i in range(9))])
+        await pilot.pause()
+        assert bulk.row_count == 21 and str(bulk.get_row("s8")[0]) == "m8"
