@@ -14,7 +14,7 @@ import pytest
 HEAVY = ("textual", "rich", "asyncio", "pysnmp")
 CORE = (
     "hadeck.model", "hadeck.health", "hadeck.serial", "hadeck.runner", "hadeck.config",
-    "hadeck.collect", "hadeck.snapshot", "hadeck.report", "hadeck.join", "hadeck.cli",
+    "hadeck.collect", "hadeck.snapshot", "hadeck.report", "hadeck.join", "hadeck.cli.main",
     "hadeck.lab.runner", "hadeck.lab.faults",
 )
 
@@ -32,7 +32,7 @@ def test_status_json_does_not_load_rich(tmp_path) -> None:  # type: ignore[no-un
     from tests import bundles
 
     bundle = bundles.seed_cluster(tmp_path / "b")
-    code = ("import sys; from hadeck.cli import main; "
+    code = ("import sys; from hadeck.cli.main import main; "
             f"main(['status', '--from', {str(bundle)!r}, '--json']); "
             f"print('LOADED', ' '.join(m for m in {HEAVY!r} if m in sys.modules))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -142,7 +142,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, indent=2))
     else:
-        from hadeck.tui.status import print_status
+        from hadeck.cli.status_view import print_status
 
         print_status(state, judgement, areas)
     return int(doc["health"]["exit_code"])

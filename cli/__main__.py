@@ -1,0 +1,7 @@
+"""``python -m hadeck.cli``: the ``hadeck`` command."""
+
+import sys
+
+from hadeck.cli.main import main
+
+sys.exit(main())
