@@ -45,9 +45,9 @@ from hadeck.sources.drbd import EVENTS2
 from hadeck.tui.app import HadeckApp
 from hadeck.tui.base import AreaScreen
 from hadeck.tui.drbdstream import FOLLOW
-from hadeck.tui.eventlog import EventLog
-from hadeck.tui.poller import Poller
 from hadeck.tui.tables import DiffTable
+from hadeck.watch.eventlog import EventLog
+from hadeck.watch.poller import Poller
 
 RESYNCING = 12
 """DRBD resources cut and healed before recording, so that they resync while it runs."""

@@ -42,8 +42,6 @@ from hadeck.model import DrbdResource
 from hadeck.tui.base import AreaScreen, Prepared
 from hadeck.tui.commands import CommandError, parse
 from hadeck.tui.drbdstream import DrbdChanged, DrbdStreams
-from hadeck.tui.eventlog import EventLog, default_path
-from hadeck.tui.poller import Polled, Poller, Snapshot, Streamed, default_interval, over_ssh
 from hadeck.tui.screen_connectivity import ConnectivityScreen
 from hadeck.tui.screen_detail import DetailScreen
 from hadeck.tui.screen_drbd import DrbdScreen
@@ -55,6 +53,8 @@ from hadeck.tui.screen_overview import OverviewScreen
 from hadeck.tui.screen_resources import ResourcesScreen
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
+from hadeck.watch.eventlog import EventLog, default_path
+from hadeck.watch.poller import Polled, Poller, Snapshot, Streamed, default_interval, over_ssh
 
 SCREENS: dict[str, tuple[str, type[AreaScreen], str, str]] = {
     "overview": ("o", OverviewScreen, "Problems first, then every node", "overview"),
@@ -77,7 +77,7 @@ class HadeckApp(App[None]):
     """The dashboard.
 
     Args:
-        poller: reads the cluster (see :class:`~hadeck.tui.poller.Poller`).
+        poller: reads the cluster (see :class:`~hadeck.watch.poller.Poller`).
         interval: seconds between the end of one poll and the start of the next.
         clock: time source for ages (tests inject a fixed one).
         auto_refresh: poll on a timer; tests turn it off and call :meth:`poll_now`.

@@ -12,8 +12,8 @@ from hadeck.model import DrbdResource, Health
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import bar, rate, size
 from hadeck.tui.tables import Column, Row
-from hadeck.tui.verdicts import HealthIndex
 from hadeck.tui.view import View
+from hadeck.watch.verdicts import HealthIndex
 
 
 def _subject(res: DrbdResource) -> str:

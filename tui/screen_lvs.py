@@ -6,9 +6,9 @@ from rich.text import Text
 
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import sparkline
-from hadeck.tui.poller import lvs_key, service_subject
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
+from hadeck.watch.poller import lvs_key, service_subject
 
 TREND = 10
 """Polls shown by the Conn/s sparkline (the poller keeps more)."""

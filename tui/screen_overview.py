@@ -8,9 +8,9 @@ from hadeck.health import AREAS, Judgement
 from hadeck.model import ClusterState, Health
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import STYLE, age
-from hadeck.tui.poller import problem_keys
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
+from hadeck.watch.poller import problem_keys
 
 _NODE_STATE = {"online": Health.OK, "offline": Health.CRITICAL, "unclean": Health.CRITICAL}
 

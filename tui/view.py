@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from hadeck.model import SourceStatus
 from hadeck.tui.fmt import age, coarse_age
-from hadeck.tui.poller import STALE_AFTER, Snapshot
+from hadeck.watch.poller import STALE_AFTER, Snapshot
 
 
 @dataclass(frozen=True)

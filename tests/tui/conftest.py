@@ -12,8 +12,8 @@ from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
 from hadeck.snapshot import BundleAccess
 from hadeck.tui.app import HadeckApp
-from hadeck.tui.eventlog import EventLog
-from hadeck.tui.poller import Poller
+from hadeck.watch.eventlog import EventLog
+from hadeck.watch.poller import Poller
 from tests.tui.labdata import FIXTURE, FROZEN_AT, seed_lab
 
 BUNDLE_CLOCK = FROZEN_AT + 45

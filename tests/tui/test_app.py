@@ -8,9 +8,9 @@ import pytest
 
 from hadeck.lab import faults
 from hadeck.lab.world import Lab
-from hadeck.tui.eventlog import EventLog
 from hadeck.tui.screen_detail import DetailScreen
 from hadeck.tui.screen_help import HelpScreen
+from hadeck.watch.eventlog import EventLog
 from tests.tui.conftest import bundle_app, lab_app
 from tests.tui.helpers import aio, refresh, rows, screen_name, settle, status
 

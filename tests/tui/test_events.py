@@ -23,9 +23,9 @@ from hadeck.model import (
     VirtualService,
     VrrpInstance,
 )
-from hadeck.tui.eventlog import EventLog, line
-from hadeck.tui.events import diff
-from hadeck.tui.poller import guest_cpu
+from hadeck.watch.eventlog import EventLog, line
+from hadeck.watch.events import diff
+from hadeck.watch.poller import guest_cpu
 
 
 def _pcmk(vm1_on: str = "jupiter1", j1_online: bool = True, dc: str = "sun") -> PacemakerState:

@@ -7,10 +7,10 @@ import pytest
 from hadeck.lab import faults
 from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
-from hadeck.tui.eventlog import EventLog
-from hadeck.tui.poller import Poller
 from hadeck.tui.screen_detail import DetailScreen
 from hadeck.tui.tables import DiffTable
+from hadeck.watch.eventlog import EventLog
+from hadeck.watch.poller import Poller
 from tests.tui.conftest import lab_app
 from tests.tui.helpers import aio, refresh, rows, settle
 

@@ -15,8 +15,8 @@ from hadeck.model import SourceStatus
 from hadeck.runner import LineStream, Runner
 from hadeck.snapshot import RecordingAccess
 from hadeck.tui.drbdstream import DrbdStreams, follow, streamable
-from hadeck.tui.eventlog import EventLog
-from hadeck.tui.poller import Poller
+from hadeck.watch.eventlog import EventLog
+from hadeck.watch.poller import Poller
 from tests.conftest import sample
 from tests.tui.conftest import bundle_app, lab_app
 from tests.tui.helpers import aio, rows, settle, status

@@ -8,9 +8,9 @@ from textual.widgets._data_table import default_cell_formatter
 
 from hadeck.health import judge
 from hadeck.tui.fmt import age, bar, coarse_age
-from hadeck.tui.poller import Snapshot
 from hadeck.tui.tables import Column, DiffTable, Row
 from hadeck.tui.view import View
+from hadeck.watch.poller import Snapshot
 from tests.tui.helpers import aio
 from tests.tui.test_events import state
 

@@ -15,8 +15,8 @@ from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
-from hadeck.tui.events import Event
 from hadeck.tui.fmt import STYLE
+from hadeck.watch.events import Event
 
 MAX_EVENTS = 5000
 """Events kept in memory; the file keeps them all."""

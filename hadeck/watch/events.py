@@ -3,7 +3,7 @@
 :func:`diff` is pure: two :class:`~hadeck.model.ClusterState` in, a list of
 :class:`Event` out ("jupiter1 offline", "vm1 moved jupiter1 → jupiter2", "r1@jupiter2
 SyncTarget 45 %, ETA 3:00"). The dashboard runs it in its poll worker on each pair of
-consecutive states and keeps the result in :class:`~hadeck.tui.eventlog.EventLog`.
+consecutive states and keeps the result in :class:`~hadeck.watch.eventlog.EventLog`.
 
 Specific rules cover what moves in a failover (nodes, DC, quorum, resources, DRBD, guests,
 LVS, VRRP, sources); the areas without one (corosync links, host) are reported by their

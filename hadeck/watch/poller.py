@@ -3,7 +3,7 @@
 :class:`Poller` is the headless part, run inside the app's thread worker: it calls
 :func:`~hadeck.collect.collect`, judges the state with the shared health rules, remembers
 since when each problem has been seen, diffs the state against the previous one into
-events (appended to the :class:`~hadeck.tui.eventlog.EventLog` right there, so no event is
+events (appended to the :class:`~hadeck.watch.eventlog.EventLog` right there, so no event is
 lost when the UI drops an intermediate snapshot), and returns a :class:`Snapshot`.
 
 **Last good values.** A source that fails on a node (garbage, timeout, a missing tool)
@@ -46,9 +46,9 @@ from hadeck.config import Config
 from hadeck.health import Judgement, Memo, judge
 from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
-from hadeck.tui.eventlog import EventLog
-from hadeck.tui.events import Event, diff
-from hadeck.tui.verdicts import HealthIndex
+from hadeck.watch.eventlog import EventLog
+from hadeck.watch.events import Event, diff
+from hadeck.watch.verdicts import HealthIndex
 
 Clock = Callable[[], float]
 
