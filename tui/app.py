@@ -42,6 +42,7 @@ from hadeck.model import DrbdResource
 from hadeck.tui.base import AreaScreen, Prepared
 from hadeck.tui.commands import CommandError, parse
 from hadeck.tui.drbdstream import DrbdChanged, DrbdStreams
+from hadeck.tui.messages import Polled, Streamed
 from hadeck.tui.screen_connectivity import ConnectivityScreen
 from hadeck.tui.screen_detail import DetailScreen
 from hadeck.tui.screen_drbd import DrbdScreen
@@ -54,7 +55,7 @@ from hadeck.tui.screen_resources import ResourcesScreen
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 from hadeck.watch.eventlog import EventLog, default_path
-from hadeck.watch.poller import Polled, Poller, Snapshot, Streamed, default_interval, over_ssh
+from hadeck.watch.poller import Poller, Snapshot, default_interval, over_ssh
 
 SCREENS: dict[str, tuple[str, type[AreaScreen], str, str]] = {
     "overview": ("o", OverviewScreen, "Problems first, then every node", "overview"),

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from rich.text import Text
 
 from hadeck.model import Health, Resource
+from hadeck.watch.eventlog import SYMBOL
 
 STYLE = {
-    Health.OK: ("✔", "green"),
-    Health.WARNING: ("▲", "yellow"),
-    Health.CRITICAL: ("✖", "bold red"),
-    Health.UNKNOWN: ("?", "magenta"),
+    Health.OK: (SYMBOL[Health.OK], "green"),
+    Health.WARNING: (SYMBOL[Health.WARNING], "yellow"),
+    Health.CRITICAL: (SYMBOL[Health.CRITICAL], "bold red"),
+    Health.UNKNOWN: (SYMBOL[Health.UNKNOWN], "magenta"),
 }
 """A symbol and a colour per health: the symbol carries the meaning without colour."""
 

@@ -15,11 +15,19 @@ from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
-from hadeck.tui.fmt import STYLE
+from hadeck.model import Health
 from hadeck.watch.events import Event
 
 MAX_EVENTS = 5000
 """Events kept in memory; the file keeps them all."""
+
+SYMBOL = {
+    Health.OK: "✔",
+    Health.WARNING: "▲",
+    Health.CRITICAL: "✖",
+    Health.UNKNOWN: "?",
+}
+"""A symbol per health, so a line reads without colour (the dashboard colours the same)."""
 
 
 def default_path() -> Path | None:
@@ -34,7 +42,7 @@ def default_path() -> Path | None:
 def line(event: Event) -> str:
     """``2026-11-22 03:12:09 ✖ CRITICAL jupiter1 offline (was online)``."""
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.at))
-    return f"{when} {STYLE[event.health][0]} {event.health.name:8} {event.text}"
+    return f"{when} {SYMBOL[event.health]} {event.health.name:8} {event.text}"
 
 
 class EventLog:

@@ -23,8 +23,9 @@ and a node whose stream started during a poll keeps the stream's newer state, so
 screen never flaps back. A stream that ends mid-poll leaves its last state for that poll;
 the next one reads the node again.
 
-:class:`Polled` carries the snapshot to the UI. Its ``can_replace`` lets a UI that fell
-behind skip straight to the newest snapshot, as toolong does with its messages.
+The dashboard carries each snapshot to its UI thread in a Textual message
+(:class:`hadeck.tui.messages.Polled`); nothing here imports Textual, so the actions'
+"wait until settled", the probes' loop or another face can run the same loop.
 """
 
 from __future__ import annotations
@@ -37,9 +38,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
-
-from textual.message import Message
+from typing import Protocol, TypeVar
 
 from hadeck.collect import Access, collect
 from hadeck.config import Config
@@ -405,30 +404,3 @@ def guest_cpu(old: ClusterState | None, new: ClusterState,
         if was is not None and g.cpu_time_s is not None and g.cpu_time_s >= was:
             out[f"{g.name}@{g.node}"] = 100.0 * (g.cpu_time_s - was) / elapsed
     return out
-
-
-class Polled(Message):
-    """A new snapshot, posted from the poll worker to the app.
-
-    Args:
-        snapshot: the new snapshot.
-        prepared: the shown screen's rows for it, diffed in the worker
-            (a :class:`hadeck.tui.base.Prepared`; None: the UI thread builds them).
-    """
-
-    def __init__(self, snapshot: Snapshot, prepared: object = None) -> None:
-        super().__init__()
-        self.snapshot = snapshot
-        self.prepared: Any = prepared
-
-    def can_replace(self, message: Message) -> bool:
-        # Only the newest state matters to the screen; the events are already logged.
-        # A plan replaced unapplied is harmless: the newer one was made against the same
-        # tables. A stream's update does not swallow a poll's (the poll is counted).
-        if isinstance(self, Streamed) and not isinstance(message, Streamed):
-            return False
-        return isinstance(message, Polled)
-
-
-class Streamed(Polled):
-    """A new snapshot from a DRBD events2 stream, between polls."""
