@@ -30,8 +30,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from hadeck.actions.contract import actions_for, selection_of
 from hadeck.model import Health
-from hadeck.tui.actions import actions_for, selection_of
 from hadeck.tui.fmt import STALE_MARK, STYLE, age, badge
 from hadeck.tui.screen_actions import ActionScreen
 from hadeck.tui.tables import Column, DiffTable, Row, TableDiff, plan

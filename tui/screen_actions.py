@@ -1,6 +1,6 @@
 """``a``: the action panel of the selected object (read-only release: no actions yet).
 
-It renders whatever :func:`hadeck.tui.actions.actions_for` returns: the object (kind, id,
+It renders whatever :func:`hadeck.actions.contract.actions_for` returns: the object (kind, id,
 node), then one line per action with its key, or why it cannot run now; with no actions
 it says they come in a later release.
 """
@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
-from hadeck.tui.actions import LATER, Action, Selection
+from hadeck.actions.contract import LATER, Action, Selection
 from hadeck.tui.panel import TextPanel
 
 

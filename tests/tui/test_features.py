@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from hadeck.actions.contract import Action, Selection, actions_for, selection_of
 from hadeck.lab import faults
 from hadeck.lab.world import Lab, seed_topology
-from hadeck.tui import actions
-from hadeck.tui.actions import Action, Selection, selection_of
 from hadeck.tui.app import SCREEN_NAMES
 from hadeck.tui.commands import CommandError, Parsed, parse
 from hadeck.tui.fmt import sparkline
@@ -148,7 +147,7 @@ async def test_action_key_opens_the_placeholder_panel(lab: Lab,
         assert "[s] Standby jupiter1" in str(
             app.screen.query_one("#actions").query_one("Static").render())
         await pilot.press("escape")
-    assert actions.actions_for(Selection("node", "jupiter1", "jupiter1")) == []
+    assert actions_for(Selection("node", "jupiter1", "jupiter1")) == []
 
 
 @LAB

@@ -6,7 +6,9 @@ fills :func:`actions_for` (migrate a guest, move or clear a resource, put a node
 standby, drain a real server …); the panel already renders whatever it returns, so that
 change needs no new screen.
 
-The contract, kept free of Textual so that ``hadeck.actions`` can use it:
+The contract between the faces and ``hadeck.actions``; it imports no textual or rich
+(an import contract in pyproject.toml holds it to that), so the dashboard imports it and
+not the other way round:
 
 - :func:`selection_of` turns a row's model object into a :class:`Selection` (kind, id,
   node), or None for a row that is not an object (a section heading);
