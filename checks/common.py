@@ -32,8 +32,10 @@ A check reads the local node only (never ssh): ``collect(access, config,
 only=(local node,))``, through a :class:`CheckRunner` that answers only the commands of
 the sources the plugin judges. The others get an instant error and are left out, so a
 DRBD check never runs crm_mon or virsh. Import cost matters (Nagios runs thousands of
-these): this module imports the core and nagiosplugin only; bundle, config and lab
-support are imported when used.
+these): this module imports the core and nagiosplugin only. The cluster is opened by
+:func:`hadeck.opening.open_cluster`, as every face opens it (``--lab`` with no DIR reads
+``$HADECK_LAB``, as ``hadeck --lab`` does); bundle, config and lab support are imported
+when used.
 """
 
 from __future__ import annotations
@@ -187,7 +189,9 @@ def build_parser(plugin: Plugin) -> PluginParser:
     source.add_argument("--from", dest="bundle", metavar="BUNDLE",
                         help="judge a snapshot bundle (FILE.tar.gz or directory) "
                              "instead of this machine")
-    source.add_argument("--lab", metavar="DIR", help="judge a node of the hadeck lab in DIR")
+    source.add_argument("--lab", nargs="?", const="", metavar="DIR",
+                        help="judge a node of the hadeck lab in DIR (default $HADECK_LAB "
+                             "or ~/.local/share/hadeck/lab)")
     parser.add_argument("--node", metavar="NAME",
                         help="this node's name in the cluster (default: the hostname; "
                              "with --from, the bundle's host; with --lab, the first lab "
@@ -292,38 +296,6 @@ def _unsudo(argv: tuple[str, ...], result: CommandResult) -> CommandResult:
     return dataclasses.replace(result, argv=argv)
 
 
-def _access(args: argparse.Namespace, config: Any) -> Any:
-    """The access the options name: a bundle, the lab, or this machine."""
-    if args.bundle:
-        from hadeck.snapshot import BundleAccess, BundleError
-
-        try:
-            return BundleAccess(args.bundle)
-        except BundleError as exc:
-            raise nagiosplugin.CheckError(f"cannot read bundle: {exc}") from None
-    if args.lab:
-        return _lab_access(args.lab, args.node)
-    from hadeck.collect import LiveAccess
-    from hadeck.runner import LocalRunner
-
-    return LiveAccess(config, local=LocalRunner(node=args.node))
-
-
-def _lab_access(directory: str, node: str | None) -> Any:
-    """The lab in ``directory`` seen from ``node`` (default: its first node that is up)."""
-    try:
-        from hadeck.lab.pacemaker import LabError
-        from hadeck.lab.runner import LabAccess
-        from hadeck.lab.world import Lab
-    except ImportError:
-        raise nagiosplugin.CheckError(
-            f"the lab is not available yet (--lab {directory})") from None
-    try:
-        return LabAccess(Lab(directory), node)
-    except (LabError, OSError, ValueError) as exc:
-        raise nagiosplugin.CheckError(f"cannot open the lab: {exc}") from None
-
-
 def read_state(args: argparse.Namespace, sources: Collection[str],
                deadline: float) -> tuple[ClusterState, Any]:
     """Read the local node's state, for ``sources`` only.
@@ -332,16 +304,20 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
         The state (its ``sources`` limited to the ones read) and the configuration.
 
     Raises:
-        nagiosplugin.CheckError: the configuration, bundle or lab cannot be used.
+        nagiosplugin.CheckError: the configuration, bundle or lab cannot be used
+            (:func:`hadeck.opening.open_cluster` says why).
     """
     from hadeck.collect import Access, collect
-    from hadeck.config import ConfigError, load
+    from hadeck.opening import OpenError, open_cluster
 
     try:
-        config = load(args.config)
-    except ConfigError as exc:
-        raise nagiosplugin.CheckError(f"configuration: {exc}") from None
-    inner = _access(args, config)
+        # Opened as every face opens it; a bundle is seen from its recording host, and
+        # CheckAccess below reads it as --node.
+        opened = open_cluster(args.config, bundle=args.bundle, lab=args.lab, node=args.node,
+                              create_lab=False)
+    except OpenError as exc:
+        raise nagiosplugin.CheckError(str(exc)) from None
+    inner, config = opened.access, opened.config
 
     class CheckAccess(Access):
         origin = inner.origin

@@ -7,14 +7,16 @@ Faces that need rich or textual import them inside their command, so that
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hadeck import __version__
 from hadeck.health import AREAS
+
+if TYPE_CHECKING:
+    from hadeck.opening import Opened
 
 EXIT_UNKNOWN = 3
 
@@ -97,32 +99,11 @@ def _areas(text: str | None) -> tuple[str, ...] | None:
     return chosen
 
 
-def _access(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from hadeck.collect import LiveAccess
-    from hadeck.config import load
+def _open(args: argparse.Namespace) -> Opened:
+    """The cluster the source options name (see :func:`hadeck.opening.open_cluster`)."""
+    from hadeck.opening import open_cluster
 
-    config = load(args.config)
-    if args.local:
-        config = dataclasses.replace(config, peers="none")
-    if args.bundle:
-        from hadeck.snapshot import BundleAccess
-
-        return BundleAccess(args.bundle), config
-    if args.lab is not None:
-        from pathlib import Path
-
-        from hadeck.lab.cli import open_lab
-        from hadeck.lab.runner import LabAccess
-        from hadeck.lab.world import expected_real_servers
-
-        lab = open_lab(Path(args.lab) if args.lab else None)
-        # The lab knows how its keepalived is configured: a killed real server is then
-        # "2 of 3 in service", as the health rules say for a configured count.
-        expected = {**expected_real_servers(lab.read().topology),
-                    **config.policy.expected_real_servers}
-        policy = dataclasses.replace(config.policy, expected_real_servers=expected)
-        return LabAccess(lab), dataclasses.replace(config, policy=policy)
-    return LiveAccess(config), config
+    return open_cluster(args.config, bundle=args.bundle, lab=args.lab, local=args.local)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -135,9 +116,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from hadeck.health import judge
 
     areas = _areas(args.area)
-    access, config = _access(args)
-    state = collect(access, config)
-    judgement = judge(state, config.policy)
+    opened = _open(args)
+    state = collect(opened.access, opened.config)
+    judgement = judge(state, opened.config.policy)
     doc = status_document(state, judgement, areas)
     if args.json:
         print(json.dumps(doc, indent=2))
@@ -159,7 +140,8 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         raise UsageError("snapshot needs a FILE.tar.gz (or a directory) to write")
     from hadeck.collect import collect
 
-    access, config = _access(args)
+    opened = _open(args)
+    access, config = opened.access, opened.config
     recording = RecordingAccess(access)
     state = collect(recording, config)
     tools = {} if args.bundle else tool_versions(access.local)
@@ -187,9 +169,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     Events are appended to ``$HADECK_EVENTS_FILE`` (default
     ``~/.local/state/hadeck/events.log``; empty: memory only).
     """
-    access, config = _access(args)
+    opened = _open(args)
+    access, config = opened.access, opened.config
     from pathlib import Path
 
+    from hadeck.lab.runner import LabAccess
     from hadeck.tui.app import run_dashboard
 
     if args.interval is not None and args.interval <= 0:
@@ -199,9 +183,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         options["events_file"] = Path(args.events_file).expanduser() if args.events_file \
             else None
 
-    if args.lab is not None:
-        from hadeck.lab.runner import LabAccess
-
+    if isinstance(access, LabAccess):
         lab = access.lab
         # Re-open the lab on every poll: the node an operator is logged in to follows a
         # failover, as a new ssh login would.
@@ -213,9 +195,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from hadeck.config import ConfigError
     from hadeck.lab.pacemaker import LabError
-    from hadeck.snapshot import BundleError
+    from hadeck.opening import OpenError
 
     try:
         if args.command == "status":
@@ -227,8 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run(args)
         return cmd_dashboard(args)
-    except (UsageError, ConfigError, BundleError) as exc:
+    except UsageError as exc:
         print(f"hadeck: {exc}", file=sys.stderr)
+        return EXIT_UNKNOWN
+    except OpenError as exc:
+        print(f"hadeck: {exc}{_missing_package_hint(str(exc))}", file=sys.stderr)
         return EXIT_UNKNOWN
     except LabError as exc:
         print(f"hadeck: lab: {exc}{_missing_package_hint(str(exc))}", file=sys.stderr)

@@ -1,0 +1,137 @@
+"""Open a cluster: the one way every face gets an access and its configuration.
+
+A face names where the state comes from — a snapshot bundle, the simulated lab, or the
+live cluster — and :func:`open_cluster` returns the :class:`~hadeck.collect.Access` to
+read it with and the :class:`~hadeck.config.Config` to judge it by. The command line,
+the dashboard and the check plugins all call it, so they read the same cluster with the
+same rules: the lab's configured real-server counts (its keepalived knows how many real
+servers each service should have) reach every face, not only ``hadeck status``.
+
+Every reason it cannot open (a bad configuration, an unreadable bundle, a lab that is
+missing or broken) is one :class:`OpenError` whose message says what and why.
+
+Import cost matters (a check plugin imports this): the bundle, the lab and even the
+configuration are imported inside :func:`open_cluster`, when used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hadeck.collect import Access
+    from hadeck.config import Config
+
+DEFAULT_LAB = "~/.local/share/hadeck/lab"
+"""The lab's directory when neither ``--lab DIR`` nor ``$HADECK_LAB`` names one."""
+
+
+class OpenError(Exception):
+    """The cluster cannot be opened; the message says what and why, on one line."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An opened cluster.
+
+    Attributes:
+        access: how to reach its nodes (:class:`~hadeck.collect.LiveAccess`,
+            :class:`~hadeck.snapshot.BundleAccess` or :class:`~hadeck.lab.runner.LabAccess`;
+            its ``origin`` says which).
+        config: the configuration to read and judge it with, including what the source
+            itself knows (the lab's expected real servers).
+    """
+
+    access: Access
+    config: Config
+
+
+def lab_directory(text: str | None = None) -> Path:
+    """The lab's directory: ``text`` if given, else ``$HADECK_LAB``, else the default.
+
+    ``$HADECK_LAB`` is read on every call, not at import, so that a long-lived process
+    and a test see the same value a new command would.
+    """
+    chosen = text or os.environ.get("HADECK_LAB") or DEFAULT_LAB
+    return Path(chosen).expanduser()
+
+
+def open_cluster(
+    config_file: str | None = None,
+    *,
+    bundle: str | None = None,
+    lab: str | None = None,
+    local: bool = False,
+    node: str | None = None,
+    create_lab: bool = True,
+) -> Opened:
+    """Open the cluster the options name, with its configuration.
+
+    Args:
+        config_file: the configuration file (None: ``$HADECK_CONFIG``, then the usual
+            places; see :func:`hadeck.config.load`).
+        bundle: replay this bundle (FILE.tar.gz or a directory).
+        lab: read the simulated lab in this directory; ``""`` for the default one
+            (:func:`lab_directory`). None (and no bundle): the live cluster.
+        local: read this node only (peers ``none``: no ssh to the other nodes).
+        node: the node the lab or the live cluster is seen from (default: the lab's
+            first node that is up; this machine's hostname). A bundle is seen from the
+            host that recorded it.
+        create_lab: create a lab that does not exist yet (the command line does; a check
+            plugin reports it missing instead).
+
+    Returns:
+        The access and its configuration.
+
+    Raises:
+        OpenError: the configuration, the bundle or the lab cannot be used.
+    """
+    from hadeck.config import ConfigError, load
+
+    try:
+        config = load(config_file)
+    except ConfigError as exc:
+        raise OpenError(f"configuration: {exc}") from None
+    if local:
+        config = dataclasses.replace(config, peers="none")
+    if bundle:
+        from hadeck.snapshot import BundleAccess, BundleError
+
+        try:
+            return Opened(BundleAccess(bundle), config)
+        except BundleError as exc:
+            raise OpenError(f"cannot read bundle: {exc}") from None
+    if lab is not None:
+        return _open_lab(lab_directory(lab), config, node, create_lab)
+    from hadeck.collect import LiveAccess
+    from hadeck.runner import LocalRunner
+
+    return Opened(LiveAccess(config, local=LocalRunner(node=node)), config)
+
+
+def _open_lab(directory: Path, config: Config, node: str | None, create: bool) -> Opened:
+    from hadeck.lab.cli import open_lab
+    from hadeck.lab.pacemaker import LabError
+    from hadeck.lab.runner import LabAccess
+    from hadeck.lab.world import expected_real_servers
+
+    try:
+        lab = open_lab(directory, create=create)
+        world = lab.read()
+        if node is not None and node not in world.all_nodes():
+            raise OpenError(f"cannot open the lab: no node {node!r} in {directory}; its "
+                            f"nodes are {', '.join(world.all_nodes())}")
+        access = LabAccess(lab, node)
+    except (LabError, OSError, ValueError) as exc:
+        raise OpenError(f"cannot open the lab: {exc}") from None
+    # The lab knows how its keepalived is configured: a killed real server is then
+    # "2 of 3 in service", as the health rules say for a configured count. The site's
+    # own [lvs.expected] wins where both name a service.
+    expected = {**expected_real_servers(world.topology),
+                **config.policy.expected_real_servers}
+    policy = dataclasses.replace(config.policy, expected_real_servers=expected)
+    return Opened(access, dataclasses.replace(config, policy=policy))
