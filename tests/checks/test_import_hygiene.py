@@ -4,15 +4,32 @@
 from __future__ import annotations
 
 import json
+import pkgutil
 import subprocess
 import sys
 
 import pytest
 
-from tests.checks.helpers import PLUGINS
+import hadeck.checks
 
 FORBIDDEN = ("rich", "textual", "asyncio", "pysnmp", "psutil")
 """psutil only where host facts are gathered: check_hadeck_node on the live node."""
+
+MODULES = sorted(m.name for m in pkgutil.iter_modules(hadeck.checks.__path__))
+"""Every module of hadeck.checks (common and each plugin), found by walking the package."""
+PLUGINS = [m for m in MODULES if m != "common"]
+
+
+def test_the_walk_finds_every_plugin() -> None:
+    """Each module but common is a plugin with its console script (pyproject.toml)."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    scripts = {target for name, target in pyproject["project"]["scripts"].items()
+               if name.startswith("check_hadeck_")}
+    assert {f"hadeck.checks.{p}:main" for p in PLUGINS} == scripts
+
 
 PROBE = """
 import json, sys
@@ -21,10 +38,10 @@ print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {forbidden!
 """
 
 
-@pytest.mark.parametrize("plugin", PLUGINS)
-def test_plugin_import_pulls_nothing_heavy(plugin: str) -> None:
+@pytest.mark.parametrize("module", MODULES)
+def test_plugin_import_pulls_nothing_heavy(module: str) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE.format(plugin=plugin, forbidden=set(FORBIDDEN))],
+        [sys.executable, "-c", PROBE.format(plugin=module, forbidden=set(FORBIDDEN))],
         capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(proc.stdout) == []
 
