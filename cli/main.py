@@ -1,7 +1,10 @@
 """The ``hadeck`` command: the dashboard, ``status``, ``snapshot`` and ``lab``.
 
-Faces that need rich or textual import them inside their command, so that
-``hadeck status --json`` in a script never pays for the dashboard's imports.
+The command line sits above the core and the faces (docs/design.md, "Layout and layers"):
+it opens the cluster with :func:`hadeck.opening.open_cluster`, as every face does, and
+starts the face asked for. Faces that need rich or textual are imported inside their
+command, so that ``hadeck status --json`` in a script never pays for the dashboard's
+imports.
 """
 
 from __future__ import annotations

@@ -73,6 +73,7 @@ def test_unreadable_bundle_is_one_line_and_exit_3(tmp_path: Path) -> None:
     run = hadeck("status", "--from", str(bad))
     assert run.returncode == 3
     assert len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith(f"hadeck: cannot read bundle: {bad}: ")
     assert "Traceback" not in run.stderr
 
 
