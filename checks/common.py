@@ -312,7 +312,7 @@ def _access(args: argparse.Namespace, config: Any) -> Any:
 def _lab_access(directory: str, node: str | None) -> Any:
     """The lab in ``directory`` seen from ``node`` (default: its first node that is up)."""
     try:
-        from hadeck.lab.pacemaker import LabError
+        from hadeck.lab.errors import LabError
         from hadeck.lab.runner import LabAccess
         from hadeck.lab.world import Lab
     except ImportError:

@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from hadeck.config import ConfigError
-    from hadeck.lab.pacemaker import LabError
+    from hadeck.lab.errors import LabError
     from hadeck.snapshot import BundleError
 
     try:

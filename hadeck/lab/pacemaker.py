@@ -47,6 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hadeck.lab.errors import LabError
 from hadeck.runner import CommandResult, LocalRunner
 
 CIB_NAME = "cib.xml"
@@ -78,10 +79,6 @@ FAKE_UUID = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
 """The transition UUID crm_simulate records in every operation it executes."""
 DEFAULT_OP_TIMEOUT_MS = "20000"
 """No op sets a timeout, so recurring monitors' digests carry the 20 s default."""
-
-
-class LabError(RuntimeError):
-    """A lab command failed, or the simulated cluster did not settle."""
 
 
 @dataclass(frozen=True)

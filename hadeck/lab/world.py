@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hadeck.lab.pacemaker import CibScenario, LabError
+from hadeck.lab.errors import LabError
+from hadeck.lab.pacemaker import CibScenario
 from hadeck.sources.base import ParseError
 from hadeck.sources.pacemaker import parse_crm_mon
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.lab.pacemaker import CibScenario, LabError, op_digest
+from hadeck.lab.errors import LabError
+from hadeck.lab.pacemaker import CibScenario, op_digest
 from hadeck.model import PacemakerState, Resource
 from hadeck.runner import CommandResult, LocalRunner
 from hadeck.sources import pacemaker
