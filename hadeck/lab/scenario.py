@@ -47,6 +47,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hadeck.lab.cib_xml import read_xml, write_xml, xml_id
 from hadeck.lab.errors import LabError
 from hadeck.runner import CommandResult, LocalRunner
 
@@ -209,9 +210,9 @@ class CibScenario:
         if fast if fast is not None else guests > FAST_PATH_ABOVE:
             # The controller's record of the placement, written at once; the real
             # scheduler then confirms it (an empty graph) or corrects it.
-            root = _read_xml(scenario.cib)
+            root = read_xml(scenario.cib)
             write_converged_status(root, layout, int(time.time()))
-            _write_xml(scenario.cib, root)
+            write_xml(scenario.cib, root)
             scenario.converge()
             return scenario
         node_up = [arg for node in layout.nodes for arg in ("--node-up", node)]
@@ -293,15 +294,15 @@ class CibScenario:
             caller lets crm_simulate run it instead.
         """
         start = time.monotonic()
-        root = _read_xml(self.cib)
-        graph = _read_xml(self.graph)
+        root = read_xml(self.cib)
+        graph = read_xml(self.graph)
         try:
             recorded = apply_graph(root, graph, int(time.time()))
         except _NotSimulated:
             return False
         _forget_cancelled(root)
         root.set("num_updates", str(int(root.get("num_updates", "0")) + recorded))
-        _write_xml(self.cib, root)
+        write_xml(self.cib, root)
         self.timings.append(Timing("execute", time.monotonic() - start))
         return True
 
@@ -505,7 +506,7 @@ class CibScenario:
         resource is probed again, as the controller does after a clean-up.
         """
         nodes = (node,) if node else self.layout.nodes
-        root = _read_xml(self.cib)
+        root = read_xml(self.cib)
         for name in nodes:
             node_id = self.layout.node_id(name)
             state = root.find(f"./status/node_state[@id='{node_id}']")
@@ -513,7 +514,7 @@ class CibScenario:
                 continue
             _drop_failure_attributes(state, rsc)
             _drop_failed_history(state, rsc)
-        _write_xml(self.cib, root)
+        write_xml(self.cib, root)
         self.converge()
 
     # ------------------------------------------------------------------ helpers
@@ -524,7 +525,7 @@ class CibScenario:
         self.converge()
 
     def _monitor_interval(self, rsc: str, node: str) -> str:
-        root = _read_xml(self.cib)
+        root = read_xml(self.cib)
         node_id = self.layout.node_id(node)
         for op in root.iterfind(
             f"./status/node_state[@id='{node_id}']/lrm/lrm_resources/"
@@ -544,7 +545,7 @@ class CibScenario:
         transient = ET.SubElement(state, "transient_attributes", id=node_id)
         nvset = ET.SubElement(transient, "instance_attributes", id=set_id)
         for name, value in attributes.items():
-            ET.SubElement(nvset, "nvpair", id=_xml_id(f"{set_id}-{name}"), name=name,
+            ET.SubElement(nvset, "nvpair", id=xml_id(f"{set_id}-{name}"), name=name,
                           value=value)
         self._modify_status(ET.tostring(state, encoding="unicode"))
 
@@ -555,10 +556,10 @@ class CibScenario:
         13 MB CIB each call costs 1.5–2 s (a recovery takes four). The fast-path tests
         check that both leave the same status.
         """
-        root = _read_xml(self.cib)
+        root = read_xml(self.cib)
         edit(root)
         root.set("num_updates", str(int(root.get("num_updates", "0")) + 1))
-        _write_xml(self.cib, root)
+        write_xml(self.cib, root)
 
     def _modify_status(self, xml_text: str) -> None:
         self.run(("cibadmin", "--modify", "-o", "status", "--xml-pipe"), input=xml_text)
@@ -571,11 +572,11 @@ class CibScenario:
         self.run(("cibadmin", "--delete", "--xpath", xpath), ok_codes=(0, 105))
 
     def _dc_id(self) -> str | None:
-        return _read_xml(self.cib).get("dc-uuid")
+        return read_xml(self.cib).get("dc-uuid")
 
     def _elect_dc(self) -> None:
         """A new DC is elected among the members still up."""
-        root = _read_xml(self.cib)
+        root = read_xml(self.cib)
         for state in root.iterfind("./status/node_state"):
             if state.get("crmd") == "online" and state.get("in_ccm") != "false":
                 self.run(("cibadmin", "--modify", "--xml-text",
@@ -592,9 +593,9 @@ class CibScenario:
         # Parsing a 13 MB CIB costs 0.5 s; most runs cancel nothing.
         if 'operation="cancel"' not in self.cib.read_text():
             return
-        root = _read_xml(self.cib)
+        root = read_xml(self.cib)
         if _forget_cancelled(root):
-            _write_xml(self.cib, root)
+            write_xml(self.cib, root)
 
 
 # ---------------------------------------------------------------------- seed CIB
@@ -663,7 +664,7 @@ def _crm_config(parent: ET.Element) -> None:
 def _nvset(parent: ET.Element, tag: str, set_id: str, values: dict[str, str]) -> ET.Element:
     nvset = ET.SubElement(parent, tag, id=set_id)
     for name, value in values.items():
-        ET.SubElement(nvset, "nvpair", id=_xml_id(f"{set_id}-{name}"), name=name, value=value)
+        ET.SubElement(nvset, "nvpair", id=xml_id(f"{set_id}-{name}"), name=name, value=value)
     return nvset
 
 
@@ -859,7 +860,7 @@ def write_converged_status(root: ET.Element, layout: Layout, now: int) -> None:
         transient = ET.SubElement(state, "transient_attributes", id=node_id)
         nvset = ET.SubElement(transient, "instance_attributes", id=f"status-{node_id}")
         for name, value in layout.seed_attributes.get(node, {}).items():
-            ET.SubElement(nvset, "nvpair", id=_xml_id(f"status-{node_id}-{name}"),
+            ET.SubElement(nvset, "nvpair", id=xml_id(f"status-{node_id}-{name}"),
                           name=name, value=value)
     root.set("have-quorum", "1")
 
@@ -1003,7 +1004,7 @@ def _rejoin_node(root: ET.Element, layout: Layout, node: str) -> None:
         nvset = ET.SubElement(ET.SubElement(state, "transient_attributes", id=node_id),
                               "instance_attributes", id=f"status-{node_id}")
         for name, value in attributes.items():
-            ET.SubElement(nvset, "nvpair", id=_xml_id(f"status-{node_id}-{name}"),
+            ET.SubElement(nvset, "nvpair", id=xml_id(f"status-{node_id}-{name}"),
                           name=name, value=value)
 
 
@@ -1139,34 +1140,16 @@ def _resource_history(state: ET.Element, rsc: ET.Element) -> ET.Element:
     return ET.SubElement(resources, "lrm_resource", attrs)
 
 
-# ---------------------------------------------------------------------- XML helpers
-
-
-def _xml_id(text: str) -> str:
-    """An XML id as crm_attribute makes one: invalid characters become dots."""
-    return re.sub(r"[^A-Za-z0-9_.-]", ".", text)
-
-
-def _read_xml(path: Path) -> ET.Element:
-    try:
-        return ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as exc:
-        raise LabError(f"{path}: cannot read the CIB: {exc}") from exc
-
-
-def _write_xml(path: Path, root: ET.Element) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(ET.tostring(root, encoding="unicode") + "\n")
-    tmp.replace(path)
+# ---------------------------------------------------------------------- graph and history helpers
 
 
 def _count_synapses(graph: Path) -> int:
-    return sum(1 for _ in _read_xml(graph).iter("synapse"))
+    return sum(1 for _ in read_xml(graph).iter("synapse"))
 
 
 def _graph_actions(graph: Path) -> list[str]:
     actions: list[str] = []
-    for synapse in _read_xml(graph).iter("synapse"):
+    for synapse in read_xml(graph).iter("synapse"):
         for action in synapse.findall("action_set/*"):
             key = action.get("operation_key", action.get("operation", "?"))
             actions.append(f"{key}@{action.get('on_node', '')}")
