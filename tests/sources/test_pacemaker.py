@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from hadeck.lab.errors import LabError
-from hadeck.lab.scenario import CibScenario, op_digest
+from hadeck.lab.history import op_digest
+from hadeck.lab.scenario import CibScenario
 from hadeck.model import PacemakerState, Resource
 from hadeck.runner import CommandResult, LocalRunner
 from hadeck.sources import pacemaker
