@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hadeck.lab.cib_xml import read_xml, write_xml, xml_id
+from hadeck.lab.controller import clean_up, fail_nodes, forget_cancelled, rejoin_node
 from hadeck.lab.errors import LabError
 from hadeck.lab.graph import NotSimulated, apply_graph, count_synapses, graph_actions
 from hadeck.lab.history import (
@@ -248,7 +249,7 @@ class CibScenario:
             recorded = apply_graph(root, graph, int(time.time()))
         except NotSimulated:
             return False
-        _forget_cancelled(root)
+        forget_cancelled(root)
         root.set("num_updates", str(int(root.get("num_updates", "0")) + recorded))
         write_xml(self.cib, root)
         self.timings.append(Timing("execute", time.monotonic() - start))
@@ -309,7 +310,7 @@ class CibScenario:
                 (``fail_node("jupiter2", "sun", have_quorum=False)`` loses quorum).
         """
         if self.fast:
-            self._edit_status(lambda root: _fail_nodes(root, self.layout, nodes, have_quorum))
+            self._edit_status(lambda root: fail_nodes(root, self.layout, nodes, have_quorum))
             self.converge()
             return
         for node in nodes:
@@ -328,7 +329,7 @@ class CibScenario:
     def recover_node(self, node: str) -> None:
         """Bring ``node`` back: it rejoins with an empty history and its agents' attributes."""
         if self.fast:
-            self._edit_status(lambda root: _rejoin_node(root, self.layout, node))
+            self._edit_status(lambda root: rejoin_node(root, self.layout, node))
             self.converge()
             return
         node_id = self.layout.node_id(node)
@@ -453,15 +454,8 @@ class CibScenario:
         failures; where its last operation failed the history goes entirely, so the
         resource is probed again, as the controller does after a clean-up.
         """
-        nodes = (node,) if node else self.layout.nodes
         root = read_xml(self.cib)
-        for name in nodes:
-            node_id = self.layout.node_id(name)
-            state = root.find(f"./status/node_state[@id='{node_id}']")
-            if state is None:
-                continue
-            _drop_failure_attributes(state, rsc)
-            _drop_failed_history(state, rsc)
+        clean_up(root, self.layout, rsc, (node,) if node else self.layout.nodes)
         write_xml(self.cib, root)
         self.converge()
 
@@ -542,102 +536,5 @@ class CibScenario:
         if 'operation="cancel"' not in self.cib.read_text():
             return
         root = read_xml(self.cib)
-        if _forget_cancelled(root):
+        if forget_cancelled(root):
             write_xml(self.cib, root)
-
-
-# ---------------------------------------------------------------------- node edits
-
-
-def _node_state(root: ET.Element, layout: Layout, node: str) -> ET.Element:
-    node_id = layout.node_id(node)
-    state = root.find(f"status/node_state[@id='{node_id}']")
-    if state is None:
-        raise LabError(f"{node} has no node_state in the CIB")
-    return state
-
-
-def _drop_children(parent: ET.Element, tag: str) -> None:
-    for child in parent.findall(tag):
-        parent.remove(child)
-
-
-def _fail_nodes(root: ET.Element, layout: Layout, nodes: Sequence[str],
-                have_quorum: bool | None) -> None:
-    """What the controller writes for lost members (as :meth:`CibScenario.fail_node`)."""
-    lost = set()
-    for node in nodes:
-        state = _node_state(root, layout, node)
-        state.set("in_ccm", "false")
-        state.set("crmd", "offline")
-        state.set("join", "down")
-        _drop_children(state, "transient_attributes")
-        lost.add(state.get("id"))
-    if root.get("dc-uuid") in lost:
-        for state in root.iterfind("status/node_state"):
-            if state.get("crmd") == "online" and state.get("in_ccm") != "false":
-                root.set("dc-uuid", state.get("id", ""))
-                break
-    if have_quorum is not None:
-        root.set("have-quorum", "1" if have_quorum else "0")
-
-
-def _rejoin_node(root: ET.Element, layout: Layout, node: str) -> None:
-    """A member rejoins: no history, its agents' attributes (as :meth:`recover_node`)."""
-    state = _node_state(root, layout, node)
-    for name, value in (("in_ccm", "true"), ("crmd", "online"), ("join", "member"),
-                        ("expected", "member")):
-        state.set(name, value)
-    _drop_children(state, "lrm")
-    _drop_children(state, "transient_attributes")
-    attributes = layout.seed_attributes.get(node, {})
-    if attributes:
-        node_id = state.get("id", "")
-        nvset = ET.SubElement(ET.SubElement(state, "transient_attributes", id=node_id),
-                              "instance_attributes", id=f"status-{node_id}")
-        for name, value in attributes.items():
-            ET.SubElement(nvset, "nvpair", id=xml_id(f"status-{node_id}-{name}"),
-                          name=name, value=value)
-
-
-# ---------------------------------------------------------------------- status edits
-
-
-def _forget_cancelled(root: ET.Element) -> bool:
-    """Remove cancel records and the monitors they cancelled; whether any were found."""
-    changed = False
-    for lrm_rsc in root.iterfind("./status/node_state/lrm/lrm_resources/lrm_resource"):
-        for cancel in lrm_rsc.findall("lrm_rsc_op[@operation='cancel']"):
-            interval = cancel.get("interval")
-            for op in lrm_rsc.findall("lrm_rsc_op[@operation='monitor']"):
-                if op.get("interval") == interval:
-                    lrm_rsc.remove(op)
-            lrm_rsc.remove(cancel)
-            changed = True
-    return changed
-
-
-def _drop_failure_attributes(state: ET.Element, rsc: str) -> None:
-    prefixes = (f"fail-count-{rsc}#", f"last-failure-{rsc}#")
-    for nvset in state.iterfind("./transient_attributes/instance_attributes"):
-        for nvpair in nvset.findall("nvpair"):
-            if nvpair.get("name", "").startswith(prefixes):
-                nvset.remove(nvpair)
-
-
-def _drop_failed_history(state: ET.Element, rsc: str) -> None:
-    for resources in state.iterfind("./lrm/lrm_resources"):
-        for lrm_rsc in resources.findall(f"lrm_resource[@id='{rsc}']"):
-            last = lrm_rsc.find(f"lrm_rsc_op[@id='{rsc}_last_0']")
-            if last is not None and _op_failed(last):
-                resources.remove(lrm_rsc)
-                continue
-            for op in lrm_rsc.findall(f"lrm_rsc_op[@id='{rsc}_last_failure_0']"):
-                lrm_rsc.remove(op)
-
-
-def _op_failed(op: ET.Element) -> bool:
-    """Did the recorded operation end other than expected (transition-magic says)?"""
-    magic = op.get("transition-key", "").split(":")
-    expected = magic[2] if len(magic) > 2 else "0"
-    return op.get("op-status", "0") != "0" or op.get("rc-code", "0") != expected
