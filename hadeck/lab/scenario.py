@@ -8,6 +8,19 @@ transition graph it computes is empty, as a cluster settles after an event. What
 ``crm_mon`` then prints is byte-for-byte what it would print on a cluster in that state,
 so the lab feeds the very parsers used on a real cluster.
 
+This module is the driver: it runs the tools, converges, and keeps the timings. What it
+drives with lives beside it, one job per module:
+
+* :mod:`hadeck.lab.seed`: the seed cluster's shape (:class:`~hadeck.lab.seed.Layout`,
+  kept next to the CIB as ``scenario.json``), its CIB, and where the scheduler places it;
+* :mod:`hadeck.lab.controller`: what the controller would write where file mode has
+  none (lost and rejoining members, cancelled monitors, clean-up);
+* :mod:`hadeck.lab.history` and :mod:`hadeck.lab.graph`: a big lab's fast paths, the
+  operation records as Pacemaker writes them and the scheduler's transitions executed
+  in Python;
+* :mod:`hadeck.lab.cib_xml`: reading and writing the CIB file;
+* :mod:`hadeck.lab.errors`: :class:`~hadeck.lab.errors.LabError`.
+
 File mode has gaps where the controller normally acts; the scenario fills them the way
 the controller would (PACEMAKER.md §1, "Pitfalls"):
 
@@ -25,11 +38,12 @@ Big clusters (more than :data:`FAST_PATH_ABOVE` guests) take two shortcuts where
 crm_simulate's cost grows with the CIB, both checked against the real tools on the small
 seed (tests/sources/test_pacemaker.py, ``TestFastPaths``): the seed writes the status the
 controller records once the cluster has settled and the scheduler only confirms it
-(:func:`write_converged_status`), and each transition the scheduler computes
-(``crm_simulate -R``) is recorded in Python exactly as ``crm_simulate -S`` records it
-(:func:`apply_graph`). The scheduler still makes every decision. Measured on 2 cores at
-16 nodes / 500 guests (a 13 MB CIB): seeding 10 s instead of many minutes, a node failure
-15 s instead of 110 s, a node's recovery 22 s instead of more than 10 minutes.
+(:func:`~hadeck.lab.history.write_converged_status`), and each transition the scheduler
+computes (``crm_simulate -R``) is recorded in Python exactly as ``crm_simulate -S``
+records it (:func:`~hadeck.lab.graph.apply_graph`). The scheduler still makes every
+decision. Measured on 2 cores at 16 nodes / 500 guests (a 13 MB CIB): seeding 10 s
+instead of many minutes, a node failure 15 s instead of 110 s, a node's recovery 22 s
+instead of more than 10 minutes.
 
 Every operation raises :class:`LabError` with the tool's own message when a command fails.
 Timings of the crm_simulate runs are kept in :attr:`CibScenario.timings`.
@@ -48,14 +62,8 @@ from hadeck.lab.cib_xml import read_xml, write_xml, xml_id
 from hadeck.lab.controller import clean_up, fail_nodes, forget_cancelled, rejoin_node
 from hadeck.lab.errors import LabError
 from hadeck.lab.graph import NotSimulated, apply_graph, count_synapses, graph_actions
-from hadeck.lab.history import (
-    write_converged_status,
-)
-from hadeck.lab.seed import (
-    Layout,
-    seed_attributes,
-    seed_cib,
-)
+from hadeck.lab.history import write_converged_status
+from hadeck.lab.seed import Layout, seed_attributes, seed_cib
 from hadeck.runner import CommandResult, LocalRunner
 
 CIB_NAME = "cib.xml"
