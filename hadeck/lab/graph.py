@@ -19,8 +19,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from hadeck.lab.cib_xml import read_xml
-from hadeck.lab.history import DEFAULT_OP_TIMEOUT_MS, FAKE_UUID, op_digest
-from hadeck.lab.seed import CRM_FEATURE_SET
+from hadeck.lab.history import DEFAULT_OP_TIMEOUT_MS, op_digest, op_record
 
 
 class NotSimulated(Exception):
@@ -104,17 +103,8 @@ def _execute_rsc_op(action: ET.Element, states: dict[str | None, ET.Element],
     record = next((op for op in history if op.get("id") == op_id), None)
     if record is None:
         record = ET.SubElement(history, "lrm_rsc_op")
-    transition_key = f"{call_id}:-1:{target_rc}:{FAKE_UUID}"
     # Set in crm_xml_add order: an existing record keeps its attribute order, as in libxml2.
-    values = {
-        "id": op_id, "operation_key": key, "operation": task,
-        "crm-debug-origin": "crm_simulate", "crm_feature_set": CRM_FEATURE_SET,
-        "transition-key": transition_key,
-        "transition-magic": f"0:{target_rc};{transition_key}", "exit-reason": "",
-        "call-id": str(call_id), "rc-code": str(target_rc), "op-status": "0",
-        "interval": str(interval), "last-rc-change": str(now), "exec-time": "0",
-        "queue-time": "0",
-    }
+    values = op_record(op_id, key, task, call_id, target_rc, interval, str(now))
     if task in ("migrate_to", "migrate_from"):
         values["migrate_source"] = meta.get("CRM_meta_migrate_source", "")
         values["migrate_target"] = meta.get("CRM_meta_migrate_target", "")

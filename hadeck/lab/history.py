@@ -6,9 +6,9 @@ crm_simulate would (:mod:`hadeck.lab.graph` executes the scheduler's transitions
 the real scheduler must then read those records exactly as its own: an operation whose
 :func:`op_digest` differs from the one Pacemaker computes would make it restart the
 resource ("parameters changed"). So the digest is Pacemaker's own algorithm, and the
-records copy crm_simulate 2.1.5's attribute for attribute, mirrored from a converged
-2-guest CIB; tests/sources/test_pacemaker.py (``TestFastPaths``) compares them with what
-the real tools record on the small seeds.
+records (:func:`op_record`) copy crm_simulate 2.1.5's attribute for attribute, mirrored
+from a converged 2-guest CIB; tests/sources/test_pacemaker.py (``TestFastPaths``)
+compares them with what the real tools record on the small seeds.
 """
 
 from __future__ import annotations
@@ -45,6 +45,36 @@ def op_digest(params: dict[str, str], interval_ms: int = 0,
     text = " <parameters" + "".join(
         f' {name}="{_xml_escape(value)}"' for name, value in sorted(attrs.items())) + "/>\n"
     return hashlib.md5(text.encode()).hexdigest()
+
+
+def op_record(op_id: str, key: str, operation: str, call_id: int, target_rc: int,
+              interval_ms: int, last_rc_change: str) -> dict[str, str]:
+    """The attributes of one ``lrm_rsc_op`` crm_simulate records, but the digest.
+
+    An operation that succeeded at once with the expected ``target_rc``, in the order
+    ``pcmk__create_history_xml`` adds them (the caller adds the migration attributes and
+    ``op-digest`` after these): the scheduler reads the result back from
+    ``transition-magic``, and the fast-path tests compare the order too.
+
+    Args:
+        op_id: the record's id (``<rsc>_last_0``, ``<rsc>_monitor_<ms>`` …).
+        key: the ``operation_key`` (``<rsc>_<operation>_<interval>``).
+        operation: ``start``, ``monitor``, ``notify`` …
+        call_id: the call id, also the action number in the transition key.
+        target_rc: the result the scheduler expects, recorded as the result.
+        interval_ms: the recurring interval, 0 for a one-off operation.
+        last_rc_change: epoch seconds, as text.
+    """
+    transition_key = f"{call_id}:-1:{target_rc}:{FAKE_UUID}"
+    return {
+        "id": op_id, "operation_key": key, "operation": operation,
+        "crm-debug-origin": "crm_simulate", "crm_feature_set": CRM_FEATURE_SET,
+        "transition-key": transition_key,
+        "transition-magic": f"0:{target_rc};{transition_key}", "exit-reason": "",
+        "call-id": str(call_id), "rc-code": str(target_rc), "op-status": "0",
+        "interval": str(interval_ms), "last-rc-change": last_rc_change, "exec-time": "0",
+        "queue-time": "0",
+    }
 
 
 def _xml_escape(value: str) -> str:
@@ -140,16 +170,9 @@ def _record_op(lrm_rsc: ET.Element, prim: _Primitive, suffix: str, task: str,
     else:
         op_id = f"{prim.id}_{suffix}"
         key = f"{prim.id}_{operation}_0"
-    transition_key = f"{action}:-1:{target_rc}:{FAKE_UUID}"
-    ET.SubElement(lrm_rsc, "lrm_rsc_op", {
-        "id": op_id, "operation_key": key, "operation": operation,
-        "crm-debug-origin": "crm_simulate", "crm_feature_set": CRM_FEATURE_SET,
-        "transition-key": transition_key,
-        "transition-magic": f"0:{target_rc};{transition_key}", "exit-reason": "",
-        "call-id": str(action), "rc-code": str(target_rc), "op-status": "0",
-        "interval": str(interval), "last-rc-change": stamp, "exec-time": "0",
-        "queue-time": "0", "op-digest": op_digest(prim.params, interval),
-    })
+    values = op_record(op_id, key, operation, action, target_rc, interval, stamp)
+    values["op-digest"] = op_digest(prim.params, interval)
+    ET.SubElement(lrm_rsc, "lrm_rsc_op", values)
 
 
 def _configured_primitives(root: ET.Element) -> list[_Primitive]:
