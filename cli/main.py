@@ -198,7 +198,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from hadeck.lab.pacemaker import LabError
+    from hadeck.lab.errors import LabError
     from hadeck.opening import OpenError
 
     try:

@@ -115,7 +115,7 @@ def open_cluster(
 
 def _open_lab(directory: Path, config: Config, node: str | None, create: bool) -> Opened:
     from hadeck.lab.cli import open_lab
-    from hadeck.lab.pacemaker import LabError
+    from hadeck.lab.errors import LabError
     from hadeck.lab.runner import LabAccess
     from hadeck.lab.world import expected_real_servers
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hadeck.lab import faults
-from hadeck.lab.pacemaker import LabError
+from hadeck.lab.errors import LabError
 from hadeck.lab.world import DEFAULT_LAB, Lab, seed_topology
 
 

@@ -9,7 +9,7 @@ director hands MASTER to the backup. Recovery undoes them, and DRBD resyncs over
 
 from __future__ import annotations
 
-from hadeck.lab.pacemaker import LabError
+from hadeck.lab.errors import LabError
 from hadeck.lab.world import FAULT_MODES, Lab, LabState
 
 

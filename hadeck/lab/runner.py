@@ -26,13 +26,13 @@ from collections.abc import Callable, Sequence
 
 from hadeck.collect import Access
 from hadeck.lab import derive
+from hadeck.lab.errors import LabError
 from hadeck.lab.formats import corosync as corosync_fmt
 from hadeck.lab.formats import drbd as drbd_fmt
 from hadeck.lab.formats import guests as guests_fmt
 from hadeck.lab.formats import host as host_fmt
 from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
-from hadeck.lab.pacemaker import LabError
 from hadeck.lab.world import Lab, LabState
 from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, LineStream, Runner
 

@@ -1,6 +1,6 @@
 """The lab's world: topology, faults and clock of a simulated cluster, kept in a directory.
 
-The Pacemaker side is a real CIB driven by the real scheduler (:mod:`hadeck.lab.pacemaker`);
+The Pacemaker side is a real CIB driven by the real scheduler (:mod:`hadeck.lab.scenario`);
 this module holds everything else and derives it from Pacemaker's placement at the
 current lab time: which node is DRBD Primary (where the promotable clone is Promoted), how
 far a resync has come, where each guest runs, which LVS director is MASTER and how many
@@ -30,7 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hadeck.lab.pacemaker import CibScenario, LabError
+from hadeck.lab.errors import LabError
+from hadeck.lab.scenario import CibScenario
 from hadeck.sources.base import ParseError
 from hadeck.sources.pacemaker import parse_crm_mon
 

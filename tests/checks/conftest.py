@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.lab.pacemaker import CibScenario
+from hadeck.lab.scenario import CibScenario
 
 
 @pytest.fixture(scope="session")

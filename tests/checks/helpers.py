@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from tests.conftest import FIXTURES, SAMPLES
 
 if TYPE_CHECKING:
-    from hadeck.lab.pacemaker import CibScenario
+    from hadeck.lab.scenario import CibScenario
 
 PLUGINS = ("cluster", "drbd", "guests", "lvs", "pingd", "corosync", "node")
 

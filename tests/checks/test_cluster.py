@@ -1,7 +1,7 @@
 """check_hadeck_cluster and check_hadeck_pingd on real crm_mon output.
 
 Two kinds of input: the saved 2.1.5 captures (tests/fixtures/pacemaker/), and clusters the
-lab's :class:`~hadeck.lab.pacemaker.CibScenario` changes with the real tools, read with
+lab's :class:`~hadeck.lab.scenario.CibScenario` changes with the real tools, read with
 the real crm_mon and cibadmin.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.lab.pacemaker import CibScenario
+from hadeck.lab.scenario import CibScenario
 from tests.checks.helpers import make_bundle, pacemaker_files, pacemaker_fixture, run_check
 
 pytestmark = pytest.mark.pacemaker

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.lab.pacemaker import CibScenario
+from hadeck.lab.scenario import CibScenario
 from tests.checks.helpers import make_bundle, pacemaker_files, run_check, sample
 
 

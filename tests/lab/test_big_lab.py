@@ -1,7 +1,7 @@
 """A big lab (16 guest nodes, 500 guests, 200 real servers) is built fast and reads whole.
 
 Above 8 guests the seed writes the converged status itself and the real scheduler only
-confirms it (:func:`hadeck.lab.pacemaker.write_converged_status`); this reads the result
+confirms it (:func:`hadeck.lab.history.write_converged_status`); this reads the result
 through the real crm_mon and every parser, as ``hadeck status`` would. About 30 s on
 2 cores: 15 s to build the lab, 10 s for one collect().
 """

@@ -1,7 +1,7 @@
 """The Pacemaker source, on the real tools' output.
 
 Two tiers: tests marked ``pacemaker`` build a scenario with the real crm_simulate /
-crm_resource / crm_attribute (:class:`hadeck.lab.pacemaker.CibScenario`), run the real
+crm_resource / crm_attribute (:class:`hadeck.lab.scenario.CibScenario`), run the real
 crm_mon and cibadmin, and check the parsed state as an operator would; the others parse
 stored captures (tests/fixtures/pacemaker/, see its README) and need no Pacemaker.
 """
@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.lab.pacemaker import CibScenario, LabError, op_digest
+from hadeck.lab.errors import LabError
+from hadeck.lab.history import op_digest
+from hadeck.lab.scenario import CibScenario
 from hadeck.model import PacemakerState, Resource
 from hadeck.runner import CommandResult, LocalRunner
 from hadeck.sources import pacemaker
