@@ -55,7 +55,6 @@ from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 from hadeck import __version__
 from hadeck.health import Verdict, judge_sources, rank
 from hadeck.model import ClusterState, Health
-from hadeck.runner import DEFAULT_TIMEOUT as COMMAND_TIMEOUT
 from hadeck.runner import Command, CommandResult, Runner
 
 PREFIX = "HADECK"
@@ -225,6 +224,7 @@ class CheckRunner(Runner):
                  sudo: bool = False) -> None:
         self.inner = inner
         self.node = inner.node
+        self.timeout = inner.timeout
         # host.read gathers facts in process on a local runner, without fetch: only a
         # check that reads the host may look local.
         self.local = inner.local and "host" in sources
@@ -232,27 +232,28 @@ class CheckRunner(Runner):
         self.deadline = deadline
         self.sudo = sudo
 
-    def _budget(self, timeout: float) -> float:
-        return min(timeout, self.deadline - time.monotonic() - TIMEOUT_MARGIN)
+    def _budget(self, timeout: float | None) -> float:
+        # The configured timeout (the inner runner's), capped by what is left of -t.
+        return min(self.limit(timeout), self.deadline - time.monotonic() - TIMEOUT_MARGIN)
 
     def _no_time(self, argv: Sequence[str]) -> CommandResult:
         return CommandResult(tuple(argv), returncode=None,
                              error=f"{argv[0]}: not run, the check's time (-t) is used up")
 
-    def run(self, argv: Sequence[str], timeout: float = COMMAND_TIMEOUT,
+    def run(self, argv: Sequence[str], timeout: float | None = None,
             input: str | None = None) -> CommandResult:
         budget = self._budget(timeout)
         if budget <= 0.05:
             return self._no_time(argv)
         return self.inner.run(argv, timeout=budget, input=input)
 
-    def read_file(self, path: str, timeout: float = COMMAND_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         budget = self._budget(timeout)
         if budget <= 0.05:
             return self._no_time(("cat", path))
         return self.inner.read_file(path, timeout=budget)
 
-    def fetch(self, command: Command, timeout: float = COMMAND_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         argv = command.argv if command.path is None else ("cat", command.path)
         if source_of(command) not in self.sources:
             return CommandResult(argv, returncode=None, error=SKIPPED)
@@ -306,7 +307,7 @@ def _access(args: argparse.Namespace, config: Any) -> Any:
     from hadeck.collect import LiveAccess
     from hadeck.runner import LocalRunner
 
-    return LiveAccess(config, local=LocalRunner(node=args.node))
+    return LiveAccess(config, local=LocalRunner(node=args.node, timeout=config.timeout))
 
 
 def _lab_access(directory: str, node: str | None) -> Any:

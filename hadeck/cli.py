@@ -121,7 +121,8 @@ def _access(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         expected = {**expected_real_servers(lab.read().topology),
                     **config.policy.expected_real_servers}
         policy = dataclasses.replace(config.policy, expected_real_servers=expected)
-        return LabAccess(lab), dataclasses.replace(config, policy=policy)
+        return (LabAccess(lab, timeout=config.timeout),
+                dataclasses.replace(config, policy=policy))
     return LiveAccess(config), config
 
 
@@ -205,7 +206,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         lab = access.lab
         # Re-open the lab on every poll: the node an operator is logged in to follows a
         # failover, as a new ssh login would.
-        return int(run_dashboard(lambda: LabAccess(lab), config, origin="lab", **options))
+        return int(run_dashboard(lambda: LabAccess(lab, timeout=config.timeout), config,
+                                 origin="lab", **options))
     return int(run_dashboard(access, config, frozen=bool(args.bundle), origin=access.origin,
                              **options))
 

@@ -64,15 +64,17 @@ class LiveAccess(Access):
     """This machine, and the other nodes over the system ssh client."""
 
     def __init__(self, config: Config | None = None, local: Runner | None = None) -> None:
-        super().__init__(local or LocalRunner())
-        self.config = config or Config()
+        config = config or Config()
+        super().__init__(local or LocalRunner(timeout=config.timeout))
+        self.config = config
         self._peers: dict[str, Runner] = {}
 
     def runner(self, node: str) -> Runner:
         if node == self.local.node:
             return self.local
         if node not in self._peers:
-            self._peers[node] = SshRunner(node, options=self.config.ssh_options)
+            self._peers[node] = SshRunner(node, options=self.config.ssh_options,
+                                          timeout=self.config.timeout)
         return self._peers[node]
 
 

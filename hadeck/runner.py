@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 
 DEFAULT_TIMEOUT = 10.0
-"""Seconds a command may take before it is killed and reported as a timeout."""
+"""Seconds a command may take before it is killed and reported as a timeout, unless the
+configuration says otherwise (``[cluster] timeout``, given to each runner as ``timeout``)."""
 
 # Every tool is asked for untranslated output: virsh, for one, translates its state words.
 _ENV_OVERRIDES = {"LC_ALL": "C", "LANG": "C"}
@@ -209,17 +210,31 @@ class Runner:
     node: str = "localhost"
     local: bool = False
     """True when this runner reads the machine hadeck itself runs on."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds a command may take when the caller names no timeout: the configuration's
+    ``[cluster] timeout``. Sources never name one, so every read they make uses it."""
+
+    def limit(self, timeout: float | None) -> float:
+        """The timeout a command gets: ``timeout``, or this runner's own when None."""
+        return self.timeout if timeout is None else timeout
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
+        """Run ``argv`` on the node; never raises.
+
+        Args:
+            argv: the command (no shell).
+            timeout: seconds before it is killed; None for the runner's :attr:`timeout`.
+            input: text for its stdin, if any.
+        """
         raise NotImplementedError
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         """Read a text file on the node; the default runs ``cat``."""
         return self.run(("cat", path), timeout=timeout)
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         """Run a source's named command (a bundle answers it by name)."""
         if command.path is not None:
             return self.read_file(command.path, timeout=timeout)
@@ -245,14 +260,17 @@ class LocalRunner(Runner):
 
     local = True
 
-    def __init__(self, node: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, node: str | None = None, env: dict[str, str] | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.node = node or os.uname().nodename
         self._env = {**os.environ, **_ENV_OVERRIDES, **(env or {})}
+        self.timeout = timeout
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         args = tuple(argv)
+        timeout = self.limit(timeout)
         start = time.monotonic()
         try:
             # A new session so that a timeout kills the whole tree, not just the child:
@@ -290,7 +308,7 @@ class LocalRunner(Runner):
         """
         return ProcessStream(argv, self._env, hold_stdin)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         start = time.monotonic()
         args = ("cat", path)
         try:
@@ -304,7 +322,7 @@ class LocalRunner(Runner):
             return CommandResult(args, returncode=None, error=f"{path}: {exc.strerror}")
         return CommandResult(args, text, "", 0, time.monotonic() - start)
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         if command.local is None:
             return super().fetch(command, timeout)
         start = time.monotonic()
@@ -347,20 +365,22 @@ class SshRunner(Runner):
         host: str | None = None,
         options: Sequence[str] = SSH_OPTIONS,
         via: Runner | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.node = node
         self._host = host or node
         self._options = tuple(options)
         self._via = via or LocalRunner()
+        self.timeout = timeout
 
     def ssh_argv(self, argv: Sequence[str]) -> tuple[str, ...]:
         remote = shlex.join(["env", *(f"{k}={v}" for k, v in _ENV_OVERRIDES.items()), *argv])
         return ("ssh", *self._options, "--", self._host, remote)
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
-        result = self._via.run(self.ssh_argv(argv), timeout=timeout, input=input)
+        result = self._via.run(self.ssh_argv(argv), timeout=self.limit(timeout), input=input)
         args = tuple(argv)
         if result.error is not None:
             return CommandResult(args, result.stdout, result.stderr, None, result.duration,

@@ -39,7 +39,7 @@ from typing import Any
 
 from hadeck import __version__
 from hadeck.collect import Access
-from hadeck.runner import DEFAULT_TIMEOUT, Command, CommandResult, Runner
+from hadeck.runner import Command, CommandResult, Runner
 
 TOP = "hadeck-bundle"
 META = "meta.json"
@@ -105,18 +105,19 @@ class RecordingRunner(Runner):
         self.inner = inner
         self.node = inner.node
         self.local = inner.local
+        self.timeout = inner.timeout
         self._sink = sink
         self._lock = lock
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         return self.inner.run(argv, timeout=timeout, input=input)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         return self.inner.read_file(path, timeout=timeout)
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         result = self.inner.fetch(command, timeout=timeout)
         with self._lock:
             self._sink.append(Record(self.node, command, result))
@@ -312,15 +313,15 @@ class BundleRunner(Runner):
         self.node = node
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         return CommandResult(tuple(argv), returncode=None,
                              error="a snapshot bundle is read-only: nothing can run in it")
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         return self.run(("cat", path))
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         return self.bundle.answer(self.node, command)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, Runner
+from hadeck.runner import CommandResult, Runner
 
 
 class ScriptedRunner(Runner):
@@ -28,13 +28,13 @@ class ScriptedRunner(Runner):
         self.calls: list[tuple[str, ...] | str] = []
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         key = tuple(argv)
         self.calls.append(key)
         return self._answer(key, key)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         self.calls.append(path)
         return self._answer(path, ("cat", path))
 

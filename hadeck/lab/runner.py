@@ -66,16 +66,18 @@ VERSIONS = {
 class LabRunner(Runner):
     """One node of the lab."""
 
-    def __init__(self, lab: Lab, node: str) -> None:
+    def __init__(self, lab: Lab, node: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.lab = lab
         self.node = node
+        self.timeout = timeout
 
     # ------------------------------------------------------------------ boundary
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         args = tuple(argv)
+        timeout = self.limit(timeout)
         start = time.monotonic()
         state = self.lab.read()
         refused = self._refuse(state, args[0], args, timeout)
@@ -100,8 +102,9 @@ class LabRunner(Runner):
                                           "'drbdsetup events2 [--statistics]'")
         return LabStream(self, args)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         args = ("cat", path)
+        timeout = self.limit(timeout)
         state = self.lab.read()
         refused = self._refuse(state, path, args, timeout)
         if refused is not None:
@@ -145,7 +148,7 @@ class LabRunner(Runner):
         if args in VERSIONS:
             return CommandResult(args, VERSIONS[args])
         if tool in PACEMAKER_READERS or tool in PACEMAKER_WRITERS:
-            return self._pacemaker(state, args, input)
+            return self._pacemaker(state, args, timeout, input)
         handler = _READS.get(args)
         if handler is not None:
             text = handler(self, state)
@@ -186,7 +189,7 @@ class LabRunner(Runner):
         return CommandResult(args, "")
 
     def _pacemaker(
-        self, state: LabState, args: tuple[str, ...], input: str | None
+        self, state: LabState, args: tuple[str, ...], timeout: float, input: str | None
     ) -> CommandResult:
         if self.node not in state.topology.cluster_nodes:
             return _not_found(args)
@@ -195,7 +198,9 @@ class LabRunner(Runner):
             flag in args for flag in READ_ONLY_FLAGS[args[0]])
         if not writes:
             with self.lab._locked(exclusive=False):
-                return scenario.runner.run(args, input=input)
+                # The real crm_mon on the lab's CIB, with this node's timeout as on a
+                # real node: a big CIB takes seconds (see LabAccess).
+                return scenario.runner.run(args, timeout=timeout, input=input)
         if args[0] == "crm_resource" and any(a in args for a in ("--cleanup", "-C",
                                                                  "--refresh", "-R")):
             rsc = _option(args, "-r", "--resource")
@@ -209,7 +214,7 @@ class LabRunner(Runner):
                 scenario.converge()
             return CommandResult(args, "")
         with self.lab.changing() as world:
-            result = scenario.runner.run(args, input=input)
+            result = scenario.runner.run(args, timeout=timeout, input=input)
             if result.ok:
                 scenario.converge()
                 _forget_manual_changes(world)
@@ -562,12 +567,25 @@ _READS: dict[tuple[str, ...], Callable[[LabRunner, LabState], str | None]] = {
 
 
 class LabAccess(Access):
-    """The lab seen from one of its nodes, as an operator logged in there sees it."""
+    """The lab seen from one of its nodes, as an operator logged in there sees it.
+
+    Args:
+        lab: the lab.
+        node: the node it is seen from (default: the first cluster node that is up).
+        timeout: seconds each command may take, as ``[cluster] timeout`` on a real
+            cluster; the real crm_mon on the lab's CIB gets it too. Not scaled by the
+            lab's size, as it is not on a real cluster (where the size is learned from the
+            very command that would need it): the real crm_mon on a 16-node, 500-guest CIB
+            (2.5 MB of XML) took 10–21 s on a loaded 2-core machine, and a cluster that
+            size needs the setting raised, in the lab as in production.
+    """
 
     origin = "lab"
 
-    def __init__(self, lab: Lab, node: str | None = None) -> None:
+    def __init__(self, lab: Lab, node: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.lab = lab
+        self.timeout = timeout
         state = lab.read()
         if node is None:
             node = next((n for n in state.topology.cluster_nodes if state.up(n)),
@@ -577,7 +595,7 @@ class LabAccess(Access):
 
     def runner(self, node: str) -> Runner:
         if node not in self._runners:
-            self._runners[node] = LabRunner(self.lab, node)
+            self._runners[node] = LabRunner(self.lab, node, self.timeout)
         return self._runners[node]
 
     def nodes(self) -> tuple[str, ...]:

@@ -194,6 +194,14 @@ def test_hanging_tool_times_out(lab: Lab) -> None:
     assert result.error == "crm_mon: timed out after 0.2 s"
 
 
+def test_the_real_crm_mon_gets_the_configured_timeout(lab: Lab) -> None:
+    # No fault: the lab's real crm_mon on its CIB, given the access's timeout (too short
+    # here to finish), as a big CIB on a loaded machine would exceed the 10 s default.
+    reading = pacemaker.read(LabAccess(lab, timeout=0.01).local)
+    assert reading.status.error == "crm_mon: timed out after 0.01 s"
+    assert pacemaker.read(LabAccess(lab).local).status.error is None
+
+
 def test_operator_commands_land_like_on_a_real_cluster(lab: Lab) -> None:
     node = LabRunner(lab, "jupiter2")
     assert node.run(["crm_resource", "--move", "-r", "vm1", "-N", "jupiter2"]).ok
