@@ -1,4 +1,4 @@
-"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot`` and ``lab``.
+"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot``, ``config`` and ``lab``.
 
 Faces that need rich or textual import them inside their command, so that
 ``hadeck status --json`` in a script never pays for the dashboard's imports.
@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(snap)
     snap.add_argument("--layout", action="store_true",
                       help="list the bundle's file names and the commands that make them")
+
+    config = sub.add_parser("config", help="print every configuration value and its origin",
+                            description="Print every effective configuration value and "
+                                        "where it came from: the built-in default, the "
+                                        "file and line (named by --config, "
+                                        "$HADECK_CONFIG or found in the search path), or "
+                                        "the command line.")
+    config.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
+                        help="configuration file")
+    config.add_argument("--local", action="store_true", default=argparse.SUPPRESS,
+                        help="as the other commands would read it with --local")
 
     from hadeck.lab.cli import add_parser
 
@@ -172,6 +183,21 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print every effective configuration value, as TOML, with where it came from."""
+    from hadeck.config import describe, load, override
+
+    config = load(args.config)
+    if args.local:
+        config = override(config, "cluster.peers", "none", "command line (--local)")
+    print(f"# file: {config.path or 'none (built-in defaults)'}")
+    rows = [(f"{key} = {json.dumps(value)}", origin) for key, value, origin in describe(config)]
+    width = min(40, max(len(setting) for setting, _ in rows))
+    for setting, origin in rows:
+        print(f"{setting:{width}}  # {origin}")
+    return 0
+
+
 def _missing_package_hint(message: str) -> str:
     tools = ("crm_simulate", "crm_mon", "cibadmin", "crm_resource", "crm_attribute",
              "crm_verify")
@@ -224,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(args)
         if args.command == "snapshot":
             return cmd_snapshot(args)
+        if args.command == "config":
+            return cmd_config(args)
         if args.command == "lab":
             from hadeck.lab.cli import run
 
