@@ -5,7 +5,8 @@ shell string) with a timeout, run locally, on another node over the system ssh c
 answered from a snapshot bundle (:mod:`hadeck.snapshot`), or answered by the lab
 (:mod:`hadeck.lab`). A runner never raises for a command that fails: a missing binary, a
 timeout, a permission error or an unreachable host come back as a :class:`CommandResult`
-with ``error`` set, so a source can turn it into a reason on screen.
+with ``error`` set, so a source can turn it into a reason on screen, and ``error_kind``
+saying which of those it was (:data:`ErrorKind`), so that nobody matches message text.
 
 Sources name what they read with a :class:`Command`: the argv for a live system and a
 stable file name (``pacemaker/crm_mon.xml``) under which a bundle stores the output.
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Literal, cast, get_args
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a command may take before it is killed and reported as a timeout, unless the
@@ -57,9 +59,22 @@ class Command:
         return self.path if self.path is not None else shlex.join(self.argv)
 
 
+ErrorKind = Literal["missing", "timeout", "permission", "unreachable", "failed"]
+"""Why a command has no result: ``missing`` (no such program or file on the node: not
+installed, no module loaded), ``timeout`` (killed after its timeout, or no time left to
+start it), ``permission`` (not allowed: an unreadable file, a sudo refusal),
+``unreachable`` (the node itself: ssh could not connect or log in, or timed out, or the
+lab node is down), ``failed`` (anything else that kept it from running or finishing). A
+command that ran and exited non-zero has no error and no kind: its exit code says it."""
+
+
 @dataclass(frozen=True)
 class CommandResult:
-    """What a command printed and how it ended."""
+    """What a command printed and how it ended.
+
+    ``error_kind`` is set whenever ``error`` is: a runner names it; left out, it is
+    ``failed``.
+    """
 
     argv: tuple[str, ...]
     stdout: str = ""
@@ -69,10 +84,24 @@ class CommandResult:
     duration: float = 0.0
     error: str | None = None
     """Why the command could not be run or finish (missing, timeout, unreachable …)."""
+    error_kind: ErrorKind | None = None
+    """Which kind of failure ``error`` is; None when ``error`` is None."""
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.error_kind is None:
+            object.__setattr__(self, "error_kind", "failed")
+        elif self.error is None and self.error_kind is not None:
+            object.__setattr__(self, "error_kind", None)
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.returncode == 0
+
+    @property
+    def missing(self) -> bool:
+        """Whether the program or file is not there: a tool not installed, a /proc file
+        of a module not loaded. Sources skip what is missing instead of failing."""
+        return self.error_kind == "missing"
 
     def reason(self) -> str:
         """A one-line explanation of a failure, for a source error."""
@@ -82,6 +111,58 @@ class CommandResult:
             detail = _first_line(self.stderr) or _first_line(self.stdout) or "no output"
             return f"{self.argv[0]} exited {self.returncode}: {detail}"
         return "ok"
+
+
+def failure(argv: Sequence[str], kind: ErrorKind, error: str, stdout: str = "",
+            stderr: str = "", duration: float = 0.0) -> CommandResult:
+    """A command that has no result, with the reason and its kind."""
+    return CommandResult(tuple(argv), stdout, stderr, None, duration, error, kind)
+
+
+def not_found(argv: Sequence[str], node: str | None = None) -> CommandResult:
+    """The program ``argv[0]`` is not installed (on ``node``, when that is not here)."""
+    where = f" on {node}" if node else ""
+    return failure(argv, "missing", f"{argv[0]}: command not found{where}")
+
+
+def file_result(path: str, result: CommandResult) -> CommandResult:
+    """``cat PATH``'s result as a file read's: a missing or unreadable file an error.
+
+    A local read fails with ``PATH: no such file``; ``cat`` (over ssh, or recorded in a
+    bundle) exits 1 and says so on stderr, in C locale as every command runs. Both read
+    the same after this, so that a source has one test for a missing file.
+    """
+    if result.error is not None or result.returncode != 1 or result.stdout:
+        return result
+    why = _first_line(result.stderr)
+    if why.endswith(": No such file or directory"):
+        return failure(result.argv, "missing", f"{path}: no such file", "", result.stderr,
+                       result.duration)
+    if why.endswith(": Permission denied"):
+        return failure(result.argv, "permission", f"{path}: permission denied", "",
+                       result.stderr, result.duration)
+    return result
+
+
+def kind_of(error: str, recorded: object = None) -> ErrorKind:
+    """The kind of a recorded error: ``recorded`` if it names one, else from its words.
+
+    The words are read only for results stored before kinds were (old bundles): runners
+    name the kind where they make the error.
+    """
+    for kind in get_args(ErrorKind):
+        if recorded == kind:
+            return cast(ErrorKind, kind)
+    lowered = error.lower()
+    if error.startswith("ssh ") and ": " in error:
+        return "unreachable"
+    if "command not found" in lowered or "no such file" in lowered:
+        return "missing"
+    if "timed out after" in lowered or "time (-t) is used up" in lowered:
+        return "timeout"
+    if "permission denied" in lowered or " via sudo: " in lowered:
+        return "permission"
+    return "failed"
 
 
 def _first_line(text: str) -> str:
@@ -156,7 +237,7 @@ class ProcessStream(LineStream):
                 errors="replace", bufsize=1,
             )
         except OSError as exc:
-            self.error = _start_error(self.argv, exc)
+            self.error = _start_error(self.argv, exc).error
             self._stderr.close()
 
     def __next__(self) -> str:
@@ -196,12 +277,12 @@ class ProcessStream(LineStream):
             self.error = f"{self.argv[0]} exited {self.returncode}: {detail}"
 
 
-def _start_error(args: tuple[str, ...], exc: OSError) -> str:
+def _start_error(args: tuple[str, ...], exc: OSError) -> CommandResult:
     if isinstance(exc, FileNotFoundError):
-        return f"{args[0]}: command not found"
+        return not_found(args)
     if isinstance(exc, PermissionError):
-        return f"{args[0]}: permission denied"
-    return f"{args[0]}: {exc.strerror}"
+        return failure(args, "permission", f"{args[0]}: permission denied")
+    return failure(args, "failed", f"{args[0]}: {exc.strerror}")
 
 
 class Runner:
@@ -231,8 +312,8 @@ class Runner:
         raise NotImplementedError
 
     def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
-        """Read a text file on the node; the default runs ``cat``."""
-        return self.run(("cat", path), timeout=timeout)
+        """Read a text file on the node; the default runs ``cat`` (see :func:`file_result`)."""
+        return file_result(path, self.run(("cat", path), timeout=timeout))
 
     def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         """Run a source's named command (a bundle answers it by name)."""
@@ -286,16 +367,14 @@ class LocalRunner(Runner):
                 errors="replace",
             )
         except OSError as exc:
-            return CommandResult(args, returncode=None, error=_start_error(args, exc))
+            return _start_error(args, exc)
         try:
             out, err = proc.communicate(input=input, timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             out, err = proc.communicate()
-            return CommandResult(
-                args, out, err, None, time.monotonic() - start,
-                error=f"{args[0]}: timed out after {timeout:g} s",
-            )
+            return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s",
+                           out, err, time.monotonic() - start)
         return CommandResult(args, out, err, proc.returncode, time.monotonic() - start)
 
     def stream(self, argv: Sequence[str], hold_stdin: bool = False) -> LineStream:
@@ -315,11 +394,11 @@ class LocalRunner(Runner):
             with open(path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
         except FileNotFoundError:
-            return CommandResult(args, returncode=None, error=f"{path}: no such file")
+            return failure(args, "missing", f"{path}: no such file")
         except PermissionError:
-            return CommandResult(args, returncode=None, error=f"{path}: permission denied")
+            return failure(args, "permission", f"{path}: permission denied")
         except OSError as exc:
-            return CommandResult(args, returncode=None, error=f"{path}: {exc.strerror}")
+            return failure(args, "failed", f"{path}: {exc.strerror}")
         return CommandResult(args, text, "", 0, time.monotonic() - start)
 
     def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
@@ -329,8 +408,10 @@ class LocalRunner(Runner):
         try:
             text = command.local()
         except OSError as exc:
-            return CommandResult(command.argv, returncode=None,
-                                 error=f"{command.name}: {exc.strerror or exc}")
+            kind: ErrorKind = ("missing" if exc.errno == errno.ENOENT else
+                               "permission" if exc.errno in (errno.EACCES, errno.EPERM)
+                               else "failed")
+            return failure(command.argv, kind, f"{command.name}: {exc.strerror or exc}")
         return CommandResult(command.argv, text, "", 0, time.monotonic() - start)
 
 
@@ -382,18 +463,21 @@ class SshRunner(Runner):
     ) -> CommandResult:
         result = self._via.run(self.ssh_argv(argv), timeout=self.limit(timeout), input=input)
         args = tuple(argv)
+        # Whatever keeps ssh itself from finishing — no ssh client, a connection that
+        # hangs until the timeout — is the node's reachability, not the command's: one
+        # reason for the whole node (see collect).
         if result.error is not None:
-            return CommandResult(args, result.stdout, result.stderr, None, result.duration,
-                                 error=f"ssh {self._host}: {result.error}")
+            return failure(args, "unreachable", f"ssh {self._host}: {result.error}",
+                           result.stdout, result.stderr, result.duration)
         # ssh itself exits 255 when it cannot reach or log in to the host.
         if result.returncode == 255:
             why = _first_line(result.stderr) or "connection failed"
-            return CommandResult(args, result.stdout, result.stderr, None, result.duration,
-                                 error=f"ssh {self._host}: {why}")
+            return failure(args, "unreachable", f"ssh {self._host}: {why}",
+                           result.stdout, result.stderr, result.duration)
         # The remote command runs through env(1), which exits 127 for a missing program.
         if result.returncode == 127:
-            return CommandResult(args, result.stdout, result.stderr, None, result.duration,
-                                 error=f"{args[0]}: command not found on {self.node}")
+            return failure(args, "missing", f"{args[0]}: command not found on {self.node}",
+                           result.stdout, result.stderr, result.duration)
         return CommandResult(args, result.stdout, result.stderr, result.returncode,
                              result.duration)
 

@@ -20,6 +20,7 @@ changed, as DRBD prints them (:func:`events2_changes`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,7 +35,14 @@ from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.pacemaker import LabError
 from hadeck.lab.world import Lab, LabState
-from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, LineStream, Runner
+from hadeck.runner import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    LineStream,
+    Runner,
+    failure,
+    not_found,
+)
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
@@ -87,8 +95,7 @@ class LabRunner(Runner):
             result = self._answer(state, args, timeout, input)
         except LabError as exc:
             result = CommandResult(args, "", f"{exc}\n", 1)
-        return CommandResult(result.argv, result.stdout, result.stderr, result.returncode,
-                             time.monotonic() - start, result.error)
+        return dataclasses.replace(result, duration=time.monotonic() - start)
 
     def stream(self, argv: Sequence[str]) -> LineStream:
         """Follow ``drbdsetup events2 [--statistics]`` (no ``--now``) on this node.
@@ -111,7 +118,7 @@ class LabRunner(Runner):
             return refused
         answer = self._file(state, path)
         if answer is None:
-            return CommandResult(args, returncode=None, error=f"{path}: no such file")
+            return failure(args, "missing", f"{path}: no such file")
         return CommandResult(args, answer)
 
     def _refuse(
@@ -119,22 +126,21 @@ class LabRunner(Runner):
     ) -> CommandResult | None:
         """A failed node, or an injected fault of this tool; None when it may answer."""
         if self.node not in state.all_nodes():
-            return CommandResult(args, returncode=None, error=(
+            return failure(args, "unreachable", (
                 f"ssh {self.node}: ssh: Could not resolve hostname {self.node}: "
                 "Name or service not known"))
         if not state.up(self.node):
-            return CommandResult(args, returncode=None, error=(
+            return failure(args, "unreachable", (
                 f"ssh {self.node}: ssh: connect to host {self.node} port 22: "
                 "No route to host"))
         fault = state.fault(self.node, tool)
         if fault == "missing":
             if tool.startswith("/"):
-                return CommandResult(args, returncode=None, error=f"{tool}: no such file")
-            return CommandResult(args, returncode=None, error=f"{tool}: command not found")
+                return failure(args, "missing", f"{tool}: no such file")
+            return not_found((tool, *args[1:]))
         if fault == "hang":
             time.sleep(min(timeout, MAX_HANG))
-            return CommandResult(args, returncode=None,
-                                 error=f"{args[0]}: timed out after {timeout:g} s")
+            return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s")
         if fault == "garbage":
             return CommandResult(args, GARBAGE)
         return None
@@ -508,7 +514,7 @@ def _option(args: tuple[str, ...], short: str, long: str) -> str | None:
 
 
 def _not_found(args: tuple[str, ...]) -> CommandResult:
-    return CommandResult(args, returncode=None, error=f"{args[0]}: command not found")
+    return not_found(args)
 
 
 def _drbd_text(render: Callable[..., str]) -> Callable[[LabRunner, LabState], str | None]:
