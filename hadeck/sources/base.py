@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from hadeck.model import SourceStatus
 from hadeck.runner import CommandResult, ErrorKind
@@ -107,7 +107,7 @@ def parse_result(
     value, error = parsed(result, parser, ok_codes)
     if error is not None:
         return clock.failed(error, detail, result.error_kind)
-    return clock.done(value, detail)  # type: ignore[arg-type]
+    return clock.done(cast(T, value), detail)  # no error: the parser's value
 
 
 class LastParses(Generic[T]):
