@@ -57,8 +57,7 @@ from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 from hadeck import __version__
 from hadeck.health import Verdict, judge_sources, rank
 from hadeck.model import ClusterState, Health
-from hadeck.runner import DEFAULT_TIMEOUT as COMMAND_TIMEOUT
-from hadeck.runner import Command, CommandResult, Runner
+from hadeck.runner import Command, CommandResult, Runner, failure, not_found
 
 PREFIX = "HADECK"
 """First word of every status line: ``HADECK DRBD CRITICAL - …``."""
@@ -229,6 +228,7 @@ class CheckRunner(Runner):
                  sudo: bool = False) -> None:
         self.inner = inner
         self.node = inner.node
+        self.timeout = inner.timeout
         # host.read gathers facts in process on a local runner, without fetch: only a
         # check that reads the host may look local.
         self.local = inner.local and "host" in sources
@@ -236,30 +236,30 @@ class CheckRunner(Runner):
         self.deadline = deadline
         self.sudo = sudo
 
-    def _budget(self, timeout: float) -> float:
-        return min(timeout, self.deadline - time.monotonic() - TIMEOUT_MARGIN)
+    def _budget(self, timeout: float | None) -> float:
+        # The configured timeout (the inner runner's), capped by what is left of -t.
+        return min(self.limit(timeout), self.deadline - time.monotonic() - TIMEOUT_MARGIN)
 
     def _no_time(self, argv: Sequence[str]) -> CommandResult:
-        return CommandResult(tuple(argv), returncode=None,
-                             error=f"{argv[0]}: not run, the check's time (-t) is used up")
+        return failure(argv, "timeout", f"{argv[0]}: not run, the check's time (-t) is used up")
 
-    def run(self, argv: Sequence[str], timeout: float = COMMAND_TIMEOUT,
+    def run(self, argv: Sequence[str], timeout: float | None = None,
             input: str | None = None) -> CommandResult:
         budget = self._budget(timeout)
         if budget <= 0.05:
             return self._no_time(argv)
         return self.inner.run(argv, timeout=budget, input=input)
 
-    def read_file(self, path: str, timeout: float = COMMAND_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         budget = self._budget(timeout)
         if budget <= 0.05:
             return self._no_time(("cat", path))
         return self.inner.read_file(path, timeout=budget)
 
-    def fetch(self, command: Command, timeout: float = COMMAND_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         argv = command.argv if command.path is None else ("cat", command.path)
         if source_of(command) not in self.sources:
-            return CommandResult(argv, returncode=None, error=SKIPPED)
+            return failure(argv, "failed", SKIPPED)
         budget = self._budget(timeout)
         if budget <= 0.05:
             return self._no_time(argv)
@@ -268,8 +268,7 @@ class CheckRunner(Runner):
             # (no sudoers line can match it): look first, so that a missing tool stays
             # "not installed", which sources skip, and not "failed".
             if shutil.which(command.argv[0], path=SUDO_PATH) is None:
-                return CommandResult(argv, returncode=None,
-                                     error=f"{argv[0]}: command not found")
+                return not_found(argv)
             return _unsudo(command.argv,
                            self.inner.run(("sudo", "-n", *command.argv), timeout=budget))
         return self.inner.fetch(command, timeout=budget)
@@ -282,17 +281,17 @@ def _unsudo(argv: tuple[str, ...], result: CommandResult) -> CommandResult:
     """A sudo result as if the tool had run itself: its argv, its missing-tool error.
 
     Sources tell "not installed" (skip it) from "failed" (an error) by the runner's
-    ``<tool>: command not found``; sudo words it differently and exits 1. A refusal
-    (``-n``: a password would be needed) names the sudoers file to install.
+    ``missing`` kind; sudo says it in words and exits 1. A refusal (``-n``: a password
+    would be needed) is a ``permission`` error naming the sudoers file to install.
     """
     if result.error is not None:
         return dataclasses.replace(result, argv=argv)
     if result.returncode == 1 and _SUDO_NOT_FOUND.search(result.stderr):
-        return CommandResult(argv, returncode=None, error=f"{argv[0]}: command not found")
+        return not_found(argv)
     if result.returncode == 1 and result.stderr.startswith("sudo:") and not result.stdout:
         why = result.stderr.strip().splitlines()[0]
-        return CommandResult(argv, result.stdout, result.stderr, None, result.duration,
-                             error=f"{argv[0]} via sudo: {why}; {SUDO_HINT}")
+        return failure(argv, "permission", f"{argv[0]} via sudo: {why}; {SUDO_HINT}",
+                       result.stdout, result.stderr, result.duration)
     return dataclasses.replace(result, argv=argv)
 
 

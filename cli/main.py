@@ -1,4 +1,4 @@
-"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot`` and ``lab``.
+"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot``, ``config`` and ``lab``.
 
 The command line sits above the core and the faces (docs/design.md, "Layout and layers"):
 it opens the cluster with :func:`hadeck.opening.open_cluster`, as every face does, and
@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--layout", action="store_true",
                       help="list the bundle's file names and the commands that make them")
 
+    config = sub.add_parser("config", help="print every configuration value and its origin",
+                            description="Print every effective configuration value and "
+                                        "where it came from: the built-in default, the "
+                                        "file and line (named by --config, "
+                                        "$HADECK_CONFIG or found in the search path), or "
+                                        "the command line; with --lab, the lab's own "
+                                        "keepalived counts.")
+    _add_source_options(config)
+
     from hadeck.lab.cli import add_parser
 
     add_parser(sub)
@@ -156,6 +165,19 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print every effective configuration value, as TOML, with where it came from."""
+    from hadeck.config import describe
+
+    config = _open(args).config
+    print(f"# file: {config.path or 'none (built-in defaults)'}")
+    rows = [(f"{key} = {json.dumps(value)}", origin) for key, value, origin in describe(config)]
+    width = min(40, max(len(setting) for setting, _ in rows))
+    for setting, origin in rows:
+        print(f"{setting:{width}}  # {origin}")
+    return 0
+
+
 def _missing_package_hint(message: str) -> str:
     tools = ("crm_simulate", "crm_mon", "cibadmin", "crm_resource", "crm_attribute",
              "crm_verify")
@@ -190,7 +212,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         lab = access.lab
         # Re-open the lab on every poll: the node an operator is logged in to follows a
         # failover, as a new ssh login would.
-        return int(run_dashboard(lambda: LabAccess(lab), config, origin="lab", **options))
+        return int(run_dashboard(lambda: LabAccess(lab, timeout=config.timeout), config,
+                                 origin="lab", **options))
     return int(run_dashboard(access, config, frozen=bool(args.bundle), origin=access.origin,
                              **options))
 
@@ -206,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_status(args)
         if args.command == "snapshot":
             return cmd_snapshot(args)
+        if args.command == "config":
+            return cmd_config(args)
         if args.command == "lab":
             from hadeck.lab.cli import run
 

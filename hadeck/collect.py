@@ -64,25 +64,27 @@ class LiveAccess(Access):
     """This machine, and the other nodes over the system ssh client."""
 
     def __init__(self, config: Config | None = None, local: Runner | None = None) -> None:
-        super().__init__(local or LocalRunner())
-        self.config = config or Config()
+        config = config or Config()
+        super().__init__(local or LocalRunner(timeout=config.timeout))
+        self.config = config
         self._peers: dict[str, Runner] = {}
 
     def runner(self, node: str) -> Runner:
         if node == self.local.node:
             return self.local
         if node not in self._peers:
-            self._peers[node] = SshRunner(node, options=self.config.ssh_options)
+            self._peers[node] = SshRunner(node, options=self.config.ssh_options,
+                                          timeout=self.config.timeout)
         return self._peers[node]
 
 
-def is_unreachable(error: str | None) -> bool:
-    """Whether a source error means the node itself could not be reached.
+def is_unreachable(reading: Reading[Any]) -> bool:
+    """Whether a source failed because the node itself could not be reached.
 
-    :class:`~hadeck.runner.SshRunner` (and the lab, for a failed node) prefix such errors
-    with ``ssh <host>:``.
+    The runner says so (``error_kind`` ``unreachable``: ssh could not connect, log in or
+    finish, or the lab node is down); the message is not read.
     """
-    return error is not None and error.startswith("ssh ") and ": " in error
+    return reading.error_kind == "unreachable"
 
 
 @dataclasses.dataclass
@@ -103,9 +105,10 @@ def _read_node(runner: Runner, director: bool, read_drbd: bool = True) -> _NodeF
         facts.statuses.append(reading.status)
         return reading.value
 
-    facts.host = take(host.read(runner))
+    host_reading = host.read(runner)
+    facts.host = take(host_reading)
     first = facts.statuses[0]
-    if is_unreachable(first.error):
+    if is_unreachable(host_reading):
         # One reason for a dead node, not six: every other command would fail the same way.
         facts.statuses[0] = dataclasses.replace(first, source="node")
         return facts

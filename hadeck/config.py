@@ -10,6 +10,14 @@ Precedence, highest first: ``--config FILE``; ``$HADECK_CONFIG``;
 used whole (files are not merged: one place to look). Nagios thresholds do not live here;
 they stay on the check's command line.
 
+The file is checked whole: a key or table hadeck does not know is an error naming the
+file, the line and the nearest valid key (``hadeck.toml:3: unknown key cluster.timout
+(did you mean cluster.timeout?)``), so a typo never silently leaves a default in place.
+:mod:`tomllib` gives no line numbers; they are found by scanning the text for the table
+headers and keys (:func:`key_lines`). Every loaded :class:`Config` remembers where each
+value came from (:attr:`Config.origins`); :func:`describe` lists every effective value
+with its origin, for ``hadeck config``.
+
 Example::
 
     [cluster]
@@ -31,8 +39,10 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hadeck.health import Policy
@@ -43,6 +53,7 @@ SEARCH_PATH = (
     Path("~/.config/hadeck/hadeck.toml"),
     Path("/etc/hadeck/hadeck.toml"),
 )
+DEFAULT_ORIGIN = "built-in default"
 
 
 class ConfigError(ValueError):
@@ -51,84 +62,317 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
+    """The effective configuration: the file's values over the built-in defaults."""
+
     peers: str = "ssh"
-    """How per-node facts of other nodes are read: ``ssh`` or ``none`` (local node only)."""
+    """``cluster.peers``: how per-node facts of other nodes are read: ``ssh`` or ``none``
+    (local node only; ``--local`` on the command line)."""
     extra_nodes: tuple[str, ...] = ()
+    """``cluster.extra_nodes``: nodes Pacemaker does not list whose facts are read too
+    (a quorum device host)."""
     directors: tuple[str, ...] = ()
+    """``cluster.directors``: LVS directors, read over ssh like nodes, when they are not
+    cluster nodes."""
     timeout: float = DEFAULT_TIMEOUT
+    """``cluster.timeout``: seconds each command may take (crm_mon, virsh, ssh …) before
+    it is killed and its source reads UNKNOWN. A check plugin gives a command no more
+    than what is left of its ``-t``. Raise it for big clusters: crm_mon on a 16-node,
+    500-guest CIB took 10–21 s on a loaded 2-core machine."""
     ssh_options: tuple[str, ...] = SSH_OPTIONS
+    """``ssh.options``: options for the system ssh client, before the host (the default
+    never prompts and gives up on a dead host in about 5 s)."""
     policy: Policy = field(default_factory=Policy)
+    """``lvs.expected`` (real servers each virtual service should have, by
+    ``"TCP 192.0.2.10:80"``) and ``drbd.states`` (the verdict of a DRBD state word,
+    ``SyncTarget = "OK"``) go here, for the health rules."""
     path: str | None = None
     """The file this came from; None for the built-in defaults."""
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Where each value came from, by dotted key (``cluster.timeout``, or
+    ``lvs.expected."TCP 192.0.2.10:80"``): ``FILE:LINE``, prefixed with ``--config`` or
+    ``$HADECK_CONFIG`` when that named the file, or a command-line option. A key not here
+    has its built-in default."""
+
+
+KEYS: Mapping[str, str] = {
+    "cluster.peers": "peers",
+    "cluster.extra_nodes": "extra_nodes",
+    "cluster.directors": "directors",
+    "cluster.timeout": "timeout",
+    "ssh.options": "ssh_options",
+}
+"""The plain keys, dotted, and the :class:`Config` field each one sets."""
+FREE_TABLES = ("lvs.expected", "drbd.states")
+"""Tables whose keys are the site's own names (a virtual service, a DRBD state word)."""
+TABLES = ("cluster", "ssh", "lvs", "drbd")
 
 
 def find(explicit: str | None = None) -> Path | None:
     """The configuration file to use, by precedence; None when there is none."""
+    return _find(explicit)[0]
+
+
+def _find(explicit: str | None) -> tuple[Path | None, str]:
+    """The file to use and what named it (``--config``, ``$HADECK_CONFIG`` or "")."""
     if explicit:
-        return Path(explicit)
+        return Path(explicit), "--config"
     env = os.environ.get("HADECK_CONFIG")
     if env:
-        return Path(env)
+        return Path(env), "$HADECK_CONFIG"
     for candidate in SEARCH_PATH:
         path = candidate.expanduser()
         if path.is_file():
-            return path
-    return None
+            return path, ""
+    return None, ""
 
 
 def load(explicit: str | None = None) -> Config:
     """Load the configuration; the defaults when no file exists.
 
+    Args:
+        explicit: the file named on the command line (``--config``), if any.
+
+    Returns:
+        The configuration, with :attr:`Config.origins` saying where each value came from.
+
     Raises:
-        ConfigError: an explicitly named file is missing, or any file is not valid TOML
-            or has a value of the wrong kind.
+        ConfigError: an explicitly named file is missing, or any file is not valid TOML,
+            has a key or table hadeck does not know, or a value of the wrong kind; the
+            message names the file and, where it can be found, the line.
     """
-    path = find(explicit)
+    path, named_by = _find(explicit)
     if path is None:
         return Config()
     try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
     try:
-        return _from_data(data, str(path))
-    except (TypeError, ValueError, KeyError) as exc:
+        text = raw.decode()
+        data = tomllib.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    lines = key_lines(text)
+
+    def where(key: tuple[str, ...]) -> str:
+        for end in range(len(key), 0, -1):
+            if key[:end] in lines:
+                return f"{path}:{lines[key[:end]]}"
+        return str(path)
+
+    try:
+        _check_keys(data)
+        config = _from_data(data, str(path))
+    except _Problem as problem:
+        raise ConfigError(f"{where(problem.key)}: {problem}") from None
+    prefix = f"{named_by} " if named_by else ""
+    origins = {_dotted(key): prefix + where(key) for key in _leaves(data)}
+    return replace(config, origins=origins)
 
 
-def _from_data(data: dict[str, object], path: str) -> Config:
+def override(config: Config, key: str, value: object, origin: str) -> Config:
+    """``config`` with one plain key set from elsewhere (a command-line option).
+
+    Args:
+        config: the loaded configuration.
+        key: a dotted key of :data:`KEYS` (``cluster.peers``).
+        value: its new value, of the field's type.
+        origin: what set it, for :func:`describe` (``command line (--local)``).
+    """
+    return replace(config, **{KEYS[key]: value},  # type: ignore[arg-type]
+                   origins={**config.origins, key: origin})
+
+
+def describe(config: Config) -> list[tuple[str, object, str]]:
+    """Every effective value and where it came from, for ``hadeck config``.
+
+    Returns:
+        ``(dotted key, value, origin)`` rows: the plain keys, then one row per entry of
+        the free tables (or one row for the table itself when it is empty). Values are
+        plain TOML-ready data (strings, numbers, lists, dicts).
+    """
+    origins = config.origins
+    rows: list[tuple[str, object, str]] = []
+    for key, name in KEYS.items():
+        value = getattr(config, name)
+        rows.append((key, list(value) if isinstance(value, tuple) else value,
+                     origins.get(key, DEFAULT_ORIGIN)))
+    free: dict[str, Mapping[str, object]] = {
+        "lvs.expected": config.policy.expected_real_servers,
+        "drbd.states": {k: v.name for k, v in config.policy.drbd_states.items()},
+    }
+    for table, entries in free.items():
+        if not entries:
+            rows.append((table, {}, origins.get(table, DEFAULT_ORIGIN)))
+        for name, value in entries.items():
+            key = entry_key(table, name)
+            rows.append((key, value, origins.get(key, DEFAULT_ORIGIN)))
+    return rows
+
+
+def entry_key(table: str, name: str) -> str:
+    """The dotted key of one entry of a free table: ``lvs.expected."TCP 192.0.2.10:80"``."""
+    return _dotted((*table.split("."), name))
+
+
+class _Problem(ValueError):
+    """What is wrong with one key of the file (its dotted path in ``key``)."""
+
+    def __init__(self, key: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _check_keys(data: Mapping[str, object]) -> None:
+    """Raise for the first key or table hadeck does not know, with the nearest valid one."""
+    for top, value in data.items():
+        if top not in TABLES:
+            kind = "table" if isinstance(value, dict) else "key"
+            raise _Problem((top,), _unknown(kind, top))
+        if not isinstance(value, dict):
+            raise _Problem((top,), f"[{top}] must be a table")
+        for name, inner in value.items():
+            dotted = f"{top}.{name}"
+            if dotted in KEYS or dotted in FREE_TABLES:
+                continue
+            kind = "table" if isinstance(inner, dict) else "key"
+            raise _Problem((top, name), _unknown(kind, dotted))
+
+
+def _unknown(kind: str, dotted: str) -> str:
+    import difflib  # only on this error path: a check plugin never pays for it
+
+    known = [*KEYS, *FREE_TABLES] if "." in dotted or kind == "key" else list(TABLES)
+    near = difflib.get_close_matches(dotted, known, n=1, cutoff=0.6)
+    if not near:  # a bare key at the top, or a table's key under the wrong table
+        last = {k.rsplit(".", 1)[-1]: k for k in known}
+        found = difflib.get_close_matches(dotted.rsplit(".", 1)[-1], list(last), n=1)
+        near = [last[found[0]]] if found else []
+    shown = f"[{dotted}]" if kind == "table" else dotted
+    if not near:
+        return f"unknown {kind} {shown}"
+    is_table = near[0] in TABLES or near[0] in FREE_TABLES
+    hint = f"[{near[0]}]" if kind == "table" and is_table else near[0]
+    return f"unknown {kind} {shown} (did you mean {hint}?)"
+
+
+def _from_data(data: Mapping[str, object], path: str) -> Config:
     cluster = _table(data, "cluster")
     ssh = _table(data, "ssh")
     lvs = _table(data, "lvs")
     drbd = _table(data, "drbd")
-    peers = str(cluster.get("peers", "ssh"))
+    peers = cluster.get("peers", "ssh")
     if peers not in ("ssh", "none"):
-        raise ValueError(f"cluster.peers must be 'ssh' or 'none', not {peers!r}")
-    expected = {str(k): int(v) for k, v in _table(lvs, "expected").items()}  # type: ignore[call-overload]
-    states = {str(k): Health[str(v).upper()] for k, v in _table(drbd, "states").items()}
+        raise _Problem(("cluster", "peers"),
+                       f"cluster.peers must be 'ssh' or 'none', not {peers!r}")
+    timeout = cluster.get("timeout", DEFAULT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise _Problem(("cluster", "timeout"),
+                       f"cluster.timeout must be a positive number of seconds, not {timeout!r}")
+    expected: dict[str, int] = {}
+    for name, count in _table(lvs, "expected", "lvs").items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise _Problem(("lvs", "expected", name),
+                           f"lvs.expected.{_quoted(name)} must be a whole number, not {count!r}")
+        expected[name] = count
+    states: dict[str, Health] = {}
+    for name, word in _table(drbd, "states", "drbd").items():
+        try:
+            states[name] = Health[str(word).upper()]
+        except KeyError:
+            raise _Problem(("drbd", "states", name),
+                           f"drbd.states.{_quoted(name)} must be OK, WARNING, CRITICAL or "
+                           f"UNKNOWN, not {word!r}") from None
+    ssh_options = tuple(_strings(ssh, "options", "ssh"))
     return Config(
-        peers=peers,
-        extra_nodes=tuple(str(n) for n in _list(cluster, "extra_nodes")),
-        directors=tuple(str(n) for n in _list(cluster, "directors")),
-        timeout=float(cluster.get("timeout", DEFAULT_TIMEOUT)),  # type: ignore[arg-type]
-        ssh_options=tuple(str(o) for o in _list(ssh, "options")) or SSH_OPTIONS,
+        peers=str(peers),
+        extra_nodes=tuple(_strings(cluster, "extra_nodes", "cluster")),
+        directors=tuple(_strings(cluster, "directors", "cluster")),
+        timeout=float(timeout),
+        ssh_options=ssh_options or SSH_OPTIONS,
         policy=Policy(drbd_states=states, expected_real_servers=expected),
         path=path,
     )
 
 
-def _table(data: dict[str, object], key: str) -> dict[str, object]:
+def _table(data: Mapping[str, object], key: str, parent: str = "") -> dict[str, object]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ValueError(f"[{key}] must be a table")
+        dotted = f"{parent}.{key}" if parent else key
+        raise _Problem((*parent.split(".")[:1], key) if parent else (key,),
+                       f"[{dotted}] must be a table")
     return value
 
 
-def _list(data: dict[str, object], key: str) -> list[object]:
+def _strings(data: Mapping[str, object], key: str, parent: str) -> list[str]:
     value = data.get(key, [])
-    if not isinstance(value, list):
-        raise ValueError(f"{key} must be a list")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Problem((parent, key), f"{parent}.{key} must be a list of strings")
     return value
+
+
+# ------------------------------------------------------------------ lines and keys
+
+_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+_DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
+_HEADER = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]")
+_KEY = re.compile(rf"^\s*({_DOTTED})\s*=")
+_PARTS = re.compile(_PART)
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """The line (from 1) where each table and key of a TOML text first appears.
+
+    A scan, not a parser: table headers set the prefix of the keys below them, dotted keys
+    count for each of their prefixes, and lines inside multi-line strings are skipped.
+    Inline tables' keys are not found (their line is the table's).
+    """
+    lines: dict[tuple[str, ...], int] = {}
+    prefix: tuple[str, ...] = ()
+    in_string = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        quotes = line.count('"""') + line.count("'''")
+        if in_string:
+            in_string = quotes % 2 == 0
+            continue
+        header = _HEADER.match(line)
+        if header:
+            prefix = _parts(header.group(1))
+            lines.setdefault(prefix, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            parts = _parts(key.group(1))
+            for end in range(1, len(parts) + 1):
+                lines.setdefault((*prefix, *parts[:end]), number)
+        in_string = quotes % 2 == 1
+    return lines
+
+
+def _parts(dotted: str) -> tuple[str, ...]:
+    return tuple(p[1:-1] if p[0] in "\"'" else p for p in _PARTS.findall(dotted))
+
+
+def _quoted(name: str) -> str:
+    return name if _BARE.fullmatch(name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def _dotted(parts: tuple[str, ...]) -> str:
+    return ".".join(_quoted(p) for p in parts)
+
+
+def _leaves(data: Mapping[str, object]) -> list[tuple[str, ...]]:
+    """The keys the file set: plain keys, free tables' entries, and empty free tables."""
+    found: list[tuple[str, ...]] = []
+    for top, table in data.items():
+        if not isinstance(table, dict):
+            continue
+        for name, value in table.items():
+            if f"{top}.{name}" in FREE_TABLES and isinstance(value, dict):
+                found += [(top, name, k) for k in value] or [(top, name)]
+            else:
+                found.append((top, name))
+    return found

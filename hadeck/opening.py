@@ -90,14 +90,14 @@ def open_cluster(
     Raises:
         OpenError: the configuration, the bundle or the lab cannot be used.
     """
-    from hadeck.config import ConfigError, load
+    from hadeck.config import ConfigError, load, override
 
     try:
         config = load(config_file)
     except ConfigError as exc:
         raise OpenError(f"configuration: {exc}") from None
     if local:
-        config = dataclasses.replace(config, peers="none")
+        config = override(config, "cluster.peers", "none", "command line (--local)")
     if bundle:
         from hadeck.snapshot import BundleAccess, BundleError
 
@@ -110,10 +110,12 @@ def open_cluster(
     from hadeck.collect import LiveAccess
     from hadeck.runner import LocalRunner
 
-    return Opened(LiveAccess(config, local=LocalRunner(node=node)), config)
+    return Opened(LiveAccess(config, local=LocalRunner(node=node, timeout=config.timeout)),
+                  config)
 
 
 def _open_lab(directory: Path, config: Config, node: str | None, create: bool) -> Opened:
+    from hadeck.config import entry_key
     from hadeck.lab.cli import open_lab
     from hadeck.lab.errors import LabError
     from hadeck.lab.runner import LabAccess
@@ -125,13 +127,16 @@ def _open_lab(directory: Path, config: Config, node: str | None, create: bool) -
         if node is not None and node not in world.all_nodes():
             raise OpenError(f"cannot open the lab: no node {node!r} in {directory}; its "
                             f"nodes are {', '.join(world.all_nodes())}")
-        access = LabAccess(lab, node)
+        access = LabAccess(lab, node, timeout=config.timeout)
     except (LabError, OSError, ValueError) as exc:
         raise OpenError(f"cannot open the lab: {exc}") from None
     # The lab knows how its keepalived is configured: a killed real server is then
     # "2 of 3 in service", as the health rules say for a configured count. The site's
     # own [lvs.expected] wins where both name a service.
-    expected = {**expected_real_servers(world.topology),
-                **config.policy.expected_real_servers}
+    from_lab = expected_real_servers(world.topology)
+    expected = {**from_lab, **config.policy.expected_real_servers}
     policy = dataclasses.replace(config.policy, expected_real_servers=expected)
-    return Opened(access, dataclasses.replace(config, policy=policy))
+    origins = {**{entry_key("lvs.expected", service): f"the lab's keepalived ({directory})"
+                  for service in from_lab},
+               **config.origins}
+    return Opened(access, dataclasses.replace(config, policy=policy, origins=origins))

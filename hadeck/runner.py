@@ -5,7 +5,8 @@ shell string) with a timeout, run locally, on another node over the system ssh c
 answered from a snapshot bundle (:mod:`hadeck.snapshot`), or answered by the lab
 (:mod:`hadeck.lab`). A runner never raises for a command that fails: a missing binary, a
 timeout, a permission error or an unreachable host come back as a :class:`CommandResult`
-with ``error`` set, so a source can turn it into a reason on screen.
+with ``error`` set, so a source can turn it into a reason on screen, and ``error_kind``
+saying which of those it was (:data:`ErrorKind`), so that nobody matches message text.
 
 Sources name what they read with a :class:`Command`: the argv for a live system and a
 stable file name (``pacemaker/crm_mon.xml``) under which a bundle stores the output.
@@ -30,9 +31,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Literal, cast, get_args
 
 DEFAULT_TIMEOUT = 10.0
-"""Seconds a command may take before it is killed and reported as a timeout."""
+"""Seconds a command may take before it is killed and reported as a timeout, unless the
+configuration says otherwise (``[cluster] timeout``, given to each runner as ``timeout``)."""
 
 # Every tool is asked for untranslated output: virsh, for one, translates its state words.
 _ENV_OVERRIDES = {"LC_ALL": "C", "LANG": "C"}
@@ -56,9 +59,22 @@ class Command:
         return self.path if self.path is not None else shlex.join(self.argv)
 
 
+ErrorKind = Literal["missing", "timeout", "permission", "unreachable", "failed"]
+"""Why a command has no result: ``missing`` (no such program or file on the node: not
+installed, no module loaded), ``timeout`` (killed after its timeout, or no time left to
+start it), ``permission`` (not allowed: an unreadable file, a sudo refusal),
+``unreachable`` (the node itself: ssh could not connect or log in, or timed out, or the
+lab node is down), ``failed`` (anything else that kept it from running or finishing). A
+command that ran and exited non-zero has no error and no kind: its exit code says it."""
+
+
 @dataclass(frozen=True)
 class CommandResult:
-    """What a command printed and how it ended."""
+    """What a command printed and how it ended.
+
+    ``error_kind`` is set whenever ``error`` is: a runner names it; left out, it is
+    ``failed``.
+    """
 
     argv: tuple[str, ...]
     stdout: str = ""
@@ -68,10 +84,24 @@ class CommandResult:
     duration: float = 0.0
     error: str | None = None
     """Why the command could not be run or finish (missing, timeout, unreachable …)."""
+    error_kind: ErrorKind | None = None
+    """Which kind of failure ``error`` is; None when ``error`` is None."""
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.error_kind is None:
+            object.__setattr__(self, "error_kind", "failed")
+        elif self.error is None and self.error_kind is not None:
+            object.__setattr__(self, "error_kind", None)
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.returncode == 0
+
+    @property
+    def missing(self) -> bool:
+        """Whether the program or file is not there: a tool not installed, a /proc file
+        of a module not loaded. Sources skip what is missing instead of failing."""
+        return self.error_kind == "missing"
 
     def reason(self) -> str:
         """A one-line explanation of a failure, for a source error."""
@@ -81,6 +111,58 @@ class CommandResult:
             detail = _first_line(self.stderr) or _first_line(self.stdout) or "no output"
             return f"{self.argv[0]} exited {self.returncode}: {detail}"
         return "ok"
+
+
+def failure(argv: Sequence[str], kind: ErrorKind, error: str, stdout: str = "",
+            stderr: str = "", duration: float = 0.0) -> CommandResult:
+    """A command that has no result, with the reason and its kind."""
+    return CommandResult(tuple(argv), stdout, stderr, None, duration, error, kind)
+
+
+def not_found(argv: Sequence[str], node: str | None = None) -> CommandResult:
+    """The program ``argv[0]`` is not installed (on ``node``, when that is not here)."""
+    where = f" on {node}" if node else ""
+    return failure(argv, "missing", f"{argv[0]}: command not found{where}")
+
+
+def file_result(path: str, result: CommandResult) -> CommandResult:
+    """``cat PATH``'s result as a file read's: a missing or unreadable file an error.
+
+    A local read fails with ``PATH: no such file``; ``cat`` (over ssh, or recorded in a
+    bundle) exits 1 and says so on stderr, in C locale as every command runs. Both read
+    the same after this, so that a source has one test for a missing file.
+    """
+    if result.error is not None or result.returncode != 1 or result.stdout:
+        return result
+    why = _first_line(result.stderr)
+    if why.endswith(": No such file or directory"):
+        return failure(result.argv, "missing", f"{path}: no such file", "", result.stderr,
+                       result.duration)
+    if why.endswith(": Permission denied"):
+        return failure(result.argv, "permission", f"{path}: permission denied", "",
+                       result.stderr, result.duration)
+    return result
+
+
+def kind_of(error: str, recorded: object = None) -> ErrorKind:
+    """The kind of a recorded error: ``recorded`` if it names one, else from its words.
+
+    The words are read only for results stored before kinds were (old bundles): runners
+    name the kind where they make the error.
+    """
+    for kind in get_args(ErrorKind):
+        if recorded == kind:
+            return cast(ErrorKind, kind)
+    lowered = error.lower()
+    if error.startswith("ssh ") and ": " in error:
+        return "unreachable"
+    if "command not found" in lowered or "no such file" in lowered:
+        return "missing"
+    if "timed out after" in lowered or "time (-t) is used up" in lowered:
+        return "timeout"
+    if "permission denied" in lowered or " via sudo: " in lowered:
+        return "permission"
+    return "failed"
 
 
 def _first_line(text: str) -> str:
@@ -155,7 +237,7 @@ class ProcessStream(LineStream):
                 errors="replace", bufsize=1,
             )
         except OSError as exc:
-            self.error = _start_error(self.argv, exc)
+            self.error = _start_error(self.argv, exc).error
             self._stderr.close()
 
     def __next__(self) -> str:
@@ -195,12 +277,12 @@ class ProcessStream(LineStream):
             self.error = f"{self.argv[0]} exited {self.returncode}: {detail}"
 
 
-def _start_error(args: tuple[str, ...], exc: OSError) -> str:
+def _start_error(args: tuple[str, ...], exc: OSError) -> CommandResult:
     if isinstance(exc, FileNotFoundError):
-        return f"{args[0]}: command not found"
+        return not_found(args)
     if isinstance(exc, PermissionError):
-        return f"{args[0]}: permission denied"
-    return f"{args[0]}: {exc.strerror}"
+        return failure(args, "permission", f"{args[0]}: permission denied")
+    return failure(args, "failed", f"{args[0]}: {exc.strerror}")
 
 
 class Runner:
@@ -209,17 +291,31 @@ class Runner:
     node: str = "localhost"
     local: bool = False
     """True when this runner reads the machine hadeck itself runs on."""
+    timeout: float = DEFAULT_TIMEOUT
+    """Seconds a command may take when the caller names no timeout: the configuration's
+    ``[cluster] timeout``. Sources never name one, so every read they make uses it."""
+
+    def limit(self, timeout: float | None) -> float:
+        """The timeout a command gets: ``timeout``, or this runner's own when None."""
+        return self.timeout if timeout is None else timeout
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
+        """Run ``argv`` on the node; never raises.
+
+        Args:
+            argv: the command (no shell).
+            timeout: seconds before it is killed; None for the runner's :attr:`timeout`.
+            input: text for its stdin, if any.
+        """
         raise NotImplementedError
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
-        """Read a text file on the node; the default runs ``cat``."""
-        return self.run(("cat", path), timeout=timeout)
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
+        """Read a text file on the node; the default runs ``cat`` (see :func:`file_result`)."""
+        return file_result(path, self.run(("cat", path), timeout=timeout))
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         """Run a source's named command (a bundle answers it by name)."""
         if command.path is not None:
             return self.read_file(command.path, timeout=timeout)
@@ -245,14 +341,17 @@ class LocalRunner(Runner):
 
     local = True
 
-    def __init__(self, node: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, node: str | None = None, env: dict[str, str] | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.node = node or os.uname().nodename
         self._env = {**os.environ, **_ENV_OVERRIDES, **(env or {})}
+        self.timeout = timeout
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         args = tuple(argv)
+        timeout = self.limit(timeout)
         start = time.monotonic()
         try:
             # A new session so that a timeout kills the whole tree, not just the child:
@@ -268,16 +367,14 @@ class LocalRunner(Runner):
                 errors="replace",
             )
         except OSError as exc:
-            return CommandResult(args, returncode=None, error=_start_error(args, exc))
+            return _start_error(args, exc)
         try:
             out, err = proc.communicate(input=input, timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             out, err = proc.communicate()
-            return CommandResult(
-                args, out, err, None, time.monotonic() - start,
-                error=f"{args[0]}: timed out after {timeout:g} s",
-            )
+            return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s",
+                           out, err, time.monotonic() - start)
         return CommandResult(args, out, err, proc.returncode, time.monotonic() - start)
 
     def stream(self, argv: Sequence[str], hold_stdin: bool = False) -> LineStream:
@@ -290,29 +387,31 @@ class LocalRunner(Runner):
         """
         return ProcessStream(argv, self._env, hold_stdin)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         start = time.monotonic()
         args = ("cat", path)
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
                 text = handle.read()
         except FileNotFoundError:
-            return CommandResult(args, returncode=None, error=f"{path}: no such file")
+            return failure(args, "missing", f"{path}: no such file")
         except PermissionError:
-            return CommandResult(args, returncode=None, error=f"{path}: permission denied")
+            return failure(args, "permission", f"{path}: permission denied")
         except OSError as exc:
-            return CommandResult(args, returncode=None, error=f"{path}: {exc.strerror}")
+            return failure(args, "failed", f"{path}: {exc.strerror}")
         return CommandResult(args, text, "", 0, time.monotonic() - start)
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         if command.local is None:
             return super().fetch(command, timeout)
         start = time.monotonic()
         try:
             text = command.local()
         except OSError as exc:
-            return CommandResult(command.argv, returncode=None,
-                                 error=f"{command.name}: {exc.strerror or exc}")
+            kind: ErrorKind = ("missing" if exc.errno == errno.ENOENT else
+                               "permission" if exc.errno in (errno.EACCES, errno.EPERM)
+                               else "failed")
+            return failure(command.argv, kind, f"{command.name}: {exc.strerror or exc}")
         return CommandResult(command.argv, text, "", 0, time.monotonic() - start)
 
 
@@ -347,33 +446,38 @@ class SshRunner(Runner):
         host: str | None = None,
         options: Sequence[str] = SSH_OPTIONS,
         via: Runner | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.node = node
         self._host = host or node
         self._options = tuple(options)
         self._via = via or LocalRunner()
+        self.timeout = timeout
 
     def ssh_argv(self, argv: Sequence[str]) -> tuple[str, ...]:
         remote = shlex.join(["env", *(f"{k}={v}" for k, v in _ENV_OVERRIDES.items()), *argv])
         return ("ssh", *self._options, "--", self._host, remote)
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
-        result = self._via.run(self.ssh_argv(argv), timeout=timeout, input=input)
+        result = self._via.run(self.ssh_argv(argv), timeout=self.limit(timeout), input=input)
         args = tuple(argv)
+        # Whatever keeps ssh itself from finishing — no ssh client, a connection that
+        # hangs until the timeout — is the node's reachability, not the command's: one
+        # reason for the whole node (see collect).
         if result.error is not None:
-            return CommandResult(args, result.stdout, result.stderr, None, result.duration,
-                                 error=f"ssh {self._host}: {result.error}")
+            return failure(args, "unreachable", f"ssh {self._host}: {result.error}",
+                           result.stdout, result.stderr, result.duration)
         # ssh itself exits 255 when it cannot reach or log in to the host.
         if result.returncode == 255:
             why = _first_line(result.stderr) or "connection failed"
-            return CommandResult(args, result.stdout, result.stderr, None, result.duration,
-                                 error=f"ssh {self._host}: {why}")
+            return failure(args, "unreachable", f"ssh {self._host}: {why}",
+                           result.stdout, result.stderr, result.duration)
         # The remote command runs through env(1), which exits 127 for a missing program.
         if result.returncode == 127:
-            return CommandResult(args, result.stdout, result.stderr, None, result.duration,
-                                 error=f"{args[0]}: command not found on {self.node}")
+            return failure(args, "missing", f"{args[0]}: command not found on {self.node}",
+                           result.stdout, result.stderr, result.duration)
         return CommandResult(args, result.stdout, result.stderr, result.returncode,
                              result.duration)
 

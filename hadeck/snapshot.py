@@ -10,6 +10,8 @@ Layout (a ``.tar.gz`` of one top directory, or that directory unpacked)::
     hadeck-bundle/
       meta.json                     hostname, time, hadeck version, tool versions, and per
                                     command: argv, exit code, stderr, duration, error
+                                    and its kind (error_kind; derived from the error's
+                                    words for bundles written before it was kept)
       <node>/pacemaker/crm_mon.xml  the raw output of each command, by its Command name
       <node>/drbd/events2.txt
       …
@@ -39,7 +41,14 @@ from typing import Any
 
 from hadeck import __version__
 from hadeck.collect import Access
-from hadeck.runner import DEFAULT_TIMEOUT, Command, CommandResult, Runner
+from hadeck.runner import (
+    Command,
+    CommandResult,
+    Runner,
+    failure,
+    file_result,
+    kind_of,
+)
 
 TOP = "hadeck-bundle"
 META = "meta.json"
@@ -105,18 +114,19 @@ class RecordingRunner(Runner):
         self.inner = inner
         self.node = inner.node
         self.local = inner.local
+        self.timeout = inner.timeout
         self._sink = sink
         self._lock = lock
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         return self.inner.run(argv, timeout=timeout, input=input)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         return self.inner.read_file(path, timeout=timeout)
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         result = self.inner.fetch(command, timeout=timeout)
         with self._lock:
             self._sink.append(Record(self.node, command, result))
@@ -180,6 +190,7 @@ def write_bundle(
             "returncode": res.returncode,
             "duration": round(res.duration, 4),
             "error": res.error,
+            "error_kind": res.error_kind,
             "stderr": redact(rec.command.name, res.stderr)[-2000:],
         }
         if res.error is None:
@@ -258,18 +269,21 @@ class Bundle:
         recorded = self.meta.get("commands", {}).get(key, {})
         if not isinstance(recorded, dict):
             recorded = {}
+        stderr = str(recorded.get("stderr", ""))
+        duration = float(recorded.get("duration", 0.0))
         if recorded.get("error"):
-            return CommandResult(argv, "", str(recorded.get("stderr", "")), None,
-                                 float(recorded.get("duration", 0.0)), error=recorded["error"])
+            error = str(recorded["error"])
+            return failure(argv, kind_of(error, recorded.get("error_kind")),
+                           error, "", stderr, duration)
         text = self.files.get(key)
         if text is None:
             what = (f"{command.path}: no such file" if command.path is not None
                     else f"{argv[0]}: command not found")
-            return CommandResult(argv, returncode=None, error=f"{what} (not in bundle)")
+            return failure(argv, "missing", f"{what} (not in bundle)")
         rc = recorded.get("returncode", 0)
-        return CommandResult(argv, text, str(recorded.get("stderr", "")),
-                             rc if isinstance(rc, int) else 0,
-                             float(recorded.get("duration", 0.0)))
+        result = CommandResult(argv, text, stderr, rc if isinstance(rc, int) else 0, duration)
+        # A bundle written before file reads were told apart kept ``cat``'s exit 1.
+        return file_result(command.path, result) if command.path is not None else result
 
 
 def _load_files(path: Path) -> dict[str, str]:
@@ -312,15 +326,14 @@ class BundleRunner(Runner):
         self.node = node
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
-        return CommandResult(tuple(argv), returncode=None,
-                             error="a snapshot bundle is read-only: nothing can run in it")
+        return failure(argv, "failed", "a snapshot bundle is read-only: nothing can run in it")
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         return self.run(("cat", path))
 
-    def fetch(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
         return self.bundle.answer(self.node, command)
 
 

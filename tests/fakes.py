@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, Runner
+from hadeck.runner import CommandResult, Runner, failure, file_result, not_found
 
 
 class ScriptedRunner(Runner):
@@ -28,13 +28,13 @@ class ScriptedRunner(Runner):
         self.calls: list[tuple[str, ...] | str] = []
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         key = tuple(argv)
         self.calls.append(key)
         return self._answer(key, key)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         self.calls.append(path)
         return self._answer(path, ("cat", path))
 
@@ -42,8 +42,9 @@ class ScriptedRunner(Runner):
         answer = self.answers.get(key)
         if answer is None:
             if isinstance(key, str):
-                return CommandResult(argv, returncode=None, error=f"{key}: no such file")
-            return CommandResult(argv, returncode=None, error=f"{argv[0]}: command not found")
+                return failure(argv, "missing", f"{key}: no such file")
+            return not_found(argv)
         if isinstance(answer, CommandResult):
-            return answer
+            # A scripted ``cat`` that found no file reads as a real runner's would.
+            return file_result(key, answer) if isinstance(key, str) else answer
         return CommandResult(argv, stdout=answer)

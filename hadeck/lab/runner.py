@@ -20,6 +20,7 @@ changed, as DRBD prints them (:func:`events2_changes`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -34,7 +35,14 @@ from hadeck.lab.formats import host as host_fmt
 from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.world import Lab, LabState
-from hadeck.runner import DEFAULT_TIMEOUT, CommandResult, LineStream, Runner
+from hadeck.runner import (
+    DEFAULT_TIMEOUT,
+    CommandResult,
+    LineStream,
+    Runner,
+    failure,
+    not_found,
+)
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
@@ -66,16 +74,18 @@ VERSIONS = {
 class LabRunner(Runner):
     """One node of the lab."""
 
-    def __init__(self, lab: Lab, node: str) -> None:
+    def __init__(self, lab: Lab, node: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.lab = lab
         self.node = node
+        self.timeout = timeout
 
     # ------------------------------------------------------------------ boundary
 
     def run(
-        self, argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: str | None = None
+        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
     ) -> CommandResult:
         args = tuple(argv)
+        timeout = self.limit(timeout)
         start = time.monotonic()
         state = self.lab.read()
         refused = self._refuse(state, args[0], args, timeout)
@@ -85,8 +95,7 @@ class LabRunner(Runner):
             result = self._answer(state, args, timeout, input)
         except LabError as exc:
             result = CommandResult(args, "", f"{exc}\n", 1)
-        return CommandResult(result.argv, result.stdout, result.stderr, result.returncode,
-                             time.monotonic() - start, result.error)
+        return dataclasses.replace(result, duration=time.monotonic() - start)
 
     def stream(self, argv: Sequence[str]) -> LineStream:
         """Follow ``drbdsetup events2 [--statistics]`` (no ``--now``) on this node.
@@ -100,15 +109,16 @@ class LabRunner(Runner):
                                           "'drbdsetup events2 [--statistics]'")
         return LabStream(self, args)
 
-    def read_file(self, path: str, timeout: float = DEFAULT_TIMEOUT) -> CommandResult:
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
         args = ("cat", path)
+        timeout = self.limit(timeout)
         state = self.lab.read()
         refused = self._refuse(state, path, args, timeout)
         if refused is not None:
             return refused
         answer = self._file(state, path)
         if answer is None:
-            return CommandResult(args, returncode=None, error=f"{path}: no such file")
+            return failure(args, "missing", f"{path}: no such file")
         return CommandResult(args, answer)
 
     def _refuse(
@@ -116,22 +126,21 @@ class LabRunner(Runner):
     ) -> CommandResult | None:
         """A failed node, or an injected fault of this tool; None when it may answer."""
         if self.node not in state.all_nodes():
-            return CommandResult(args, returncode=None, error=(
+            return failure(args, "unreachable", (
                 f"ssh {self.node}: ssh: Could not resolve hostname {self.node}: "
                 "Name or service not known"))
         if not state.up(self.node):
-            return CommandResult(args, returncode=None, error=(
+            return failure(args, "unreachable", (
                 f"ssh {self.node}: ssh: connect to host {self.node} port 22: "
                 "No route to host"))
         fault = state.fault(self.node, tool)
         if fault == "missing":
             if tool.startswith("/"):
-                return CommandResult(args, returncode=None, error=f"{tool}: no such file")
-            return CommandResult(args, returncode=None, error=f"{tool}: command not found")
+                return failure(args, "missing", f"{tool}: no such file")
+            return not_found((tool, *args[1:]))
         if fault == "hang":
             time.sleep(min(timeout, MAX_HANG))
-            return CommandResult(args, returncode=None,
-                                 error=f"{args[0]}: timed out after {timeout:g} s")
+            return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s")
         if fault == "garbage":
             return CommandResult(args, GARBAGE)
         return None
@@ -145,7 +154,7 @@ class LabRunner(Runner):
         if args in VERSIONS:
             return CommandResult(args, VERSIONS[args])
         if tool in PACEMAKER_READERS or tool in PACEMAKER_WRITERS:
-            return self._pacemaker(state, args, input)
+            return self._pacemaker(state, args, timeout, input)
         handler = _READS.get(args)
         if handler is not None:
             text = handler(self, state)
@@ -186,7 +195,7 @@ class LabRunner(Runner):
         return CommandResult(args, "")
 
     def _pacemaker(
-        self, state: LabState, args: tuple[str, ...], input: str | None
+        self, state: LabState, args: tuple[str, ...], timeout: float, input: str | None
     ) -> CommandResult:
         if self.node not in state.topology.cluster_nodes:
             return _not_found(args)
@@ -195,7 +204,9 @@ class LabRunner(Runner):
             flag in args for flag in READ_ONLY_FLAGS[args[0]])
         if not writes:
             with self.lab._locked(exclusive=False):
-                return scenario.runner.run(args, input=input)
+                # The real crm_mon on the lab's CIB, with this node's timeout as on a
+                # real node: a big CIB takes seconds (see LabAccess).
+                return scenario.runner.run(args, timeout=timeout, input=input)
         if args[0] == "crm_resource" and any(a in args for a in ("--cleanup", "-C",
                                                                  "--refresh", "-R")):
             rsc = _option(args, "-r", "--resource")
@@ -209,7 +220,7 @@ class LabRunner(Runner):
                 scenario.converge()
             return CommandResult(args, "")
         with self.lab.changing() as world:
-            result = scenario.runner.run(args, input=input)
+            result = scenario.runner.run(args, timeout=timeout, input=input)
             if result.ok:
                 scenario.converge()
                 _forget_manual_changes(world)
@@ -503,7 +514,7 @@ def _option(args: tuple[str, ...], short: str, long: str) -> str | None:
 
 
 def _not_found(args: tuple[str, ...]) -> CommandResult:
-    return CommandResult(args, returncode=None, error=f"{args[0]}: command not found")
+    return not_found(args)
 
 
 def _drbd_text(render: Callable[..., str]) -> Callable[[LabRunner, LabState], str | None]:
@@ -562,12 +573,25 @@ _READS: dict[tuple[str, ...], Callable[[LabRunner, LabState], str | None]] = {
 
 
 class LabAccess(Access):
-    """The lab seen from one of its nodes, as an operator logged in there sees it."""
+    """The lab seen from one of its nodes, as an operator logged in there sees it.
+
+    Args:
+        lab: the lab.
+        node: the node it is seen from (default: the first cluster node that is up).
+        timeout: seconds each command may take, as ``[cluster] timeout`` on a real
+            cluster; the real crm_mon on the lab's CIB gets it too. Not scaled by the
+            lab's size, as it is not on a real cluster (where the size is learned from the
+            very command that would need it): the real crm_mon on a 16-node, 500-guest CIB
+            (2.5 MB of XML) took 10–21 s on a loaded 2-core machine, and a cluster that
+            size needs the setting raised, in the lab as in production.
+    """
 
     origin = "lab"
 
-    def __init__(self, lab: Lab, node: str | None = None) -> None:
+    def __init__(self, lab: Lab, node: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.lab = lab
+        self.timeout = timeout
         state = lab.read()
         if node is None:
             node = next((n for n in state.topology.cluster_nodes if state.up(n)),
@@ -577,7 +601,7 @@ class LabAccess(Access):
 
     def runner(self, node: str) -> Runner:
         if node not in self._runners:
-            self._runners[node] = LabRunner(self.lab, node)
+            self._runners[node] = LabRunner(self.lab, node, self.timeout)
         return self._runners[node]
 
     def nodes(self) -> tuple[str, ...]:

@@ -1,14 +1,17 @@
-"""What every source shares: the reading it returns and the error its parsers raise."""
+"""What every source shares: the reading it returns, the error its parsers raise, and the
+one way to turn a command's result into a value or a reason (:func:`parsed`,
+:func:`parse_result`). Whether a tool or file is missing is the runner's
+``CommandResult.missing``, never a message matched here."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from hadeck.model import SourceStatus
-from hadeck.runner import CommandResult
+from hadeck.runner import CommandResult, ErrorKind
 
 T = TypeVar("T")
 
@@ -23,6 +26,9 @@ class Reading(Generic[T]):
 
     value: T | None
     status: SourceStatus
+    error_kind: ErrorKind | None = None
+    """The kind of the command failure behind ``status.error``, when the reading failed
+    because a command did (``unreachable``: the node itself could not be reached)."""
 
 
 class Clock:
@@ -47,8 +53,38 @@ class Clock:
     def done(self, value: T, detail: str | None = None) -> Reading[T]:
         return Reading(value, self.status(detail=detail))
 
-    def failed(self, error: str, detail: str | None = None) -> Reading[T]:
-        return Reading(None, self.status(error=error, detail=detail))
+    def failed(self, error: str, detail: str | None = None,
+               kind: ErrorKind | None = None) -> Reading[T]:
+        return Reading(None, self.status(error=error, detail=detail), kind)
+
+
+def parsed(
+    result: CommandResult,
+    parser: Callable[[str], T],
+    ok_codes: Sequence[int] = (0,),
+    name: str | None = None,
+) -> tuple[T | None, str | None]:
+    """One command's parsed stdout, or None and why not.
+
+    Args:
+        result: what the runner returned.
+        parser: the pure parser for the command's stdout.
+        ok_codes: exit codes that still carry a full answer.
+        name: what the output is called in a parse error (default: the program, or the
+            file ``cat`` read).
+    """
+    if result.error is not None:
+        return None, result.error
+    if result.returncode not in ok_codes:
+        return None, result.reason()
+    try:
+        return parser(result.stdout), None
+    except ParseError as exc:
+        if name is None:
+            name = result.argv[0] if result.argv else "output"
+            if name == "cat" and len(result.argv) > 1:
+                name = result.argv[1]
+        return None, f"cannot parse {name} output: {exc}"
 
 
 def parse_result(
@@ -68,17 +104,10 @@ def parse_result(
         ok_codes: exit codes that still carry a full answer (corosync-quorumtool exits 2
             when the node is not quorate, and that is an answer, not a failure).
     """
-    if result.error is not None:
-        return clock.failed(result.error, detail)
-    if result.returncode not in ok_codes:
-        return clock.failed(result.reason(), detail)
-    try:
-        return clock.done(parser(result.stdout), detail)
-    except ParseError as exc:
-        name = result.argv[0] if result.argv else "output"
-        if name == "cat" and len(result.argv) > 1:
-            name = result.argv[1]
-        return clock.failed(f"cannot parse {name} output: {exc}", detail)
+    value, error = parsed(result, parser, ok_codes)
+    if error is not None:
+        return clock.failed(error, detail, result.error_kind)
+    return clock.done(cast(T, value), detail)  # no error: the parser's value
 
 
 class LastParses(Generic[T]):

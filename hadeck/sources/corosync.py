@@ -30,7 +30,7 @@ from hadeck.model import (
     QuorumMember,
 )
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading
+from hadeck.sources.base import Clock, ParseError, Reading, parsed
 
 CFGTOOL = Command("corosync/cfgtool-s.txt", ("corosync-cfgtool", "-s"))
 QUORUMTOOL = Command("corosync/quorumtool-s.txt", ("corosync-quorumtool", "-s"))
@@ -288,34 +288,12 @@ def _member(columns: list[str], parts: list[str], node_id: int, row: str) -> Quo
 # --------------------------------------------------------------------------- reading
 
 
-def _missing(result: CommandResult) -> bool:
-    return result.error is not None and "command not found" in result.error
-
-
 def _read_cfgtool(
     result: CommandResult,
 ) -> tuple[tuple[int | None, str | None, tuple[CorosyncLink, ...]] | None, str | None]:
-    if result.error is not None:
-        return None, result.error
     # corosync 2 and 3.0 exit 1 when a ring or link is FAULTY, and still print it all.
     ok_codes = (0, 1) if "FAULTY" in result.stdout else (0,)
-    if result.returncode not in ok_codes:
-        return None, result.reason()
-    try:
-        return parse_cfgtool(result.stdout), None
-    except ParseError as exc:
-        return None, f"cannot parse corosync-cfgtool output: {exc}"
-
-
-def _read_quorumtool(result: CommandResult) -> tuple[CorosyncQuorum | None, str | None]:
-    if result.error is not None:
-        return None, result.error
-    if result.returncode not in QUORUMTOOL_OK_CODES:
-        return None, result.reason()
-    try:
-        return parse_quorumtool(result.stdout), None
-    except ParseError as exc:
-        return None, f"cannot parse corosync-quorumtool output: {exc}"
+    return parsed(result, parse_cfgtool, ok_codes)
 
 
 def name_links(
@@ -338,16 +316,17 @@ def read(runner: Runner) -> Reading[CorosyncStatus]:
     """
     clock = Clock("corosync", runner.node)
     cfg_result, quorum_result = runner.fetch(CFGTOOL), runner.fetch(QUORUMTOOL)
-    if _missing(cfg_result) and _missing(quorum_result):
+    if cfg_result.missing and quorum_result.missing:
         # Not an error: LVS directors and other non-members run no corosync. On a
         # cluster member Pacemaker's own view says whether the node is in the cluster.
         return Reading(None, clock.status(detail=NOT_INSTALLED))
     cfg, cfg_error = _read_cfgtool(cfg_result)
-    quorum, quorum_error = _read_quorumtool(quorum_result)
+    quorum, quorum_error = parsed(quorum_result, parse_quorumtool, QUORUMTOOL_OK_CODES)
     errors = "; ".join(e for e in (cfg_error, quorum_error) if e is not None) or None
     detail = "corosync-cfgtool -s, corosync-quorumtool -s"
     if cfg is None and quorum is None:
-        return clock.failed(errors or "no answer", detail)
+        kind = cfg_result.error_kind or quorum_result.error_kind
+        return clock.failed(errors or "no answer", detail, kind)
     local_id, transport, links = cfg if cfg is not None else (None, None, ())
     if local_id is None and quorum is not None:
         local_id = quorum.node_id

@@ -757,7 +757,7 @@ def read(runner: Runner) -> Reading[tuple[DrbdResource, ...]]:
     """
     clock = Clock(SOURCE, runner.node)
     proc = runner.fetch(PROC_DRBD)
-    if _missing_file(proc):
+    if proc.missing:
         return clock.done((), detail="no DRBD module loaded")
     if not proc.ok:
         return clock.failed(proc.reason(), detail=PROC_DRBD.describe())
@@ -779,11 +779,6 @@ def read(runner: Runner) -> Reading[tuple[DrbdResource, ...]]:
         if series == "8.4":
             tries.insert(0, (EVENTS2_84, partial(parse_events2, version=series), None))
     return _first_that_parses(runner, clock, tries, f"DRBD {version}")
-
-
-def _missing_file(result: CommandResult) -> bool:
-    why = f"{result.error or ''} {result.stderr}".lower()
-    return not result.ok and "no such file" in why
 
 
 def _first_that_parses(

@@ -21,13 +21,11 @@ guests listed without it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
 
 from hadeck.model import Guest
-from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading
+from hadeck.runner import Command, Runner
+from hadeck.sources.base import Clock, ParseError, Reading, parsed
 
 VIRSH_LIST = Command("guests/virsh-list.txt", ("virsh", "list", "--all"))
 VIRSH_AUTOSTART = Command(
@@ -46,8 +44,6 @@ VZLIST = Command("guests/vzlist.txt", ("vzlist", "-a"))
 COMMANDS: tuple[Command, ...] = (
     VIRSH_LIST, VIRSH_AUTOSTART, VIRSH_DOMSTATS, VIRSH_URI, XL_LIST, VZLIST,
 )
-
-T = TypeVar("T")
 
 NO_HYPERVISOR = "no hypervisor tools (virsh, xl, vzlist)"
 
@@ -382,55 +378,39 @@ class _Probe:
     hypervisor: str | None = None
 
 
-def _missing(result: CommandResult) -> bool:
-    return result.error is not None and "command not found" in result.error
-
-
-def _parsed(result: CommandResult, parser: Callable[[str], T]) -> tuple[T | None, str | None]:
-    """The parsed stdout, or why there is none (the guests' variant of parse_result)."""
-    if result.error is not None:
-        return None, result.error
-    if result.returncode != 0:
-        return None, result.reason()
-    try:
-        return parser(result.stdout), None
-    except ParseError as exc:
-        return None, f"cannot parse {result.argv[0]} output: {exc}"
-
-
 def _probe_libvirt(runner: Runner) -> _Probe:
     listing = runner.fetch(VIRSH_LIST)
-    if _missing(listing):
+    if listing.missing:
         return _Probe(installed=False)
     if not listing.ok:
         return _Probe(True, (), listing.reason(), "virsh")
-    uri, _ = _parsed(runner.fetch(VIRSH_URI), parse_virsh_uri)
+    uri, _ = parsed(runner.fetch(VIRSH_URI), parse_virsh_uri)
     hypervisor = uri or "libvirt"
     detail = f"virsh ({hypervisor})"
-    listed, error = _parsed(listing, lambda text: parse_virsh_list(text, runner.node, hypervisor))
+    listed, error = parsed(listing, lambda text: parse_virsh_list(text, runner.node, hypervisor))
     if listed is None:
         return _Probe(True, (), error, detail, hypervisor)
-    autostart, _ = _parsed(runner.fetch(VIRSH_AUTOSTART), parse_virsh_autostart)
-    stats, _ = _parsed(runner.fetch(VIRSH_DOMSTATS), parse_virsh_domstats)
+    autostart, _ = parsed(runner.fetch(VIRSH_AUTOSTART), parse_virsh_autostart)
+    stats, _ = parsed(runner.fetch(VIRSH_DOMSTATS), parse_virsh_domstats)
     return _Probe(True, merge_virsh(listed, autostart, stats), None, detail, hypervisor)
 
 
 def _probe_xl(runner: Runner) -> _Probe:
     result = runner.fetch(XL_LIST)
-    if _missing(result):
+    if result.missing:
         return _Probe(installed=False)
-    guests, error = _parsed(result, lambda text: parse_xl_list(text, runner.node))
+    guests, error = parsed(result, lambda text: parse_xl_list(text, runner.node))
     return _Probe(True, guests or (), error, "xl")
 
 
 def _probe_vzlist(runner: Runner) -> _Probe:
     result = runner.fetch(VZLIST)
-    if _missing(result):
+    if result.missing:
         return _Probe(installed=False)
     # vzctl before bug #2149 was fixed exited 1 when a node had no containers.
     if result.returncode == 1 and "Container(s) not found" in result.stderr:
         return _Probe(True, (), None, "vzlist")
-    guests, error = _parsed(result, lambda text: parse_vzlist(text, runner.node))
+    guests, error = parsed(result, lambda text: parse_vzlist(text, runner.node))
     return _Probe(True, guests or (), error, "vzlist")
 
 

@@ -289,10 +289,8 @@ def _detail_line(array: MdArray, line: str) -> MdArray:
 
 def _md_arrays(runner: Runner) -> tuple[tuple[MdArray, ...], str | None]:
     result = runner.fetch(MDSTAT)
-    if result.error is not None and "no such file" in result.error.lower():
+    if result.missing:
         return (), None  # no md driver loaded: no arrays
-    if result.returncode != 0 and "No such file" in result.stderr:
-        return (), None  # the same over ssh (cat's message)
     if not result.ok:
         return (), f"/proc/mdstat: {result.reason()}"
     try:

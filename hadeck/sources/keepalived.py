@@ -325,10 +325,9 @@ def _parse(
 ) -> tuple[tuple[VrrpInstance, ...] | None, str | None]:
     """The instances from one dump, or None and why (no reason when the file is absent)."""
     path = command.describe()
+    if result.missing:
+        return None, None
     if not result.ok:
-        text = f"{result.error or ''} {result.stderr}".lower()
-        if "no such file" in text:
-            return None, None
         return None, f"{path}: {result.reason()}"
     try:
         return parser(result.stdout), None

@@ -549,10 +549,10 @@ def read(runner: Runner) -> Reading[LvsDirector]:
     """
     clock = Clock("lvs", runner.node)
     proc = runner.fetch(PROC_IP_VS)
-    if _file_missing(proc):
+    if proc.missing:
         return clock.done(LvsDirector(node=runner.node), detail="no IPVS")
     table = runner.fetch(IPVSADM_LIST)
-    if _command_missing(table):
+    if table.missing:
         return _from_proc(runner, clock, proc, error=None, why="ipvsadm not installed")
     if _permission_denied(table):
         error = "ipvsadm: permission denied (it needs root)"
@@ -636,21 +636,11 @@ def _director(
     )
 
 
-def _file_missing(result: CommandResult) -> bool:
-    # A local read says "no such file"; `cat` over ssh says "No such file or directory".
-    if result.ok:
-        return False
-    text = f"{result.error or ''} {result.stderr} {result.stdout}"
-    return "no such file" in text.lower()
-
-
-def _command_missing(result: CommandResult) -> bool:
-    return result.error is not None and "command not found" in result.error
-
-
 def _permission_denied(result: CommandResult) -> bool:
     # ipvsadm as a user: "Can't initialize ipvs: Permission denied (you must be root)".
     if result.ok:
         return False
+    if result.error_kind == "permission":
+        return True
     text = f"{result.error or ''} {result.stderr}".lower()
     return "permission denied" in text or "must be root" in text

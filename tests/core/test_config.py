@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.config import Config, ConfigError, load
+from hadeck.cli.main import main
+from hadeck.config import Config, ConfigError, key_lines, load
 from hadeck.model import Health
 
 
@@ -47,6 +48,12 @@ def test_env_overrides_search_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         ('[cluster]\npeers = "telnet"\n', "cluster.peers must be 'ssh' or 'none'"),
         ('[drbd.states]\nSyncTarget = "GREEN"\n', "GREEN"),
         ('cluster = 3\n', "[cluster] must be a table"),
+        ('[cluster]\ntimeout = "ten"\n',
+         ":2: cluster.timeout must be a positive number of seconds, not 'ten'"),
+        ('[cluster]\ntimeout = 0\n', ":2: cluster.timeout must be a positive number"),
+        ('[ssh]\noptions = "-v"\n', ":2: ssh.options must be a list of strings"),
+        ('[lvs.expected]\n"TCP 192.0.2.10:80" = "three"\n',
+         ':2: lvs.expected."TCP 192.0.2.10:80" must be a whole number'),
     ],
 )
 def test_bad_files_say_why(tmp_path: Path, text: str, message: str) -> None:
@@ -59,3 +66,79 @@ def test_bad_files_say_why(tmp_path: Path, text: str, message: str) -> None:
 def test_named_file_missing(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load(str(tmp_path / "missing.toml"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('# site settings\n[cluster]\npeers = "none"\ntimout = 3\n',
+         ":4: unknown key cluster.timout (did you mean cluster.timeout?)"),
+        ('[cluster]\ndirector = ["lvs1"]\n',
+         ":2: unknown key cluster.director (did you mean cluster.directors?)"),
+        ('peers = "none"\ncluster.timout = 3\n',
+         ":1: unknown key peers (did you mean cluster.peers?)"),
+        ('[cluster]\npeers = "none"\n\n[clustr]\ntimeout = 3\n',
+         ":4: unknown table [clustr] (did you mean [cluster]?)"),
+        ('[lvs.expectd]\n"TCP 192.0.2.10:80" = 3\n',
+         ":1: unknown table [lvs.expectd] (did you mean [lvs.expected]?)"),
+        ('[drbd]\nstates.SyncTarget = "OK"\nstate.Outdated = "OK"\n',
+         ":3: unknown table [drbd.state] (did you mean [drbd.states]?)"),
+        ('[snmp]\ncommunity = "public"\n', ":1: unknown table [snmp]"),
+    ],
+)
+def test_unknown_keys_name_the_line_and_the_nearest_key(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "hadeck.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load(str(path))
+    assert str(raised.value) == f"{path}{message}"
+
+
+def test_key_lines_follow_tables_dotted_keys_and_skip_multiline_strings() -> None:
+    text = ('note = """\n[cluster]\ntimeout = 1\n"""\n'
+            '[cluster]\n  timeout = 3 # seconds\n'
+            '[lvs.expected]\n"TCP 192.0.2.10:80" = 3\n'
+            "[drbd]\nstates . 'SyncTarget' = \"OK\"\n")
+    lines = key_lines(text)
+    assert lines[("note",)] == 1
+    assert lines[("cluster",)] == 5 and lines[("cluster", "timeout")] == 6
+    assert lines[("lvs", "expected", "TCP 192.0.2.10:80")] == 8
+    assert lines[("drbd", "states")] == 10 and lines[("drbd", "states", "SyncTarget")] == 10
+
+
+def test_every_value_says_where_it_came_from(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "site.toml"
+    path.write_text('[cluster]\ntimeout = 30\n\n[lvs.expected]\n"TCP 192.0.2.10:80" = 3\n')
+    monkeypatch.setenv("HADECK_CONFIG", str(path))
+    assert main(["config", "--local"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"# file: {path}"
+    rows = {line.split(" = ")[0]: (line.split(" = ", 1)[1].split("  # ")[0].strip(),
+                                   line.split("  # ")[1]) for line in out[1:]}
+    assert rows["cluster.timeout"] == ("30.0", f"$HADECK_CONFIG {path}:2")
+    assert rows['lvs.expected."TCP 192.0.2.10:80"'] == ("3", f"$HADECK_CONFIG {path}:5")
+    assert rows["cluster.peers"] == ('"none"', "command line (--local)")
+    assert rows["cluster.directors"] == ("[]", "built-in default")
+    assert rows["drbd.states"] == ("{}", "built-in default")
+    assert set(rows) >= {"cluster.extra_nodes", "ssh.options"}
+    # --config names the file instead; a file found on the search path is just itself.
+    assert main(["config", "--config", str(path)]) == 0
+    assert f"# --config {path}:2" in capsys.readouterr().out
+    monkeypatch.delenv("HADECK_CONFIG")
+    monkeypatch.setattr("hadeck.config.SEARCH_PATH", (path,))
+    assert load().origins["cluster.timeout"] == f"{path}:2"
+
+
+def test_a_bad_file_is_one_clear_line_from_hadeck_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hadeck.toml"
+    path.write_text("[cluster]\ntimout = 3\n")
+    assert main(["config", "--config", str(path)]) == 3
+    assert capsys.readouterr().err == (
+        f"hadeck: configuration: {path}:2: unknown key cluster.timout "
+        "(did you mean cluster.timeout?)\n")

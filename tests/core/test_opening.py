@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hadeck.collect import LiveAccess
+from hadeck.config import describe
 from hadeck.lab import faults
 from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
@@ -49,6 +50,17 @@ def test_lab_brings_its_expected_real_servers_and_the_site_wins(seeded: Path,
     assert opened.access.local.node == "lvs1"
     assert dict(opened.config.policy.expected_real_servers) == {
         "TCP 192.0.2.80:80": 3, "TCP 192.0.2.80:22": 5}
+    # `hadeck config --lab` says which count came from where.
+    origins = {key: origin for key, _, origin in describe(opened.config)}
+    assert origins['lvs.expected."TCP 192.0.2.80:80"'] == f"the lab's keepalived ({seeded})"
+    assert origins['lvs.expected."TCP 192.0.2.80:22"'] == f"--config {config}:2"
+
+
+def test_local_is_said_to_come_from_the_command_line(tmp_path: Path) -> None:
+    opened = open_cluster(str(_config(tmp_path, "[cluster]\ntimeout = 7\n")), local=True)
+    origins = {key: origin for key, _, origin in describe(opened.config)}
+    assert origins["cluster.peers"] == "command line (--local)"
+    assert opened.access.local.timeout == 7
 
 
 @pytest.mark.pacemaker

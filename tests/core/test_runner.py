@@ -155,3 +155,55 @@ def test_ssh_stream(fake_ssh: LocalRunner) -> None:
     assert list(down) == []
     assert down.error == ("ssh unreachable: ssh: connect to host unreachable port 22: "
                           "No route to host")
+
+
+# ------------------------------------------------------------------ error kinds
+
+
+def test_error_kinds_from_real_causes(tmp_path: Path) -> None:
+    runner = LocalRunner()
+    missing = runner.run(["hadeck-no-such-tool"])
+    assert (missing.error_kind, missing.missing) == ("missing", True)
+    absent = runner.read_file(str(tmp_path / "nope"))
+    assert (absent.error_kind, absent.error) == ("missing", f"{tmp_path}/nope: no such file")
+    timed_out = runner.run(["sleep", "5"], timeout=0.3)
+    assert (timed_out.error_kind, timed_out.error) == ("timeout", "sleep: timed out after 0.3 s")
+    # Not executable: refused even to root (no execute bit at all).
+    script = tmp_path / "tool"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o644)
+    refused = runner.run([str(script)])
+    assert (refused.error_kind, refused.error) == ("permission", f"{script}: permission denied")
+    # Executable, but no program the kernel can start: it failed, no more is known.
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(b"\x00\x01\x02 not a program\n")
+    garbage.chmod(0o755)
+    failed = runner.run([str(garbage)])
+    assert failed.error_kind == "failed" and failed.error == f"{garbage}: Exec format error"
+    # A command that ran and exited non-zero is no error: its exit code says it.
+    exited = runner.run(["sh", "-c", "exit 3"])
+    assert (exited.error, exited.error_kind, exited.returncode) == (None, None, 3)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file_is_a_permission_error(tmp_path: Path) -> None:  # pragma: no cover
+    path = tmp_path / "secret"
+    path.write_text("x")
+    path.chmod(0)
+    assert LocalRunner().read_file(str(path)).error_kind == "permission"
+
+
+def test_an_unreachable_node_over_ssh(tmp_path: Path) -> None:
+    import shutil
+    import socket
+
+    if shutil.which("ssh") is None:
+        pytest.skip("openssh-client is not installed")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    node = SshRunner("jupiter2", host="127.0.0.1",
+                     options=("-o", "BatchMode=yes", "-o", "ConnectTimeout=1", "-p", str(port)))
+    result = node.run(["true"])
+    assert result.error_kind == "unreachable"
+    assert result.error is not None and result.error.startswith("ssh 127.0.0.1: ssh: connect to")

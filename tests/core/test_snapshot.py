@@ -9,9 +9,8 @@ import pytest
 
 from hadeck.collect import collect
 from hadeck.health import judge
-from hadeck.model import ClusterState
 from hadeck.runner import Command, CommandResult
-from hadeck.serial import from_data, to_data
+from hadeck.serial import to_data
 from hadeck.snapshot import (
     Bundle,
     BundleAccess,
@@ -81,9 +80,45 @@ def test_record_write_replay_round_trip(tmp_path: Path) -> None:
     assert Bundle(out).meta["tools"] == {"pacemaker": "Pacemaker 2.1.5"}
 
 
-def test_state_json_round_trip(tmp_path: Path) -> None:
-    state = collect(BundleAccess(bundles.seed_cluster(tmp_path / "b")))
-    assert from_data(ClusterState, to_data(state)) == state
+def test_a_bundle_keeps_each_failure_kind(tmp_path: Path) -> None:
+    crm_mon = Command("pacemaker/crm_mon.xml", ("crm_mon", "--output-as=xml"))
+    slow = CommandResult(crm_mon.argv, returncode=None, error="crm_mon: took too long",
+                         error_kind="timeout")
+    out = write_bundle(tmp_path / "b", [Record("alpha", crm_mon, slow)], "alpha", 1.0, {})
+    replayed = BundleAccess(out).local.fetch(crm_mon)
+    # The kind recorded, not one guessed from the words.
+    assert (replayed.error, replayed.error_kind) == ("crm_mon: took too long", "timeout")
+
+
+def test_a_bundle_written_before_error_kinds_replays_with_them(tmp_path: Path) -> None:
+    # Recorded by an earlier hadeck: errors without kinds, and ``cat`` over ssh that
+    # exited 1 for a file that is not there.
+    proc_drbd = "cat: /proc/drbd: No such file or directory\n"
+    root = bundles.write(tmp_path / "b", "alpha", {"beta/drbd/proc-drbd.txt": ""}, commands={
+        "alpha/guests/virsh-list.txt": {"error": "virsh: command not found"},
+        "alpha/pacemaker/crm_mon.xml": {"error": "crm_mon: timed out after 10 s"},
+        "beta/host/facts.json": {"error": "python3: command not found on beta"},
+        "beta/drbd/proc-drbd.txt": {"returncode": 1, "stderr": proc_drbd},
+        "gamma/host/facts.json": {"error": "ssh gamma: ssh: connect to host gamma port 22: "
+                                           "No route to host"},
+    })
+    bundle = BundleAccess(root)
+    kinds = {
+        (node, name): bundle.runner(node).fetch(command).error_kind
+        for node, name, command in [
+            ("alpha", "virsh", Command("guests/virsh-list.txt", ("virsh", "list", "--all"))),
+            ("alpha", "crm_mon", Command("pacemaker/crm_mon.xml", ("crm_mon",))),
+            ("beta", "facts", Command("host/facts.json", ("python3",))),
+            ("beta", "proc", Command("drbd/proc-drbd.txt", path="/proc/drbd")),
+            ("gamma", "facts", Command("host/facts.json", ("python3",))),
+        ]
+    }
+    assert kinds == {("alpha", "virsh"): "missing", ("alpha", "crm_mon"): "timeout",
+                     ("beta", "facts"): "missing", ("beta", "proc"): "missing",
+                     ("gamma", "facts"): "unreachable"}
+    state = collect(bundle)
+    drbd_beta = next(s for s in state.sources if s.source == "drbd" and s.node == "beta")
+    assert drbd_beta.error is None and drbd_beta.detail == "no DRBD module loaded"
 
 
 def test_secrets_are_redacted() -> None:

@@ -87,6 +87,17 @@ def test_run_over_real_ssh_keeps_names_as_data(node: SshRunner) -> None:
     assert result.returncode == 0 and result.stdout == f"{name}\n"
     missing = node.run(["hadeck-no-such-tool"])
     assert missing.error == "hadeck-no-such-tool: command not found on jupiter2"
+    assert missing.error_kind == "missing"
+
+
+def test_error_kinds_over_real_ssh(node: SshRunner, tmp_path: Path) -> None:
+    # cat over ssh: a missing file reads as a local one does, so sources test one kind.
+    absent = node.read_file(str(tmp_path / "no-such-file"))
+    assert absent.error_kind == "missing"
+    assert absent.error == f"{tmp_path}/no-such-file: no such file"
+    present = tmp_path / "mdstat"
+    present.write_text("Personalities : \n")
+    assert node.read_file(str(present)).stdout == "Personalities : \n"
 
 
 def test_closing_a_stream_ends_the_remote_command(node: SshRunner) -> None:

@@ -192,6 +192,28 @@ def test_hanging_tool_times_out(lab: Lab) -> None:
     faults.tool_fault(lab, "jupiter1", "crm_mon", "hang")
     result = LabRunner(lab, "jupiter1").run(["crm_mon", "--output-as=xml"], timeout=0.2)
     assert result.error == "crm_mon: timed out after 0.2 s"
+    assert result.error_kind == "timeout"
+
+
+def test_lab_failures_have_their_kinds(lab: Lab) -> None:
+    faults.tool_fault(lab, "jupiter2", "virsh", "missing")
+    faults.fail_node(lab, "jupiter1")
+    down = LabRunner(lab, "jupiter1").run(["virsh", "list", "--all"])
+    assert down.error_kind == "unreachable" and down.error.startswith("ssh jupiter1:")
+    missing = LabRunner(lab, "jupiter2").run(["virsh", "list", "--all"])
+    assert (missing.error_kind, missing.error) == ("missing", "virsh: command not found")
+    not_director = LabRunner(lab, "jupiter2").read_file("/proc/net/ip_vs")
+    assert not_director.error_kind == "missing"
+    answered = LabRunner(lab, "jupiter2").run(["crm_mon", "--output-as=xml"])
+    assert answered.ok and answered.error_kind is None
+
+
+def test_the_real_crm_mon_gets_the_configured_timeout(lab: Lab) -> None:
+    # No fault: the lab's real crm_mon on its CIB, given the access's timeout (too short
+    # here to finish), as a big CIB on a loaded machine would exceed the 10 s default.
+    reading = pacemaker.read(LabAccess(lab, timeout=0.01).local)
+    assert reading.status.error == "crm_mon: timed out after 0.01 s"
+    assert pacemaker.read(LabAccess(lab).local).status.error is None
 
 
 def test_operator_commands_land_like_on_a_real_cluster(lab: Lab) -> None:

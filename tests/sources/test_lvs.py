@@ -581,7 +581,7 @@ def test_read_without_ipvsadm_falls_back_to_proc() -> None:
     "missing",
     [
         CommandResult(("cat", "/proc/net/ip_vs"), returncode=None,
-                      error="/proc/net/ip_vs: no such file"),
+                      error="/proc/net/ip_vs: no such file", error_kind="missing"),
         # `cat` over ssh on a node without the module (real capture, busybox wording).
         CommandResult(("cat", "/proc/net/ip_vs"), returncode=1,
                       stderr=captured("proc_net_ip_vs__before_modprobe.txt")),
