@@ -18,11 +18,11 @@ the installed Textual is another version or lacks one of the names below. What i
   (:meth:`DiffTable._reorder`) — ``DataTable.sort`` cannot order by row key.
 - ``DataTable._update_dimensions``: overridden to skip measuring every cell of new rows;
   all our columns have fixed widths (~0.8 s of UI thread for 3,000 rows).
-- ``_data``, ``_row_locations``, ``rows``' ``Row`` records, ``_new_rows``,
-  ``_require_update_dimensions``, ``_update_count``, ``_highlight_cursor``: written by
+- ``_data``, ``_row_locations``, ``_new_rows``, ``_require_update_dimensions``,
+  ``_update_count``, ``_highlight_cursor`` (with the public ``rows``): written by
   :meth:`DiffTable._add_rows` and :meth:`DiffTable._remove_rows` as ``add_row`` and
-  ``remove_row`` write them, once per batch instead of once per row (``remove_row``
-  renumbers every row per call: quadratic).
+  ``remove_row`` write them, once per batch instead of once per row (``add_row`` sets
+  the cursor and checks for idle per row; ``remove_row`` renumbers every row per call).
 - ``_updated_cells``: cells of removed rows are dropped from it, as ``remove_row`` does.
 - ``_cell_render_cache`` (key starts with row key, column key), ``_row_render_cache``
   (key starts with row key), ``_row_renderable_cache`` (key is update count, row index)
