@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from hadeck.health import AREAS, Judgement, rank, sync_text, worst
-from hadeck.model import ClusterState, Resource, ResourceKind
+from hadeck.model import ClusterState, Health, Resource, ResourceKind
 from hadeck.tui.fmt import badge, flags, size
 
 
@@ -25,7 +25,7 @@ class _Table(Table):
     show as written.
     """
 
-    def add_row(self, *cells: RenderableType | None, **kwargs: object) -> None:  # type: ignore[override]
+    def add_row(self, *cells: RenderableType | None, **kwargs: object) -> None:
         super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells),
                         **kwargs)  # type: ignore[arg-type]
 
@@ -194,7 +194,7 @@ def _guests(state: ClusterState, judgement: Judgement) -> RenderableType | None:
         return None
     table = _table("Guests", "Guest", "Node", "Type", "State", "vCPU", "Memory", "CPU time",
                    "Resource", "DRBD", "Health")
-    rows = []
+    rows: list[tuple[Health, list[RenderableType]]] = []
     for g in state.guests:
         health = judgement.of("guests", f"{g.name}@{g.node}")
         cpu = f"{g.cpu_time_s:.0f} s" if g.cpu_time_s is not None else "-"

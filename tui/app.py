@@ -335,7 +335,7 @@ class HadeckApp(App[None]):
         yield from super().get_system_commands(screen)
         for name, (key, _, help_text, _) in SCREENS.items():
             yield SystemCommand(f"Screen: {name} ({key})", help_text,
-                                lambda name=name: self.action_show(name))  # type: ignore[misc]
+                                lambda name=name: self.action_show(name))
         yield SystemCommand("Refresh now (R)", "Poll the cluster now", self.poll_now)
 
 

@@ -5,22 +5,70 @@ seconds of key latency; ``update_cell`` of every cell ~190 ms a tick; each repai
 ~0.25 ms. So :meth:`DiffTable.show` removes rows that went away, updates only the cells
 whose value changed, adds new rows, and reorders only when the order really changed —
 never a rebuild per tick, never ``update_width``; every column has a fixed width.
+
+Textual's private API
+---------------------
+Doing that fast means reaching under DataTable's public methods; this module is the only
+one in the dashboard that does (a test keeps it so). Textual is pinned exactly in
+pyproject.toml, and ``tests/tui/test_textual_private.py`` fails with a clear message when
+the installed Textual is another version or lacks one of the names below. What is used:
+
+- ``textual._two_way_dict.TwoWayDict``: the type of ``DataTable._row_locations``, rebuilt
+  once after a bulk removal (:meth:`DiffTable._remove_rows`) and to reorder rows
+  (:meth:`DiffTable._reorder`) — ``DataTable.sort`` cannot order by row key.
+- ``DataTable._update_dimensions``: overridden to skip measuring every cell of new rows;
+  all our columns have fixed widths (~0.8 s of UI thread for 3,000 rows).
+- ``_data``, ``_row_locations``, ``_new_rows``, ``_require_update_dimensions``,
+  ``_update_count``, ``_highlight_cursor`` (with the public ``rows``): written by
+  :meth:`DiffTable._add_rows` and :meth:`DiffTable._remove_rows` as ``add_row`` and
+  ``remove_row`` write them, once per batch instead of once per row (``add_row`` sets
+  the cursor and checks for idle per row; ``remove_row`` renumbers every row per call).
+- ``_updated_cells``: cells of removed rows are dropped from it, as ``remove_row`` does.
+- ``_cell_render_cache`` (key starts with row key, column key), ``_row_render_cache``
+  (key starts with row key), ``_row_renderable_cache`` (key is update count, row index)
+  and ``_line_cache``: :meth:`DiffTable._set_cells` forgets only what was drawn from the
+  changed cells, where ``update_cell`` would redraw every visible cell.
+- ``DataTable``'s default cell formatter draws an object that is neither a string nor a
+  renderable as ``Text(str(obj))``: what :class:`Plain` relies on.
+
+:data:`PRIVATE_ATTRIBUTES` lists the DataTable names; the test checks that it covers every
+private name this module touches and that each exists on the installed Textual.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.widgets import DataTable
-from textual.widgets._data_table import CellKey, ColumnKey, RowKey
-from textual.widgets.data_table import CellDoesNotExist, DuplicateKey
+from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, DuplicateKey, RowKey
+from textual.widgets.data_table import Row as TableRow
 
 Cell = str | Text
+
+PRIVATE_ATTRIBUTES: tuple[str, ...] = (
+    "_cell_render_cache",
+    "_data",
+    "_highlight_cursor",
+    "_line_cache",
+    "_new_rows",
+    "_require_update_dimensions",
+    "_row_locations",
+    "_row_render_cache",
+    "_row_renderable_cache",
+    "_update_count",
+    "_update_dimensions",
+    "_updated_cells",
+)
+"""DataTable's private attributes and methods that :class:`DiffTable` reads or writes."""
+
+_Key = TypeVar("_Key")
 
 
 @dataclass(frozen=True)
@@ -80,6 +128,12 @@ class Plain:
 
 def _text(cell: Cell) -> Text | Plain:
     return Plain(cell) if isinstance(cell, str) else cell
+
+
+def _forget(cache: LRUCache[_Key, Any], stale: Callable[[_Key], bool]) -> None:
+    """Drop the entries of one of DataTable's render caches whose key is ``stale``."""
+    for key in [k for k in cache.keys() if stale(k)]:
+        cache.discard(key)
 
 
 @dataclass(frozen=True)
@@ -228,8 +282,6 @@ class DiffTable(DataTable[Text | Plain]):
         # DataTable.remove_row renumbers every row per removal: removing a node's 250
         # guests from a 1,000-row table is quadratic (~0.3 s). Drop them all, renumber once,
         # as remove_row does it (Textual is pinned exactly, and a test covers this).
-        from textual._two_way_dict import TwoWayDict
-
         gone = {RowKey(k) for k in keys}
         for row_key in gone:
             for column_key in self._data.get(row_key, ()):
@@ -264,13 +316,9 @@ class DiffTable(DataTable[Text | Plain]):
             self.cell_updates += 1
         rows = {row_key for row_key, _ in cells}
         indices = {self._row_locations.get(row_key) for row_key in rows}
-        for cache, stale in (
-            (self._cell_render_cache, lambda k: (k[0], k[1]) in cells),
-            (self._row_render_cache, lambda k: k[0] in rows),
-            (self._row_renderable_cache, lambda k: k[1] in indices),
-        ):
-            for cache_key in [k for k in cache.keys() if stale(k)]:
-                cache.discard(cache_key)
+        _forget(self._cell_render_cache, lambda k: (k[0], k[1]) in cells)
+        _forget(self._row_render_cache, lambda k: k[0] in rows)
+        _forget(self._row_renderable_cache, lambda k: k[1] in indices)
         self._line_cache.clear()
         for index in indices:
             if index is not None:
@@ -281,8 +329,6 @@ class DiffTable(DataTable[Text | Plain]):
         # idle once per row: ~90 ms to fill a 3,000-row table (the DRBD screen when first
         # shown), ~25 ms this way. Add them all, then do that once, as add_row does it
         # (Textual is pinned exactly, and a test compares the two).
-        from textual.widgets._data_table import Row as TableRow
-
         columns = self.ordered_columns
         index = self.row_count
         first = index == 0
@@ -307,8 +353,6 @@ class DiffTable(DataTable[Text | Plain]):
     def _reorder(self, keys: Sequence[str]) -> None:
         # What DataTable.sort does, with our order instead of a sort key: its public sort
         # cannot see row keys. Textual is pinned exactly (pyproject), and a test covers it.
-        from textual._two_way_dict import TwoWayDict
-
         self._row_locations = TwoWayDict({RowKey(k): i for i, k in enumerate(keys)})
         self._update_count += 1
         self.refresh()

@@ -1,0 +1,1 @@
+../../hadeck/__init__.py
