@@ -52,10 +52,28 @@ def pacemaker_missing() -> str | None:
             "apt-get install pacemaker-cli-utils, or run scripts/setup --test")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-install", action="store_true",
+                     help="also run the install tests: scripts/setup from a fresh clone into "
+                          "a new virtual environment (about a minute; needs the package "
+                          "index). scripts/test passes it.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "install: installs hadeck from a fresh clone; only with --run-install")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip, with the reason, every test that needs the Pacemaker CLI when it is missing:
     marked ``pacemaker``, or using a fixture that seeds a lab (instead of an error in the
-    fixture)."""
+    fixture). Skip the install tests unless ``--run-install`` asks for them."""
+    if not config.getoption("--run-install", default=False):
+        later = pytest.mark.skip(reason="an install test: run with --run-install "
+                                        "(scripts/test does)")
+        for item in items:
+            if item.get_closest_marker("install"):
+                item.add_marker(later)
     reason = pacemaker_missing()
     if reason is None:
         return
