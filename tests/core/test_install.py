@@ -40,8 +40,10 @@ class Install:
     def run(self, program: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
         """A linked command as an operator (or Nagios) runs it: the system PATH only."""
         env = {"PATH": SYSTEM_PATH, "HOME": str(self.home), "LANG": "C.UTF-8"}
+        # Away from any checkout: python -c would import a ./hadeck before the installed one.
         return subprocess.run([str(program), *map(str, args)], capture_output=True,
-                              text=True, timeout=120, env=env, stdin=subprocess.DEVNULL)
+                              text=True, timeout=120, env=env, stdin=subprocess.DEVNULL,
+                              cwd=self.home)
 
 
 @pytest.fixture(scope="module")
