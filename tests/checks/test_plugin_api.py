@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -154,8 +154,8 @@ def test_timeout_kills_a_hung_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def installed_script(plugin: str) -> Path:
-    """``check_hadeck_<plugin>`` as pip installed it, beside this Python."""
-    script = Path(sys.executable).parent / f"check_hadeck_{plugin}"
+    """``check_hadeck_<plugin>`` as pip installed it, with this Python's scripts."""
+    script = Path(sysconfig.get_path("scripts")) / f"check_hadeck_{plugin}"
     assert script.exists(), f"{script} is not installed: run scripts/setup --test"
     return script
 
