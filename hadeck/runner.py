@@ -40,6 +40,19 @@ configuration says otherwise (``[cluster] timeout``, given to each runner as ``t
 # Every tool is asked for untranslated output: virsh, for one, translates its state words.
 _ENV_OVERRIDES = {"LC_ALL": "C", "LANG": "C"}
 
+_SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+"""Where Debian puts crm_mon, drbdsetup, ipvsadm …, and leaves off a user's PATH."""
+
+
+def _tool_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the sbin directories after its PATH's own.
+
+    A user who may read the cluster (crm_mon for the haclient group) or run the lab
+    (crm_simulate) finds the tools as root does, as sudo's secure_path would.
+    """
+    dirs = [d for d in env.get("PATH", "").split(os.pathsep) if d]
+    return {**env, "PATH": os.pathsep.join(dirs + [d for d in _SBIN if d not in dirs])}
+
 
 @dataclass(frozen=True)
 class Command:
@@ -344,7 +357,7 @@ class LocalRunner(Runner):
     def __init__(self, node: str | None = None, env: dict[str, str] | None = None,
                  timeout: float = DEFAULT_TIMEOUT) -> None:
         self.node = node or os.uname().nodename
-        self._env = {**os.environ, **_ENV_OVERRIDES, **(env or {})}
+        self._env = _tool_env({**os.environ, **_ENV_OVERRIDES, **(env or {})})
         self.timeout = timeout
 
     def run(

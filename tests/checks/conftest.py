@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,10 @@ from hadeck.lab.scenario import CibScenario
 
 @pytest.fixture(scope="session")
 def seed_scenario(tmp_path_factory: pytest.TempPathFactory) -> CibScenario:
-    """The lab's seed cluster (jupiter1, jupiter2, arbiter sun; vm1, vm2 on DRBD)."""
-    if not (shutil.which("crm_simulate") and shutil.which("crm_mon")):
-        pytest.skip("pacemaker-cli-utils (crm_simulate, crm_mon) not installed")
+    """The lab's seed cluster (jupiter1, jupiter2, arbiter sun; vm1, vm2 on DRBD).
+
+    Its tests skip without the Pacemaker CLI (tests/conftest.py: PACEMAKER_FIXTURES).
+    """
     return CibScenario.seed(tmp_path_factory.mktemp("pcmk") / "seed")
 
 

@@ -1,20 +1,30 @@
-"""Build bundles from real-format captures, run a plugin as Nagios would, read its output.
+"""Build bundles from real-format captures, run a plugin, read its output.
 
-Each plugin runs as a subprocess (``python -m hadeck.checks.<name>``), exactly as Nagios
-runs it: the tests see only stdout, stderr and the exit code. The output is read with a
+A plugin runs in this process (:func:`call_plugin`: its ``main`` with an argv, stdout and
+stderr captured, the exit code taken from ``SystemExit``): the tests see only what Nagios
+sees, stdout, stderr and the exit code, at a fraction of a subprocess's cost (each one
+pays Python's start and the imports again). ``test_plugin_api.py`` runs every plugin once
+as a subprocess too, through its installed console script. The output is read with a
 strict parser of the plugin API (status line, long output, perfdata), so a label that
 needs quoting, a unit off the guidelines' list or a malformed range fails the test.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
+import logging
+import os
 import re
 import subprocess
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
+
+import nagiosplugin
 
 from tests.conftest import FIXTURES, SAMPLES
 
@@ -129,20 +139,63 @@ def read_output(returncode: int, stdout: str, stderr: str) -> Output:
     return out
 
 
-def run_check(plugin: str, *args: str | Path, timeout: float = 60) -> Output:
-    """Run ``check_hadeck_<plugin>`` as Nagios does and read its output strictly."""
-    proc = subprocess.run(
-        [sys.executable, "-m", f"hadeck.checks.{plugin}", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout,
-    )
+def run_check(plugin: str, *args: str | Path) -> Output:
+    """Run ``check_hadeck_<plugin>`` with ``args`` and read its output strictly."""
+    proc = call_plugin(plugin, *args)
     return read_output(proc.returncode, proc.stdout, proc.stderr)
 
 
 def run_raw(plugin: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", f"hadeck.checks.{plugin}", *map(str, args)],
-        capture_output=True, text=True, timeout=60,
-    )
+    """Run ``check_hadeck_<plugin>`` with ``args``: its exit code, stdout and stderr."""
+    return call_plugin(plugin, *args)
+
+
+def call_plugin(plugin: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """The plugin's ``main(argv)`` in this process, as a process would have run it.
+
+    What a fresh process starts without is reset first: nagiosplugin keeps its runtime
+    (output lines, verbosity, logging) in a process-wide singleton.
+    """
+    argv = [str(a) for a in args]
+    main = importlib.import_module(f"hadeck.checks.{plugin}").main
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code: int | str | None = None
+    with _fresh_runtime(), _exit_raises(), redirect_stdout(stdout), redirect_stderr(stderr):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            code = exc.code
+    if not isinstance(code, int):  # sys.exit("text") prints it and exits 1
+        stderr.write(f"{code}\n" if code is not None else "")
+        code = 0 if code is None else 1
+    return subprocess.CompletedProcess([f"check_hadeck_{plugin}", *argv], code,
+                                       stdout.getvalue(), stderr.getvalue())
+
+
+@contextmanager
+def _fresh_runtime() -> Iterator[None]:
+    nagiosplugin.Runtime.instance = None
+    try:
+        yield
+    finally:
+        runtime = nagiosplugin.Runtime.instance
+        if runtime is not None and runtime.logchan is not None:
+            logging.getLogger("nagiosplugin").removeHandler(runtime.logchan)
+        nagiosplugin.Runtime.instance = None
+
+
+@contextmanager
+def _exit_raises() -> Iterator[None]:
+    """``os._exit`` (the plugin's way out after a timeout) ends the call, not pytest."""
+    def _exit(code: int) -> NoReturn:
+        raise SystemExit(code)
+
+    real = os._exit
+    os._exit = _exit
+    try:
+        yield
+    finally:
+        os._exit = real
 
 
 def make_bundle(root: Path, node: str, files: dict[str, str],

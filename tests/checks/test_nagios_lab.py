@@ -9,7 +9,7 @@ UI — OK before, CRITICAL after :func:`hadeck.lab.faults.fail_node` crashes jup
 The services use the shipped templates from share/nagios/hadeck.cfg with a local command
 instead of NRPE, so the templates are scheduled for real, not only parsed.
 
-The other tests run each plugin as a subprocess through ``--lab`` after one injected
+The other tests run each plugin (in process) through ``--lab`` after one injected
 fault (a cut DRBD link, dead real servers, a failed director, a lost ping node), the
 example-style tests of STYLE.md practice 7 on the lab's live world.
 

@@ -1,15 +1,32 @@
 """What every plugin must do, as the Monitoring Plugins guidelines say: exit 3 with one line
 for its own errors (bad option, bad range, bad timeout, unreadable bundle or config, no
-lab), ``--help`` and ``--version``, never a traceback, nothing on stderr."""
+lab), ``--help`` and ``--version``, never a traceback, nothing on stderr.
+
+The plugins run in this process (:func:`tests.checks.helpers.call_plugin`); one smoke
+test per plugin runs its installed console script, as Nagios does, and finds the same.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sysconfig
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.checks.helpers import DRBD9_PROC, PLUGINS, make_bundle, run_check, run_raw, sample
+from tests import bundles
+from tests.checks.helpers import (
+    DRBD9_PROC,
+    PLUGINS,
+    make_bundle,
+    read_output,
+    run_check,
+    run_raw,
+    sample,
+)
 
 TITLE = {p: f"HADECK {p.upper()}" for p in PLUGINS}
 
@@ -118,22 +135,15 @@ def test_verbose_output_shape(tmp_path: Path) -> None:
     assert out.perf
 
 
-def test_timeout_kills_a_hung_tool(tmp_path: Path) -> None:
+def test_timeout_kills_a_hung_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A tool that hangs is killed inside -t and reported; the plugin still answers."""
     fake = tmp_path / "bin"
     fake.mkdir()
     (fake / "corosync-cfgtool").write_text("#!/bin/sh\nsleep 30\n")
     (fake / "corosync-cfgtool").chmod(0o755)
-    import os
-    import subprocess
-    import sys
-    import time
-
-    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
     start = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "hadeck.checks.corosync", "-t", "2"],
-        capture_output=True, text=True, env=env, timeout=20)
+    proc = run_raw("corosync", "-t", "2")
     took = time.monotonic() - start
     assert proc.returncode == 3, proc.stdout
     assert took < 5, took
@@ -141,3 +151,25 @@ def test_timeout_kills_a_hung_tool(tmp_path: Path) -> None:
     assert "timed out" in proc.stdout or "time (-t) is used up" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     json.dumps(proc.stdout)  # printable
+
+
+def installed_script(plugin: str) -> Path:
+    """``check_hadeck_<plugin>`` as pip installed it, with this Python's scripts."""
+    script = Path(sysconfig.get_path("scripts")) / f"check_hadeck_{plugin}"
+    assert script.exists(), f"{script} is not installed: run scripts/setup --test"
+    return script
+
+
+@pytest.mark.parametrize("plugin", PLUGINS)
+def test_installed_plugin_answers_as_in_process(plugin: str, tmp_path: Path) -> None:
+    """Smoke test, one process per plugin: the console script Nagios runs prints and exits
+    exactly as the in-process calls the other tests make."""
+    bundle = bundles.seed_cluster(tmp_path / "bundle")
+    args = ("--from", str(bundle), "-v")
+    proc = subprocess.run([installed_script(plugin), *args], capture_output=True, text=True,
+                          timeout=60)
+    out = read_output(proc.returncode, proc.stdout, proc.stderr)
+    assert proc.stderr == ""
+    assert out.status.startswith(f"HADECK {plugin.upper()} ")
+    here = run_raw(plugin, *args)
+    assert (proc.returncode, proc.stdout) == (here.returncode, here.stdout)

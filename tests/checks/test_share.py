@@ -233,6 +233,26 @@ def test_nrpe_command_lines_parse() -> None:
         common.build_parser(module.PLUGIN).parse_args(argv[1:])  # exits 3 if not
 
 
+# --------------------------------------------------------------------------- plugin paths
+
+
+def setup_plugin_dir() -> str:
+    """Where scripts/setup links the plugins when run as root (scripts/paths.sh)."""
+    paths = (SHARE.parent / "scripts" / "paths.sh").read_text()
+    return re.findall(r'HADECK_PLUGIN_DIR:=([^}]+)\}', paths)[0]
+
+
+def test_share_runs_the_plugins_where_scripts_setup_links_them() -> None:
+    """Icinga 2, Nagios and NRPE each name every plugin, in the directory setup fills."""
+    plugin_dir = setup_plugin_dir()
+    assert plugin_dir == "/usr/local/lib/nagios/plugins"
+    icinga = (SHARE / "icinga2" / "hadeck.conf").read_text()
+    assert re.findall(r'vars.hadeck_plugin_dir = "([^"]+)"', icinga) == [plugin_dir]
+    for path in ("nagios/hadeck.cfg", "nrpe/hadeck.cfg"):
+        named = set(re.findall(r"(/[^\s=]*/)(check_hadeck_[a-z]+)\b", (SHARE / path).read_text()))
+        assert named == {(f"{plugin_dir}/", f"check_hadeck_{p}") for p in PLUGINS}, path
+
+
 # --------------------------------------------------------------------------- sudoers
 
 SUDOERS = SHARE / "sudoers.d" / "hadeck"

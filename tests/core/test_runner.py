@@ -32,6 +32,17 @@ def test_tools_run_untranslated() -> None:
     assert result.stdout.strip() == "C"
 
 
+def test_sbin_tools_run_with_a_users_path() -> None:
+    """Debian leaves /usr/sbin off a user's PATH, where crm_mon and crm_simulate live: a
+    user's hadeck finds them after the user's own directories."""
+    runner = LocalRunner(env={"PATH": "/usr/local/bin:/usr/bin:/bin"})
+    result = runner.run(["ldconfig", "--version"])  # /usr/sbin only (libc-bin, essential)
+    assert result.ok, result.reason()
+    path = runner.run(["printenv", "PATH"]).stdout.strip().split(":")
+    assert path[:3] == ["/usr/local/bin", "/usr/bin", "/bin"]
+    assert "/usr/sbin" in path[3:]
+
+
 def test_missing_binary_is_an_error_not_an_exception() -> None:
     result = LocalRunner().run(["hadeck-no-such-tool", "--version"])
     assert result.error == "hadeck-no-such-tool: command not found"
