@@ -1,0 +1,19 @@
+"""Health of the reads themselves: a source that failed is UNKNOWN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hadeck.health.verdict import UNKNOWN, Verdict
+from hadeck.model import (
+    SourceStatus,
+)
+
+
+def judge_sources(sources: Iterable[SourceStatus]) -> list[Verdict]:
+    """A source that could not be read is UNKNOWN: hadeck cannot vouch for that part."""
+    return [
+        Verdict(UNKNOWN, "sources", f"{s.source}@{s.node}", s.error, s.node)
+        for s in sources
+        if s.error is not None
+    ]
