@@ -30,7 +30,6 @@ behind skip straight to the newest snapshot, as toolong does with its messages.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import threading
 import time
@@ -48,7 +47,6 @@ from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
 from hadeck.tui.eventlog import EventLog
 from hadeck.tui.events import Event, diff
-from hadeck.tui.verdicts import HealthIndex
 
 Clock = Callable[[], float]
 
@@ -126,11 +124,6 @@ class Snapshot:
     cps: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     """:func:`lvs_key` → connections per second over the last polls, oldest first (None:
     not reported that poll)."""
-
-    @functools.cached_property
-    def health(self) -> HealthIndex:
-        """The verdicts indexed by subject; the poller builds it in its thread."""
-        return HealthIndex(self.judgement)
 
 
 def lvs_key(state_service: str, real_server: str | None = None) -> str:
@@ -279,7 +272,7 @@ class Poller:
                              time.monotonic() - start, time.thread_time() - cpu0, self._seq,
                              cpu, kept, frozenset(self._live),
                              {k: tuple(v) for k, v in self._cps.items()})
-        self.last.health  # noqa: B018 - built here, off the UI thread (~10 ms at 500 guests)
+        judgement.index()  # built here, off the UI thread (~10 ms at 500 guests)
         return self.last
 
     def _with_live_drbd(self, state: ClusterState, only: str | None = None,

@@ -14,10 +14,10 @@ with the dashboard.
 from __future__ import annotations
 
 from hadeck.health.connectivity import PING_AGENTS, judge_corosync, judge_pingd
-from hadeck.health.drbd import format_duration, judge_drbd, sync_text
-from hadeck.health.guests import GUEST_AGENTS, judge_guests
+from hadeck.health.drbd import drbd_subject, format_duration, judge_drbd, sync_text
+from hadeck.health.guests import GUEST_AGENTS, guest_subject, judge_guests
 from hadeck.health.host import judge_hosts
-from hadeck.health.lvs import judge_lvs, judge_service
+from hadeck.health.lvs import judge_lvs, judge_service, service_subject, vrrp_subject
 from hadeck.health.pacemaker import judge_cluster, judge_node, judge_nodes, judge_resources
 from hadeck.health.policy import DEFAULT_POLICY, Policy
 from hadeck.health.sources import judge_sources
@@ -28,7 +28,9 @@ from hadeck.health.verdict import (
     UNKNOWN,
     WARNING,
     Judgement,
+    Kind,
     Memo,
+    Subject,
     Verdict,
     rank,
     worst,
@@ -37,10 +39,11 @@ from hadeck.model import ClusterState
 
 __all__ = [
     "AREAS", "CRITICAL", "DEFAULT_POLICY", "GUEST_AGENTS", "OK", "PING_AGENTS", "UNKNOWN",
-    "WARNING", "Judgement", "Memo", "Policy", "Verdict", "format_duration", "judge",
-    "judge_cluster", "judge_corosync", "judge_drbd", "judge_guests", "judge_hosts",
-    "judge_lvs", "judge_node", "judge_nodes", "judge_pingd", "judge_resources",
-    "judge_service", "judge_sources", "rank", "sync_text", "worst",
+    "WARNING", "Judgement", "Kind", "Memo", "Policy", "Subject", "Verdict", "drbd_subject",
+    "format_duration", "guest_subject", "judge", "judge_cluster", "judge_corosync",
+    "judge_drbd", "judge_guests", "judge_hosts", "judge_lvs", "judge_node", "judge_nodes",
+    "judge_pingd", "judge_resources", "judge_service", "judge_sources", "rank",
+    "service_subject", "sync_text", "vrrp_subject", "worst",
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Verdict
+from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
 from hadeck.model import (
     CorosyncStatus,
     PacemakerState,
@@ -25,13 +25,13 @@ def judge_pingd(pcmk: PacemakerState, name: str = "pingd") -> list[Verdict]:
             return out  # no connectivity monitoring configured: nothing to judge
         # A ping resource that runs nowhere leaves every "pingd not_defined" rule true:
         # the guests it guards cannot run anywhere.
-        return [Verdict(CRITICAL, "connectivity", f"{name} {n.name}",
+        return [Verdict(CRITICAL, "connectivity", Subject(Kind.PINGD, name, n.name),
                         f"no {name} score: the ping resource runs nowhere", n.name)
                 for n in pcmk.nodes if n.online and n.type != "ping"]
     for node in pcmk.nodes:
         if not node.online or node.type == "ping":
             continue
-        subject = f"{name} {node.name}"
+        subject = Subject(Kind.PINGD, name, node.name)
         attr = node.attribute(name)
         if attr is None:
             out.append(Verdict(WARNING, "connectivity", subject,
@@ -81,7 +81,7 @@ def judge_corosync(statuses: Iterable[CorosyncStatus]) -> list[Verdict]:
         quorum = status.quorum
         if quorum is None:
             continue
-        subject = f"corosync quorum@{status.node}"
+        subject = Subject(Kind.QUORUM, node=status.node)
         if quorum.quorate is False or quorum.blocked:
             votes = (f" ({quorum.total_votes} of {quorum.expected_votes} votes)"
                      if quorum.total_votes is not None else "")
@@ -101,7 +101,8 @@ def _judge_links(status: CorosyncStatus) -> list[Verdict]:
     for link in status.links:
         if link.faulty:
             health = WARNING if len(status.links) > 1 else CRITICAL
-            out.append(Verdict(health, "connectivity", f"ring {link.link_id}@{status.node}",
+            ring = Subject(Kind.RING, str(link.link_id), status.node)
+            out.append(Verdict(health, "connectivity", ring,
                                f"ring {link.link_id} FAULTY: {link.status or ''}".strip(),
                                status.node))
         for peer in link.peers:
@@ -112,7 +113,7 @@ def _judge_links(status: CorosyncStatus) -> list[Verdict]:
                 names[peer.node_id] = peer.name
     for node_id, links in sorted(per_peer.items()):
         name = names.get(node_id, f"node {node_id}")
-        subject = f"link {status.node} → {name}"
+        subject = Subject(Kind.LINK, node=status.node, peer=name)
         down = [lid for lid, state in links if state != "connected"]
         if not down:
             out.append(Verdict(OK, "connectivity", subject,

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from functools import partial
 
-from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Memo, Verdict, memo_get
+from hadeck.health.verdict import (
+    CRITICAL,
+    OK,
+    UNKNOWN,
+    WARNING,
+    Kind,
+    Memo,
+    Subject,
+    Verdict,
+    memo_get,
+)
 from hadeck.model import (
     DrbdConnection,
     DrbdPeerVolume,
@@ -50,11 +61,11 @@ def judge_drbd(
 
 
 def _judge_drbd_resource(res: DrbdResource, overrides: Mapping[str, Health]) -> list[Verdict]:
-    def verdict(health: Health, subject: str, reason: str) -> Verdict:
+    def verdict(health: Health, subject: Subject, reason: str) -> Verdict:
         return Verdict(health, "drbd", subject, reason, res.node or None)
 
     out: list[Verdict] = []
-    subject = f"{res.name}@{res.node}" if res.node else res.name
+    subject = drbd_subject(res)
     if res.suspended not in ("no", ""):
         out.append(verdict(CRITICAL, subject, f"I/O suspended ({res.suspended})"))
     if res.quorum is False:
@@ -73,7 +84,7 @@ def _judge_drbd_resource(res: DrbdResource, overrides: Mapping[str, Health]) -> 
 
 def _override(verdict: Verdict, word: str, overrides: Mapping[str, Health]) -> Verdict:
     if word in overrides:
-        return Verdict(overrides[word], verdict.area, verdict.subject,
+        return Verdict(overrides[word], verdict.area, verdict.key,
                        verdict.reason + " (health set by override)", verdict.node)
     return verdict
 
@@ -84,11 +95,18 @@ def _peers_summary(res: DrbdResource) -> str:
     return ", ".join(f"{c.peer} {c.state}" for c in res.connections)
 
 
-def _vol_label(subject: str, volume: int, count: int) -> str:
-    return subject if count <= 1 else f"{subject}/{volume}"
+def drbd_subject(res: DrbdResource, peer: str | None = None,
+                 volume: int | None = None) -> Subject:
+    """``r0@n1``, ``r0@n1 → n2``, ``r0@n1/0``, ``r0@n1 → n2/0``: a DRBD resource as one node
+    sees it, or one of its peers, volumes or peer volumes."""
+    return Subject(Kind.DRBD, res.name, res.node or None, peer, volume)
 
 
-def _judge_volume(res: DrbdResource, vol: DrbdVolume, subject: str) -> Verdict:
+def _vol_label(subject: Subject, volume: int, count: int) -> Subject:
+    return subject if count <= 1 else dataclasses.replace(subject, volume=volume)
+
+
+def _judge_volume(res: DrbdResource, vol: DrbdVolume, subject: Subject) -> Verdict:
     label = _vol_label(subject, vol.volume, len(res.volumes))
     node = res.node or None
     if vol.disk == "Diskless" and vol.client:
@@ -117,9 +135,10 @@ def _syncing_to_us(res: DrbdResource, volume: int) -> bool:
 
 
 def _judge_connection(
-    res: DrbdResource, conn: DrbdConnection, subject: str, overrides: Mapping[str, Health]
+    res: DrbdResource, conn: DrbdConnection, subject: Subject,
+    overrides: Mapping[str, Health],
 ) -> list[Verdict]:
-    label = f"{subject} → {conn.peer}"
+    label = dataclasses.replace(subject, peer=conn.peer)
     node = res.node or None
     if conn.state not in _CONNECTION_OK:
         if conn.state in _CONNECTION_DOWN:
@@ -140,7 +159,7 @@ def _judge_connection(
     return out
 
 
-def _judge_peer_volume(res: DrbdResource, pv: DrbdPeerVolume, label: str) -> Verdict:
+def _judge_peer_volume(res: DrbdResource, pv: DrbdPeerVolume, label: Subject) -> Verdict:
     label = _vol_label(label, pv.volume, len(res.volumes))
     node = res.node or None
     if pv.replication in _REPLICATION_SYNC:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Verdict
+from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
 from hadeck.model import (
     Guest,
     PacemakerState,
@@ -26,6 +26,11 @@ _GUEST_STATES = {
     "dying": WARNING,
     "no state": UNKNOWN,
 }
+
+
+def guest_subject(name: str, node: str) -> Subject:
+    """``vm1@jupiter1``: a guest on a node."""
+    return Subject(Kind.GUEST, name, node or None)
 
 
 def judge_guests(
@@ -51,7 +56,7 @@ def judge_guests(
         if g.running:
             running_on.setdefault(g.name, []).append(g.node)
     for g in guests:
-        subject = f"{g.name}@{g.node}"
+        subject = guest_subject(g.name, g.node)
         health = _GUEST_STATES.get(g.state, UNKNOWN)
         if health == UNKNOWN:
             reason = f"state {g.state!r} not known to hadeck"
@@ -99,7 +104,7 @@ def _missing_guests(
                 why = (f"Pacemaker runs {prim.id} on {node}, but the guest there is {state}"
                        if state else
                        f"Pacemaker runs {prim.id} on {node}, but no such guest runs there")
-                subject = f"{seen.name if seen else prim.id}@{node}"
+                subject = guest_subject(seen.name if seen else prim.id, node)
                 out.append(Verdict(CRITICAL, "guests", subject, why, node))
     return out
 

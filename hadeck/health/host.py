@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hadeck.health.policy import DEFAULT_POLICY, Policy
-from hadeck.health.verdict import CRITICAL, OK, WARNING, Verdict
+from hadeck.health.verdict import CRITICAL, OK, WARNING, Kind, Subject, Verdict
 from hadeck.model import (
     HostMetrics,
 )
@@ -22,7 +22,7 @@ def _judge_host(host: HostMetrics, policy: Policy) -> list[Verdict]:
     out: list[Verdict] = []
     node = host.node
     for md in host.md_arrays:
-        subject = f"{md.name}@{node}"
+        subject = Subject(Kind.HOST, md.name, node)
         if not md.active:
             out.append(Verdict(CRITICAL, "host", subject, "array inactive", node))
         elif md.degraded and md.action in ("recovery", "resync"):
@@ -53,16 +53,17 @@ def _judge_host(host: HostMetrics, policy: Policy) -> list[Verdict]:
         health = (CRITICAL if pct >= policy.disk_critical_percent
                   else WARNING if pct >= policy.disk_warning_percent else OK)
         if health != OK:
-            out.append(Verdict(health, "host", f"{disk.mountpoint}@{node}",
+            out.append(Verdict(health, "host", Subject(Kind.HOST, disk.mountpoint, node),
                                f"{pct:.0f} % full", node))
     mem = host.memory_used_percent
     if mem is not None and mem >= policy.memory_warning_percent:
-        out.append(Verdict(WARNING, "host", f"memory@{node}", f"{mem:.0f} % used", node))
+        out.append(Verdict(WARNING, "host", Subject(Kind.HOST, "memory", node),
+                           f"{mem:.0f} % used", node))
     if host.load and host.cpu_count:
         per_cpu = host.load[1] / host.cpu_count
         if per_cpu >= policy.load_warning_per_cpu:
-            out.append(Verdict(WARNING, "host", f"load@{node}",
+            out.append(Verdict(WARNING, "host", Subject(Kind.HOST, "load", node),
                                f"load {host.load[1]:.2f} on {host.cpu_count} CPUs", node))
     if not out:
-        out.append(Verdict(OK, "host", node, "ok", node))
+        out.append(Verdict(OK, "host", Subject(Kind.HOST, node=node), "ok", node))
     return out

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Verdict
+from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
 from hadeck.model import (
     LvsDirector,
     VirtualService,
 )
 
 _VRRP = {"MASTER": OK, "BACKUP": OK, "INIT": WARNING, "STOP": WARNING, "FAULT": CRITICAL}
+
+
+def service_subject(key: str, director: str | None = None) -> Subject:
+    """``TCP 192.0.2.10:80@lvs1``: a virtual service on a director (``key`` alone when the
+    director is not known)."""
+    return Subject(Kind.SERVICE, key, director or None)
+
+
+def vrrp_subject(instance: str, director: str | None = None) -> Subject:
+    """``VRRP VI_1@lvs1``: an instance on one director; ``VRRP VI_1``: the pair's."""
+    return Subject(Kind.VRRP, instance, director or None)
 
 
 def judge_lvs(
@@ -30,7 +41,7 @@ def judge_service(svc: VirtualService, expected: int | None = None) -> Verdict:
     """A virtual service: CRITICAL with no weighted real server, WARNING when short."""
     weighted = svc.weighted
     total = len(svc.real_servers)
-    subject = f"{svc.key}@{svc.director}" if svc.director else svc.key
+    subject = service_subject(svc.key, svc.director)
     node = svc.director or None
     if not weighted:
         why = ("no real servers" if not total
@@ -56,17 +67,17 @@ def _judge_vrrp(directors: tuple[LvsDirector, ...]) -> list[Verdict]:
             health = _VRRP.get(inst.state, UNKNOWN)
             reason = inst.state if health != UNKNOWN else \
                 f"VRRP state {inst.state!r} not known to hadeck"
-            out.append(Verdict(health, "lvs", f"VRRP {inst.name}@{director.node}", reason,
+            out.append(Verdict(health, "lvs", vrrp_subject(inst.name, director.node), reason,
                                director.node))
     for name, seen in by_name.items():
         masters = [node for node, state in seen if state == "MASTER"]
         if not masters:
-            out.append(Verdict(CRITICAL, "lvs", f"VRRP {name}",
+            out.append(Verdict(CRITICAL, "lvs", vrrp_subject(name),
                                "no director is MASTER: the virtual IPs are down"))
         elif len(masters) > 1:
-            out.append(Verdict(CRITICAL, "lvs", f"VRRP {name}",
+            out.append(Verdict(CRITICAL, "lvs", vrrp_subject(name),
                                f"{len(masters)} directors MASTER at once: "
                                f"{', '.join(masters)}"))
         else:
-            out.append(Verdict(OK, "lvs", f"VRRP {name}", f"MASTER on {masters[0]}"))
+            out.append(Verdict(OK, "lvs", vrrp_subject(name), f"MASTER on {masters[0]}"))
     return out

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from functools import partial
 
-from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Memo, Verdict, memo_get
+from hadeck.health.verdict import (
+    CRITICAL,
+    OK,
+    UNKNOWN,
+    WARNING,
+    Kind,
+    Memo,
+    Subject,
+    Verdict,
+    memo_get,
+)
 from hadeck.model import (
     Health,
     Node,
@@ -13,27 +23,31 @@ from hadeck.model import (
     ResourceKind,
 )
 
+DC = Subject(Kind.CLUSTER, "DC")
+QUORUM = Subject(Kind.CLUSTER, "quorum")
+MAINTENANCE = Subject(Kind.CLUSTER, "maintenance-mode")
+
 
 def judge_cluster(pcmk: PacemakerState) -> list[Verdict]:
     info = pcmk.cluster
     out: list[Verdict] = []
     if info.dc is None:
-        out.append(Verdict(CRITICAL, "cluster", "DC", "no Designated Controller elected"))
+        out.append(Verdict(CRITICAL, "cluster", DC, "no Designated Controller elected"))
     else:
-        out.append(Verdict(OK, "cluster", "DC", f"{info.dc} is DC"))
+        out.append(Verdict(OK, "cluster", DC, f"{info.dc} is DC"))
     if info.have_quorum is False:
-        out.append(Verdict(CRITICAL, "cluster", "quorum", "partition has no quorum"))
+        out.append(Verdict(CRITICAL, "cluster", QUORUM, "partition has no quorum"))
     elif info.have_quorum:
-        out.append(Verdict(OK, "cluster", "quorum", "quorate"))
+        out.append(Verdict(OK, "cluster", QUORUM, "quorate"))
     if info.maintenance_mode:
-        out.append(Verdict(WARNING, "cluster", "maintenance-mode",
+        out.append(Verdict(WARNING, "cluster", MAINTENANCE,
                            "cluster in maintenance mode: Pacemaker manages nothing"))
     return out
 
 
 def judge_node(node: Node) -> Verdict:
     def verdict(health: Health, reason: str) -> Verdict:
-        return Verdict(health, "nodes", node.name, reason, node.name)
+        return Verdict(health, "nodes", Subject(Kind.NODE, node.name), reason, node.name)
 
     if node.unclean:
         return verdict(CRITICAL, "unclean: must be fenced before its resources can move")
@@ -65,7 +79,7 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
         out += memo_get(memo, rsc, maintenance, partial(_judge_tree, rsc, maintenance))
     for fa in pcmk.failed_actions:
         why = fa.exit_reason or fa.exit_status or f"rc {fa.exit_code}"
-        out.append(Verdict(WARNING, "resources", fa.resource,
+        out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, fa.resource),
                            f"{fa.task or fa.op_key} failed on {fa.node}: {why}"
                            f" (at {fa.last_rc_change}; clean up when fixed)", fa.node))
     for fc in pcmk.fail_counts:
@@ -76,13 +90,14 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
             else WARNING
         why = (f"fail count {shown} on {fc.node}: banned from it until cleaned up"
                if health == CRITICAL else f"fail count {shown} on {fc.node}")
-        out.append(Verdict(health, "resources", fc.resource, why, fc.node))
+        out.append(Verdict(health, "resources", Subject(Kind.RESOURCE, fc.resource), why,
+                           fc.node))
     for loc in pcmk.locations:
         if not loc.from_cli:
             continue
         what = "banned from" if loc.is_ban else "pinned to"
         until = f" until {loc.lifetime}" if loc.lifetime else ""
-        out.append(Verdict(WARNING, "resources", loc.resource,
+        out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, loc.resource),
                            f"{what} {loc.node or 'a node'} by {loc.id}{until}: "
                            f"crm_resource --clear -r {loc.resource} when done", loc.node))
     return out
@@ -115,7 +130,8 @@ def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = Fals
     where = ", ".join(rsc.nodes)
 
     def verdict(health: Health, reason: str) -> Verdict:
-        return Verdict(health, "resources", rsc.id, reason, rsc.nodes[0] if rsc.nodes else None)
+        return Verdict(health, "resources", Subject(Kind.RESOURCE, rsc.id), reason,
+                       rsc.nodes[0] if rsc.nodes else None)
 
     if rsc.failed:
         return verdict(CRITICAL, f"failed{' on ' + where if where else ''}")
@@ -156,7 +172,7 @@ def _judge_clone(clone: Resource, maintenance: bool) -> Verdict:
     promoted = [p for p in prims if p.role == "Promoted"]
 
     def verdict(health: Health, reason: str) -> Verdict:
-        return Verdict(health, "resources", clone.id, reason)
+        return Verdict(health, "resources", Subject(Kind.RESOURCE, clone.id), reason)
 
     if _disabled(clone) and not running:
         return verdict(OK, "disabled (target role Stopped)")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hadeck.health.verdict import UNKNOWN, Verdict
-from hadeck.model import (
-    SourceStatus,
-)
+from hadeck.health.verdict import UNKNOWN, Kind, Subject, Verdict
+from hadeck.model import SourceStatus
 
 
 def judge_sources(sources: Iterable[SourceStatus]) -> list[Verdict]:
     """A source that could not be read is UNKNOWN: hadeck cannot vouch for that part."""
     return [
-        Verdict(UNKNOWN, "sources", f"{s.source}@{s.node}", s.error, s.node)
+        Verdict(UNKNOWN, "sources", Subject(Kind.SOURCE, s.source, s.node), s.error, s.node)
         for s in sources
         if s.error is not None
     ]

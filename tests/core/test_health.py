@@ -6,10 +6,14 @@ import dataclasses
 
 from hadeck.health import (
     Judgement,
+    Kind,
     Memo,
     Policy,
+    Subject,
     Verdict,
+    drbd_subject,
     format_duration,
+    guest_subject,
     judge,
     judge_corosync,
     judge_drbd,
@@ -163,11 +167,12 @@ def test_failed_source_is_unknown_and_never_hides_critical() -> None:
 
 def test_summary_names_worst_problem_first() -> None:
     judgement = Judgement((
-        Verdict(WARNING, "nodes", "sun", "standby: runs no resources"),
-        Verdict(CRITICAL, "drbd", "r0", "peer not connected (Connecting)"),
-        Verdict(OK, "nodes", "jupiter1", "online"),
+        Verdict(WARNING, "nodes", Subject(Kind.NODE, "sun"), "standby: runs no resources"),
+        Verdict(CRITICAL, "drbd", Subject(Kind.DRBD, "r0", peer="bravo"),
+                "peer not connected (Connecting)"),
+        Verdict(OK, "nodes", Subject(Kind.NODE, "jupiter1"), "online"),
     ))
-    assert judgement.summary() == "r0: peer not connected (Connecting) (+1 more)"
+    assert judgement.summary() == "r0 → bravo: peer not connected (Connecting) (+1 more)"
     assert judgement.overall == CRITICAL
 
 
@@ -215,3 +220,54 @@ def test_memo_reuses_verdicts_of_the_same_objects_only() -> None:
     relaxed = judge_drbd(split, {"StandAlone": OK, "Outdated": OK}, memo=memo)
     assert relaxed == judge_drbd(split, {"StandAlone": OK, "Outdated": OK})
     assert relaxed != judge_drbd(split, memo=memo)
+
+
+def test_subjects_are_written_as_operators_name_them() -> None:
+    assert str(Subject(Kind.DRBD, "r0", "n1", "n2", 0)) == "r0@n1 → n2/0"
+    assert str(Subject(Kind.DRBD, "r0", "n1", volume=1)) == "r0@n1/1"
+    assert str(Subject(Kind.DRBD, "r0")) == "r0"
+    assert str(Subject(Kind.VRRP, "VI_1", "lvs1")) == "VRRP VI_1@lvs1"
+    assert str(Subject(Kind.VRRP, node="lvs1")) == "VRRP@lvs1"
+    assert str(Subject(Kind.LINK, node="n1", peer="n2")) == "link n1 → n2"
+    assert str(Subject(Kind.PINGD, "pingd", "n1")) == "pingd n1"
+    assert str(Subject(Kind.RING, "0", "n1")) == "ring 0@n1"
+    assert str(Subject(Kind.QUORUM, node="n1")) == "corosync quorum@n1"
+    assert str(Subject(Kind.HOST, node="n1")) == "n1"
+    assert str(Subject(Kind.HOST, "/var", "n1")) == "/var@n1"
+
+
+def test_judgement_answers_by_subject_and_rolls_drbd_up_to_the_resource() -> None:
+    # r1 on alpha: its peer charlie is down; r0 is fine. A resource whose name merely
+    # starts like another ("r1 x") must not count under it, nor another node's view.
+    verdicts = [
+        *_drbd("multi-resource-volumes-peers.txt"),
+        Verdict(CRITICAL, "drbd", Subject(Kind.DRBD, "r0", "bravo", "alpha"), "down", "bravo"),
+        Verdict(CRITICAL, "drbd", Subject(Kind.DRBD, "r1 x", "alpha"), "odd name", "alpha"),
+        Verdict(WARNING, "guests", guest_subject("vm1", "alpha"), "paused", "alpha"),
+    ]
+    judgement = Judgement(tuple(verdicts))
+    r0, r1 = Subject(Kind.DRBD, "r0", "alpha"), Subject(Kind.DRBD, "r1", "alpha")
+    assert judgement.drbd_resource(r0) == OK
+    assert judgement.drbd_resource(r1) == CRITICAL
+    assert judgement.drbd_resource(Subject(Kind.DRBD, "r1", "alpha", "bravo")) == CRITICAL
+    assert judgement.drbd_resource(Subject(Kind.DRBD, "r0", "bravo")) == CRITICAL
+    assert judgement.of("drbd", Subject(Kind.DRBD, "r1", "alpha", "charlie")) == CRITICAL
+    assert judgement.of("drbd", Subject(Kind.DRBD, "r1", "alpha", "bravo")) == OK
+    assert judgement.of("guests", guest_subject("vm1", "alpha")) == WARNING
+    assert judgement.of("guests", guest_subject("vm1", "bravo")) == OK  # nothing said
+    assert judgement.of("drbd", guest_subject("vm1", "alpha")) == OK  # another area
+    assert judgement.area_health("guests") == WARNING
+    assert judgement.area_health("lvs") == OK
+    assert judgement.on_node("guests", "alpha") == WARNING
+    assert judgement.on_node("guests", "bravo") == OK
+    assert judgement.area("drbd") == tuple(v for v in verdicts if v.area == "drbd")
+
+
+def test_drbd_subjects_carry_node_peer_and_volume() -> None:
+    resources = drbd.parse_events2(sample("drbd-events2", "multi-resource-volumes-peers.txt"))
+    r0 = dataclasses.replace(resources[0], node="alpha")
+    keys = [v.key for v in judge_drbd([r0])]
+    assert drbd_subject(r0, "bravo", 1) in keys
+    assert drbd_subject(r0, volume=0) in keys
+    assert drbd_subject(r0) in keys
+    assert {(k.name, k.node) for k in keys} == {("r0", "alpha")}
