@@ -53,7 +53,7 @@ import nagiosplugin
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
 from hadeck import __version__
-from hadeck.health import Verdict, judge_sources, rank
+from hadeck.health import Verdict, judge_sources, nothing_to_judge, rank
 from hadeck.model import ClusterState, Health
 from hadeck.runner import DEFAULT_TIMEOUT as COMMAND_TIMEOUT
 from hadeck.runner import Command, CommandResult, Runner
@@ -513,10 +513,7 @@ class StateResource(nagiosplugin.Resource):
         verdicts = list(assessment.verdicts)
         if not verdicts:
             # Never an empty check (nagiosplugin would print a warning line): say why.
-            details = "; ".join(s.detail for s in state.sources if s.detail)
-            verdicts.append(Verdict(Health.UNKNOWN, "sources", state.local_node,
-                                    f"nothing to judge ({details or 'nothing read'})",
-                                    state.local_node))
+            verdicts.append(nothing_to_judge(state.local_node, state.sources))
         metrics = [nagiosplugin.Metric(f"verdict{i}", v, context="verdict")
                    for i, v in enumerate(verdicts)]
         for m in assessment.measures:

@@ -13,14 +13,39 @@ with the dashboard.
 
 from __future__ import annotations
 
-from hadeck.health.connectivity import PING_AGENTS, judge_corosync, judge_pingd
-from hadeck.health.drbd import drbd_subject, format_duration, judge_drbd, sync_text
-from hadeck.health.guests import GUEST_AGENTS, guest_subject, judge_guests
+from hadeck.health.connectivity import (
+    PING_AGENTS,
+    judge_corosync,
+    judge_corosync_on,
+    judge_pingd,
+)
+from hadeck.health.drbd import (
+    drbd_subject,
+    format_duration,
+    judge_drbd,
+    judge_drbd_on,
+    select_drbd,
+    sync_text,
+)
+from hadeck.health.guests import (
+    GUEST_AGENTS,
+    guest_subject,
+    guests_expected_on,
+    judge_guests,
+    judge_guests_on,
+)
 from hadeck.health.host import judge_hosts
-from hadeck.health.lvs import judge_lvs, judge_service, service_subject, vrrp_subject
+from hadeck.health.lvs import (
+    judge_director,
+    judge_lvs,
+    judge_service,
+    select_services,
+    service_subject,
+    vrrp_subject,
+)
 from hadeck.health.pacemaker import judge_cluster, judge_node, judge_nodes, judge_resources
 from hadeck.health.policy import DEFAULT_POLICY, Policy
-from hadeck.health.sources import judge_sources
+from hadeck.health.sources import judge_sources, nothing_to_judge
 from hadeck.health.verdict import (
     AREAS,
     CRITICAL,
@@ -40,10 +65,12 @@ from hadeck.model import ClusterState
 __all__ = [
     "AREAS", "CRITICAL", "DEFAULT_POLICY", "GUEST_AGENTS", "OK", "PING_AGENTS", "UNKNOWN",
     "WARNING", "Judgement", "Kind", "Memo", "Policy", "Subject", "Verdict", "drbd_subject",
-    "format_duration", "guest_subject", "judge", "judge_cluster", "judge_corosync",
-    "judge_drbd", "judge_guests", "judge_hosts", "judge_lvs", "judge_node", "judge_nodes",
-    "judge_pingd", "judge_resources", "judge_service", "judge_sources", "rank",
-    "service_subject", "sync_text", "vrrp_subject", "worst",
+    "format_duration", "guest_subject", "guests_expected_on", "judge", "judge_cluster",
+    "judge_corosync", "judge_corosync_on", "judge_director", "judge_drbd", "judge_drbd_on",
+    "judge_guests", "judge_guests_on", "judge_hosts", "judge_lvs", "judge_node",
+    "judge_nodes", "judge_pingd", "judge_resources", "judge_service", "judge_sources",
+    "nothing_to_judge", "rank", "select_drbd", "select_services", "service_subject",
+    "sync_text", "vrrp_subject", "worst",
 ]
 
 

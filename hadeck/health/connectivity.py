@@ -5,19 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
-from hadeck.model import (
-    CorosyncStatus,
-    PacemakerState,
-)
+from hadeck.model import CorosyncStatus, PacemakerState, SourceStatus
 
 
-def judge_pingd(pcmk: PacemakerState, name: str = "pingd") -> list[Verdict]:
+def judge_pingd(pcmk: PacemakerState, name: str = "pingd",
+                required: bool = False) -> list[Verdict]:
     """Connectivity scores the ping resource agent writes as a node attribute.
 
     Args:
         pcmk: Pacemaker's view.
         name: the attribute the ping agent writes (its ``name`` parameter; ``pingd``).
+        required: the attribute must be there (a check was asked for it): when no node
+            has it and no ping resource is configured, that is CRITICAL instead of
+            nothing to judge.
     """
+    out = _judge_pingd(pcmk, name)
+    if required and not out:
+        out.append(Verdict(CRITICAL, "connectivity", Subject(Kind.PINGD, name),
+                           f"no node has a {name!r} attribute: the ping resource runs "
+                           "nowhere"))
+    return out
+
+
+def _judge_pingd(pcmk: PacemakerState, name: str) -> list[Verdict]:
     out: list[Verdict] = []
     scored = [n for n in pcmk.nodes if n.attribute(name) is not None]
     if not scored:
@@ -91,6 +101,21 @@ def judge_corosync(statuses: Iterable[CorosyncStatus]) -> list[Verdict]:
             votes = (f", {quorum.total_votes} of {quorum.expected_votes} votes"
                      if quorum.total_votes is not None else "")
             out.append(Verdict(OK, "connectivity", subject, f"quorate{votes}", status.node))
+    return out
+
+
+def judge_corosync_on(node: str, statuses: Iterable[CorosyncStatus],
+                      sources: Iterable[SourceStatus] = ()) -> list[Verdict]:
+    """One node's corosync, as its check plugin judges it: :func:`judge_corosync`, and
+    UNKNOWN with the source's word when nothing was read and no read failed."""
+    statuses = tuple(statuses)
+    sources = tuple(sources)
+    out = judge_corosync(statuses)
+    if not statuses and not any(s.error is not None for s in sources):
+        detail = next((s.detail for s in sources if s.source == "corosync" and s.detail),
+                      "corosync not read")
+        out.append(Verdict(UNKNOWN, "connectivity", Subject(Kind.COROSYNC, "corosync", node),
+                           detail, node))
     return out
 
 

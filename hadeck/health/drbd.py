@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+import fnmatch
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 
 from hadeck.health.verdict import (
@@ -57,6 +58,58 @@ def judge_drbd(
     out: list[Verdict] = []
     for res in resources:
         out += memo_get(memo, res, rules, partial(_judge_drbd_resource, res, rules))
+    return out
+
+
+def select_drbd(resources: Iterable[DrbdResource], include: Sequence[str] = (),
+                exclude: Sequence[str] = ()) -> list[DrbdResource]:
+    """The resources whose name matches a shell pattern of ``include`` (all when empty)
+    and none of ``exclude``."""
+    chosen = []
+    for res in resources:
+        if include and not any(fnmatch.fnmatchcase(res.name, p) for p in include):
+            continue
+        if any(fnmatch.fnmatchcase(res.name, p) for p in exclude):
+            continue
+        chosen.append(res)
+    return chosen
+
+
+def judge_drbd_on(
+    node: str,
+    resources: Sequence[DrbdResource],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    overrides: Mapping[str, Health] | None = None,
+    read: bool = True,
+    detail: str | None = None,
+) -> list[Verdict]:
+    """One node's DRBD, as its check plugin judges it.
+
+    Args:
+        node: the node.
+        resources: every DRBD resource read on it.
+        include: only the resources matching these shell patterns; a plain name that is
+            not up is CRITICAL.
+        exclude: leave out the resources matching these.
+        overrides: health by DRBD state word, as :func:`judge_drbd`.
+        read: whether DRBD was read on the node (when it was not, the source's error
+            says so and nothing else is judged missing).
+        detail: what the DRBD source said of its read (``no resources configured``).
+    """
+    chosen = select_drbd(resources, include, exclude)
+    out = judge_drbd(chosen, overrides)
+    names = {r.name for r in resources}
+    for wanted in include:
+        if not any(ch in wanted for ch in "*?[") and wanted not in names:
+            out.append(Verdict(CRITICAL, "drbd", Subject(Kind.DRBD, wanted),
+                               "no such DRBD resource up on this node", node))
+    if not chosen and read and not include:
+        why = "no DRBD resources" + (f" ({detail})" if detail else "")
+        if resources and exclude:
+            why = "every DRBD resource is excluded"
+        out.append(Verdict(UNKNOWN, "drbd", Subject(Kind.NODE, node), why, node))
     return out
 
 

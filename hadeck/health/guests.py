@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
 from hadeck.model import (
@@ -116,3 +116,61 @@ GUEST_AGENTS = (
     "ocf:heartbeat:lxc",
 )
 """Resource agents that manage a guest; the join in :mod:`hadeck.join` reads their params."""
+
+
+def judge_guests_on(
+    node: str,
+    guests: Iterable[Guest],
+    pcmk: PacemakerState | None,
+    nodes_read: frozenset[str],
+    *,
+    expect: Sequence[str] = (),
+    unmanaged_ok: bool = False,
+) -> list[Verdict]:
+    """One node's guests, against Pacemaker or against a list of guests that must run.
+
+    Args:
+        node: the node.
+        guests: its guests.
+        pcmk: Pacemaker's view (not used with ``expect``).
+        nodes_read: nodes whose guest list was read.
+        expect: guests that must run here, instead of what Pacemaker says (for nodes
+            outside a cluster): a listed guest not running is CRITICAL, a running guest
+            not listed a WARNING (unless ``unmanaged_ok``).
+        unmanaged_ok: running guests outside cluster control (or not in ``expect``) are
+            fine.
+    """
+    guests = tuple(guests)
+    if not expect:
+        return judge_guests(guests, pcmk, nodes_read, unmanaged_ok)
+    # Only the state rules: the list, not Pacemaker, says what belongs here.
+    out = judge_guests(guests, None, nodes_read, True)
+    if node in nodes_read:  # where the guests could not be listed, nothing is missing
+        out += _judge_expected(guests, expect, node, unmanaged_ok)
+    return out
+
+
+def _judge_expected(guests: Sequence[Guest], expected: Sequence[str], node: str,
+                    unmanaged_ok: bool) -> list[Verdict]:
+    out = []
+    for name in expected:
+        found = [g for g in guests if g.name == name]
+        if any(g.running for g in found):
+            continue
+        why = (f"expected running, but it is {found[0].state}" if found
+               else "expected running, but no such guest here")
+        out.append(Verdict(CRITICAL, "guests", guest_subject(name, node), why, node))
+    if not unmanaged_ok:
+        for g in guests:
+            if g.running and g.name not in expected:
+                out.append(Verdict(WARNING, "guests", guest_subject(g.name, node),
+                                   "running, but not in --expect", node))
+    return out
+
+
+def guests_expected_on(pcmk: PacemakerState | None, node: str) -> int:
+    """How many guests Pacemaker runs on ``node`` (what should be running there)."""
+    if pcmk is None:
+        return 0
+    return sum(1 for rsc in pcmk.resources for prim in rsc.primitives()
+               if prim.agent in GUEST_AGENTS and prim.active and node in prim.nodes)

@@ -15,3 +15,10 @@ def judge_sources(sources: Iterable[SourceStatus]) -> list[Verdict]:
         for s in sources
         if s.error is not None
     ]
+
+
+def nothing_to_judge(node: str, sources: Iterable[SourceStatus]) -> Verdict:
+    """UNKNOWN for a read that gave no verdict at all (never an empty check): why."""
+    details = "; ".join(s.detail for s in sources if s.detail)
+    return Verdict(UNKNOWN, "sources", Subject(Kind.NODE, node),
+                   f"nothing to judge ({details or 'nothing read'})", node)
