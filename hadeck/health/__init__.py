@@ -6,9 +6,14 @@ each OK / WARNING / CRITICAL / UNKNOWN with a reason a person can act on. The da
 colours what it says, the check plugins exit with it, and ``hadeck status`` returns it as
 its exit code; none of them judges on its own.
 
-Rules are grouped by area, one function per area, so that a check plugin can judge just
-its area (with per-state overrides where the old Nagios plugins had them) and still agree
-with the dashboard.
+Rules are grouped by area, one module per area (:mod:`~hadeck.health.pacemaker`,
+:mod:`~hadeck.health.drbd`, :mod:`~hadeck.health.guests`, :mod:`~hadeck.health.lvs`,
+:mod:`~hadeck.health.connectivity`, :mod:`~hadeck.health.host`,
+:mod:`~hadeck.health.sources`), so that a check plugin can judge just its area (with
+per-state overrides where the old Nagios plugins had them, and its options as
+parameters) and still agree with the dashboard. :mod:`~hadeck.health.verdict` holds what
+they return: a :class:`Verdict` about a typed :class:`Subject`, and the
+:class:`Judgement` that indexes them.
 """
 
 from __future__ import annotations
