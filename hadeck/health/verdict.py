@@ -100,7 +100,7 @@ class Subject:
         return self.text
 
     @property
-    def resource(self) -> Subject:
+    def resource_view(self) -> Subject:
         """A DRBD subject without its peer and volume: the resource view it belongs to."""
         if self.peer is None and self.volume is None:
             return self
@@ -169,7 +169,7 @@ class _Index:
             if v.node is not None:
                 _raise(self.on_node, (v.area, v.node), v.health)
             if v.area == "drbd" and v.key.kind == Kind.DRBD:
-                _raise(self.drbd, v.key.resource, v.health)
+                _raise(self.drbd, v.key.resource_view, v.health)
 
 
 def _raise(table: dict[_K, Health], key: _K, health: Health) -> None:
@@ -219,7 +219,15 @@ class Judgement:
         return self._index.area_health.get(area, OK)
 
     def of(self, area: str, subject: Subject) -> Health:
-        """The worst verdict on one subject (OK when nothing was said about it)."""
+        """The worst verdict on one subject (OK when nothing was said about it).
+
+        Raises:
+            TypeError: ``subject`` is not a :class:`Subject` (its text would match nothing
+                and read as OK).
+        """
+        if not isinstance(subject, Subject):
+            raise TypeError(f"Judgement.of takes a Subject, not {type(subject).__name__} "
+                            f"{subject!r}: build it with Subject(Kind…) or the health helpers")
         return self._index.of.get((area, subject), OK)
 
     def on_node(self, area: str, node: str) -> Health:
@@ -229,7 +237,7 @@ class Judgement:
     def drbd_resource(self, resource: Subject) -> Health:
         """The worst verdict on a DRBD resource view (``r0@n1``) and everything under it:
         its volumes, its peers and their volumes (OK if none)."""
-        return self._index.drbd.get(resource.resource, OK)
+        return self._index.drbd.get(resource.resource_view, OK)
 
     def summary(self) -> str:
         """The worst problem first, then how many more: for one status line."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from hadeck.health import (
     Judgement,
     Kind,
@@ -272,6 +274,8 @@ def test_judgement_answers_by_subject_and_rolls_drbd_up_to_the_resource() -> Non
     assert judgement.on_node("guests", "alpha") == WARNING
     assert judgement.on_node("guests", "bravo") == OK
     assert judgement.area("drbd") == tuple(v for v in verdicts if v.area == "drbd")
+    with pytest.raises(TypeError, match="takes a Subject"):
+        judgement.of("guests", "vm1@alpha")  # type: ignore[arg-type]  # text matches nothing
 
 
 def test_drbd_subjects_carry_node_peer_and_volume() -> None:
