@@ -47,7 +47,7 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -55,7 +55,7 @@ import nagiosplugin
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
 from hadeck import __version__
-from hadeck.health import Verdict, judge_sources, rank
+from hadeck.health import Verdict, judge_sources, nothing_to_judge, rank
 from hadeck.model import ClusterState, Health
 from hadeck.runner import Command, CommandResult, Runner, failure, not_found
 
@@ -415,7 +415,7 @@ class RankedResults(nagiosplugin.Results):
     def _rank(state: ServiceState) -> int:
         return rank(_HEALTH_OF[state.code])
 
-    def __iter__(self) -> Iterator[nagiosplugin.Result]:
+    def __iter__(self) -> Generator[nagiosplugin.Result, None, None]:
         for state in sorted(self.by_state, key=self._rank, reverse=True):
             yield from self.by_state[state]
 
@@ -459,7 +459,9 @@ class ThresholdContext(nagiosplugin.ScalarContext):
         super().__init__(name, warning, critical)
 
     def describe(self, metric: nagiosplugin.Metric) -> str:
-        measure = metric.resource.measures.get(metric.name) if metric.resource else None
+        resource = metric.resource
+        measure = (resource.measures.get(metric.name)
+                   if isinstance(resource, StateResource) else None)
         value = fmt_number(metric.value) + (f" {metric.uom}" if metric.uom else "")
         if measure is None:
             return f"{metric.name} {value}"
@@ -476,8 +478,9 @@ class StateResource(nagiosplugin.Resource):
         self.measures: dict[str, Measure] = {}
         self.ok_text = ""
 
+    # nagiosplugin's Resource.name is a read-only property; its stubs call it an attribute.
     @property
-    def name(self) -> str:
+    def name(self) -> str:  # type: ignore[override]
         return self.plugin.title
 
     def probe(self) -> list[nagiosplugin.Metric]:
@@ -488,10 +491,7 @@ class StateResource(nagiosplugin.Resource):
         verdicts = list(assessment.verdicts)
         if not verdicts:
             # Never an empty check (nagiosplugin would print a warning line): say why.
-            details = "; ".join(s.detail for s in state.sources if s.detail)
-            verdicts.append(Verdict(Health.UNKNOWN, "sources", state.local_node,
-                                    f"nothing to judge ({details or 'nothing read'})",
-                                    state.local_node))
+            verdicts.append(nothing_to_judge(state.local_node, state.sources))
         metrics = [nagiosplugin.Metric(f"verdict{i}", v, context="verdict")
                    for i, v in enumerate(verdicts)]
         for m in assessment.measures:
@@ -535,9 +535,6 @@ class CheckSummary(nagiosplugin.Summary):
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         return [f"{str(r.state).upper()}: {r}" for r in self._said(results)]
 
-    def empty(self) -> str:
-        return "nothing to judge"
-
 
 @dataclass(frozen=True)
 class Plugin:
@@ -578,8 +575,8 @@ class Plugin:
 
 def run(plugin: Plugin, argv: Sequence[str] | None = None) -> NoReturn:
     """Parse the options, run the check, print, exit. Never returns, never raises."""
-    # guarded(verbose=0): whatever goes wrong is one UNKNOWN line, never a traceback.
-    nagiosplugin.guarded(verbose=0)(_run)(plugin, argv)
+    # verbose off: whatever goes wrong is one UNKNOWN line, never a traceback.
+    nagiosplugin.guarded(_run, verbose=False)(plugin, argv)
     sys.exit(EXIT_UNKNOWN)  # pragma: no cover - _run always exits
 
 
@@ -593,7 +590,8 @@ def _run(plugin: Plugin, argv: Sequence[str] | None) -> NoReturn:
                  for name in plugin.thresholds]
     contexts += plugin.contexts(args)
     check = nagiosplugin.Check(resource, *contexts, CheckSummary(resource, args.verbose),
-                               RankedResults(), name=plugin.title)
+                               RankedResults())
+    check.name = plugin.title
     try:
         check.main(verbose=args.verbose, timeout=args.timeout)
     except nagiosplugin.Timeout:

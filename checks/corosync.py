@@ -2,7 +2,7 @@
 
 ``corosync-cfgtool -s`` (links per peer, or corosync 2's rings) and ``corosync-quorumtool
 -s`` (votequorum), as :mod:`hadeck.sources.corosync` reads them; judged by
-:func:`hadeck.health.judge_corosync`: a peer with every link down is CRITICAL, with some
+:func:`hadeck.health.judge_corosync_on`: a peer with every link down is CRITICAL, with some
 down a WARNING; a FAULTY ring a WARNING (CRITICAL when it is the only one); no quorum
 CRITICAL.
 
@@ -30,7 +30,7 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-from hadeck.health import UNKNOWN, Verdict, judge_corosync
+from hadeck.health import Verdict, judge_corosync_on
 from hadeck.model import ClusterState, CorosyncStatus
 
 
@@ -55,11 +55,7 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     node = state.local_node
     statuses = [s for s in state.corosync if s.node == node]
     verdicts: list[Verdict] = source_verdicts(state)
-    verdicts += judge_corosync(statuses)
-    if not statuses and not verdicts:
-        detail = next((s.detail for s in state.sources if s.source == "corosync" and s.detail),
-                      "corosync not read")
-        verdicts.append(Verdict(UNKNOWN, "connectivity", f"corosync@{node}", detail, node))
+    verdicts += judge_corosync_on(node, statuses, state.sources)
     measures: list[Measure] = []
     texts: list[str] = []
     for status in statuses:

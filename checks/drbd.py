@@ -2,7 +2,7 @@
 
 DRBD 9 (drbdsetup events2, status --json, drbdadm status) and 8.x (/proc/drbd,
 drbdsetup-84 events2), as :mod:`hadeck.sources.drbd` reads them; judged by
-:func:`hadeck.health.judge_drbd`. The worst state of all resources wins, never the first
+:func:`hadeck.health.judge_drbd_on`. The worst state of all resources wins, never the first
 one seen (the old check_drbd's trap).
 
 Per-state overrides work like the old check_drbd's: ``--ok-states SyncTarget,SyncSource``
@@ -21,7 +21,6 @@ unit: the guidelines have none for rates).
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -37,7 +36,7 @@ from hadeck.checks.common import (
     source_verdicts,
     split_list,
 )
-from hadeck.health import CRITICAL, UNKNOWN, Verdict, judge_drbd
+from hadeck.health import Verdict, judge_drbd_on, select_drbd
 from hadeck.model import ClusterState, DrbdResource, Health
 
 _STATE_OPTIONS = (
@@ -71,37 +70,16 @@ def overrides(args: argparse.Namespace, config: Any) -> dict[str, Health]:
     return found
 
 
-def select(resources: Sequence[DrbdResource], include: Sequence[str],
-           exclude: Sequence[str]) -> list[DrbdResource]:
-    chosen = []
-    for res in resources:
-        if include and not any(fnmatch.fnmatchcase(res.name, p) for p in include):
-            continue
-        if any(fnmatch.fnmatchcase(res.name, p) for p in exclude):
-            continue
-        chosen.append(res)
-    return chosen
-
-
 def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assessment:
     include, exclude = split_list(args.include), split_list(args.exclude)
-    resources = select(state.drbd, include, exclude)
     verdicts: list[Verdict] = source_verdicts(state)
-    verdicts += judge_drbd(resources, overrides(args, config))
-    names = {r.name for r in state.drbd}
-    for wanted in include:
-        if not any(ch in wanted for ch in "*?[") and wanted not in names:
-            verdicts.append(Verdict(CRITICAL, "drbd", wanted,
-                                    "no such DRBD resource up on this node",
-                                    state.local_node))
-    read = any(s.source == "drbd" and s.ok for s in state.sources)
-    if not resources and read and not include:
-        detail = next((s.detail for s in state.sources if s.source == "drbd" and s.detail),
-                      None)
-        why = "no DRBD resources" + (f" ({detail})" if detail else "")
-        if state.drbd and exclude:
-            why = "every DRBD resource is excluded"
-        verdicts.append(Verdict(UNKNOWN, "drbd", state.local_node, why, state.local_node))
+    verdicts += judge_drbd_on(
+        state.local_node, state.drbd, include=include, exclude=exclude,
+        overrides=overrides(args, config),
+        read=any(s.source == "drbd" and s.ok for s in state.sources),
+        detail=next((s.detail for s in state.sources if s.source == "drbd" and s.detail),
+                    None))
+    resources = select_drbd(state.drbd, include, exclude)
     return Assessment(verdicts, measures(resources), ok_text(resources))
 
 

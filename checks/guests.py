@@ -2,7 +2,7 @@
 
 Guests come from every hypervisor tool the node has (virsh, xl, vzlist), as
 :mod:`hadeck.sources.guests` reads them, and are joined to their Pacemaker resources.
-Judged by :func:`hadeck.health.judge_guests`: a guest Pacemaker runs here that is not
+Judged by :func:`hadeck.health.judge_guests_on`: a guest Pacemaker runs here that is not
 running is CRITICAL; a crashed guest CRITICAL; a paused (or suspended, shutting down)
 guest a WARNING; a guest running outside cluster control (no resource) a WARNING unless
 ``--unmanaged-ok``.
@@ -35,8 +35,8 @@ from hadeck.checks.common import (
     source_verdicts,
     split_list,
 )
-from hadeck.health import CRITICAL, GUEST_AGENTS, WARNING, Verdict, judge_guests
-from hadeck.model import ClusterState, Guest, PacemakerState
+from hadeck.health import Verdict, guests_expected_on, judge_guests_on
+from hadeck.model import ClusterState
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,36 +53,6 @@ def select_sources(args: argparse.Namespace, sources: frozenset[str]) -> frozens
     return sources - {"pacemaker"} if args.expect else sources
 
 
-def expected_verdicts(guests: Sequence[Guest], expected: Sequence[str], node: str,
-                      unmanaged_ok: bool) -> list[Verdict]:
-    """``--expect``: each listed guest must run here; others running are a WARNING.
-
-    This is the one rule not in :mod:`hadeck.health`: only this plugin has a list of
-    guests from its command line.
-    """
-    out = []
-    for name in expected:
-        found = [g for g in guests if g.name == name]
-        if any(g.running for g in found):
-            continue
-        why = (f"expected running, but it is {found[0].state}" if found
-               else "expected running, but no such guest here")
-        out.append(Verdict(CRITICAL, "guests", f"{name}@{node}", why, node))
-    if not unmanaged_ok:
-        for g in guests:
-            if g.running and g.name not in expected:
-                out.append(Verdict(WARNING, "guests", f"{g.name}@{node}",
-                                   "running, but not in --expect", node))
-    return out
-
-
-def _expected_here(pcmk: PacemakerState | None, node: str) -> int:
-    if pcmk is None:
-        return 0
-    return sum(1 for rsc in pcmk.resources for prim in rsc.primitives()
-               if prim.agent in GUEST_AGENTS and prim.active and node in prim.nodes)
-
-
 def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assessment:
     node = state.local_node
     guests = [g for g in state.guests if g.node == node]
@@ -90,15 +60,9 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     unmanaged_ok = args.unmanaged_ok or (config.policy.unmanaged_guests_ok if config else False)
     verdicts: list[Verdict] = source_verdicts(state)
     read = frozenset(s.node for s in state.sources if s.source == "guests" and s.ok)
-    if expect:
-        # Only the state rules: --expect, not Pacemaker, says what belongs here.
-        verdicts += judge_guests(guests, None, read, True)
-        if node in read:  # where the guests could not be listed, nothing is missing
-            verdicts += expected_verdicts(guests, expect, node, unmanaged_ok)
-        expected = len(expect)
-    else:
-        verdicts += judge_guests(guests, state.pacemaker, read, unmanaged_ok)
-        expected = _expected_here(state.pacemaker, node)
+    verdicts += judge_guests_on(node, guests, state.pacemaker, read, expect=expect,
+                                unmanaged_ok=unmanaged_ok)
+    expected = len(expect) if expect else guests_expected_on(state.pacemaker, node)
     counts = {"running": 0, "paused": 0, "stopped": 0, "crashed": 0, "other": 0}
     for g in guests:
         if g.running:

@@ -6,7 +6,8 @@ The IPVS table comes from ``ipvsadm -Ln`` (with ``--stats``/``--rate``) or, with
 with no weighted real server is CRITICAL, one with quiesced (weight 0) real servers or
 fewer than the configuration's ``[lvs.expected]`` a WARNING; a VRRP instance in FAULT is
 CRITICAL, INIT or STOP a WARNING. Whether exactly one director is MASTER is a question for
-the pair, not for one director: this check leaves it to ``hadeck status``.
+the pair, not for one director: this check leaves it to ``hadeck status``. Every rule,
+the options' ones too, is :func:`hadeck.health.judge_director`'s.
 
 ``--service "TCP 192.0.2.10:80"`` (repeatable) checks those services only; one that is not
 in the table is CRITICAL. Without it every service is checked, and an empty table is a
@@ -41,8 +42,8 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-from hadeck.health import CRITICAL, UNKNOWN, WARNING, Verdict, judge_lvs
-from hadeck.model import ClusterState, LvsDirector, VirtualService
+from hadeck.health import Verdict, judge_director, select_services
+from hadeck.model import ClusterState
 
 ROLES = ("MASTER", "BACKUP", "any")
 
@@ -80,35 +81,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "any (default any)")
 
 
-def _selected(director: LvsDirector | None,
-              wanted: Sequence[str]) -> tuple[list[VirtualService], list[str]]:
-    services = list(director.services) if director else []
-    if not wanted:
-        return services, []
-    by_key = {s.key.lower(): s for s in services}
-    return ([by_key[w.lower()] for w in wanted if w.lower() in by_key],
-            [w for w in wanted if w.lower() not in by_key])
-
-
 def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assessment:
     node = state.local_node
     director = next((d for d in state.lvs if d.node == node), None)
-    services, missing = _selected(director, args.service or ())
+    wanted = args.service or ()
+    services, _ = select_services(director, wanted)
     verdicts: list[Verdict] = source_verdicts(state)
-    expected = dict(config.policy.expected_real_servers) if config else {}
-    local = LvsDirector(node=node, services=tuple(services),
-                        vrrp=director.vrrp if director else ())
-    # Per-director verdicts only: "no MASTER" / "two MASTERs" need both directors.
-    verdicts += [v for v in judge_lvs([local], expected) if v.node is not None]
-    for key in missing:
-        verdicts.append(Verdict(CRITICAL, "lvs", key, "not in the IPVS table", node))
-    # collect() keeps the lvs status only for a director or an error: no error is a read.
-    lvs_failed = any(s.source == "lvs" and s.error for s in state.sources)
-    if not services and not missing and not lvs_failed:
-        verdicts.append(Verdict(WARNING, "lvs", node,
-                                "no virtual services (IPVS not loaded, or its table is empty)",
-                                node))
-    verdicts += _role_verdicts(local, args.expect_role, state)
+    verdicts += judge_director(
+        node, director, wanted=wanted,
+        expected=dict(config.policy.expected_real_servers) if config else {},
+        role=None if args.expect_role == "any" else args.expect_role,
+        sources=state.sources)
     measures = []
     for svc in services:
         label = svc.key
@@ -127,28 +110,10 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
                     sum(rs.inactive_conns for rs in svc.real_servers), min=0),
         ]
     servers = sum(len(s.real_servers) for s in services)
-    roles = ", ".join(f"{i.name} {i.state}" for i in local.vrrp)
+    roles = ", ".join(f"{i.name} {i.state}" for i in (director.vrrp if director else ()))
     ok_text = (f"{plural(len(services), 'virtual service')}, {plural(servers, 'real server')}"
                + (f" / VRRP {roles}" if roles else ""))
     return Assessment(verdicts, measures, ok_text)
-
-
-def _role_verdicts(director: LvsDirector, role: str, state: ClusterState) -> list[Verdict]:
-    node = director.node
-    if role == "any":
-        return []
-    if not director.vrrp:
-        if any(s.source == "keepalived" and s.error for s in state.sources):
-            return []  # the keepalived source error already says why
-        return [Verdict(UNKNOWN, "lvs", f"VRRP@{node}",
-                        f"expected {role}, but keepalived's state is not available (no "
-                        "dump file: see hadeck.sources.keepalived)", node)]
-    out = []
-    for inst in director.vrrp:
-        if inst.state in ("MASTER", "BACKUP") and inst.state != role:
-            out.append(Verdict(WARNING, "lvs", f"VRRP {inst.name}@{node}",
-                               f"{inst.state}, expected {role}", node))
-    return out
 
 
 PLUGIN = Plugin(

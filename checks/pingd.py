@@ -31,7 +31,7 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-from hadeck.health import CRITICAL, Verdict, judge_pingd
+from hadeck.health import Verdict, judge_pingd
 from hadeck.model import ClusterState
 
 DEFAULT_ATTRIBUTE = "pingd"
@@ -56,8 +56,8 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     if state.pacemaker is None:
         return Assessment(verdicts)
     pcmk = state.pacemaker
-    judged = judge_pingd(pcmk, args.attribute)
-    verdicts += judged
+    # The operator asked for this attribute: a ping resource running nowhere is CRITICAL.
+    verdicts += judge_pingd(pcmk, args.attribute, required=True)
     measures = []
     scores = []
     for node in pcmk.nodes:
@@ -73,11 +73,6 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
                                 what=""))
         scores.append(f"{node.name} {attr.value}"
                       + (f"/{attr.expected}" if attr.expected else ""))
-    if not judged:
-        # No ping resource configured, yet the operator asked for this attribute.
-        verdicts.append(Verdict(CRITICAL, "connectivity", args.attribute,
-                                f"no node has a {args.attribute!r} attribute: the ping "
-                                "resource runs nowhere"))
     return Assessment(verdicts, measures, f"{args.attribute}: " + ", ".join(scores))
 
 

@@ -13,7 +13,19 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from hadeck.health import AREAS, Judgement, rank, sync_text, worst
+from hadeck.health import (
+    AREAS,
+    Judgement,
+    Kind,
+    Subject,
+    drbd_subject,
+    guest_subject,
+    rank,
+    service_subject,
+    sync_text,
+    vrrp_subject,
+    worst,
+)
 from hadeck.model import ClusterState, Health, Resource, ResourceKind
 from hadeck.tui.fmt import badge, flags, size
 
@@ -66,7 +78,7 @@ def render(
 
 
 def _header(state: ClusterState, judgement: Judgement, chosen: Iterable[str]) -> Text:
-    overall = worst(v.health for v in judgement.verdicts if v.area in chosen)
+    overall = worst(judgement.area_health(a) for a in chosen)
     when = dt.datetime.fromtimestamp(state.taken_at).strftime("%Y-%m-%d %H:%M:%S")
     text = Text("hadeck status  ", style="bold")
     text.append_text(badge(overall))
@@ -103,7 +115,7 @@ def _nodes(state: ClusterState, judgement: Judgement) -> RenderableType | None:
                    "Health")
     rows = []
     for node in state.pacemaker.nodes:
-        health = judgement.of("nodes", node.name)
+        health = judgement.of("nodes", Subject(Kind.NODE, node.name))
         pingd = node.attribute("pingd")
         host = hosts.get(node.name)
         load = f"{host.load[0]:.2f}" if host and host.load else "-"
@@ -126,7 +138,7 @@ def _resources(state: ClusterState, judgement: Judgement) -> RenderableType | No
 
     def add(rsc: Resource, depth: int) -> None:
         indent = "  " * depth
-        health = judgement.of("resources", rsc.id)
+        health = judgement.of("resources", Subject(Kind.RESOURCE, rsc.id))
         if rsc.kind == ResourceKind.PRIMITIVE:
             table.add_row(indent + rsc.id, rsc.agent or "-", rsc.role or "-",
                           ", ".join(rsc.nodes) or "-", flags(rsc), badge(health))
@@ -170,10 +182,9 @@ def _drbd(state: ClusterState, judgement: Judgement) -> RenderableType | None:
     table = _table("DRBD", "Resource", "Role", "Disk", "Peer", "Connection", "Peer role",
                    "Replication", "Peer disk", "Out of sync", "Health")
     for res in state.drbd:
-        subject = f"{res.name}@{res.node}" if res.node else res.name
-        health = worst(v.health for v in judgement.area("drbd")
-                       if v.subject == subject or v.subject.startswith(subject + " ")
-                       or v.subject.startswith(subject + "/"))
+        key = drbd_subject(res)
+        subject = str(key)
+        health = judgement.drbd_resource(key)
         disks = "/".join(v.disk for v in res.volumes) or "-"
         if not res.connections:
             table.add_row(subject, res.role, disks, "-", "-", "-", "-", "-", "-", badge(health))
@@ -196,7 +207,7 @@ def _guests(state: ClusterState, judgement: Judgement) -> RenderableType | None:
                    "Resource", "DRBD", "Health")
     rows: list[tuple[Health, list[RenderableType]]] = []
     for g in state.guests:
-        health = judgement.of("guests", f"{g.name}@{g.node}")
+        health = judgement.of("guests", guest_subject(g.name, g.node))
         cpu = f"{g.cpu_time_s:.0f} s" if g.cpu_time_s is not None else "-"
         rows.append((health, [g.name, g.node, g.hypervisor, g.state,
                               str(g.vcpus) if g.vcpus is not None else "-",
@@ -214,8 +225,7 @@ def _lvs(state: ClusterState, judgement: Judgement) -> RenderableType | None:
                    "Weight", "Active", "Inactive", "CPS", "Health")
     for director in state.lvs:
         for svc in director.services:
-            subject = f"{svc.key}@{svc.director}" if svc.director else svc.key
-            health = judgement.of("lvs", subject)
+            health = judgement.of("lvs", service_subject(svc.key, svc.director))
             sched = svc.scheduler + (f" persistent {svc.persistent_s}"
                                      if svc.persistent_s else "")
             if not svc.real_servers:
@@ -232,7 +242,7 @@ def _lvs(state: ClusterState, judgement: Judgement) -> RenderableType | None:
         return table
     roles = _table("VRRP", "Instance", "Director", "State", "Priority", "Master", "Health")
     for node, inst in vrrp:
-        health = judgement.of("lvs", f"VRRP {inst.name}@{node}")
+        health = judgement.of("lvs", vrrp_subject(inst.name, node))
         roles.add_row(inst.name, node, inst.state,
                       str(inst.priority) if inst.priority is not None else "-",
                       inst.master_router or "-", badge(health))
@@ -254,7 +264,7 @@ def _host(state: ClusterState, judgement: Judgement) -> RenderableType | None:
         return None
     table = _table("Hosts", "Node", "Load", "CPU", "Memory", "Fullest disk", "RAID", "Health")
     for h in state.hosts:
-        health = worst(v.health for v in judgement.area("host") if v.node == h.node)
+        health = judgement.on_node("host", h.node)
         load = " ".join(f"{x:.2f}" for x in h.load) if h.load else "-"
         cpu = f"{h.cpu_percent:.0f} % of {h.cpu_count}" if h.cpu_percent is not None else "-"
         mem = h.memory_used_percent

@@ -15,7 +15,7 @@ import typing
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from hadeck import __version__
-from hadeck.health import AREAS, Judgement, Verdict
+from hadeck.health import AREAS, Judgement, Kind, Verdict
 from hadeck.model import ClusterState
 from hadeck.serial import to_data
 
@@ -40,8 +40,12 @@ def _iso(ts: float) -> str:
 
 
 def verdict_data(v: Verdict) -> dict[str, Any]:
+    """A verdict as the document gives it; ``key`` is the subject as fields."""
+    key = v.key
     return {"health": v.health.name, "area": v.area, "subject": v.subject,
-            "reason": v.reason, "node": v.node}
+            "reason": v.reason, "node": v.node,
+            "key": {"kind": key.kind.value, "name": key.name, "node": key.node,
+                    "peer": key.peer, "volume": key.volume}}
 
 
 def status_document(
@@ -84,6 +88,7 @@ def json_schema() -> dict[str, Any]:
     defs: dict[str, Any] = {}
     verdict = {
         "type": "object",
+        # key came later within schema 1: not required, older documents lack it.
         "required": ["health", "area", "subject", "reason", "node"],
         "properties": {
             "health": {"enum": ["OK", "WARNING", "CRITICAL", "UNKNOWN"]},
@@ -91,6 +96,17 @@ def json_schema() -> dict[str, Any]:
             "subject": {"type": "string"},
             "reason": {"type": "string"},
             "node": {"type": ["string", "null"]},
+            "key": {
+                "type": "object",
+                "required": ["kind", "name", "node", "peer", "volume"],
+                "properties": {
+                    "kind": {"enum": [k.value for k in Kind]},
+                    "name": {"type": "string"},
+                    "node": {"type": ["string", "null"]},
+                    "peer": {"type": ["string", "null"]},
+                    "volume": {"type": ["integer", "null"]},
+                },
+            },
         },
     }
     defs["Verdict"] = verdict

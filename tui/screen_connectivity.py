@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from hadeck.health import rank
+from hadeck.health import Kind, rank
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
@@ -14,12 +14,12 @@ def connectivity_rows(view: View) -> list[Row]:
     snap = view.snapshot
     assert snap is not None
     rows = []
-    cluster = [v for v in snap.judgement.area("cluster") if v.subject in ("DC", "quorum")]
+    cluster = [v for v in snap.judgement.area("cluster") if v.key.name in ("DC", "quorum")]
     links = sorted(snap.judgement.area("connectivity"),
                    key=lambda v: (-rank(v.health), v.subject))
     for v in [*cluster, *links]:
-        what = "pingd" if v.subject.startswith("pingd") else \
-            "quorum" if "quorum" in v.subject or v.subject == "DC" else "corosync"
+        what = "pingd" if v.key.kind == Kind.PINGD else \
+            "quorum" if v.key.kind in (Kind.QUORUM, Kind.CLUSTER) else "corosync"
         source = {"pingd": "pacemaker", "quorum": "corosync", "corosync": "corosync"}[what]
         node = v.node or snap.state.local_node
         rows.append(Row(f"{v.area}:{v.subject}", (health_cell(v.health), v.subject, v.reason),

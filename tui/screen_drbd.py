@@ -7,34 +7,29 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from hadeck.health import format_duration
+from hadeck.health import Judgement, drbd_subject, format_duration
 from hadeck.model import DrbdResource, Health
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import bar, rate, size
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
-from hadeck.watch.verdicts import HealthIndex
 
 
-def _subject(res: DrbdResource) -> str:
-    return f"{res.name}@{res.node}" if res.node else res.name
-
-
-def resource_health(index: HealthIndex, res: DrbdResource) -> Health:
+def resource_health(judgement: Judgement, res: DrbdResource) -> Health:
     """The worst verdict on the resource, its volumes and its connections."""
-    return index.drbd_resource(_subject(res))
+    return judgement.drbd_resource(drbd_subject(res))
 
 
 def drbd_rows(view: View, problems_only: bool = False) -> list[Row]:
     snap = view.snapshot
     assert snap is not None
-    judgement = snap.health
+    judgement = snap.judgement
     rows: list[Row] = []
     for res in snap.state.drbd:
         health = resource_health(judgement, res)
         if problems_only and health == Health.OK:
             continue
-        subject = _subject(res)
+        subject = str(drbd_subject(res))
         source = ("drbd", res.node)
         disks = "/".join(v.disk for v in res.volumes) or "-"
         rows.append(Row(f"res:{subject}", (health_cell(health, word=False), Text(subject,
@@ -42,12 +37,14 @@ def drbd_rows(view: View, problems_only: bool = False) -> list[Row]:
         for conn in res.connections:
             label = f"{subject} → {conn.peer}"
             rows.append(Row(f"conn:{label}",
-                            (health_cell(judgement.of("drbd", label), word=False),
+                            (health_cell(judgement.of("drbd", drbd_subject(res, conn.peer)),
+                                         word=False),
                              f"  → {conn.peer}", conn.state, conn.peer_role, "", ""),
                             obj=conn, source=source))
-            many = len(conn.peer_volumes) > 1
+            # health numbers peer volumes as it numbers the resource's own volumes.
+            many = len(res.volumes) > 1
             for pv in conn.peer_volumes:
-                vlabel = f"{label}/{pv.volume}" if many else label
+                vkey = drbd_subject(res, conn.peer, pv.volume if many else None)
                 details = []
                 if pv.eta_seconds is not None:
                     details.append(f"ETA {format_duration(pv.eta_seconds)}")
@@ -56,7 +53,7 @@ def drbd_rows(view: View, problems_only: bool = False) -> list[Row]:
                 if pv.out_of_sync_kib:
                     details.append(f"oos {size(pv.out_of_sync_kib)}")
                 rows.append(Row(f"pv:{label}/{pv.volume}",
-                                (health_cell(judgement.of("drbd", vlabel), word=False),
+                                (health_cell(judgement.of("drbd", vkey), word=False),
                                  f"    vol {pv.volume}", pv.replication, pv.peer_disk,
                                  bar(pv.done_percent, 8) if pv.syncing else "",
                                  " · ".join(details)), obj=pv, source=source))

@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from hadeck.health import rank
+from hadeck.health import guest_subject, rank
 from hadeck.model import Guest
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import size
@@ -20,12 +20,12 @@ SORTS = ("node", "state", "cpu", "memory")
 def guest_rows(view: View, sort: str = "node") -> list[Row]:
     snap = view.snapshot
     assert snap is not None
-    judgement = snap.health
+    judgement = snap.judgement
 
     def key(g: Guest) -> tuple[object, ...]:
         cpu = snap.guest_cpu.get(f"{g.name}@{g.node}", -1.0)
         if sort == "state":
-            return (-rank(judgement.of("guests", f"{g.name}@{g.node}")), g.state, g.name)
+            return (-rank(judgement.of("guests", guest_subject(g.name, g.node))), g.state, g.name)
         if sort == "cpu":
             return (-cpu, g.name, g.node)
         if sort == "memory":
@@ -36,9 +36,10 @@ def guest_rows(view: View, sort: str = "node") -> list[Row]:
     for g in sorted(snap.state.guests, key=key):
         label = f"{g.name}@{g.node}"
         cpu = snap.guest_cpu.get(label)
+        health = judgement.of("guests", guest_subject(g.name, g.node))
         rows.append(Row(f"guest:{label}",
-                        (health_cell(judgement.of("guests", label), word=False), g.name,
-                         g.node, g.state, f"{cpu:.0f}%" if cpu is not None else "-",
+                        (health_cell(health, word=False), g.name, g.node, g.state,
+                         f"{cpu:.0f}%" if cpu is not None else "-",
                          size(g.memory_kib), g.resource or "-", ", ".join(g.drbd) or "-"),
                         obj=g, source=("guests", g.node)))
     return rows

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from hadeck.health import service_subject as service_verdict_key
+from hadeck.health import vrrp_subject
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import sparkline
 from hadeck.tui.tables import Column, Row
@@ -17,7 +19,7 @@ TREND = 10
 def lvs_rows(view: View) -> list[Row]:
     snap = view.snapshot
     assert snap is not None
-    judgement = snap.health
+    judgement = snap.judgement
     rows: list[Row] = []
 
     def trend(key: str) -> str:
@@ -27,16 +29,17 @@ def lvs_rows(view: View) -> list[Row]:
         source = ("lvs", director.node)
         for svc in director.services:
             subject = service_subject(svc.key, svc.director)
+            health = judgement.of("lvs", service_verdict_key(svc.key, svc.director))
             sched = svc.scheduler + (f" persist {svc.persistent_s}s" if svc.persistent_s else "")
             cps = str(svc.rates.conns) if svc.rates else "-"
             rows.append(Row(f"svc:{subject}",
-                            (health_cell(judgement.of("lvs", subject), word=False),
+                            (health_cell(health, word=False),
                              Text(subject, style="bold"), "", "", "", "", cps,
                              trend(lvs_key(subject)), sched),
                             obj=svc, source=source))
             if not svc.real_servers:
-                rows.append(Row(f"rs:{subject}/none", (health_cell(judgement.of("lvs", subject),
-                            word=False), "  (no real servers)", "", "", "", "", "", "", ""),
+                rows.append(Row(f"rs:{subject}/none", (health_cell(health, word=False),
+                                "  (no real servers)", "", "", "", "", "", "", ""),
                             source=source))
             for rs in svc.real_servers:
                 quiesced = Text("0 quiesced", style="yellow") if rs.weight == 0 \
@@ -50,10 +53,11 @@ def lvs_rows(view: View) -> list[Row]:
                                 obj=rs, source=source))
     for director in snap.state.lvs:
         for inst in director.vrrp:
-            subject = f"VRRP {inst.name}@{director.node}"
+            key = vrrp_subject(inst.name, director.node)
+            subject = str(key)
             prio = f"prio {inst.effective_priority or inst.priority or '-'}"
             rows.append(Row(f"vrrp:{subject}",
-                            (health_cell(judgement.of("lvs", subject), word=False), subject,
+                            (health_cell(judgement.of("lvs", key), word=False), subject,
                              "", "", "", "", "", "", f"{inst.state} {prio}"),
                             obj=inst, source=("keepalived", director.node)))
     return rows

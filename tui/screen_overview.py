@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from hadeck.health import AREAS, Judgement
+from hadeck.health import AREAS, Judgement, Kind, Subject
 from hadeck.model import ClusterState, Health
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import STYLE, age
@@ -111,7 +111,8 @@ def _nodes(state: ClusterState, view: View) -> list[Row]:
     for node in state.pacemaker.nodes:
         if node.type == "ping":
             continue
-        health = view.snapshot.health.of("nodes", node.name) if view.snapshot else \
+        health = view.snapshot.judgement.of("nodes", Subject(Kind.NODE, node.name)) \
+            if view.snapshot else \
             _NODE_STATE.get(node.state, Health.WARNING)
         symbol = STYLE[health][0]
         state_cell = Text(f"{symbol} {node.state}", style=STYLE[health][1])

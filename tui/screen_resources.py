@@ -14,6 +14,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
+from hadeck.health import Kind, Subject
 from hadeck.model import Ban, PacemakerState, Resource, ResourceKind
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import flags
@@ -27,12 +28,13 @@ def _section(key: str, title: str, width: int = 5) -> Row:
 
 def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
     """The resource tree flattened, crm_mon style: clones show one line per role and nodes."""
-    judgement = view.snapshot.health if view.snapshot else None
+    judgement = view.snapshot.judgement if view.snapshot else None
     rows: list[Row] = []
     source = ("pacemaker", view.snapshot.state.local_node) if view.snapshot else None
 
     def health(rid: str) -> Text | str:
-        return health_cell(judgement.of("resources", rid), word=False) if judgement else ""
+        return health_cell(judgement.of("resources", Subject(Kind.RESOURCE, rid)),
+                           word=False) if judgement else ""
 
     def add(rsc: Resource, depth: int, path: str) -> None:
         indent = "  " * depth
@@ -122,12 +124,13 @@ def _grouped(bans: list[Ban]) -> list[Ban]:
 
 def resource_rows_by_node(pcmk: PacemakerState, view: View) -> list[Row]:
     """crm_mon ``--group-by-node``: per node, what runs there; then what runs nowhere."""
-    judgement = view.snapshot.health if view.snapshot else None
+    judgement = view.snapshot.judgement if view.snapshot else None
     source = ("pacemaker", view.snapshot.state.local_node) if view.snapshot else None
     rows: list[Row] = []
 
     def health(rid: str) -> Text | str:
-        return health_cell(judgement.of("resources", rid), word=False) if judgement else ""
+        return health_cell(judgement.of("resources", Subject(Kind.RESOURCE, rid)),
+                           word=False) if judgement else ""
 
     # Every primitive instance with the top-level resource it belongs to, in crm_mon order.
     placed: list[tuple[Resource, Resource]] = [

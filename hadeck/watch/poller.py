@@ -31,7 +31,6 @@ The dashboard carries each snapshot to its UI thread in a Textual message
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import threading
 import time
@@ -47,7 +46,6 @@ from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.events import Event, diff
-from hadeck.watch.verdicts import HealthIndex
 
 Clock = Callable[[], float]
 
@@ -125,11 +123,6 @@ class Snapshot:
     cps: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     """:func:`lvs_key` → connections per second over the last polls, oldest first (None:
     not reported that poll)."""
-
-    @functools.cached_property
-    def health(self) -> HealthIndex:
-        """The verdicts indexed by subject; the poller builds it in its thread."""
-        return HealthIndex(self.judgement)
 
 
 def lvs_key(state_service: str, real_server: str | None = None) -> str:
@@ -278,7 +271,7 @@ class Poller:
                              time.monotonic() - start, time.thread_time() - cpu0, self._seq,
                              cpu, kept, frozenset(self._live),
                              {k: tuple(v) for k, v in self._cps.items()})
-        self.last.health  # noqa: B018 - built here, off the UI thread (~10 ms at 500 guests)
+        judgement.index()  # built here, off the UI thread (~10 ms at 500 guests)
         return self.last
 
     def _with_live_drbd(self, state: ClusterState, only: str | None = None,

@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from hadeck.health import (
     Judgement,
+    Kind,
     Memo,
     Policy,
+    Subject,
     Verdict,
+    drbd_subject,
     format_duration,
+    guest_subject,
     judge,
     judge_corosync,
+    judge_corosync_on,
+    judge_director,
     judge_drbd,
+    judge_drbd_on,
     judge_guests,
+    judge_guests_on,
     judge_hosts,
     judge_lvs,
+    judge_pingd,
+    nothing_to_judge,
+    service_subject,
+    vrrp_subject,
     worst,
 )
 from hadeck.model import (
@@ -24,7 +38,10 @@ from hadeck.model import (
     Health,
     HostMetrics,
     LvsDirector,
+    RealServer,
     SourceStatus,
+    VirtualService,
+    VrrpInstance,
 )
 from hadeck.sources import corosync, drbd, guests, host, lvs
 from tests.conftest import sample
@@ -110,7 +127,7 @@ def test_lvs_fewer_real_servers_than_expected() -> None:
 def test_paused_and_crashed_guests() -> None:
     listed = guests.parse_virsh_list(sample("virsh-list", "running-paused-shutoff.txt"), "n1")
     verdicts = judge_guests(listed, None)
-    states = {v.subject.split("@")[0]: v.health for v in verdicts}
+    states = {v.key.name: v.health for v in verdicts}
     paused = [g.name for g in listed if g.state == "paused"]
     assert paused and all(states[name] == WARNING for name in paused)
 
@@ -163,11 +180,12 @@ def test_failed_source_is_unknown_and_never_hides_critical() -> None:
 
 def test_summary_names_worst_problem_first() -> None:
     judgement = Judgement((
-        Verdict(WARNING, "nodes", "sun", "standby: runs no resources"),
-        Verdict(CRITICAL, "drbd", "r0", "peer not connected (Connecting)"),
-        Verdict(OK, "nodes", "jupiter1", "online"),
+        Verdict(WARNING, "nodes", Subject(Kind.NODE, "sun"), "standby: runs no resources"),
+        Verdict(CRITICAL, "drbd", Subject(Kind.DRBD, "r0", peer="bravo"),
+                "peer not connected (Connecting)"),
+        Verdict(OK, "nodes", Subject(Kind.NODE, "jupiter1"), "online"),
     ))
-    assert judgement.summary() == "r0: peer not connected (Connecting) (+1 more)"
+    assert judgement.summary() == "r0 → bravo: peer not connected (Connecting) (+1 more)"
     assert judgement.overall == CRITICAL
 
 
@@ -215,3 +233,152 @@ def test_memo_reuses_verdicts_of_the_same_objects_only() -> None:
     relaxed = judge_drbd(split, {"StandAlone": OK, "Outdated": OK}, memo=memo)
     assert relaxed == judge_drbd(split, {"StandAlone": OK, "Outdated": OK})
     assert relaxed != judge_drbd(split, memo=memo)
+
+
+def test_subjects_are_written_as_operators_name_them() -> None:
+    assert str(Subject(Kind.DRBD, "r0", "n1", "n2", 0)) == "r0@n1 → n2/0"
+    assert str(Subject(Kind.DRBD, "r0", "n1", volume=1)) == "r0@n1/1"
+    assert str(Subject(Kind.DRBD, "r0")) == "r0"
+    assert str(Subject(Kind.VRRP, "VI_1", "lvs1")) == "VRRP VI_1@lvs1"
+    assert str(Subject(Kind.VRRP, node="lvs1")) == "VRRP@lvs1"
+    assert str(Subject(Kind.LINK, node="n1", peer="n2")) == "link n1 → n2"
+    assert str(Subject(Kind.PINGD, "pingd", "n1")) == "pingd n1"
+    assert str(Subject(Kind.RING, "0", "n1")) == "ring 0@n1"
+    assert str(Subject(Kind.QUORUM, node="n1")) == "corosync quorum@n1"
+    assert str(Subject(Kind.HOST, node="n1")) == "n1"
+    assert str(Subject(Kind.HOST, "/var", "n1")) == "/var@n1"
+
+
+def test_judgement_answers_by_subject_and_rolls_drbd_up_to_the_resource() -> None:
+    # r1 on alpha: its peer charlie is down; r0 is fine. A resource whose name merely
+    # starts like another ("r1 x") must not count under it, nor another node's view.
+    verdicts = [
+        *_drbd("multi-resource-volumes-peers.txt"),
+        Verdict(CRITICAL, "drbd", Subject(Kind.DRBD, "r0", "bravo", "alpha"), "down", "bravo"),
+        Verdict(CRITICAL, "drbd", Subject(Kind.DRBD, "r1 x", "alpha"), "odd name", "alpha"),
+        Verdict(WARNING, "guests", guest_subject("vm1", "alpha"), "paused", "alpha"),
+    ]
+    judgement = Judgement(tuple(verdicts))
+    r0, r1 = Subject(Kind.DRBD, "r0", "alpha"), Subject(Kind.DRBD, "r1", "alpha")
+    assert judgement.drbd_resource(r0) == OK
+    assert judgement.drbd_resource(r1) == CRITICAL
+    assert judgement.drbd_resource(Subject(Kind.DRBD, "r1", "alpha", "bravo")) == CRITICAL
+    assert judgement.drbd_resource(Subject(Kind.DRBD, "r0", "bravo")) == CRITICAL
+    assert judgement.of("drbd", Subject(Kind.DRBD, "r1", "alpha", "charlie")) == CRITICAL
+    assert judgement.of("drbd", Subject(Kind.DRBD, "r1", "alpha", "bravo")) == OK
+    assert judgement.of("guests", guest_subject("vm1", "alpha")) == WARNING
+    assert judgement.of("guests", guest_subject("vm1", "bravo")) == OK  # nothing said
+    assert judgement.of("drbd", guest_subject("vm1", "alpha")) == OK  # another area
+    assert judgement.area_health("guests") == WARNING
+    assert judgement.area_health("lvs") == OK
+    assert judgement.on_node("guests", "alpha") == WARNING
+    assert judgement.on_node("guests", "bravo") == OK
+    assert judgement.area("drbd") == tuple(v for v in verdicts if v.area == "drbd")
+    with pytest.raises(TypeError, match="takes a Subject"):
+        judgement.of("guests", "vm1@alpha")  # type: ignore[arg-type]  # text matches nothing
+
+
+def test_drbd_subjects_carry_node_peer_and_volume() -> None:
+    resources = drbd.parse_events2(sample("drbd-events2", "multi-resource-volumes-peers.txt"))
+    r0 = dataclasses.replace(resources[0], node="alpha")
+    keys = [v.key for v in judge_drbd([r0])]
+    assert drbd_subject(r0, "bravo", 1) in keys
+    assert drbd_subject(r0, volume=0) in keys
+    assert drbd_subject(r0) in keys
+    assert {(k.name, k.node) for k in keys} == {("r0", "alpha")}
+
+
+# ------------------------------------------------- the rules the check plugins ask for
+
+
+def test_one_director_its_services_asked_for_and_its_role() -> None:
+    _, parsed = lvs.parse_ipvsadm(sample("ipvsadm-Ln", "dr-http-https-persistent.txt"))
+    services = tuple(dataclasses.replace(s, director="lvs1") for s in parsed)  # as collected
+    backup = VrrpInstance("VI_1", "BACKUP", "lvs1")
+    director = LvsDirector("lvs1", services=services, vrrp=(backup,))
+    asked = [services[0].key.lower(), "TCP 192.0.2.99:80"]
+    verdicts = judge_director("lvs1", director, wanted=asked, role="MASTER")
+    missing = [v for v in verdicts if v.reason == "not in the IPVS table"]
+    assert [(v.subject, v.health, v.node) for v in missing] == [
+        ("TCP 192.0.2.99:80", CRITICAL, "lvs1")]
+    judged = {v.key for v in verdicts if v.key.kind == Kind.SERVICE and v not in missing}
+    assert judged == {service_subject(services[0].key, "lvs1")}  # only the one asked for
+    role = [v for v in verdicts if v.key == vrrp_subject("VI_1", "lvs1")
+            and v.health == WARNING]
+    assert role and role[0].reason == "BACKUP, expected MASTER"
+    assert not any(v.key == vrrp_subject("VI_1") for v in verdicts)  # the pair's: not here
+    assert all(v.health == OK for v in judge_director("lvs1", director, role="BACKUP")
+               if v.key.kind == Kind.VRRP)
+
+
+def test_a_director_without_services_or_keepalived_state() -> None:
+    empty = judge_director("lvs1", None)
+    assert [(v.subject, v.health) for v in empty] == [("lvs1", WARNING)]
+    failed = (SourceStatus("lvs", "lvs1", 0.0, 0.0, error="ipvsadm: permission denied"),
+              SourceStatus("keepalived", "lvs1", 0.0, 0.0, error="no dump file"))
+    # The failed reads say why on their own (judge_sources): nothing more to add.
+    assert judge_director("lvs1", None, role="MASTER", sources=failed) == []
+    unknown = judge_director("lvs1", LvsDirector("lvs1", services=(VirtualService(
+        "TCP", "192.0.2.10", 80, director="lvs1",
+        real_servers=(RealServer("192.0.2.21", 80, weight=1),)),)), role="MASTER")
+    assert [(v.subject, v.health) for v in unknown if v.key.kind == Kind.VRRP] == [
+        ("VRRP@lvs1", UNKNOWN)]
+
+
+def test_guests_against_a_list_instead_of_pacemaker() -> None:
+    listed = guests.parse_virsh_list(sample("virsh-list", "running-paused-shutoff.txt"), "n1")
+    running = [g.name for g in listed if g.running]
+    stopped = [g.name for g in listed if not g.running]
+    assert running and stopped
+    expect = [running[0], stopped[0], "ghost"]
+    verdicts = judge_guests_on("n1", listed, None, frozenset({"n1"}), expect=expect)
+    by = {v.key.name: v for v in verdicts if "expect" in v.reason}
+    assert by[stopped[0]].health == CRITICAL
+    assert by["ghost"].reason == "expected running, but no such guest here"
+    assert all(by[name].reason == "running, but not in --expect" for name in running[1:])
+    assert running[0] not in by
+    # Where the guests could not be listed, nothing is missing.
+    unread = judge_guests_on("n1", listed, None, frozenset(), expect=expect)
+    assert not any("expect" in v.reason for v in unread)
+    quiet = judge_guests_on("n1", listed, None, frozenset({"n1"}), expect=expect,
+                            unmanaged_ok=True)
+    assert not any("not in --expect" in v.reason for v in quiet)
+
+
+def test_drbd_on_one_node_resources_asked_for() -> None:
+    resources = [dataclasses.replace(r, node="alpha") for r in drbd.parse_events2(
+        sample("drbd-events2", "multi-resource-volumes-peers.txt"))]
+    only_r0 = judge_drbd_on("alpha", resources, include=["r0", "r9", "x*"])
+    assert {v.key.name for v in only_r0} == {"r0", "r9"}
+    gone = [v for v in only_r0 if v.key.name == "r9"]
+    assert [(v.subject, v.health, v.node) for v in gone] == [("r9", CRITICAL, "alpha")]
+    none = judge_drbd_on("alpha", resources, exclude=["*"])
+    assert [(v.subject, v.health, v.reason) for v in none] == [
+        ("alpha", UNKNOWN, "every DRBD resource is excluded")]
+    assert [v.reason for v in judge_drbd_on("alpha", [], detail="not loaded")] == [
+        "no DRBD resources (not loaded)"]
+    assert judge_drbd_on("alpha", [], read=False) == []
+
+
+def test_pingd_asked_for_but_configured_nowhere_is_critical() -> None:
+    from hadeck.model import Node, PacemakerState
+
+    pcmk = PacemakerState(nodes=(Node("jupiter1", online=True),))
+    assert judge_pingd(pcmk) == []
+    [verdict] = judge_pingd(pcmk, "pingd", required=True)
+    assert (verdict.subject, verdict.health) == ("pingd", CRITICAL)
+
+
+def test_corosync_on_a_node_where_nothing_was_read() -> None:
+    quiet = SourceStatus("corosync", "n1", 0.0, 0.0, detail="corosync not installed")
+    [verdict] = judge_corosync_on("n1", [], [quiet])
+    assert (verdict.subject, verdict.health, verdict.reason) == (
+        "corosync@n1", UNKNOWN, "corosync not installed")
+    broken = SourceStatus("corosync", "n1", 0.0, 0.0, error="corosync-cfgtool: timeout")
+    assert judge_corosync_on("n1", [], [broken]) == []
+
+
+def test_nothing_to_judge_says_why() -> None:
+    verdict = nothing_to_judge("n1", [SourceStatus("drbd", "n1", 0.0, 0.0, detail="no DRBD")])
+    assert (verdict.subject, verdict.health, verdict.reason) == (
+        "n1", UNKNOWN, "nothing to judge (no DRBD)")

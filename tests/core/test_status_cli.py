@@ -32,6 +32,10 @@ def test_json_document(tmp_path: Path) -> None:
     drbd = [p for p in doc["problems"] if p["area"] == "drbd"]
     assert drbd[0]["health"] == "WARNING"
     assert drbd[0]["reason"].startswith("SyncSource 43.6 %")
+    # The subject as fields: a script needs not parse "r0@jupiter1 → bravo".
+    key = drbd[0]["key"]
+    assert (key["kind"], key["node"], key["peer"]) == ("drbd", "jupiter1", "bravo")
+    assert drbd[0]["subject"].startswith(f"{key['name']}@jupiter1 → bravo")
     assert doc["state"]["drbd"][0]["connections"][0]["peer"] == "bravo"
     assert doc["state"]["pacemaker"]["cluster"]["dc"]
 
@@ -82,7 +86,8 @@ def test_nothing_installed_says_why_and_exits_3() -> None:
     run = hadeck("status", "--local", "--json")
     doc = json.loads(run.stdout)
     assert run.returncode == 3
-    errors = {p["subject"].split("@")[0]: p["reason"] for p in doc["problems"]}
+    errors = {p["key"]["name"]: p["reason"] for p in doc["problems"]
+              if p["key"]["kind"] == "source"}
     assert "pacemaker" in errors
 
 

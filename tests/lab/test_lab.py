@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hadeck.collect import collect
-from hadeck.health import judge
+from hadeck.health import Kind, Subject, judge
 from hadeck.lab import faults
 from hadeck.lab.runner import LabAccess, LabRunner
 from hadeck.lab.world import Lab
@@ -75,7 +75,7 @@ def test_fail_node_moves_everything_and_peers_lose_it(lab: Lab) -> None:
     assert errors["jupiter1"].startswith("ssh jupiter1:")
     judgement = judge(state)
     assert judgement.overall == Health.CRITICAL
-    assert judgement.of("nodes", "jupiter1") == Health.CRITICAL
+    assert judgement.of("nodes", Subject(Kind.NODE, "jupiter1")) == Health.CRITICAL
 
 
 def test_recover_node_resyncs_over_lab_time(lab: Lab) -> None:

@@ -1,0 +1,110 @@
+"""Health rules: the one place where a state is judged.
+
+:func:`judge` turns a whole :class:`~hadeck.model.ClusterState` into verdicts: one per
+object (node, resource, DRBD connection and volume, guest, virtual service, link, array),
+each OK / WARNING / CRITICAL / UNKNOWN with a reason a person can act on. The dashboard
+colours what it says, the check plugins exit with it, and ``hadeck status`` returns it as
+its exit code; none of them judges on its own.
+
+Rules are grouped by area, one module per area (:mod:`~hadeck.health.pacemaker`,
+:mod:`~hadeck.health.drbd`, :mod:`~hadeck.health.guests`, :mod:`~hadeck.health.lvs`,
+:mod:`~hadeck.health.connectivity`, :mod:`~hadeck.health.host`,
+:mod:`~hadeck.health.sources`), so that a check plugin can judge just its area (with
+per-state overrides where the old Nagios plugins had them, and its options as
+parameters) and still agree with the dashboard. :mod:`~hadeck.health.verdict` holds what
+they return: a :class:`Verdict` about a typed :class:`Subject`, and the
+:class:`Judgement` that indexes them.
+"""
+
+from __future__ import annotations
+
+from hadeck.health.connectivity import (
+    PING_AGENTS,
+    judge_corosync,
+    judge_corosync_on,
+    judge_pingd,
+)
+from hadeck.health.drbd import (
+    drbd_subject,
+    format_duration,
+    judge_drbd,
+    judge_drbd_on,
+    select_drbd,
+    sync_text,
+)
+from hadeck.health.guests import (
+    GUEST_AGENTS,
+    guest_subject,
+    guests_expected_on,
+    judge_guests,
+    judge_guests_on,
+)
+from hadeck.health.host import judge_hosts
+from hadeck.health.lvs import (
+    judge_director,
+    judge_lvs,
+    judge_service,
+    select_services,
+    service_subject,
+    vrrp_subject,
+)
+from hadeck.health.pacemaker import judge_cluster, judge_node, judge_nodes, judge_resources
+from hadeck.health.policy import DEFAULT_POLICY, Policy
+from hadeck.health.sources import judge_sources, nothing_to_judge
+from hadeck.health.verdict import (
+    AREAS,
+    CRITICAL,
+    OK,
+    UNKNOWN,
+    WARNING,
+    Judgement,
+    Kind,
+    Memo,
+    Subject,
+    Verdict,
+    rank,
+    worst,
+)
+from hadeck.model import ClusterState
+
+__all__ = [
+    "AREAS", "CRITICAL", "DEFAULT_POLICY", "GUEST_AGENTS", "OK", "PING_AGENTS", "UNKNOWN",
+    "WARNING", "Judgement", "Kind", "Memo", "Policy", "Subject", "Verdict", "drbd_subject",
+    "format_duration", "guest_subject", "guests_expected_on", "judge", "judge_cluster",
+    "judge_corosync", "judge_corosync_on", "judge_director", "judge_drbd", "judge_drbd_on",
+    "judge_guests", "judge_guests_on", "judge_hosts", "judge_lvs", "judge_node",
+    "judge_nodes", "judge_pingd", "judge_resources", "judge_service", "judge_sources",
+    "nothing_to_judge", "rank", "select_drbd", "select_services", "service_subject",
+    "sync_text", "vrrp_subject", "worst",
+]
+
+
+def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
+          memo: Memo | None = None) -> Judgement:
+    """Judge a whole state: every area, every object.
+
+    Args:
+        state: what was read.
+        policy: the site's thresholds and overrides.
+        memo: verdicts of earlier judgements to reuse for unchanged objects.
+    """
+    verdicts: list[Verdict] = []
+    verdicts += judge_sources(state.sources)
+    if state.pacemaker is not None:
+        verdicts += judge_cluster(state.pacemaker)
+        verdicts += judge_nodes(state.pacemaker)
+        verdicts += judge_resources(state.pacemaker, memo)
+        verdicts += judge_pingd(state.pacemaker)
+    verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
+    verdicts += judge_guests(state.guests, state.pacemaker, _guest_nodes_read(state),
+                             policy.unmanaged_guests_ok)
+    verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
+    verdicts += judge_corosync(state.corosync)
+    verdicts += judge_hosts(state.hosts, policy)
+    if memo is not None:
+        memo.turn()
+    return Judgement(tuple(verdicts))
+
+
+def _guest_nodes_read(state: ClusterState) -> frozenset[str]:
+    return frozenset(s.node for s in state.sources if s.source == "guests" and s.ok)

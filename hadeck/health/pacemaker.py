@@ -1,0 +1,192 @@
+"""Pacemaker's view: the cluster (DC, quorum, maintenance), its nodes and resources."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from hadeck.health.verdict import (
+    CRITICAL,
+    OK,
+    UNKNOWN,
+    WARNING,
+    Kind,
+    Memo,
+    Subject,
+    Verdict,
+    memo_get,
+)
+from hadeck.model import (
+    Health,
+    Node,
+    PacemakerState,
+    Resource,
+    ResourceKind,
+)
+
+DC = Subject(Kind.CLUSTER, "DC")
+QUORUM = Subject(Kind.CLUSTER, "quorum")
+MAINTENANCE = Subject(Kind.CLUSTER, "maintenance-mode")
+
+
+def judge_cluster(pcmk: PacemakerState) -> list[Verdict]:
+    info = pcmk.cluster
+    out: list[Verdict] = []
+    if info.dc is None:
+        out.append(Verdict(CRITICAL, "cluster", DC, "no Designated Controller elected"))
+    else:
+        out.append(Verdict(OK, "cluster", DC, f"{info.dc} is DC"))
+    if info.have_quorum is False:
+        out.append(Verdict(CRITICAL, "cluster", QUORUM, "partition has no quorum"))
+    elif info.have_quorum:
+        out.append(Verdict(OK, "cluster", QUORUM, "quorate"))
+    if info.maintenance_mode:
+        out.append(Verdict(WARNING, "cluster", MAINTENANCE,
+                           "cluster in maintenance mode: Pacemaker manages nothing"))
+    return out
+
+
+def judge_node(node: Node) -> Verdict:
+    def verdict(health: Health, reason: str) -> Verdict:
+        return Verdict(health, "nodes", Subject(Kind.NODE, node.name), reason, node.name)
+
+    if node.unclean:
+        return verdict(CRITICAL, "unclean: must be fenced before its resources can move")
+    if not node.online:
+        return verdict(CRITICAL, "offline")
+    if node.pending:
+        return verdict(WARNING, "pending: joining the cluster")
+    if node.health == "red":
+        return verdict(CRITICAL, "node health red")
+    if node.maintenance:
+        return verdict(WARNING, "in maintenance: its resources are not managed")
+    if node.standby:
+        why = "standby (on fail)" if node.standby_onfail else "standby"
+        return verdict(WARNING, f"{why}: runs no resources")
+    if node.health == "yellow":
+        return verdict(WARNING, "node health yellow")
+    return verdict(OK, "online" + (", DC" if node.is_dc else ""))
+
+
+def judge_nodes(pcmk: PacemakerState) -> list[Verdict]:
+    return [judge_node(n) for n in pcmk.nodes if n.type != "ping"]
+
+
+def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verdict]:
+    """Every top-level resource, failed actions, fail counts and leftover cli constraints."""
+    maintenance = pcmk.cluster.maintenance_mode
+    out: list[Verdict] = []
+    for rsc in pcmk.resources:
+        out += memo_get(memo, rsc, maintenance, partial(_judge_tree, rsc, maintenance))
+    for fa in pcmk.failed_actions:
+        why = fa.exit_reason or fa.exit_status or f"rc {fa.exit_code}"
+        out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, fa.resource),
+                           f"{fa.task or fa.op_key} failed on {fa.node}: {why}"
+                           f" (at {fa.last_rc_change}; clean up when fixed)", fa.node))
+    for fc in pcmk.fail_counts:
+        if fc.count <= 0:
+            continue
+        shown = "INFINITY" if fc.count >= 1000000 else str(fc.count)
+        health = CRITICAL if (fc.migration_threshold and fc.count >= fc.migration_threshold) \
+            else WARNING
+        why = (f"fail count {shown} on {fc.node}: banned from it until cleaned up"
+               if health == CRITICAL else f"fail count {shown} on {fc.node}")
+        out.append(Verdict(health, "resources", Subject(Kind.RESOURCE, fc.resource), why,
+                           fc.node))
+    for loc in pcmk.locations:
+        if not loc.from_cli:
+            continue
+        what = "banned from" if loc.is_ban else "pinned to"
+        until = f" until {loc.lifetime}" if loc.lifetime else ""
+        out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, loc.resource),
+                           f"{what} {loc.node or 'a node'} by {loc.id}{until}: "
+                           f"crm_resource --clear -r {loc.resource} when done", loc.node))
+    return out
+
+
+_TRANSITIONAL = ("Starting", "Stopping", "Migrating", "Promoting", "Demoting")
+
+
+def _judge_tree(rsc: Resource, maintenance: bool) -> list[Verdict]:
+    if rsc.kind == ResourceKind.CLONE:
+        return [_judge_clone(rsc, maintenance)] + [
+            v for child in rsc.children for v in _judge_problems_only(child, maintenance)
+        ]
+    if rsc.kind == ResourceKind.PRIMITIVE:
+        return [_judge_primitive(rsc, maintenance)]
+    return [v for child in rsc.children for v in _judge_tree(child, maintenance)]
+
+
+def _judge_problems_only(rsc: Resource, maintenance: bool) -> list[Verdict]:
+    """Clone instances: only failures count one by one; the clone judges availability."""
+    out = []
+    for prim in rsc.primitives():
+        verdict = _judge_primitive(prim, maintenance, inside_clone=True)
+        if verdict.health != OK:
+            out.append(verdict)
+    return out
+
+
+def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = False) -> Verdict:
+    where = ", ".join(rsc.nodes)
+
+    def verdict(health: Health, reason: str) -> Verdict:
+        return Verdict(health, "resources", Subject(Kind.RESOURCE, rsc.id), reason,
+                       rsc.nodes[0] if rsc.nodes else None)
+
+    if rsc.failed:
+        return verdict(CRITICAL, f"failed{' on ' + where if where else ''}")
+    if rsc.blocked:
+        return verdict(CRITICAL, "blocked: a stop failed and no fencing recovered it")
+    if len(rsc.nodes) > 1 and not inside_clone:
+        return verdict(CRITICAL, f"active on {len(rsc.nodes)} nodes: {where}")
+    if not rsc.managed and not maintenance:
+        return verdict(WARNING, f"unmanaged ({rsc.role or 'unknown role'})")
+    if rsc.orphaned:
+        if rsc.active:
+            return verdict(WARNING, "orphaned: active but no longer configured")
+        return verdict(OK, "orphaned, stopped")
+    if rsc.pending:
+        return verdict(WARNING, f"{rsc.pending.lower()} {where}".strip())
+    role = rsc.role or "Unknown"
+    if role in _TRANSITIONAL:
+        return verdict(WARNING, f"{role.lower()} {where}".strip())
+    if role == "Stopped" or not rsc.active:
+        if _disabled(rsc):
+            return verdict(OK, "disabled (target role Stopped)")
+        if inside_clone:
+            return verdict(OK, "instance stopped")
+        return verdict(CRITICAL, f"stopped, target role {rsc.target_role or 'Started'}")
+    if role in ("Started", "Promoted", "Unpromoted"):
+        return verdict(OK, f"{role} on {where}" if where else role)
+    return verdict(UNKNOWN, f"role {role!r} not known to hadeck")
+
+
+def _disabled(rsc: Resource) -> bool:
+    return rsc.disabled or rsc.target_role in ("Stopped", "stopped")
+
+
+def _judge_clone(clone: Resource, maintenance: bool) -> Verdict:
+    instances = [c for c in clone.children if not c.orphaned]
+    prims = [p for c in instances for p in c.primitives()]
+    running = [c for c in instances if any(p.active for p in c.primitives())]
+    promoted = [p for p in prims if p.role == "Promoted"]
+
+    def verdict(health: Health, reason: str) -> Verdict:
+        return Verdict(health, "resources", Subject(Kind.RESOURCE, clone.id), reason)
+
+    if _disabled(clone) and not running:
+        return verdict(OK, "disabled (target role Stopped)")
+    if not running:
+        return verdict(CRITICAL, "no instance running")
+    nodes = sorted({n for p in prims for n in p.nodes})
+    counted = f"{len(running)} of {len(instances)} instances running"
+    if clone.promotable:
+        if not promoted and clone.target_role not in ("Unpromoted", "Slave"):
+            return verdict(CRITICAL, f"no instance promoted ({counted})")
+        promoted_on = ", ".join(n for p in promoted for n in p.nodes)
+        if len(running) < len(instances):
+            return verdict(WARNING, f"{counted}; promoted on {promoted_on}")
+        return verdict(OK, f"promoted on {promoted_on}; {counted}")
+    if len(running) < len(instances):
+        return verdict(WARNING, f"{counted} ({', '.join(nodes)})")
+    return verdict(OK, f"{counted} ({', '.join(nodes)})")
