@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from hadeck.opening import Opened
 
 EXIT_UNKNOWN = 3
+EXIT_BROKEN_PIPE = 141
+"""What a shell reports for a command killed by SIGPIPE (128 + 13), as `head` expects."""
 
 
 class UsageError(Exception):
@@ -247,6 +250,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNKNOWN
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `hadeck status | head`: the reader left. Nothing more can be said on stdout, and
+        # Python would print a traceback when it flushes at exit: point stdout elsewhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":

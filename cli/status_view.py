@@ -286,8 +286,20 @@ def _sources(state: ClusterState, judgement: Judgement) -> RenderableType | None
     return table
 
 
+class _Console(Console):
+    """rich's console, but a reader that left (``| head``) is the command line's to handle.
+
+    rich would exit 1 itself, which reads as WARNING; the command line exits as a command
+    killed by SIGPIPE does, whatever it prints.
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def print_status(
     state: ClusterState, judgement: Judgement, areas: Sequence[str] | None = None,
     console: Console | None = None,
 ) -> None:
-    (console or Console(emoji=False, highlight=False)).print(render(state, judgement, areas))
+    (console or _Console(emoji=False, highlight=False)).print(render(state, judgement, areas))

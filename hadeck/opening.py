@@ -17,18 +17,12 @@ configuration are imported inside :func:`open_cluster`, when used.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hadeck.collect import Access
     from hadeck.config import Config
-
-DEFAULT_LAB = "~/.local/share/hadeck/lab"
-"""The lab's directory when neither ``--lab DIR`` nor ``$HADECK_LAB`` names one."""
-
 
 class OpenError(Exception):
     """The cluster cannot be opened; the message says what and why, on one line."""
@@ -50,16 +44,6 @@ class Opened:
     config: Config
 
 
-def lab_directory(text: str | None = None) -> Path:
-    """The lab's directory: ``text`` if given, else ``$HADECK_LAB``, else the default.
-
-    ``$HADECK_LAB`` is read on every call, not at import, so that a long-lived process
-    and a test see the same value a new command would.
-    """
-    chosen = text or os.environ.get("HADECK_LAB") or DEFAULT_LAB
-    return Path(chosen).expanduser()
-
-
 def open_cluster(
     config_file: str | None = None,
     *,
@@ -76,7 +60,7 @@ def open_cluster(
             places; see :func:`hadeck.config.load`).
         bundle: replay this bundle (FILE.tar.gz or a directory).
         lab: read the simulated lab in this directory; ``""`` for the default one
-            (:func:`lab_directory`). None (and no bundle): the live cluster.
+            (:func:`hadeck.lab.world.lab_directory`). None (and no bundle): the live cluster.
         local: read this node only (peers ``none``: no ssh to the other nodes).
         node: the node the lab or the live cluster is seen from (default: the lab's
             first node that is up; this machine's hostname). A bundle is seen from the
@@ -106,7 +90,7 @@ def open_cluster(
         except BundleError as exc:
             raise OpenError(f"cannot read bundle: {exc}") from None
     if lab is not None:
-        return _open_lab(lab_directory(lab), config, node, create_lab)
+        return _open_lab(lab, config, node, create_lab)
     from hadeck.collect import LiveAccess
     from hadeck.runner import LocalRunner
 
@@ -114,12 +98,14 @@ def open_cluster(
                   config)
 
 
-def _open_lab(directory: Path, config: Config, node: str | None, create: bool) -> Opened:
+def _open_lab(named: str, config: Config, node: str | None, create: bool) -> Opened:
     from hadeck.config import entry_key
     from hadeck.lab.cli import open_lab
     from hadeck.lab.errors import LabError
     from hadeck.lab.runner import LabAccess
-    from hadeck.lab.world import expected_real_servers
+    from hadeck.lab.world import expected_real_servers, lab_directory
+
+    directory = lab_directory(named)
 
     try:
         lab = open_lab(directory, create=create)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hadeck.lab import faults
 from hadeck.lab.errors import LabError
-from hadeck.lab.world import DEFAULT_LAB, Lab, seed_topology
+from hadeck.lab.world import DEFAULT_LAB, Lab, lab_directory, seed_topology
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = args.dir or DEFAULT_LAB
+    directory = lab_directory(args.dir)
     if args.lab_command == "init":
         guests = args.drbd if args.drbd is not None else args.guests
         topology = seed_topology(nodes=args.nodes, guests=guests, services=args.services,
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
 def open_lab(directory: Path | None, create: bool = True) -> Lab:
     """The lab at ``directory`` (default location if None), created on first use."""
-    directory = directory or DEFAULT_LAB
+    directory = lab_directory(directory)
     try:
         return Lab(directory)
     except LabError:

@@ -40,8 +40,18 @@ PLACEMENT = "placement.json"
 LOCK = "lock"
 CIB_DIR = "pacemaker"
 
-DEFAULT_LAB = Path(os.environ.get("HADECK_LAB", "~/.local/share/hadeck/lab")).expanduser()
-"""Where ``--lab`` looks when no directory is given ($HADECK_LAB overrides)."""
+DEFAULT_LAB = "~/.local/share/hadeck/lab"
+"""The lab's directory when neither ``--lab DIR`` (``--dir``) nor ``$HADECK_LAB`` names one."""
+
+
+def lab_directory(text: str | Path | None = None) -> Path:
+    """The lab's directory: ``text`` if given, else ``$HADECK_LAB``, else the default.
+
+    ``$HADECK_LAB`` is read on every call, not at import, so that a long-lived process
+    and a test see the same value a new command would.
+    """
+    chosen = text or os.environ.get("HADECK_LAB") or DEFAULT_LAB
+    return Path(chosen).expanduser()
 
 WRITE_RATE_KIB_S = 2048.0
 """How fast a Primary dirties blocks while its peer is gone: out-of-sync grows by this."""

@@ -11,8 +11,8 @@ from hadeck.collect import LiveAccess
 from hadeck.config import describe
 from hadeck.lab import faults
 from hadeck.lab.runner import LabAccess
-from hadeck.lab.world import Lab
-from hadeck.opening import OpenError, lab_directory, open_cluster
+from hadeck.lab.world import Lab, lab_directory
+from hadeck.opening import OpenError, open_cluster
 from hadeck.snapshot import BundleAccess
 from tests import bundles
 

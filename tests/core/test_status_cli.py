@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hadeck.report import SCHEMA, json_schema
 from tests import bundles
 
@@ -113,3 +115,21 @@ def test_snapshot_layout_is_documented() -> None:
     listed = [line.split()[0] for line in run.stdout.splitlines()]
     doc = (ROOT / "docs" / "bundles.md").read_text()
     assert all(f"`{name}`" in doc for name in listed), "docs/bundles.md misses a file name"
+
+
+@pytest.mark.parametrize("json_flag", [(), ("--json",)], ids=["tables", "json"])
+def test_a_reader_that_leaves_early_gets_no_traceback(tmp_path: Path,
+                                                      json_flag: tuple[str, ...]) -> None:
+    """``hadeck status | head -1``: the pipe closes before hadeck writes; hadeck ends as a
+    command killed by SIGPIPE (141), not with a traceback or a health exit code."""
+    bundle = bundles.seed_cluster(tmp_path / "b")
+    proc = subprocess.Popen([sys.executable, "-m", "hadeck.cli", "status", *json_flag,
+                             "--from", str(bundle)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            env={"PATH": "/usr/bin:/bin", "COLUMNS": "160",
+                                 "HOME": "/nonexistent"})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
