@@ -3,18 +3,25 @@
 An :class:`Access` says how to reach the cluster: a runner for the local node and one for
 any other node. Live, that is the local machine plus ssh; from a bundle, the recorded
 outputs; in the lab, the simulated cluster. :func:`collect` is the same for all three:
-Pacemaker and corosync on the local node tell who is in the cluster, then every node's own
-facts (DRBD, guests, host, LVS and keepalived) are read in parallel, and guests are joined
-to their resources. A source that fails leaves its reason in ``state.sources``; the rest
-still shows.
+Pacemaker on the local node tells who is in the cluster, every node's own facts (host,
+DRBD, guests, corosync, LVS and keepalived) are read, and guests are joined to their
+resources. A source that fails leaves its reason in ``state.sources``; the rest still
+shows.
+
+Everything that can run at once does: Pacemaker and the nodes known without it (a lab's
+or a bundle's, the local node, the configured extra nodes and directors), then the
+members Pacemaker named; within a node, its six sources. A hung tool therefore costs
+about one timeout of the whole read, not the sum of every timeout in a row, and a tool
+that hung is not run again within the same read (:class:`OnceHungRunner`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hadeck.config import Config
@@ -30,12 +37,21 @@ from hadeck.model import (
     SourceStatus,
     VrrpInstance,
 )
-from hadeck.runner import LocalRunner, Runner, SshRunner
+from hadeck.runner import (
+    Command,
+    CommandResult,
+    LineStream,
+    LocalRunner,
+    Runner,
+    SshRunner,
+    failure,
+)
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import Clock, Reading
 
 MAX_PARALLEL = 16
-"""Nodes read at once; ssh round trips dominate, not CPU."""
+"""Nodes read at once; ssh round trips dominate, not CPU. Each node's sources are read
+at once too (:func:`_read_node`)."""
 NOT_POLLED = "followed live by the caller: not polled"
 """The DRBD source's detail on a node the caller said it follows (``skip_drbd``)."""
 
@@ -87,6 +103,64 @@ def is_unreachable(reading: Reading[Any]) -> bool:
     return reading.error_kind == "unreachable"
 
 
+class OnceHungRunner(Runner):
+    """A runner for one read of one node: a tool that hung is not run again in it.
+
+    Sources fall back from one form of a tool to another (``crm_mon --output-as=xml``,
+    then ``--as-xml``; ``ipvsadm -Ln``, then ``--stats``, ``--rate``). After the tool
+    hung once, the next call would only hang as long again: a poll took the sum of the
+    timeouts (a hung drbdsetup: 22 s). Here a program or file that timed out answers
+    every later call at once, with the same kind of failure, so a read costs at most one
+    timeout per tool. The next read (a new wrapper) tries it again.
+
+    Args:
+        inner: the node's runner.
+    """
+
+    def __init__(self, inner: Runner) -> None:
+        self.inner = inner
+        self.node = inner.node
+        self.local = inner.local
+        self.timeout = inner.timeout
+        self._hung: dict[str, CommandResult] = {}
+        self._lock = threading.Lock()
+
+    def _hung_before(self, tool: str, argv: Sequence[str]) -> CommandResult | None:
+        with self._lock:
+            earlier = self._hung.get(tool)
+        if earlier is None:
+            return None
+        return failure(argv, earlier.error_kind or "timeout",
+                       f"{tool}: not run again, it hung already in this read "
+                       f"({earlier.error})")
+
+    def _note(self, tool: str, result: CommandResult) -> CommandResult:
+        # Over ssh a command that hangs is ssh that does not finish: "unreachable".
+        if result.error_kind in ("timeout", "unreachable"):
+            with self._lock:
+                self._hung.setdefault(tool, result)
+        return result
+
+    def run(self, argv: Sequence[str], timeout: float | None = None,
+            input: str | None = None) -> CommandResult:
+        tool = argv[0] if argv else ""
+        return self._hung_before(tool, argv) or self._note(
+            tool, self.inner.run(argv, timeout=timeout, input=input))
+
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
+        return self._hung_before(path, ("cat", path)) or self._note(
+            path, self.inner.read_file(path, timeout=timeout))
+
+    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
+        tool = command.path if command.path is not None else (command.argv or ("",))[0]
+        argv = command.argv if command.path is None else ("cat", command.path)
+        return self._hung_before(tool, argv) or self._note(
+            tool, self.inner.fetch(command, timeout=timeout))
+
+    def stream(self, argv: Sequence[str]) -> LineStream:
+        return self.inner.stream(argv)
+
+
 @dataclasses.dataclass
 class _NodeFacts:
     statuses: list[SourceStatus] = dataclasses.field(default_factory=list)
@@ -98,28 +172,42 @@ class _NodeFacts:
     corosync: CorosyncStatus | None = None
 
 
-def _read_node(runner: Runner, director: bool, read_drbd: bool = True) -> _NodeFacts:
+def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _NodeFacts:
+    """Every source of one node, read at once: the slowest source sets the time, not the
+    sum of them (a hung tool costs one timeout, and the other sources still answer)."""
+    runner = OnceHungRunner(node_runner)
+
+    def not_polled(_: Runner) -> Reading[tuple[DrbdResource, ...]]:
+        return Clock(drbd.SOURCE, runner.node).done((), detail=NOT_POLLED)
+
+    readers: dict[str, Callable[[Runner], Reading[Any]]] = {
+        "host": host.read,
+        "drbd": drbd.read if read_drbd else not_polled,
+        "guests": guests.read,
+        "corosync": corosync.read,
+        "lvs": lvs.read,
+        "keepalived": keepalived.read,
+    }
+    with ThreadPoolExecutor(max_workers=len(readers),
+                            thread_name_prefix=f"read-{runner.node}") as pool:
+        futures = {name: pool.submit(read, runner) for name, read in readers.items()}
+        readings = {name: future.result() for name, future in futures.items()}
     facts = _NodeFacts()
+    host_reading = readings["host"]
+    if is_unreachable(host_reading):
+        # One reason for a dead node, not six: every other command failed the same way.
+        facts.statuses.append(dataclasses.replace(host_reading.status, source="node"))
+        return facts
 
     def take(reading: Reading[Any]) -> Any:
         facts.statuses.append(reading.status)
         return reading.value
 
-    host_reading = host.read(runner)
     facts.host = take(host_reading)
-    first = facts.statuses[0]
-    if is_unreachable(host_reading):
-        # One reason for a dead node, not six: every other command would fail the same way.
-        facts.statuses[0] = dataclasses.replace(first, source="node")
-        return facts
-    if read_drbd:
-        facts.drbd = take(drbd.read(runner)) or ()
-    else:
-        take(Clock(drbd.SOURCE, runner.node).done((), detail=NOT_POLLED))
-    facts.guests = take(guests.read(runner)) or ()
-    facts.corosync = take(corosync.read(runner))
-    director_reading = lvs.read(runner)
-    vrrp_reading = keepalived.read(runner)
+    facts.drbd = take(readings["drbd"]) or ()
+    facts.guests = take(readings["guests"]) or ()
+    facts.corosync = take(readings["corosync"])
+    director_reading, vrrp_reading = readings["lvs"], readings["keepalived"]
     facts.lvs = director_reading.value
     facts.vrrp = vrrp_reading.value or ()
     if director or (facts.lvs is not None and facts.lvs.services) or facts.vrrp:
@@ -163,16 +251,29 @@ def collect(
     """
     config = config or Config()
     taken_at = clock()
-    pcmk_reading = pacemaker.read(access.local)
-    pcmk = pcmk_reading.value
-    nodes = nodes_to_read(access, pcmk, config)
-    if only is not None:
-        nodes = tuple(n for n in nodes if n in only)
     directors = set(config.directors)
-    with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, max(1, len(nodes)))) as pool:
-        per_node = list(pool.map(
-            lambda n: _read_node(access.runner(n), n in directors, n not in skip_drbd),
-            nodes))
+    wanted = None if only is None else set(only)
+    with ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1,
+                            thread_name_prefix="collect") as pool:
+        # Pacemaker says who the members are; the nodes known without it are read
+        # meanwhile, so a hung crm_mon and a hung tool on a node cost one timeout, not two.
+        pcmk_future = pool.submit(pacemaker.read, OnceHungRunner(access.local))
+        started: dict[str, Future[_NodeFacts]] = {}
+
+        def start(names: Iterable[str]) -> None:
+            for n in names:
+                if n not in started and (wanted is None or n in wanted):
+                    started[n] = pool.submit(_read_node, access.runner(n), n in directors,
+                                             n not in skip_drbd)
+
+        start(nodes_to_read(access, None, config))
+        pcmk_reading = pcmk_future.result()
+        pcmk = pcmk_reading.value
+        nodes = nodes_to_read(access, pcmk, config)
+        if wanted is not None:
+            nodes = tuple(n for n in nodes if n in wanted)
+        start(nodes)
+        per_node = [started[n].result() for n in nodes]
     statuses = [pcmk_reading.status]
     all_drbd: list[DrbdResource] = []
     all_guests: list[Guest] = []

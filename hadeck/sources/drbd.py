@@ -787,20 +787,43 @@ def _first_that_parses(
     tries: list[tuple[Command, _Parser, CommandResult | None]],
     module: str,
 ) -> Reading[tuple[DrbdResource, ...]]:
+    """The first of ``tries`` that answers and parses.
+
+    A form that is not installed is skipped quietly. One that is installed but fails or
+    prints garbage is a broken tool even when a later form answers: the later form's
+    resources are returned *with* the error (UNKNOWN for the source), because a fallback
+    reads less (``drbdadm status`` has no out-of-sync counts, so ``-w/-c`` on them could
+    never fire) and the broken tool is what the operator must fix. A form that hung ends
+    the tries that run commands: ``drbdadm status`` runs ``drbdsetup status`` itself and
+    would hang as long again.
+    """
     failures: list[str] = []
+    broken: list[str] = []
+    hung = False
     for command, parser, known in tries:
-        result = known if known is not None else runner.fetch(command)
         what = command.describe()
+        if hung and known is None:
+            failures.append(f"{what}: not tried after the hang")
+            continue
+        result = known if known is not None else runner.fetch(command)
         if not result.ok:
             failures.append(f"{what}: {result.reason()}")
+            if not result.missing:
+                broken.append(failures[-1])
+            hung = hung or result.error_kind in ("timeout", "unreachable")
             continue
         try:
             resources = parser(result.stdout)
         except ParseError as exc:
             failures.append(f"cannot parse {what} output: {exc}")
+            broken.append(failures[-1])
             continue
         detail = f"{what} ({module})"
         if failures:
             detail += f"; not read: {'; '.join(failures)}"
-        return clock.done(tuple(replace(r, node=runner.node) for r in resources), detail)
+        value = tuple(replace(r, node=runner.node) for r in resources)
+        if broken:
+            error = f"{'; '.join(broken)} (read by {what} instead)"
+            return Reading(value, clock.status(error=error, detail=detail))
+        return clock.done(value, detail)
     return clock.failed("; ".join(failures), detail=module)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from hadeck.model import DrbdResource
-from hadeck.runner import CommandResult
+from hadeck.runner import CommandResult, failure
 from hadeck.sources.base import ParseError
 from hadeck.sources.drbd import (
     COMMANDS,
@@ -931,7 +931,10 @@ def test_reader_drbd9_falls_back_to_status_json() -> None:
     assert "drbdsetup: command not found" in detail
 
 
-def test_reader_drbd9_falls_back_to_drbdadm_status() -> None:
+def test_reader_drbd9_falls_back_to_drbdadm_status_but_the_broken_tool_is_an_error() -> None:
+    """drbdsetup installed but failing: drbdadm's resources are used, and the source
+    still fails (UNKNOWN): the fallback has no out-of-sync counts, so a broken drbdsetup
+    must not read as a healthy check whose ``-w/-c`` can never fire."""
     runner = ScriptedRunner({
         "/proc/drbd": PROC_DRBD_9,
         EVENTS2.argv: CommandResult(EVENTS2.argv, "", "Operation not permitted\n", 20),
@@ -939,12 +942,38 @@ def test_reader_drbd9_falls_back_to_drbdadm_status() -> None:
         DRBDADM_STATUS.argv: sample("drbdadm-status", "standalone-split-brain.txt"),
     })
     reading = read(runner)
-    assert reading.status.ok and reading.value is not None
+    assert reading.value is not None
     assert only(reading.value).connections[0].state == "StandAlone"
     detail = reading.status.detail or ""
     assert detail.startswith("drbdadm status")
-    assert "exited 20" in detail and "cannot parse drbdsetup status --json" in detail
+    error = reading.status.error or ""
+    assert "exited 20" in error and "cannot parse drbdsetup status --json" in error
+    assert error.endswith("(read by drbdadm status instead)")
+    assert reading.error_kind is None  # the node answered: not an unreachable node
     assert runner.calls == ["/proc/drbd", EVENTS2.argv, STATUS_JSON.argv, DRBDADM_STATUS.argv]
+
+
+def test_reader_drbd9_hung_drbdsetup_is_one_timeout_not_three() -> None:
+    """drbdadm status runs drbdsetup status: after a hang nothing else is run."""
+    runner = ScriptedRunner({
+        "/proc/drbd": PROC_DRBD_9,
+        EVENTS2.argv: failure(EVENTS2.argv, "timeout", "drbdsetup: timed out after 10 s"),
+        DRBDADM_STATUS.argv: sample("drbdadm-status", "standalone-split-brain.txt"),
+    })
+    reading = read(runner)
+    assert reading.value is None
+    assert "drbdsetup: timed out after 10 s" in (reading.status.error or "")
+    assert runner.calls == ["/proc/drbd", EVENTS2.argv]
+
+
+def test_reader_drbd9_missing_drbdsetup_is_a_quiet_fallback() -> None:
+    """Not installed is not broken: drbdadm's answer is the reading, without an error."""
+    runner = ScriptedRunner({
+        "/proc/drbd": PROC_DRBD_9,
+        DRBDADM_STATUS.argv: sample("drbdadm-status", "standalone-split-brain.txt"),
+    })
+    reading = read(runner)
+    assert reading.status.ok and reading.value is not None
 
 
 def test_reader_drbd9_garbage_everywhere_is_an_error_naming_the_tools() -> None:
