@@ -286,13 +286,15 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
                            f"drbd.states.{_quoted(name)} must be OK, WARNING, CRITICAL or "
                            f"UNKNOWN, not {word!r}") from None
     ssh_options = tuple(_strings(ssh, "options", "ssh"))
+    directors = tuple(_strings(cluster, "directors", "cluster"))
     return Config(
         peers=str(peers),
         extra_nodes=tuple(_strings(cluster, "extra_nodes", "cluster")),
-        directors=tuple(_strings(cluster, "directors", "cluster")),
+        directors=directors,
         timeout=float(timeout),
         ssh_options=ssh_options or SSH_OPTIONS,
-        policy=Policy(drbd_states=states, expected_real_servers=expected),
+        policy=Policy(drbd_states=states, expected_real_servers=expected,
+                      directors=directors),
         path=path,
     )
 

@@ -121,7 +121,10 @@ def _open_lab(named: str, config: Config, node: str | None, create: bool) -> Ope
     # own [lvs.expected] wins where both name a service.
     from_lab = expected_real_servers(world.topology)
     expected = {**from_lab, **config.policy.expected_real_servers}
-    policy = dataclasses.replace(config.policy, expected_real_servers=expected)
+    # Its directors too: one that is down is then "director lvs1 down", not an unknown.
+    directors = tuple(dict.fromkeys([*config.policy.directors, *world.topology.directors]))
+    policy = dataclasses.replace(config.policy, expected_real_servers=expected,
+                                 directors=directors)
     origins = {**{entry_key("lvs.expected", service): f"the lab's keepalived ({directory})"
                   for service in from_lab},
                **config.origins}

@@ -41,7 +41,9 @@ from hadeck.health.guests import (
 )
 from hadeck.health.host import judge_hosts
 from hadeck.health.lvs import (
+    directors_down,
     judge_director,
+    judge_directors_down,
     judge_lvs,
     judge_service,
     select_services,
@@ -69,9 +71,11 @@ from hadeck.model import ClusterState
 
 __all__ = [
     "AREAS", "CRITICAL", "DEFAULT_POLICY", "GUEST_AGENTS", "OK", "PING_AGENTS", "UNKNOWN",
-    "WARNING", "Judgement", "Kind", "Memo", "Policy", "Subject", "Verdict", "drbd_subject",
+    "WARNING", "Judgement", "Kind", "Memo", "Policy", "Subject", "Verdict", "directors_down",
+    "drbd_subject",
     "format_duration", "guest_subject", "guests_expected_on", "judge", "judge_cluster",
-    "judge_corosync", "judge_corosync_on", "judge_director", "judge_drbd", "judge_drbd_on",
+    "judge_corosync", "judge_corosync_on", "judge_director", "judge_directors_down",
+    "judge_drbd", "judge_drbd_on",
     "judge_guests", "judge_guests_on", "judge_hosts", "judge_lvs", "judge_node",
     "judge_nodes", "judge_pingd", "judge_resources", "judge_service", "judge_sources",
     "nothing_to_judge", "rank", "select_drbd", "select_services", "service_subject",
@@ -89,7 +93,8 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
         memo: verdicts of earlier judgements to reuse for unchanged objects.
     """
     verdicts: list[Verdict] = []
-    verdicts += judge_sources(state.sources)
+    down = directors_down(policy.directors, state.sources)
+    verdicts += judge_sources(state.sources, explained=down)
     if state.pacemaker is not None:
         verdicts += judge_cluster(state.pacemaker)
         verdicts += judge_nodes(state.pacemaker)
@@ -99,6 +104,7 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
     verdicts += judge_guests(state.guests, state.pacemaker, _guest_nodes_read(state),
                              policy.unmanaged_guests_ok)
     verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
+    verdicts += judge_directors_down(down, state.lvs, policy.director_down)
     verdicts += judge_corosync(state.corosync)
     verdicts += judge_hosts(state.hosts, policy)
     if memo is not None:

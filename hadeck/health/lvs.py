@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
-from hadeck.model import LvsDirector, SourceStatus, VirtualService
+from hadeck.model import Health, LvsDirector, SourceStatus, VirtualService
 
 _VRRP = {"MASTER": OK, "BACKUP": OK, "INIT": WARNING, "STOP": WARNING, "FAULT": CRITICAL}
 
@@ -77,6 +77,50 @@ def _judge_vrrp(directors: tuple[LvsDirector, ...]) -> list[Verdict]:
                                f"{', '.join(masters)}"))
         else:
             out.append(Verdict(OK, "lvs", vrrp_subject(name), f"MASTER on {masters[0]}"))
+    return out
+
+
+def directors_down(directors: Iterable[str], sources: Iterable[SourceStatus]
+                   ) -> dict[str, str]:
+    """The configured directors that could not be reached this read, with the reason.
+
+    collect() gives an unreachable node one ``node`` source error and nothing else.
+    """
+    wanted = set(directors)
+    return {s.node: s.error for s in sources
+            if s.source == "node" and s.error is not None and s.node in wanted}
+
+
+def judge_directors_down(
+    down: Mapping[str, str],
+    seen: Iterable[LvsDirector],
+    health: Health = WARNING,
+) -> list[Verdict]:
+    """A director that is down, judged by what the others do now.
+
+    While another director is MASTER the virtual IPs are served and only the
+    redundancy is lost: ``health`` (the policy's ``director_down``, WARNING by default).
+    With no director MASTER, the virtual IPs are down: CRITICAL.
+
+    Args:
+        down: director → why it could not be reached (:func:`directors_down`).
+        seen: the directors that were read.
+        health: the verdict for a lost standby while a MASTER serves.
+    """
+    seen = tuple(d for d in seen if d.node not in down)
+    masters = sorted({d.node for d in seen for i in d.vrrp if i.state == "MASTER"})
+    standby = sorted({d.node for d in seen for i in d.vrrp if i.state == "BACKUP"}
+                     - set(masters))
+    out = []
+    for node, why in sorted(down.items()):
+        if not masters:
+            verdict, now = CRITICAL, "no director is MASTER: the virtual IPs are down"
+        else:
+            verdict = health
+            now = (f"{', '.join(masters)} {'is' if len(masters) == 1 else 'are'} MASTER; "
+                   + (f"standby {', '.join(standby)}" if standby else "no standby director"))
+        out.append(Verdict(verdict, "lvs", Subject(Kind.NODE, node),
+                           f"director {node} down ({why}) — {now}", node))
     return out
 
 

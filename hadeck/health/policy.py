@@ -27,6 +27,12 @@ class Policy:
     load_warning_per_cpu: float = 4.0
     unmanaged_guests_ok: bool = False
     """Whether guests running outside cluster control are fine (WARNING otherwise)."""
+    directors: tuple[str, ...] = ()
+    """The LVS directors that should be up (``cluster.directors``; the lab's own): a
+    director that cannot be reached is judged as a director down, in the lvs area."""
+    director_down: Health = Health.WARNING
+    """A director down while another is MASTER: the service runs, its redundancy is lost.
+    With no director MASTER it is CRITICAL whatever this says."""
 
 
 DEFAULT_POLICY = Policy()

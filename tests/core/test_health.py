@@ -382,3 +382,48 @@ def test_nothing_to_judge_says_why() -> None:
     verdict = nothing_to_judge("n1", [SourceStatus("drbd", "n1", 0.0, 0.0, detail="no DRBD")])
     assert (verdict.subject, verdict.health, verdict.reason) == (
         "n1", UNKNOWN, "nothing to judge (no DRBD)")
+
+
+# --------------------------------------------------------------------------- directors down
+
+
+def _director(node: str, state: str) -> LvsDirector:
+    return LvsDirector(node, vrrp=(VrrpInstance("VI_1", state, node),))
+
+
+def _unreachable(node: str) -> SourceStatus:
+    return SourceStatus("node", node, 0.0, 0.0,
+                        error=f"ssh {node}: connect to host {node} port 22: No route to host")
+
+
+@pytest.mark.parametrize(("seen", "health", "now"), [
+    ([_director("lvs2", "MASTER")], WARNING, "lvs2 is MASTER; no standby director"),
+    ([_director("lvs2", "MASTER"), _director("lvs3", "BACKUP")], WARNING,
+     "lvs2 is MASTER; standby lvs3"),
+    ([_director("lvs2", "BACKUP")], CRITICAL, "no director is MASTER: the virtual IPs are down"),
+    ([], CRITICAL, "no director is MASTER: the virtual IPs are down"),
+], ids=["lost-standby", "standby-left", "backup-only", "all-down"])
+def test_a_director_down_is_judged_by_what_the_others_do(
+        seen: list[LvsDirector], health: Health, now: str) -> None:
+    """Not an unknown "node@lvs1: ssh …": the operator reads what it means."""
+    state = ClusterState(taken_at=0.0, local_node="jupiter1", lvs=tuple(seen),
+                         sources=(_unreachable("lvs1"),))
+    judgement = judge(state, Policy(directors=("lvs1", "lvs2", "lvs3")))
+    assert judgement.overall == health
+    [verdict] = [v for v in judgement.verdicts if v.node == "lvs1"]
+    assert (verdict.area, verdict.subject, verdict.health) == ("lvs", "lvs1", health)
+    assert verdict.reason.startswith("director lvs1 down (ssh lvs1: connect to host")
+    assert verdict.reason.endswith(f" — {now}")
+
+
+def test_a_lost_standby_director_is_as_bad_as_the_policy_says() -> None:
+    state = ClusterState(taken_at=0.0, local_node="jupiter1",
+                         lvs=(_director("lvs2", "MASTER"),), sources=(_unreachable("lvs1"),))
+    policy = Policy(directors=("lvs1", "lvs2"), director_down=CRITICAL)
+    assert judge(state, policy).overall == CRITICAL
+
+
+def test_an_unreachable_node_that_is_no_director_stays_unknown() -> None:
+    state = ClusterState(taken_at=0.0, local_node="jupiter1", sources=(_unreachable("web1"),))
+    judgement = judge(state, Policy(directors=("lvs1", "lvs2")))
+    assert [(v.area, v.health) for v in judgement.verdicts] == [("sources", UNKNOWN)]
