@@ -29,7 +29,13 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-from hadeck.health import Verdict, judge_cluster, judge_nodes, judge_resources
+from hadeck.health import (
+    Verdict,
+    judge_cluster,
+    judge_membership,
+    judge_nodes,
+    judge_resources,
+)
 from hadeck.model import ClusterState, PacemakerState, Resource
 
 
@@ -42,7 +48,11 @@ def _primitives(pcmk: PacemakerState) -> list[Resource]:
 
 
 def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assessment:
-    verdicts: list[Verdict] = source_verdicts(state)
+    # corosync, guests and DRBD are read only to tell a node that is out of the cluster
+    # but still runs guests (CRITICAL) from one whose crm_mon merely fails (UNKNOWN).
+    verdicts: list[Verdict] = [v for v in source_verdicts(state)
+                               if v.key.name == "pacemaker"]
+    verdicts += judge_membership(state)
     pcmk = state.pacemaker
     if pcmk is None:
         return Assessment(verdicts)
@@ -75,7 +85,7 @@ PLUGIN = Plugin(
     name="cluster",
     description="Check the Pacemaker cluster as this node sees it: quorum, DC, nodes, "
                 "resources, failed actions, fail counts and leftover move/ban constraints.",
-    sources=frozenset({"pacemaker"}),
+    sources=frozenset({"pacemaker", "corosync", "guests", "drbd"}),
     add_arguments=add_arguments,
     assess=assess,
     thresholds=("failed_actions",),

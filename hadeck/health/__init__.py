@@ -50,6 +50,7 @@ from hadeck.health.lvs import (
     service_subject,
     vrrp_subject,
 )
+from hadeck.health.membership import judge_membership, out_of_cluster
 from hadeck.health.pacemaker import judge_cluster, judge_node, judge_nodes, judge_resources
 from hadeck.health.policy import DEFAULT_POLICY, Policy
 from hadeck.health.sources import judge_sources, nothing_to_judge
@@ -70,16 +71,53 @@ from hadeck.health.verdict import (
 from hadeck.model import ClusterState
 
 __all__ = [
-    "AREAS", "CRITICAL", "DEFAULT_POLICY", "GUEST_AGENTS", "OK", "PING_AGENTS", "UNKNOWN",
-    "WARNING", "Judgement", "Kind", "Memo", "Policy", "Subject", "Verdict", "directors_down",
+    "AREAS",
+    "CRITICAL",
+    "DEFAULT_POLICY",
+    "GUEST_AGENTS",
+    "OK",
+    "PING_AGENTS",
+    "UNKNOWN",
+    "WARNING",
+    "Judgement",
+    "Kind",
+    "Memo",
+    "Policy",
+    "Subject",
+    "Verdict",
+    "directors_down",
     "drbd_subject",
-    "format_duration", "guest_subject", "guests_expected_on", "judge", "judge_cluster",
-    "judge_corosync", "judge_corosync_on", "judge_director", "judge_directors_down",
-    "judge_drbd", "judge_drbd_on",
-    "judge_guests", "judge_guests_on", "judge_hosts", "judge_lvs", "judge_node",
-    "judge_nodes", "judge_pingd", "judge_resources", "judge_service", "judge_sources",
-    "nothing_to_judge", "rank", "select_drbd", "select_services", "service_subject",
-    "sync_text", "vrrp_subject", "worst",
+    "format_duration",
+    "guest_subject",
+    "guests_expected_on",
+    "judge",
+    "judge_cluster",
+    "judge_corosync",
+    "judge_corosync_on",
+    "judge_director",
+    "judge_directors_down",
+    "judge_drbd",
+    "judge_drbd_on",
+    "judge_guests",
+    "judge_guests_on",
+    "judge_hosts",
+    "judge_lvs",
+    "judge_membership",
+    "judge_node",
+    "judge_nodes",
+    "judge_pingd",
+    "judge_resources",
+    "judge_service",
+    "judge_sources",
+    "nothing_to_judge",
+    "out_of_cluster",
+    "rank",
+    "select_drbd",
+    "select_services",
+    "service_subject",
+    "sync_text",
+    "vrrp_subject",
+    "worst",
 ]
 
 
@@ -106,6 +144,7 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
     verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
     verdicts += judge_directors_down(down, state.lvs, policy.director_down)
     verdicts += judge_corosync(state.corosync)
+    verdicts += judge_membership(state)
     verdicts += judge_hosts(state.hosts, policy)
     if memo is not None:
         memo.turn()

@@ -30,7 +30,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     init.add_argument("--seed", type=int, default=1, help="makes the numbers reproducible")
 
     for name, helptext in (("fail-node", "crash a node or director"),
-                           ("recover-node", "bring a crashed node back")):
+                           ("kill-corosync", "kill corosync on a node: it leaves the "
+                                             "cluster and keeps running its guests"),
+                           ("recover-node", "bring a crashed node back (or start its "
+                                            "corosync again)")):
         cmds.add_parser(name, help=helptext).add_argument("node")
     for name, helptext in (("cut-drbd", "cut a DRBD resource's replication link"),
                            ("heal-drbd", "restore it (a resync follows)"),
@@ -73,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     lab = Lab(directory)
     actions: dict[str, Callable[[], str]] = {
         "fail-node": lambda: faults.fail_node(lab, args.node),
+        "kill-corosync": lambda: faults.kill_corosync(lab, args.node),
         "recover-node": lambda: faults.recover_node(lab, args.node),
         "cut-drbd": lambda: faults.cut_drbd(lab, args.resource),
         "heal-drbd": lambda: faults.heal_drbd(lab, args.resource),

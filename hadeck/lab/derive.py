@@ -129,7 +129,7 @@ def guests_on(state: LabState, node: str) -> tuple[Guest, ...]:
     out = []
     for guest in state.topology.guests:
         name = str(guest["name"])
-        running_here = state.guest_node(name) == node
+        running_here = state.runs_guest(name, node)
         if node not in state.drbd_nodes(str(guest["drbd"])):
             continue
         kind = str(guest["kind"])
@@ -248,12 +248,12 @@ def corosync(state: LabState, node: str) -> CorosyncStatus | None:
         return None
     peers = tuple(
         CorosyncLinkPeer(node_id=i, state="localhost" if n == node
-                         else "connected" if state.up(n) else "disconnected", name=n)
+                         else "connected" if state.member(n) else "disconnected", name=n)
         for i, n in enumerate(nodes, start=1)
     )
     link = CorosyncLink(link_id=0, transport="udp", address=state.topology.node_addresses[node],
                         peers=peers)
-    up = [n for n in nodes if state.up(n)]
+    up = [n for n in nodes if state.member(n)]
     quorum_votes = len(nodes) // 2 + 1
     quorate = len(up) >= quorum_votes
     members = tuple(
@@ -275,8 +275,7 @@ def corosync(state: LabState, node: str) -> CorosyncStatus | None:
 
 
 def host(state: LabState, node: str) -> HostMetrics:
-    here = [g for g in state.topology.guests
-            if state.guest_node(str(g["name"])) == node]
+    here = [g for g in state.topology.guests if state.runs_guest(str(g["name"]), node)]
     cpus = 2 if node in state.topology.directors or node == state.topology.arbiter else 16
     base = 0.2 + 0.6 * len(here)
     load = tuple(round(base + state.noise(node, "load", k) * 0.5, 2) for k in range(3))

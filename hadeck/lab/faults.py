@@ -9,6 +9,8 @@ director hands MASTER to the backup. Recovery undoes them, and DRBD resyncs over
 
 from __future__ import annotations
 
+from typing import Any
+
 from hadeck.lab.errors import LabError
 from hadeck.lab.world import FAULT_MODES, Lab, LabState
 
@@ -25,12 +27,48 @@ def fail_node(lab: Lab, node: str) -> str:
     _cluster_node(state, node)
     if node in state.world["failed_nodes"]:
         raise LabError(f"{node} has already failed")
+    if node in state.corosync_killed:
+        raise LabError(f"{node} is out of the cluster (corosync killed): recover-node first")
     with lab.changing() as world:
         world["failed_nodes"].append(node)
-        up = [n for n in state.topology.cluster_nodes if n not in world["failed_nodes"]]
-        quorate = len(up) > len(state.topology.cluster_nodes) // 2
+        quorate = _quorate(world, state.topology.cluster_nodes)
         lab.scenario.fail_node(node, have_quorum=quorate)
     return f"{node} failed" + ("" if quorate else "; the survivors lost quorum")
+
+
+def _quorate(world: dict[str, Any], nodes: list[str]) -> bool:
+    """Whether the members left (not failed, corosync running) have a majority."""
+    gone = set(world["failed_nodes"]) | set(world.get("corosync_killed", {}))
+    return len([n for n in nodes if n not in gone]) > len(nodes) // 2
+
+
+def kill_corosync(lab: Lab, node: str) -> str:
+    """Kill corosync on a cluster node: it leaves the cluster but keeps running.
+
+    What a real node shows then: its Pacemaker daemons lose corosync and exit, so
+    ``crm_mon`` and ``cibadmin`` cannot connect and ``corosync-cfgtool`` and
+    ``corosync-quorumtool`` cannot initialize; the guests and DRBD Primaries it had keep
+    running (nothing stops them), while the survivors see it lost and, without fencing
+    (the seed runs no STONITH), start its resources elsewhere. Its DRBD links drop: the
+    survivor promotes its side. ``recover-node`` starts corosync again.
+    """
+    state = _state(lab)
+    _cluster_node(state, node)
+    if not state.member(node):
+        raise LabError(f"{node} is not in the cluster (failed, or corosync already killed)")
+    kept = {
+        "guests": [str(g["name"]) for g in state.topology.guests
+                   if state.guest_node(str(g["name"])) == node],
+        "drbd": {name: role for name in state.world["drbd"]
+                 if (role := state.drbd_role(name, node)) is not None},
+    }
+    with lab.changing() as world:
+        world.setdefault("corosync_killed", {})[node] = kept
+        quorate = _quorate(world, state.topology.cluster_nodes)
+        lab.scenario.fail_node(node, have_quorum=quorate)
+    running = ", ".join(kept["guests"]) or "no guests"
+    return (f"corosync killed on {node}: out of the cluster, still running {running}"
+            + ("" if quorate else "; the survivors lost quorum"))
 
 
 def recover_node(lab: Lab, node: str) -> str:
@@ -38,12 +76,19 @@ def recover_node(lab: Lab, node: str) -> str:
     if node in state.topology.directors:
         return recover_director(lab, node)
     _cluster_node(state, node)
+    if node in state.corosync_killed:
+        with lab.changing() as world:
+            # corosync starts again; Pacemaker stops what it ran behind the cluster's back.
+            del world["corosync_killed"][node]
+            if _quorate(world, state.topology.cluster_nodes):
+                lab.scenario.set_quorum(True)
+            lab.scenario.recover_node(node)
+        return f"{node} rejoined the cluster (corosync started)"
     if node not in state.world["failed_nodes"]:
         raise LabError(f"{node} has not failed")
     with lab.changing() as world:
         world["failed_nodes"].remove(node)
-        up = [n for n in state.topology.cluster_nodes if n not in world["failed_nodes"]]
-        if len(up) > len(state.topology.cluster_nodes) // 2:
+        if _quorate(world, state.topology.cluster_nodes):
             lab.scenario.set_quorum(True)
         lab.scenario.recover_node(node)
         if node in world["ping_lost"]:

@@ -71,6 +71,35 @@ VERSIONS = {
 }
 
 
+def _crm_mon_down(args: tuple[str, ...]) -> tuple[str, str, int]:
+    if any(a in ("--output-as=xml", "--as-xml") for a in args):
+        # Pacemaker 2.1.5's crm_mon on a node whose cluster stack is not running.
+        request = " ".join(args)
+        return (f'<pacemaker-result api-version="2.25" request="{request}">\n'
+                '  <status code="102" message="Not connected">\n'
+                "    <errors>\n"
+                "      <error>error: Could not connect to launcher: Connection refused</error>\n"
+                "      <error>crm_mon: Connection to cluster failed: Connection refused</error>\n"
+                "    </errors>\n  </status>\n</pacemaker-result>\n", "", 102)
+    return "", "crm_mon: Connection to cluster failed: Connection refused\n", 102
+
+
+_PACEMAKER_DOWN = ("", "Could not connect to the CIB: Transport endpoint is not connected\n"
+                       "Init failed, could not perform requested operations\n", 102)
+
+STACK_DOWN: dict[str, Callable[[tuple[str, ...]], tuple[str, str, int]]] = {
+    "crm_mon": _crm_mon_down,
+    **{tool: lambda args: _PACEMAKER_DOWN
+       for tool in ("cibadmin", *PACEMAKER_WRITERS, "crm_node")},
+    "corosync-cfgtool": lambda args: (
+        "", "Could not initialize corosync configuration API error 2\n", 1),
+    "corosync-quorumtool": lambda args: ("", "Cannot initialize CMAP service\n", 1),
+}
+"""What the cluster tools answer on a node whose corosync was killed (stdout, stderr,
+exit), as the real ones do with no corosync (captured on Debian 12: corosync 3.1.7,
+Pacemaker 2.1.5)."""
+
+
 class LabRunner(Runner):
     """One node of the lab."""
 
@@ -133,6 +162,10 @@ class LabRunner(Runner):
             return failure(args, "unreachable", (
                 f"ssh {self.node}: ssh: connect to host {self.node} port 22: "
                 "No route to host"))
+        if self.node in state.corosync_killed:
+            stack_down = STACK_DOWN.get(tool)
+            if stack_down is not None:
+                return CommandResult(args, *stack_down(args))
         fault = state.fault(self.node, tool)
         if fault == "missing":
             if tool.startswith("/"):

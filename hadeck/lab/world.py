@@ -298,6 +298,24 @@ class LabState:
         return node not in self.world["failed_nodes"] and \
             node not in self.world["failed_directors"]
 
+    def member(self, node: str) -> bool:
+        """Up and in the cluster: not failed, and corosync not killed there."""
+        return self.up(node) and node not in self.corosync_killed
+
+    @property
+    def corosync_killed(self) -> dict[str, Any]:
+        """Node → what it ran when its corosync was killed (``{"guests": [...],
+        "drbd": {resource: role}}``): it still runs that, out of the cluster."""
+        killed: dict[str, Any] = self.world.get("corosync_killed", {})
+        return killed
+
+    def runs_guest(self, name: str, node: str) -> bool:
+        """Whether ``node``'s hypervisor runs the guest: where the cluster runs it, or a
+        node out of the cluster that ran it when its corosync died."""
+        if node in self.corosync_killed:
+            return name in self.corosync_killed[node]["guests"]
+        return self.guest_node(name) == node
+
     def all_nodes(self) -> list[str]:
         return [*self.topology.cluster_nodes, *self.topology.directors]
 
@@ -321,6 +339,10 @@ class LabState:
 
         A role set by hand (``drbdadm primary|secondary``) wins until Pacemaker acts again.
         """
+        if node in self.corosync_killed:
+            # Out of the cluster: the roles it had, which no Pacemaker changes any more.
+            kept = self.corosync_killed[node]["drbd"].get(drbd)
+            return str(kept) if kept else None
         guest = self.guest_of_drbd(drbd)
         for where, role in self.where(f"p_drbd_{guest['name']}"):
             if where == node:
@@ -363,6 +385,9 @@ def drbd_connected(state: LabState, name: str) -> bool:
     if info["cut"] or info["split_brain"] or info["standalone_on"]:
         return False
     if not (state.up(a) and state.up(b)):
+        return False
+    if a in state.corosync_killed or b in state.corosync_killed:
+        # The survivors promoted their side; DRBD refuses a second Primary's connection.
         return False
     return state.drbd_role(name, a) is not None and state.drbd_role(name, b) is not None
 
