@@ -35,9 +35,13 @@ from hadeck.health import (
 from hadeck.model import (
     ClusterState,
     CorosyncStatus,
+    DrbdResource,
+    Guest,
     Health,
     HostMetrics,
     LvsDirector,
+    Node,
+    PacemakerState,
     RealServer,
     SourceStatus,
     VirtualService,
@@ -427,3 +431,55 @@ def test_an_unreachable_node_that_is_no_director_stays_unknown() -> None:
     state = ClusterState(taken_at=0.0, local_node="jupiter1", sources=(_unreachable("web1"),))
     judgement = judge(state, Policy(directors=("lvs1", "lvs2")))
     assert [(v.area, v.health) for v in judgement.verdicts] == [("sources", UNKNOWN)]
+
+
+# --------------------------------------------------------------------------- membership
+
+
+def _src(source: str, node: str, error: str | None = None) -> SourceStatus:
+    return SourceStatus(source, node, 0.0, 0.0, error=error)
+
+
+def _out_of_cluster_on_itself(*, guests_elsewhere: bool) -> ClusterState:
+    """Read on jupiter1 after corosync was killed there: crm_mon and corosync's tools fail,
+    virsh and DRBD still answer (the words are the real tools')."""
+    vm1 = Guest("vm1", "jupiter1", "kvm", "running")
+    guests = (vm1, Guest("vm1", "jupiter2", "kvm", "running")) if guests_elsewhere else (vm1,)
+    return ClusterState(
+        taken_at=0.0, local_node="jupiter1",
+        guests=guests,
+        drbd=(DrbdResource("r1", "jupiter1", "Primary"),),
+        sources=(
+            _src("pacemaker", "jupiter1", "crm_mon: Connection to cluster failed: "
+                                          "Connection refused"),
+            _src("corosync", "jupiter1", "corosync-cfgtool exited 1: Could not initialize "
+                                         "corosync configuration API error 2"),
+            _src("guests", "jupiter1"), _src("drbd", "jupiter1"), _src("host", "jupiter1"),
+        ))
+
+
+@pytest.mark.parametrize("elsewhere", [True, False], ids=["restarted-elsewhere", "alone"])
+def test_a_node_out_of_the_cluster_that_still_runs_guests_is_critical(elsewhere: bool) -> None:
+    """corosync killed: each source alone is UNKNOWN; together they are a split brain risk."""
+    judgement = judge(_out_of_cluster_on_itself(guests_elsewhere=elsewhere))
+    assert judgement.overall == CRITICAL
+    [verdict] = [v for v in judgement.verdicts if v.area == "nodes"]
+    assert (verdict.area, verdict.subject) == ("nodes", "jupiter1")
+    assert verdict.reason.startswith("jupiter1 is not in the cluster (")
+    assert "but still runs vm1 and is DRBD Primary of r1" in verdict.reason
+    assert ("the cluster runs vm1 on jupiter2 too: split brain risk" in verdict.reason) \
+        == elsewhere
+
+
+def test_failing_cluster_tools_on_a_node_that_runs_nothing_stay_unknown() -> None:
+    state = dataclasses.replace(_out_of_cluster_on_itself(guests_elsewhere=False),
+                                guests=(), drbd=())
+    assert judge(state).overall == UNKNOWN
+
+
+def test_a_crashed_node_is_not_out_of_the_cluster_and_still_running() -> None:
+    """Pacemaker sees it offline, but it did not answer: nothing runs there."""
+    pcmk = PacemakerState(nodes=(Node("jupiter1", online=False), Node("jupiter2", online=True)))
+    state = ClusterState(taken_at=0.0, local_node="jupiter2", pacemaker=pcmk,
+                         sources=(_src("node", "jupiter1", "ssh jupiter1: No route to host"),))
+    assert not [v for v in judge(state).verdicts if "not in the cluster" in v.reason]
