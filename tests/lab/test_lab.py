@@ -297,3 +297,33 @@ def test_virsh_migrate_behind_pacemakers_back_is_critical(lab: Lab) -> None:
     assert LabRunner(lab, "jupiter1").run(["crm_resource", "--move", "-r", "vm2", "-N",
                                            "jupiter1"]).ok
     assert ("vm1", "jupiter1") in {(g.name, g.node) for g in read(lab).guests if g.running}
+
+
+def test_kill_corosync_leaves_the_node_running_outside_the_cluster(lab: Lab) -> None:
+    """What a real node shows with corosync killed: the cluster tools cannot connect,
+    its guests and DRBD Primary go on, and the survivors start them again elsewhere."""
+    faults.kill_corosync(lab, "jupiter1")
+    runner = LabRunner(lab, "jupiter1")
+    crm_mon = runner.run(["crm_mon", "--output-as=xml"])
+    assert crm_mon.returncode == 102 and '<status code="102" message="Not connected">' \
+        in crm_mon.stdout
+    cfgtool = runner.run(["corosync-cfgtool", "-s"])
+    assert (cfgtool.returncode, cfgtool.stderr) == (
+        1, "Could not initialize corosync configuration API error 2\n")
+
+    state = collect(LabAccess(lab, "jupiter2"))
+    assert where(state, "vm1") == ["jupiter2"]
+    running = {(g.name, g.node) for g in state.guests if g.running}
+    assert {("vm1", "jupiter1"), ("vm1", "jupiter2")} <= running
+    assert drbd_on(state, "r1", "jupiter1").role == "Primary"
+    assert drbd_on(state, "r1", "jupiter2").role == "Primary"
+    [verdict] = [v for v in judge(state).verdicts if v.area == "nodes" and v.node == "jupiter1"
+                 and v.health == Health.CRITICAL and "not in the cluster" in v.reason]
+    assert verdict.reason.startswith("jupiter1 is not in the cluster (Pacemaker on jupiter2 "
+                                     "sees it offline) but still runs vm1")
+
+    faults.recover_node(lab, "jupiter1")
+    state = read(lab)
+    running = {(g.name, g.node) for g in state.guests if g.running}
+    assert [n for name, n in running if name == "vm1"] == where(state, "vm1")
+    assert not state.source_errors()
