@@ -10,7 +10,8 @@ shows.
 
 Everything that can run at once does: Pacemaker and the nodes known without it (a lab's
 or a bundle's, the local node, the configured extra nodes and directors), then the
-members Pacemaker named; within a node, its six sources. A hung tool therefore costs
+members Pacemaker named; within a node, after the host read that tells whether the node
+can be reached at all, its five other sources. A hung tool therefore costs
 about one timeout of the whole read, not the sum of every timeout in a row, and a tool
 that hung is not run again within the same read (:class:`OnceHungRunner`).
 """
@@ -173,15 +174,25 @@ class _NodeFacts:
 
 
 def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _NodeFacts:
-    """Every source of one node, read at once: the slowest source sets the time, not the
-    sum of them (a hung tool costs one timeout, and the other sources still answer)."""
+    """Every source of one node: the host first, then the other five at once.
+
+    The host read comes first because it tells a node that cannot be reached: then one
+    ``node`` error says so, instead of six, and no more connections are tried. The others
+    run in parallel, so the slowest sets the time, not the sum of them: a hung tool costs
+    one timeout, and the node's other sources still answer.
+    """
     runner = OnceHungRunner(node_runner)
+    facts = _NodeFacts()
+    host_reading = host.read(runner)
+    if is_unreachable(host_reading):
+        # One reason for a dead node, not six: every other command would fail the same way.
+        facts.statuses.append(dataclasses.replace(host_reading.status, source="node"))
+        return facts
 
     def not_polled(_: Runner) -> Reading[tuple[DrbdResource, ...]]:
         return Clock(drbd.SOURCE, runner.node).done((), detail=NOT_POLLED)
 
     readers: dict[str, Callable[[Runner], Reading[Any]]] = {
-        "host": host.read,
         "drbd": drbd.read if read_drbd else not_polled,
         "guests": guests.read,
         "corosync": corosync.read,
@@ -192,12 +203,6 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
                             thread_name_prefix=f"read-{runner.node}") as pool:
         futures = {name: pool.submit(read, runner) for name, read in readers.items()}
         readings = {name: future.result() for name, future in futures.items()}
-    facts = _NodeFacts()
-    host_reading = readings["host"]
-    if is_unreachable(host_reading):
-        # One reason for a dead node, not six: every other command failed the same way.
-        facts.statuses.append(dataclasses.replace(host_reading.status, source="node"))
-        return facts
 
     def take(reading: Reading[Any]) -> Any:
         facts.statuses.append(reading.status)
