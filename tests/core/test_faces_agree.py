@@ -15,14 +15,17 @@ resources                                            one status reads from), the
 drbd                      check_hadeck_drbd          the worst exit over the up nodes that
                                                      have DRBD (the guest nodes)
 guests                    check_hadeck_guests        the worst exit over the up guest nodes
-lvs                       check_hadeck_lvs           the worst exit over the up directors
+lvs                       check_hadeck_lvs           the worst exit over the up directors,
+                                                     against status's verdicts on them (a
+                                                     director down is the pair's verdict,
+                                                     which only status gives)
 connectivity              check_hadeck_corosync,     the worst exit of corosync over the up
                           check_hadeck_pingd         cluster nodes and of pingd (cluster
                                                      wide) on one of them
 host                      check_hadeck_node          the worst exit over every up node
-sources                   every plugin, on a node    status says UNKNOWN when a node is
-                          that is down               down, and every plugin run on that
-                                                     node says UNKNOWN too (Nagios: the
+sources                   every plugin, on a node    status says UNKNOWN when a cluster
+                          that is down               node is down, and every plugin run on
+                                                     a down node says UNKNOWN (Nagios: the
                                                      host is down)
 ========================  =========================  ======================================
 
