@@ -4,7 +4,11 @@ Judged by :mod:`hadeck.health` (``judge_cluster``, ``judge_nodes``, ``judge_reso
 quorum and DC; nodes offline, unclean, pending, standby or in maintenance; resources
 failed, blocked, stopped while wanted, multiply active or unmanaged; failed actions; fail
 counts; ``cli-prefer`` / ``cli-ban`` constraints left behind by ``crm_resource --move`` /
-``--ban``. Pingd scores are check_hadeck_pingd's.
+``--ban``. Pingd scores are check_hadeck_pingd's. A node out of the cluster that still
+runs guests or DRBD Primaries (corosync killed there: crm_mon and corosync's tools fail,
+the guests go on) is CRITICAL, not UNKNOWN (``judge_membership``): for that alone the
+check also reads corosync, the guests and DRBD, whose own failures it leaves to their
+checks.
 
 ``-w/-c`` are ranges on the number of failed actions (default: none; each failed action
 is a WARNING anyway). ``-c 3`` makes more than three failed actions CRITICAL.
