@@ -4,10 +4,16 @@ The file is the history an admin reads after the night is over, so it is plain t
 event a line, appended as events happen (``~/.local/state/hadeck/events.log`` unless
 ``$HADECK_EVENTS_FILE`` names another; an empty value turns the file off). A file that
 cannot be written is reported once and the dashboard carries on with memory only.
+
+Event texts pass the secrets policy (:func:`hadeck.redact.redact_text`) as they are
+appended, so neither the events screen nor the file ever shows a ``passwd=…`` an agent
+echoed. The file is private: created mode 0600 without following a symlink
+(:func:`hadeck.outfile.open_append`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -16,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hadeck.model import Health
+from hadeck.outfile import WriteError, open_append
+from hadeck.redact import redact_text
 from hadeck.watch.events import Event
 
 MAX_EVENTS = 5000
@@ -67,7 +75,7 @@ class EventLog:
             return list(self._events)
 
     def extend(self, events: Iterable[Event]) -> None:
-        new = list(events)
+        new = [_redacted(e) for e in events]
         if not new:
             return
         with self._lock:
@@ -80,9 +88,15 @@ class EventLog:
             return
         origin = f" [{self.origin}]" if self.origin and self.origin != "live" else ""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as handle:
-                for event in events:
-                    handle.write(line(event) + origin + "\n")
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with open_append(self.path) as handle:
+                handle.write("".join(line(e) + origin + "\n" for e in events).encode())
+        except WriteError as exc:
+            self.error = str(exc)
         except OSError as exc:
             self.error = f"{self.path}: {exc.strerror or exc}"
+
+
+def _redacted(event: Event) -> Event:
+    text = redact_text(event.text)
+    return event if text == event.text else dataclasses.replace(event, text=text)
