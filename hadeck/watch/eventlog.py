@@ -5,9 +5,9 @@ event a line, appended as events happen (``~/.local/state/hadeck/events.log`` un
 ``$HADECK_EVENTS_FILE`` names another; an empty value turns the file off). A file that
 cannot be written is reported once and the dashboard carries on with memory only.
 
-Event texts pass the secrets policy (:func:`hadeck.redact.redact_text`) as they are
-appended, so neither the events screen nor the file ever shows a ``passwd=…`` an agent
-echoed. The file is private: created mode 0600 without following a symlink
+Event texts pass the secrets policy (:func:`hadeck.redact.scrub`) as they are appended:
+``passwd=…`` and the state's known secret values are masked, so neither the events screen
+nor the file shows a password an agent echoed in its exit reason. The file is private: created mode 0600 without following a symlink
 (:func:`hadeck.outfile.open_append`).
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from hadeck.model import Health
 from hadeck.outfile import WriteError, open_append
-from hadeck.redact import redact_text
+from hadeck.redact import scrub
 from hadeck.watch.events import Event
 
 MAX_EVENTS = 5000
@@ -74,8 +74,15 @@ class EventLog:
         with self._lock:
             return list(self._events)
 
-    def extend(self, events: Iterable[Event]) -> None:
-        new = [_redacted(e) for e in events]
+    def extend(self, events: Iterable[Event], secrets: frozenset[str] = frozenset()) -> None:
+        """Append events, their texts passed through the secrets policy.
+
+        Args:
+            events: the new events.
+            secrets: values known to be secret in the state they came from
+                (:func:`hadeck.redact.secret_values`), masked wherever they appear.
+        """
+        new = [_redacted(e, secrets) for e in events]
         if not new:
             return
         with self._lock:
@@ -97,6 +104,6 @@ class EventLog:
             self.error = f"{self.path}: {exc.strerror or exc}"
 
 
-def _redacted(event: Event) -> Event:
-    text = redact_text(event.text)
+def _redacted(event: Event, secrets: frozenset[str]) -> Event:
+    text = scrub(event.text, secrets)
     return event if text == event.text else dataclasses.replace(event, text=text)

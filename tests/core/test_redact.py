@@ -222,3 +222,27 @@ def test_events_log_holds_no_secret(tmp_path: Path) -> None:
     assert SECRET not in path.read_text()
     assert all(SECRET not in e.text for e in log.events())
     assert "fence1 start failed on n1" in path.read_text()
+
+
+def test_events_log_scrubs_the_values_it_is_told_are_secret(tmp_path: Path) -> None:
+    path = tmp_path / "events.log"
+    log = EventLog(path)
+    log.extend([Event(time.time(), Health.CRITICAL, "resources", "fence1",
+                      f"fence1 start failed on n1: ipmitool -P {SECRET}: timeout")],
+               secrets=frozenset({SECRET}))
+    assert SECRET not in path.read_text()
+
+
+def test_events_log_is_private_and_not_written_through_a_symlink(tmp_path: Path) -> None:
+    event = Event(time.time(), Health.OK, "cluster", "n1", "n1 online")
+    log = EventLog(tmp_path / "state" / "events.log")
+    log.extend([event])
+    assert (tmp_path / "state" / "events.log").stat().st_mode & 0o777 == 0o600
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    (tmp_path / "link.log").symlink_to(victim)
+    linked = EventLog(tmp_path / "link.log")
+    linked.extend([event])
+    assert victim.read_text() == "keep me\n"
+    assert linked.error is not None and "symbolic link" in linked.error
+    assert linked.events() == [event]  # memory carries on
