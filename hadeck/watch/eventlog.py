@@ -7,8 +7,8 @@ cannot be written is reported once and the dashboard carries on with memory only
 
 Event texts pass the secrets policy (:func:`hadeck.redact.scrub`) as they are appended:
 ``passwd=…`` and the state's known secret values are masked, so neither the events screen
-nor the file shows a password an agent echoed in its exit reason. The file is private: created mode 0600 without following a symlink
-(:func:`hadeck.outfile.open_append`).
+nor the file shows a password an agent echoed in its exit reason. The file is private:
+created mode 0600 without following a symlink (:func:`hadeck.outfile.open_append`).
 """
 
 from __future__ import annotations
