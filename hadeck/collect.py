@@ -30,6 +30,7 @@ from hadeck.model import (
     SourceStatus,
     VrrpInstance,
 )
+from hadeck.redact import redact_state
 from hadeck.runner import LocalRunner, Runner, SshRunner
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import Clock, Reading
@@ -201,6 +202,7 @@ def collect(
         sources=tuple(statuses),
         origin=access.origin,
     )
+    state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()
     return state if frozen is None else freeze(state, frozen)
 

@@ -306,8 +306,36 @@ def redact_output(name: str, text: str) -> str:
 # --------------------------------------------------------------------------- the model
 
 
+class _Last:
+    """The last input and its redaction, by identity: the poll loop hands the very same
+    parsed objects back while nothing changed (``LastParses``), and the health memo and
+    the event diff rely on getting the same objects out, so a poll with secrets in the
+    CIB costs no new objects and no re-judging."""
+
+    def __init__(self) -> None:
+        self.pair: tuple[tuple[object, ...], Any] | None = None
+
+    def get(self, *key: object) -> Any:
+        pair = self.pair
+        if pair is None or len(pair[0]) != len(key):
+            return None
+        return pair[1] if all(a is b for a, b in zip(pair[0], key, strict=True)) else None
+
+    def put(self, value: Any, *key: object) -> Any:
+        self.pair = (key, value)  # one assignment: safe from several poll threads
+        return value
+
+
+_PRIMITIVES, _NODES, _FAILED = _Last(), _Last(), _Last()
+
+
 def redact_state(state: ClusterState) -> ClusterState:
-    """The state with every secret parameter and node attribute value masked."""
+    """The state with every secret parameter and node attribute value masked, and those
+    values scrubbed from failed actions' exit reasons (an agent may echo its command).
+
+    :func:`hadeck.collect.collect` applies it, so no face ever holds a secret; what hides
+    nothing comes back as the very same object.
+    """
     pcmk = state.pacemaker
     if pcmk is None:
         return state
@@ -316,15 +344,32 @@ def redact_state(state: ClusterState) -> ClusterState:
 
 
 def _redact_pacemaker(pcmk: PacemakerState) -> PacemakerState:
-    primitives = tuple(
-        dataclasses.replace(p, params=_redact_map(p.params), meta=_redact_map(p.meta))
-        for p in pcmk.primitives)
-    nodes = tuple(
-        dataclasses.replace(n, attributes=tuple(_redact_attribute(a) for a in n.attributes))
-        for n in pcmk.nodes)
-    if primitives == pcmk.primitives and nodes == pcmk.nodes:
+    primitives = _PRIMITIVES.get(pcmk.primitives)
+    if primitives is None:
+        primitives = _PRIMITIVES.put(_same_if_equal(pcmk.primitives, tuple(
+            dataclasses.replace(p, params=_redact_map(p.params), meta=_redact_map(p.meta))
+            for p in pcmk.primitives)), pcmk.primitives)
+    nodes = _NODES.get(pcmk.nodes)
+    if nodes is None:
+        nodes = _NODES.put(_same_if_equal(pcmk.nodes, tuple(
+            dataclasses.replace(n, attributes=tuple(_redact_attribute(a)
+                                                    for a in n.attributes))
+            for n in pcmk.nodes)), pcmk.nodes)
+    failed = _FAILED.get(pcmk.failed_actions, pcmk.primitives, pcmk.nodes)
+    if failed is None:
+        values = secret_values(pcmk)
+        failed = _FAILED.put(_same_if_equal(pcmk.failed_actions, tuple(
+            dataclasses.replace(f, exit_reason=scrub(f.exit_reason, values))
+            for f in pcmk.failed_actions)), pcmk.failed_actions, pcmk.primitives, pcmk.nodes)
+    if (primitives is pcmk.primitives and nodes is pcmk.nodes
+            and failed is pcmk.failed_actions):
         return pcmk
-    return dataclasses.replace(pcmk, primitives=primitives, nodes=nodes)
+    return dataclasses.replace(pcmk, primitives=primitives, nodes=nodes,
+                               failed_actions=failed)
+
+
+def _same_if_equal(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...]:
+    return old if new == old else new
 
 
 def _redact_map(values: dict[str, str]) -> dict[str, str]:
@@ -336,9 +381,9 @@ def _redact_attribute(attr: NodeAttribute) -> NodeAttribute:
     return attr if value == attr.value else dataclasses.replace(attr, value=value)
 
 
-def secret_values(state: ClusterState) -> frozenset[str]:
-    """Every value the policy hides in ``state`` (long enough to scrub from free text)."""
-    pcmk = state.pacemaker
+def secret_values(state: ClusterState | PacemakerState) -> frozenset[str]:
+    """Every value the policy hides (long enough to scrub from free text)."""
+    pcmk = state.pacemaker if isinstance(state, ClusterState) else state
     if pcmk is None:
         return frozenset()
     pairs: list[tuple[str, str]] = []

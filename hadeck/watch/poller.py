@@ -44,7 +44,6 @@ from hadeck.config import Config
 from hadeck.health import Judgement, Memo, judge
 from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
-from hadeck.redact import secret_values
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.events import Event, diff
 
@@ -263,7 +262,7 @@ class Poller:
         events = diff(previous.state if previous else None,
                       state if at is None else dataclasses.replace(state, taken_at=at),
                       previous.judgement if previous else None, judgement)
-        self.log.extend(events, secrets=secret_values(state) if events else frozenset())
+        self.log.extend(events)
         keys = problem_keys(judgement)
         # Forget problems that cleared: if one comes back, its age starts again.
         self._first_seen = {k: self._first_seen.get(k, now) for k in keys}

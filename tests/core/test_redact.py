@@ -6,6 +6,7 @@ secret's value is nowhere in what was written, and what is not secret is still t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tarfile
 import time
@@ -246,3 +247,59 @@ def test_events_log_is_private_and_not_written_through_a_symlink(tmp_path: Path)
     assert victim.read_text() == "keep me\n"
     assert linked.error is not None and "symbolic link" in linked.error
     assert linked.events() == [event]  # memory carries on
+
+
+def _echoing_failure(bundle: Path) -> None:
+    """fence1's start failed and its exit reason echoes the password."""
+    mon = bundle / "jupiter1" / "pacemaker" / "crm_mon.xml"
+    text = mon.read_text()
+    failure = (f'<failure op_key="fence1_start_0" node="jupiter1" exitstatus="error" '
+               f'exitreason="ipmitool -I lanplus -P {SECRET} chassis power status: timeout" '
+               f'exitcode="1" call="12" status="complete" '
+               f'last-rc-change="2026-11-22 01:59:00 +00:00" queued="0" exec="1000" '
+               f'interval="0" task="start"/>')
+    if "<failures>" in text:
+        text = text.replace("<failures>", "<failures>" + failure, 1)
+    else:
+        text = text.replace("</node_history>", f"</node_history><failures>{failure}"
+                                               "</failures>", 1)
+    mon.write_text(text)
+
+
+def test_no_face_holds_a_secret(tmp_path: Path) -> None:
+    from hadeck.collect import collect
+    from hadeck.snapshot import BundleAccess
+
+    bundle = bundles.seed_cluster(tmp_path / "b")
+    _with_fence_device(bundle)
+    _echoing_failure(bundle)
+    state = collect(BundleAccess(bundle))
+    assert state.pacemaker is not None
+    reasons = [f.exit_reason for f in state.pacemaker.failed_actions]
+    assert any("ipmitool" in r for r in reasons), reasons
+    assert SECRET not in repr(state)
+    run = hadeck("status", "--from", str(bundle))
+    assert "fence1" in run.stdout and "ipmitool" in run.stdout, run.stderr
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_redacting_a_state_again_gives_the_same_objects(tmp_path: Path) -> None:
+    # The poll loop's memos work by identity: an unchanged Pacemaker state must redact to
+    # the very same objects, poll after poll.
+    from hadeck.collect import collect
+    from hadeck.snapshot import BundleAccess
+
+    bundle = bundles.seed_cluster(tmp_path / "b")
+    _with_fence_device(bundle)
+    state = collect(BundleAccess(bundle))
+    assert state.pacemaker is not None
+    again = redact_state(state)
+    assert again is state
+    raw = dataclasses.replace(state.pacemaker, primitives=tuple(
+        dataclasses.replace(p, params={**p.params, "passwd": SECRET})
+        if p.id == "fence1" else p for p in state.pacemaker.primitives))
+    first = redact_state(dataclasses.replace(state, pacemaker=raw))
+    second = redact_state(dataclasses.replace(state, pacemaker=raw))
+    assert first.pacemaker is not None and second.pacemaker is not None
+    assert first.pacemaker.primitives is second.pacemaker.primitives
+    assert first.pacemaker.nodes is state.pacemaker.nodes
