@@ -6,8 +6,9 @@ event a line, appended as events happen (``~/.local/state/hadeck/events.log`` un
 cannot be written is reported once and the dashboard carries on with memory only.
 
 Event texts pass the secrets policy (:func:`hadeck.redact.scrub`) as they are appended:
-``passwd=…`` and the state's known secret values are masked, so neither the events screen
-nor the file shows a password an agent echoed in its exit reason. The file is private:
+the states they come from are already redacted (:func:`hadeck.collect.collect`), and any
+``passwd=…`` in a text, or a value the caller names as secret, is masked too, so neither
+the events screen nor the file shows a password. The file is private:
 created mode 0600 without following a symlink (:func:`hadeck.outfile.open_append`).
 """
 
