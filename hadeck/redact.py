@@ -11,8 +11,9 @@ a JSON field, an XML attribute, a ``Name = value`` line. A name is split into wo
 when a word is or contains one of :data:`SECRET_WORDS` (password, passwd, secret,
 community, credential, token, passphrase …), is one of :data:`SECRET_TOKENS` (pw, pwd,
 psk, pass, kg …), or ends in ``key`` (key, apikey, access_key, secret_key, and
-fence_scsi's reservation ``key``, which is not secret but costs nothing to hide);
-keepalived's ``auth_data`` too. Decisions taken on the real parameter lists of Debian's
+fence_scsi's reservation ``key``, which is not secret but costs nothing to hide) unless
+the key is an identifier (crm_mon's ``op_key``, the CIB's ``transition-key``:
+:data:`IDENTIFIER_KEYS`); keepalived's ``auth_data`` too. Decisions taken on the real parameter lists of Debian's
 fence-agents and resource-agents (``tests/core/test_redact_corpus.py``):
 
 * A name whose last word says it *points to* a secret (``identity_file``, ``key_file``,
@@ -88,6 +89,13 @@ DESCRIPTIVE_TAILS: frozenset[str] = frozenset({
 })
 """A name ending in one of these describes a secret's kind or use, not its value."""
 
+IDENTIFIER_KEYS: frozenset[str] = frozenset({
+    "op", "operation", "transition", "rsc", "resource", "sort", "primary", "foreign",
+    "lookup", "hash", "map", "index", "partition", "row", "node", "reservation",
+})
+"""A ``key`` after one of these is an identifier, not a secret: crm_mon's ``op_key``,
+the CIB status's ``transition-key``."""
+
 MIN_SCRUB = 4
 """Shorter secret values are not scrubbed from free text: masking every "on" or "1" in a
 line would destroy it, and such values are not passwords anyone relies on."""
@@ -123,11 +131,13 @@ def is_secret(name: str) -> bool:
         return False
     if "".join(parts[-2:]) == "authdata":
         return True
-    for part in parts:
-        if part in SECRET_TOKENS or part.endswith("key"):
+    for i, part in enumerate(parts):
+        if part in SECRET_TOKENS or any(word in part for word in SECRET_WORDS):
             return True
-        if any(word in part for word in SECRET_WORDS):
-            return True
+        if part.endswith("key"):
+            qualifier = part[:-3] or (parts[i - 1] if i else "")
+            if qualifier not in IDENTIFIER_KEYS:
+                return True
     return False
 
 
