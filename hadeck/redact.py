@@ -13,8 +13,8 @@ community, credential, token, passphrase …), is one of :data:`SECRET_TOKENS` (
 psk, pass, kg …), or ends in ``key`` (key, apikey, access_key, secret_key, and
 fence_scsi's reservation ``key``, which is not secret but costs nothing to hide) unless
 the key is an identifier (crm_mon's ``op_key``, the CIB's ``transition-key``:
-:data:`IDENTIFIER_KEYS`); keepalived's ``auth_data`` too. Decisions taken on the real parameter lists of Debian's
-fence-agents and resource-agents (``tests/core/test_redact_corpus.py``):
+:data:`IDENTIFIER_KEYS`); keepalived's ``auth_data`` too. Decisions taken on the real
+parameter lists of Debian's fence-agents and resource-agents (``tests/core/test_redact_corpus.py``):
 
 * A name whose last word says it *points to* a secret (``identity_file``, ``key_file``,
   ``token_file``, ``cookie_file``, ``…_path``, ``…_dir``, ``…_url``) is not redacted: a
