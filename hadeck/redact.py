@@ -56,13 +56,14 @@ echoes its command line): what a face prints has passed both.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
 
-from hadeck.model import ClusterState, NodeAttribute, PacemakerState
+from hadeck.model import ClusterState, NodeAttribute, PacemakerState, PrimitiveConfig
 
 MASK = "***"
 """What a redacted value becomes."""
@@ -116,6 +117,7 @@ def words(name: str) -> tuple[str, ...]:
     return tuple(w.lower() for w in _SPLIT.split(name) if w)
 
 
+@functools.lru_cache(maxsize=4096)  # a cluster's names repeat on every primitive
 def is_secret(name: str) -> bool:
     """Whether a parameter, attribute or field of this name holds a secret.
 
@@ -357,8 +359,7 @@ def _redact_pacemaker(pcmk: PacemakerState) -> PacemakerState:
     primitives = _PRIMITIVES.get(pcmk.primitives)
     if primitives is None:
         primitives = _PRIMITIVES.put(_same_if_equal(pcmk.primitives, tuple(
-            dataclasses.replace(p, params=_redact_map(p.params), meta=_redact_map(p.meta))
-            for p in pcmk.primitives)), pcmk.primitives)
+            _redact_primitive(p) for p in pcmk.primitives)), pcmk.primitives)
     nodes = _NODES.get(pcmk.nodes)
     if nodes is None:
         nodes = _NODES.put(_same_if_equal(pcmk.nodes, tuple(
@@ -382,8 +383,16 @@ def _same_if_equal(old: tuple[Any, ...], new: tuple[Any, ...]) -> tuple[Any, ...
     return old if new == old else new
 
 
+def _redact_primitive(prim: PrimitiveConfig) -> PrimitiveConfig:
+    params, meta = _redact_map(prim.params), _redact_map(prim.meta)
+    if params is prim.params and meta is prim.meta:
+        return prim
+    return dataclasses.replace(prim, params=params, meta=meta)
+
+
 def _redact_map(values: dict[str, str]) -> dict[str, str]:
-    return {k: redact_value(k, v) for k, v in values.items()}
+    shown = {k: redact_value(k, v) for k, v in values.items()}
+    return values if shown == values else shown
 
 
 def _redact_attribute(attr: NodeAttribute) -> NodeAttribute:
