@@ -292,3 +292,16 @@ def test_snapshot_command_bad_inputs_end_in_one_line(tmp_path: Path) -> None:
     run = hadeck("snapshot", "--from", str(bundle), "--force", str(existing))
     assert run.returncode == 0, run.stderr
     assert Bundle(existing).hostname == "jupiter1"
+
+
+def test_snapshot_from_a_bundle_linking_out_copies_nothing(tmp_path: Path) -> None:
+    # As root, this once copied /etc/shadow into a world-readable tarball.
+    outside = tmp_path / "shadow"
+    outside.write_text("root:$6$secrethash:19000:0:99999:7:::\n")
+    bundle = bundles.seed_cluster(tmp_path / "src")
+    mon = bundle / "jupiter1" / "pacemaker" / "crm_mon.xml"
+    mon.unlink()
+    mon.symlink_to(outside)
+    run = hadeck("snapshot", "--from", str(bundle), str(tmp_path / "out.tar.gz"))
+    assert run.returncode == 3 and "outside the bundle" in run.stderr, run.stderr
+    assert not (tmp_path / "out.tar.gz").exists()
