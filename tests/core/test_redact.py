@@ -281,6 +281,11 @@ def test_no_face_holds_a_secret(tmp_path: Path) -> None:
     run = hadeck("status", "--from", str(bundle))
     assert "fence1" in run.stdout and "ipmitool" in run.stdout, run.stderr
     assert SECRET not in run.stdout + run.stderr
+    from tests.checks.helpers import call_plugin
+
+    check = call_plugin("cluster", "--from", bundle, "-v", "-v", "-v")
+    assert "fence1" in check.stdout, check.stdout + check.stderr
+    assert SECRET not in check.stdout + check.stderr
 
 
 def test_redacting_a_state_again_gives_the_same_objects(tmp_path: Path) -> None:
