@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_options(snap)
     snap.add_argument("--layout", action="store_true",
                       help="list the bundle's file names and the commands that make them")
+    snap.add_argument("--force", action="store_true",
+                      help="replace FILE.tar.gz if it exists (a directory is never "
+                           "replaced; the bundle is written mode 0600)")
 
     config = sub.add_parser("config", help="print every configuration value and its origin",
                             description="Print every effective configuration value and "
@@ -145,7 +148,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:
-    from hadeck.snapshot import RecordingAccess, layout, tool_versions, write_bundle
+    from hadeck.outfile import WriteError
+    from hadeck.snapshot import (
+        BundleError,
+        RecordingAccess,
+        layout,
+        tool_versions,
+        write_bundle,
+    )
 
     if args.layout:
         for name, command in layout():
@@ -160,7 +170,11 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     recording = RecordingAccess(access)
     state = collect(recording, config)
     tools = {} if args.bundle else tool_versions(access.local)
-    path = write_bundle(args.file, recording.records, state.local_node, state.taken_at, tools)
+    try:
+        path = write_bundle(args.file, recording.records, state.local_node, state.taken_at,
+                            tools, force=args.force)
+    except (WriteError, BundleError) as exc:
+        raise UsageError(f"snapshot: {exc}") from None
     failed = [s for s in state.sources if s.error]
     print(f"wrote {path}: {len(recording.records)} outputs from "
           f"{len({r.node for r in recording.records})} node(s)"

@@ -38,6 +38,7 @@ from hadeck.model import (
     SourceStatus,
     VrrpInstance,
 )
+from hadeck.redact import redact_state
 from hadeck.runner import (
     Command,
     CommandResult,
@@ -307,6 +308,7 @@ def collect(
         sources=tuple(statuses),
         origin=access.origin,
     )
+    state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()
     return state if frozen is None else freeze(state, frozen)
 

@@ -1,6 +1,7 @@
 """``hadeck status --json``: the state and its judgement as a versioned document.
 
-The document is schema version :data:`SCHEMA` and is described in docs/status-json.md;
+The document passes the secrets policy (:mod:`hadeck.redact`) before it is returned.
+It is schema version :data:`SCHEMA` and is described in docs/status-json.md;
 docs/status-json.schema.json is the machine-readable form, generated from the model by
 :func:`json_schema` (a test keeps the two in step, so any change to the model shows up as
 a change to the schema, which then needs a new version number).
@@ -17,6 +18,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 from hadeck import __version__
 from hadeck.health import AREAS, Judgement, Kind, Verdict
 from hadeck.model import ClusterState
+from hadeck.redact import redact_state, scrub_data, secret_values
 from hadeck.serial import to_data
 
 SCHEMA = 1
@@ -51,7 +53,14 @@ def verdict_data(v: Verdict) -> dict[str, Any]:
 def status_document(
     state: ClusterState, judgement: Judgement, areas: typing.Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """The ``--json`` document; with ``areas``, only those areas and their state parts."""
+    """The ``--json`` document; with ``areas``, only those areas and their state parts.
+
+    Scripts and monitoring systems store it, so it passes the secrets policy
+    (:mod:`hadeck.redact`): secret parameters and node attributes are masked, and their
+    values scrubbed from every text in it (an agent's exit reason may echo one).
+    """
+    secrets = secret_values(state)
+    state = redact_state(state)
     chosen = tuple(areas) if areas else AREAS
     verdicts = [v for v in judgement.verdicts if v.area in chosen]
     problems = [v for v in judgement.problems() if v.area in chosen]
@@ -60,7 +69,7 @@ def status_document(
     keep = {"taken_at", "local_node", "origin"}
     for area in chosen:
         keep.update(AREA_FIELDS[area])
-    return {
+    document: dict[str, Any] = scrub_data({
         "schema": SCHEMA,
         "hadeck": __version__,
         "taken_at": _iso(state.taken_at),
@@ -77,7 +86,8 @@ def status_document(
         "problems": [verdict_data(v) for v in problems],
         "verdicts": [verdict_data(v) for v in verdicts],
         "state": {k: v for k, v in data.items() if k in keep},
-    }
+    }, secrets)
+    return document
 
 
 # --------------------------------------------------------------------------- schema

@@ -22,15 +22,24 @@ bundle can be assembled by hand from saved outputs: put each output at
 file that is absent reads as a tool that is not installed; ``meta.json``'s ``commands``
 entries can record failures (``{"<node>/<name>": {"error": "…"}}``).
 
-No secrets go in: CIB parameters and keepalived lines that look like passwords, keys or
-SNMP communities are replaced by ``***`` before anything is written.
+No secrets go in: every output passes the secrets policy (:mod:`hadeck.redact`) before
+anything is written — XML and JSON parsed and redacted by name, text by its ``name =
+value`` lines; an output that names a secret but cannot be parsed is withheld and
+recorded as a failure that says so. Bundles are written mode 0600 (directories 0700),
+never through a symlink and never over an existing file unless asked
+(:mod:`hadeck.outfile`).
+
+A directory bundle is read without following a symlink out of it: an entry that is a
+symlink leaving the bundle (``crm_mon.xml → /etc/shadow``), or not a regular file, makes
+the bundle refused, as does a tar member that is a link or a device.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import re
+import os
+import stat
 import tarfile
 import threading
 import time
@@ -41,6 +50,8 @@ from typing import Any
 
 from hadeck import __version__
 from hadeck.collect import Access
+from hadeck.outfile import create, write_tree
+from hadeck.redact import Withheld, redact_output, redact_text
 from hadeck.runner import (
     Command,
     CommandResult,
@@ -67,34 +78,6 @@ VERSION_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 class BundleError(ValueError):
     """The bundle is not a readable hadeck bundle."""
-
-
-# --------------------------------------------------------------------------- redaction
-
-_SECRET_NAME = re.compile(r"pass|secret|community|key|token|auth", re.IGNORECASE)
-_NVPAIR = re.compile(r"(<nvpair\b[^>]*?\bname=\"([^\"]*)\"[^>]*?\bvalue=\")([^\"]*)(\")")
-_KEY_VALUE = re.compile(r"^(\s*[\w ]*(?:pass|secret|key)\w*\s*[=:]\s*)(.+)$",
-                        re.IGNORECASE | re.MULTILINE)
-_JSON_SECRET = re.compile(r'("[\w-]*(?:pass|secret|key)[\w-]*"\s*:\s*)("(?:[^"\\]|\\.)*")',
-                          re.IGNORECASE)
-
-
-def redact(name: str, text: str) -> str:
-    """Remove what looks like a secret from a command's output before it is stored.
-
-    Fence-agent parameters in the CIB (``passwd``, ``password``, SNMP ``community``) and
-    keepalived's ``auth_pass`` are the secrets these outputs can carry.
-    """
-    if name.startswith("pacemaker/"):
-        def hide(match: re.Match[str]) -> str:
-            if _SECRET_NAME.search(match.group(2)):
-                return match.group(1) + "***" + match.group(4)
-            return match.group(0)
-        return _NVPAIR.sub(hide, text)
-    if name.startswith("keepalived/"):
-        text = _JSON_SECRET.sub(lambda m: m.group(1) + '"***"', text)
-        return _KEY_VALUE.sub(lambda m: m.group(1) + "***", text)
-    return text
 
 
 # --------------------------------------------------------------------------- recording
@@ -175,8 +158,24 @@ def write_bundle(
     hostname: str,
     taken_at: float,
     tools: dict[str, str] | None = None,
+    force: bool = False,
 ) -> Path:
-    """Write recorded outputs as a bundle: a ``.tar.gz``, or a directory otherwise."""
+    """Write recorded outputs as a bundle: a ``.tar.gz``, or a directory otherwise.
+
+    Every output passes the secrets policy first. The bundle is private (0600 / 0700).
+
+    Args:
+        path: ``FILE.tar.gz`` (or ``.tgz``), or a directory that is new or empty.
+        records: what was read.
+        hostname: the node hadeck ran on.
+        taken_at: when.
+        tools: tool versions.
+        force: replace a ``.tar.gz`` that is there (a directory is never replaced).
+
+    Raises:
+        BundleError: a node or command name would climb out of the bundle.
+        hadeck.outfile.WriteError: the target exists, is a symlink, or cannot be written.
+    """
     path = Path(path)
     files: dict[str, str] = {}
     commands: dict[str, dict[str, Any]] = {}
@@ -185,16 +184,20 @@ def write_bundle(
         _check_member(key)
         res = rec.result
         argv = rec.command.argv if rec.command.path is None else ("cat", rec.command.path)
-        commands[key] = {
+        entry: dict[str, Any] = {
             "argv": list(argv),
             "returncode": res.returncode,
             "duration": round(res.duration, 4),
-            "error": res.error,
+            "error": None if res.error is None else redact_text(res.error),
             "error_kind": res.error_kind,
-            "stderr": redact(rec.command.name, res.stderr)[-2000:],
+            "stderr": redact_text(res.stderr)[-2000:],
         }
         if res.error is None:
-            files[key] = redact(rec.command.name, res.stdout)
+            try:
+                files[key] = redact_output(rec.command.name, res.stdout)
+            except Withheld as exc:
+                entry.update(error=str(exc), error_kind="failed")
+        commands[key] = entry
     meta = {
         "format": 1,
         "hostname": hostname,
@@ -207,19 +210,17 @@ def write_bundle(
     }
     files[META] = json.dumps(meta, indent=2, sort_keys=True) + "\n"
     if path.name.endswith((".tar.gz", ".tgz")):
-        with tarfile.open(path, "w:gz") as tar:
+        with create(path, force=force) as handle, \
+                tarfile.open(fileobj=handle, mode="w:gz") as tar:
             for name, text in sorted(files.items()):
                 data = text.encode()
                 info = tarfile.TarInfo(f"{TOP}/{name}")
                 info.size = len(data)
                 info.mtime = int(taken_at)
-                info.mode = 0o644
+                info.mode = 0o600
                 tar.addfile(info, io.BytesIO(data))
     else:
-        for name, text in files.items():
-            target = path / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text)
+        write_tree(path, {name: text.encode() for name, text in files.items()})
     return path
 
 
@@ -247,6 +248,9 @@ class Bundle:
             raise BundleError(f"{self.path}: {META} is not valid JSON: {exc}") from None
         if not isinstance(self.meta, dict) or not self.meta.get("hostname"):
             raise BundleError(f"{self.path}: {META} names no hostname")
+        problem = _meta_problem(self.meta)
+        if problem:
+            raise BundleError(f"{self.path}: {META}: {problem}")
 
     @property
     def hostname(self) -> str:
@@ -270,7 +274,7 @@ class Bundle:
         if not isinstance(recorded, dict):
             recorded = {}
         stderr = str(recorded.get("stderr", ""))
-        duration = float(recorded.get("duration", 0.0))
+        duration = float(recorded.get("duration", 0.0))  # a number: _meta_problem
         if recorded.get("error"):
             error = str(recorded["error"])
             return failure(argv, kind_of(error, recorded.get("error_kind")),
@@ -286,17 +290,82 @@ class Bundle:
         return file_result(command.path, result) if command.path is not None else result
 
 
-def _load_files(path: Path) -> dict[str, str]:
+_NUMBER_FIELDS = ("duration",)
+_TEXT_FIELDS = ("stderr", "error", "error_kind")
+
+
+def _meta_problem(meta: dict[str, Any]) -> str | None:
+    """What is wrong with meta.json's values, in words; None when it can be replayed."""
+    if "taken_at" in meta and not _is_number(meta["taken_at"]):
+        return f"taken_at is not a number ({meta['taken_at']!r})"
+    commands = meta.get("commands", {})
+    if not isinstance(commands, dict):
+        return "commands is not an object"
+    for key, entry in commands.items():
+        if not isinstance(entry, dict):
+            return f"commands[{key!r}] is not an object"
+        for field in _NUMBER_FIELDS:
+            if field in entry and not _is_number(entry[field]):
+                return f"commands[{key!r}].{field} is not a number ({entry[field]!r})"
+        rc = entry.get("returncode")
+        if rc is not None and (not isinstance(rc, int) or isinstance(rc, bool)):
+            return f"commands[{key!r}].returncode is not an integer ({rc!r})"
+        for field in _TEXT_FIELDS:
+            if entry.get(field) is not None and not isinstance(entry[field], str):
+                return f"commands[{key!r}].{field} is not a string ({entry[field]!r})"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and value == value and abs(value) != float("inf")
+
+
+def _load_dir(path: Path) -> dict[str, str]:
+    """A directory bundle's files, never following a symlink out of it."""
     files: dict[str, str] = {}
+    root = path.resolve()
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in dirnames + filenames:
+            item = Path(dirpath) / name
+            rel = item.relative_to(path).as_posix()
+            mode = os.lstat(item).st_mode
+            if stat.S_ISLNK(mode):
+                target = item.resolve()
+                if not target.is_relative_to(root):
+                    raise BundleError(f"{path}: {rel} is a symbolic link to {target}, "
+                                      "outside the bundle; refusing to read it")
+                if target.is_dir():
+                    raise BundleError(f"{path}: {rel} is a symbolic link to a directory; "
+                                      "refusing to read it")
+                mode = os.stat(target).st_mode
+            if name in dirnames and stat.S_ISDIR(mode):
+                continue
+            if not stat.S_ISREG(mode):
+                raise BundleError(f"{path}: {rel} is not a regular file; refusing to "
+                                  "read it")
+            with open(item, "rb") as handle:
+                files[_strip_top(rel)] = handle.read().decode(errors="replace")
+    return files
+
+
+def _load_files(path: Path) -> dict[str, str]:
     if path.is_dir():
-        for item in path.rglob("*"):
-            if item.is_file():
-                rel = item.relative_to(path).as_posix()
-                files[_strip_top(rel)] = item.read_text(errors="replace")
-        return files
+        try:
+            return _load_dir(path)
+        except OSError as exc:
+            raise BundleError(f"{path}: not a readable bundle: "
+                              f"{exc.strerror or exc}") from None
+    files: dict[str, str] = {}
     try:
         with tarfile.open(path, "r:*") as tar:
             for member in tar.getmembers():
+                if member.issym() or member.islnk():
+                    raise BundleError(f"{path}: {member.name} is a link to "
+                                      f"{member.linkname}; refusing to read it")
+                if member.ischr() or member.isblk() or member.isfifo():
+                    raise BundleError(f"{path}: {member.name} is a device or a pipe; "
+                                      "refusing to read it")
                 if not member.isfile():
                     continue
                 handle = tar.extractfile(member)

@@ -4,10 +4,17 @@ The file is the history an admin reads after the night is over, so it is plain t
 event a line, appended as events happen (``~/.local/state/hadeck/events.log`` unless
 ``$HADECK_EVENTS_FILE`` names another; an empty value turns the file off). A file that
 cannot be written is reported once and the dashboard carries on with memory only.
+
+Event texts pass the secrets policy (:func:`hadeck.redact.scrub`) as they are appended:
+the states they come from are already redacted (:func:`hadeck.collect.collect`), and any
+``passwd=…`` in a text, or a value the caller names as secret, is masked too, so neither
+the events screen nor the file shows a password. The file is private:
+created mode 0600 without following a symlink (:func:`hadeck.outfile.open_append`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import time
@@ -16,6 +23,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hadeck.model import Health
+from hadeck.outfile import WriteError, open_append
+from hadeck.redact import scrub
 from hadeck.watch.events import Event
 
 MAX_EVENTS = 5000
@@ -66,8 +75,15 @@ class EventLog:
         with self._lock:
             return list(self._events)
 
-    def extend(self, events: Iterable[Event]) -> None:
-        new = list(events)
+    def extend(self, events: Iterable[Event], secrets: frozenset[str] = frozenset()) -> None:
+        """Append events, their texts passed through the secrets policy.
+
+        Args:
+            events: the new events.
+            secrets: values known to be secret in the state they came from
+                (:func:`hadeck.redact.secret_values`), masked wherever they appear.
+        """
+        new = [_redacted(e, secrets) for e in events]
         if not new:
             return
         with self._lock:
@@ -80,9 +96,15 @@ class EventLog:
             return
         origin = f" [{self.origin}]" if self.origin and self.origin != "live" else ""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "a", encoding="utf-8") as handle:
-                for event in events:
-                    handle.write(line(event) + origin + "\n")
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with open_append(self.path) as handle:
+                handle.write("".join(line(e) + origin + "\n" for e in events).encode())
+        except WriteError as exc:
+            self.error = str(exc)
         except OSError as exc:
             self.error = f"{self.path}: {exc.strerror or exc}"
+
+
+def _redacted(event: Event, secrets: frozenset[str]) -> Event:
+    text = scrub(event.text, secrets)
+    return event if text == event.text else dataclasses.replace(event, text=text)

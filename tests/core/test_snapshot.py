@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import tarfile
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 
 from hadeck.collect import collect
 from hadeck.health import judge
+from hadeck.outfile import WriteError
+from hadeck.redact import redact_output as redact
 from hadeck.runner import Command, CommandResult
 from hadeck.serial import to_data
 from hadeck.snapshot import (
@@ -18,10 +21,10 @@ from hadeck.snapshot import (
     Record,
     RecordingAccess,
     layout,
-    redact,
     write_bundle,
 )
 from tests import bundles
+from tests.core.test_status_cli import hadeck
 
 
 def test_hand_assembled_bundle_shows_every_area(tmp_path: Path) -> None:
@@ -122,9 +125,9 @@ def test_a_bundle_written_before_error_kinds_replays_with_them(tmp_path: Path) -
 
 
 def test_secrets_are_redacted() -> None:
-    cib = ('<nvpair id="f-passwd" name="passwd" value="s3cret"/>'
+    cib = ('<configuration><nvpair id="f-passwd" name="passwd" value="s3cret"/>'
            '<nvpair id="f-ip" name="ipaddr" value="10.0.0.9"/>'
-           '<nvpair id="f-c" name="snmp_community" value="public2"/>')
+           '<nvpair id="f-c" name="snmp_community" value="public2"/></configuration>')
     out = redact("pacemaker/cib-configuration.xml", cib)
     assert "s3cret" not in out and "public2" not in out
     assert 'value="10.0.0.9"' in out
@@ -173,3 +176,132 @@ def test_layout_lists_every_source_command() -> None:
     assert rows["<node>/pacemaker/crm_mon.xml"] == "crm_mon --output-as=xml"
     assert rows["<node>/drbd/proc-drbd.txt"] == "/proc/drbd"
     assert "<node>/lvs/ipvsadm-Ln.txt" in rows
+
+
+# --------------------------------------------------------------------------- writing safely
+
+
+def _records() -> list[Record]:
+    cmd = Command("pacemaker/crm_mon.xml", ("crm_mon", "--output-as=xml"))
+    return [Record("n1", cmd, CommandResult(cmd.argv, "<crm_mon/>\n"))]
+
+
+@pytest.mark.parametrize("name", ["b.tar.gz", "bdir"])
+def test_bundles_are_private(tmp_path: Path, name: str) -> None:
+    out = write_bundle(tmp_path / name, _records(), "n1", 0.0)
+    paths = [out] + (list(out.rglob("*")) if out.is_dir() else [])
+    for path in paths:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+    if not out.is_dir():
+        with tarfile.open(out) as tar:
+            assert {m.mode for m in tar.getmembers()} == {0o600}
+
+
+def test_a_symlink_at_the_target_is_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    (tmp_path / "b.tar.gz").symlink_to(victim)
+    with pytest.raises(WriteError, match="symbolic link"):
+        write_bundle(tmp_path / "b.tar.gz", _records(), "n1", 0.0)
+    assert victim.read_text() == "keep me\n"
+    # --force replaces the link itself, never what it points to.
+    write_bundle(tmp_path / "b.tar.gz", _records(), "n1", 0.0, force=True)
+    assert victim.read_text() == "keep me\n" and not (tmp_path / "b.tar.gz").is_symlink()
+
+
+def test_a_symlinked_directory_inside_the_target_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "bdir").mkdir()
+    (tmp_path / "bdir" / "n1").symlink_to(elsewhere)
+    with pytest.raises(WriteError):
+        write_bundle(tmp_path / "bdir", _records(), "n1", 0.0)
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_an_existing_file_is_not_overwritten_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "b.tar.gz"
+    target.write_text("an older bundle\n")
+    with pytest.raises(WriteError, match="already exists"):
+        write_bundle(target, _records(), "n1", 0.0)
+    assert target.read_text() == "an older bundle\n"
+    write_bundle(target, _records(), "n1", 0.0, force=True)
+    assert Bundle(target).hostname == "n1"
+    (tmp_path / "bdir").mkdir()
+    (tmp_path / "bdir" / "meta.json").write_text("{}")
+    with pytest.raises(WriteError, match="not empty"):
+        write_bundle(tmp_path / "bdir", _records(), "n1", 0.0, force=True)
+
+
+# --------------------------------------------------------------------------- reading safely
+
+
+def test_a_directory_bundle_does_not_follow_a_symlink_out(tmp_path: Path) -> None:
+    outside = tmp_path / "shadow"
+    outside.write_text("root:$6$secrethash:19000:0:99999:7:::\n")
+    root = bundles.write(tmp_path / "b", "n1", {})
+    (root / "n1" / "pacemaker").mkdir(parents=True)
+    (root / "n1" / "pacemaker" / "crm_mon.xml").symlink_to(outside)
+    with pytest.raises(BundleError, match=r"crm_mon\.xml is a symbolic link .* outside"):
+        BundleAccess(root)
+
+
+def test_a_tar_bundle_with_a_symlink_member_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "b.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        meta = b'{"hostname": "n1"}'
+        info = tarfile.TarInfo("hadeck-bundle/meta.json")
+        info.size = len(meta)
+        tar.addfile(info, io.BytesIO(meta))
+        link = tarfile.TarInfo("hadeck-bundle/n1/pacemaker/crm_mon.xml")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        tar.addfile(link)
+    with pytest.raises(BundleError, match="link to /etc/shadow"):
+        BundleAccess(path)
+
+
+def test_bad_meta_values_are_refused_in_words(tmp_path: Path) -> None:
+    root = bundles.write(tmp_path / "b", "n1", {}, commands={
+        "n1/pacemaker/crm_mon.xml": {"duration": "slow"}})
+    with pytest.raises(BundleError, match=r"duration is not a number \('slow'\)"):
+        BundleAccess(root)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_snapshot_command_bad_inputs_end_in_one_line(tmp_path: Path) -> None:
+    bundle = bundles.seed_cluster(tmp_path / "src")
+    bad = bundles.write(tmp_path / "bad", "n1", {}, commands={
+        "n1/pacemaker/crm_mon.xml": {"duration": "slow"}})
+    existing = tmp_path / "old.tar.gz"
+    existing.write_text("old\n")
+    cases = [
+        (("status", "--from", str(bad)), "duration is not a number"),
+        (("snapshot", "--from", str(bundle), "/nonexistent/dir/x.tar.gz"),
+         "No such file or directory"),
+        (("snapshot", "--from", str(bundle), "/proc/version"), "not a directory"),
+        (("snapshot", "--from", str(bundle), str(existing)), "already exists"),
+    ]
+    for args, words in cases:
+        run = hadeck(*args)
+        assert run.returncode == 3, (args, run.stderr)
+        assert words in run.stderr and "Traceback" not in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    run = hadeck("snapshot", "--from", str(bundle), "--force", str(existing))
+    assert run.returncode == 0, run.stderr
+    assert Bundle(existing).hostname == "jupiter1"
+
+
+def test_snapshot_from_a_bundle_linking_out_copies_nothing(tmp_path: Path) -> None:
+    # As root, this once copied /etc/shadow into a world-readable tarball.
+    outside = tmp_path / "shadow"
+    outside.write_text("root:$6$secrethash:19000:0:99999:7:::\n")
+    bundle = bundles.seed_cluster(tmp_path / "src")
+    mon = bundle / "jupiter1" / "pacemaker" / "crm_mon.xml"
+    mon.unlink()
+    mon.symlink_to(outside)
+    run = hadeck("snapshot", "--from", str(bundle), str(tmp_path / "out.tar.gz"))
+    assert run.returncode == 3 and "outside the bundle" in run.stderr, run.stderr
+    assert not (tmp_path / "out.tar.gz").exists()
