@@ -283,8 +283,8 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
             or not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
         raise _Problem(("cluster", "timeout"),
-                       f"cluster.timeout must be a number of seconds above 0 and at most "
-                       f"{MAX_TIMEOUT}, not {timeout!r}")
+                       f"cluster.timeout must be a positive number of seconds, not "
+                       f"{timeout!r} (at most {MAX_TIMEOUT})")
     expected: dict[str, int] = {}
     for name, count in _table(lvs, "expected", "lvs").items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:

@@ -62,7 +62,9 @@ def test_config_timeout_that_no_clock_can_wait(tmp_path: Path, value: str) -> No
     done = run(tmp_path, "hadeck.cli", "config", "--config", str(config))
     assert done.returncode == 3
     assert one_line(done.stderr).startswith(
-        f"hadeck: configuration: {config}:2: cluster.timeout must be a number of seconds")
+        f"hadeck: configuration: {config}:2: cluster.timeout must be a positive number of "
+        "seconds, not ")
+    assert one_line(done.stderr).endswith("(at most 3600)")
 
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "soon"])
