@@ -516,9 +516,17 @@ class StateResource(nagiosplugin.Resource):
         return self.plugin.title
 
     def probe(self) -> list[nagiosplugin.Metric]:
-        state, config = read_state(self.args, self.plugin.sources_for(self.args),
-                                   self.deadline)
-        assessment = self.plugin.assess(state, self.args, config)
+        try:
+            state, config = read_state(self.args, self.plugin.sources_for(self.args),
+                                       self.deadline)
+            assessment = self.plugin.assess(state, self.args, config)
+        except nagiosplugin.CheckError:
+            raise
+        except Exception as exc:
+            # A bug of ours is still one UNKNOWN line, through the summary like any other
+            # (nagiosplugin would print the traceback with -v, and the bare message).
+            raise nagiosplugin.CheckError(plugin_text(
+                f"internal error, please report it: {type(exc).__name__}: {exc}")) from None
         self.ok_text = assessment.ok_text
         verdicts = list(assessment.verdicts)
         if not verdicts:

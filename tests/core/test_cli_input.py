@@ -7,12 +7,15 @@ which ``hadeck status`` means as WARNING), never a hang.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests import bundles
 
 
 def run(tmp_path: Path, module: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -97,3 +100,19 @@ def test_messages_quoting_input_are_made_safe(tmp_path: Path) -> None:
     done = run(tmp_path, "hadeck.cli", "status", "--lab", "--area", "x\x1b]0;pwned\x07")
     assert done.returncode == 3
     assert one_line(done.stderr).startswith("hadeck: unknown area x\\x1b]0;pwned\\x07;")
+
+
+def test_an_unexpected_error_is_still_one_line(tmp_path: Path) -> None:
+    # A bundle whose meta.json records a duration that is not a number raised deep in the
+    # bundle reader; whatever raises, the faces end in one line and exit 3.
+    bundle = bundles.seed_cluster(tmp_path / "bundle")
+    meta = json.loads((bundle / "meta.json").read_text())
+    meta["commands"]["jupiter1/drbd/events2.txt"] = {"duration": "abc"}
+    (bundle / "meta.json").write_text(json.dumps(meta))
+    done = run(tmp_path, "hadeck.cli", "status", "--from", str(bundle))
+    assert done.returncode == 3
+    one_line(done.stderr)
+    done = run(tmp_path, "hadeck.checks.drbd", "--from", str(bundle), "-v")
+    assert done.returncode == 3
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stdout.startswith("HADECK DRBD UNKNOWN - ")
