@@ -4,8 +4,8 @@ Every name is carried where a real tool would carry it, in that tool's own forma
 
 - a guest in ``virsh list`` (libvirt lets a domain name hold ESC and BEL; older virsh
   print it raw): an OSC that sets the window title, a clear-screen, a colour;
-- a DRBD resource in ``drbdsetup events2``: the 8-bit CSI (U+009B, which some terminals
-  obey) and a right-to-left override (U+202E);
+- a DRBD resource in ``drbdsetup events2``: a ``|``, BEL, the 8-bit CSI (U+009B, which
+  some terminals obey) and a right-to-left override (U+202E);
 - a VRRP instance in keepalived's JSON dump (JSON escapes carry any control character);
 - a failed action's exit reason in ``crm_mon`` XML: XML 1.0 forbids ESC even as a
   character reference, but a carriage return and a line feed (``&#13;``, ``&#10;``) are
@@ -27,7 +27,7 @@ from tests.conftest import sample
 TITLE = "\x1b]0;pwned\x07"
 """OSC 0: sets the terminal's window title (ended by BEL)."""
 GUEST = f"web{TITLE}\x1b[2J\x1b[31m"
-DRBD = "r0|\x9b2J\u202eevil"
+DRBD = "r0|\x07\x9b2J\u202eevil"
 VRRP = "VI_\x1b[5mWEB"
 EXIT_REASON = "Simulated\rOK\naction result"
 MOUNT = "/srv/\x1b[8mhidden\udcff"

@@ -40,7 +40,7 @@ def test_status_shows_every_name_escaped(bundle: Path) -> None:
     out, err, code = run("hadeck.cli", "status", "--from", str(bundle))
     assert code == 2, err  # vm1 is not where Pacemaker runs it: CRITICAL, no traceback
     assert hostile.raw_controls(out) == set()
-    for shown in ("web\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31m", "r0|\\x9b2J\\u202eevil",
+    for shown in ("web\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31m", "r0|\\x07\\x9b2J\\u202eevil",
                   "VI_\\x1b[5mWEB", "Simulated\\rOK\\naction result",
                   "QUORUM service\\x1b]2;owned\\x07"):
         assert shown in out
@@ -114,7 +114,7 @@ def test_plugin_shows_the_names_visibly(bundle: Path) -> None:
     assert "web\\x1b]0;pwned\\x07\\x1b[2J\\x1b[31m@jupiter1" in out
     out, _, _ = run("hadeck.checks.drbd", "--from", str(bundle))
     status, perf = out.split("|")  # the DRBD name's own '|' did not open the perfdata
-    assert "r0\\x7c\\x9b2J\\u202eevil" in status
+    assert "r0\\x7c\\x07\\x9b2J\\u202eevil" in status
     assert {label for label, _ in perfdata_items(perf)} >= {"r0_2J_evil/bravo/0_oos"}
     out, _, _ = run("hadeck.checks.cluster", "--from", str(bundle))
     assert "Simulated\\rOK\\naction result" in out

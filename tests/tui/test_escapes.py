@@ -19,7 +19,7 @@ from tests.tui.helpers import aio, settle
 SHOWN = {
     "overview": ("web\\x1b]0;pwned\\x07", "QUORUM service\\x1b]2;owned\\x07"),
     "guests": ("web\\x1b]0;pw",),
-    "drbd": ("r0|\\x9b2J\\u202eevil",),
+    "drbd": ("r0|\\x07\\x9b2J\\u202e",),
     "lvs": ("VI_\\x1b[5mWEB",),
     "resources": (),
     "connectivity": (),
