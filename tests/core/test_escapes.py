@@ -46,6 +46,16 @@ def test_status_shows_every_name_escaped(bundle: Path) -> None:
         assert shown in out
 
 
+def test_status_in_colour_writes_only_its_own_colours(bundle: Path) -> None:
+    # As on a terminal: rich's own SGR sequences, and no other escape at all.
+    done = subprocess.run([sys.executable, "-m", "hadeck.cli", "status", "--from", str(bundle)],
+                          capture_output=True, timeout=60, env={**ENV, "FORCE_COLOR": "1"})
+    out = done.stdout.decode("utf-8", "surrogateescape")
+    assert "\x1b[" in out  # it is in colour
+    without_colours = re.sub(r"\x1b\[[0-9;]*m", "", out)
+    assert hostile.raw_controls(without_colours) == set()
+
+
 def test_json_carries_the_real_names(bundle: Path) -> None:
     out, _, _ = run("hadeck.cli", "status", "--from", str(bundle), "--json")
     # json.dumps escapes every control character (and, ensure_ascii, everything else).
