@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import re
 import shutil
@@ -58,6 +59,7 @@ from hadeck import __version__
 from hadeck.health import Verdict, judge_sources, nothing_to_judge, rank
 from hadeck.model import ClusterState, Health
 from hadeck.runner import Command, CommandResult, Runner, failure, not_found
+from hadeck.text import safe
 
 PREFIX = "HADECK"
 """First word of every status line: ``HADECK DRBD CRITICAL - …``."""
@@ -101,7 +103,7 @@ class PluginParser(argparse.ArgumentParser):
         self.title = title
 
     def error(self, message: str) -> NoReturn:
-        one_line = " ".join(message.split())
+        one_line = plugin_text(" ".join(message.split()))
         print(f"{self.title} UNKNOWN - {one_line} (see {self.prog} --help)")
         sys.exit(EXIT_UNKNOWN)
 
@@ -121,8 +123,14 @@ def parse_range(text: str) -> nagiosplugin.Range:
             "START ~ for minus infinity, no exponents") from None
 
 
+MAX_TIMEOUT = 3600
+"""``-t`` at most, in seconds: a check that runs for an hour has hung (and ``signal.alarm``
+overflows past a C int)."""
+
+
 def parse_timeout(text: str) -> int:
-    """Whole seconds, 1 or more: nagiosplugin's alarm ignores fractions (0.5 is off)."""
+    """Whole seconds, 1 to :data:`MAX_TIMEOUT`: nagiosplugin's alarm ignores fractions
+    (0.5 is off)."""
     try:
         value = int(text)
     except ValueError:
@@ -130,6 +138,9 @@ def parse_timeout(text: str) -> int:
             f"invalid timeout {text!r}: whole seconds expected") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"invalid timeout {text!r}: 1 second at least")
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(
+            f"invalid timeout {text!r}: {MAX_TIMEOUT} seconds at most")
     return value
 
 
@@ -315,7 +326,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
         opened = open_cluster(args.config, bundle=args.bundle, lab=args.lab, node=args.node,
                               create_lab=False)
     except OpenError as exc:
-        raise nagiosplugin.CheckError(str(exc)) from None
+        raise nagiosplugin.CheckError(plugin_text(str(exc))) from None
     inner, config = opened.access, opened.config
 
     class CheckAccess(Access):
@@ -382,10 +393,31 @@ class Assessment:
     ok_text: str = ""
 
 
+_LABEL_BAD = re.compile(r"[\s'=|]+")
+
+
 def perf_label(*parts: str) -> str:
-    """A perfdata label from parts: ``'`` and ``=`` (forbidden) and blanks become ``_``."""
+    """A perfdata label from parts, safe for every reader of perfdata.
+
+    The guidelines forbid ``'`` and ``=`` in a label; Nagios splits the plugin's output at
+    ``|``, Icinga 2 splits perfdata at blanks (outside quotes) and a label at its last
+    ``=``. So those, and every character that is not printable (controls, bidirectional
+    controls, separators: :mod:`hadeck.text`), become ``_``, a run of them one ``_``.
+    The rest is kept (nagiosplugin quotes a label that is not all word characters).
+    """
     text = "_".join(p for p in parts if p)
-    return re.sub(r"[\s'=|]+", "_", text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else " " for c in text)
+    return _LABEL_BAD.sub("_", text)
+
+
+def plugin_text(text: str) -> str:
+    """Text for a plugin's status line or long output: one line, shown, never obeyed.
+
+    What :func:`hadeck.text.safe` escapes, and ``|`` as ``\\x7c``: Nagios reads what
+    follows a ``|`` as perfdata (nagiosplugin would drop it and add a warning line).
+    """
+    return safe(text).replace("|", "\\x7c")
 
 
 def source_verdicts(state: ClusterState) -> list[Verdict]:
@@ -484,9 +516,17 @@ class StateResource(nagiosplugin.Resource):
         return self.plugin.title
 
     def probe(self) -> list[nagiosplugin.Metric]:
-        state, config = read_state(self.args, self.plugin.sources_for(self.args),
-                                   self.deadline)
-        assessment = self.plugin.assess(state, self.args, config)
+        try:
+            state, config = read_state(self.args, self.plugin.sources_for(self.args),
+                                       self.deadline)
+            assessment = self.plugin.assess(state, self.args, config)
+        except nagiosplugin.CheckError:
+            raise
+        except Exception as exc:
+            # A bug of ours is still one UNKNOWN line, through the summary like any other
+            # (nagiosplugin would print the traceback with -v, and the bare message).
+            raise nagiosplugin.CheckError(plugin_text(
+                f"internal error, please report it: {type(exc).__name__}: {exc}")) from None
         self.ok_text = assessment.ok_text
         verdicts = list(assessment.verdicts)
         if not verdicts:
@@ -495,11 +535,19 @@ class StateResource(nagiosplugin.Resource):
         metrics = [nagiosplugin.Metric(f"verdict{i}", v, context="verdict")
                    for i, v in enumerate(verdicts)]
         for m in assessment.measures:
+            if not math.isfinite(m.value):
+                continue  # nan or inf: no reader of perfdata parses it (a pingd of "1e999")
+            m = dataclasses.replace(m, label=perf_label(m.label),
+                                    min=_finite_or_none(m.min), max=_finite_or_none(m.max))
             self.measures[m.label] = m
             metrics.append(nagiosplugin.Metric(m.label, _tidy(m.value), m.uom or None,
                                                _tidy(m.min), _tidy(m.max),
                                                context=m.threshold or "perf"))
         return metrics
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _tidy(value: float | None) -> float | None:
@@ -520,8 +568,11 @@ class CheckSummary(nagiosplugin.Summary):
     def _said(results: nagiosplugin.Results) -> list[nagiosplugin.Result]:
         return [r for r in results if str(r)]
 
+    # The plugin's output boundary: every line it writes goes through plugin_text, so a
+    # name from the cluster can neither drive the terminal nor end the status line.
+
     def ok(self, results: nagiosplugin.Results) -> str:
-        return self.resource.ok_text or "all OK"
+        return plugin_text(self.resource.ok_text or "all OK")
 
     def problem(self, results: nagiosplugin.Results) -> str:
         bad = [r for r in results if r.state != Ok]
@@ -530,10 +581,10 @@ class CheckSummary(nagiosplugin.Summary):
         text = str(bad[0])
         if len(bad) > 1:
             text += f" (+{len(bad) - 1} more)"
-        return text
+        return plugin_text(text)
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
-        return [f"{str(r.state).upper()}: {r}" for r in self._said(results)]
+        return [plugin_text(f"{str(r.state).upper()}: {r}") for r in self._said(results)]
 
 
 @dataclass(frozen=True)

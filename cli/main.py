@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hadeck import __version__
 from hadeck.health import AREAS
+from hadeck.text import safe
 
 if TYPE_CHECKING:
     from hadeck.opening import Opened
@@ -29,6 +31,17 @@ EXIT_BROKEN_PIPE = 141
 
 class UsageError(Exception):
     """Something the operator asked for cannot be done; the message says why."""
+
+
+def _interval(text: str) -> float:
+    """An argparse type: the dashboard's refresh, a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: a positive number of seconds")
+    return value
 
 
 def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -60,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hadeck {__version__}")
     _add_source_options(parser, top=True)
-    parser.add_argument("--interval", type=float, metavar="SECONDS",
+    parser.add_argument("--interval", type=_interval, metavar="SECONDS",
                         help="dashboard refresh (default 2 s, 5 s over SSH; "
                              "$HADECK_INTERVAL)")
     parser.add_argument("--events-file", metavar="FILE",
@@ -187,8 +200,11 @@ def cmd_config(args: argparse.Namespace) -> int:
     from hadeck.config import describe
 
     config = _open(args).config
-    print(f"# file: {config.path or 'none (built-in defaults)'}")
-    rows = [(f"{key} = {json.dumps(value)}", origin) for key, value, origin in describe(config)]
+    print(safe(f"# file: {config.path or 'none (built-in defaults)'}"))
+    # Keys and origins are shown, never obeyed: a TOML key may hold any character
+    # ("\u001b" is valid in a quoted key), a path too (hadeck/text.py).
+    rows = [(safe(f"{key} = {json.dumps(value)}"), safe(origin))
+            for key, value, origin in describe(config)]
     width = min(40, max(len(setting) for setting, _ in rows))
     for setting, origin in rows:
         print(f"{setting:{width}}  # {origin}")
@@ -218,8 +234,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from hadeck.lab.runner import LabAccess
     from hadeck.tui.app import run_dashboard
 
-    if args.interval is not None and args.interval <= 0:
-        raise UsageError("--interval must be a positive number of seconds")
     options: dict[str, Any] = {"interval": args.interval}
     if args.events_file is not None:
         options["events_file"] = Path(args.events_file).expanduser() if args.events_file \
@@ -253,15 +267,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run(args)
         return cmd_dashboard(args)
+    # Every way out is one line on stderr, made safe to show (a message may quote a name
+    # from the cluster or a file), and exit 3: a traceback would exit 1, which `hadeck
+    # status` means as WARNING.
     except UsageError as exc:
-        print(f"hadeck: {exc}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return _fail(str(exc))
     except OpenError as exc:
-        print(f"hadeck: {exc}{_missing_package_hint(str(exc))}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return _fail(str(exc), _missing_package_hint(str(exc)))
     except LabError as exc:
-        print(f"hadeck: lab: {exc}{_missing_package_hint(str(exc))}", file=sys.stderr)
-        return EXIT_UNKNOWN
+        return _fail(f"lab: {exc}", _missing_package_hint(str(exc)))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -269,6 +283,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Python would print a traceback when it flushes at exit: point stdout elsewhere.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        # A file or directory named on the command line that cannot be used.
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}")
+    except Exception as exc:
+        if os.environ.get("HADECK_DEBUG"):
+            raise
+        return _fail(f"internal error, please report it: {type(exc).__name__}: {exc} "
+                     "(HADECK_DEBUG=1 shows where)")
+
+
+def _fail(message: str, hint: str = "") -> int:
+    """Say why on one line on stderr (plus a fixed hint), and return exit 3."""
+    print(f"hadeck: {safe(message)}{hint}", file=sys.stderr)
+    return EXIT_UNKNOWN
 
 
 if __name__ == "__main__":

@@ -27,19 +27,28 @@ from hadeck.health import (
     worst,
 )
 from hadeck.model import ClusterState, Health, Resource, ResourceKind
-from hadeck.tui.fmt import badge, flags, size
+from hadeck.text import safe
+from hadeck.tui.fmt import badge, flags, safe_text, size
 
 
 class _Table(Table):
-    """A table whose plain-string cells are text, never markup or emoji codes.
+    """A table whose cells are shown as written, never obeyed: the view's output boundary.
 
     Names come from the cluster: a resource called ``[bold]x`` or ``a:heart:b`` must
-    show as written.
+    show as written (a string cell is text, never markup or emoji codes), and a guest
+    called ``vm\x1b[2J`` must not clear the screen (:func:`hadeck.text.safe`).
     """
 
     def add_row(self, *cells: RenderableType | None, **kwargs: object) -> None:
-        super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells),
-                        **kwargs)  # type: ignore[arg-type]
+        super().add_row(*(_cell(c) for c in cells), **kwargs)  # type: ignore[arg-type]
+
+
+def _cell(cell: RenderableType | None) -> RenderableType | None:
+    if isinstance(cell, str):
+        return Text(safe(cell))
+    if isinstance(cell, Text):
+        return safe_text(cell)
+    return cell
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -84,7 +93,7 @@ def _header(state: ClusterState, judgement: Judgement, chosen: Iterable[str]) ->
     text.append_text(badge(overall))
     count = sum(1 for v in judgement.problems() if v.area in chosen)
     text.append(f"  {count} problem{'s' if count != 1 else ''}" if count else "  no problems")
-    text.append(f"\n{state.origin}, local node {state.local_node}, taken {when}",
+    text.append(f"\n{safe(state.origin)}, local node {safe(state.local_node)}, taken {when}",
                 style="dim")
     return text
 
@@ -144,7 +153,7 @@ def _resources(state: ClusterState, judgement: Judgement) -> RenderableType | No
                           ", ".join(rsc.nodes) or "-", flags(rsc), badge(health))
             return
         kind = "promotable clone" if rsc.promotable else rsc.kind
-        table.add_row(Text(indent + rsc.id, style="bold"), kind, "",
+        table.add_row(Text(safe(indent + rsc.id), style="bold"), kind, "",
                       ", ".join(rsc.running_on) or "-", flags(rsc), badge(health))
         if rsc.kind == ResourceKind.CLONE:
             # One line per role and node set, as crm_mon does, not one per instance.
@@ -280,7 +289,8 @@ def _host(state: ClusterState, judgement: Judgement) -> RenderableType | None:
 def _sources(state: ClusterState, judgement: Judgement) -> RenderableType | None:
     table = _table("Sources", "Source", "Node", "Read", "Took", "Result")
     for s in sorted(state.sources, key=lambda s: (s.ok, s.node, s.source)):
-        result = Text(f"? {s.error}", style="magenta") if s.error else Text(s.detail or "ok")
+        result = Text(f"? {safe(s.error)}", style="magenta") if s.error \
+            else Text(safe(s.detail or "ok"))
         when = dt.datetime.fromtimestamp(s.read_at).strftime("%H:%M:%S")
         table.add_row(s.source, s.node, when, f"{s.duration * 1000:.0f} ms", result)
     return table

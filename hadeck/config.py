@@ -38,6 +38,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -48,6 +49,12 @@ from pathlib import Path
 from hadeck.health import Policy
 from hadeck.model import Health
 from hadeck.runner import DEFAULT_TIMEOUT, SSH_OPTIONS
+
+MAX_FILE_BYTES = 1024 * 1024
+"""A configuration file larger than this is refused, not read (a device, a wrong file)."""
+MAX_TIMEOUT = 3600
+"""``cluster.timeout`` at most, in seconds: a command slower than an hour has hung
+(``inf`` or ``1e300`` would overflow the clocks that wait for it)."""
 
 SEARCH_PATH = (
     Path("~/.config/hadeck/hadeck.toml"),
@@ -144,11 +151,16 @@ def load(explicit: str | None = None) -> Config:
     if path is None:
         return Config()
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            # Bounded: `--config /dev/zero` would otherwise read until memory runs out.
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB: not a hadeck "
+                          "configuration")
     try:
         text = raw.decode()
         data = tomllib.loads(text)
@@ -268,9 +280,11 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         raise _Problem(("cluster", "peers"),
                        f"cluster.peers must be 'ssh' or 'none', not {peers!r}")
     timeout = cluster.get("timeout", DEFAULT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+            or not (math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
         raise _Problem(("cluster", "timeout"),
-                       f"cluster.timeout must be a positive number of seconds, not {timeout!r}")
+                       f"cluster.timeout must be a positive number of seconds, not "
+                       f"{timeout!r} (at most {MAX_TIMEOUT})")
     expected: dict[str, int] = {}
     for name, count in _table(lvs, "expected", "lvs").items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:

@@ -100,7 +100,7 @@ def open_cluster(
 
 def _open_lab(named: str, config: Config, node: str | None, create: bool) -> Opened:
     from hadeck.config import entry_key
-    from hadeck.lab.cli import open_lab
+    from hadeck.lab.cli import DAMAGE, damaged, open_lab
     from hadeck.lab.errors import LabError
     from hadeck.lab.runner import LabAccess
     from hadeck.lab.world import expected_real_servers, lab_directory
@@ -114,8 +114,10 @@ def _open_lab(named: str, config: Config, node: str | None, create: bool) -> Ope
             raise OpenError(f"cannot open the lab: no node {node!r} in {directory}; its "
                             f"nodes are {', '.join(world.all_nodes())}")
         access = LabAccess(lab, node, timeout=config.timeout)
-    except (LabError, OSError, ValueError) as exc:
+    except LabError as exc:
         raise OpenError(f"cannot open the lab: {exc}") from None
+    except DAMAGE as exc:
+        raise OpenError(f"cannot open the lab: {damaged(directory, exc)}") from None
     # The lab knows how its keepalived is configured: a killed real server is then
     # "2 of 3 in service", as the health rules say for a configured count. The site's
     # own [lvs.expected] wins where both name a service.

@@ -32,7 +32,8 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from hadeck.actions.contract import actions_for, selection_of
 from hadeck.model import Health
-from hadeck.tui.fmt import STALE_MARK, STYLE, age, badge
+from hadeck.text import safe, safe_lines
+from hadeck.tui.fmt import STALE_MARK, STYLE, age, badge, safe_text
 from hadeck.tui.screen_actions import ActionScreen
 from hadeck.tui.tables import Column, DiffTable, Row, TableDiff, plan
 from hadeck.tui.view import View, empty_view
@@ -51,10 +52,10 @@ def kept_text(view: View, keys: set[tuple[str, str]]) -> Text:
         source, node = key
         status = view.source(source, node)
         text.append(" │ " if i else "")
-        text.append(f"{STALE_MARK} {source}@{node} from {age(view.now - since)} ago",
+        text.append(f"{STALE_MARK} {source}@{safe(node)} from {age(view.now - since)} ago",
                     style="bold yellow")
         if status is not None and status.error:
-            text.append(f" (? {status.error})", style="magenta")
+            text.append(f" (? {safe(status.error)})", style="magenta")
     if text.plain:
         text = Text("last good data: ", style="bold") + text
     return text
@@ -84,7 +85,7 @@ def status_text(view: View, title: str) -> Text:
         pcmk = snap.state.pacemaker
         if pcmk is not None:
             info = pcmk.cluster
-            text.append(f" │ DC {info.dc or 'NONE'}")
+            text.append(f" │ DC {safe(info.dc or 'NONE')}")
             quorum = {True: "✔ yes", False: "✖ NO", None: "? unknown"}[info.have_quorum]
             text.append(" │ quorum ")
             text.append(quorum, style="green" if info.have_quorum else "bold red")
@@ -95,10 +96,10 @@ def status_text(view: View, title: str) -> Text:
     if view.frozen and snap is not None:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(snap.state.taken_at))
         # The bundle's name, not its path: the line has 80 columns at most.
-        name = snap.state.origin.rstrip("/").rsplit("/", 1)[-1]
+        name = safe(snap.state.origin.rstrip("/").rsplit("/", 1)[-1])
         text.append(f"REPLAY bundle {name}, taken {when} (frozen)", style="bold")
     elif snap is not None:
-        where = f"{snap.state.origin}@{snap.state.local_node}"
+        where = safe(f"{snap.state.origin}@{snap.state.local_node}")
         current = view.age or 0.0
         if view.stale:
             text.append(f"⌛ STALE: data {age(current)} old", style="reverse bold yellow")
@@ -110,7 +111,7 @@ def status_text(view: View, title: str) -> Text:
             text.append(" │ DRBD live")
     if view.error:
         text.append("  ")
-        text.append(f"? poll failed: {view.error}", style="bold magenta")
+        text.append(f"? poll failed: {safe(view.error)}", style="bold magenta")
     return text
 
 
@@ -144,7 +145,12 @@ class Line(Static):
         if content == self._shown:
             return
         self._shown = content
-        self.update(content, layout=False)
+        # The output boundary of the status, info and error lines: what came from the
+        # cluster is shown, never obeyed (hadeck/text.py), and a string is text, not
+        # markup (a director may be called "[blink]lvs1"). Their own line breaks stay.
+        shown = safe_text(content, lines=True) if isinstance(content, Text) \
+            else Text(safe_lines(content))
+        self.update(shown, layout=False)
 
 
 class StatusBar(Line):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.text import Text
+from rich.text import Span, Text
 
 from hadeck.model import Health, Resource
+from hadeck.text import safe, safe_lines
 from hadeck.watch.eventlog import SYMBOL
 
 STYLE = {
@@ -27,8 +28,36 @@ def badge(health: Health) -> Text:
     symbol, style = STYLE[health]
     return Text(f"{symbol} {health.name}", style=style)
 
-__all__ = ["STALE_MARK", "STYLE", "age", "badge", "bar", "coarse_age", "mark", "rate", "size",
-           "sparkline"]
+__all__ = ["STALE_MARK", "STYLE", "age", "badge", "bar", "coarse_age", "mark", "rate",
+           "safe_text", "size", "sparkline"]
+
+
+def safe_text(text: Text, lines: bool = False) -> Text:
+    """``text`` with what a terminal would obey shown as escapes (:func:`hadeck.text.safe`),
+    its styles kept.
+
+    The dashboard's and ``hadeck status``'s output boundary for rich ``Text`` (a ``str``
+    goes through :func:`hadeck.text.safe` itself). Text that is safe already, nearly all
+    of it, is returned as it is, at the cost of one test.
+
+    Args:
+        text: a cell, a line or a panel.
+        lines: keep line breaks (a panel or a two-line status bar); a name inside such
+            a text should have been made safe on its own, so its breaks show.
+    """
+    clean = safe_lines if lines else safe
+    plain = text.plain
+    if clean(plain) == plain:
+        return text
+    # Split where styles start or end, so each piece has one set of styles; escaping
+    # lengthens the pieces, and their styles are laid again over the new lengths.
+    cuts = sorted({o for span in text.spans for o in (span.start, span.end)
+                   if 0 < o < len(plain)})
+    out = text.blank_copy()
+    for part in text.divide(cuts):
+        piece = clean(part.plain)
+        out.append_text(Text(piece, spans=[Span(0, len(piece), s.style) for s in part.spans]))
+    return out
 
 
 STALE_MARK = "⌛"

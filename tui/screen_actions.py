@@ -16,17 +16,19 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
 from hadeck.actions.contract import LATER, Action, Selection
+from hadeck.text import safe
+from hadeck.tui.fmt import safe_text
 from hadeck.tui.panel import TextPanel
 
 
 def panel_text(selection: Selection, actions: list[Action]) -> Text:
     """The panel's content: what the object is, then what may be done to it."""
     text = Text()
-    text.append(f"Actions — {selection.kind} {selection.id}\n\n", style="bold")
+    text.append(f"Actions — {selection.kind} {safe(selection.id)}\n\n", style="bold")
     for label, value in (("kind", selection.kind), ("id", selection.id),
                          ("node", selection.node or "-")):
         text.append(f"{label:<6}", style="bold")
-        text.append(f"{value}\n")
+        text.append(f"{safe(value)}\n")
     text.append("\n")
     if not actions:
         text.append(f"(none) {LATER}\n", style="italic")
@@ -36,7 +38,8 @@ def panel_text(selection: Selection, actions: list[Action]) -> Text:
         if action.unavailable:
             text.append(f"  ✖ not now: {action.unavailable}", style="magenta")
         text.append("\n")
-    return text
+    # The panel's boundary: names were made safe one by one (hadeck/text.py).
+    return safe_text(text, lines=True)
 
 
 class ActionScreen(TextPanel):

@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from hadeck.tui.fmt import age
+from hadeck.text import safe
+from hadeck.tui.fmt import age, safe_text
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 
@@ -49,11 +50,11 @@ def _value(value: Any) -> str:
 def detail_text(row: Row, view: View) -> Text:
     text = Text()
     title = type(row.obj).__name__
-    text.append(f"{title}  {row.key.split(':', 1)[-1]}\n", style="bold")
+    text.append(f"{title}  {safe(row.key.split(':', 1)[-1])}\n", style="bold")
     if row.source is not None:
         source, node = row.source
         status = view.source(source, node)
-        text.append(f"source {source}@{node}: ")
+        text.append(f"source {source}@{safe(node)}: ")
         if status is None:
             text.append("not read this time\n", style="magenta")
         else:
@@ -61,7 +62,7 @@ def detail_text(row: Row, view: View) -> Text:
                         f"{status.duration * 1000:.0f} ms"
                         + (f", via {status.detail}" if status.detail else "") + "\n")
             if status.error:
-                text.append(f"? error: {status.error}\n", style="bold magenta")
+                text.append(f"? error: {safe(status.error)}\n", style="bold magenta")
             kept = view.kept_at(row.source)
             if kept is not None:
                 text.append(f"⌛ shown: the last good data, read {age(view.now - kept)} ago\n",
@@ -72,9 +73,11 @@ def detail_text(row: Row, view: View) -> Text:
     rows = fields(row.obj)
     width = min(34, max((len(k) for k, _ in rows), default=0))
     for key, value in rows:
-        text.append(f"{key:<{width}} ", style="bold")
-        text.append(f"{value}\n")
-    return text
+        text.append(f"{safe(key):<{width}} ", style="bold")
+        text.append(f"{safe(value)}\n")
+    # Names were made safe one by one (their own line breaks show); this is the panel's
+    # boundary for the rest (hadeck/text.py).
+    return safe_text(text, lines=True)
 
 
 class DetailScreen(ModalScreen[None]):

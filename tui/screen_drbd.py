@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 
 from hadeck.health import Judgement, drbd_subject, format_duration
 from hadeck.model import DrbdResource, Health
+from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import bar, rate, size
 from hadeck.tui.tables import Column, Row
@@ -32,7 +33,7 @@ def drbd_rows(view: View, problems_only: bool = False) -> list[Row]:
         subject = str(drbd_subject(res))
         source = ("drbd", res.node)
         disks = "/".join(v.disk for v in res.volumes) or "-"
-        rows.append(Row(f"res:{subject}", (health_cell(health, word=False), Text(subject,
+        rows.append(Row(f"res:{subject}", (health_cell(health, word=False), Text(safe(subject),
                         style="bold"), res.role, disks, "", ""), obj=res, source=source))
         for conn in res.connections:
             label = f"{subject} → {conn.peer}"

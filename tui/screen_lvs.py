@@ -6,6 +6,7 @@ from rich.text import Text
 
 from hadeck.health import service_subject as service_verdict_key
 from hadeck.health import vrrp_subject
+from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import sparkline
 from hadeck.tui.tables import Column, Row
@@ -34,7 +35,7 @@ def lvs_rows(view: View) -> list[Row]:
             cps = str(svc.rates.conns) if svc.rates else "-"
             rows.append(Row(f"svc:{subject}",
                             (health_cell(health, word=False),
-                             Text(subject, style="bold"), "", "", "", "", cps,
+                             Text(safe(subject), style="bold"), "", "", "", "", cps,
                              trend(lvs_key(subject)), sched),
                             obj=svc, source=source))
             if not svc.real_servers:

@@ -6,6 +6,7 @@ from rich.text import Text
 
 from hadeck.health import AREAS, Judgement, Kind, Subject
 from hadeck.model import ClusterState, Health
+from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import STYLE, age
 from hadeck.tui.tables import Column, Row
@@ -115,7 +116,7 @@ def _nodes(state: ClusterState, view: View) -> list[Row]:
             if view.snapshot else \
             _NODE_STATE.get(node.state, Health.WARNING)
         symbol = STYLE[health][0]
-        state_cell = Text(f"{symbol} {node.state}", style=STYLE[health][1])
+        state_cell = Text(f"{symbol} {safe(node.state)}", style=STYLE[health][1])
         pingd = node.attribute("pingd")
         score = "-"
         if pingd is not None:

@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 
 from hadeck.health import Kind, Subject
 from hadeck.model import Ban, PacemakerState, Resource, ResourceKind
+from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import flags
 from hadeck.tui.tables import Column, DiffTable, Row
@@ -45,7 +46,7 @@ def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
                                   health(rsc.id)), obj=rsc, source=source))
             return
         kind = "promotable" if rsc.promotable else rsc.kind
-        rows.append(Row(key, (Text(indent + rsc.id, style="bold"), kind, "",
+        rows.append(Row(key, (Text(safe(indent + rsc.id), style="bold"), kind, "",
                               ", ".join(rsc.running_on) or "-", flags(rsc), health(rsc.id)),
                         obj=rsc, source=source))
         if rsc.kind == ResourceKind.CLONE:
@@ -145,7 +146,7 @@ def resource_rows_by_node(pcmk: PacemakerState, view: View) -> list[Row]:
         if node.type == "ping":
             continue
         state = node.state + (" DC" if node.is_dc else "")
-        rows.append(Row(f"node:{node.name}", ("", Text(f"Node {node.name}", style="bold"),
+        rows.append(Row(f"node:{node.name}", ("", Text(f"Node {safe(node.name)}", style="bold"),
                                               "node", state, "", ""), obj=node, source=source))
         for i, (top, prim) in enumerate(placed):
             if node.name in prim.nodes:

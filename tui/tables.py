@@ -50,6 +50,9 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, DuplicateKey, RowKey
 from textual.widgets.data_table import Row as TableRow
 
+from hadeck.text import safe
+from hadeck.tui.fmt import safe_text
+
 Cell = str | Text
 
 PRIVATE_ATTRIBUTES: tuple[str, ...] = (
@@ -127,7 +130,9 @@ class Plain:
 
 
 def _text(cell: Cell) -> Text | Plain:
-    return Plain(cell) if isinstance(cell, str) else cell
+    # The output boundary of every table: names from the cluster are shown, never obeyed
+    # (hadeck/text.py). Rows keep the real text; the filter and the diff compare that.
+    return Plain(safe(cell)) if isinstance(cell, str) else safe_text(cell)
 
 
 def _forget(cache: LRUCache[_Key, Any], stale: Callable[[_Key], bool]) -> None:

@@ -3,12 +3,45 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 from hadeck.lab import faults
 from hadeck.lab.errors import LabError
-from hadeck.lab.world import DEFAULT_LAB, Lab, lab_directory, seed_topology
+from hadeck.lab.world import DEFAULT_LAB, Lab, Topology, lab_directory, seed_topology
+from hadeck.text import safe
+
+MAX_NODES = 250
+"""Guest nodes a lab can have: the nodes' addresses are 10.0.0.1 to 10.0.0.251."""
+MAX_STEP = 366 * 86400.0
+"""The longest move of lab time at once (a year): lab time is wall time plus an offset."""
+
+
+def _count(least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``least`` (to ``most``)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least or (most is not None and value > most):
+            bounds = f"from {least} to {most}" if most is not None else f"{least} or more"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: {bounds}")
+        return value
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: lab time to move on, more than 0 and at most :data:`MAX_STEP`."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_STEP:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: lab time moves on by more than 0 and at most {MAX_STEP:.0f} s")
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,12 +54,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     cmds = lab.add_subparsers(dest="lab_command", required=True)
 
     init = cmds.add_parser("init", help="create (or re-create) the lab")
-    init.add_argument("--nodes", type=int, default=2, help="guest nodes (default 2)")
-    init.add_argument("--guests", type=int, default=2, help="guests, one DRBD each (default 2)")
-    init.add_argument("--drbd", type=int, default=None,
+    init.add_argument("--nodes", type=_count(2, MAX_NODES), default=2,
+                      help="guest nodes (default 2)")
+    init.add_argument("--guests", type=_count(0), default=2,
+                      help="guests, one DRBD each (default 2)")
+    init.add_argument("--drbd", type=_count(0), default=None,
                       help="DRBD resources (each backs one guest: same as --guests)")
-    init.add_argument("--services", type=int, default=2, help="LVS virtual services")
-    init.add_argument("--real-servers", type=int, default=5, help="LVS real servers in all")
+    init.add_argument("--services", type=_count(0), default=2, help="LVS virtual services")
+    init.add_argument("--real-servers", type=_count(0), default=5,
+                      help="LVS real servers in all")
     init.add_argument("--seed", type=int, default=1, help="makes the numbers reproducible")
 
     for name, helptext in (("fail-node", "crash a node or director"),
@@ -59,21 +95,67 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     fault.add_argument("node", help="a lab node, or '*' for all")
     fault.add_argument("tool", help="crm_mon, drbdsetup, ipvsadm, virsh, /proc/drbd …")
     fault.add_argument("mode", choices=("hang", "garbage", "missing", "clear"))
-    cmds.add_parser("step", help="move lab time on").add_argument("seconds", type=float)
+    cmds.add_parser("step", help="move lab time on").add_argument("seconds", type=_seconds)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run one ``hadeck lab`` subcommand and print what it did (made safe to show).
+
+    Raises:
+        LabError: the lab cannot be created, is missing or damaged, or the subcommand
+            names something the lab does not have.
+    """
     directory = lab_directory(args.dir)
     if args.lab_command == "init":
         guests = args.drbd if args.drbd is not None else args.guests
         topology = seed_topology(nodes=args.nodes, guests=guests, services=args.services,
                                  real_servers=args.real_servers)
-        Lab.init(directory, topology, seed=args.seed)
-        print(f"lab ready in {directory}: {len(topology.cluster_nodes)} cluster nodes, "
-              f"{len(topology.guests)} guests on DRBD, {len(topology.services)} LVS services "
-              f"on {len(topology.directors)} directors")
+        create_lab(directory, topology, seed=args.seed)
+        print(safe(f"lab ready in {directory}: {len(topology.cluster_nodes)} cluster nodes, "
+                   f"{len(topology.guests)} guests on DRBD, {len(topology.services)} LVS "
+                   f"services on {len(topology.directors)} directors"))
         return 0
     lab = Lab(directory)
+    try:
+        lab.read()
+    except DAMAGE as exc:
+        raise LabError(damaged(directory, exc)) from None
+    print(safe(_change(lab, args)))
+    return 0
+
+
+DAMAGE = (OSError, ValueError, KeyError, TypeError)
+"""What reading a lab whose files were damaged raises (its JSON read as it is written)."""
+
+
+def damaged(directory: Path, exc: Exception) -> str:
+    """Why a lab that exists cannot be used, in one line."""
+    if isinstance(exc, OSError):
+        return f"the lab in {directory} cannot be used: {_os_error(exc)}"
+    return (f"the lab in {directory} is damaged ({type(exc).__name__}: {exc}); "
+            "'hadeck lab init' makes a new one")
+
+
+def _os_error(exc: OSError) -> str:
+    what = exc.strerror or str(exc)
+    return f"{exc.filename}: {what}" if exc.filename else what
+
+
+def create_lab(directory: Path, topology: Topology | None = None, seed: int = 1) -> Lab:
+    """Create a lab in ``directory``, or say in one line why it cannot be created.
+
+    Raises:
+        LabError: ``directory`` is not a directory, or cannot be written.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise LabError(f"cannot create a lab in {directory}: not a directory")
+    try:
+        return Lab.init(directory, topology, seed=seed)
+    except OSError as exc:
+        raise LabError(f"cannot create a lab in {directory}: {_os_error(exc)}") from None
+
+
+def _change(lab: Lab, args: argparse.Namespace) -> str:
     actions: dict[str, Callable[[], str]] = {
         "fail-node": lambda: faults.fail_node(lab, args.node),
         "kill-corosync": lambda: faults.kill_corosync(lab, args.node),
@@ -92,8 +174,7 @@ def run(args: argparse.Namespace) -> int:
                                            None if args.mode == "clear" else args.mode),
         "step": lambda: faults.step(lab, args.seconds),
     }
-    print(actions[args.lab_command]())
-    return 0
+    return actions[args.lab_command]()
 
 
 def open_lab(directory: Path | None, create: bool = True) -> Lab:
@@ -104,4 +185,4 @@ def open_lab(directory: Path | None, create: bool = True) -> Lab:
     except LabError:
         if not create or (Path(directory).expanduser() / "world.json").exists():
             raise
-    return Lab.init(directory)
+    return create_lab(directory)
