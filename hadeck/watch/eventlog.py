@@ -25,6 +25,7 @@ from pathlib import Path
 from hadeck.model import Health
 from hadeck.outfile import WriteError, open_append
 from hadeck.redact import scrub
+from hadeck.text import safe
 from hadeck.watch.events import Event
 
 MAX_EVENTS = 5000
@@ -49,9 +50,13 @@ def default_path() -> Path | None:
 
 
 def line(event: Event) -> str:
-    """``2026-11-22 03:12:09 ✖ CRITICAL jupiter1 offline (was online)``."""
+    """``2026-11-22 03:12:09 ✖ CRITICAL jupiter1 offline (was online)``.
+
+    The text is made safe for a terminal (:func:`hadeck.text.safe`): admins read this file
+    with ``tail -f`` and ``less -R``, so a name from the cluster must not reach it raw.
+    """
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.at))
-    return f"{when} {SYMBOL[event.health]} {event.health.name:8} {event.text}"
+    return f"{when} {SYMBOL[event.health]} {event.health.name:8} {safe(event.text)}"
 
 
 class EventLog:

@@ -150,3 +150,17 @@ def test_event_log_that_cannot_write_keeps_memory(tmp_path) -> None:  # type: ig
     log = EventLog(blocker / "events.log")
     log.extend(diff(state(), state(lvs=(_lvs(("192.0.2.21",)),))))
     assert log.count == 1 and log.error is not None
+
+
+def test_event_log_file_shows_names_never_obeys_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Admins ``tail -f`` the file: a guest named with escapes reaches it visibly, not raw."""
+    path = tmp_path / "events.log"
+    hostile = "vm\x1b]0;pwned\x07\x1b[2J"
+    before = state(guests=(Guest(name=hostile, node="n1", hypervisor="kvm", state="running"),))
+    after = state(guests=(Guest(name=hostile, node="n1", hypervisor="kvm", state="shut off"),))
+    log = EventLog(path)
+    log.extend(diff(before, after))
+    written = path.read_text()
+    assert written and "\x1b" not in written and "\x07" not in written
+    assert "vm\\x1b]0;pwned\\x07\\x1b[2J" in written
+    assert log.events()[0].text.startswith("vm\x1b")  # the screen's own cells make it safe
