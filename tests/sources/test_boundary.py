@@ -1,0 +1,261 @@
+"""The read boundary: a source's read() never raises, whatever its tools print.
+
+Each case below is an input that once escaped a parser as ValueError, IndexError or
+OverflowError (a traceback in ``hadeck status``, a blank dashboard), or was read with
+confidence though it cannot be true (a negative port, an infinite CPU time, a crm_mon
+document without its nodes). Now each source reads as failed, with the reason, and what
+the other tool of the same source said is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, LocalRunner
+from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
+from hadeck.sources.base import ParseError, parse_output
+from tests.conftest import FIXTURES, sample
+from tests.fakes import ScriptedRunner
+
+HUGE = "9" * 5000
+"""Past Python's 4,300-digit limit: int() of it raises ValueError."""
+
+
+def crm_mon(name: str) -> str:
+    return (FIXTURES / "pacemaker" / "2.1.5" / name).read_text()
+
+
+# --------------------------------------------------------------------------- the helper
+
+
+def test_parse_output_turns_any_parser_exception_into_a_parse_error() -> None:
+    def buggy(text: str) -> int:
+        return len(text) // 0
+
+    with pytest.raises(ParseError, match=r"^internal error ZeroDivisionError: .*zero"):
+        parse_output(buggy, "x")
+
+
+def test_parse_output_keeps_the_parsers_own_parse_error() -> None:
+    with pytest.raises(ParseError, match="empty output"):
+        parse_output(pacemaker.parse_crm_mon, "")
+
+
+def test_parse_output_refuses_an_output_past_the_cap_without_parsing_it() -> None:
+    calls: list[int] = []
+    with pytest.raises(ParseError, match=r"output too large \(64 MiB; the limit is 64 MiB\)"):
+        parse_output(lambda text: calls.append(len(text)), " " * (MAX_OUTPUT_BYTES + 1))
+    assert calls == []
+
+
+# --------------------------------------------------------------------------- per source
+
+
+def test_corosync_quorum_device_row_without_votes_is_a_reason_not_an_index_error() -> None:
+    text = sample("corosync-quorumtool", "2node-qdevice.txt").replace(
+        "         0          1            Qdevice", "         0")
+    runner = ScriptedRunner({
+        corosync.CFGTOOL.argv: sample("corosync-cfgtool", "3node-knet-all-connected.txt"),
+        corosync.QUORUMTOOL.argv: text,
+    })
+    reading = corosync.read(runner)
+    assert reading.status.error is not None
+    assert "cannot parse corosync-quorumtool output: quorum device row has no votes" in (
+        reading.status.error)
+    assert reading.value is not None and reading.value.links  # cfgtool's part is kept
+
+
+def test_corosync_huge_node_id_is_a_reason() -> None:
+    text = sample("corosync-cfgtool", "3node-knet-all-connected.txt").replace(
+        "Local node ID 1", f"Local node ID {HUGE}")
+    with pytest.raises(ParseError, match="local node id is not a count"):
+        corosync.parse_cfgtool(text)
+
+
+def facts(**changes: object) -> str:
+    document = json.loads((FIXTURES / "host" / "facts.json").read_text())
+    document.update(changes)
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    (facts(cpu_percent=1e400).replace("Infinity", "1e400"), "cpu_percent is not a finite"),
+    (facts(uptime_s=float("nan")), "uptime_s is not a finite number"),
+    (facts(memory_total=-1), "memory_total is out of range"),
+    (facts().replace('"cpu_count": 2', f'"cpu_count": {HUGE}'), "host facts are not JSON"),
+    (facts(load=[1.0, "x", 2.0]), "load is not a number"),
+], ids=["inf", "nan", "negative", "huge", "text"])
+def test_host_facts_with_impossible_numbers_are_refused(text: str, why: str) -> None:
+    runner = ScriptedRunner({host.HOST_FACTS.argv: text})
+    reading = host.read(runner)
+    assert reading.value is None
+    assert reading.status.error is not None and why in reading.status.error
+
+
+def test_mdstat_progress_of_a_lone_dot_is_a_reason_not_float_error() -> None:
+    text = sample("proc-mdstat", "raid1-resync-and-check.txt").replace("5.7%", ".%")
+    runner = ScriptedRunner({host.HOST_FACTS.argv: facts(), "/proc/mdstat": text})
+    reading = host.read(runner)
+    assert reading.value is not None and reading.value.cpu_count == 2  # facts kept
+    assert "cannot parse /proc/mdstat: /proc/mdstat md0: progress is not a decimal" in (
+        reading.status.error or "")
+
+
+def drbd_runner(**answers: str | CommandResult) -> ScriptedRunner:
+    table: dict[tuple[str, ...] | str, str | CommandResult] = {
+        "/proc/drbd": "version: 9.2.5 (api:2/proto:86-122)\n",
+    }
+    table.update({getattr(drbd, name).argv: text for name, text in answers.items()})
+    return ScriptedRunner(table)
+
+
+def test_drbd_status_json_with_a_huge_integer_is_a_reason() -> None:
+    text = sample("drbd-status-json", "healthy-primary-2node.json.txt").replace(
+        '"size": 20971520', f'"size": {HUGE}')
+    with pytest.raises(ParseError, match="not JSON"):
+        drbd.parse_status_json(text)
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("size", "-5"), ("out-of-sync", "-4096"), ("received", "+7"), ("sent", "1_000"),
+    ("volume", "\u0663"), ("done", "inf"), ("eta", "-1"), ("dbdt1", "1e999"),
+])
+def test_drbd_events2_impossible_numbers_are_refused(key: str, value: str) -> None:
+    text = sample("drbd-events2", "syncsource-in-progress.txt")
+    line = next(line for line in text.splitlines() if f" {key}:" in line)
+    old = next(token for token in line.split() if token.startswith(f"{key}:"))
+    with pytest.raises(ParseError, match=key):
+        drbd.parse_events2(text.replace(old, f"{key}:{value}", 1))
+
+
+def test_drbd_status_json_negative_and_infinite_numbers_are_refused() -> None:
+    text = sample("drbd-status-json", "healthy-primary-2node.json.txt")
+    for old, new in (('"size": 20971520', '"size": -20971520'),
+                     ('"size": 20971520', '"size": Infinity')):
+        with pytest.raises(ParseError, match="size"):
+            drbd.parse_status_json(text.replace(old, new))
+
+
+def test_proc_drbd_huge_minor_and_version_are_reasons() -> None:
+    text = sample("proc-drbd", "84-syncsource.txt")
+    with pytest.raises(ParseError, match="minor is not a count"):
+        drbd.parse_proc_drbd(text.replace(" 0: cs:", f" {HUGE}: cs:"))
+    # The reader took the module's major version with int() before any parser ran.
+    reading = drbd.read(ScriptedRunner({"/proc/drbd": f"version: {HUGE}.1 (api:1)\n"}))
+    assert reading.value is None
+    assert reading.status.error == "cannot parse /proc/drbd output: no 'version:' line"
+
+
+@pytest.mark.parametrize(("old", "new", "why"), [
+    ("192.168.10.100:80 wlc", f"192.168.10.100:{HUGE} wlc", "port is not a count"),
+    ("192.168.10.100:80 wlc", "192.168.10.100:65536 wlc", "port 65536 is above 65535"),
+    ("192.168.10.100:80 wlc", "192.168.10.100:-80 wlc", "port is not a count"),
+    ("Route   1      37", f"Route   1      {HUGE}", "ActiveConn is not a count"),
+], ids=["huge-port", "port-65536", "negative-port", "huge-count"])
+def test_ipvsadm_impossible_numbers_are_refused_and_proc_stands_in(
+        old: str, new: str, why: str) -> None:
+    text = sample("ipvsadm-Ln", "dr-http-https-persistent.txt")
+    assert old in text
+    runner = ScriptedRunner({
+        "/proc/net/ip_vs": sample("proc-net-ip_vs", "dr-http-https-persistent.txt"),
+        lvs.IPVSADM_LIST.argv: text.replace(old, new, 1),
+    })
+    reading = lvs.read(runner)
+    assert reading.status.error is not None
+    assert reading.status.error.startswith("cannot parse ipvsadm output") and why in (
+        reading.status.error)
+    assert reading.value is not None and reading.value.services  # from /proc/net/ip_vs
+
+
+def test_keepalived_huge_priority_is_unknown_not_a_crash() -> None:
+    text = sample("keepalived", "data-dump-master-and-backup.txt").replace(
+        "Priority = 150", f"Priority = {HUGE}")
+    reading = keepalived.read(ScriptedRunner({"/tmp/keepalived.data": text}))
+    assert reading.status.error is None
+    assert reading.value is not None and reading.value[0].priority is None
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("15221.7", "inf"), ("15221.7", "nan"), ("15221.7", "-1.0"), ("2048", "-2048"),
+])
+def test_xl_list_impossible_numbers_are_refused(old: str, new: str) -> None:
+    text = sample("xl-list", "dom0-and-guests.txt").replace(old, new)
+    with pytest.raises(ParseError, match="is not a"):
+        guests.parse_xl_list(text, "n1")
+
+
+def test_domstats_negative_cpu_time_is_refused() -> None:
+    text = "Domain: 'vm1'\n  state.state=1\n  cpu.time=-5000000000\n\n"
+    with pytest.raises(ParseError, match="cpu.time is not a count"):
+        guests.parse_virsh_domstats(text)
+
+
+# --------------------------------------------------------------------------- Pacemaker
+
+
+def test_crm_mon_without_nodes_is_a_parse_error_not_zero_of_zero_online() -> None:
+    text = crm_mon("all-up.xml")
+    start, end = text.index("  <nodes>"), text.index("</nodes>") + len("</nodes>")
+    with pytest.raises(ParseError, match="no <nodes>"):
+        pacemaker.parse_crm_mon(text[:start] + text[end:])
+    reading = pacemaker.read(ScriptedRunner({pacemaker.CRM_MON.argv: text[:start] + text[end:]}))
+    assert reading.value is None
+    assert reading.status.error == (
+        "cannot parse crm_mon output: pacemaker-result 2.25: no <nodes>: "
+        "crm_mon printed no status")
+
+
+def test_crm_mon_without_resources_while_some_are_configured_is_a_parse_error() -> None:
+    text = crm_mon("all-up.xml")
+    start = text.index("  <resources>")
+    end = text.index("</resources>") + len("</resources>")
+    with pytest.raises(ParseError, match="resources are configured but there is no"):
+        pacemaker.parse_crm_mon(text[:start] + text[end:])
+
+
+@pytest.mark.pacemaker
+def test_crm_mon_of_a_cluster_with_no_resources_still_parses(tmp_path: Path) -> None:
+    """The real crm_mon leaves ``<resources>`` out when none is configured: that is fine."""
+    cib = tmp_path / "cib.xml"
+    cib.write_text(
+        '<cib crm_feature_set="3.16.2" validate-with="pacemaker-3.9" epoch="1" '
+        'num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources/>'
+        "<constraints/></configuration><status/></cib>\n")
+    result = LocalRunner(env={"CIB_file": str(cib)}).run(["crm_mon", "--output-as=xml"])
+    assert result.ok and "<resources" not in result.stdout.replace("<resources_", "")
+    state = pacemaker.parse_crm_mon(result.stdout)
+    assert state.nodes == () and state.resources == ()
+
+
+def test_crm_mon_negative_counts_and_huge_op_intervals() -> None:
+    text = crm_mon("all-up.xml").replace('resources_running="7"', 'resources_running="-7"')
+    with pytest.raises(ParseError, match="counts are not negative"):
+        pacemaker.parse_crm_mon(text)
+    key = f"vm1_monitor_{HUGE}"
+    assert pacemaker.split_op_key(key) == (key, "", 0)
+    assert pacemaker.split_op_key(key, "monitor") == (key, "monitor", 0)
+
+
+# --------------------------------------------------------------------------- the size cap
+
+
+def test_a_runaway_command_is_cut_at_the_cap_quickly() -> None:
+    start = time.monotonic()
+    result = LocalRunner().run(["yes", "garbage"], timeout=60)
+    assert time.monotonic() - start < 20  # not the 60 s timeout: stopped at 64 MiB
+    assert result.error == "yes: output larger than 64 MiB, not read"
+    assert result.stdout == ""
+
+
+def test_a_file_past_the_cap_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "crm_mon.xml"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_OUTPUT_BYTES + 1)  # sparse: costs no disk
+    start = time.monotonic()
+    result = LocalRunner().read_file(str(big))
+    assert time.monotonic() - start < 10
+    assert result.error == f"{big}: larger than 64 MiB, not read"
