@@ -190,7 +190,7 @@ def test_xl_list_impossible_numbers_are_refused(old: str, new: str) -> None:
 
 def test_domstats_negative_cpu_time_is_refused() -> None:
     text = "Domain: 'vm1'\n  state.state=1\n  cpu.time=-5000000000\n\n"
-    with pytest.raises(ParseError, match="cpu.time is not a count"):
+    with pytest.raises(ParseError, match=r"cpu\.time is not a count"):
         guests.parse_virsh_domstats(text)
 
 
