@@ -42,6 +42,7 @@ from typing import Any
 from hadeck import __version__
 from hadeck.collect import Access
 from hadeck.runner import (
+    MAX_OUTPUT_BYTES,
     Command,
     CommandResult,
     Runner,
@@ -286,17 +287,28 @@ class Bundle:
         return file_result(command.path, result) if command.path is not None else result
 
 
+def _check_size(path: Path, name: str, size: int) -> None:
+    """Refuse a bundle file larger than any output a runner would read (a gzip bomb),
+    by its recorded size, before a byte of it is read."""
+    if size > MAX_OUTPUT_BYTES:
+        raise BundleError(f"{path}: {name} is {size / 2**20:.0f} MiB, more than the "
+                          f"{MAX_OUTPUT_BYTES // 2**20} MiB a bundle file may hold")
+
+
 def _load_files(path: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     if path.is_dir():
         for item in path.rglob("*"):
             if item.is_file():
                 rel = item.relative_to(path).as_posix()
+                _check_size(path, rel, item.stat().st_size)
                 files[_strip_top(rel)] = item.read_text(errors="replace")
         return files
     try:
         with tarfile.open(path, "r:*") as tar:
-            for member in tar.getmembers():
+            # Member by member, not getmembers(): that would inflate every member first.
+            for member in tar:
+                _check_size(path, member.name, member.size)
                 if not member.isfile():
                     continue
                 handle = tar.extractfile(member)

@@ -9,13 +9,16 @@ the other tool of the same source said is kept.
 
 from __future__ import annotations
 
+import gzip
 import json
+import tarfile
 import time
 from pathlib import Path
 
 import pytest
 
 from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, LocalRunner
+from hadeck.snapshot import BundleAccess, BundleError
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import ParseError, parse_output
 from tests.conftest import FIXTURES, sample
@@ -259,3 +262,55 @@ def test_a_file_past_the_cap_is_refused_unread(tmp_path: Path) -> None:
     result = LocalRunner().read_file(str(big))
     assert time.monotonic() - start < 10
     assert result.error == f"{big}: larger than 64 MiB, not read"
+
+
+def _bomb(path: Path, size: int) -> None:
+    """A bundle whose crm_mon.xml inflates to ``size`` bytes of blanks (a gzip bomb)."""
+    meta = b'{"hostname": "n1"}\n'
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        for name, length in (("hadeck-bundle/meta.json", len(meta)),
+                             ("hadeck-bundle/n1/pacemaker/crm_mon.xml", size)):
+            info = tarfile.TarInfo(name)
+            info.size = length
+            out.write(info.tobuf())
+            if name.endswith("meta.json"):
+                out.write(meta)
+            else:
+                chunk = b" " * 2**20
+                for _ in range(size // len(chunk)):
+                    out.write(chunk)
+                out.write(b" " * (size % len(chunk)))
+            out.write(b"\0" * (-length % tarfile.BLOCKSIZE))
+        out.write(b"\0" * (2 * tarfile.BLOCKSIZE))
+
+
+def test_a_gzip_bomb_in_a_bundle_is_refused_quickly(tmp_path: Path) -> None:
+    bundle = tmp_path / "bomb.tar.gz"
+    _bomb(bundle, MAX_OUTPUT_BYTES + 2**20)
+    assert bundle.stat().st_size < 2**20  # inflates 65 MiB from less than 1 MiB
+    start = time.monotonic()
+    with pytest.raises(BundleError) as caught:
+        BundleAccess(bundle)
+    assert time.monotonic() - start < 5
+    assert str(caught.value) == (
+        f"{bundle}: hadeck-bundle/n1/pacemaker/crm_mon.xml is 65 MiB, more than the 64 MiB "
+        "a bundle file may hold")
+
+
+def test_a_huge_file_in_a_bundle_directory_is_refused_unread(tmp_path: Path) -> None:
+    top = tmp_path / "hadeck-bundle"
+    (top / "n1" / "pacemaker").mkdir(parents=True)
+    (top / "meta.json").write_text('{"hostname": "n1"}\n')
+    with (top / "n1" / "pacemaker" / "crm_mon.xml").open("wb") as handle:
+        handle.truncate(MAX_OUTPUT_BYTES + 1)
+    with pytest.raises(BundleError, match=r"n1/pacemaker/crm_mon\.xml is 64 MiB, more than"):
+        BundleAccess(top)
+
+
+def test_a_bundle_within_the_cap_still_reads(tmp_path: Path) -> None:
+    top = tmp_path / "hadeck-bundle"
+    (top / "n1" / "pacemaker").mkdir(parents=True)
+    (top / "meta.json").write_text('{"hostname": "n1"}\n')
+    (top / "n1" / "pacemaker" / "crm_mon.xml").write_text(crm_mon("all-up.xml"))
+    reading = pacemaker.read(BundleAccess(top).local)
+    assert reading.value is not None and len(reading.value.nodes) == 3
