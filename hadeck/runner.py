@@ -46,6 +46,8 @@ guests. 64 MiB leaves five times that, and stops a runaway tool, a gzip bomb in 
 or a mistaken path (a disk image) before it costs gigabytes and minutes (a 400 MB
 ``crm_mon.xml`` took 38 s and 857 MB to parse)."""
 _CHUNK = 2**16
+_MAX_LINE = 2**20
+"""The longest line a stream yields at once (events2 lines are well under 1 KiB)."""
 
 # Every tool is asked for untranslated output: virsh, for one, translates its state words.
 _ENV_OVERRIDES = {"LC_ALL": "C", "LANG": "C"}
@@ -267,7 +269,9 @@ class ProcessStream(LineStream):
         proc = self._proc
         if proc is None or proc.stdout is None:
             raise StopIteration
-        line = proc.stdout.readline() if not self.closed else ""
+        # At most _MAX_LINE at a time: a stream that never ends its line stays bounded
+        # (the rest comes as further "lines", which a parser refuses).
+        line = proc.stdout.readline(_MAX_LINE) if not self.closed else ""
         if line:
             return line
         self._finish(proc)

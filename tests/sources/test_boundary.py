@@ -314,3 +314,13 @@ def test_a_bundle_within_the_cap_still_reads(tmp_path: Path) -> None:
     (top / "n1" / "pacemaker" / "crm_mon.xml").write_text(crm_mon("all-up.xml"))
     reading = pacemaker.read(BundleAccess(top).local)
     assert reading.value is not None and len(reading.value.nodes) == 3
+
+
+def test_a_stream_that_never_ends_its_line_stays_bounded() -> None:
+    """The dashboard follows events2 with a stream: one endless line is cut in pieces."""
+    argv = ["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo exists -"]
+    with LocalRunner().stream(argv) as stream:
+        lines = list(stream)
+    assert max(len(line) for line in lines) <= 2**20
+    assert sum(len(line) for line in lines) == 3_000_000 + 1 + len("exists -\n")
+    assert lines[-1] == "exists -\n"
