@@ -324,3 +324,20 @@ def test_a_stream_that_never_ends_its_line_stays_bounded() -> None:
     assert max(len(line) for line in lines) <= 2**20
     assert sum(len(line) for line in lines) == 3_000_000 + 1 + len("exists -\n")
     assert lines[-1] == "exists -\n"
+
+
+class BrokenRunner(ScriptedRunner):
+    """A runner that breaks its own contract (it raises): read() still must not."""
+
+    def fetch(self, command: object, timeout: float | None = None) -> CommandResult:
+        raise RuntimeError("runner bug\nsecond line")
+
+
+@pytest.mark.parametrize("source", [corosync, drbd, guests, host, keepalived, lvs, pacemaker],
+                         ids=lambda module: module.__name__.rsplit(".", 1)[-1])
+def test_read_never_raises_even_when_the_code_around_the_parser_does(source: object) -> None:
+    reading = source.read(BrokenRunner({}, node="n1"))  # type: ignore[attr-defined]
+    assert reading.value is None
+    assert reading.status.node == "n1" and not reading.status.ok
+    name = source.__name__.rsplit(".", 1)[-1]  # type: ignore[attr-defined]
+    assert reading.status.error == f"cannot read {name}: internal error RuntimeError: runner bug"
