@@ -176,7 +176,7 @@ def _node_link(
 # --------------------------------------------------------------------------- quorumtool
 
 _FIELD = re.compile(r"^([A-Z][A-Za-z ]*?):\s*(.*?)\s*$")
-_QDEVICE_VOTES = re.compile(r"\s*\(votes (\d+)\)$")
+_QDEVICE_VOTES = re.compile(r"\(votes [0-9]+\)$")
 
 
 def _node_id(text: str) -> int:
@@ -257,7 +257,8 @@ def _with_members(quorum: CorosyncQuorum, block: str) -> CorosyncQuorum:
                 raise ParseError(f"quorum device row has no votes: {row[:80]!r}")
             votes_text, _, name = row.split(None, 1)[1].partition(" ")
             qdevice_votes = _cell_int(votes_text, "Qdevice votes")
-            qdevice_name = _QDEVICE_VOTES.sub("", name.strip())
+            # Not "\s*\(votes…": a blank run before it made the search quadratic.
+            qdevice_name = _QDEVICE_VOTES.sub("", name.strip()).rstrip()
             continue
         members.append(_member(columns, parts, node_id, row))
     if quorum.nodes is not None and len(members) != quorum.nodes:

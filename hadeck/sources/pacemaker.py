@@ -101,6 +101,8 @@ def _xml(text: str, what: str) -> ET.Element:
         return ET.fromstring(text.strip())
     except ET.ParseError as exc:
         raise ParseError(f"{what}: not well-formed XML ({exc})") from None
+    except ValueError:  # a lone surrogate: expat is given UTF-8, which cannot hold one
+        raise ParseError(f"{what}: not well-formed XML (not encodable text)") from None
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -311,20 +313,31 @@ def _node(el: ET.Element, attributes: tuple[NodeAttribute, ...]) -> Node:
     )
 
 
-def _resource_tree(parent: ET.Element | None) -> Iterator[Resource]:
+_MAX_DEPTH = 8
+"""Resources nest at most four deep (a clone of a group, a bundle's replica); a document
+nested deeper is no CIB's, and would exhaust Python's recursion on the way down."""
+
+
+def _too_deep(depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise ParseError(f"resources nested more than {_MAX_DEPTH} deep")
+
+
+def _resource_tree(parent: ET.Element | None, depth: int = 0) -> Iterator[Resource]:
     if parent is None:
         return
+    _too_deep(depth)
     for el in parent:
-        rsc = _resource(el)
+        rsc = _resource(el, depth)
         if rsc is not None:
             yield rsc
 
 
-def _resource(el: ET.Element) -> Resource | None:
+def _resource(el: ET.Element, depth: int) -> Resource | None:
     if el.tag == "resource":
         return _primitive(el)
     if el.tag == "group":
-        children = tuple(_resource_tree(el))
+        children = tuple(_resource_tree(el, depth + 1))
         return Resource(
             id=el.get("id", ""),
             kind=ResourceKind.GROUP,
@@ -336,7 +349,7 @@ def _resource(el: ET.Element) -> Resource | None:
             children=children,
         )
     if el.tag in ("clone", "master"):
-        children = tuple(_resource_tree(el))
+        children = tuple(_resource_tree(el, depth + 1))
         return Resource(
             id=el.get("id", ""),
             kind=ResourceKind.CLONE,
@@ -352,7 +365,7 @@ def _resource(el: ET.Element) -> Resource | None:
             children=children,
         )
     if el.tag == "bundle":
-        return _bundle(el)
+        return _bundle(el, depth)
     return None
 
 
@@ -382,11 +395,11 @@ def _agent_name(value: str | None) -> str | None:
     return value.replace("::", ":") if value else None
 
 
-def _bundle(el: ET.Element) -> Resource:
+def _bundle(el: ET.Element, depth: int) -> Resource:
     bundle_id = el.get("id", "")
     replicas = []
     for replica in el.iterfind("replica"):
-        children = tuple(_resource_tree(replica))
+        children = tuple(_resource_tree(replica, depth + 2))
         replicas.append(Resource(
             id=f"{bundle_id}-{replica.get('id', '')}",
             kind=ResourceKind.REPLICA,
@@ -552,7 +565,10 @@ def _colocation(el: ET.Element) -> Colocation:
     )
 
 
-def _primitive_configs(parent: ET.Element, parent_id: str | None) -> Iterator[PrimitiveConfig]:
+def _primitive_configs(
+    parent: ET.Element, parent_id: str | None, depth: int = 0
+) -> Iterator[PrimitiveConfig]:
+    _too_deep(depth)
     for el in parent:
         if el.tag == "primitive":
             yield PrimitiveConfig(
@@ -563,7 +579,7 @@ def _primitive_configs(parent: ET.Element, parent_id: str | None) -> Iterator[Pr
                 parent=parent_id,
             )
         elif el.tag in ("group", "clone", "master", "bundle"):
-            yield from _primitive_configs(el, el.get("id"))
+            yield from _primitive_configs(el, el.get("id"), depth + 1)
 
 
 def _agent(el: ET.Element) -> str:

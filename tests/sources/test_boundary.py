@@ -341,3 +341,35 @@ def test_read_never_raises_even_when_the_code_around_the_parser_does(source: obj
     assert reading.status.node == "n1" and not reading.status.ok
     name = source.__name__.rsplit(".", 1)[-1]  # type: ignore[attr-defined]
     assert reading.status.error == f"cannot read {name}: internal error RuntimeError: runner bug"
+
+
+# --------------------------------------------------------------------------- bounded work
+
+
+def test_resources_nested_past_any_cib_are_a_parse_error_not_a_recursion_error() -> None:
+    deep = "<group id='g'>" * 3000 + "</group>" * 3000
+    status = f"<crm_mon><summary/><nodes/><resources>{deep}</resources></crm_mon>"
+    with pytest.raises(ParseError, match="nested more than 8 deep"):
+        pacemaker.parse_crm_mon(status)
+    with pytest.raises(ParseError, match="nested more than 8 deep"):
+        pacemaker.parse_cib_configuration(f"<configuration><resources>{deep}</resources>"
+                                          "</configuration>")
+
+
+def test_a_long_blank_run_in_a_keepalived_dump_is_read_in_linear_time() -> None:
+    """``(.*?)\\s*$`` took 4 s on 20,000 blanks, and quadratically more on more."""
+    text = sample("keepalived", "data-dump-master-and-backup.txt").replace(
+        "   Priority = 150", "   Priority = 150" + " " * 200_000 + "x", 1)
+    start = time.monotonic()
+    (first, *_) = keepalived.parse_data_dump(text)
+    assert time.monotonic() - start < 2
+    assert first.priority is None  # "150 … x" is no number
+
+
+def test_a_long_blank_run_in_a_quorum_device_name_is_read_in_linear_time() -> None:
+    text = sample("corosync-quorumtool", "2node-qdevice.txt").replace(
+        "            Qdevice", "            Qdevice" + " " * 200_000 + "x (votes 1)")
+    start = time.monotonic()
+    quorum = corosync.parse_quorumtool(text)
+    assert time.monotonic() - start < 2
+    assert quorum.qdevice_name is not None and quorum.qdevice_name.endswith(" x")
