@@ -30,7 +30,7 @@ from hadeck.sources import corosync, drbd, drbd_proc, guests, host, keepalived, 
 from hadeck.sources.base import ParseError
 from tests.conftest import FIXTURES
 
-DEFAULT_EXAMPLES = 120
+DEFAULT_EXAMPLES = 200
 EXAMPLES = int(os.environ.get("HADECK_FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
 SEED = os.environ.get("HADECK_FUZZ_SEED")
 
