@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 import tarfile
 import time
 from pathlib import Path
@@ -21,6 +23,7 @@ from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, LocalRunner
 from hadeck.snapshot import BundleAccess, BundleError
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import ParseError, parse_output
+from tests import bundles
 from tests.conftest import FIXTURES, sample
 from tests.fakes import ScriptedRunner
 
@@ -373,3 +376,30 @@ def test_a_long_blank_run_in_a_quorum_device_name_is_read_in_linear_time() -> No
     quorum = corosync.parse_quorumtool(text)
     assert time.monotonic() - start < 2
     assert quorum.qdevice_name is not None and quorum.qdevice_name.endswith(" x")
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_status_of_a_bundle_with_broken_outputs_says_why_and_shows_the_rest(
+        tmp_path: Path) -> None:
+    """What once printed a traceback (host facts with 1e400) and "OK" for a crm_mon
+    document without nodes: now UNKNOWN (exit 3) with both reasons, the rest intact."""
+    bundle = bundles.seed_cluster(tmp_path / "b")
+    xml = bundle / "jupiter1" / "pacemaker" / "crm_mon.xml"
+    text = xml.read_text()
+    xml.write_text(text[:text.index("  <nodes>")] + text[text.index("</nodes>") + 8:])
+    (bundle / "jupiter1" / "host" / "facts.json").write_text(
+        facts(cpu_percent=1.0).replace('"cpu_percent": 1.0', '"cpu_percent": 1e400'))
+    run = subprocess.run([sys.executable, "-m", "hadeck.cli", "status", "--from", str(bundle),
+                          "--json"], capture_output=True, text=True, timeout=60,
+                         env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+    assert run.stderr == ""
+    doc = json.loads(run.stdout)
+    assert run.returncode == 3 == doc["health"]["exit_code"]
+    reasons = {p["subject"]: p["reason"] for p in doc["problems"] if p["area"] == "sources"}
+    assert any("cannot parse crm_mon output: pacemaker-result 2.25: no <nodes>" in r
+               for r in reasons.values()), reasons
+    assert any("host facts: cpu_percent is not a finite number" in r
+               for r in reasons.values()), reasons
+    assert doc["state"]["drbd"] and doc["state"]["guests"]  # the other sources still show
