@@ -96,7 +96,10 @@ def json_number(value: object, what: str, *, integer: bool = False) -> int | flo
 
 
 def _one_line(exc: BaseException, limit: int = 160) -> str:
-    lines = str(exc).strip().splitlines()
+    try:
+        lines = str(exc).strip().splitlines()
+    except Exception:  # str() itself can fail: ValueError(10**5000) cannot be printed
+        return ""
     text = lines[0] if lines else ""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

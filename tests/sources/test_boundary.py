@@ -46,6 +46,14 @@ def test_parse_output_turns_any_parser_exception_into_a_parse_error() -> None:
         parse_output(buggy, "x")
 
 
+def test_parse_output_survives_an_exception_that_cannot_even_be_printed() -> None:
+    def buggy(text: str) -> int:
+        raise ValueError(10**5000)  # str() of it raises ValueError (4,300-digit limit)
+
+    with pytest.raises(ParseError, match=r"^internal error ValueError$"):
+        parse_output(buggy, "x")
+
+
 def test_parse_output_keeps_the_parsers_own_parse_error() -> None:
     with pytest.raises(ParseError, match="empty output"):
         parse_output(pacemaker.parse_crm_mon, "")
