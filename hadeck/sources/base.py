@@ -75,6 +75,17 @@ def decimal(text: str, what: str) -> float:
     return float(text)
 
 
+def percent(value: float | None, what: str) -> float | None:
+    """A percentage already read as a number: none is above 100.
+
+    Raises:
+        ParseError: above 100.
+    """
+    if value is not None and value > 100:
+        raise ParseError(f"{what} is {value:g} %, above 100 %")
+    return value
+
+
 def json_number(value: object, what: str, *, integer: bool = False) -> int | float:
     """A number from a JSON document: finite, not negative, below 2**64 (and whole where
     ``integer``). JSON has NaN, Infinity, 1e400 (inf) and 5,000-digit integers.

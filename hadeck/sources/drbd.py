@@ -36,6 +36,7 @@ from hadeck.sources.base import (
     json_number,
     never_raises,
     parse_output,
+    percent,
     whole,
 )
 from hadeck.sources.drbd_proc import parse_proc_drbd, proc_drbd_version
@@ -323,6 +324,8 @@ def _check_numbers(fields: dict[str, str]) -> None:
     for key, value in fields.items():
         if key in _INT_KEYS:
             _int(value, key)
+        elif key == "done":
+            percent(_float(value, key), key)
         elif key in _FLOAT_KEYS:
             _float(value, key)
 
@@ -552,7 +555,8 @@ def _json_peer_device(peer: dict[str, Any], where: str) -> DrbdPeerVolume:
     details = _get(peer, "has-sync-details", bool, where) or _get(
         peer, "has-online-verify-details", bool, where
     )
-    done = _get(peer, "percent-resync-done", number, where)
+    done = percent(_get(peer, "percent-resync-done", number, where),
+                   f"{where}: percent-resync-done")
     # The current rate (events2's dbdt1); db/dt is the average since the resync began.
     rate = _get(peer, "db1/dt1 [MiB/s]", number, where)
     if rate is None:
@@ -566,7 +570,7 @@ def _json_peer_device(peer: dict[str, Any], where: str) -> DrbdPeerVolume:
         peer_client=_get(peer, "peer-client", bool, where),
         resync_suspended=_get(peer, "resync-suspended", str, where) or "no",
         out_of_sync_kib=_get(peer, "out-of-sync", int, where),
-        done_percent=float(done) if resyncing else None,
+        done_percent=float(done) if resyncing and done is not None else None,
         rate_kib_s=_mib_to_kib(float(rate)) if resyncing and rate is not None else None,
         eta_seconds=float(eta) if resyncing and eta not in (None, _UNKNOWN_ETA) else None,
         received_kib=_get(peer, "received", int, where),
@@ -735,7 +739,7 @@ def _text_peer_volume(obj: _TextObject, connected: bool) -> DrbdPeerVolume:
         peer_client=_yes_no(f.get("peer-client")),
         resync_suspended=f.get("resync-suspended", "no"),
         out_of_sync_kib=_text_int(f, "out-of-sync", line),
-        done_percent=_text_float(f, "done", line),
+        done_percent=percent(_text_float(f, "done", line), f"line {line}: done"),
         rate_kib_s=_mib_to_kib(_text_float(f, "dbdt1", line)),
         eta_seconds=_text_float(f, "eta", line),
         received_kib=_text_int(f, "received", line),

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from hadeck.model import DrbdConnection, DrbdPeerVolume, DrbdResource, DrbdVolume
-from hadeck.sources.base import ParseError, decimal, whole
+from hadeck.sources.base import ParseError, decimal, percent, whole
 
 PEER_NAME = "peer"
 """The name of the one peer of an 8.x resource, which DRBD 8 does not name."""
@@ -138,7 +138,7 @@ def _read_line(line: str, minors: list[_Minor]) -> None:
     if stripped.startswith("ns:"):
         current.counters = _key_values(stripped.split())
     elif progress := _PROGRESS.search(stripped):
-        current.done = decimal(progress.group(1), "sync'ed")
+        current.done = percent(decimal(progress.group(1), "sync'ed"), "sync'ed")
         current.progress_lines += 1
         # Above 4 GiB the kernel prints the totals in M and, in that branch, no line
         # break: "(6528/10240)Mfinish: 0:01:45 speed: …" is one line (drbd_proc.c).

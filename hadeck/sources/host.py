@@ -31,6 +31,7 @@ from hadeck.sources.base import (
     never_raises,
     parse_output,
     parse_result,
+    percent,
     whole,
 )
 
@@ -279,10 +280,11 @@ def _detail_line(array: MdArray, line: str) -> MdArray:
             status_map=status_map.group(1) if status_map else None,
         )
     if match := _PROGRESS.match(line):
-        action, percent, finish, speed = match.groups()
+        action, done, finish, speed = match.groups()
         return replace(
             array, action=action,
-            progress_percent=decimal(percent, f"/proc/mdstat {array.name}: progress"),
+            progress_percent=percent(decimal(done, f"/proc/mdstat {array.name}: progress"),
+                                     f"/proc/mdstat {array.name}: progress"),
             finish_minutes=decimal(finish, "/proc/mdstat: finish") if finish else None,
             speed_kib_s=whole(speed, "/proc/mdstat: speed") if speed else None,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -411,3 +412,17 @@ def test_status_of_a_bundle_with_broken_outputs_says_why_and_shows_the_rest(
     assert any("host facts: cpu_percent is not a finite number" in r
                for r in reasons.values()), reasons
     assert doc["state"]["drbd"] and doc["state"]["guests"]  # the other sources still show
+
+
+def test_a_percentage_above_100_is_refused() -> None:
+    events2 = sample("drbd-events2", "syncsource-in-progress.txt").replace("done:43.57",
+                                                                         "done:143.57")
+    with pytest.raises(ParseError, match=r"done is 143\.57 %, above 100 %"):
+        drbd.parse_events2(events2)
+    mdstat = sample("proc-mdstat", "raid1-resync-and-check.txt").replace("5.7%", "105.7%")
+    with pytest.raises(ParseError, match=r"progress is 105\.7 %, above 100 %"):
+        host.parse_mdstat(mdstat)
+    proc = sample("proc-drbd", "84-syncsource.txt")
+    assert "sync'ed:" in proc
+    with pytest.raises(ParseError, match="above 100 %"):
+        drbd.parse_proc_drbd(re.sub(r"sync'ed:\s*[0-9.]+%", "sync'ed:100.1%", proc))
