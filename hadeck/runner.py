@@ -396,8 +396,7 @@ class LocalRunner(Runner):
         out, err, too_large, timed_out = _communicate(proc, input, timeout)
         duration = time.monotonic() - start
         if too_large:
-            return failure(args, "failed", f"{args[0]}: output larger than "
-                           f"{MAX_OUTPUT_BYTES // 2**20} MiB, not read", "", err, duration)
+            return failure(args, "failed", _too_large(args[0]), "", err, duration)
         if timed_out:
             return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s",
                            out, err, duration)
@@ -442,6 +441,10 @@ class LocalRunner(Runner):
                                else "failed")
             return failure(command.argv, kind, f"{command.name}: {exc.strerror or exc}")
         return CommandResult(command.argv, text, "", 0, time.monotonic() - start)
+
+
+def _too_large(program: str) -> str:
+    return f"{program}: output larger than {MAX_OUTPUT_BYTES // 2**20} MiB, not read"
 
 
 def _decoded(data: bytes) -> str:
@@ -556,6 +559,10 @@ class SshRunner(Runner):
     ) -> CommandResult:
         result = self._via.run(self.ssh_argv(argv), timeout=self.limit(timeout), input=input)
         args = tuple(argv)
+        # Too much output is the remote command's doing, not the node's reachability.
+        if result.error == _too_large("ssh"):
+            return failure(args, "failed", _too_large(args[0]), "", result.stderr,
+                           result.duration)
         # Whatever keeps ssh itself from finishing — no ssh client, a connection that
         # hangs until the timeout — is the node's reachability, not the command's: one
         # reason for the whole node (see collect).

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, LocalRunner
+from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, LocalRunner, SshRunner
 from hadeck.snapshot import BundleAccess, BundleError
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import ParseError, parse_output
@@ -426,3 +426,14 @@ def test_a_percentage_above_100_is_refused() -> None:
     assert "sync'ed:" in proc
     with pytest.raises(ParseError, match="above 100 %"):
         drbd.parse_proc_drbd(re.sub(r"sync'ed:\s*[0-9.]+%", "sync'ed:100.1%", proc))
+
+
+def test_too_much_output_over_ssh_is_the_commands_fault_not_the_nodes(tmp_path: Path) -> None:
+    """A stand-in ssh client that runs the remote command with sh, as sshd would."""
+    ssh = tmp_path / "ssh"
+    ssh.write_text('#!/bin/sh\nfor last; do :; done\nexec sh -c "$last"\n')
+    ssh.chmod(0o755)
+    via = LocalRunner(env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    result = SshRunner("jupiter2", via=via).run(["yes", "garbage"], timeout=60)
+    assert result.error == "yes: output larger than 64 MiB, not read"
+    assert result.error_kind == "failed"  # not "unreachable": the node answered
