@@ -21,6 +21,7 @@ cannot stream (a bundle) returns a stream that has already ended.
 from __future__ import annotations
 
 import errno
+import locale
 import os
 import shlex
 import signal
@@ -31,11 +32,22 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Literal, cast, get_args
+from typing import IO, Literal, cast, get_args
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a command may take before it is killed and reported as a timeout, unless the
 configuration says otherwise (``[cluster] timeout``, given to each runner as ``timeout``)."""
+
+MAX_OUTPUT_BYTES = 64 * 2**20
+"""The most a command's output or a file may hold; more is refused, not read.
+
+The largest real output hadeck reads is crm_mon's XML: about 13 MB for 16 nodes and 500
+guests. 64 MiB leaves five times that, and stops a runaway tool, a gzip bomb in a bundle
+or a mistaken path (a disk image) before it costs gigabytes and minutes (a 400 MB
+``crm_mon.xml`` took 38 s and 857 MB to parse)."""
+_CHUNK = 2**16
+_MAX_LINE = 2**20
+"""The longest line a stream yields at once (events2 lines are well under 1 KiB)."""
 
 # Every tool is asked for untranslated output: virsh, for one, translates its state words.
 _ENV_OVERRIDES = {"LC_ALL": "C", "LANG": "C"}
@@ -257,7 +269,9 @@ class ProcessStream(LineStream):
         proc = self._proc
         if proc is None or proc.stdout is None:
             raise StopIteration
-        line = proc.stdout.readline() if not self.closed else ""
+        # At most _MAX_LINE at a time: a stream that never ends its line stays bounded
+        # (the rest comes as further "lines", which a parser refuses).
+        line = proc.stdout.readline(_MAX_LINE) if not self.closed else ""
         if line:
             return line
         self._finish(proc)
@@ -376,19 +390,17 @@ class LocalRunner(Runner):
                 stderr=subprocess.PIPE,
                 env=self._env,
                 start_new_session=True,
-                text=True,
-                errors="replace",
             )
         except OSError as exc:
             return _start_error(args, exc)
-        try:
-            out, err = proc.communicate(input=input, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            out, err = proc.communicate()
+        out, err, too_large, timed_out = _communicate(proc, input, timeout)
+        duration = time.monotonic() - start
+        if too_large:
+            return failure(args, "failed", _too_large(args[0]), "", err, duration)
+        if timed_out:
             return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s",
-                           out, err, time.monotonic() - start)
-        return CommandResult(args, out, err, proc.returncode, time.monotonic() - start)
+                           out, err, duration)
+        return CommandResult(args, out, err, proc.returncode, duration)
 
     def stream(self, argv: Sequence[str], hold_stdin: bool = False) -> LineStream:
         """Run ``argv`` in its own session; closing the stream kills the whole group.
@@ -405,7 +417,10 @@ class LocalRunner(Runner):
         args = ("cat", path)
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
-                text = handle.read()
+                text = handle.read(MAX_OUTPUT_BYTES + 1)
+            if len(text) > MAX_OUTPUT_BYTES:
+                return failure(args, "failed", f"{path}: larger than "
+                               f"{MAX_OUTPUT_BYTES // 2**20} MiB, not read")
         except FileNotFoundError:
             return failure(args, "missing", f"{path}: no such file")
         except PermissionError:
@@ -428,7 +443,75 @@ class LocalRunner(Runner):
         return CommandResult(command.argv, text, "", 0, time.monotonic() - start)
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _too_large(program: str) -> str:
+    return f"{program}: output larger than {MAX_OUTPUT_BYTES // 2**20} MiB, not read"
+
+
+def _decoded(data: bytes) -> str:
+    # What text=True did: the locale's encoding, errors replaced, universal newlines.
+    text = data.decode(locale.getpreferredencoding(False), errors="replace")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _communicate(
+    proc: subprocess.Popen[bytes], input: str | None, timeout: float
+) -> tuple[str, str, bool, bool]:
+    """``proc.communicate(input, timeout)``, reading at most :data:`MAX_OUTPUT_BYTES` of
+    stdout and of stderr: past that, or past the timeout, the process group is killed.
+
+    Returns:
+        stdout, stderr, whether an output was too large, whether it timed out.
+    """
+    deadline = time.monotonic() + timeout
+    over = threading.Event()
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+
+    def drain(pipe: IO[bytes], key: str) -> None:
+        total = 0
+        with pipe:
+            while chunk := os.read(pipe.fileno(), _CHUNK):
+                total += len(chunk)
+                if total > MAX_OUTPUT_BYTES:
+                    over.set()
+                    _kill_group(proc)
+                    return
+                chunks[key].append(chunk)
+
+    def feed(pipe: IO[bytes]) -> None:
+        try:
+            with pipe:
+                pipe.write((input or "").encode())
+        except BrokenPipeError:
+            pass  # it exited without reading its input: its output says why
+
+    threads = [threading.Thread(target=drain, args=(pipe, key), daemon=True)
+               for pipe, key in ((proc.stdout, "out"), (proc.stderr, "err"))
+               if pipe is not None]
+    if proc.stdin is not None:
+        threads.append(threading.Thread(target=feed, args=(proc.stdin,), daemon=True))
+    for thread in threads:
+        thread.start()
+    # Until both pipes end, as communicate() does: a helper the command forked may hold
+    # them after it exits, and the timeout covers that too.
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    timed_out = any(thread.is_alive() for thread in threads) and not over.is_set()
+    if timed_out or over.is_set():
+        _kill_group(proc)
+        for thread in threads:
+            thread.join(2.0)
+    try:
+        proc.wait(timeout=max(0.0, deadline - time.monotonic()) if not timed_out else 2.0)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        proc.wait()
+    # A reader still blocked past the kill holds no chunk in flight that matters.
+    out, err = (_decoded(b"".join(chunks[key])) for key in ("out", "err"))
+    return out, err, over.is_set(), timed_out
+
+
+def _kill_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError as exc:  # already gone
@@ -476,6 +559,10 @@ class SshRunner(Runner):
     ) -> CommandResult:
         result = self._via.run(self.ssh_argv(argv), timeout=self.limit(timeout), input=input)
         args = tuple(argv)
+        # Too much output is the remote command's doing, not the node's reachability.
+        if result.error == _too_large("ssh"):
+            return failure(args, "failed", _too_large(args[0]), "", result.stderr,
+                           result.duration)
         # Whatever keeps ssh itself from finishing — no ssh client, a connection that
         # hangs until the timeout — is the node's reachability, not the command's: one
         # reason for the whole node (see collect).

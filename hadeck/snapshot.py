@@ -53,6 +53,7 @@ from hadeck.collect import Access
 from hadeck.outfile import create, write_tree
 from hadeck.redact import Withheld, redact_output, redact_text
 from hadeck.runner import (
+    MAX_OUTPUT_BYTES,
     Command,
     CommandResult,
     Runner,
@@ -321,6 +322,14 @@ def _is_number(value: Any) -> bool:
         and value == value and abs(value) != float("inf")
 
 
+def _check_size(path: Path, name: str, size: int) -> None:
+    """Refuse a bundle file larger than any output a runner would read (a gzip bomb),
+    by its recorded size, before a byte of it is read."""
+    if size > MAX_OUTPUT_BYTES:
+        raise BundleError(f"{path}: {name} is {size / 2**20:.0f} MiB, more than the "
+                          f"{MAX_OUTPUT_BYTES // 2**20} MiB a bundle file may hold")
+
+
 def _load_dir(path: Path) -> dict[str, str]:
     """A directory bundle's files, never following a symlink out of it."""
     files: dict[str, str] = {}
@@ -344,6 +353,7 @@ def _load_dir(path: Path) -> dict[str, str]:
             if not stat.S_ISREG(mode):
                 raise BundleError(f"{path}: {rel} is not a regular file; refusing to "
                                   "read it")
+            _check_size(path, rel, os.stat(item).st_size)
             with open(item, "rb") as handle:
                 files[_strip_top(rel)] = handle.read().decode(errors="replace")
     return files
@@ -359,7 +369,9 @@ def _load_files(path: Path) -> dict[str, str]:
     files: dict[str, str] = {}
     try:
         with tarfile.open(path, "r:*") as tar:
-            for member in tar.getmembers():
+            # Member by member, not getmembers(): that would inflate every member first.
+            for member in tar:
+                _check_size(path, member.name, member.size)
                 if member.issym() or member.islnk():
                     raise BundleError(f"{path}: {member.name} is a link to "
                                       f"{member.linkname}; refusing to read it")

@@ -28,7 +28,7 @@ from textual.message import Message
 
 from hadeck.model import DrbdResource, SourceStatus
 from hadeck.runner import LineStream, Runner
-from hadeck.sources.base import ParseError
+from hadeck.sources.base import ParseError, parse_output
 from hadeck.sources.drbd import Events2Tracker
 
 FOLLOW = ("drbdsetup", "events2", "--statistics")
@@ -69,7 +69,8 @@ def follow(stream: LineStream, node: str, on_change: Callable[[Resources], None]
     for line in stream:
         done_before = tracker.initial_dump_done
         try:
-            changed = tracker.feed(line)
+            # Through the read boundary: a parser bug is a ParseError like any garbage.
+            changed = parse_output(tracker.feed, line)
         except ParseError as exc:
             if not tracker.initial_dump_done:
                 # Not events2 at all (a wrapper, garbage): polling is the safer source.

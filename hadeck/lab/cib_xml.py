@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from hadeck.lab.errors import LabError
+from hadeck.runner import MAX_OUTPUT_BYTES
 
 
 def xml_id(text: str) -> str:
@@ -26,6 +27,8 @@ def read_xml(path: Path) -> ET.Element:
         LabError: the file cannot be read or is not well-formed XML.
     """
     try:
+        if path.stat().st_size > MAX_OUTPUT_BYTES:
+            raise LabError(f"{path}: larger than {MAX_OUTPUT_BYTES // 2**20} MiB, not read")
         return ET.parse(path).getroot()
     except (OSError, ET.ParseError) as exc:
         raise LabError(f"{path}: cannot read the CIB: {exc}") from exc

@@ -32,7 +32,7 @@ from typing import Any
 
 from hadeck.lab.errors import LabError
 from hadeck.lab.scenario import CibScenario
-from hadeck.sources.base import ParseError
+from hadeck.sources.base import ParseError, parse_output
 from hadeck.sources.pacemaker import parse_crm_mon
 
 WORLD = "world.json"
@@ -236,7 +236,7 @@ class Lab:
         """Record where Pacemaker runs what (read once per change, not per poll)."""
         xml = self.scenario.crm_mon_xml()
         try:
-            pcmk = parse_crm_mon(xml)
+            pcmk = parse_output(parse_crm_mon, xml)
         except ParseError as exc:  # the real crm_mon printed something we cannot read
             raise LabError(f"crm_mon output of the lab: {exc}") from None
         resources: dict[str, list[list[str]]] = {}

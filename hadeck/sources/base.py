@@ -1,23 +1,153 @@
 """What every source shares: the reading it returns, the error its parsers raise, and the
 one way to turn a command's result into a value or a reason (:func:`parsed`,
 :func:`parse_result`). Whether a tool or file is missing is the runner's
-``CommandResult.missing``, never a message matched here."""
+``CommandResult.missing``, never a message matched here.
+
+The read boundary is :func:`parse_output`: every parser a source runs goes through it.
+Parsers are meant to raise only :class:`ParseError`, and the fuzz tests hold them to it;
+whatever else one raises on input nobody foresaw (a 5,000-digit number, a NaN) becomes a
+ParseError there too, so a source reports itself failed — UNKNOWN with the reason — and
+the rest of the state still shows. :func:`never_raises` guards each ``read()`` whole, for
+the code around its parsers.
+"""
 
 from __future__ import annotations
 
+import functools
+import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from hadeck.model import SourceStatus
-from hadeck.runner import CommandResult, ErrorKind
+from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, ErrorKind, Runner
 
 T = TypeVar("T")
 
 
 class ParseError(ValueError):
     """The text is not what the tool prints: garbage, truncated, or another tool's."""
+
+
+# --------------------------------------------------------------------------- numbers
+#
+# Python's int() and float() take more than tools print: "1_000", " 7", "+5", Arabic-Indic
+# digits, "inf", "nan", and 5,000-digit numbers that raise ValueError past the 4,300-digit
+# limit (or become inf as a float). Tools print ASCII digits, and no counter of theirs
+# has more than 20 (2**64 - 1 does): so that, and nothing else, is a number here.
+
+MAX_DIGITS = 20
+"""Digits of the longest number any tool prints (a 64-bit counter)."""
+_UNSIGNED = re.compile(r"[0-9]{1,20}")
+_SIGNED = re.compile(r"-?[0-9]{1,20}")
+_DECIMAL = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})?")
+_LARGEST = 2**64
+
+
+def whole(text: str, what: str, *, signed: bool = False) -> int:
+    """A whole number as a tool prints it; negative only where ``signed``.
+
+    Args:
+        text: the number's text, nothing around it.
+        what: what it is, for the error.
+        signed: whether a minus sign may lead (scores, weights printed with ``%d``).
+
+    Raises:
+        ParseError: not ASCII digits, more than :data:`MAX_DIGITS` of them, or negative
+            where that is impossible.
+    """
+    if (_SIGNED if signed else _UNSIGNED).fullmatch(text) is None:
+        kind = "a number" if signed else "a count (a whole number, not negative)"
+        raise ParseError(f"{what} is not {kind}: {text[:40]!r}")
+    return int(text)
+
+
+def decimal(text: str, what: str) -> float:
+    """A non-negative decimal as a tool prints it (``12.5``): never inf, NaN or negative.
+
+    Raises:
+        ParseError: anything else.
+    """
+    if _DECIMAL.fullmatch(text) is None:
+        raise ParseError(f"{what} is not a decimal number (not negative): {text[:40]!r}")
+    return float(text)
+
+
+def percent(value: float | None, what: str) -> float | None:
+    """A percentage already read as a number: none is above 100.
+
+    Raises:
+        ParseError: above 100.
+    """
+    if value is not None and value > 100:
+        raise ParseError(f"{what} is {value:g} %, above 100 %")
+    return value
+
+
+def json_number(value: object, what: str, *, integer: bool = False) -> int | float:
+    """A number from a JSON document: finite, not negative, below 2**64 (and whole where
+    ``integer``). JSON has NaN, Infinity, 1e400 (inf) and 5,000-digit integers.
+
+    Raises:
+        ParseError: anything else, true and false included.
+    """
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        shown = repr(value)[:40] if isinstance(value, str | bool) else type(value).__name__
+        raise ParseError(f"{what} is not a number: {shown}")
+    assert isinstance(value, int | float)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParseError(f"{what} is not a finite number: {value!r}")
+    if not 0 <= value < _LARGEST:
+        # Not str(value): a 5,000-digit int cannot even be printed.
+        raise ParseError(f"{what} is out of range (negative, or above 2**64)")
+    return value
+
+
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    try:
+        lines = str(exc).strip().splitlines()
+    except Exception:  # str() itself can fail: ValueError(10**5000) cannot be printed
+        return ""
+    text = lines[0] if lines else ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def internal_error(exc: BaseException) -> str:
+    """One short line for an exception that is not a :class:`ParseError`: its type and
+    the first line of its message (a parser's bug, not the tool's words)."""
+    why = _one_line(exc)
+    return f"internal error {type(exc).__name__}" + (f": {why}" if why else "")
+
+
+def parse_output(parser: Callable[[str], T], text: str) -> T:
+    """Run a pure parser at the read boundary: its value, or :class:`ParseError`.
+
+    An output longer than :data:`~hadeck.runner.MAX_OUTPUT_BYTES` characters is refused
+    before parsing (a runner already stops reading there; a bundle or the lab might not).
+    Any exception other than ParseError from the parser becomes one, saying
+    ``internal error <Type>: <message>``; KeyboardInterrupt and SystemExit pass.
+
+    Args:
+        parser: the parser (the text is its only input).
+        text: the command's output.
+
+    Raises:
+        ParseError: the parser's own, or one made from whatever else it raised.
+    """
+    if len(text) > MAX_OUTPUT_BYTES:
+        raise ParseError(
+            f"output too large ({len(text) / 2**20:.0f} MiB; the limit is "
+            f"{MAX_OUTPUT_BYTES // 2**20} MiB)"
+        )
+    try:
+        return parser(text)
+    except ParseError:
+        raise
+    except Exception as exc:  # the boundary: nothing but ParseError passes it
+        raise ParseError(internal_error(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -78,7 +208,7 @@ def parsed(
     if result.returncode not in ok_codes:
         return None, result.reason()
     try:
-        return parser(result.stdout), None
+        return parse_output(parser, result.stdout), None
     except ParseError as exc:
         if name is None:
             name = result.argv[0] if result.argv else "output"
@@ -108,6 +238,29 @@ def parse_result(
     if error is not None:
         return clock.failed(error, detail, result.error_kind)
     return clock.done(cast(T, value), detail)  # no error: the parser's value
+
+
+def never_raises(source: str) -> Callable[
+    [Callable[[Runner], Reading[T]]], Callable[[Runner], Reading[T]]
+]:
+    """Make a source's ``read(runner)`` keep its contract, "never raises", whole.
+
+    Parsers are guarded by :func:`parse_output`; this catches what the code around them
+    might still raise, and returns a failed reading with the reason instead.
+
+    Args:
+        source: the source's name, for the failed reading's status.
+    """
+    def wrap(read: Callable[[Runner], Reading[T]]) -> Callable[[Runner], Reading[T]]:
+        @functools.wraps(read)
+        def guarded(runner: Runner) -> Reading[T]:
+            clock = Clock(source, runner.node)
+            try:
+                return read(runner)
+            except Exception as exc:  # the boundary of read(): a reason, never a traceback
+                return clock.failed(f"cannot read {source}: {internal_error(exc)}")
+        return guarded
+    return wrap
 
 
 class LastParses(Generic[T]):

@@ -30,7 +30,7 @@ from hadeck.model import (
     QuorumMember,
 )
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading, parsed
+from hadeck.sources.base import Clock, ParseError, Reading, never_raises, parsed, whole
 
 CFGTOOL = Command("corosync/cfgtool-s.txt", ("corosync-cfgtool", "-s"))
 QUORUMTOOL = Command("corosync/quorumtool-s.txt", ("corosync-quorumtool", "-s"))
@@ -109,12 +109,12 @@ def parse_cfgtool(text: str) -> tuple[int | None, str | None, tuple[CorosyncLink
         if not line.strip() or line.startswith("**") or line in _BANNERS:
             continue
         if match := _LOCAL.match(line):
-            local_id, transport = int(match.group(1)), match.group(2)
+            local_id, transport = whole(match.group(1), "local node id"), match.group(2)
         elif match := _LINK.match(line):
-            link_id = int(match.group(2))
+            link_id = whole(match.group(2), "link id")
             current = links.setdefault(link_id, _Link(link_id, match.group(3) or None))
         elif match := _REACHABLE.match(line):
-            reachable = int(match.group(1))
+            reachable = whole(match.group(1), "node id")
         elif match := _NODE_LINK.match(line):
             _node_link(links, reachable, match, line)
         elif current is not None and _link_line(current, line):
@@ -141,7 +141,7 @@ def _link_line(link: _Link, line: str) -> bool:
     if match := _NODE.match(line):
         if not match.group(2):
             raise ParseError(f"node {match.group(1)} has no state (truncated output?)")
-        link.peers.append(_peer(int(match.group(1)), match.group(2)))
+        link.peers.append(_peer(whole(match.group(1), "node id"), match.group(2)))
         return True
     return False
 
@@ -162,7 +162,8 @@ def _node_link(
     if node_id is None:
         raise ParseError(f"LINK line before any nodeid line: {line!r}")
     link_id, transport, addresses, words = match.groups()
-    link = links.setdefault(int(link_id), _Link(int(link_id), transport or None))
+    number = whole(link_id, "link id")
+    link = links.setdefault(number, _Link(number, transport or None))
     link.address = link.address or addresses.split("->")[0]
     flags = words.split()
     link.peers.append(CorosyncLinkPeer(
@@ -175,32 +176,25 @@ def _node_link(
 # --------------------------------------------------------------------------- quorumtool
 
 _FIELD = re.compile(r"^([A-Z][A-Za-z ]*?):\s*(.*?)\s*$")
-_QDEVICE_VOTES = re.compile(r"\s*\(votes (\d+)\)$")
+_QDEVICE_VOTES = re.compile(r"\(votes [0-9]+\)$")
 
 
 def _node_id(text: str) -> int:
     """A node id as quorumtool prints it: decimal, or ``0x%08x`` with ``-H``."""
-    try:
-        return int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        raise ParseError(f"not a node id: {text!r}") from None
+    if re.fullmatch(r"0[xX][0-9a-fA-F]{1,8}", text):
+        return int(text, 16)
+    return whole(text, "node id")
 
 
 def _cell_int(text: str, what: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ParseError(f"{what}: not a number: {text!r}") from None
+    return whole(text, what)
 
 
 def _number(fields: dict[str, str], key: str) -> int | None:
     if key not in fields:
         return None
     value = fields[key].split()[0] if fields[key].split() else ""
-    try:
-        return int(value)
-    except ValueError:
-        raise ParseError(f"{key}: not a number: {fields[key]!r}") from None
+    return whole(value, key)
 
 
 def parse_quorumtool(text: str) -> CorosyncQuorum:
@@ -259,9 +253,12 @@ def _with_members(quorum: CorosyncQuorum, block: str) -> CorosyncQuorum:
         node_id = _node_id(parts[0])
         if node_id == 0 and "Votes" in columns:
             # The quorum device's own line: its cell in the Qdevice column is blank.
+            if len(parts) < 2:
+                raise ParseError(f"quorum device row has no votes: {row[:80]!r}")
             votes_text, _, name = row.split(None, 1)[1].partition(" ")
             qdevice_votes = _cell_int(votes_text, "Qdevice votes")
-            qdevice_name = _QDEVICE_VOTES.sub("", name.strip())
+            # Not "\s*\(votes…": a blank run before it made the search quadratic.
+            qdevice_name = _QDEVICE_VOTES.sub("", name.strip()).rstrip()
             continue
         members.append(_member(columns, parts, node_id, row))
     if quorum.nodes is not None and len(members) != quorum.nodes:
@@ -308,6 +305,7 @@ def name_links(
     )
 
 
+@never_raises("corosync")
 def read(runner: Runner) -> Reading[CorosyncStatus]:
     """Read corosync's links and quorum on the runner's node. Never raises.
 

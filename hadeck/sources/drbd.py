@@ -20,7 +20,6 @@ None instead of being guessed.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -29,7 +28,17 @@ from typing import Any
 
 from hadeck.model import DrbdConnection, DrbdPeerVolume, DrbdResource, DrbdVolume
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading
+from hadeck.sources.base import (
+    Clock,
+    ParseError,
+    Reading,
+    decimal,
+    json_number,
+    never_raises,
+    parse_output,
+    percent,
+    whole,
+)
 from hadeck.sources.drbd_proc import parse_proc_drbd, proc_drbd_version
 
 __all__ = [
@@ -73,15 +82,20 @@ def _yes_no(value: str | None) -> bool | None:
     return _BOOLS.get(value) if value is not None else None
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value is not None else None
+def _int(value: str | None, what: str = "number") -> int | None:
+    """A count, size, id or score: DRBD prints none of them negative."""
+    return whole(value, what) if value is not None else None
 
 
-def _float(value: str | None) -> float | None:
-    if value is None:
+_NAN = frozenset({"nan", "-nan"})
+"""How drbdsetup's printf writes an ETA it cannot tell yet (glibc may sign it)."""
+
+
+def _float(value: str | None, what: str = "number") -> float | None:
+    """A percentage, rate or ETA: finite and not negative; ``nan`` is not known (None)."""
+    if value is None or value in _NAN:
         return None
-    number = float(value)
-    return None if math.isnan(number) else number
+    return decimal(value, what)
 
 
 def _mib_to_kib(value: float | None) -> float | None:
@@ -303,18 +317,17 @@ def _conn_key(fields: dict[str, str]) -> str:
 def _volume(fields: dict[str, str]) -> int:
     if "volume" not in fields:
         raise ParseError("device without volume:")
-    return int(fields["volume"])
+    return whole(fields["volume"], "volume")
 
 
 def _check_numbers(fields: dict[str, str]) -> None:
     for key, value in fields.items():
-        try:
-            if key in _INT_KEYS:
-                int(value)
-            elif key in _FLOAT_KEYS:
-                float(value)
-        except ValueError:
-            raise ParseError(f"{key}:{value} is not a number") from None
+        if key in _INT_KEYS:
+            _int(value, key)
+        elif key == "done":
+            percent(_float(value, key), key)
+        elif key in _FLOAT_KEYS:
+            _float(value, key)
 
 
 def _merged(old: dict[str, str], fields: dict[str, str], whole: bool) -> dict[str, str]:
@@ -436,7 +449,11 @@ def _get(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], where: st
     if value is not None and (
         not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
     ):
-        raise ParseError(f"{where}: {key!r} is {value!r}")
+        shown = repr(value)[:40] if isinstance(value, str | bool) else type(value).__name__
+        raise ParseError(f"{where}: {key!r} is {shown}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # Every number drbdsetup prints is a count, id, size, percentage, rate or ETA.
+        json_number(value, f"{where}: {key!r}")
     return value
 
 
@@ -469,7 +486,7 @@ def parse_status_json(text: str) -> tuple[DrbdResource, ...]:
     """
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, or an integer past 4,300 digits
         raise ParseError(f"not JSON (truncated?): {exc}") from None
     except RecursionError:
         raise ParseError("JSON nested too deep") from None
@@ -538,7 +555,8 @@ def _json_peer_device(peer: dict[str, Any], where: str) -> DrbdPeerVolume:
     details = _get(peer, "has-sync-details", bool, where) or _get(
         peer, "has-online-verify-details", bool, where
     )
-    done = _get(peer, "percent-resync-done", number, where)
+    done = percent(_get(peer, "percent-resync-done", number, where),
+                   f"{where}: percent-resync-done")
     # The current rate (events2's dbdt1); db/dt is the average since the resync began.
     rate = _get(peer, "db1/dt1 [MiB/s]", number, where)
     if rate is None:
@@ -552,7 +570,7 @@ def _json_peer_device(peer: dict[str, Any], where: str) -> DrbdPeerVolume:
         peer_client=_get(peer, "peer-client", bool, where),
         resync_suspended=_get(peer, "resync-suspended", str, where) or "no",
         out_of_sync_kib=_get(peer, "out-of-sync", int, where),
-        done_percent=float(done) if resyncing else None,
+        done_percent=float(done) if resyncing and done is not None else None,
         rate_kib_s=_mib_to_kib(float(rate)) if resyncing and rate is not None else None,
         eta_seconds=float(eta) if resyncing and eta not in (None, _UNKNOWN_ETA) else None,
         received_kib=_get(peer, "received", int, where),
@@ -667,17 +685,11 @@ def _text_resource(group: list[_TextObject], version: str) -> DrbdResource:
 
 
 def _text_int(fields: dict[str, str], key: str, line: int) -> int | None:
-    try:
-        return _int(fields.get(key))
-    except ValueError:
-        raise ParseError(f"line {line}: {key}:{fields[key]} is not a number") from None
+    return _int(fields.get(key), f"line {line}: {key}")
 
 
 def _text_float(fields: dict[str, str], key: str, line: int) -> float | None:
-    try:
-        return _float(fields.get(key))
-    except ValueError:
-        raise ParseError(f"line {line}: {key}:{fields[key]} is not a number") from None
+    return _float(fields.get(key), f"line {line}: {key}")
 
 
 def _text_volume(obj: _TextObject) -> DrbdVolume:
@@ -727,7 +739,7 @@ def _text_peer_volume(obj: _TextObject, connected: bool) -> DrbdPeerVolume:
         peer_client=_yes_no(f.get("peer-client")),
         resync_suspended=f.get("resync-suspended", "no"),
         out_of_sync_kib=_text_int(f, "out-of-sync", line),
-        done_percent=_text_float(f, "done", line),
+        done_percent=percent(_text_float(f, "done", line), f"line {line}: done"),
         rate_kib_s=_mib_to_kib(_text_float(f, "dbdt1", line)),
         eta_seconds=_text_float(f, "eta", line),
         received_kib=_text_int(f, "received", line),
@@ -740,6 +752,7 @@ def _text_peer_volume(obj: _TextObject, connected: bool) -> DrbdPeerVolume:
 _Parser = Callable[[str], tuple[DrbdResource, ...]]
 
 
+@never_raises(SOURCE)
 def read(runner: Runner) -> Reading[tuple[DrbdResource, ...]]:
     """Read the DRBD resources of the runner's node; never raises.
 
@@ -813,7 +826,7 @@ def _first_that_parses(
             hung = hung or result.error_kind in ("timeout", "unreachable")
             continue
         try:
-            resources = parser(result.stdout)
+            resources = parse_output(parser, result.stdout)
         except ParseError as exc:
             failures.append(f"cannot parse {what} output: {exc}")
             broken.append(failures[-1])

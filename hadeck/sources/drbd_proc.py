@@ -17,15 +17,16 @@ import re
 from dataclasses import dataclass, field
 
 from hadeck.model import DrbdConnection, DrbdPeerVolume, DrbdResource, DrbdVolume
-from hadeck.sources.base import ParseError
+from hadeck.sources.base import ParseError, decimal, percent, whole
 
 PEER_NAME = "peer"
 """The name of the one peer of an 8.x resource, which DRBD 8 does not name."""
 
-_VERSION = re.compile(r"^version:\s*(\d+(?:\.\d+)+)")
-_MINOR = re.compile(r"^\s*(\d+):\s+(.*)$")
-_PROGRESS = re.compile(r"(?:sync'ed|verified):\s*(\d+(?:\.\d+)?)%")
-_FINISH = re.compile(r"finish:\s*(\d+):(\d\d):(\d\d)\s+speed:\s*([\d,]+)")
+# [0-9], not \d: \d takes every script's digits, which int() reads or chokes on.
+_VERSION = re.compile(r"^version:\s*([0-9]{1,4}(?:\.[0-9]{1,4})+)")
+_MINOR = re.compile(r"^\s*([0-9]+):\s+(.*)$")
+_PROGRESS = re.compile(r"(?:sync'ed|verified):\s*([0-9]+(?:\.[0-9]+)?)%")
+_FINISH = re.compile(r"finish:\s*([0-9]+):([0-9][0-9]):([0-9][0-9])\s+speed:\s*([0-9,]+)")
 
 # cs: words that are connection states without a replication (DRBD 9's split).
 _UNREPLICATED = frozenset({
@@ -128,7 +129,7 @@ def _read_minors(lines: list[str]) -> list[_Minor]:
 def _read_line(line: str, minors: list[_Minor]) -> None:
     match = _MINOR.match(line)
     if match:
-        minors.append(_minor_line(int(match.group(1)), match.group(2)))
+        minors.append(_minor_line(whole(match.group(1), "minor"), match.group(2)))
         return
     if not minors or not line[:1].isspace():
         raise ParseError("not a /proc/drbd line")
@@ -137,7 +138,7 @@ def _read_line(line: str, minors: list[_Minor]) -> None:
     if stripped.startswith("ns:"):
         current.counters = _key_values(stripped.split())
     elif progress := _PROGRESS.search(stripped):
-        current.done = float(progress.group(1))
+        current.done = percent(decimal(progress.group(1), "sync'ed"), "sync'ed")
         current.progress_lines += 1
         # Above 4 GiB the kernel prints the totals in M and, in that branch, no line
         # break: "(6528/10240)Mfinish: 0:01:45 speed: …" is one line (drbd_proc.c).
@@ -150,8 +151,9 @@ def _read_line(line: str, minors: list[_Minor]) -> None:
 
 def _finish(current: _Minor, finish: re.Match[str]) -> None:
     hours, minutes, seconds, speed = finish.groups()
-    current.eta = float(int(hours) * 3600 + int(minutes) * 60 + int(seconds))
-    current.rate = float(speed.replace(",", ""))
+    hours_n = whole(hours, "finish hours")
+    current.eta = float(hours_n * 3600 + int(minutes) * 60 + int(seconds))
+    current.rate = float(whole(speed.replace(",", ""), "speed"))
     current.progress_lines += 1
 
 
@@ -199,9 +201,7 @@ def _counter(minor: _Minor, key: str) -> int | None:
     value = minor.counters.get(key)
     if value is None:
         return None
-    if not value.isdigit():
-        raise ParseError(f"minor {minor.minor}: {key}:{value} is not a number")
-    return int(value)
+    return whole(value, f"minor {minor.minor}: {key}")
 
 
 def _resource(minor: _Minor, series: str) -> DrbdResource:

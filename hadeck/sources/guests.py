@@ -25,7 +25,15 @@ from dataclasses import dataclass, field, replace
 
 from hadeck.model import Guest
 from hadeck.runner import Command, Runner
-from hadeck.sources.base import Clock, ParseError, Reading, parsed
+from hadeck.sources.base import (
+    Clock,
+    ParseError,
+    Reading,
+    decimal,
+    never_raises,
+    parsed,
+    whole,
+)
 
 VIRSH_LIST = Command("guests/virsh-list.txt", ("virsh", "list", "--all"))
 VIRSH_AUTOSTART = Command(
@@ -70,17 +78,13 @@ def _lines(text: str, what: str) -> list[str]:
 
 
 def _int(value: str, what: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise ParseError(f"{what} is not a number: {value!r}") from None
+    """A count, size or id: no guest has a negative one."""
+    return whole(value, what)
 
 
 def _float(value: str, what: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise ParseError(f"{what} is not a number: {value!r}") from None
+    """CPU seconds: never negative, infinite or NaN."""
+    return decimal(value, what)
 
 
 # --------------------------------------------------------------------------- virsh list
@@ -414,6 +418,7 @@ def _probe_vzlist(runner: Runner) -> _Probe:
     return _Probe(True, guests or (), error, "vzlist")
 
 
+@never_raises("guests")
 def read(runner: Runner) -> Reading[tuple[Guest, ...]]:
     """Read the node's guests from every hypervisor tool it has.
 

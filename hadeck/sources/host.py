@@ -22,7 +22,18 @@ from typing import Any
 
 from hadeck.model import DiskUsage, HostMetrics, MdArray, MdMember
 from hadeck.runner import Command, Runner
-from hadeck.sources.base import Clock, ParseError, Reading, parse_result
+from hadeck.sources.base import (
+    Clock,
+    ParseError,
+    Reading,
+    decimal,
+    json_number,
+    never_raises,
+    parse_output,
+    parse_result,
+    percent,
+    whole,
+)
 
 # On this machine the LocalRunner answers HOST_FACTS in process through ``local``; on
 # another node the argv runs over ssh. Both go through runner.fetch, so a snapshot's
@@ -141,9 +152,8 @@ def _num(facts: dict[str, Any], key: str, kind: type[int] | type[float]) -> Any:
     value = facts.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ParseError(f"host facts: {key} is not a number: {value!r}")
-    return kind(value)
+    # Finite, not negative, below 2**64: int(inf) would raise OverflowError.
+    return kind(json_number(value, f"host facts: {key}"))
 
 
 def _disk(entry: Any) -> DiskUsage:
@@ -154,11 +164,10 @@ def _disk(entry: Any) -> DiskUsage:
         numbers = [entry["total_bytes"], entry["used_bytes"], entry["free_bytes"]]
     except KeyError as exc:
         raise ParseError(f"host facts: disk entry without {exc.args[0]}") from None
-    if not all(isinstance(s, str) for s in strings) or not all(
-        isinstance(n, int) and not isinstance(n, bool) for n in numbers
-    ):
-        raise ParseError(f"host facts: malformed disk entry: {entry!r}")
-    return DiskUsage(*strings, *numbers)
+    if not all(isinstance(s, str) for s in strings):
+        raise ParseError("host facts: malformed disk entry (a name is not text)")
+    sizes = [int(json_number(n, "host facts: disk bytes", integer=True)) for n in numbers]
+    return DiskUsage(*strings, *sizes)
 
 
 def parse_facts(text: str, node: str) -> HostMetrics:
@@ -173,22 +182,21 @@ def parse_facts(text: str, node: str) -> HostMetrics:
     """
     try:
         facts = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: a 5,000-digit integer too
         raise ParseError(f"host facts are not JSON: {exc}") from None
     if not isinstance(facts, dict) or facts.get("schema") != FACTS_SCHEMA:
         raise ParseError(f"not a hadeck host facts document (schema {FACTS_SCHEMA})")
     load = facts.get("load")
-    if load is not None and not (
-        isinstance(load, list) and len(load) == 3
-        and all(isinstance(x, int | float) and not isinstance(x, bool) for x in load)
-    ):
-        raise ParseError(f"host facts: load is not three numbers: {load!r}")
+    if load is not None and not (isinstance(load, list) and len(load) == 3):
+        raise ParseError("host facts: load is not three numbers")
+    if load:
+        load = [float(json_number(x, "host facts: load")) for x in load]
     disks = facts.get("disks", [])
     if not isinstance(disks, list):
         raise ParseError("host facts: disks is not a list")
     return HostMetrics(
         node=node,
-        load=(float(load[0]), float(load[1]), float(load[2])) if load else None,
+        load=(load[0], load[1], load[2]) if load else None,
         cpu_count=_num(facts, "cpu_count", int),
         cpu_percent=_num(facts, "cpu_percent", float),
         memory_total=_num(facts, "memory_total", int),
@@ -204,12 +212,12 @@ def parse_facts(text: str, node: str) -> HostMetrics:
 
 _ARRAY = re.compile(r"^(\S+) : (active|inactive)\b(.*)$")
 _MEMBER = re.compile(r"^(.+)\[(\d+)\]((?:\([A-Z]\))*)$")
-_BLOCKS = re.compile(r"^\s+(\d+) blocks\b")
-_DISKS = re.compile(r"\[(\d+)/(\d+)\]")
+_BLOCKS = re.compile(r"^\s+([0-9]+) blocks\b")
+_DISKS = re.compile(r"\[([0-9]+)/([0-9]+)\]")
 _MAP = re.compile(r"\[([U_]+)\]")
 _PROGRESS = re.compile(
-    r"^\s+\[[=>.]*\]\s+(\w+)\s*=\s*([\d.]+)%\s*\(\d+/\d+\)"
-    r"(?:\s*finish=([\d.]+)min)?(?:\s*speed=(\d+)K/sec)?"
+    r"^\s+\[[=>.]*\]\s+(\w+)\s*=\s*([0-9.]+)%\s*\([0-9]+/[0-9]+\)"
+    r"(?:\s*finish=([0-9.]+)min)?(?:\s*speed=([0-9]+)K/sec)?"
 )
 _WAITING = re.compile(r"^\s+(\w+)=(DELAYED|PENDING)\s*$")
 
@@ -251,7 +259,8 @@ def _array_line(match: re.Match[str]) -> MdArray:
             read_only = token.strip("()")
         elif member := _MEMBER.match(token):
             flags = tuple(re.findall(r"\(([A-Z])\)", member.group(3)))
-            members.append(MdMember(member.group(1), int(member.group(2)), flags))
+            index = whole(member.group(2), f"/proc/mdstat {name}: member index")
+            members.append(MdMember(member.group(1), index, flags))
         elif level is None and not members:
             level = token
         else:
@@ -265,17 +274,19 @@ def _detail_line(array: MdArray, line: str) -> MdArray:
         disks, status_map = _DISKS.search(line), _MAP.search(line)
         return replace(
             array,
-            blocks=int(match.group(1)),
-            raid_disks=int(disks.group(1)) if disks else None,
-            working_disks=int(disks.group(2)) if disks else None,
+            blocks=whole(match.group(1), f"/proc/mdstat {array.name}: blocks"),
+            raid_disks=whole(disks.group(1), "/proc/mdstat: disks") if disks else None,
+            working_disks=whole(disks.group(2), "/proc/mdstat: disks") if disks else None,
             status_map=status_map.group(1) if status_map else None,
         )
     if match := _PROGRESS.match(line):
-        action, percent, finish, speed = match.groups()
+        action, done, finish, speed = match.groups()
         return replace(
-            array, action=action, progress_percent=float(percent),
-            finish_minutes=float(finish) if finish else None,
-            speed_kib_s=int(speed) if speed else None,
+            array, action=action,
+            progress_percent=percent(decimal(done, f"/proc/mdstat {array.name}: progress"),
+                                     f"/proc/mdstat {array.name}: progress"),
+            finish_minutes=decimal(finish, "/proc/mdstat: finish") if finish else None,
+            speed_kib_s=whole(speed, "/proc/mdstat: speed") if speed else None,
         )
     if match := _WAITING.match(line):
         return replace(array, action=match.group(1), pending=match.group(2))
@@ -294,11 +305,12 @@ def _md_arrays(runner: Runner) -> tuple[tuple[MdArray, ...], str | None]:
     if not result.ok:
         return (), f"/proc/mdstat: {result.reason()}"
     try:
-        return parse_mdstat(result.stdout), None
+        return parse_output(parse_mdstat, result.stdout), None
     except ParseError as exc:
         return (), f"cannot parse /proc/mdstat: {exc}"
 
 
+@never_raises("host")
 def read(runner: Runner) -> Reading[HostMetrics]:
     """Read the node's metrics and md arrays. Never raises.
 

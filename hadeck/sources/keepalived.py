@@ -35,7 +35,7 @@ from typing import Any
 
 from hadeck.model import VrrpInstance
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading
+from hadeck.sources.base import Clock, ParseError, Reading, never_raises, parse_output
 
 JSON_DUMP = Command("keepalived/keepalived.json", path="/tmp/keepalived.json")
 DATA_DUMP = Command("keepalived/keepalived.data", path="/tmp/keepalived.data")
@@ -55,8 +55,10 @@ STATE_NAMES: dict[int, str] = {
 }
 
 _SECTION_RE = re.compile(r"^------< (.+?) >------\s*$")
-_INSTANCE_RE = re.compile(r"^ VRRP Instance = (.+?)\s*$")
-_FIELD_RE = re.compile(r"^   (\S[^=]*?) = (.*?)\s*$")
+# Matched on rstripped lines: "(.*?)\s*$" takes quadratic time on a long blank run
+# (20,000 blanks: 4 s), which a garbled dump would be.
+_INSTANCE_RE = re.compile(r"^ VRRP Instance = (.+)$")
+_FIELD_RE = re.compile(r"^   (\S[^=]*?) = (.*)$")
 _VIP_LIST_RE = re.compile(r"^   Virtual IP(?: Excluded)? \(\d+\):\s*$")
 _LIST_ITEM_RE = re.compile(r"^    +(\S+)")
 _FIFO_VRRP_RE = re.compile(r'^(INSTANCE|GROUP) "(.*)" (\S+)(?: (-?[0-9]+))?$')
@@ -105,7 +107,7 @@ def _section(lines: list[str], title: str) -> list[str]:
 def _instance_blocks(lines: list[str]) -> list[tuple[str, list[str]]]:
     blocks: list[tuple[str, list[str]]] = []
     for line in lines:
-        match = _INSTANCE_RE.match(line)
+        match = _INSTANCE_RE.match(line.rstrip())
         if match is not None:
             blocks.append((match.group(1), []))
         elif blocks:
@@ -127,7 +129,7 @@ def _dump_instance(name: str, lines: list[str]) -> VrrpInstance:
                 vips.append(item.group(1))
             continue
         in_vips = False
-        field = _FIELD_RE.match(line)
+        field = _FIELD_RE.match(line.rstrip())
         if field is not None:
             fields.setdefault(field.group(1), field.group(2))
     if "State" not in fields:
@@ -145,7 +147,8 @@ def _dump_instance(name: str, lines: list[str]) -> VrrpInstance:
 
 
 def _maybe_int(text: str | None) -> int | None:
-    if text is None or re.fullmatch(r"-?[0-9]+", text) is None:
+    # At most 20 digits: int() of a longer one could raise (the 4,300-digit limit).
+    if text is None or re.fullmatch(r"-?[0-9]{1,20}", text) is None:
         return None
     return int(text)
 
@@ -204,7 +207,10 @@ def _state_name(state: Any, index: int) -> str:
 
 
 def _json_int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    # Priorities and router ids are 0-255; anything far outside is no number keepalived wrote.
+    if isinstance(value, bool) or not isinstance(value, int) or not -2**31 <= value < 2**32:
+        return None
+    return value
 
 
 def _json_vips(data: dict[str, Any]) -> tuple[str, ...]:
@@ -287,6 +293,7 @@ def _fifo_check(line: str, lineno: int) -> tuple[str, str, bool]:
 # --------------------------------------------------------------------------- reader
 
 
+@never_raises("keepalived")
 def read(runner: Runner) -> Reading[tuple[VrrpInstance, ...]]:
     """Read the VRRP instances from keepalived's dump files; never raises.
 
@@ -330,7 +337,7 @@ def _parse(
     if not result.ok:
         return None, f"{path}: {result.reason()}"
     try:
-        return parser(result.stdout), None
+        return parse_output(parser, result.stdout), None
     except ParseError as exc:
         return None, f"cannot parse {path}: {exc}"
 

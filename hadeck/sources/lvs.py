@@ -36,7 +36,14 @@ from dataclasses import replace
 
 from hadeck.model import LvsCounters, LvsDirector, RealServer, VirtualService
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading
+from hadeck.sources.base import (
+    Clock,
+    ParseError,
+    Reading,
+    never_raises,
+    parse_output,
+    whole,
+)
 
 IPVSADM_LIST = Command("lvs/ipvsadm-Ln.txt", argv=("ipvsadm", "-Ln"))
 IPVSADM_STATS = Command(
@@ -71,9 +78,9 @@ _VARIANTS: dict[tuple[str, ...], str] = {
 _TABLE_RS_TITLES = ("Forward", "Weight", "ActiveConn", "InActConn")
 
 _VERSION_RE = re.compile(r"^IP Virtual Server version (\S+) \(size=\d+\)\s*$")
-_LARGENUM_RE = re.compile(r"^([0-9]+)([KMGT]?)$")
-_UNSIGNED_RE = re.compile(r"^[0-9]+$")
-_SIGNED_RE = re.compile(r"^-?[0-9]+$")
+_LARGENUM_RE = re.compile(r"^([0-9]{1,20})([KMGT]?)$")
+_MAX_PORT = 65535
+_MAX_MARK = 0xFFFFFFFF
 _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 ServiceTable = tuple[str | None, tuple[VirtualService, ...]]
@@ -204,7 +211,8 @@ def _service_identity(tokens: list[str], lineno: int) -> tuple[VirtualService, l
     if protocol == "FWM":
         # ipvsadm prints the mark with %d: marks of 2**31 and above come out negative.
         signed = tokens[1].startswith("-")
-        mark = _int(tokens[1][1:] if signed else tokens[1], "firewall mark", lineno)
+        mark = _int(tokens[1][1:] if signed else tokens[1], "firewall mark", lineno,
+                    _MAX_MARK)
         if signed:
             mark = -mark & 0xFFFFFFFF
         ipv6 = len(tokens) > 2 and tokens[2] == "IPv6"
@@ -297,7 +305,7 @@ def _host_port(text: str, lineno: int) -> tuple[str, int, bool]:
         address, v6 = _canonical(host)
     except ValueError:
         raise ParseError(f"line {lineno}: {host!r} is not a numeric address (use -n)") from None
-    return address, _int(port, "port", lineno), v6
+    return address, _int(port, "port", lineno, _MAX_PORT), v6
 
 
 @functools.lru_cache(maxsize=4096)
@@ -331,17 +339,16 @@ def _expect(fields: list[str], count: int, lineno: int) -> None:
         )
 
 
-def _int(word: str, what: str, lineno: int) -> int:
-    if _UNSIGNED_RE.match(word) is None:
-        raise ParseError(f"line {lineno}: {what} {word!r} is not a number")
-    return int(word)
+def _int(word: str, what: str, lineno: int, limit: int | None = None) -> int:
+    number = whole(word, f"line {lineno}: {what}")
+    if limit is not None and number > limit:
+        raise ParseError(f"line {lineno}: {what} {number} is above {limit}")
+    return number
 
 
 def _weight(word: str, lineno: int) -> int:
     # Printed with %d, not %u: keep a sign rather than call the line garbage.
-    if _SIGNED_RE.match(word) is None:
-        raise ParseError(f"line {lineno}: Weight {word!r} is not a number")
-    return int(word)
+    return whole(word, f"line {lineno}: Weight", signed=True)
 
 
 # --------------------------------------------------------------------------- merging
@@ -429,7 +436,7 @@ def _proc_service(tokens: list[str], lineno: int) -> VirtualService:
         raise ParseError(f"line {lineno}: truncated service line {' '.join(tokens)!r}")
     if tokens[0] == "FWM":
         service = VirtualService(
-            protocol="FWM", address=str(_hex(tokens[1], "firewall mark", lineno))
+            protocol="FWM", address=str(_hex(tokens[1], "firewall mark", lineno, _MAX_MARK))
         )
     else:
         address, port, ipv6 = _hex_host_port(tokens[1], lineno)
@@ -489,20 +496,26 @@ def _hex_host_port(text: str, lineno: int) -> tuple[str, int, bool]:
             address = str(ipaddress.IPv6Address(host))
         except ValueError:
             raise ParseError(f"line {lineno}: {host!r} is not an IPv6 address") from None
-        return address, _hex(port, "port", lineno), True
+        return address, _hex(port, "port", lineno, _MAX_PORT), True
     host, sep, port = text.partition(":")
     if not sep or len(host) != 8:
         raise ParseError(f"line {lineno}: {text!r} is not a hex address:port")
     return str(ipaddress.IPv4Address(_hex(host, "address", lineno))), _hex(
-        port, "port", lineno
+        port, "port", lineno, _MAX_PORT
     ), False
 
 
-def _hex(word: str, what: str, lineno: int) -> int:
-    try:
-        return int(word, 16)
-    except ValueError:
-        raise ParseError(f"line {lineno}: {what} {word!r} is not hexadecimal") from None
+_HEX_RE = re.compile(r"[0-9A-Fa-f]{1,16}")
+
+
+def _hex(word: str, what: str, lineno: int, limit: int = 2**64 - 1) -> int:
+    # Not int(word, 16) alone: it takes "0x1f", "1_f", "+1f" and numbers of any size.
+    if _HEX_RE.fullmatch(word) is None:
+        raise ParseError(f"line {lineno}: {what} {word[:40]!r} is not hexadecimal")
+    number = int(word, 16)
+    if number > limit:
+        raise ParseError(f"line {lineno}: {what} {word!r} is above {limit}")
+    return number
 
 
 def parse_proc_ip_vs_stats(text: str) -> LvsCounters:
@@ -535,6 +548,7 @@ def parse_proc_ip_vs_stats(text: str) -> LvsCounters:
 # --------------------------------------------------------------------------- reader
 
 
+@never_raises("lvs")
 def read(runner: Runner) -> Reading[LvsDirector]:
     """Read the IPVS table of one node; never raises.
 
@@ -560,7 +574,7 @@ def read(runner: Runner) -> Reading[LvsDirector]:
     if not table.ok:
         return _from_proc(runner, clock, proc, error=table.reason(), why="ipvsadm failed")
     try:
-        version, services = parse_ipvsadm(table.stdout)
+        version, services = parse_output(parse_ipvsadm, table.stdout)
     except ParseError as exc:
         error = f"cannot parse ipvsadm output: {exc}"
         return _from_proc(runner, clock, proc, error=error, why="ipvsadm output unreadable")
@@ -580,7 +594,7 @@ def _from_proc(
         reason = f"/proc/net/ip_vs: {proc.reason()}"
         return clock.failed(f"{error}; {reason}" if error else reason, detail)
     try:
-        version, services = parse_proc_ip_vs(proc.stdout)
+        version, services = parse_output(parse_proc_ip_vs, proc.stdout)
     except ParseError as exc:
         reason = f"cannot parse /proc/net/ip_vs: {exc}"
         return clock.failed(f"{error}; {reason}" if error else reason, detail)
@@ -600,11 +614,14 @@ def _optional_table(
     if not result.ok:
         notes.append(f"no {variant}: {result.reason()}")
         return None
-    try:
-        found = ipvsadm_variant(result.stdout)
+    def services(text: str) -> tuple[VirtualService, ...]:
+        found = ipvsadm_variant(text)
         if found != variant:
             raise ParseError(f"got the {found} variant")
-        return parse_ipvsadm(result.stdout)[1]
+        return parse_ipvsadm(text)[1]
+
+    try:
+        return parse_output(services, result.stdout)
     except ParseError as exc:
         notes.append(f"no {variant}: {exc}")
         return None
@@ -616,7 +633,7 @@ def _totals(runner: Runner, notes: list[str]) -> LvsCounters | None:
         notes.append(f"no totals: {result.reason()}")
         return None
     try:
-        return parse_proc_ip_vs_stats(result.stdout)
+        return parse_output(parse_proc_ip_vs_stats, result.stdout)
     except ParseError as exc:
         notes.append(f"no totals: {exc}")
         return None

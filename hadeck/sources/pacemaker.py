@@ -43,7 +43,14 @@ from hadeck.model import (
     ResourceKind,
 )
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, LastParses, ParseError, Reading
+from hadeck.sources.base import (
+    Clock,
+    LastParses,
+    ParseError,
+    Reading,
+    never_raises,
+    parse_output,
+)
 
 SOURCE = "pacemaker"
 
@@ -64,8 +71,8 @@ _ROLE_NAMES = {"master": "Promoted", "slave": "Unpromoted"}
 _TRUE = frozenset({"true", "yes", "y", "on", "1"})
 # Operation names that themselves contain an underscore, for op keys without ``task``.
 _OP_KEYS = (
-    re.compile(r"^(?P<rsc>.+)_(?P<task>migrate_to|migrate_from)_(?P<interval>\d+)$"),
-    re.compile(r"^(?P<rsc>.+)_(?P<task>[^_]+)_(?P<interval>\d+)$"),
+    re.compile(r"^(?P<rsc>.+)_(?P<task>migrate_to|migrate_from)_(?P<interval>[0-9]{1,19})$"),
+    re.compile(r"^(?P<rsc>.+)_(?P<task>[^_]+)_(?P<interval>[0-9]{1,19})$"),
 )
 
 
@@ -94,6 +101,8 @@ def _xml(text: str, what: str) -> ET.Element:
         return ET.fromstring(text.strip())
     except ET.ParseError as exc:
         raise ParseError(f"{what}: not well-formed XML ({exc})") from None
+    except ValueError:  # a lone surrogate: expat is given UTF-8, which cannot hold one
+        raise ParseError(f"{what}: not well-formed XML (not encodable text)") from None
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -119,6 +128,14 @@ def _int(value: str | None, default: int = 0) -> int:
         return int(text)
     except ValueError:
         return default
+
+
+def _count(value: str | None, default: int = 0) -> int:
+    """A number of things (nodes, resources, failures, an interval): never negative."""
+    number = _int(value, default)
+    if number < 0:
+        raise ParseError(f"a count of {number}: counts are not negative")
+    return number
 
 
 def _opt_int(value: str | None) -> int | None:
@@ -172,18 +189,36 @@ def parse_crm_mon(xml_text: str) -> PacemakerState:
         dialect = f"crm_mon {root.get('version', '?')}"
     else:
         raise ParseError(f"not crm_mon XML: the root element is <{root.tag}>")
-    if root.find("summary") is None and root.find("nodes") is None:
-        raise ParseError(f"{dialect}: no <summary> and no <nodes>: crm_mon printed no status")
+    _check_sections(root, dialect)
     attributes = _node_attributes(root)
+    cluster = _cluster_info(root.find("summary"), dialect)
+    nodes = tuple(_node(el, attributes.get(el.get("name", ""), ()))
+                  for el in root.iterfind("nodes/node"))
+    if cluster.nodes_configured and not nodes:
+        raise ParseError(f"{dialect}: {cluster.nodes_configured} nodes configured, "
+                         "none listed (truncated?)")
     return PacemakerState(
-        cluster=_cluster_info(root.find("summary"), dialect),
-        nodes=tuple(_node(el, attributes.get(el.get("name", ""), ()))
-                    for el in root.iterfind("nodes/node")),
+        cluster=cluster,
+        nodes=nodes,
         resources=tuple(_resource_tree(root.find("resources"))),
         failed_actions=tuple(_failure(el) for el in root.iterfind("failures/failure")),
         fail_counts=tuple(_fail_counts(root)),
         bans=tuple(_ban(el) for el in root.iterfind("bans/ban")),
     )
+
+
+def _check_sections(root: ET.Element, dialect: str) -> None:
+    """crm_mon always prints ``<summary>`` and ``<nodes>`` (``<nodes/>`` when there are
+    none), and ``<resources>`` whenever a resource is configured: a document without
+    them is cut short or not crm_mon's, and "0 of 0 nodes online" would be a lie."""
+    missing = [tag for tag in ("summary", "nodes") if root.find(tag) is None]
+    if missing:
+        what = " and ".join(f"<{tag}>" for tag in missing)
+        raise ParseError(f"{dialect}: no {what}: crm_mon printed no status")
+    configured = root.find("summary/resources_configured")
+    if (configured is not None and _count(configured.get("number")) > 0
+            and root.find("resources") is None):
+        raise ParseError(f"{dialect}: resources are configured but there is no <resources>")
 
 
 def _check_status(root: ET.Element) -> None:
@@ -221,10 +256,10 @@ def _cluster_info(summary: ET.Element | None, dialect: str) -> ClusterInfo:
         last_update=_text(_attr(summary, "last_update", "time")),
         last_change=_text(change.get("time")) if change is not None else None,
         last_change_by=_changed_by(change),
-        nodes_configured=_int(_attr(summary, "nodes_configured", "number")),
-        resources_configured=_int(res.get("number")),
-        resources_disabled=_int(res.get("disabled")),
-        resources_blocked=_int(res.get("blocked")),
+        nodes_configured=_count(_attr(summary, "nodes_configured", "number")),
+        resources_configured=_count(res.get("number")),
+        resources_disabled=_count(res.get("disabled")),
+        resources_blocked=_count(res.get("blocked")),
         crm_mon_format=dialect,
     )
 
@@ -271,27 +306,38 @@ def _node(el: ET.Element, attributes: tuple[NodeAttribute, ...]) -> Node:
         shutdown=_bool(el.get("shutdown")),
         expected_up=_bool(el.get("expected_up")),
         is_dc=_bool(el.get("is_dc")),
-        resources_running=_int(el.get("resources_running")),
+        resources_running=_count(el.get("resources_running")),
         type=el.get("type") or "member",
         health=_text(el.get("health")),
         attributes=attributes,
     )
 
 
-def _resource_tree(parent: ET.Element | None) -> Iterator[Resource]:
+_MAX_DEPTH = 8
+"""Resources nest at most four deep (a clone of a group, a bundle's replica); a document
+nested deeper is no CIB's, and would exhaust Python's recursion on the way down."""
+
+
+def _too_deep(depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise ParseError(f"resources nested more than {_MAX_DEPTH} deep")
+
+
+def _resource_tree(parent: ET.Element | None, depth: int = 0) -> Iterator[Resource]:
     if parent is None:
         return
+    _too_deep(depth)
     for el in parent:
-        rsc = _resource(el)
+        rsc = _resource(el, depth)
         if rsc is not None:
             yield rsc
 
 
-def _resource(el: ET.Element) -> Resource | None:
+def _resource(el: ET.Element, depth: int) -> Resource | None:
     if el.tag == "resource":
         return _primitive(el)
     if el.tag == "group":
-        children = tuple(_resource_tree(el))
+        children = tuple(_resource_tree(el, depth + 1))
         return Resource(
             id=el.get("id", ""),
             kind=ResourceKind.GROUP,
@@ -303,7 +349,7 @@ def _resource(el: ET.Element) -> Resource | None:
             children=children,
         )
     if el.tag in ("clone", "master"):
-        children = tuple(_resource_tree(el))
+        children = tuple(_resource_tree(el, depth + 1))
         return Resource(
             id=el.get("id", ""),
             kind=ResourceKind.CLONE,
@@ -319,7 +365,7 @@ def _resource(el: ET.Element) -> Resource | None:
             children=children,
         )
     if el.tag == "bundle":
-        return _bundle(el)
+        return _bundle(el, depth)
     return None
 
 
@@ -349,11 +395,11 @@ def _agent_name(value: str | None) -> str | None:
     return value.replace("::", ":") if value else None
 
 
-def _bundle(el: ET.Element) -> Resource:
+def _bundle(el: ET.Element, depth: int) -> Resource:
     bundle_id = el.get("id", "")
     replicas = []
     for replica in el.iterfind("replica"):
-        children = tuple(_resource_tree(replica))
+        children = tuple(_resource_tree(replica, depth + 2))
         replicas.append(Resource(
             id=f"{bundle_id}-{replica.get('id', '')}",
             kind=ResourceKind.REPLICA,
@@ -381,7 +427,8 @@ def split_op_key(op_key: str, task: str | None = None) -> tuple[str, str, int]:
     returned whole as the resource.
     """
     if task:
-        match = re.match(rf"^(?P<rsc>.+)_{re.escape(task)}_(?P<interval>\d+)$", op_key)
+        match = re.match(rf"^(?P<rsc>.+)_{re.escape(task)}_(?P<interval>[0-9]{{1,19}})$",
+                         op_key)
         if match:
             return match["rsc"], task, int(match["interval"])
     for pattern in _OP_KEYS:
@@ -399,7 +446,7 @@ def _failure(el: ET.Element) -> FailedAction:
         node=el.get("node", ""),
         resource=resource,
         task=el.get("task") or task,
-        interval_ms=_int(el.get("interval"), interval),
+        interval_ms=_count(el.get("interval"), interval),
         exit_status=el.get("exitstatus", ""),
         exit_code=_opt_int(el.get("exitcode")),
         exit_reason=el.get("exitreason", ""),
@@ -411,7 +458,7 @@ def _failure(el: ET.Element) -> FailedAction:
 def _fail_counts(root: ET.Element) -> Iterator[FailCount]:
     for node in root.iterfind("node_history/node"):
         for history in node.iterfind("resource_history"):
-            count = _int(history.get("fail-count"))
+            count = _count(history.get("fail-count"))
             if count:
                 yield FailCount(
                     resource=history.get("id", ""),
@@ -518,7 +565,10 @@ def _colocation(el: ET.Element) -> Colocation:
     )
 
 
-def _primitive_configs(parent: ET.Element, parent_id: str | None) -> Iterator[PrimitiveConfig]:
+def _primitive_configs(
+    parent: ET.Element, parent_id: str | None, depth: int = 0
+) -> Iterator[PrimitiveConfig]:
+    _too_deep(depth)
     for el in parent:
         if el.tag == "primitive":
             yield PrimitiveConfig(
@@ -529,7 +579,7 @@ def _primitive_configs(parent: ET.Element, parent_id: str | None) -> Iterator[Pr
                 parent=parent_id,
             )
         elif el.tag in ("group", "clone", "master", "bundle"):
-            yield from _primitive_configs(el, el.get("id"))
+            yield from _primitive_configs(el, el.get("id"), depth + 1)
 
 
 def _agent(el: ET.Element) -> str:
@@ -551,6 +601,7 @@ def _nvpairs(el: ET.Element, tag: str) -> dict[str, str]:
 # ---------------------------------------------------------------------- reader
 
 
+@never_raises(SOURCE)
 def read(runner: Runner) -> Reading[PacemakerState]:
     """Read Pacemaker's state on the runner's node: crm_mon plus the CIB constraints.
 
@@ -571,7 +622,7 @@ def read(runner: Runner) -> Reading[PacemakerState]:
     if error is not None:
         return clock.failed(error, detail)
     try:
-        state = _parse_status(result.stdout)
+        state = parse_output(_parse_status, result.stdout)
     except ParseError as exc:
         return clock.failed(_parse_failure(exc), detail)
     return _with_configuration(clock, runner, state, detail)
@@ -613,7 +664,7 @@ def _crm_mon_error(result: CommandResult) -> str | None:
     if result.returncode == NOT_CONNECTED:
         return _not_connected(_document_errors(result.stdout) or result.stderr.strip())
     try:
-        parse_crm_mon(result.stdout)
+        parse_output(parse_crm_mon, result.stdout)
     except CrmMonError as exc:
         return _parse_failure(exc)
     except ParseError:
@@ -629,7 +680,7 @@ def _not_connected(detail: str) -> str:
 
 def _document_errors(stdout: str) -> str:
     try:
-        parse_crm_mon(stdout)
+        parse_output(parse_crm_mon, stdout)
     except CrmMonError as exc:
         return "\n".join(exc.errors[-1:]) or exc.message
     except ParseError:
@@ -654,7 +705,7 @@ def _with_configuration(
         why = result.reason()
     else:
         try:
-            locations, colocations, primitives = _parsed_configuration(result.stdout)
+            locations, colocations, primitives = parse_output(_parsed_configuration, result.stdout)
         except ParseError as exc:
             why = str(exc)
         else:
