@@ -27,6 +27,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -246,8 +247,14 @@ class AreaScreen(Screen[None]):
             self.hadeck.shown = None
 
     def update_status(self, view: View) -> None:
-        self.query_one(StatusBar).set(status_text(view, self.TITLE))
-        kept = self.query_one("#kept", Line)
+        try:
+            bar = self.query_one(StatusBar)
+            kept = self.query_one("#kept", Line)
+        except NoMatches:
+            # A timer tick can land while the screen's widgets are (un)mounted during a
+            # mode switch under load; the next tick draws the status, and the app lives.
+            return
+        bar.set(status_text(view, self.TITLE))
         shown = bool(self.kept_here) and view.snapshot is not None
         if shown:
             kept.set(kept_text(view, self.kept_here))
