@@ -12,13 +12,17 @@ dashboard left open with screens switched, that was ~600 dead widgets a minute a
 of its resident growth (bench/soak.py, tests/tui/test_soak.py).
 
 :class:`Footer` drops, after each rebuild, the watchers whose widget is closed, by the
-test Textual itself applies when the value changes. It reaches into Textual's private
-state to do so: :data:`PRIVATE_ATTRIBUTES` names it, Textual is pinned exactly, and
+test Textual itself applies when the value changes. The removed keys are held once more,
+by ``StylesCache.get_inner_outer``: an ``lru_cache`` on a method, so keyed by the widget's
+styles cache (which keeps its rendered lines), up to 1,024 of them; it only saves making
+two ``Style`` objects, so it is emptied after each rebuild too. Both reach into Textual's
+private state: :data:`PRIVATE_ATTRIBUTES` names it, Textual is pinned exactly, and
 ``tests/tui/test_textual_private.py`` fails on a Textual that lacks it.
 """
 
 from __future__ import annotations
 
+from textual._styles_cache import StylesCache
 from textual.widgets import Footer as TextualFooter
 
 PRIVATE_ATTRIBUTES: tuple[str, ...] = ("__watchers", "_closing")
@@ -35,6 +39,7 @@ class Footer(TextualFooter):
     async def recompose(self) -> None:
         await super().recompose()
         forget_closed_watchers(self)
+        StylesCache.get_inner_outer.cache_clear()
 
 
 def forget_closed_watchers(watched: object) -> int:

@@ -103,6 +103,9 @@ def test_the_footer_finds_the_watchers_it_prunes_on_the_installed_textual() -> N
     assert f"reactable.{closing}" in source, (
         f"Textual {version('textual')} no longer prunes watchers by {closing!r}")
     assert closing in _privates_of(MessagePump)
+    from textual._styles_cache import StylesCache
+
+    assert callable(StylesCache.get_inner_outer.cache_clear)
 
 
 def _private_attributes(node: ast.AST) -> set[str]:
