@@ -18,7 +18,12 @@ Measured here (2 shared cores; ~33 polls a minute, a poll of the live lab ~1.2 s
 3 min warm-up: before the footer and render-cache fixes, 93.9 → 121.9 MB in the next
 3.8 min, +378 MB an hour; after them, 76.9 → 79.6 MB in 4.8 min (peak 80.0), +29 MB an
 hour by least squares, of which the event log filling towards its 5,000 events is part
-and sample noise (±1 MB) the rest.
+and sample noise (±1 MB) the rest. NOT YET FLAT: a second run with the fixes (11.5 min,
+the test suite running beside it for its first 2 min) grew like the first "before" run,
+93 MB at 2 min to 149 MB at 10.5 min (~5 MB a minute). The in-process test (replayed
+bundles, no DRBD stream, objects the collector tracks) is flat, so what still grows is
+outside it: the live DRBD streams and their apply workers, the in-process lab, memory the
+collector does not track (strings, bytes), or the allocator's arenas — to be found.
 """
 
 from __future__ import annotations
