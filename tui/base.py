@@ -29,12 +29,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from hadeck.actions.contract import actions_for, selection_of
 from hadeck.model import Health
 from hadeck.text import safe, safe_lines
 from hadeck.tui.fmt import STALE_MARK, STYLE, age, badge, safe_text
+from hadeck.tui.footer import Footer
 from hadeck.tui.screen_actions import ActionScreen
 from hadeck.tui.tables import Column, DiffTable, Row, TableDiff, plan
 from hadeck.tui.view import View, empty_view

@@ -13,11 +13,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from hadeck.actions.contract import LATER, Action, Selection
 from hadeck.text import safe
 from hadeck.tui.fmt import safe_text
+from hadeck.tui.footer import Footer
 from hadeck.tui.panel import TextPanel
 
 

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from hadeck.text import safe
 from hadeck.tui.fmt import age, safe_text
+from hadeck.tui.footer import Footer
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 

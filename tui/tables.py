@@ -27,7 +27,9 @@ the installed Textual is another version or lacks one of the names below. What i
 - ``_cell_render_cache`` (key starts with row key, column key), ``_row_render_cache``
   (key starts with row key), ``_row_renderable_cache`` (key is update count, row index)
   and ``_line_cache``: :meth:`DiffTable._set_cells` forgets only what was drawn from the
-  changed cells, where ``update_cell`` would redraw every visible cell.
+  changed cells, where ``update_cell`` would redraw every visible cell; and
+  :meth:`DiffTable._forget_old_renders` empties them once the update count (part of
+  every key) has moved on, so that they hold no dead entries.
 - ``DataTable``'s default cell formatter draws an object that is neither a string nor a
   renderable as ``Text(str(obj))``: what :class:`Plain` relies on.
 
@@ -234,6 +236,8 @@ class DiffTable(DataTable[Text | Plain]):
         """What the table shows (read by the poll worker to plan the next diff)."""
         self.cell_updates = 0
         """Cells written by :meth:`show` since creation (tests and the bench read it)."""
+        self.rendered_at = 0
+        """DataTable's update count when the render caches were last emptied."""
 
     @property
     def rows_by_key(self) -> dict[str, Row]:
@@ -277,7 +281,23 @@ class DiffTable(DataTable[Text | Plain]):
             self._reorder(order)
         self.state = TableState(self.state.generation + 1, diff.rows,
                                 order if order is not None else tuple(diff.rows))
+        self._forget_old_renders()
         return True
+
+    def _forget_old_renders(self) -> None:
+        # Every render cache of DataTable is keyed by its update count, which each added,
+        # removed or reordered row moves on: what was drawn before is never read again,
+        # yet stays until 1,000 lines, 1,000 rows and 10,000 cells newer push it out, per
+        # table. A dashboard left open filled them poll after poll: tens of MB over the
+        # screens' tables, the bulk of its growth after the footer's (bench/soak.py). So
+        # once the count has moved, they are emptied: they only held dead entries. What a
+        # screen draws next fills them again, one screenful at a time.
+        if self._update_count == self.rendered_at:
+            return
+        self.rendered_at = self._update_count
+        for cache in (self._cell_render_cache, self._row_render_cache,
+                      self._row_renderable_cache, self._line_cache):
+            cache.clear()
 
     def _remove_rows(self, keys: Sequence[str]) -> None:
         if len(keys) < 8:

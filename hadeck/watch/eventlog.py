@@ -29,7 +29,9 @@ from hadeck.text import safe
 from hadeck.watch.events import Event
 
 MAX_EVENTS = 5000
-"""Events kept in memory; the file keeps them all."""
+"""Events kept in memory; the file keeps them all. A bound, not a cache: a dashboard left
+open for weeks logs every fault that comes and goes, and each event costs ~0.4 KB (5,000:
+~2 MB); the events screen shows the newest 500."""
 
 SYMBOL = {
     Health.OK: "✔",
@@ -60,14 +62,21 @@ def line(event: Event) -> str:
 
 
 class EventLog:
-    """Events in memory (newest last) and in a file; safe to append from the poll thread."""
+    """Events in memory (newest last) and in a file; safe to append from the poll thread.
 
-    def __init__(self, path: Path | None = None, origin: str = "") -> None:
+    Args:
+        path: the file events are appended to (None: memory only).
+        origin: where the events come from, written after each line but a live cluster's.
+        keep: the newest events kept in memory.
+    """
+
+    def __init__(self, path: Path | None = None, origin: str = "",
+                 keep: int = MAX_EVENTS) -> None:
         self.path = path
         self.origin = origin
         self.error: str | None = None
         """Why the file could not be written, if it could not."""
-        self._events: deque[Event] = deque(maxlen=MAX_EVENTS)
+        self._events: deque[Event] = deque(maxlen=keep)
         self._lock = threading.Lock()
         self._count = 0
 

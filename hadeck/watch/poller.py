@@ -58,7 +58,15 @@ STREAM_DETAIL = "drbdsetup events2 --statistics (live stream)"
 """The DRBD source's detail while a node's events2 stream feeds it."""
 
 HISTORY = 20
-"""Polls of LVS connection rates kept per service and real server (the sparklines)."""
+"""Polls of LVS connection rates kept per service and real server (the sparklines): as
+many as a sparkline cell shows. Bounded by size (a deque each), and a service or real
+server that is gone is dropped with its series, so a dashboard left open for weeks holds
+20 floats per row on the LVS screen, never more.
+
+Everything else the poller keeps across polls is replaced each poll (the last snapshot,
+the problems' first-seen times, the judged verdicts of :class:`~hadeck.health.Memo`) or
+keyed by (source, node) and stream node; the events live in the bounded
+:class:`~hadeck.watch.eventlog.EventLog` (tests/tui/test_soak.py, bench/soak.py)."""
 
 SourceKey = tuple[str, str]
 """(source, node), as in :class:`~hadeck.model.SourceStatus`."""

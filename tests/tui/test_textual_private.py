@@ -1,8 +1,9 @@
-"""Textual's private API: one module uses it, on the pinned Textual, and it is all there.
+"""Textual's private API: two modules use it, on the pinned Textual, and it is all there.
 
-``hadeck.tui.tables`` reaches under DataTable's public methods for speed (its docstring
-says what and why). A Textual upgrade must fail here, naming what moved, and not deep in
-a screen at run time.
+``hadeck.tui.tables`` reaches under DataTable's public methods for speed, and
+``hadeck.tui.footer`` under Footer's watchers to stop a leak (their docstrings say what
+and why). A Textual upgrade must fail here, naming what moved, and not deep in a screen
+at run time.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from textual.cache import LRUCache
 from textual.widgets import DataTable
 
 import hadeck.tui
-from hadeck.tui import tables
+from hadeck.tui import footer, tables
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 PRIVATE_MODULE = "hadeck.tui.tables"
+PRIVATE_MODULES = (PRIVATE_MODULE, "hadeck.tui.footer")
 
 
 def _pins() -> dict[str, str]:
@@ -86,6 +88,26 @@ def test_the_private_names_the_tables_use_exist_on_the_installed_textual() -> No
     assert list(inspect.signature(DataTable._highlight_cursor).parameters) == ["self"]
 
 
+def test_the_footer_finds_the_watchers_it_prunes_on_the_installed_textual() -> None:
+    # Footer keeps its watchers as a dict set with setattr under this very name, and a
+    # node has the flag Textual itself prunes watchers by; the pruning works end to end
+    # in tests/tui/test_soak.py (removed footer keys are freed).
+    import textual.reactive
+    from textual.message_pump import MessagePump
+
+    watchers, closing = footer.PRIVATE_ATTRIBUTES
+    source = inspect.getsource(textual.reactive)
+    assert f'setattr(obj, "{watchers}", {{}})' in source, (
+        f"Textual {version('textual')} no longer keeps watchers in {watchers!r}: "
+        f"see hadeck/tui/footer.py")
+    assert f"reactable.{closing}" in source, (
+        f"Textual {version('textual')} no longer prunes watchers by {closing!r}")
+    assert closing in _privates_of(MessagePump)
+    from textual._styles_cache import StylesCache
+
+    assert callable(StylesCache.get_inner_outer.cache_clear)
+
+
 def _private_attributes(node: ast.AST) -> set[str]:
     """The ``_name`` attributes read or written anywhere under ``node``."""
     return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
@@ -141,7 +163,7 @@ def _dashboard_modules() -> list[str]:
 
 @pytest.mark.parametrize("module_name", _dashboard_modules())
 def test_only_the_tables_module_touches_textual_private_api(module_name: str) -> None:
-    if module_name == PRIVATE_MODULE:
+    if module_name in PRIVATE_MODULES:
         return
     module = importlib.import_module(module_name)
     tree = ast.parse(inspect.getsource(module))
