@@ -86,7 +86,7 @@ class Output:
 def parse_perfdata(text: str) -> dict[str, Perf]:
     """Parse perfdata strictly: quoted labels, listed units, ranges, min and max."""
     out: dict[str, Perf] = {}
-    for item in _split_perf(text.strip()):
+    for item in split_perf(text.strip()):
         match = _PERF.match(item)
         assert match, f"malformed perfdata item {item!r}"
         label = match["label"]
@@ -101,7 +101,8 @@ def parse_perfdata(text: str) -> dict[str, Perf]:
     return out
 
 
-def _split_perf(text: str) -> list[str]:
+def split_perf(text: str) -> list[str]:
+    """Perfdata items as Icinga 2 splits them: blanks outside single quotes."""
     items, current, quoted = [], "", False
     for ch in text:
         if ch == "'":

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests import hostile
+from tests.checks.helpers import split_perf
 
 ENV = {"PATH": "/usr/bin:/bin", "COLUMNS": "250", "HOME": "/nonexistent", "LC_ALL": "C.UTF-8"}
 PLUGINS = ("cluster", "drbd", "guests", "lvs", "pingd", "corosync", "node")
@@ -78,18 +79,7 @@ _VALUE = re.compile(r"^-?\d+(\.\d+)?([a-zA-Z%]*)(;[^;]*){0,4}$")
 
 
 def perfdata_items(text: str) -> list[tuple[str, str]]:
-    items, current, quoted = [], "", False
-    for char in text.strip():
-        if char == "'":
-            quoted = not quoted
-        if char == " " and not quoted:
-            if current:
-                items.append(current)
-            current = ""
-            continue
-        current += char
-    if current:
-        items.append(current)
+    items = split_perf(text.strip())
     out = []
     for item in items:
         label, _, value = item.rpartition("=")
