@@ -35,7 +35,7 @@ from hadeck.checks.common import (
     source_verdicts,
     split_list,
 )
-from hadeck.health import Verdict, guests_expected_on, judge_guests_on
+from hadeck.health import Verdict, guest_lists, guests_expected_on, judge_guests_on
 from hadeck.model import ClusterState
 
 
@@ -59,9 +59,9 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     expect = split_list(args.expect)
     unmanaged_ok = args.unmanaged_ok or (config.policy.unmanaged_guests_ok if config else False)
     verdicts: list[Verdict] = source_verdicts(state)
-    read = frozenset(s.node for s in state.sources if s.source == "guests" and s.ok)
+    read, tools = guest_lists(state.sources)
     verdicts += judge_guests_on(node, guests, state.pacemaker, read, expect=expect,
-                                unmanaged_ok=unmanaged_ok)
+                                unmanaged_ok=unmanaged_ok, tools=tools)
     expected = len(expect) if expect else guests_expected_on(state.pacemaker, node)
     counts = {"running": 0, "paused": 0, "stopped": 0, "crashed": 0, "other": 0}
     for g in guests:

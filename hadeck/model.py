@@ -50,6 +50,9 @@ class SourceStatus:
     """Why the source gave no (or partial) data; None when it read cleanly."""
     detail: str | None = None
     """Which variant was read, e.g. ``drbdsetup events2`` or ``/proc/drbd``."""
+    tools: tuple[str, ...] = ()
+    """The tools that were there to ask, where a rule must tell "not there" from "could
+    not look" (guests: ``virsh``, ``xl``, ``vzlist``); empty for other sources."""
 
     @property
     def ok(self) -> bool:

@@ -34,6 +34,7 @@ from hadeck.health.drbd import (
 )
 from hadeck.health.guests import (
     GUEST_AGENTS,
+    guest_lists,
     guest_subject,
     guests_expected_on,
     judge_guests,
@@ -88,6 +89,7 @@ __all__ = [
     "directors_down",
     "drbd_subject",
     "format_duration",
+    "guest_lists",
     "guest_subject",
     "guests_expected_on",
     "judge",
@@ -139,8 +141,9 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
         verdicts += judge_resources(state.pacemaker, memo)
         verdicts += judge_pingd(state.pacemaker)
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
-    verdicts += judge_guests(state.guests, state.pacemaker, _guest_nodes_read(state),
-                             policy.unmanaged_guests_ok)
+    guests_read, guest_tools = guest_lists(state.sources)
+    verdicts += judge_guests(state.guests, state.pacemaker, guests_read,
+                             policy.unmanaged_guests_ok, guest_tools)
     verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
     verdicts += judge_directors_down(down, state.lvs, policy.director_down)
     verdicts += judge_corosync(state.corosync)
@@ -151,5 +154,3 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
     return Judgement(tuple(verdicts))
 
 
-def _guest_nodes_read(state: ClusterState) -> frozenset[str]:
-    return frozenset(s.node for s in state.sources if s.source == "guests" and s.ok)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
 from hadeck.model import (
     Guest,
     PacemakerState,
+    SourceStatus,
 )
 
 _GUEST_STATES = {
@@ -38,6 +39,7 @@ def judge_guests(
     pcmk: PacemakerState | None,
     nodes_read: frozenset[str] | None = None,
     unmanaged_ok: bool = False,
+    tools: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[Verdict]:
     """Guests by their own state, and against where Pacemaker says they run.
 
@@ -48,6 +50,9 @@ def judge_guests(
         nodes_read: nodes whose guest list was read; a cluster guest is only missed
             where hadeck could look.
         unmanaged_ok: running guests without a cluster resource are fine.
+        tools: per node read, the hypervisor tools that were there to look
+            (:attr:`~hadeck.model.SourceStatus.tools`): a guest whose agent needs a tool
+            the node lacks is "cannot tell" (UNKNOWN), not "not running" (CRITICAL).
     """
     guests = tuple(guests)
     out: list[Verdict] = []
@@ -74,12 +79,13 @@ def judge_guests(
             reason = f"running, resource {g.resource}"
         out.append(Verdict(health, "guests", subject, reason, g.node))
     if pcmk is not None and nodes_read:
-        out += _missing_guests(guests, pcmk, nodes_read)
+        out += _missing_guests(guests, pcmk, nodes_read, tools or {})
     return out
 
 
 def _missing_guests(
-    guests: tuple[Guest, ...], pcmk: PacemakerState, nodes_read: frozenset[str]
+    guests: tuple[Guest, ...], pcmk: PacemakerState, nodes_read: frozenset[str],
+    tools: Mapping[str, tuple[str, ...]],
 ) -> list[Verdict]:
     """A resource Pacemaker says is Started whose guest is not running there."""
     out = []
@@ -100,6 +106,13 @@ def _missing_guests(
                 if any(g.running for g in there):
                     continue
                 seen = by_resource.get(prim.id)
+                blind = _cannot_see(prim.agent, tools.get(node))
+                if blind and not there:
+                    why = (f"Pacemaker runs {prim.id} on {node}, but {node} has no {blind} "
+                           "to list it: cannot tell whether it runs")
+                    out.append(Verdict(UNKNOWN, "guests", guest_subject(prim.id, node), why,
+                                       node))
+                    continue
                 state = there[0].state if there else None
                 why = (f"Pacemaker runs {prim.id} on {node}, but the guest there is {state}"
                        if state else
@@ -107,6 +120,23 @@ def _missing_guests(
                 subject = guest_subject(seen.name if seen else prim.id, node)
                 out.append(Verdict(CRITICAL, "guests", subject, why, node))
     return out
+
+
+_AGENT_TOOLS = {
+    "ocf:heartbeat:VirtualDomain": ("virsh",),
+    "ocf:heartbeat:Xen": ("xl", "virsh"),
+    "ocf:heartbeat:ManageVE": ("vzlist",),
+}
+"""The tools that list each agent's guests (any one of them will do)."""
+
+
+def _cannot_see(agent: str, there: tuple[str, ...] | None) -> str | None:
+    """The tool a node lacks to list a guest of ``agent``; None when it can look (or when
+    which tools it had is not known)."""
+    needed = _AGENT_TOOLS.get(agent)
+    if needed is None or there is None or any(t in there for t in needed):
+        return None
+    return " or ".join(needed)
 
 
 GUEST_AGENTS = (
@@ -126,6 +156,7 @@ def judge_guests_on(
     *,
     expect: Sequence[str] = (),
     unmanaged_ok: bool = False,
+    tools: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[Verdict]:
     """One node's guests, against Pacemaker or against a list of guests that must run.
 
@@ -139,10 +170,11 @@ def judge_guests_on(
             not listed a WARNING (unless ``unmanaged_ok``).
         unmanaged_ok: running guests outside cluster control (or not in ``expect``) are
             fine.
+        tools: the hypervisor tools each node had (see :func:`judge_guests`).
     """
     guests = tuple(guests)
     if not expect:
-        return judge_guests(guests, pcmk, nodes_read, unmanaged_ok)
+        return judge_guests(guests, pcmk, nodes_read, unmanaged_ok, tools)
     # Only the state rules: the list, not Pacemaker, says what belongs here.
     out = judge_guests(guests, None, nodes_read, True)
     if node in nodes_read:  # where the guests could not be listed, nothing is missing
@@ -166,6 +198,14 @@ def _judge_expected(guests: Sequence[Guest], expected: Sequence[str], node: str,
                 out.append(Verdict(WARNING, "guests", guest_subject(g.name, node),
                                    "running, but not in --expect", node))
     return out
+
+
+def guest_lists(
+    sources: Iterable[SourceStatus],
+) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """The nodes whose guest list was read, and the hypervisor tools each had."""
+    read = [s for s in sources if s.source == "guests" and s.ok]
+    return frozenset(s.node for s in read), {s.node: s.tools for s in read}
 
 
 def guests_expected_on(pcmk: PacemakerState | None, node: str) -> int:

@@ -170,18 +170,21 @@ class Clock:
         self.started = time.time()
         self._t0 = time.monotonic()
 
-    def status(self, error: str | None = None, detail: str | None = None) -> SourceStatus:
+    def status(self, error: str | None = None, detail: str | None = None,
+               tools: tuple[str, ...] = ()) -> SourceStatus:
         return SourceStatus(
             source=self.source,
             node=self.node,
+            tools=tools,
             read_at=self.started,
             duration=time.monotonic() - self._t0,
             error=error,
             detail=detail,
         )
 
-    def done(self, value: T, detail: str | None = None) -> Reading[T]:
-        return Reading(value, self.status(detail=detail))
+    def done(self, value: T, detail: str | None = None,
+             tools: tuple[str, ...] = ()) -> Reading[T]:
+        return Reading(value, self.status(detail=detail, tools=tools))
 
     def failed(self, error: str, detail: str | None = None,
                kind: ErrorKind | None = None) -> Reading[T]:

@@ -427,18 +427,21 @@ def read(runner: Runner) -> Reading[tuple[Guest, ...]]:
     is an error; when another tool answered, its guests are still returned beside it.
     """
     clock = Clock("guests", runner.node)
-    probes = [_probe_libvirt(runner)]
-    if probes[0].hypervisor != "xen":
-        probes.append(_probe_xl(runner))
-    probes.append(_probe_vzlist(runner))
-    installed = [p for p in probes if p.installed]
+    libvirt = _probe_libvirt(runner)
+    probes = [("virsh", libvirt)]
+    if libvirt.hypervisor != "xen":
+        probes.append(("xl", _probe_xl(runner)))
+    probes.append(("vzlist", _probe_vzlist(runner)))
+    installed = [p for _, p in probes if p.installed]
+    # Which tools could look: health tells "no such guest here" from "nothing to see it".
+    tools = tuple(name for name, p in probes if p.installed)
     if not installed:
         return clock.done((), detail=NO_HYPERVISOR)
     guests = tuple(g for p in installed for g in p.guests)
     errors = [p.error for p in installed if p.error is not None]
     detail = ", ".join(p.detail for p in installed)
     if not errors:
-        return clock.done(guests, detail=detail)
+        return clock.done(guests, detail=detail, tools=tools)
     if len(errors) == len(installed):
         return clock.failed("; ".join(errors), detail=detail)
-    return Reading(guests, clock.status(error="; ".join(errors), detail=detail))
+    return Reading(guests, clock.status(error="; ".join(errors), detail=detail, tools=tools))

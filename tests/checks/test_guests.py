@@ -97,3 +97,13 @@ def test_garbage_virsh_is_unknown(tmp_path: Path) -> None:
     # Unreadable is UNKNOWN, not "web01 missing": nothing can be said about it.
     assert out.returncode == 3
     assert out.text.startswith("guests@jupiter1: cannot parse virsh")
+
+
+@pytest.mark.pacemaker
+def test_no_virsh_to_look_is_unknown_not_missing(tmp_path: Path, scenario: CibScenario) -> None:
+    """virsh gone from a KVM node: hadeck cannot see vm1, so it cannot say it is down."""
+    files = pacemaker_files(scenario)  # no virsh, xl or vzlist output: none installed
+    out = run_check("guests", "--from", make_bundle(tmp_path / "b", "jupiter1", files))
+    assert out.returncode == 3, out.stdout
+    assert out.text == ("vm1@jupiter1: Pacemaker runs vm1 on jupiter1, but jupiter1 has no "
+                        "virsh to list it: cannot tell whether it runs")

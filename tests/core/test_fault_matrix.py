@@ -16,10 +16,10 @@ rows say, in words:
 - **garbage**: UNKNOWN, even where a fallback (drbdadm status for drbdsetup,
   /proc/net/ip_vs for ipvsadm) still shows the data: the tool is broken.
 - **missing**: a tool that is not installed is no error where another form answers
-  (drbdadm status; /proc/net/ip_vs) or where its absence means "nothing here" (no virsh:
-  not a hypervisor, so the guests plugin has nothing to check: UNKNOWN, and status sees
-  vm1, which Pacemaker runs on jupiter1, not running there: CRITICAL); crm_mon missing
-  on a cluster node is UNKNOWN.
+  (drbdadm status; /proc/net/ip_vs) or where its absence means "nothing here"; but no
+  virsh where Pacemaker runs a VirtualDomain guest is "cannot tell" (UNKNOWN), not "not
+  running" (the guests source says which hypervisor tools it had); crm_mon missing on a
+  cluster node is UNKNOWN.
 - **a director down** is the pair's verdict: WARNING while the other is MASTER (lost
   standby), not an UNKNOWN; the lvs plugin run on the dead director itself is UNKNOWN
   (Nagios: the host is down).
@@ -115,10 +115,9 @@ MATRIX: dict[str, tuple[Fault, str]] = {
     "ipvsadm missing": (tool("lvs1", "ipvsadm", "missing"),     "O  O  O  O  O  O  O"),
     "virsh hang": (tool("jupiter1", "virsh", "hang"),           "U  O  O  U  O  O  U"),
     "virsh garbage": (tool("jupiter1", "virsh", "garbage"),     "U  O  O  U  O  O  U"),
-    # No virsh is "not a KVM host" to the guests source, so vm1, which Pacemaker runs on
-    # jupiter1, reads as not running there. Known gap: the source does not say, typed,
-    # which hypervisor tools it read, so health cannot tell "cannot see" from "not there".
-    "virsh missing": (tool("jupiter1", "virsh", "missing"),     "C  O  O  C  O  O  C"),
+    # No virsh on jupiter1, where Pacemaker runs vm1 (VirtualDomain): hadeck cannot see
+    # it, so "cannot tell" (UNKNOWN), not "not running there" (CRITICAL).
+    "virsh missing": (tool("jupiter1", "virsh", "missing"),     "U  O  O  U  O  O  U"),
 }
 
 
