@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from hadeck.health import service_subject as service_verdict_key
-from hadeck.health import vrrp_subject
+from hadeck.health import service_subject, vrrp_subject
 from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import sparkline
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
-from hadeck.watch.poller import lvs_key, service_subject
+from hadeck.watch.poller import lvs_key
 
 TREND = 10
 """Polls shown by the Conn/s sparkline (the poller keeps more)."""
@@ -29,8 +28,9 @@ def lvs_rows(view: View) -> list[Row]:
     for director in snap.state.lvs:
         source = ("lvs", director.node)
         for svc in director.services:
-            subject = service_subject(svc.key, svc.director)
-            health = judgement.of("lvs", service_verdict_key(svc.key, svc.director))
+            key = service_subject(svc.key, svc.director)
+            subject = str(key)
+            health = judgement.of("lvs", key)
             sched = svc.scheduler + (f" persist {svc.persistent_s}s" if svc.persistent_s else "")
             cps = str(svc.rates.conns) if svc.rates else "-"
             rows.append(Row(f"svc:{subject}",

@@ -41,7 +41,7 @@ from typing import Protocol, TypeVar
 
 from hadeck.collect import Access, collect
 from hadeck.config import Config
-from hadeck.health import Judgement, Memo, judge
+from hadeck.health import Judgement, Memo, judge, service_subject
 from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
 from hadeck.watch.eventlog import EventLog
@@ -137,11 +137,6 @@ def lvs_key(state_service: str, real_server: str | None = None) -> str:
     """The id of a virtual service (``TCP 192.0.2.80:80@lvs1``) or of one of its real
     servers (``…@lvs1/192.0.2.21:80``), as the LVS screen keys its rows."""
     return state_service if real_server is None else f"{state_service}/{real_server}"
-
-
-def service_subject(key: str, director: str | None) -> str:
-    """``TCP 192.0.2.80:80@lvs1``: a service as health verdicts name it."""
-    return f"{key}@{director}" if director else key
 
 
 class Poller:
@@ -249,7 +244,7 @@ class Poller:
         seen = set()
         for director in state.lvs:
             for svc in director.services:
-                subject = service_subject(svc.key, svc.director)
+                subject = str(service_subject(svc.key, svc.director))
                 pairs = [(lvs_key(subject), svc.rates)]
                 pairs += [(lvs_key(subject, rs.key), rs.rates) for rs in svc.real_servers]
                 for key, rates in pairs:
