@@ -1,10 +1,18 @@
 """Host metrics: load, CPU, memory, swap, uptime, disk usage, and Linux md RAID arrays.
 
-The metrics are gathered with psutil by :func:`gather_facts`, which returns a small JSON
-document. That document is the source's raw output, the same whether it was gathered in
-process (the local node) or by ``python3 -m hadeck.sources.host`` on another node over
-ssh, so snapshot bundles store it like any tool's output and :func:`parse_facts` reads it
-back. /proc/mdstat is read as a file and parsed by :func:`parse_mdstat`.
+Two ways to the same :class:`~hadeck.model.HostMetrics`:
+
+- On the node hadeck runs on, psutil gathers them in process (:func:`gather_facts`) into
+  a small JSON document, the source's raw output (``host/facts.json`` in a bundle), read
+  back by :func:`parse_facts`.
+- On a peer, nothing of hadeck runs: the reading node fetches the kernel's own files
+  (/proc/loadavg, two samples of /proc/stat 0.1 s apart, /proc/meminfo, /proc/uptime,
+  /proc/mounts) and ``df -P -l``, each a command of its own (:data:`PEER_COMMANDS`, one
+  bundle file each), and parses them here (:func:`peer_metrics`). Over ssh they travel in
+  the node's one batched round trip (:mod:`hadeck.batch`). A bundle or lab that has the
+  facts document instead (older bundles) is still read from it.
+
+/proc/mdstat is read as a file and parsed by :func:`parse_mdstat` on every node.
 
 psutil is imported only when facts are gathered here: the check plugins that read a
 bundle or a remote node do not pay its import time (about 50 ms, FACTS.md).
@@ -17,8 +25,9 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from hadeck.model import DiskUsage, HostMetrics, MdArray, MdMember
 from hadeck.runner import Command, Runner
@@ -31,13 +40,16 @@ from hadeck.sources.base import (
     never_raises,
     parse_output,
     parse_result,
+    parsed,
     percent,
     whole,
 )
 
-# On this machine the LocalRunner answers HOST_FACTS in process through ``local``; on
-# another node the argv runs over ssh. Both go through runner.fetch, so a snapshot's
-# recording runner stores the document either way.
+T = TypeVar("T")
+
+# On this machine the LocalRunner answers HOST_FACTS in process through ``local``; an ssh
+# runner refuses it (nothing of hadeck runs on a peer). The argv is what the lab and old
+# bundles answer it by. It goes through runner.fetch, so a snapshot stores the document.
 HOST_FACTS = Command(
     "host/facts.json",
     ("python3", "-m", "hadeck.sources.host"),
@@ -45,7 +57,27 @@ HOST_FACTS = Command(
 )
 MDSTAT = Command("host/mdstat.txt", path="/proc/mdstat")
 
-COMMANDS: tuple[Command, ...] = (HOST_FACTS, MDSTAT)
+# A peer's facts: the kernel's files and df, parsed here.
+PROC_LOADAVG = Command("host/proc-loadavg.txt", path="/proc/loadavg")
+PROC_STAT = Command(
+    "host/proc-stat.txt",
+    # Two samples: CPU use is the difference of two counters (as psutil's blocking
+    # sample, CPU_SAMPLE_S). A fixed script, no data in it.
+    ("sh", "-c", "cat /proc/stat && sleep 0.1 && exec cat /proc/stat"),
+)
+PROC_MEMINFO = Command("host/proc-meminfo.txt", path="/proc/meminfo")
+PROC_UPTIME = Command("host/proc-uptime.txt", path="/proc/uptime")
+PROC_MOUNTS = Command("host/proc-mounts.txt", path="/proc/mounts")
+# -l: local filesystems only; df would stat a network mount, which hangs when its server
+# is gone (the same reason _NETWORK_FS are left out here).
+DF = Command("host/df-P.txt", ("df", "-P", "-l"))
+
+PEER_COMMANDS: tuple[Command, ...] = (
+    PROC_LOADAVG, PROC_STAT, PROC_MEMINFO, PROC_UPTIME, PROC_MOUNTS, DF,
+)
+"""What a peer's host facts are read from, besides /proc/mdstat."""
+
+COMMANDS: tuple[Command, ...] = (HOST_FACTS, MDSTAT, *PEER_COMMANDS)
 
 FACTS_SCHEMA = 1
 """Version of the facts document; :func:`parse_facts` rejects any other."""
@@ -208,6 +240,186 @@ def parse_facts(text: str, node: str) -> HostMetrics:
     )
 
 
+# --------------------------------------------------------------------------- a peer's facts
+
+
+def parse_loadavg(text: str) -> tuple[float, float, float]:
+    """Parse /proc/loadavg: the 1, 5 and 15 minute load averages.
+
+    Raises:
+        ParseError: not three load figures then ``running/total`` and a pid.
+    """
+    words = text.split()
+    if len(words) != 5 or "/" not in words[3]:
+        raise ParseError(f"not /proc/loadavg: {text[:80]!r}")
+    one, five, fifteen = (decimal(w, "/proc/loadavg: load") for w in words[:3])
+    return one, five, fifteen
+
+
+# user nice system idle iowait irq softirq steal; guest and guest_nice are already
+# counted in user and nice (as psutil leaves them out of the total).
+_CPU_FIELDS = 8
+
+
+def _cpu_sample(line: str) -> tuple[int, int]:
+    """Total and idle (idle + iowait, as psutil counts it) jiffies of a ``cpu`` line."""
+    words = line.split()[1:]
+    if len(words) < 4:
+        raise ParseError(f"/proc/stat: a cpu line with {len(words)} counters")
+    ticks = [whole(w, "/proc/stat: cpu time") for w in words[:_CPU_FIELDS]]
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)
+    return sum(ticks), idle
+
+
+def parse_proc_stat(text: str) -> tuple[int, float | None]:
+    """Parse one or two samples of /proc/stat (:data:`PROC_STAT`).
+
+    Returns:
+        The number of CPUs (``cpuN`` lines of the last sample) and the CPU use in percent
+        between the two samples; None with one sample, or no time between them.
+
+    Raises:
+        ParseError: no ``cpu`` line, more than two samples, or counters that went back.
+    """
+    samples: list[tuple[int, int]] = []
+    counts: list[int] = []
+    for line in text.splitlines():
+        if line.startswith("cpu "):
+            samples.append(_cpu_sample(line))
+            counts.append(0)
+        elif re.match(r"cpu[0-9]+ ", line) and counts:
+            counts[-1] += 1
+    if not samples or len(samples) > 2:
+        raise ParseError(f"/proc/stat: {len(samples)} samples (one or two expected)")
+    if counts[-1] == 0:
+        raise ParseError("/proc/stat: no cpuN line")
+    if len(samples) == 1:
+        return counts[-1], None
+    (total0, idle0), (total1, idle1) = samples
+    if total1 < total0 or idle1 < idle0:
+        raise ParseError("/proc/stat: the second sample is older than the first")
+    elapsed = total1 - total0
+    if elapsed == 0:
+        return counts[-1], None
+    busy = elapsed - (idle1 - idle0)
+    return counts[-1], percent(round(100.0 * max(busy, 0) / elapsed, 1), "/proc/stat: CPU use")
+
+
+_MEMINFO = re.compile(r"^(\w+(?:\(\w+\))?):\s+(\d+)(?: kB)?$")
+
+
+def parse_meminfo(text: str) -> tuple[int, int | None, int | None, int | None]:
+    """Parse /proc/meminfo.
+
+    Returns:
+        Memory total and available (``MemAvailable``, None on kernels before 3.14), swap
+        total and used, in bytes.
+
+    Raises:
+        ParseError: not /proc/meminfo (no ``MemTotal``), or a value that is not a count.
+    """
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        if match := _MEMINFO.match(line):
+            values[match.group(1)] = whole(match.group(2), f"/proc/meminfo {match.group(1)}")
+        elif line.strip():
+            raise ParseError(f"unexpected line in /proc/meminfo: {line[:80]!r}")
+    if "MemTotal" not in values:
+        raise ParseError("not /proc/meminfo (no MemTotal)")
+
+    def kib(key: str) -> int | None:
+        return values[key] * 1024 if key in values else None
+
+    swap_total, swap_free = kib("SwapTotal"), kib("SwapFree")
+    swap_used = (None if swap_total is None or swap_free is None
+                 else max(swap_total - swap_free, 0))
+    return values["MemTotal"] * 1024, kib("MemAvailable"), swap_total, swap_used
+
+
+def parse_uptime(text: str) -> float:
+    """Parse /proc/uptime: seconds since boot.
+
+    Raises:
+        ParseError: not two figures.
+    """
+    words = text.split()
+    if len(words) != 2:
+        raise ParseError(f"not /proc/uptime: {text[:80]!r}")
+    return decimal(words[0], "/proc/uptime")
+
+
+def _unescape_mount(field: str) -> str:
+    # The kernel writes space, tab, newline and backslash in octal (\040 …).
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mounts(text: str) -> dict[str, tuple[str, str]]:
+    """Parse /proc/mounts.
+
+    Returns:
+        By mount point: its device and filesystem type (the last mount of a point wins,
+        as it hides the earlier ones).
+
+    Raises:
+        ParseError: a line without the six fields.
+    """
+    mounts: dict[str, tuple[str, str]] = {}
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if len(words) != 6 or not words[1].startswith("/"):
+            raise ParseError(f"unexpected line in /proc/mounts: {line[:100]!r}")
+        mounts[_unescape_mount(words[1])] = (_unescape_mount(words[0]), words[2])
+    if not mounts:
+        raise ParseError("/proc/mounts is empty")
+    return mounts
+
+
+_DF_HEADER = re.compile(
+    r"^Filesystem\s+(\d+)-blocks\s+Used\s+Available\s+Capacity\s+Mounted on$")
+_DF_ROW = re.compile(r"^(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(?:\d+%|-)\s+(/.*)$")
+
+
+def parse_df(text: str, mounts: dict[str, tuple[str, str]]) -> tuple[DiskUsage, ...]:
+    """Parse ``df -P``'s table, with each filesystem's type from /proc/mounts.
+
+    Kept as :func:`gather_facts` keeps them: real filesystems only, one entry per device
+    (its shortest mount point), sorted by mount point. Used is blocks minus free blocks
+    and free what a user may still write (``f_bavail``), as psutil counts them.
+
+    Args:
+        text: ``df -P`` output (in the C locale, so the header is English).
+        mounts: :func:`parse_mounts` of the same node.
+
+    Raises:
+        ParseError: no POSIX header, or a row that is not one.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    header = _DF_HEADER.match(lines[0].strip()) if lines else None
+    if header is None:
+        raise ParseError("not df -P output (no 'Filesystem 1024-blocks …' header)")
+    unit = whole(header.group(1), "df -P: block size")
+    rows = []
+    for line in lines[1:]:
+        match = _DF_ROW.match(line)
+        if match is None:
+            raise ParseError(f"unexpected line in df -P output: {line[:100]!r}")
+        device, total, used, free, mountpoint = match.groups()
+        sizes = [whole(n, "df -P: blocks") * unit for n in (total, used, free)]
+        fstype = mounts.get(mountpoint, (device, ""))[1]
+        if _real_filesystem(device, mountpoint, fstype):
+            rows.append(DiskUsage(mountpoint, device, fstype, *sizes))
+    rows.sort(key=lambda d: (len(d.mountpoint), d.mountpoint))
+    seen: set[str] = set()
+    disks = []
+    for disk in rows:
+        if disk.device not in seen:
+            seen.add(disk.device)
+            disks.append(disk)
+    return tuple(sorted(disks, key=lambda d: d.mountpoint))
+
+
 # --------------------------------------------------------------------------- mdstat
 
 _ARRAY = re.compile(r"^(\S+) : (active|inactive)\b(.*)$")
@@ -310,18 +522,62 @@ def _md_arrays(runner: Runner) -> tuple[tuple[MdArray, ...], str | None]:
         return (), f"cannot parse /proc/mdstat: {exc}"
 
 
+def _peer_facts(runner: Runner) -> Reading[HostMetrics] | None:
+    """A peer's facts from /proc and df (:data:`PEER_COMMANDS`); None when the node has
+    no /proc/loadavg to read (a bundle or lab that holds the facts document instead).
+
+    A part that fails leaves its fields empty and its reason in the error; the others
+    still show (a hung df must not hide the load).
+    """
+    clock = Clock("host", runner.node)
+    results = {command.name: runner.fetch(command) for command in PEER_COMMANDS}
+    if results[PROC_LOADAVG.name].missing:
+        return None
+    errors: list[str] = []
+
+    def part(command: Command, parser: Callable[[str], T]) -> T | None:
+        name = command.path or ("/proc/stat" if command is PROC_STAT else "df -P")
+        value, error = parsed(results[command.name], parser, name=name)
+        if error is not None:
+            errors.append(error)
+        return value
+
+    load = part(PROC_LOADAVG, parse_loadavg)
+    cpu = part(PROC_STAT, parse_proc_stat)
+    memory = part(PROC_MEMINFO, parse_meminfo)
+    uptime = part(PROC_UPTIME, parse_uptime)
+    mounts = part(PROC_MOUNTS, parse_mounts)
+    disks = part(DF, lambda text: parse_df(text, mounts or {}))
+    if len(errors) == len(PEER_COMMANDS):
+        kinds = {r.error_kind for r in results.values()}
+        return clock.failed("; ".join(errors), kind=kinds.pop() if len(kinds) == 1 else None)
+    total, available, swap_total, swap_used = memory or (None, None, None, None)
+    metrics = HostMetrics(
+        node=runner.node, load=load,
+        cpu_count=cpu[0] if cpu else None, cpu_percent=cpu[1] if cpu else None,
+        memory_total=total, memory_available=available,
+        swap_total=swap_total, swap_used=swap_used,
+        uptime_s=uptime, disks=disks or (),
+    )
+    return Reading(metrics, clock.status(error="; ".join(errors) or None))
+
+
 @never_raises("host")
 def read(runner: Runner) -> Reading[HostMetrics]:
     """Read the node's metrics and md arrays. Never raises.
 
     On the local node the LocalRunner gathers the facts in process (``HOST_FACTS.local``);
-    elsewhere ``python3 -m hadeck.sources.host`` runs on the node. A missing /proc/mdstat means no
-    md arrays. When the facts fail but md arrays were read, they are still returned
-    (a degraded mirror should not hide behind a missing python3), with the error.
+    on any other node they come from its /proc files and ``df -P`` (:func:`_peer_facts`),
+    or, where those are not to be had (an older bundle, the lab), from the recorded facts
+    document. A missing /proc/mdstat means no md arrays. When the facts fail but md arrays
+    were read, they are still returned (a degraded mirror should not hide behind a failed
+    df), with the error.
     """
     clock = Clock("host", runner.node)
-    facts = parse_result(clock, runner.fetch(HOST_FACTS),
-                         lambda text: parse_facts(text, runner.node))
+    facts = None if runner.local else _peer_facts(runner)
+    if facts is None:
+        facts = parse_result(clock, runner.fetch(HOST_FACTS),
+                             lambda text: parse_facts(text, runner.node))
     arrays, md_error = _md_arrays(runner)
     if facts.value is None:
         if not arrays:
@@ -329,7 +585,8 @@ def read(runner: Runner) -> Reading[HostMetrics]:
         error = "; ".join(e for e in (facts.status.error, md_error) if e)
         return Reading(HostMetrics(node=runner.node, md_arrays=arrays), clock.status(error))
     metrics = replace(facts.value, md_arrays=arrays)
-    return Reading(metrics, clock.status(error=md_error))
+    errors = "; ".join(e for e in (facts.status.error, md_error) if e)
+    return Reading(metrics, clock.status(error=errors or None))
 
 
 if __name__ == "__main__":

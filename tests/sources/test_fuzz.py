@@ -192,6 +192,13 @@ PARSERS: dict[str, tuple[Callable[[str], Any], list[str]]] = {
                      _texts("formats/samples/vzlist/*")),
     "parse_facts": (partial(host.parse_facts, node="n1"), _texts("host/*.json")),
     "parse_mdstat": (host.parse_mdstat, _texts("formats/samples/proc-mdstat/*")),
+    "parse_loadavg": (host.parse_loadavg, _texts("host/proc/proc-loadavg.txt")),
+    "parse_proc_stat": (host.parse_proc_stat, _texts("host/proc/proc-stat.txt")),
+    "parse_meminfo": (host.parse_meminfo, _texts("host/proc/proc-meminfo.txt")),
+    "parse_uptime": (host.parse_uptime, _texts("host/proc/proc-uptime.txt")),
+    "parse_mounts": (host.parse_mounts, _texts("host/proc/proc-mounts.txt")),
+    "parse_df": (partial(host.parse_df, mounts=host.parse_mounts(
+        (FIXTURES / "host/proc/proc-mounts.txt").read_text())), _texts("host/proc/df-P.txt")),
 }
 
 

@@ -1,27 +1,51 @@
-"""Host metrics: facts gathered for real on this machine, /proc/mdstat, and the reader."""
+"""Host metrics: facts gathered for real on this machine, a peer's /proc and df (real
+captures, and this machine's own read as a peer would be), /proc/mdstat, and the reader."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
-from hadeck.runner import CommandResult, LocalRunner
+from hadeck.runner import Command, CommandResult, LocalRunner, Runner
 from hadeck.sources import host
 from hadeck.sources.base import ParseError
 from hadeck.sources.host import (
+    DF,
     HOST_FACTS,
     MDSTAT,
+    PEER_COMMANDS,
+    PROC_LOADAVG,
+    PROC_MOUNTS,
+    PROC_STAT,
     gather_facts,
+    parse_df,
     parse_facts,
+    parse_loadavg,
     parse_mdstat,
+    parse_meminfo,
+    parse_mounts,
+    parse_proc_stat,
+    parse_uptime,
 )
 from tests.conftest import FIXTURES, SAMPLES, sample
 from tests.fakes import ScriptedRunner
 
 FACTS = (FIXTURES / "host" / "facts.json").read_text()
+PROC = FIXTURES / "host" / "proc"
+
+
+def proc(command: Command) -> str:
+    """This machine's capture of a peer command (tests/fixtures/host/README.md)."""
+    return (PROC / command.name.removeprefix("host/")).read_text()
+
+
+def peer_answers() -> dict[tuple[str, ...] | str, str | CommandResult]:
+    return {command.path or command.argv: proc(command) for command in PEER_COMMANDS}
 
 
 def cases(source: str) -> list[str]:
@@ -210,42 +234,127 @@ def test_read_local_gathers_in_process() -> None:
     assert any(d.mountpoint == "/" for d in reading.value.disks)
 
 
-def test_read_remote_with_md_arrays() -> None:
+def test_read_peer_from_proc_and_df() -> None:
+    runner = ScriptedRunner({
+        **peer_answers(),
+        MDSTAT.path or "": sample("proc-mdstat", "raid1-degraded-failed-disk.txt"),
+    }, node="jupiter1")
+    reading = host.read(runner)
+    assert reading.status.ok and reading.value is not None
+    metrics = reading.value
+    assert metrics.node == "jupiter1"
+    assert metrics.load == (1.44, 1.03, 1.01)
+    assert metrics.cpu_count == 2 and metrics.cpu_percent == 52.4
+    assert metrics.memory_total == 24683584 * 1024
+    assert metrics.memory_available == 24109936 * 1024
+    assert metrics.swap_total == 0 and metrics.swap_used == 0
+    assert metrics.uptime_s == 9368.05
+    (root,) = metrics.disks  # tmpfs and devtmpfs are not disks
+    assert (root.mountpoint, root.device, root.fstype) == ("/", "/dev/vda", "ext4")
+    assert root.total_bytes == 264212084 * 1024 and root.free_bytes == 81429804 * 1024
+    (md1,) = metrics.md_arrays
+    assert md1.degraded
+    # Nothing of hadeck is asked of a peer: no python3, only /proc files and df.
+    assert HOST_FACTS.argv not in runner.calls
+    assert set(runner.calls) == {c.path or c.argv for c in PEER_COMMANDS} | {"/proc/mdstat"}
+
+
+class AsPeer(Runner):
+    """This machine read as a peer is: real /proc files and the real df, no psutil."""
+
+    def __init__(self) -> None:
+        self.inner = LocalRunner(node="self")
+        self.node = "self"
+
+    def run(self, argv: Sequence[str], timeout: float | None = None,
+            input: str | None = None) -> CommandResult:
+        return self.inner.run(argv, timeout=timeout, input=input)
+
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
+        return self.inner.read_file(path, timeout=timeout)
+
+
+def test_peer_read_agrees_with_psutil_on_this_machine(gathered: str) -> None:
+    here = parse_facts(gathered, "self")
+    reading = host.read(AsPeer())
+    assert reading.status.error is None and reading.value is not None
+    peer = reading.value
+    assert peer.cpu_count == here.cpu_count
+    assert peer.cpu_percent is not None and 0 <= peer.cpu_percent <= 100
+    assert peer.memory_total == here.memory_total and peer.swap_total == here.swap_total
+    assert peer.memory_available and here.memory_available
+    assert abs(peer.memory_available - here.memory_available) < 0.1 * here.memory_available
+    assert peer.load is not None and peer.uptime_s and here.uptime_s
+    assert abs(peer.uptime_s - here.uptime_s) < 60
+    # The same disks, by the same rules; sizes as statvfs gives them to both.
+    assert [(d.mountpoint, d.device, d.fstype, d.total_bytes) for d in peer.disks] == \
+        [(d.mountpoint, d.device, d.fstype, d.total_bytes) for d in here.disks]
+
+
+def test_peer_parts_fail_alone() -> None:
+    answers = peer_answers()
+    answers[DF.argv] = CommandResult(DF.argv, stderr="df: /mnt: Stale file handle\n",
+                                     returncode=1)
+    answers[PROC_STAT.argv] = "garbage\n"
+    reading = host.read(ScriptedRunner(answers))
+    assert reading.value is not None
+    assert reading.value.load == (1.44, 1.03, 1.01) and reading.value.disks == ()
+    assert reading.value.cpu_count is None
+    assert reading.status.error == ("cannot parse /proc/stat output: /proc/stat: 0 samples "
+                                    "(one or two expected); df exited 1: "
+                                    "df: /mnt: Stale file handle")
+
+
+def test_peer_unreachable_is_one_unreachable_reading() -> None:
+    from hadeck.runner import failure
+
+    answers: dict[tuple[str, ...] | str, str | CommandResult] = {
+        key: failure(("x",), "unreachable", "ssh p1: Connection refused")
+        for key in peer_answers()}
+    reading = host.read(ScriptedRunner(answers))
+    assert reading.value is None and reading.error_kind == "unreachable"
+
+
+def test_read_from_a_facts_document_where_no_proc_was_recorded() -> None:
+    # An older bundle (or the lab) holds the facts document, not the /proc files.
     runner = ScriptedRunner({
         HOST_FACTS.argv: FACTS,
         MDSTAT.path or "": sample("proc-mdstat", "raid1-degraded-failed-disk.txt"),
     }, node="jupiter1")
     reading = host.read(runner)
     assert reading.status.ok and reading.value is not None
-    assert reading.value.node == "jupiter1"
+    assert reading.value.node == "jupiter1" and reading.value.memory_total
     (md1,) = reading.value.md_arrays
     assert md1.degraded
-    assert runner.calls == [HOST_FACTS.argv, "/proc/mdstat"]
+    assert runner.calls[-2:] == [HOST_FACTS.argv, "/proc/mdstat"]
 
 
 def test_read_without_mdstat_is_no_arrays() -> None:
-    reading = host.read(ScriptedRunner({HOST_FACTS.argv: FACTS}))
+    reading = host.read(ScriptedRunner(peer_answers()))
     assert reading.status.ok and reading.value is not None
     assert reading.value.md_arrays == ()
     # Over ssh the file is read with cat, which says so on stderr.
     cat_missing = CommandResult(
         ("cat", "/proc/mdstat"),
         stderr="cat: /proc/mdstat: No such file or directory\n", returncode=1)
-    runner = ScriptedRunner({HOST_FACTS.argv: FACTS, "/proc/mdstat": cat_missing})
+    runner = ScriptedRunner({**peer_answers(), "/proc/mdstat": cat_missing})
     assert host.read(runner).status.ok
 
 
 def test_read_facts_missing_keeps_md_arrays() -> None:
-    runner = ScriptedRunner({
-        HOST_FACTS.argv: CommandResult(
-            HOST_FACTS.argv, stderr="/usr/bin/python3: No module named hadeck.sources.host\n",
-            returncode=1),
-        "/proc/mdstat": sample("proc-mdstat", "raid1-degraded-failed-disk.txt"),
-    })
-    reading = host.read(runner)
+    answers = peer_answers()
+    for command in PEER_COMMANDS:
+        if command is not PROC_LOADAVG:
+            answers[command.path or command.argv] = "garbage\n"
+    answers["/proc/loadavg"] = CommandResult(
+        ("cat", "/proc/loadavg"), stderr="cat: /proc/loadavg: Permission denied\n",
+        returncode=1)
+    answers["/proc/mdstat"] = sample("proc-mdstat", "raid1-degraded-failed-disk.txt")
+    reading = host.read(ScriptedRunner(answers))
     assert reading.value is not None and reading.value.md_arrays[0].degraded
     assert reading.value.memory_total is None
-    assert reading.status.error is not None and "No module named" in reading.status.error
+    assert reading.status.error is not None
+    assert reading.status.error.startswith("/proc/loadavg: permission denied; ")
 
 
 def test_read_facts_failing_without_arrays_is_an_error() -> None:
@@ -260,7 +369,81 @@ def test_read_garbage() -> None:
     reading = host.read(runner)
     assert reading.value is None and reading.status.error is not None
     assert "host facts are not JSON" in reading.status.error
-    runner = ScriptedRunner({HOST_FACTS.argv: FACTS, "/proc/mdstat": "garbage\n"})
+    runner = ScriptedRunner({**peer_answers(), "/proc/mdstat": "garbage\n"})
     reading = host.read(runner)
     assert reading.value is not None and reading.value.md_arrays == ()
     assert "cannot parse /proc/mdstat" in (reading.status.error or "")
+
+
+# --------------------------------------------------------------------------- peer parsers
+
+
+def test_loadavg() -> None:
+    assert parse_loadavg(proc(PROC_LOADAVG)) == (1.44, 1.03, 1.01)
+
+
+def test_proc_stat_one_and_two_samples() -> None:
+    text = proc(PROC_STAT)
+    first = text[: text.index("cpu ", 1)]
+    assert parse_proc_stat(first) == (2, None)  # since boot is no answer: none
+    # Between the samples: user +8, system +3, idle +10 jiffies: 11 busy of 21.
+    count, busy = parse_proc_stat(text)
+    assert count == 2 and busy == 52.4
+
+
+def test_proc_stat_idle_and_busy_machines() -> None:
+    def stat(user: int, idle: int) -> str:
+        return f"cpu  {user} 0 0 {idle} 0 0 0 0 0 0\ncpu0 {user} 0 0 {idle} 0 0 0 0 0 0\n"
+    assert parse_proc_stat(stat(100, 100) + stat(100, 200)) == (1, 0.0)
+    assert parse_proc_stat(stat(100, 100) + stat(200, 100)) == (1, 100.0)
+    assert parse_proc_stat(stat(100, 100) + stat(100, 100)) == (1, None)
+
+
+def test_meminfo_with_swap_and_an_old_kernel() -> None:
+    total, available, swap_total, swap_used = parse_meminfo(
+        "MemTotal:        1000 kB\nMemFree:  10 kB\nSwapTotal:  400 kB\n"
+        "SwapFree:  100 kB\nHugePages_Total:       0\n")
+    assert (total, available, swap_total, swap_used) == (1024000, None, 409600, 307200)
+
+
+def test_mounts_unescape_spaces() -> None:
+    mounts = parse_mounts(proc(PROC_MOUNTS) + "/dev/sdb1 /srv/my\\040disk ext4 rw 0 0\n")
+    assert mounts["/"] == ("/dev/vda", "ext4")
+    assert mounts["/srv/my disk"] == ("/dev/sdb1", "ext4")
+
+
+def test_df_keeps_real_filesystems_once_each() -> None:
+    mounts = {"/": ("/dev/vda", "ext4"), "/srv/my disk": ("/dev/sdb1", "xfs"),
+              "/bind": ("/dev/sdb1", "xfs"), "/run": ("tmpfs", "tmpfs")}
+    text = ("Filesystem     1024-blocks  Used Available Capacity Mounted on\n"
+            "/dev/vda              1000   400       500      45% /\n"
+            "/dev/sdb1             2000     0      2000       0% /srv/my disk\n"
+            "/dev/sdb1             2000     0      2000       0% /bind\n"
+            "tmpfs                  100     1        99       1% /run\n")
+    disks = parse_df(text, mounts)
+    assert [(d.mountpoint, d.fstype, d.used_bytes) for d in disks] == [
+        ("/", "ext4", 400 * 1024), ("/bind", "xfs", 0)]
+    # POSIXLY_CORRECT's 512-byte blocks are read as such.
+    half = parse_df(text.replace("1024-blocks", "512-blocks"), mounts)
+    assert half[0].total_bytes == 1000 * 512
+
+
+@pytest.mark.parametrize(("parser", "text"), [
+    (parse_loadavg, ""),
+    (parse_loadavg, "1.0 2.0\n"),
+    (parse_loadavg, "-1 0 0 1/2 3\n"),
+    (parse_proc_stat, ""),
+    (parse_proc_stat, "cpu  1 2 3\n"),
+    (parse_proc_stat, "cpu  1 0 0 1 0 0 0 0\n"),
+    (parse_proc_stat, "cpu  9 0 0 9\ncpu0 9 0 0 9\ncpu  1 0 0 1\ncpu0 1 0 0 1\n"),
+    (parse_meminfo, "MemFree: 10 kB\n"),
+    (parse_meminfo, "MemTotal: lots\n"),
+    (parse_uptime, "9368.05\n"),
+    (parse_mounts, ""),
+    (parse_mounts, "a b c\n"),
+    (lambda text: parse_df(text, {}), "Filesystem Size Used Avail Use% Mounted on\n"),
+    (lambda text: parse_df(text, {}), proc(DF) + "what\n"),
+])
+def test_peer_parsers_reject_garbage(parser: Any, text: str) -> None:
+    with pytest.raises(ParseError):
+        parser(text)
