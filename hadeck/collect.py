@@ -45,11 +45,11 @@ from hadeck.runner import (
     LineStream,
     LocalRunner,
     Runner,
-    SshRunner,
     failure,
 )
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import Clock, Reading
+from hadeck.ssh import ControlDir, SshRunner
 
 MAX_PARALLEL = 16
 """Nodes read at once; ssh round trips dominate, not CPU. Each node's sources are read
@@ -77,23 +77,45 @@ class Access:
         """The time a replayed state was taken; None for a live one."""
         return None
 
+    def close(self) -> None:
+        """Let go of what the access holds open (ssh connections); the default has none."""
+
 
 class LiveAccess(Access):
-    """This machine, and the other nodes over the system ssh client."""
+    """This machine, and the other nodes over the system ssh client.
+
+    Each peer has one ssh master connection for as long as this access lives (closed by
+    :meth:`close`, or at exit), its control socket in a private directory
+    (:class:`hadeck.ssh.ControlDir`).
+    """
 
     def __init__(self, config: Config | None = None, local: Runner | None = None) -> None:
         config = config or Config()
         super().__init__(local or LocalRunner(timeout=config.timeout))
         self.config = config
-        self._peers: dict[str, Runner] = {}
+        self._peers: dict[str, SshRunner] = {}
+        self._control: ControlDir | None = None
+        self._lock = threading.Lock()
 
     def runner(self, node: str) -> Runner:
         if node == self.local.node:
             return self.local
-        if node not in self._peers:
-            self._peers[node] = SshRunner(node, options=self.config.ssh_options,
-                                          timeout=self.config.timeout)
-        return self._peers[node]
+        with self._lock:  # nodes are read in parallel: one runner, one master per peer
+            if node not in self._peers:
+                if self._control is None:
+                    self._control = ControlDir()
+                self._peers[node] = SshRunner(node, options=self.config.ssh_options,
+                                              timeout=self.config.timeout,
+                                              control=self._control)
+            return self._peers[node]
+
+    def close(self) -> None:
+        """Close every peer's ssh connection (a later read opens them again)."""
+        with self._lock:
+            control, self._control = self._control, None
+            self._peers.clear()
+        if control is not None:
+            control.close()
 
 
 def is_unreachable(reading: Reading[Any]) -> bool:
@@ -163,6 +185,14 @@ class OnceHungRunner(Runner):
         return self.inner.stream(argv)
 
 
+def node_commands(read_drbd: bool = True) -> tuple[Command, ...]:
+    """Everything a read of one node's own facts may fetch (its batch over ssh): the
+    sources' commands, less the host facts gathered in process."""
+    modules = (host, drbd, guests, corosync, lvs, keepalived) if read_drbd else \
+        (host, guests, corosync, lvs, keepalived)
+    return tuple(c for module in modules for c in module.COMMANDS if c.local is None)
+
+
 @dataclasses.dataclass
 class _NodeFacts:
     statuses: list[SourceStatus] = dataclasses.field(default_factory=list)
@@ -182,7 +212,7 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
     run in parallel, so the slowest sets the time, not the sum of them: a hung tool costs
     one timeout, and the node's other sources still answer.
     """
-    runner = OnceHungRunner(node_runner)
+    runner = OnceHungRunner(node_runner.prefetch(node_commands(read_drbd)))
     facts = _NodeFacts()
     host_reading = host.read(runner)
     if is_unreachable(host_reading):

@@ -1,12 +1,13 @@
 """Running commands: the one boundary between hadeck and the real system.
 
 Everything hadeck learns or changes goes through a :class:`Runner`: an argv list (never a
-shell string) with a timeout, run locally, on another node over the system ssh client,
-answered from a snapshot bundle (:mod:`hadeck.snapshot`), or answered by the lab
-(:mod:`hadeck.lab`). A runner never raises for a command that fails: a missing binary, a
-timeout, a permission error or an unreachable host come back as a :class:`CommandResult`
-with ``error`` set, so a source can turn it into a reason on screen, and ``error_kind``
-saying which of those it was (:data:`ErrorKind`), so that nobody matches message text.
+shell string) with a timeout, run locally, on another node over the system ssh client
+(:mod:`hadeck.ssh`), answered from a snapshot bundle (:mod:`hadeck.snapshot`), or
+answered by the lab (:mod:`hadeck.lab`). A runner never raises for a command that fails:
+a missing binary, a timeout, a permission error or an unreachable host come back as a
+:class:`CommandResult` with ``error`` set, so a source can turn it into a reason on
+screen, and ``error_kind`` saying which of those it was (:data:`ErrorKind`), so that
+nobody matches message text.
 
 Sources name what they read with a :class:`Command`: the argv for a live system and a
 stable file name (``pacemaker/crm_mon.xml``) under which a bundle stores the output.
@@ -348,6 +349,19 @@ class Runner:
             return self.read_file(command.path, timeout=timeout)
         return self.run(command.argv, timeout=timeout)
 
+    def prefetch(self, commands: Sequence[Command]) -> Runner:
+        """A runner for one read of the node that may answer ``commands`` from one round
+        trip made now (an ssh batch, :meth:`hadeck.ssh.SshRunner.prefetch`).
+
+        What it answers is what :meth:`fetch` would: sources and bundles see no
+        difference. The default has nothing to gain (a local command is no round trip)
+        and returns this runner.
+
+        Args:
+            commands: what the read is expected to fetch.
+        """
+        return self
+
     def stream(self, argv: Sequence[str]) -> LineStream:
         """Start a long-running command and follow its output line by line.
 
@@ -373,6 +387,11 @@ class LocalRunner(Runner):
         self.node = node or os.uname().nodename
         self._env = _tool_env({**os.environ, **_ENV_OVERRIDES, **(env or {})})
         self.timeout = timeout
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment its commands run in (the ssh client's too, over ssh)."""
+        return dict(self._env)
 
     def run(
         self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
@@ -401,6 +420,31 @@ class LocalRunner(Runner):
             return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s",
                            out, err, duration)
         return CommandResult(args, out, err, proc.returncode, duration)
+
+    def run_raw(self, argv: Sequence[str], timeout: float | None = None
+                ) -> tuple[CommandResult, bytes]:
+        """:meth:`run`, with stdout also as the bytes it printed (undecoded, uncut).
+
+        For output whose framing counts bytes (an ssh batch, :mod:`hadeck.batch`); the
+        result's ``stdout`` is empty. Never raises.
+        """
+        args = tuple(argv)
+        timeout = self.limit(timeout)
+        start = time.monotonic()
+        try:
+            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=self._env,
+                                    start_new_session=True)
+        except OSError as exc:
+            return _start_error(args, exc), b""
+        out, err_bytes, too_large, timed_out = _communicate_bytes(proc, None, timeout)
+        err, duration = _decoded(err_bytes), time.monotonic() - start
+        if too_large:
+            return failure(args, "failed", _too_large(args[0]), "", err, duration), b""
+        if timed_out:
+            return failure(args, "timeout", f"{args[0]}: timed out after {timeout:g} s",
+                           "", err, duration), out
+        return CommandResult(args, "", err, proc.returncode, duration), out
 
     def stream(self, argv: Sequence[str], hold_stdin: bool = False) -> LineStream:
         """Run ``argv`` in its own session; closing the stream kills the whole group.
@@ -462,6 +506,14 @@ def _communicate(
     Returns:
         stdout, stderr, whether an output was too large, whether it timed out.
     """
+    out, err, too_large, timed_out = _communicate_bytes(proc, input, timeout)
+    return _decoded(out), _decoded(err), too_large, timed_out
+
+
+def _communicate_bytes(
+    proc: subprocess.Popen[bytes], input: str | None, timeout: float
+) -> tuple[bytes, bytes, bool, bool]:
+    """:func:`_communicate`, the outputs left as bytes (a framed batch counts bytes)."""
     deadline = time.monotonic() + timeout
     over = threading.Event()
     chunks: dict[str, list[bytes]] = {"out": [], "err": []}
@@ -507,8 +559,7 @@ def _communicate(
         _kill_group(proc)
         proc.wait()
     # A reader still blocked past the kill holds no chunk in flight that matters.
-    out, err = (_decoded(b"".join(chunks[key])) for key in ("out", "err"))
-    return out, err, over.is_set(), timed_out
+    return b"".join(chunks["out"]), b"".join(chunks["err"]), over.is_set(), timed_out
 
 
 def _kill_group(proc: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
@@ -526,124 +577,3 @@ SSH_OPTIONS: tuple[str, ...] = (
     "-o", "ServerAliveCountMax=1",
 )
 """Never prompt (a dashboard has no terminal for it) and give up on dead hosts fast."""
-
-
-class SshRunner(Runner):
-    """Runs commands on another node with the system ssh client.
-
-    The system client is used, not a library, so that ~/.ssh/config, agents and jump
-    hosts work as the operator set them up. The remote command is one string for the
-    remote shell, built with :func:`shlex.join`: names from the cluster stay data.
-    """
-
-    def __init__(
-        self,
-        node: str,
-        host: str | None = None,
-        options: Sequence[str] = SSH_OPTIONS,
-        via: Runner | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        self.node = node
-        self._host = host or node
-        self._options = tuple(options)
-        self._via = via or LocalRunner()
-        self.timeout = timeout
-
-    def ssh_argv(self, argv: Sequence[str]) -> tuple[str, ...]:
-        remote = shlex.join(["env", *(f"{k}={v}" for k, v in _ENV_OVERRIDES.items()), *argv])
-        return ("ssh", *self._options, "--", self._host, remote)
-
-    def run(
-        self, argv: Sequence[str], timeout: float | None = None, input: str | None = None
-    ) -> CommandResult:
-        result = self._via.run(self.ssh_argv(argv), timeout=self.limit(timeout), input=input)
-        args = tuple(argv)
-        # Too much output is the remote command's doing, not the node's reachability.
-        if result.error == _too_large("ssh"):
-            return failure(args, "failed", _too_large(args[0]), "", result.stderr,
-                           result.duration)
-        # Whatever keeps ssh itself from finishing — no ssh client, a connection that
-        # hangs until the timeout — is the node's reachability, not the command's: one
-        # reason for the whole node (see collect).
-        if result.error is not None:
-            return failure(args, "unreachable", f"ssh {self._host}: {result.error}",
-                           result.stdout, result.stderr, result.duration)
-        # ssh itself exits 255 when it cannot reach or log in to the host.
-        if result.returncode == 255:
-            why = _first_line(result.stderr) or "connection failed"
-            return failure(args, "unreachable", f"ssh {self._host}: {why}",
-                           result.stdout, result.stderr, result.duration)
-        # The remote command runs through env(1), which exits 127 for a missing program.
-        if result.returncode == 127:
-            return failure(args, "missing", f"{args[0]}: command not found on {self.node}",
-                           result.stdout, result.stderr, result.duration)
-        return CommandResult(args, result.stdout, result.stderr, result.returncode,
-                             result.duration)
-
-    def stream(self, argv: Sequence[str]) -> LineStream:
-        """Follow ``argv`` on the node through one ssh connection; closing ends it there too.
-
-        Closing kills the local ssh client. The remote command has no terminal, so no
-        hangup reaches it, and ``drbdsetup events2`` would only notice at its next write
-        (SIGPIPE): on a quiet cluster, hours later, one left behind per dashboard run. So
-        it runs under :data:`REMOTE_WATCHDOG`, which ends it when ssh's stdin closes (a
-        pipe held open and never written). Not a pseudo-terminal (``ssh -tt``), which
-        would hang it up too but mix its stderr into the lines.
-        """
-        remote = ["sh", "-c", REMOTE_WATCHDOG, "hadeck-stream", *argv]
-        via = self._via
-        inner = (via.stream(self.ssh_argv(remote), hold_stdin=True)
-                 if isinstance(via, LocalRunner) else via.stream(self.ssh_argv(remote)))
-        return _SshStream(argv, inner, self._host, self.node)
-
-
-REMOTE_WATCHDOG = (
-    'exec 3<&0; "$@" <&- 3<&- & pid=$!; '
-    '(read -r _ <&3; kill "$pid") >/dev/null 2>&1 & watch=$!; '
-    'exec 3<&-; wait "$pid"; code=$?; kill "$watch" 2>/dev/null; exit "$code"'
-)
-"""The remote side of an ssh stream, for ``sh -c`` with the command as its arguments:
-run the command, and kill it as soon as stdin — the ssh channel — reaches its end, which
-happens when the local ssh client is killed or the connection is lost. A fixed script;
-the command stays data in ``"$@"`` (quoted by :func:`shlex.join` like every remote
-command). Its exit status is the command's."""
-
-
-class _SshStream(LineStream):
-    """A stream through ssh: the lines as they come; ssh's failures named as ``run`` does."""
-
-    def __init__(self, argv: Sequence[str], inner: LineStream, host: str, node: str) -> None:
-        super().__init__(argv)
-        self._inner = inner
-        self._host = host
-        self._node = node
-        if inner.error is not None:
-            self.error = f"ssh {host}: {inner.error}"
-
-    def __next__(self) -> str:
-        try:
-            return next(self._inner)
-        except StopIteration:
-            self._finish()
-            raise
-
-    def close(self) -> None:
-        super().close()
-        self._inner.close()
-
-    def _finish(self) -> None:
-        inner = self._inner
-        code = inner.returncode
-        self.returncode = code
-        if self.error is not None or self.closed or inner.closed:
-            return
-        if code == 255:
-            why = _first_line(inner.stderr) or "connection failed"
-            self.error = f"ssh {self._host}: {why}"
-            self.returncode = None
-        elif code == 127:
-            self.error = f"{self.argv[0]}: command not found on {self._node}"
-            self.returncode = None
-        elif inner.error is not None:
-            self.error = inner.error.replace("ssh exited", f"{self.argv[0]} exited", 1)

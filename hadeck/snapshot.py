@@ -116,6 +116,10 @@ class RecordingRunner(Runner):
             self._sink.append(Record(self.node, command, result))
         return result
 
+    def prefetch(self, commands: Sequence[Command]) -> Runner:
+        # What the sources fetch is recorded, as ever, not what a batch held.
+        return RecordingRunner(self.inner.prefetch(commands), self._sink, self._lock)
+
 
 class RecordingAccess(Access):
     """Wraps another access so that every node's commands are recorded."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.runner import Command, LocalRunner, SshRunner
+from hadeck.runner import Command, LocalRunner
+from hadeck.ssh import SshRunner
 
 
 def test_runs_argv_and_reports_output_and_exit_code() -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.runner import SSH_OPTIONS, SshRunner
+from hadeck.runner import SSH_OPTIONS
+from hadeck.ssh import SshRunner
 
 SSHD = "/usr/sbin/sshd"
 

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, LocalRunner, SshRunner
+from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, LocalRunner
 from hadeck.snapshot import BundleAccess, BundleError
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import ParseError, parse_output
+from hadeck.ssh import SshRunner
 from tests import bundles
 from tests.conftest import FIXTURES, sample
 from tests.fakes import ScriptedRunner
