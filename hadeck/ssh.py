@@ -73,9 +73,11 @@ def ssh_error(host: str, stderr: str) -> str:
     if "REMOTE HOST IDENTIFICATION HAS CHANGED" in stderr:
         return (f"ssh {host}: the host key has changed: refused (if the change is "
                 f"expected, remove the old key with ssh-keygen -R and check the new one)")
-    if "host key is known" in stderr or "No matching host key" in stderr:
-        return (f"ssh {host}: the host key is not in known_hosts: refused (connect once "
-                f"by hand to check and accept it)")
+    if "Host key verification failed" in stderr or "host key is known" in stderr:
+        # BatchMode never asks: an unknown key (or one ssh_config tells to refuse) ends
+        # here, with this line alone.
+        return (f"ssh {host}: the host key is not in known_hosts, or not accepted: refused "
+                f"(connect once by hand to check and accept it)")
     lines = [line.strip() for line in stderr.splitlines()
              if line.strip() and not line.startswith(("@", "Warning: Permanently added"))]
     return f"ssh {host}: {lines[-1][:200] if lines else 'connection failed'}"
@@ -176,12 +178,24 @@ class Master:
                     return None
                 self.down_since, self.reason = time.time(), error
                 self._next_try = time.monotonic() + RETRY_S
-            elif self._retrying is None and time.monotonic() >= self._next_try:
+                return error
+            if self._retrying is None and time.monotonic() >= self._next_try:
                 self._retrying = threading.Thread(target=self._retry, daemon=True,
                                                   name=f"ssh-retry-{self.sock[-4:]}")
                 self._retrying.start()
             since = time.strftime("%H:%M:%S", time.localtime(self.down_since))
             return f"{self.reason} (unreachable since {since}; retried in the background)"
+
+    def lost(self, reason: str) -> None:
+        """The connection stopped answering (a batch through it timed out): drop the
+        master and count the host as down from now, so that the next reads do not wait
+        on it again; the background retry reconnects it."""
+        with self._lock:
+            if self._closed or self.down_since is not None:
+                return
+            self._stop(ask=False)
+            self.down_since, self.reason = time.time(), reason
+            self._next_try = time.monotonic() + RETRY_S
 
     def _retry(self) -> None:
         with self._lock:
@@ -189,7 +203,9 @@ class Master:
                 return
         error = self._connect()
         with self._lock:
-            if error is None:
+            if self._closed:
+                self._stop()
+            elif error is None:
                 self.down_since, self.reason = None, ""
             else:
                 self.reason = error
@@ -229,11 +245,12 @@ class Master:
         self._proc = proc
         return None
 
-    def _stop(self) -> None:
+    def _stop(self, ask: bool = True) -> None:
         proc, self._proc = self._proc, None
         if proc is None:
             return
-        if proc.poll() is None and os.path.exists(self.sock):
+        # Ask only a master that answers: one whose connection hangs would not.
+        if ask and proc.poll() is None and os.path.exists(self.sock):
             # Ask the master to end its sessions and go; then the pipe closes its session.
             with contextlib.suppress(OSError, subprocess.SubprocessError):
                 subprocess.run(["ssh", *self._options, "-S", self.sock, "-O", "exit",
@@ -395,7 +412,12 @@ class SshRunner(Runner):
             return "failed", f"ssh {self._host}: the batch's output is larger than " \
                              f"{MAX_OUTPUT_BYTES // 2**20} MiB, not read"
         if result.error is not None:
-            return "unreachable", f"ssh {self._host}: {result.error}"
+            why = f"ssh {self._host}: {result.error}"
+            if result.error_kind == "timeout" and self.master is not None:
+                # Every command has its own timeout on the node: a batch that outlives
+                # them all is a connection that stopped answering.
+                self.master.lost(f"ssh {self._host}: no answer ({result.error})")
+            return "unreachable", why
         if result.returncode == 255:
             return "unreachable", ssh_error(self._host, result.stderr)
         if result.returncode == 120:
