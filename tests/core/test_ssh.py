@@ -1,4 +1,5 @@
-"""SshRunner against a real OpenSSH server on 127.0.0.1, started by the test.
+"""SshRunner against a real OpenSSH server on 127.0.0.1, started by the test (more in
+tests/ssh/: masters, batches, peers that are down or changed).
 
 The dashboard follows ``drbdsetup events2`` on every node through one ssh connection per
 node. When it quits, the remote command must end too, not linger until its next write
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from hadeck.runner import SSH_OPTIONS
-from hadeck.ssh import SshRunner
+from hadeck.ssh import ControlDir, SshRunner
 
 SSHD = "/usr/sbin/sshd"
 
@@ -52,21 +53,32 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshRunner]:
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation dir
     server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(where / "sshd_config")],
                               stderr=subprocess.PIPE, text=True)
+    # The host key is known, as an operator's known_hosts would hold it: checking stays on.
+    (where / "known_hosts").write_text(f"[127.0.0.1]:{port} {(where / 'host.pub').read_text()}")
     options = (*SSH_OPTIONS, "-p", str(port), "-i", str(where / "client"),
-               "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
-               "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR")
-    runner = SshRunner("jupiter2", host="127.0.0.1", options=options)
+               "-o", "IdentitiesOnly=yes", "-o", f"UserKnownHostsFile={where / 'known_hosts'}",
+               "-o", "LogLevel=ERROR")
+    control = ControlDir()  # as hadeck runs it: over one master connection
+    runner = SshRunner("jupiter2", host="127.0.0.1", options=options, control=control)
     try:
+        # Listening first: a peer found down is retried only every few seconds.
         deadline = time.monotonic() + 10
-        while runner.run(["true"]).returncode != 0:
+        while not _listening(port):
             if server.poll() is not None or time.monotonic() > deadline:
                 why = server.stderr.read() if server.stderr else ""
                 pytest.fail(f"sshd did not come up: {why}")
             time.sleep(0.1)
+        assert runner.run(["true"]).returncode == 0
         yield runner
     finally:
+        control.close()
         server.terminate()
         server.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _running(marker: str) -> bool:
