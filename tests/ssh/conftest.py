@@ -27,6 +27,8 @@ from hadeck.runner import SSH_OPTIONS, LocalRunner
 
 SSHD = "/usr/sbin/sshd"
 PEERS = ("hds-peer1", "hds-peer2", "hds-peer3")
+DOWN = "hds-down"
+"""A peer in the ssh_config whose port nothing listens on (connection refused)."""
 
 
 def sshd_missing() -> str | None:
@@ -130,7 +132,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sshd]:
         f"Host {' '.join(PEERS)}\n"
         f"    HostName 127.0.0.1\n    Port {port}\n    User {os.environ.get('USER', 'root')}\n"
         f"    IdentityFile {where / 'client'}\n    IdentitiesOnly yes\n"
-        f"    UserKnownHostsFile {where / 'known_hosts'}\n    GlobalKnownHostsFile /dev/null\n")
+        f"    UserKnownHostsFile {where / 'known_hosts'}\n    GlobalKnownHostsFile /dev/null\n"
+        f"Host {DOWN}\n    HostName 127.0.0.1\n    Port {free_port()}\n"
+        f"    IdentityFile {where / 'client'}\n    IdentitiesOnly yes\n")
     try:
         yield running
     finally:

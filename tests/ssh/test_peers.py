@@ -22,7 +22,7 @@ from hadeck.config import Config
 from hadeck.runner import SSH_OPTIONS, Command, LocalRunner
 from hadeck.sources import host
 from hadeck.ssh import ControlDir, SshRunner
-from tests.ssh.conftest import PEERS, Sshd, SshLog, free_port, keygen, start_sshd, stop
+from tests.ssh.conftest import DOWN, PEERS, Sshd, SshLog, free_port, keygen, start_sshd, stop
 
 
 def descendants(pid: int) -> set[int]:
@@ -132,6 +132,47 @@ def test_the_cluster_read_uses_ssh_config_names(sshd: Sshd, tmp_path: Path) -> N
             assert errors == []
     finally:
         access.close()
+
+
+def test_a_down_peer_is_one_reason_and_does_not_stall_the_next_reads(sshd: Sshd) -> None:
+    config = Config(extra_nodes=(PEERS[0], DOWN), ssh_options=sshd.options, timeout=5)
+    access = LiveAccess(config, local=LocalRunner(node="hds-here", timeout=5))
+    try:
+        first = collect(access, config)
+        (down,) = [s for s in first.sources if s.node == DOWN]
+        assert down.source == "node" and "Connection refused" in (down.error or "")
+        assert PEERS[0] in {h.node for h in first.hosts}
+        for _ in range(2):
+            again = collect(access, config)
+            (down,) = [s for s in again.sources if s.node == DOWN]
+            assert "unreachable since" in (down.error or "")
+            assert down.duration < 0.5  # answered at once, not a connect timeout each time
+    finally:
+        access.close()
+
+
+def test_a_bundle_taken_over_ssh_replays_the_same(sshd: Sshd, tmp_path: Path) -> None:
+    from hadeck.snapshot import BundleAccess, RecordingAccess, write_bundle
+
+    config = Config(extra_nodes=(PEERS[0],), ssh_options=sshd.options, timeout=5)
+    live = LiveAccess(config, local=LocalRunner(node="hds-here", timeout=5))
+    recording = RecordingAccess(live)
+    try:
+        collect(recording, config)  # the first read: everything in the batch
+        recording.records.clear()
+        state = collect(recording, config)  # a later one: what the sources asked for
+    finally:
+        live.close()
+    path = write_bundle(tmp_path / "b.tar.gz", recording.records, "hds-here", state.taken_at)
+    names = {f"{r.node}/{r.command.name}" for r in recording.records}
+    # The file names sources have always used, one per command; no batch in sight.
+    assert {f"{PEERS[0]}/{c.name}" for c in host.PEER_COMMANDS} <= names
+    assert f"{PEERS[0]}/host/facts.json" not in names
+    assert not any("batch" in name for name in names)
+    replayed = collect(BundleAccess(path), config)
+    (peer_live,) = [h for h in state.hosts if h.node == PEERS[0]]
+    (peer_replayed,) = [h for h in replayed.hosts if h.node == PEERS[0]]
+    assert peer_replayed == peer_live
 
 
 # --------------------------------------------------------------------------- nothing left
