@@ -11,8 +11,8 @@ The script is text of this module, reviewed like any code; nothing in it comes f
 cluster. The commands travel as its positional parameters (``sh -c SCRIPT hadeck-batch
 ARG…``, the whole quoted by :func:`shlex.join` for the remote shell), so a name stays data:
 the script never evaluates them, it only passes them on as an argv. The positional
-parameters are, after the byte limit, one group per command: its timeout in seconds, its
-argc, then its argv.
+parameters are, after the byte limit, one group per command: its timeout in seconds,
+whether it runs through ``sudo -n`` (1 or 0), its argc, then its argv.
 
 :func:`remote_argv` builds that argv, :func:`parse_frames` reads the output back; both are
 pure. The ssh side is :mod:`hadeck.ssh`.
@@ -39,17 +39,22 @@ trap 'rm -rf "$d"' EXIT
 trap 'exit 129' HUP INT TERM PIPE
 if command -v timeout >/dev/null 2>&1; then t_=timeout; else t_=; fi
 hadeck_run() {
-    i=$1 t=$2; shift 2
+    i=$1 t=$2 u=$3; shift 3
     { read -r s _ </proc/uptime; } 2>/dev/null || s=-
-    if [ -n "$t_" ]; then timeout -k KILL_AFTER "$t" "$@"; else "$@"; fi \
-        </dev/null >"$d/$i.out" 2>"$d/$i.err"
-    c=$?
+    if [ "$u" = 1 ] && ! command -v "$1" >/dev/null 2>&1; then
+        c=127  # sudo would only ask for a password for a tool that is not there
+    else
+        [ "$u" = 1 ] && set -- sudo -n "$@"
+        if [ -n "$t_" ]; then timeout -k KILL_AFTER "$t" "$@"; else "$@"; fi \
+            </dev/null >"$d/$i.out" 2>"$d/$i.err"
+        c=$?
+    fi
     { read -r e _ </proc/uptime; } 2>/dev/null || e=-
     echo "$c $s $e" >"$d/$i.rc"
 }
 n=0
-while [ $# -ge 2 ]; do
-    t=$1 k=$2; shift 2
+while [ $# -ge 3 ]; do
+    t=$1 u=$2 k=$3; shift 3
     [ "$k" -ge 1 ] && [ "$k" -le $# ] || exit 121
     (
         j=0
@@ -58,7 +63,7 @@ while [ $# -ge 2 ]; do
             j=$((j + 1))
         done
         shift "$j"
-        hadeck_run "$n" "$t" "$@"
+        hadeck_run "$n" "$t" "$u" "$@"
     ) &
     shift "$k"
     n=$((n + 1))
@@ -67,7 +72,10 @@ done
 wait
 i=0
 while [ "$i" -lt "$n" ]; do
-    set -- "$@" "$d/$i.out" "$d/$i.err"
+    for f in "$d/$i.out" "$d/$i.err"; do
+        [ -f "$f" ] || : >"$f"  # a command that never started: empty, still counted
+        set -- "$@" "$f"
+    done
     i=$((i + 1))
 done
 [ "$n" -gt 0 ] && wc -c "$@" >"$d/sizes" || : >"$d/sizes"
@@ -108,23 +116,29 @@ class Frame:
 
 
 def remote_argv(commands: Sequence[tuple[float, Sequence[str]]],
-                max_bytes: int) -> list[str]:
+                max_bytes: int, sudo: Sequence[bool] = ()) -> list[str]:
     """The argv to run on the node for a batch of commands.
 
     Args:
         commands: each command's timeout in seconds and its argv (not empty).
         max_bytes: the most one output may hold; more is dropped and said.
+        sudo: for each command, whether it runs as ``sudo -n ARGV`` (default: none
+            does). A tool that is not on the node's PATH then exits 127 without sudo,
+            which would ask for a password for it rather than say it is missing.
 
     Returns:
-        ``["sh", "-c", SCRIPT, "hadeck-batch", max_bytes, t1, argc1, *argv1, …]``: for
-        the remote shell, quote it with :func:`shlex.join`.
+        ``["sh", "-c", SCRIPT, "hadeck-batch", max_bytes, t1, sudo1, argc1, *argv1,
+        …]``: for the remote shell, quote it with :func:`shlex.join`.
     """
     args = ["sh", "-c", SCRIPT, "hadeck-batch", str(max_bytes)]
-    for timeout, argv in commands:
+    flags = list(sudo) or [False] * len(commands)
+    if len(flags) != len(commands):
+        raise ValueError("one sudo flag per command")
+    for (timeout, argv), root in zip(commands, flags, strict=True):
         if not argv:
             raise ValueError("a command in a batch needs an argv")
         # timeout(1) takes a decimal; at least 0.1 s, so that 0 never means "no limit".
-        args += [f"{max(timeout, 0.1):.1f}", str(len(argv)), *argv]
+        args += [f"{max(timeout, 0.1):.1f}", "1" if root else "0", str(len(argv)), *argv]
     return args
 
 

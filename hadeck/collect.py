@@ -104,9 +104,10 @@ class LiveAccess(Access):
             if node not in self._peers:
                 if self._control is None:
                     self._control = ControlDir()
+                sudo = node in self.config.ssh_sudo or "*" in self.config.ssh_sudo
                 self._peers[node] = SshRunner(node, options=self.config.ssh_options,
                                               timeout=self.config.timeout,
-                                              control=self._control)
+                                              control=self._control, sudo=sudo)
             return self._peers[node]
 
     def close(self) -> None:

@@ -28,6 +28,7 @@ Example::
 
     [ssh]
     options = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]
+    sudo = ["*"]             # peers logged in to as a user, not root: sudo -n for root's tools
 
     [lvs.expected]           # real servers each virtual service should have
     "TCP 192.0.2.10:80" = 3
@@ -88,6 +89,9 @@ class Config:
     ssh_options: tuple[str, ...] = SSH_OPTIONS
     """``ssh.options``: options for the system ssh client, before the host (the default
     never prompts and gives up on a dead host in about 5 s)."""
+    ssh_sudo: tuple[str, ...] = ()
+    """``ssh.sudo``: peers whose ssh login is not root (``"*"``: every peer): the tools
+    that answer root only run there as ``sudo -n``, allowed by share/sudoers.d/hadeck."""
     policy: Policy = field(default_factory=Policy)
     """``lvs.expected`` (real servers each virtual service should have, by
     ``"TCP 192.0.2.10:80"``) and ``drbd.states`` (the verdict of a DRBD state word,
@@ -107,6 +111,7 @@ KEYS: Mapping[str, str] = {
     "cluster.directors": "directors",
     "cluster.timeout": "timeout",
     "ssh.options": "ssh_options",
+    "ssh.sudo": "ssh_sudo",
 }
 """The plain keys, dotted, and the :class:`Config` field each one sets."""
 FREE_TABLES = ("lvs.expected", "drbd.states")
@@ -307,6 +312,7 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         directors=directors,
         timeout=float(timeout),
         ssh_options=ssh_options or SSH_OPTIONS,
+        ssh_sudo=tuple(_strings(ssh, "sudo", "ssh")),
         policy=Policy(drbd_states=states, expected_real_servers=expected,
                       directors=directors),
         path=path,

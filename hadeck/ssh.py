@@ -60,6 +60,17 @@ RETRY_S = 10.0
 BATCH_MARGIN_S = 5.0
 """Seconds a batch may take beyond its slowest command's timeout (connection, framing)."""
 
+NEEDS_ROOT = frozenset({
+    "crm_mon", "cibadmin", "drbdsetup", "drbdadm", "/lib/drbd/drbdsetup-84", "ipvsadm",
+    "virsh", "xl", "vzlist", "corosync-cfgtool", "corosync-quorumtool",
+})
+"""Programs that answer root only (or a group a reading user may not be in): on a peer
+read as another user (``sudo``), they run as ``sudo -n ARGV``. share/sudoers.d/hadeck
+allows exactly the read-only command lines hadeck runs with them; /proc files, ``df`` and
+``cat`` need no root."""
+
+SUDO_HINT = "allow it in sudoers (share/sudoers.d/hadeck)"
+
 _MASTER_COMMAND = "exec cat >/dev/null"
 """The master's own session on the node: it ends when hadeck's end of the pipe closes."""
 
@@ -293,6 +304,9 @@ class SshRunner(Runner):
         timeout: seconds a command may take.
         control: where this runner's master socket lives; None runs every command (or
             batch) as a connection of its own, as ssh does by itself.
+        sudo: the login is not root: the sources' commands of :data:`NEEDS_ROOT` run as
+            ``sudo -n ARGV`` (never a password prompt; a refusal is a ``permission``
+            error that names the sudoers file).
     """
 
     def __init__(
@@ -303,8 +317,10 @@ class SshRunner(Runner):
         via: Runner | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         control: ControlDir | None = None,
+        sudo: bool = False,
     ) -> None:
         self.node = node
+        self.sudo = sudo
         self._host = host or node
         self._options = tuple(options)
         self._via = via or LocalRunner()
@@ -366,6 +382,9 @@ class SshRunner(Runner):
             # hadeck runs on a peer.
             return failure(command.argv, "missing", f"{command.name}: gathered by hadeck "
                            f"itself, not run on {self.node}")
+        if isinstance(self._via, LocalRunner):
+            # A batch of one: the same timeout, sudo and error words as in a batch.
+            return self.batch([command], timeout)[command]
         return super().fetch(command, timeout)
 
     # ------------------------------------------------------------------ batches
@@ -390,7 +409,8 @@ class SshRunner(Runner):
         via = self._via
         if not isinstance(via, LocalRunner):  # pragma: no cover - every real runner is
             return {c: self.fetch(c, timeout) for c in wanted}
-        remote = remote_argv([(limit, a) for a in argvs], MAX_OUTPUT_BYTES)
+        roots = [self._as_root(a) for a in argvs]
+        remote = remote_argv([(limit, a) for a in argvs], MAX_OUTPUT_BYTES, roots)
         local = ("ssh", *self._options, *mux, "--", self._host, shlex.join(remote))
         result, data = via.run_raw(local, timeout=limit + KILL_AFTER_S + BATCH_MARGIN_S)
         whole = self._whole_batch_failure(result)
@@ -404,8 +424,11 @@ class SshRunner(Runner):
             kind, why = whole
             return {c: failure(a, kind, why, "", result.stderr, result.duration)
                     for c, a in zip(wanted, argvs, strict=True)}
-        return {c: self._result(c, a, f, limit)
-                for c, a, f in zip(wanted, argvs, frames, strict=True)}
+        return {c: self._result(c, a, f, limit, root)
+                for c, a, f, root in zip(wanted, argvs, frames, roots, strict=True)}
+
+    def _as_root(self, argv: Sequence[str]) -> bool:
+        return self.sudo and bool(argv) and argv[0] in NEEDS_ROOT
 
     def _whole_batch_failure(self, result: CommandResult) -> tuple[ErrorKind, str] | None:
         if result.error == _too_large("ssh"):
@@ -426,7 +449,7 @@ class SshRunner(Runner):
         return None
 
     def _result(self, command: Command, argv: tuple[str, ...], frame: Frame,
-                limit: float) -> CommandResult:
+                limit: float, sudo: bool = False) -> CommandResult:
         out, err = _decoded(frame.stdout), _decoded(frame.stderr)
         duration = round(frame.duration, 2)
         if frame.too_large:
@@ -442,6 +465,10 @@ class SshRunner(Runner):
         if code == 127:
             return failure(argv, "missing", f"{argv[0]}: command not found on {self.node}",
                            out, err, duration)
+        if sudo and code == 1 and err.startswith("sudo:") and not out:
+            why = _first_line(err)
+            return failure(argv, "permission", f"{argv[0]} via sudo on {self.node}: {why}; "
+                           f"{SUDO_HINT}", out, err, duration)
         result = CommandResult(argv, out, err, code, duration)
         return file_result(command.path, result) if command.path is not None else result
 
