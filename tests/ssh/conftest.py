@@ -150,9 +150,10 @@ class SshLog:
         self.log.write_text("")
         wrapper = where / "ssh"
         real = shutil.which("ssh")
-        # One line per ssh started, whatever its arguments hold (a batch's script).
-        wrapper.write_text(f'#!/bin/sh\nprintf "%s " "$@" | tr "\\n" " " >>{self.log}\n'
-                           f'echo >>{self.log}\nexec {real} "$@"\n')
+        # One line per ssh started, whatever its arguments hold (a batch's script), in
+        # one write: ssh clients start at once.
+        wrapper.write_text(f'#!/bin/sh\nline=$(printf "%s " "$@" | tr "\\n" " ")\n'
+                           f'printf "%s\\n" "$line" >>{self.log}\nexec {real} "$@"\n')
         wrapper.chmod(0o755)
         self.runner = LocalRunner(env={"PATH": f"{where}:{os.environ.get('PATH', '')}"})
 

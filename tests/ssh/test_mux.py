@@ -14,7 +14,11 @@ import subprocess
 import time
 from pathlib import Path
 
-from hadeck.collect import node_commands
+import pytest
+
+from hadeck.collect import LiveAccess, collect, node_commands
+from hadeck.config import Config
+from hadeck.runner import LocalRunner
 from hadeck.sources import host
 from hadeck.ssh import ControlDir, SshRunner
 from tests.ssh.conftest import PEERS, Sshd, SshLog
@@ -64,3 +68,22 @@ def test_one_master_per_peer_and_one_ssh_per_peer_per_poll(sshd: Sshd, ssh_log: 
         control.close()
     assert gone(f"-S {control.path}/"), "an ssh master outlived close()"
     assert not Path(control.path).exists()
+
+
+def test_a_cluster_read_is_one_ssh_per_peer_per_poll(sshd: Sshd, ssh_log: SshLog,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every source of every peer (host, DRBD, guests, corosync, LVS, keepalived).
+    monkeypatch.setenv("PATH", ssh_log.runner.env["PATH"])
+    config = Config(extra_nodes=PEERS, ssh_options=sshd.options, timeout=5)
+    access = LiveAccess(config, local=LocalRunner(node="hds-here", timeout=5))
+    try:
+        for poll in range(3):
+            ssh_log.clear()
+            state = collect(access, config)
+            assert {h.node for h in state.hosts} >= set(PEERS)
+            started = ssh_log.lines()
+            masters = [line for line in started if " -M " in f" {line} "]
+            assert len(masters) == (len(PEERS) if poll == 0 else 0)
+            assert len(started) - len(masters) == len(PEERS), started
+    finally:
+        access.close()
