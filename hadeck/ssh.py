@@ -20,6 +20,15 @@ sources fetched, and the next batch asks for exactly that.
 **An unreachable peer costs one connect timeout once.** When the master cannot connect,
 the node is down "since" then: every read answers at once that it is unreachable, and the
 master is retried in the background every :data:`RETRY_S` seconds until it connects.
+
+**sudo.** A peer logged in to as another user than root runs the tools of
+:data:`NEEDS_ROOT` as ``sudo -n`` (share/sudoers.d/hadeck allows exactly those reads).
+
+Why a channel per batch and not one long-lived session reading batches: each batch is
+then a fresh process tree on the node with its own timeouts and clean-up, and no request
+protocol is needed on the session's stdin. The price is a session and login shell per
+poll on the peer (bench/ssh.py: ~0.2 s on the build machine, whose root .bashrc runs
+``pyenv init``; a few milliseconds with a plain shell).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import contextlib
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -243,12 +253,12 @@ class Master:
         while not os.path.exists(self.sock):
             if proc.poll() is not None or time.monotonic() > deadline:
                 timed_out = proc.poll() is None
-                _end(proc)
+                _end(proc, wait=0.0 if timed_out else 2.0)
                 errors.seek(0)
                 stderr = _decoded(errors.read(64 * 1024))
                 errors.close()
-                if timed_out:
-                    return (f"ssh {self.host}: no answer within "
+                if timed_out:  # worded as any command's timeout over ssh
+                    return (f"ssh {self.host}: ssh: timed out after "
                             f"{self._connect_timeout:g} s")
                 return ssh_error(self.host, stderr)
             time.sleep(0.01)
@@ -278,16 +288,17 @@ class Master:
             os.unlink(self.sock)
 
 
-def _end(proc: subprocess.Popen[bytes]) -> None:
-    """Close the master's stdin (its session ends), then make sure the process is gone."""
+def _end(proc: subprocess.Popen[bytes], wait: float = 2.0) -> None:
+    """Close the master's stdin (its session ends), then make sure the process is gone,
+    with whatever it started (a ProxyCommand) in its session."""
     if proc.stdin is not None:
         with contextlib.suppress(OSError):
             proc.stdin.close()
-    try:
-        proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=wait)
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 class SshRunner(Runner):
