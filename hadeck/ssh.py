@@ -27,8 +27,8 @@ master is retried in the background every :data:`RETRY_S` seconds until it conne
 Why a channel per batch and not one long-lived session reading batches: each batch is
 then a fresh process tree on the node with its own timeouts and clean-up, and no request
 protocol is needed on the session's stdin. The price is a session and login shell per
-poll on the peer (bench/ssh.py: ~0.2 s on the build machine, whose root .bashrc runs
-``pyenv init``; a few milliseconds with a plain shell).
+poll on the peer (bench/ssh.py: ~36 ms with a plain shell; 0.2–0.4 s on the build
+machine, whose root .bashrc runs ``pyenv init``).
 """
 
 from __future__ import annotations

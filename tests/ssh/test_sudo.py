@@ -70,3 +70,20 @@ def test_the_sudoers_file_allows_every_root_command_a_peer_read_runs() -> None:
     allowed = sudoers_commands()
     wanted = {c.argv for c in node_commands() if c.argv and c.argv[0] in NEEDS_ROOT}
     assert wanted and wanted <= allowed, sorted(wanted - allowed)
+
+
+def test_sudo_is_configured_per_peer(tmp_path: Path) -> None:
+    from hadeck.collect import LiveAccess
+    from hadeck.config import load
+
+    path = tmp_path / "hadeck.toml"
+    path.write_text('[ssh]\nsudo = ["jupiter2"]\n')
+    access = LiveAccess(load(str(path)), local=LocalRunner(node="jupiter1"))
+    some = {n: getattr(access.runner(n), "sudo", None) for n in ("jupiter2", "sun")}
+    assert some == {"jupiter2": True, "sun": False}
+    path.write_text('[ssh]\nsudo = ["*"]\n')
+    every = LiveAccess(load(str(path)), local=LocalRunner(node="jupiter1"))
+    assert getattr(every.runner("sun"), "sudo", None) is True
+    assert every.runner("jupiter1") is every.local  # this node: no ssh, no sudo
+    access.close()
+    every.close()
