@@ -224,6 +224,9 @@ def test_a_killed_hadeck_leaves_no_master_behind(sshd: Sshd, tmp_path: Path) -> 
     while subprocess.run(["pgrep", "-f", f"-S {path}/"], capture_output=True).returncode == 0:
         assert time.monotonic() < deadline, "the ssh master outlived a killed hadeck"
         time.sleep(0.1)
+    # Only the empty directory is left (nobody was there to remove it): no socket.
+    assert list(Path(path).iterdir()) == []
+    Path(path).rmdir()
 
 
 # --------------------------------------------------------------------------- not reachable
