@@ -34,7 +34,7 @@ SCRIPT = r"""
 export LC_ALL=C LANG=C
 PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 max=$1; shift
-d=$(mktemp -d) || exit 120
+d=$(mktemp -d /dev/shm/hadeck-batch.XXXXXX 2>/dev/null || mktemp -d) || exit 120
 trap 'rm -rf "$d"' EXIT
 trap 'exit 129' HUP INT TERM PIPE
 if command -v timeout >/dev/null 2>&1; then t_=timeout; else t_=; fi
@@ -94,8 +94,10 @@ done <"$d/sizes"
 printf 'hadeck-batch-data\n'
 [ "$n" -eq 0 ] || cat "$@"
 """.replace("KILL_AFTER", str(KILL_AFTER_S)).replace("VERSION", str(VERSION)).strip() + "\n"
-"""The remote side of a batch, for ``sh -c``. Exit 120: no temporary directory on the
-node; 121: malformed arguments (never, from :func:`remote_argv`)."""
+"""The remote side of a batch, for ``sh -c``. Outputs wait in a private directory in
+/dev/shm (memory: a full disk, when hadeck matters most, does not cut them), else in
+$TMPDIR or /tmp; it is removed on exit. Exit 120: no temporary directory on the node;
+121: malformed arguments (never, from :func:`remote_argv`)."""
 
 
 class FrameError(ValueError):

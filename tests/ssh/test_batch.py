@@ -70,12 +70,13 @@ def test_too_much_output_is_said_not_cut() -> None:
 
 
 def test_no_temporary_files_are_left() -> None:
-    before = set(subprocess.run(["sh", "-c", "ls -d /tmp/tmp.* 2>/dev/null"],
-                                capture_output=True, text=True).stdout.split())
+    def listed() -> set[str]:
+        return set(subprocess.run(
+            ["sh", "-c", "ls -d /dev/shm/hadeck-batch.* /tmp/tmp.* 2>/dev/null"],
+            capture_output=True, text=True).stdout.split())
+    before = listed()
     run_batch([(5, ["echo", "x"]), (0.3, ["sleep", "5"])])
-    after = set(subprocess.run(["sh", "-c", "ls -d /tmp/tmp.* 2>/dev/null"],
-                               capture_output=True, text=True).stdout.split())
-    assert after <= before
+    assert listed() <= before
 
 
 def test_the_script_takes_no_data_into_its_text() -> None:
