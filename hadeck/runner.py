@@ -73,7 +73,8 @@ class Command:
 
     Exactly one of ``argv`` and ``path`` is set: ``path`` reads a file (``/proc/drbd``).
     ``local`` answers the command in process on this machine (host facts come from
-    psutil, not a subprocess); elsewhere the argv runs as usual.
+    psutil, not a subprocess); an ssh runner refuses it (nothing of hadeck runs on a
+    peer), a bundle and the lab answer it by name and argv.
     """
 
     name: str
