@@ -14,6 +14,11 @@ members Pacemaker named; within a node, after the host read that tells whether t
 can be reached at all, its five other sources. A hung tool therefore costs
 about one timeout of the whole read, not the sum of every timeout in a row, and a tool
 that hung is not run again within the same read (:class:`OnceHungRunner`).
+
+A node's read starts with ``runner.prefetch(node_commands())``: over ssh that is the
+node's one round trip of the poll (a batch on its master connection, :mod:`hadeck.ssh`),
+and the sources' fetches are answered from it; locally, from a bundle or in the lab it
+changes nothing.
 """
 
 from __future__ import annotations
