@@ -1,0 +1,187 @@
+"""Pinging hosts from a node: loss and round-trip time over N echoes, many hosts at once.
+
+On the machine hadeck runs on, echoes are sent in process where the kernel allows it
+(:mod:`hadeck.probes.icmp`: an unprivileged ICMP datagram socket when
+``net.ipv4.ping_group_range`` admits one of the user's groups, a raw socket as root),
+IPv4 and IPv6 alike. Everywhere else — another node (over ssh), the lab, or this machine
+when no socket may be opened — the system ``ping`` runs through the node's runner, one per
+host and all at once (:func:`ping_argv`), and its summary is read by
+:func:`hadeck.probes.ping_output.parse_ping`.
+
+Every host gets the same budget, so one dead host never slows the others: in process,
+the whole probe takes ``(count - 1) × interval + timeout`` at most; with ``ping``, each run
+is bounded by the same plus a margin for starting it (and for ssh).
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from hadeck.model import PingProbe
+from hadeck.probes import icmp
+from hadeck.probes.ping_output import parse_ping
+from hadeck.runner import Runner
+from hadeck.sources.base import parse_output
+
+MAX_PARALLEL = 32
+"""``ping`` processes (or ssh sessions) run at once per node."""
+
+
+@dataclass(frozen=True)
+class PingSettings:
+    """How hosts are pinged: ``count`` echoes, ``interval`` apart, replies awaited for
+    ``timeout`` seconds after the last (``ping -c COUNT -i INTERVAL -W TIMEOUT``)."""
+
+    count: int = 3
+    interval: float = 0.2
+    timeout: float = 1.0
+    in_process: bool = True
+    """Send echoes in process on the local node where allowed (else always ``ping``)."""
+
+    @property
+    def budget(self) -> float:
+        """Seconds the echoes and their replies take at most."""
+        return max(0, self.count - 1) * self.interval + self.timeout
+
+
+DEFAULT_SETTINGS = PingSettings()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A host to ping and why."""
+
+    host: str
+    roles: tuple[str, ...] = ()
+
+
+def ping_argv(host: str, settings: PingSettings) -> tuple[str, ...]:
+    """The system ping's argv (iputils; IPv4 and IPv6 alike)."""
+    return ("ping", "-n", "-c", str(settings.count), "-W", f"{settings.timeout:g}",
+            "-i", f"{settings.interval:g}", "--", host)
+
+
+def ping(runner: Runner, targets: Sequence[Target],
+         settings: PingSettings = DEFAULT_SETTINGS) -> tuple[PingProbe, ...]:
+    """Ping every target from the runner's node; never raises.
+
+    Args:
+        runner: the node's runner; a local one may send echoes in process.
+        targets: the hosts, each once.
+        settings: count, interval and timeout.
+
+    Returns:
+        One probe per target, in order.
+    """
+    if not targets:
+        return ()
+    found: list[PingProbe | None] = [None] * len(targets)
+    if runner.local and settings.in_process:
+        _in_process(runner.node, targets, settings, found)
+    rest = [i for i, p in enumerate(found) if p is None]
+    if rest:
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(rest)),
+                                thread_name_prefix=f"ping-{runner.node}") as pool:
+            done = pool.map(lambda i: _with_ping(runner, targets[i], settings), rest)
+            for index, probe in zip(rest, done, strict=True):
+                found[index] = probe
+    return tuple(p for p in found if p is not None)
+
+
+def _in_process(node: str, targets: Sequence[Target], settings: PingSettings,
+                found: list[PingProbe | None]) -> None:
+    """Fill in what the in-process echoes can measure; the rest stays None."""
+    addresses = _resolve([t.host for t in targets], settings.timeout)
+    sendable: list[int] = []
+    for index, (target, address) in enumerate(zip(targets, addresses, strict=True)):
+        if isinstance(address, str):
+            found[index] = PingProbe(node, target.host, error=address, roles=target.roles,
+                                     method=icmp.DGRAM)
+        else:
+            sendable.append(index)
+    if not sendable:
+        return
+    try:
+        echoes = icmp.echo([addresses[i] for i in sendable],  # type: ignore[misc]
+                           settings.count, settings.interval, settings.timeout)
+    except OSError:
+        # Whatever the socket layer refused, the system ping may still do: fall back.
+        for index in sendable:
+            found[index] = None
+        return
+    for index, result in zip(sendable, echoes, strict=True):
+        target = targets[index]
+        if result is None:
+            found[index] = None  # no socket for its family: the system ping tries
+            continue
+        rtts = result.rtts_ms
+        found[index] = PingProbe(
+            node, target.host, sent=result.sent, received=len(rtts),
+            rtt_min_ms=min(rtts) if rtts else None,
+            rtt_avg_ms=sum(rtts) / len(rtts) if rtts else None,
+            rtt_max_ms=max(rtts) if rtts else None,
+            method=result.method, error=result.error, roles=target.roles)
+
+
+def _resolve(hosts: Sequence[str], limit: float) -> list[tuple[int, tuple[object, ...]] | str]:
+    """Each host's ``(family, sockaddr)``, or why it has none; names given ``limit`` s.
+
+    Addresses resolve at once; a name asks the resolver, which may hang (no DNS server):
+    those lookups run in daemon threads and what has not answered in time is an error.
+    """
+    out: list[tuple[int, tuple[object, ...]] | str] = ["" for _ in hosts]
+    threads = []
+
+    def lookup(index: int, host: str, numeric: bool) -> None:
+        flags = socket.AI_NUMERICHOST if numeric else 0
+        try:
+            info = socket.getaddrinfo(host, None, type=socket.SOCK_RAW, flags=flags)
+        except (OSError, UnicodeError) as exc:
+            out[index] = f"{host}: {getattr(exc, 'strerror', None) or exc}"
+            return
+        family, _, _, _, sockaddr = info[0]
+        out[index] = (int(family), tuple(sockaddr))
+
+    for index, host in enumerate(hosts):
+        try:
+            socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                             host.split("%", 1)[0])
+            lookup(index, host, numeric=True)
+        except OSError:
+            thread = threading.Thread(target=lookup, args=(index, host, False), daemon=True)
+            thread.start()
+            threads.append((index, host, thread))
+    deadline = time.monotonic() + limit
+    for index, host, thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive() or out[index] == "":
+            out[index] = f"{host}: name did not resolve within {limit:g} s"
+    return out
+
+
+def _with_ping(runner: Runner, target: Target, settings: PingSettings) -> PingProbe:
+    """One host with the system ping through the runner."""
+    margin = 1.0 if runner.local else 5.0  # process start; ssh's connection
+    result = runner.run(ping_argv(target.host, settings), timeout=settings.budget + margin)
+    base = PingProbe(runner.node, target.host, method="ping", roles=target.roles)
+    if result.error is not None:
+        return _replace(base, error=result.error)
+    try:
+        counts = parse_output(
+            lambda text: parse_ping(text, result.stderr, result.returncode), result.stdout)
+    except ValueError as exc:
+        return _replace(base, error=f"ping: {exc}")
+    return PingProbe(runner.node, target.host, sent=counts.sent, received=counts.received,
+                     rtt_min_ms=counts.rtt_min_ms, rtt_avg_ms=counts.rtt_avg_ms,
+                     rtt_max_ms=counts.rtt_max_ms, method="ping", error=counts.error,
+                     roles=target.roles)
+
+
+def _replace(probe: PingProbe, error: str) -> PingProbe:
+    return PingProbe(probe.node, probe.host, method=probe.method, error=error,
+                     roles=probe.roles)
