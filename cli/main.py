@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"only these areas: {', '.join(AREAS)}")
     status.add_argument("--json-schema", action="store_true",
                         help="print the JSON Schema of --json and exit")
+    status.add_argument("--probe", action="store_true",
+                        help="ping the ping nodes and the peers' corosync addresses from "
+                             "every node, and compare with the pingd scores Pacemaker "
+                             "holds (always, with [probes] ping = true)")
 
     snap = sub.add_parser("snapshot", help="record every source's raw output in a bundle",
                           description="Record every source's raw output, with tool versions, "
@@ -149,6 +153,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     areas = _areas(args.area)
     opened = _open(args)
     state = collect(opened.access, opened.config)
+    if args.probe or opened.config.probe_ping:
+        from hadeck.probes.prober import probe_state
+
+        state = probe_state(state, opened.access, opened.config)
     judgement = judge(state, opened.config.policy)
     doc = status_document(state, judgement, areas)
     if args.json:

@@ -34,6 +34,7 @@ from hadeck.lab.formats import guests as guests_fmt
 from hadeck.lab.formats import host as host_fmt
 from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
+from hadeck.lab.formats import ping as ping_fmt
 from hadeck.lab.world import Lab, LabState
 from hadeck.runner import (
     DEFAULT_TIMEOUT,
@@ -206,7 +207,27 @@ class LabRunner(Runner):
             return self._ipvsadm(state, args)
         if tool == "virsh" and len(args) > 1 and args[1] == "migrate":
             return self._migrate(state, args)
+        if tool == "ping":
+            return self._ping(state, args)
         return _not_found(args)
+
+    def _ping(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """``ping -n -c N … HOST``: the ping nodes answer unless ``ping-lost`` cut them off
+        from this node; a node's corosync address answers while that node is up."""
+        host = args[-1]
+        try:
+            count = int(_option(args, "-c", "--count") or "3")
+            interval = float(_option(args, "-i", "--interval") or "1")
+        except ValueError:
+            return CommandResult(args, "", "ping: invalid argument\n", 2)
+        owner = next((n for n, a in state.topology.node_addresses.items() if a == host), None)
+        if host in state.topology.ping_nodes:
+            answers = self.node not in state.world["ping_lost"]
+        else:
+            answers = owner is not None and state.up(owner)
+        rtts = [0.25 + 0.01 * (i % 3) for i in range(count)] if answers else []
+        text, code = ping_fmt.ping(host, count, rtts, interval)
+        return CommandResult(args, text, "", code)
 
     def _migrate(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
         """``virsh migrate [--live] [options] DOMAIN DESTURI``: the guest moves, behind
