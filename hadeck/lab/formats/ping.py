@@ -26,7 +26,9 @@ def ping(host: str, sent: int, rtts_ms: Sequence[float], interval: float) -> tup
     lines += ["", f"--- {host} ping statistics ---",
               f"{sent} packets transmitted, {received} received, {loss:g}% packet loss, "
               f"time {elapsed}ms"]
-    if received:
+    if not received:
+        lines.append("")  # iputils ends the summary with an empty line when nothing answered
+    else:
         low, high = min(rtts_ms), max(rtts_ms)
         mean = sum(rtts_ms) / received
         mdev = (sum((r - mean) ** 2 for r in rtts_ms) / received) ** 0.5

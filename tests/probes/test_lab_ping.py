@@ -1,0 +1,50 @@
+"""The lab answers ``ping`` as iputils prints it, consistent with its faults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hadeck.collect import collect
+from hadeck.health import judge
+from hadeck.lab import faults
+from hadeck.lab.formats.ping import ping as render
+from hadeck.lab.world import Lab
+from hadeck.model import Health
+from hadeck.opening import open_cluster
+from hadeck.probes.ping_output import parse_ping
+from hadeck.probes.prober import probe_state
+from tests.conftest import FIXTURES
+
+
+@pytest.mark.parametrize("rtts", [[0.25, 0.26, 0.27], [0.3], [], [1.5, 0.2]])
+def test_render_parses_back(rtts: list[float]) -> None:
+    text, code = render("192.0.2.254", 3, rtts, 0.2)
+    counts = parse_ping(text, "", code)
+    assert (counts.sent, counts.received, code) == (3, len(rtts), 0 if rtts else 1)
+    if rtts:
+        assert counts.rtt_max_ms == round(max(rtts), 3)
+
+
+def test_render_has_the_layout_of_the_capture() -> None:
+    real = (FIXTURES / "ping" / "iputils-20221126" / "dead-v4.txt").read_text()
+    text, _ = render("198.51.100.9", 3, [], 0.2)
+    assert [line.split(",")[0] for line in text.splitlines()] == \
+        [line.split(",")[0] for line in real.splitlines()]
+
+
+@pytest.mark.pacemaker
+def test_ping_lost_silences_the_ping_node_from_that_node(tmp_path: Path) -> None:
+    lab = Lab.init(tmp_path / "lab")
+    faults.ping_lost(lab, "jupiter1")
+    opened = open_cluster(None, lab=str(tmp_path / "lab"))
+    state = probe_state(collect(opened.access, opened.config), opened.access, opened.config)
+    reached = {(p.node, p.host): p.reached for p in state.pings}
+    assert reached[("jupiter1", "192.0.2.254")] is False
+    assert reached[("jupiter2", "192.0.2.254")] is True
+    assert reached[("jupiter1", "10.0.0.2")] is True  # a peer's corosync address answers
+    verdicts = {v.subject: v for v in judge(state).verdicts}
+    lost = verdicts["ping 192.0.2.254 from jupiter1"]
+    assert lost.health == Health.WARNING and lost.reason.startswith("no answer")
+    assert verdicts["pingd jupiter2 (probe)"].health == Health.OK
