@@ -111,7 +111,8 @@ def _probe_measures(state: ClusterState, args: argparse.Namespace,
                                 Subject(Kind.PINGD_PROBE, args.attribute, state.local_node),
                                 f"--probe: {why}", state.local_node))
         return []
-    verdicts += judge_ping_probes(state.pacemaker, state.pings, state.taken_at)
+    verdicts += judge_ping_probes(state.pacemaker, state.pings, state.taken_at,
+                                  state.corosync)
     measures = []
     for probe in state.pings:
         loss = probe.loss_percent

@@ -149,7 +149,8 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
     verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
     verdicts += judge_directors_down(down, state.lvs, policy.director_down)
     verdicts += judge_corosync(state.corosync)
-    verdicts += judge_ping_probes(state.pacemaker, state.pings, state.taken_at)
+    verdicts += judge_ping_probes(state.pacemaker, state.pings, state.taken_at,
+                                  state.corosync)
     verdicts += judge_membership(state)
     verdicts += judge_hosts(state.hosts, policy)
     if memo is not None:

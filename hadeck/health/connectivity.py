@@ -159,7 +159,7 @@ def _judge_links(status: CorosyncStatus) -> list[Verdict]:
 
 
 def judge_ping_probes(pcmk: PacemakerState | None, pings: Sequence[PingProbe],
-                      now: float) -> list[Verdict]:
+                      now: float, corosync: Sequence[CorosyncStatus] = ()) -> list[Verdict]:
     """hadeck's own pings, and the ``pingd`` score they say each node should hold.
 
     One verdict per probe (``ping HOST from NODE``: answered, lossy, silent, or could not
@@ -174,13 +174,18 @@ def judge_ping_probes(pcmk: PacemakerState | None, pings: Sequence[PingProbe],
       (the probes' ``since``): lagging, WARNING; older: wrong, CRITICAL; a single
       measurement (no ``since``) cannot tell the two apart: WARNING, saying so.
 
+    Then, per node and corosync peer whose link addresses were pinged, "this link is
+    down" told from "that peer is down" (:func:`_judge_peer_links`).
+
     Args:
         pcmk: Pacemaker's view (its ping resources and node attributes); None: only the
             probes themselves are judged.
         pings: the probes (``state.pings``).
         now: the state's time, against the probes' ``since``.
+        corosync: every node's corosync status (its link addresses and link states).
     """
     out = [_judge_probe(p) for p in pings]
+    out += _judge_peer_links(pings, corosync)
     for agent in ping_agents(pcmk):
         assert pcmk is not None
         for node_name in dict.fromkeys(p.node for p in pings):
@@ -261,3 +266,58 @@ def _running_on(pcmk: PacemakerState, node: str) -> list[str]:
     """The resources (not clones: those run everywhere) running on ``node``."""
     return [r.id for r in pcmk.resources
             if r.kind != ResourceKind.CLONE and node in r.running_on]
+
+
+def _judge_peer_links(pings: Sequence[PingProbe],
+                      corosync: Sequence[CorosyncStatus]) -> list[Verdict]:
+    """Per node and peer: the peer's link addresses as pinged from the node, beside the
+    link states the node's corosync reports.
+
+    Every address silent: the peer is down or cut off (CRITICAL, as corosync's own
+    "every link down" is). Some silent: those links are down, not the peer (WARNING).
+    Every address answering while corosync calls a link down: the network carries ICMP,
+    so look at corosync / knet on the two nodes (WARNING). The ``link`` subject carries
+    ``probe`` as its name, beside corosync's own verdict on the same pair.
+    """
+    probes = {(p.node, p.host): p for p in pings if p.error is None and p.sent > 0}
+    states: dict[tuple[str, str, int], str] = {}
+    for status in corosync:
+        for link in status.links:
+            for seen in link.peers:
+                if seen.name:
+                    states[(status.node, seen.name, link.link_id)] = seen.state
+    out: list[Verdict] = []
+    nodes = dict.fromkeys(p.node for p in pings)
+    for node in nodes:
+        for status in corosync:
+            peer = status.node
+            measured = [(link.link_id, link.address, probes[(node, link.address)])
+                        for link in status.links
+                        if peer != node and link.address and (node, link.address) in probes]
+            if not measured:
+                continue
+            subject = Subject(Kind.LINK, "probe", node, peer)
+            silent = [(lid, addr) for lid, addr, p in measured if not p.reached]
+            said_down = [lid for lid, _, _ in measured
+                         if states.get((node, peer, lid), "connected") != "connected"]
+            if len(silent) == len(measured):
+                where = ", ".join(addr for _, addr in silent)
+                out.append(Verdict(CRITICAL, "connectivity", subject,
+                                   f"{peer} answers on none of its link addresses ({where}): "
+                                   f"{peer} is down or cut off from {node}", node))
+            elif silent:
+                which = ", ".join(f"link {lid} ({addr})" for lid, addr in silent)
+                out.append(Verdict(WARNING, "connectivity", subject,
+                                   f"{which} silent from {node}, the other links answer: "
+                                   f"the link is down, not {peer}", node))
+            elif said_down:
+                which = ", ".join(map(str, said_down))
+                out.append(Verdict(WARNING, "connectivity", subject,
+                                   f"corosync says link {which} is down but {peer} answers "
+                                   "pings on it: the network carries ICMP, look at "
+                                   "corosync / knet", node))
+            else:
+                out.append(Verdict(OK, "connectivity", subject,
+                                   f"{peer} answers on every link address "
+                                   f"({len(measured)})", node))
+    return out

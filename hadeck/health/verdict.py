@@ -61,7 +61,8 @@ class Kind(StrEnum):
     PING = "ping"
     """A host hadeck pinged from a node: ``ping 192.0.2.254 from jupiter1``."""
     LINK = "link"
-    """The corosync links from a node to a peer: ``link jupiter1 → jupiter2``."""
+    """The corosync links from a node to a peer: ``link jupiter1 → jupiter2``; as hadeck's
+    pings of the peer's link addresses see them: ``link jupiter1 → jupiter2 (probe)``."""
     RING = "ring"
     """A corosync ring (link) on a node: ``ring 0@jupiter1``."""
     QUORUM = "quorum"
@@ -114,7 +115,7 @@ class Subject:
 def _render(s: Subject) -> str:
     at = f"@{s.node}" if s.node else ""
     if s.kind == Kind.LINK:
-        return f"link {s.node} → {s.peer}"
+        return f"link {s.node} → {s.peer}" + (f" ({s.name})" if s.name else "")
     if s.kind == Kind.PINGD:
         return f"{s.name} {s.node}" if s.node else s.name
     if s.kind == Kind.PINGD_PROBE:

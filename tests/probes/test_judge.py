@@ -8,6 +8,7 @@ from hadeck.health import Kind, Subject, judge_ping_probes
 from hadeck.model import (
     ClusterState,
     CorosyncLink,
+    CorosyncLinkPeer,
     CorosyncStatus,
     Health,
     HostMetrics,
@@ -189,3 +190,40 @@ def test_prober_remembers_since_when_per_host() -> None:
     assert since[("jupiter1", "192.0.2.254")] == NOW  # unchanged since the first sight
     one_shot = PingProber(history=False).probe(state(), runners.__getitem__)
     assert {p.since for p in one_shot.pings} == {None}
+
+
+def corosync(link0: str = "connected", link1: str = "connected") -> tuple[CorosyncStatus, ...]:
+    peers = (CorosyncLinkPeer(1, "localhost", "jupiter1"),)
+    return (
+        CorosyncStatus("jupiter1", links=(
+            CorosyncLink(0, address="10.0.0.1",
+                         peers=(*peers, CorosyncLinkPeer(2, link0, "jupiter2"))),
+            CorosyncLink(1, address="10.1.0.1",
+                         peers=(*peers, CorosyncLinkPeer(2, link1, "jupiter2"))))),
+        CorosyncStatus("jupiter2", links=(CorosyncLink(0, address="10.0.0.2"),
+                                          CorosyncLink(1, address="10.1.0.2"))),
+    )
+
+
+@pytest.mark.parametrize(("answers", "states", "health", "reason"), [
+    ((3, 3), ("connected", "connected"), Health.OK,
+     "jupiter2 answers on every link address (2)"),
+    ((3, 0), ("connected", "disconnected"), Health.WARNING,
+     "link 1 (10.1.0.2) silent from jupiter1, the other links answer: the link is down, "
+     "not jupiter2"),
+    ((0, 0), ("disconnected", "disconnected"), Health.CRITICAL,
+     "jupiter2 answers on none of its link addresses (10.0.0.2, 10.1.0.2): jupiter2 is "
+     "down or cut off from jupiter1"),
+    ((3, 3), ("connected", "disconnected"), Health.WARNING,
+     "corosync says link 1 is down but jupiter2 answers pings on it: the network carries "
+     "ICMP, look at corosync / knet"),
+])
+def test_link_down_told_from_peer_down(answers: tuple[int, int], states: tuple[str, str],
+                                       health: Health, reason: str) -> None:
+    pings = [probe("10.0.0.2", answers[0]), probe("10.1.0.2", answers[1])]
+    verdicts = judge_ping_probes(None, pings, NOW, corosync(*states))
+    found = [(v.health, v.reason) for v in verdicts
+             if v.key == Subject(Kind.LINK, "probe", "jupiter1", "jupiter2")]
+    assert found == [(health, reason)]
+    assert str(Subject(Kind.LINK, "probe", "jupiter1", "jupiter2")) == \
+        "link jupiter1 → jupiter2 (probe)"
