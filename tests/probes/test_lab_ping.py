@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hadeck.collect import collect
+from hadeck.config import override
 from hadeck.health import judge
 from hadeck.lab import faults
 from hadeck.lab.formats.ping import ping as render
@@ -15,6 +16,7 @@ from hadeck.model import Health
 from hadeck.opening import open_cluster
 from hadeck.probes.ping_output import parse_ping
 from hadeck.probes.prober import probe_state
+from hadeck.watch.poller import Poller
 from tests.conftest import FIXTURES
 
 
@@ -48,3 +50,23 @@ def test_ping_lost_silences_the_ping_node_from_that_node(tmp_path: Path) -> None
     lost = verdicts["ping 192.0.2.254 from jupiter1"]
     assert lost.health == Health.WARNING and lost.reason.startswith("no answer")
     assert verdicts["pingd jupiter2 (probe)"].health == Health.OK
+
+
+@pytest.mark.pacemaker
+def test_the_poller_pings_every_poll_and_logs_a_lost_ping_node(tmp_path: Path) -> None:
+    lab = Lab.init(tmp_path / "lab")
+    opened = open_cluster(None, lab=str(tmp_path / "lab"))
+    poller = Poller(opened.access, override(opened.config, "probes.ping", True, "test"))
+    first = poller.poll()
+    before = {(p.node, p.host): p for p in first.state.pings}
+    assert before[("jupiter1", "192.0.2.254")].reached
+    seen_at = before[("jupiter1", "192.0.2.254")].since
+    assert seen_at is not None
+    faults.ping_lost(lab, "jupiter1")
+    second = poller.poll()
+    after = {(p.node, p.host): p for p in second.state.pings}
+    lost = after[("jupiter1", "192.0.2.254")]
+    assert not lost.reached and lost.since is not None and lost.since >= seen_at
+    assert after[("jupiter2", "192.0.2.254")].since == seen_at  # unchanged since first seen
+    events = {(e.subject, e.health) for e in second.events}
+    assert ("ping 192.0.2.254 from jupiter1", Health.WARNING) in events
