@@ -669,7 +669,8 @@ class PingProbe:
     rtt_max_ms: float | None = None
     method: str = ""
     """How: ``icmp-dgram`` (unprivileged ICMP socket), ``icmp-raw`` (raw socket, root),
-    ``ping`` (the system ping, locally or over ssh), or ``lab``."""
+    ``ping`` (the system ping, locally, over ssh or in the lab), or ``resolve`` (the
+    name did not resolve: nothing was sent)."""
     error: str | None = None
     """Why nothing could be measured (no route, a name that does not resolve, ssh);
     None when echoes went out, answered or not."""

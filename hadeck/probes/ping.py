@@ -98,17 +98,18 @@ def _in_process(node: str, targets: Sequence[Target], settings: PingSettings,
     """Fill in what the in-process echoes can measure; the rest stays None."""
     addresses = _resolve([t.host for t in targets], settings.timeout)
     sendable: list[int] = []
+    sockaddrs: list[tuple[int, tuple[object, ...]]] = []
     for index, (target, address) in enumerate(zip(targets, addresses, strict=True)):
         if isinstance(address, str):
             found[index] = PingProbe(node, target.host, error=address, roles=target.roles,
-                                     method=icmp.DGRAM)
+                                     method="resolve")
         else:
             sendable.append(index)
+            sockaddrs.append(address)
     if not sendable:
         return
     try:
-        echoes = icmp.echo([addresses[i] for i in sendable],  # type: ignore[misc]
-                           settings.count, settings.interval, settings.timeout)
+        echoes = icmp.echo(sockaddrs, settings.count, settings.interval, settings.timeout)
     except OSError:
         # Whatever the socket layer refused, the system ping may still do: fall back.
         for index in sendable:
