@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from hadeck.probes.ping_output import parse_ping
 from hadeck.probes.prober import probe_state
 from hadeck.watch.poller import Poller
 from tests.conftest import FIXTURES
+from tests.tui.labdata import FIXTURE as BUNDLE
 
 
 @pytest.mark.parametrize("rtts", [[0.25, 0.26, 0.27], [0.3], [], [1.5, 0.2]])
@@ -70,3 +73,28 @@ def test_the_poller_pings_every_poll_and_logs_a_lost_ping_node(tmp_path: Path) -
     assert after[("jupiter2", "192.0.2.254")].since == seen_at  # unchanged since first seen
     events = {(e.subject, e.health) for e in second.events}
     assert ("ping 192.0.2.254 from jupiter1", Health.WARNING) in events
+
+
+PLUGIN = Path(sys.executable).parent / "check_hadeck_pingd"
+
+
+def plugin(*args: str) -> tuple[int, str]:
+    done = subprocess.run([str(PLUGIN), *args], capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout
+
+
+@pytest.mark.pacemaker
+def test_check_pingd_probe_on_the_lab(tmp_path: Path) -> None:
+    Lab.init(tmp_path / "lab")
+    code, out = plugin("--lab", str(tmp_path / "lab"), "--node", "jupiter2", "--probe", "-v")
+    assert code == 0, out
+    assert "OK: pingd jupiter2 (probe): pingd 100 agrees with the probe (1 of 1 ping nodes " \
+           "reached)" in out
+    assert "'loss_192.0.2.254'=0%;;;0;100 'rtt_192.0.2.254'=0.26ms;;;0 " \
+           "pingd_expected_jupiter2=100;;;0;100" in out
+
+
+def test_check_pingd_probe_on_a_bundle_says_it_cannot() -> None:
+    code, out = plugin("--from", str(BUNDLE), "--probe")
+    assert code == 3, out
+    assert "--probe: a bundle is not probed" in out
