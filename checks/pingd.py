@@ -45,7 +45,8 @@ from hadeck.checks.common import (
 )
 from hadeck.health import UNKNOWN, Kind, Subject, Verdict, judge_ping_probes, judge_pingd
 from hadeck.model import ClusterState
-from hadeck.probes.pingd import expected, ping_agents
+from hadeck.probes.pingd import expected as expected_from
+from hadeck.probes.pingd import ping_agents
 
 DEFAULT_ATTRIBUTE = "pingd"
 
@@ -124,7 +125,7 @@ def _probe_measures(state: ClusterState, args: argparse.Namespace,
     for agent in ping_agents(state.pacemaker):
         if agent.attribute != args.attribute:
             continue
-        score = expected(agent, state.local_node, state.pings).score
+        score = expected_from(agent, state.local_node, state.pings).score
         if score is not None:
             measures.append(Measure(perf_label("pingd_expected", state.local_node), score,
                                     min=0, max=agent.full_score))
@@ -154,7 +155,11 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
                                 what=""))
         scores.append(f"{node.name} {attr.value}"
                       + (f"/{attr.expected}" if attr.expected else ""))
-    return Assessment(verdicts, measures, f"{args.attribute}: " + ", ".join(scores))
+    text = f"{args.attribute}: " + ", ".join(scores)
+    if state.pings:
+        answered = sum(p.reached for p in state.pings)
+        text += f"; probe from {state.local_node}: {answered} of {len(state.pings)} hosts answer"
+    return Assessment(verdicts, measures, text)
 
 
 PLUGIN = Plugin(
