@@ -15,6 +15,7 @@ is bounded by the same plus a margin for starting it (and for ssh).
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -27,6 +28,10 @@ from hadeck.probes import icmp
 from hadeck.probes.ping_output import parse_ping
 from hadeck.runner import Runner
 from hadeck.sources.base import parse_output
+
+_HOST = re.compile(r"[A-Za-z0-9_.:%\[\]][A-Za-z0-9_.:%\[\]-]{0,252}")
+"""What a host of a ``host_list`` may be: a name, an IPv4 or IPv6 address (``%scope``);
+never an option (a leading ``-``), a blank or a control character."""
 
 MAX_PARALLEL = 32
 """``ping`` processes (or ssh sessions) run at once per node."""
@@ -81,8 +86,16 @@ def ping(runner: Runner, targets: Sequence[Target],
     if not targets:
         return ()
     found: list[PingProbe | None] = [None] * len(targets)
+    for index, target in enumerate(targets):
+        if not _HOST.fullmatch(target.host):
+            # From the CIB or a configuration file: data, and not always a host name.
+            found[index] = PingProbe(runner.node, target.host, roles=target.roles,
+                                     error=f"not a host name or address: {target.host!r}")
+    targets_left = [i for i, p in enumerate(found) if p is None]
+    if not targets_left:
+        return tuple(p for p in found if p is not None)
     if runner.local and settings.in_process:
-        _in_process(runner.node, targets, settings, found)
+        _in_process(runner.node, targets, settings, found, targets_left)
     rest = [i for i, p in enumerate(found) if p is None]
     if rest:
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(rest)),
@@ -94,12 +107,14 @@ def ping(runner: Runner, targets: Sequence[Target],
 
 
 def _in_process(node: str, targets: Sequence[Target], settings: PingSettings,
-                found: list[PingProbe | None]) -> None:
-    """Fill in what the in-process echoes can measure; the rest stays None."""
-    addresses = _resolve([t.host for t in targets], settings.timeout)
+                found: list[PingProbe | None], indexes: Sequence[int]) -> None:
+    """Fill in what the in-process echoes can measure of ``targets[indexes]``; the rest
+    stays None."""
+    addresses = _resolve([targets[i].host for i in indexes], settings.timeout)
     sendable: list[int] = []
     sockaddrs: list[tuple[int, tuple[object, ...]]] = []
-    for index, (target, address) in enumerate(zip(targets, addresses, strict=True)):
+    for index, address in zip(indexes, addresses, strict=True):
+        target = targets[index]
         if isinstance(address, str):
             found[index] = PingProbe(node, target.host, error=address, roles=target.roles,
                                      method="resolve")
@@ -142,7 +157,7 @@ def _resolve(hosts: Sequence[str], limit: float) -> list[tuple[int, tuple[object
         flags = socket.AI_NUMERICHOST if numeric else 0
         try:
             info = socket.getaddrinfo(host, None, type=socket.SOCK_RAW, flags=flags)
-        except (OSError, UnicodeError) as exc:
+        except (OSError, ValueError) as exc:  # UnicodeError is a ValueError
             out[index] = f"{host}: {getattr(exc, 'strerror', None) or exc}"
             return
         family, _, _, _, sockaddr = info[0]
@@ -153,7 +168,7 @@ def _resolve(hosts: Sequence[str], limit: float) -> list[tuple[int, tuple[object
             socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET,
                              host.split("%", 1)[0])
             lookup(index, host, numeric=True)
-        except OSError:
+        except (OSError, ValueError):
             thread = threading.Thread(target=lookup, args=(index, host, False), daemon=True)
             thread.start()
             threads.append((index, host, thread))

@@ -20,6 +20,7 @@ from hadeck.model import (
     Resource,
     ResourceKind,
 )
+from hadeck.probes.ping import Target, ping
 from hadeck.probes.pingd import agent_of, duration_s, expected
 from hadeck.probes.prober import PingProber
 from hadeck.probes.targets import probing_nodes, targets_for
@@ -227,3 +228,15 @@ def test_link_down_told_from_peer_down(answers: tuple[int, int], states: tuple[s
     assert found == [(health, reason)]
     assert str(Subject(Kind.LINK, "probe", "jupiter1", "jupiter2")) == \
         "link jupiter1 → jupiter2 (probe)"
+
+
+def test_what_is_not_a_host_is_never_pinged() -> None:
+    class Refuses(Runner):
+        def run(self, argv, timeout=None, input=None):  # type: ignore[no-untyped-def]
+            raise AssertionError(f"ran {argv}")
+
+    hostile = ["-f", "a\0b", "x y", "", "\x1b[2J", "a" * 300]
+    probes = ping(Refuses(), [Target(h) for h in hostile])
+    assert [p.host for p in probes] == hostile
+    assert all(p.error and p.error.startswith("not a host name or address: ") and p.sent == 0
+               for p in probes)
