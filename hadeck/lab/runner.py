@@ -36,6 +36,7 @@ from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.formats import ping as ping_fmt
 from hadeck.lab.world import Lab, LabState
+from hadeck.probes import ping as ping_batch
 from hadeck.runner import (
     DEFAULT_TIMEOUT,
     CommandResult,
@@ -209,7 +210,20 @@ class LabRunner(Runner):
             return self._migrate(state, args)
         if tool == "ping":
             return self._ping(state, args)
+        if args[:4] == ("sh", "-c", ping_batch.BATCH, "hadeck-ping") and len(args) >= 7:
+            return self._ping_batch(state, args)
         return _not_found(args)
+
+    def _ping_batch(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """The probes' batched ping (:data:`hadeck.probes.ping.BATCH`): each host's
+        ``ping`` answer after its ``== hadeck-ping N EXIT`` line, as the script prints."""
+        count, wait, interval, hosts = args[4], args[5], args[6], args[7:]
+        parts = []
+        for number, host in enumerate(hosts, start=1):
+            one = self._ping(state, ("ping", "-n", "-c", count, "-W", wait, "-i", interval,
+                                     "--", host))
+            parts.append(f"== hadeck-ping {number} {one.returncode}\n{one.stdout}{one.stderr}")
+        return CommandResult(args, "".join(parts))
 
     def _ping(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
         """``ping -n -c N … HOST``: the ping nodes answer unless ``ping-lost`` cut them off

@@ -3,10 +3,11 @@
 On the machine hadeck runs on, echoes are sent in process where the kernel allows it
 (:mod:`hadeck.probes.icmp`: an unprivileged ICMP datagram socket when
 ``net.ipv4.ping_group_range`` admits one of the user's groups, a raw socket as root),
-IPv4 and IPv6 alike. Everywhere else — another node (over ssh), the lab, or this machine
-when no socket may be opened — the system ``ping`` runs through the node's runner, one per
-host and all at once (:func:`ping_argv`), and its summary is read by
-:func:`hadeck.probes.ping_output.parse_ping`.
+IPv4 and IPv6 alike. Everywhere else the system ``ping`` runs through the node's runner
+and its summary is read by :func:`hadeck.probes.ping_output.parse_ping`: on another node
+(over ssh) and in the lab, every host's ping in one command (:data:`BATCH`), one round
+trip per node and poll; on this machine when no socket may be opened, one process per
+host, all at once (:func:`ping_argv`, no shell).
 
 Every host gets the same budget, so one dead host never slows the others: in process,
 the whole probe takes ``(count - 1) × interval + timeout`` at most; with ``ping``, each run
@@ -15,6 +16,7 @@ is bounded by the same plus a margin for starting it (and for ssh).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import socket
 import threading
@@ -47,6 +49,9 @@ class PingSettings:
     timeout: float = 1.0
     in_process: bool = True
     """Send echoes in process on the local node where allowed (else always ``ping``)."""
+    batch: bool | None = None
+    """Run every host's ``ping`` in one command (:data:`BATCH`): one ssh round trip per
+    node instead of one per host. None: on every node but the local one."""
 
     @property
     def budget(self) -> float:
@@ -69,6 +74,40 @@ def ping_argv(host: str, settings: PingSettings) -> tuple[str, ...]:
     """The system ping's argv (iputils; IPv4 and IPv6 alike)."""
     return ("ping", "-n", "-c", str(settings.count), "-W", f"{settings.timeout:g}",
             "-i", f"{settings.interval:g}", "--", host)
+
+
+BATCH = (
+    'c=$1 w=$2 i=$3; shift 3; d=$(mktemp -d) || exit 125; n=0; '
+    'for h in "$@"; do n=$((n+1)); '
+    '(ping -n -c "$c" -W "$w" -i "$i" -- "$h" >"$d/$n" 2>&1; echo $? >"$d/$n.rc") & '
+    'done; wait; n=0; '
+    'for h in "$@"; do n=$((n+1)); echo "== hadeck-ping $n $(cat "$d/$n.rc")"; '
+    'cat "$d/$n"; done; rm -rf "$d"'
+)
+"""The remote side of a batched probe, for ``sh -c`` with the settings and hosts as its
+arguments: every host's ping at once, then each one's output after a ``== hadeck-ping N
+EXIT`` line, in order. A fixed script, like the runner's stream watchdog: the hosts stay
+data in ``"$@"`` (quoted by :func:`shlex.join` over ssh), each after ``--``."""
+_SECTION = re.compile(r"^== hadeck-ping (\d+) (\d+)$", re.MULTILINE)
+
+
+def batch_argv(hosts: Sequence[str], settings: PingSettings) -> tuple[str, ...]:
+    """``sh -c BATCH`` with its arguments."""
+    return ("sh", "-c", BATCH, "hadeck-ping", str(settings.count), f"{settings.timeout:g}",
+            f"{settings.interval:g}", *hosts)
+
+
+def split_batch(text: str, hosts: int) -> list[tuple[int, str] | None]:
+    """Each host's ``(exit code, output)`` from :data:`BATCH`'s output; None for a host
+    the output does not have (the command was cut short)."""
+    out: list[tuple[int, str] | None] = [None] * hosts
+    marks = list(_SECTION.finditer(text))
+    for mark, after in zip(marks, [*marks[1:], None], strict=True):
+        index = int(mark[1][:6]) - 1
+        if 0 <= index < hosts:
+            end = after.start() if after is not None else len(text)
+            out[index] = (int(mark[2][:3]), text[mark.end():end].lstrip("\n"))
+    return out
 
 
 def ping(runner: Runner, targets: Sequence[Target],
@@ -97,7 +136,12 @@ def ping(runner: Runner, targets: Sequence[Target],
     if runner.local and settings.in_process:
         _in_process(runner.node, targets, settings, found, targets_left)
     rest = [i for i, p in enumerate(found) if p is None]
-    if rest:
+    batch = settings.batch if settings.batch is not None else not runner.local
+    if rest and batch:
+        for index, probe in zip(rest, _batched(runner, [targets[i] for i in rest], settings),
+                                strict=True):
+            found[index] = probe
+    elif rest:
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(rest)),
                                 thread_name_prefix=f"ping-{runner.node}") as pool:
             done = pool.map(lambda i: _with_ping(runner, targets[i], settings), rest)
@@ -180,6 +224,29 @@ def _resolve(hosts: Sequence[str], limit: float) -> list[tuple[int, tuple[object
     return out
 
 
+def _batched(runner: Runner, targets: Sequence[Target],
+             settings: PingSettings) -> list[PingProbe]:
+    """Every host with the system ping, in one command on the node (:data:`BATCH`)."""
+    margin = 1.0 if runner.local else 5.0  # process start; ssh's connection
+    result = runner.run(batch_argv([t.host for t in targets], settings),
+                        timeout=settings.budget + margin)
+    if result.error is None and result.returncode not in (0, None):
+        # The script itself failed (no sh, no mktemp): every host for the same reason.
+        result = dataclasses.replace(result, error=result.reason())
+    sections = split_batch(result.stdout, len(targets)) if result.error is None else []
+    out = []
+    for index, target in enumerate(targets):
+        section = sections[index] if sections else None
+        base = PingProbe(runner.node, target.host, method="ping", roles=target.roles)
+        if section is None:
+            out.append(_replace(base, error=result.error or "ping: no output for this host"))
+        elif section[0] == 127:
+            out.append(_replace(base, error=f"ping: command not found on {runner.node}"))
+        else:
+            out.append(_counted(base, section[1], section[1], section[0]))
+    return out
+
+
 def _with_ping(runner: Runner, target: Target, settings: PingSettings) -> PingProbe:
     """One host with the system ping through the runner."""
     margin = 1.0 if runner.local else 5.0  # process start; ssh's connection
@@ -187,15 +254,18 @@ def _with_ping(runner: Runner, target: Target, settings: PingSettings) -> PingPr
     base = PingProbe(runner.node, target.host, method="ping", roles=target.roles)
     if result.error is not None:
         return _replace(base, error=result.error)
+    return _counted(base, result.stdout, result.stderr, result.returncode)
+
+
+def _counted(base: PingProbe, stdout: str, stderr: str, code: int | None) -> PingProbe:
+    """``base`` with what one ping run printed."""
     try:
-        counts = parse_output(
-            lambda text: parse_ping(text, result.stderr, result.returncode), result.stdout)
+        counts = parse_output(lambda text: parse_ping(text, stderr, code), stdout)
     except ValueError as exc:
         return _replace(base, error=f"ping: {exc}")
-    return PingProbe(runner.node, target.host, sent=counts.sent, received=counts.received,
-                     rtt_min_ms=counts.rtt_min_ms, rtt_avg_ms=counts.rtt_avg_ms,
-                     rtt_max_ms=counts.rtt_max_ms, method="ping", error=counts.error,
-                     roles=target.roles)
+    return dataclasses.replace(base, sent=counts.sent, received=counts.received,
+                               rtt_min_ms=counts.rtt_min_ms, rtt_avg_ms=counts.rtt_avg_ms,
+                               rtt_max_ms=counts.rtt_max_ms, error=counts.error)
 
 
 def _replace(probe: PingProbe, error: str) -> PingProbe:

@@ -18,20 +18,24 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+SSHD = "/usr/sbin/sshd"
 SUBNET4 = "10.77.0"
 SUBNET6 = "fd77::"
 
 PROBE = """
 import json, sys
 from hadeck.probes.ping import PingSettings, Target, ping
-from hadeck.runner import LocalRunner
+from hadeck.runner import LocalRunner, SshRunner
 from hadeck.serial import to_data
 args = json.loads(sys.argv[1])
-probes = ping(LocalRunner(node="prober"), [Target(h) for h in args["hosts"]],
-              PingSettings(**args["settings"]))
+runner = (SshRunner("peer", host="127.0.0.1", options=args["ssh"]) if args["ssh"]
+          else LocalRunner(node="prober"))
+probes = ping(runner, [Target(h) for h in args["hosts"]], PingSettings(**args["settings"]))
 print(json.dumps(to_data(probes)))
 """
 
@@ -101,19 +105,53 @@ class Net:
                         f"net.ipv4.ping_group_range={gid} {gid}"], check=True,
                        capture_output=True, timeout=20)
 
+    def sshd(self, where: Path) -> tuple[subprocess.Popen[str], tuple[str, ...]]:
+        """A real sshd on the prober namespace's 127.0.0.1 that lets root in with a
+        throwaway key; the server (the caller stops it) and the client's options."""
+        for name in ("host", "client"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+                            str(where / name)], check=True)
+        (where / "authorized_keys").write_text((where / "client.pub").read_text())
+        (where / "sshd_config").write_text(
+            f"Port 22\nListenAddress 127.0.0.1\nHostKey {where / 'host'}\n"
+            f"AuthorizedKeysFile {where / 'authorized_keys'}\n"
+            f"PidFile {where / 'sshd.pid'}\nPasswordAuthentication no\n"
+            "KbdInteractiveAuthentication no\nUsePAM no\nPermitRootLogin prohibit-password\n"
+            "StrictModes no\nLogLevel ERROR\n")
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation
+        server = subprocess.Popen(["ip", "netns", "exec", self.prober, SSHD, "-D", "-e",
+                                   "-f", str(where / "sshd_config")],
+                                  stderr=subprocess.PIPE, text=True)
+        options = ("-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-i",
+                   str(where / "client"), "-o", "IdentitiesOnly=yes",
+                   "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                   "-o", "LogLevel=ERROR")
+        for _ in range(100):
+            up = subprocess.run(["ip", "netns", "exec", self.prober, "ssh", *options,
+                                 "127.0.0.1", "true"], capture_output=True, timeout=20)
+            if up.returncode == 0 or server.poll() is not None:
+                break
+            time.sleep(0.1)
+        return server, options
+
     def down(self) -> None:
         for name in reversed(self.made):
             subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=20)
         self.made.clear()
 
     def probe(self, hosts: Sequence[str], user: str | None = None,
-              within: float = 30.0, **settings: Any) -> list[dict[str, Any]]:
-        """Run :func:`hadeck.probes.ping.ping` in the prober's namespace; its probes."""
+              within: float = 30.0, ssh: Sequence[str] = (),
+              **settings: Any) -> list[dict[str, Any]]:
+        """Run :func:`hadeck.probes.ping.ping` in the prober's namespace; its probes.
+
+        With ``ssh`` (the client's options), through an :class:`SshRunner` to the
+        namespace's own 127.0.0.1, where :meth:`sshd` listens: the way a peer is probed.
+        """
         argv = ["ip", "netns", "exec", self.prober]
         if user is not None:
             argv += ["runuser", "-u", user, "--"]
         argv += [sys.executable, "-c", PROBE,
-                 json.dumps({"hosts": list(hosts), "settings": settings})]
+                 json.dumps({"hosts": list(hosts), "settings": settings, "ssh": list(ssh)})]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=within, cwd="/")
         assert done.returncode == 0, done.stderr
         result: list[dict[str, Any]] = json.loads(done.stdout)

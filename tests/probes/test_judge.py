@@ -20,7 +20,7 @@ from hadeck.model import (
     Resource,
     ResourceKind,
 )
-from hadeck.probes.ping import Target, ping
+from hadeck.probes.ping import BATCH, Target, ping, split_batch
 from hadeck.probes.pingd import agent_of, duration_s, expected
 from hadeck.probes.prober import PingProber
 from hadeck.probes.targets import probing_nodes, targets_for
@@ -160,20 +160,27 @@ def test_targets_from_the_cib_the_configuration_and_corosync() -> None:
 
 
 class Scripted(Runner):
-    """Answers ``ping`` with iputils' own summary: host → replies."""
+    """A peer over ssh: answers the probes' batched ping (``sh -c BATCH … HOSTS``) with
+    iputils' own summaries, host → replies."""
 
     def __init__(self, node: str, answers: dict[str, int]) -> None:
         self.node = node
         self.answers = answers
+        self.calls: list[tuple[str, ...]] = []
 
     def run(self, argv, timeout=None, input=None):  # type: ignore[no-untyped-def]
-        host, got = argv[-1], self.answers.get(argv[-1], 0)
-        text = (f"PING {host} ({host}) 56(84) bytes of data.\n\n--- {host} ping statistics "
-                f"---\n3 packets transmitted, {got} received, {100 - 100 * got / 3:g}% "
-                "packet loss, time 402ms\n")
-        if got:
-            text += "rtt min/avg/max/mdev = 0.100/0.200/0.300/0.050 ms\n"
-        return CommandResult(tuple(argv), text, "", 0 if got else 1)
+        self.calls.append(tuple(argv))
+        assert tuple(argv[:4]) == ("sh", "-c", BATCH, "hadeck-ping")
+        out = ""
+        for number, host in enumerate(argv[7:], start=1):
+            got = self.answers.get(host, 0)
+            out += (f"== hadeck-ping {number} {0 if got else 1}\n"
+                    f"PING {host} ({host}) 56(84) bytes of data.\n\n--- {host} ping "
+                    f"statistics ---\n3 packets transmitted, {got} received, "
+                    f"{100 - 100 * got / 3:g}% packet loss, time 402ms\n")
+            if got:
+                out += "rtt min/avg/max/mdev = 0.100/0.200/0.300/0.050 ms\n"
+        return CommandResult(tuple(argv), out, "", 0)
 
 
 def test_prober_remembers_since_when_per_host() -> None:
@@ -191,6 +198,8 @@ def test_prober_remembers_since_when_per_host() -> None:
     assert since[("jupiter1", "192.0.2.254")] == NOW  # unchanged since the first sight
     one_shot = PingProber(history=False).probe(state(), runners.__getitem__)
     assert {p.since for p in one_shot.pings} == {None}
+    # One command per node and poll, whatever the number of hosts.
+    assert [len(r.calls) for r in runners.values()] == [3, 3]
 
 
 def corosync(link0: str = "connected", link1: str = "connected") -> tuple[CorosyncStatus, ...]:
@@ -240,3 +249,14 @@ def test_what_is_not_a_host_is_never_pinged() -> None:
     assert [p.host for p in probes] == hostile
     assert all(p.error and p.error.startswith("not a host name or address: ") and p.sent == 0
                for p in probes)
+
+
+def test_batched_output_cut_short_names_the_hosts_without_output() -> None:
+    text = ("== hadeck-ping 1 0\nPING a (a) 56(84) bytes of data.\n\n--- a ping statistics "
+            "---\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n"
+            "rtt min/avg/max/mdev = 0.100/0.100/0.100/0.000 ms\n== hadeck-ping 2 1\n")
+    parts = split_batch(text, 3)
+    assert parts[0] is not None and parts[0][0] == 0 and "1 received" in parts[0][1]
+    assert parts[1] == (1, "")
+    assert parts[2] is None
+    assert split_batch("== hadeck-ping 99999999 0\nx\n", 1) == [None]

@@ -8,13 +8,16 @@ others. Root is needed to make namespaces: skipped, with the reason, otherwise.
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.probes.netns import Net, why_not
+from tests.probes.netns import SSHD, Net, why_not
 
 pytestmark = pytest.mark.skipif(why_not() is not None, reason=why_not() or "")
 
@@ -89,3 +92,32 @@ def test_dead_hosts_cost_one_timeout_not_one_each(net: Net) -> None:
     assert all(found[h]["received"] == 3 for h in (net.v4(1), net.v4(2), net.v6(3)))
     # 0.4 s of rounds + 1 s of waiting, once; plus a Python start in the namespace.
     assert took < 1.4 + 1.5, took
+
+
+def test_batched_system_ping_one_command_for_every_host(net: Net) -> None:
+    """What a peer runs over ssh: the fixed sh script with real sh and real ping."""
+    net.lose(2)
+    hosts = [net.v4(1), net.v6(1), net.v4(2), "10.78.0.1", net.v6(3)]
+    found = by_host(net.probe(hosts, in_process=False, batch=True, **FAST))
+    assert [found[h]["method"] for h in hosts] == ["ping"] * 5
+    assert found[net.v4(1)]["received"] == 3 and found[net.v6(3)]["received"] == 3
+    assert found[net.v6(1)]["rtt_avg_ms"] > 0
+    assert found[net.v4(2)]["received"] == 0 and found[net.v4(2)]["error"] is None
+    assert found["10.78.0.1"]["error"] == "ping: connect: Network is unreachable"
+
+
+@pytest.mark.skipif(not (os.path.exists(SSHD) and shutil.which("ssh")),
+                    reason="needs openssh-server and openssh-client")
+def test_a_peer_over_real_ssh_pings_in_one_round_trip(net: Net, tmp_path: Path) -> None:
+    """The peer path: SshRunner to a real sshd, the batched script run by the remote sh."""
+    server, options = net.sshd(tmp_path)
+    try:
+        net.lose(1)
+        found = by_host(net.probe([net.v4(1), net.v4(2), net.v6(3)], ssh=options, **FAST))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert {p["node"] for p in found.values()} == {"peer"}
+    assert {p["method"] for p in found.values()} == {"ping"}
+    assert found[net.v4(1)]["received"] == 0 and found[net.v4(1)]["error"] is None
+    assert found[net.v4(2)]["received"] == 3 and found[net.v6(3)]["received"] == 3
