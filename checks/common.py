@@ -72,6 +72,10 @@ TIMEOUT_MARGIN = 0.5
 
 EXIT_UNKNOWN = 3
 
+Measurer = Callable[[ClusterState, Any, Any, float, argparse.Namespace], ClusterState]
+"""A plugin's own measurement after the read: (state, the opened cluster's access, the
+configuration, the deadline, the options) → the state with what it measured."""
+
 SKIPPED = "not read by this check"
 """The error a skipped command returns; its source is dropped from the state."""
 
@@ -307,8 +311,9 @@ def _unsudo(argv: tuple[str, ...], result: CommandResult) -> CommandResult:
 
 
 def read_state(args: argparse.Namespace, sources: Collection[str],
-               deadline: float) -> tuple[ClusterState, Any]:
-    """Read the local node's state, for ``sources`` only.
+               deadline: float, measure: Measurer | None = None) -> tuple[ClusterState, Any]:
+    """Read the local node's state, for ``sources`` only; then the plugin's own
+    ``measure``, if any, with the cluster as opened (``check_hadeck_pingd --probe``).
 
     Returns:
         The state (its ``sources`` limited to the ones read) and the configuration.
@@ -352,7 +357,10 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
     access = CheckAccess()
     state = collect(access, config, only=(access.local.node,))
     kept = tuple(s for s in state.sources if s.source in sources)
-    return dataclasses.replace(state, sources=kept), config
+    state = dataclasses.replace(state, sources=kept)
+    if measure is not None:
+        state = measure(state, inner, config, deadline, args)
+    return state, config
 
 
 # --------------------------------------------------------------------------- assessing
@@ -518,7 +526,7 @@ class StateResource(nagiosplugin.Resource):
     def probe(self) -> list[nagiosplugin.Metric]:
         try:
             state, config = read_state(self.args, self.plugin.sources_for(self.args),
-                                       self.deadline)
+                                       self.deadline, self.plugin.measure)
             assessment = self.plugin.assess(state, self.args, config)
         except nagiosplugin.CheckError:
             raise
@@ -603,6 +611,8 @@ class Plugin:
         contexts: builds extra contexts from the options (per-metric thresholds).
         select_sources: narrows ``sources`` from the options (``--expect`` needs no
             Pacemaker).
+        measure: measurements of its own after the read (the state, the cluster as
+            opened, the configuration, the deadline, the options → the state with them).
     """
 
     name: str
@@ -615,6 +625,7 @@ class Plugin:
         default=lambda args: [])
     select_sources: Callable[[argparse.Namespace, frozenset[str]], frozenset[str]] = field(
         default=lambda args, sources: sources)
+    measure: Measurer | None = None
 
     @property
     def title(self) -> str:

@@ -13,16 +13,28 @@ Cluster-wide: the scores of every node come from the local Pacemaker.
 ``-w/-c`` are extra ranges on each node's score (default: none).
 
 Perfdata: ``pingd_<node>`` for each online node, 0 to the expected score.
+
+``--probe`` measures instead of trusting the attribute: it pings the ping nodes (the
+``host_list`` of the CIB's ping resources, ``[probes] hosts`` and ``--host``) from this
+node, ``--count`` echoes each, and judges the local node's score against multiplier ×
+ping nodes reached (:func:`hadeck.health.judge_ping_probes`): a node that reaches none
+while Pacemaker still holds a score is CRITICAL before Pacemaker moves its resources; a
+score that differs is a WARNING (one measurement cannot tell late from wrong). Perfdata
+adds ``loss_<host>`` (%) and ``rtt_<host>`` (ms) per host and ``pingd_expected_<node>``.
+The probe code is imported only with ``--probe``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from hadeck.checks.common import (
+    TIMEOUT_MARGIN,
     Assessment,
     Measure,
     Plugin,
@@ -31,8 +43,10 @@ from hadeck.checks.common import (
     run,
     source_verdicts,
 )
-from hadeck.health import Verdict, judge_pingd
+from hadeck.health import UNKNOWN, Kind, Subject, Verdict, judge_ping_probes, judge_pingd
 from hadeck.model import ClusterState
+from hadeck.probes.pingd import expected as expected_from
+from hadeck.probes.pingd import ping_agents
 
 DEFAULT_ATTRIBUTE = "pingd"
 
@@ -42,6 +56,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-a", "--attribute", metavar="NAME", default=DEFAULT_ATTRIBUTE,
                         help="the node attribute the ping agent writes (its `name` "
                              f"parameter; default {DEFAULT_ATTRIBUTE})")
+    parser.add_argument("--probe", action="store_true",
+                        help="ping the ping nodes from this node and judge the score "
+                             "against what they answer, instead of trusting it")
+    parser.add_argument("--host", metavar="HOST", action="append", default=[],
+                        help="with --probe, ping HOST too (repeatable)")
+    parser.add_argument("--count", metavar="N", type=_count, default=None,
+                        help="with --probe, echoes per host (default [probes] count, 3)")
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"--count must be a whole number from 1 to 100, "
+                                         f"not {text!r}")
+    return value
+
+
+def measure(state: ClusterState, access: Any, config: Any, deadline: float,
+            args: argparse.Namespace) -> ClusterState:
+    """With ``--probe``: the local node's pings, within what is left of ``-t``."""
+    if not args.probe:
+        return state
+    from hadeck.probes.ping import PingSettings
+    from hadeck.probes.prober import PingProber, probe_state
+
+    count = args.count or config.probe_count
+    rounds = (count - 1) * 0.2
+    # The echoes' wait, shortened to fit the time left (less a second to start ping).
+    left = deadline - time.monotonic() - TIMEOUT_MARGIN - 1.0 - rounds
+    settings = PingSettings(count=count, timeout=max(0.2, min(config.probe_timeout, left)))
+    prober = PingProber(settings, (*config.probe_hosts, *args.host), links=False,
+                        history=False)
+    local = dataclasses.replace(state, hosts=())  # only this node pings
+    return probe_state(local, access, config, prober=prober)
 
 
 def _number(text: str | None) -> float | None:
@@ -51,14 +102,45 @@ def _number(text: str | None) -> float | None:
         return None
 
 
+def _probe_measures(state: ClusterState, args: argparse.Namespace,
+                    verdicts: list[Verdict]) -> list[Measure]:
+    """The probes' verdicts (into ``verdicts``) and perfdata."""
+    if not state.pings:
+        why = ("a bundle is not probed" if state.origin.startswith("bundle") else
+               "nothing to ping: no ping resource's host_list, no [probes] hosts or --host")
+        verdicts.append(Verdict(UNKNOWN, "connectivity",
+                                Subject(Kind.PINGD_PROBE, args.attribute, state.local_node),
+                                f"--probe: {why}", state.local_node))
+        return []
+    verdicts += judge_ping_probes(state.pacemaker, state.pings, state.taken_at,
+                                  state.corosync)
+    measures = []
+    for probe in state.pings:
+        loss = probe.loss_percent
+        if loss is not None:
+            measures.append(Measure(perf_label("loss", probe.host), loss, "%", 0, 100))
+        if probe.rtt_avg_ms is not None:
+            measures.append(Measure(perf_label("rtt", probe.host), round(probe.rtt_avg_ms, 3),
+                                    "ms", 0))
+    for agent in ping_agents(state.pacemaker):
+        if agent.attribute != args.attribute:
+            continue
+        score = expected_from(agent, state.local_node, state.pings).score
+        if score is not None:
+            measures.append(Measure(perf_label("pingd_expected", state.local_node), score,
+                                    min=0, max=agent.full_score))
+    return measures
+
+
 def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assessment:
     verdicts: list[Verdict] = source_verdicts(state)
+    probed = _probe_measures(state, args, verdicts) if args.probe else []
     if state.pacemaker is None:
-        return Assessment(verdicts)
+        return Assessment(verdicts, probed)
     pcmk = state.pacemaker
     # The operator asked for this attribute: a ping resource running nowhere is CRITICAL.
     verdicts += judge_pingd(pcmk, args.attribute, required=True)
-    measures = []
+    measures = list(probed)
     scores = []
     for node in pcmk.nodes:
         attr = node.attribute(args.attribute)
@@ -73,7 +155,11 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
                                 what=""))
         scores.append(f"{node.name} {attr.value}"
                       + (f"/{attr.expected}" if attr.expected else ""))
-    return Assessment(verdicts, measures, f"{args.attribute}: " + ", ".join(scores))
+    text = f"{args.attribute}: " + ", ".join(scores)
+    if state.pings:
+        answered = sum(p.reached for p in state.pings)
+        text += f"; probe from {state.local_node}: {answered} of {len(state.pings)} hosts answer"
+    return Assessment(verdicts, measures, text)
 
 
 PLUGIN = Plugin(
@@ -84,6 +170,7 @@ PLUGIN = Plugin(
     add_arguments=add_arguments,
     assess=assess,
     thresholds=("pingd",),
+    measure=measure,
 )
 
 

@@ -66,6 +66,11 @@ def _add_source_options(parser: argparse.ArgumentParser, top: bool = False) -> N
                              "~/.config/hadeck/hadeck.toml, /etc/hadeck/hadeck.toml)")
 
 
+PROBE_HELP = ("ping the ping nodes and the peers' corosync addresses from every node (every "
+              "poll in the dashboard) and judge the pingd scores Pacemaker holds against "
+              "them; [probes] ping = true in the configuration does it always")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hadeck",
@@ -79,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--events-file", metavar="FILE",
                         help="append the dashboard's events here (default "
                              "~/.local/state/hadeck/events.log; '' keeps them in memory)")
+    parser.add_argument("--probe", action="store_true", help=PROBE_HELP)
     sub = parser.add_subparsers(dest="command")
 
     status = sub.add_parser("status", help="print the cluster's state once",
@@ -92,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"only these areas: {', '.join(AREAS)}")
     status.add_argument("--json-schema", action="store_true",
                         help="print the JSON Schema of --json and exit")
+    status.add_argument("--probe", action="store_true", default=argparse.SUPPRESS,
+                        help=PROBE_HELP)
 
     snap = sub.add_parser("snapshot", help="record every source's raw output in a bundle",
                           description="Record every source's raw output, with tool versions, "
@@ -149,6 +157,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     areas = _areas(args.area)
     opened = _open(args)
     state = collect(opened.access, opened.config)
+    if args.probe or opened.config.probe_ping:
+        from hadeck.probes.prober import probe_state
+
+        state = probe_state(state, opened.access, opened.config)
     judgement = judge(state, opened.config.policy)
     doc = status_document(state, judgement, areas)
     if args.json:
@@ -229,6 +241,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     """
     opened = _open(args)
     access, config = opened.access, opened.config
+    if args.probe:
+        from hadeck.config import override
+
+        config = override(config, "probes.ping", True, "command line (--probe)")
     from pathlib import Path
 
     from hadeck.lab.runner import LabAccess

@@ -35,6 +35,13 @@ Example::
 
     [drbd.states]            # override the verdict of a DRBD state word
     SyncTarget = "OK"
+
+    [probes]                 # hadeck's own pings (hadeck.probes)
+    ping = true              # every poll, from every node (else only with --probe)
+    hosts = ["192.0.2.254"]  # besides the ping nodes of the CIB's ping resources
+    count = 3                # echoes per host
+    timeout = 1              # seconds to wait for replies after the last echo
+    links = true             # ping the other nodes' corosync link addresses too
 """
 
 from __future__ import annotations
@@ -96,6 +103,19 @@ class Config:
     """``lvs.expected`` (real servers each virtual service should have, by
     ``"TCP 192.0.2.10:80"``) and ``drbd.states`` (the verdict of a DRBD state word,
     ``SyncTarget = "OK"``) go here, for the health rules."""
+    probe_ping: bool = False
+    """``probes.ping``: ping the ping nodes (and peers) from every node at every poll
+    (the dashboard, ``hadeck status``); ``--probe`` does it for one run."""
+    probe_hosts: tuple[str, ...] = ()
+    """``probes.hosts``: hosts to ping besides the ``host_list`` of the CIB's ping
+    resources."""
+    probe_count: int = 3
+    """``probes.count``: echoes per host (1 to 100), 0.2 s apart."""
+    probe_timeout: float = 1.0
+    """``probes.timeout``: seconds to wait for replies after the last echo (at most 60)."""
+    probe_links: bool = True
+    """``probes.links``: ping the other nodes' corosync link addresses too, to tell a link
+    that is down from a peer that is."""
     path: str | None = None
     """The file this came from; None for the built-in defaults."""
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -112,11 +132,16 @@ KEYS: Mapping[str, str] = {
     "cluster.timeout": "timeout",
     "ssh.options": "ssh_options",
     "ssh.sudo": "ssh_sudo",
+    "probes.ping": "probe_ping",
+    "probes.hosts": "probe_hosts",
+    "probes.count": "probe_count",
+    "probes.timeout": "probe_timeout",
+    "probes.links": "probe_links",
 }
 """The plain keys, dotted, and the :class:`Config` field each one sets."""
 FREE_TABLES = ("lvs.expected", "drbd.states")
 """Tables whose keys are the site's own names (a virtual service, a DRBD state word)."""
-TABLES = ("cluster", "ssh", "lvs", "drbd")
+TABLES = ("cluster", "ssh", "lvs", "drbd", "probes")
 
 
 def find(explicit: str | None = None) -> Path | None:
@@ -306,6 +331,7 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
                            f"UNKNOWN, not {word!r}") from None
     ssh_options = tuple(_strings(ssh, "options", "ssh"))
     directors = tuple(_strings(cluster, "directors", "cluster"))
+    probes = _table(data, "probes")
     return Config(
         peers=str(peers),
         extra_nodes=tuple(_strings(cluster, "extra_nodes", "cluster")),
@@ -315,8 +341,32 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         ssh_sudo=tuple(_strings(ssh, "sudo", "ssh")),
         policy=Policy(drbd_states=states, expected_real_servers=expected,
                       directors=directors),
+        probe_ping=_flag(probes, "ping", False),
+        probe_hosts=tuple(_strings(probes, "hosts", "probes")),
+        probe_count=int(_number(probes, "count", 3, 1, 100, whole=True)),
+        probe_timeout=float(_number(probes, "timeout", 1.0, 0.001, 60)),
+        probe_links=_flag(probes, "links", True),
         path=path,
     )
+
+
+def _flag(table: Mapping[str, object], key: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise _Problem(("probes", key), f"probes.{key} must be true or false, not {value!r}")
+    return value
+
+
+def _number(table: Mapping[str, object], key: str, default: float, low: float, high: float,
+            whole: bool = False) -> float:
+    value = table.get(key, default)
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) \
+            or not (math.isfinite(value) and low <= value <= high):
+        kind = "a whole number" if whole else "a number"
+        raise _Problem(("probes", key), f"probes.{key} must be {kind} from {low:g} to "
+                                        f"{high:g}, not {value!r}")
+    return float(value)
 
 
 def _table(data: Mapping[str, object], key: str, parent: str = "") -> dict[str, object]:

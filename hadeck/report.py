@@ -31,7 +31,7 @@ AREA_FIELDS: dict[str, tuple[str, ...]] = {
     "drbd": ("drbd",),
     "guests": ("guests",),
     "lvs": ("lvs",),
-    "connectivity": ("corosync", "pacemaker"),
+    "connectivity": ("corosync", "pacemaker", "pings"),
     "host": ("hosts",),
 }
 """Which parts of the state each area filter keeps."""

@@ -22,6 +22,7 @@ from hadeck.health.connectivity import (
     PING_AGENTS,
     judge_corosync,
     judge_corosync_on,
+    judge_ping_probes,
     judge_pingd,
 )
 from hadeck.health.drbd import (
@@ -107,6 +108,7 @@ __all__ = [
     "judge_membership",
     "judge_node",
     "judge_nodes",
+    "judge_ping_probes",
     "judge_pingd",
     "judge_resources",
     "judge_service",
@@ -147,6 +149,8 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
     verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
     verdicts += judge_directors_down(down, state.lvs, policy.director_down)
     verdicts += judge_corosync(state.corosync)
+    verdicts += judge_ping_probes(state.pacemaker, state.pings, state.taken_at,
+                                  state.corosync)
     verdicts += judge_membership(state)
     verdicts += judge_hosts(state.hosts, policy)
     if memo is not None:

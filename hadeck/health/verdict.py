@@ -56,8 +56,13 @@ class Kind(StrEnum):
     """A VRRP instance on a director, or the pair's: ``VRRP VI_1@lvs1``, ``VRRP VI_1``."""
     PINGD = "pingd"
     """A node's ping score attribute: ``pingd jupiter1``."""
+    PINGD_PROBE = "pingd-probe"
+    """A node's ping score against what hadeck's own probes say: ``pingd jupiter1 (probe)``."""
+    PING = "ping"
+    """A host hadeck pinged from a node: ``ping 192.0.2.254 from jupiter1``."""
     LINK = "link"
-    """The corosync links from a node to a peer: ``link jupiter1 → jupiter2``."""
+    """The corosync links from a node to a peer: ``link jupiter1 → jupiter2``; as hadeck's
+    pings of the peer's link addresses see them: ``link jupiter1 → jupiter2 (probe)``."""
     RING = "ring"
     """A corosync ring (link) on a node: ``ring 0@jupiter1``."""
     QUORUM = "quorum"
@@ -110,9 +115,13 @@ class Subject:
 def _render(s: Subject) -> str:
     at = f"@{s.node}" if s.node else ""
     if s.kind == Kind.LINK:
-        return f"link {s.node} → {s.peer}"
+        return f"link {s.node} → {s.peer}" + (f" ({s.name})" if s.name else "")
     if s.kind == Kind.PINGD:
         return f"{s.name} {s.node}" if s.node else s.name
+    if s.kind == Kind.PINGD_PROBE:
+        return f"{s.name} {s.node} (probe)"
+    if s.kind == Kind.PING:
+        return f"ping {s.name} from {s.node}"
     if s.kind == Kind.VRRP:
         return "VRRP" + (f" {s.name}" if s.name else "") + at
     if s.kind == Kind.RING:

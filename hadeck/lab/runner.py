@@ -34,7 +34,9 @@ from hadeck.lab.formats import guests as guests_fmt
 from hadeck.lab.formats import host as host_fmt
 from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
+from hadeck.lab.formats import ping as ping_fmt
 from hadeck.lab.world import Lab, LabState
+from hadeck.probes import ping as ping_batch
 from hadeck.runner import (
     DEFAULT_TIMEOUT,
     CommandResult,
@@ -206,7 +208,40 @@ class LabRunner(Runner):
             return self._ipvsadm(state, args)
         if tool == "virsh" and len(args) > 1 and args[1] == "migrate":
             return self._migrate(state, args)
+        if tool == "ping":
+            return self._ping(state, args)
+        if args[:4] == ("sh", "-c", ping_batch.BATCH, "hadeck-ping") and len(args) >= 7:
+            return self._ping_batch(state, args)
         return _not_found(args)
+
+    def _ping_batch(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """The probes' batched ping (:data:`hadeck.probes.ping.BATCH`): each host's
+        ``ping`` answer after its ``== hadeck-ping N EXIT`` line, as the script prints."""
+        count, wait, interval, hosts = args[4], args[5], args[6], args[7:]
+        parts = []
+        for number, host in enumerate(hosts, start=1):
+            one = self._ping(state, ("ping", "-n", "-c", count, "-W", wait, "-i", interval,
+                                     "--", host))
+            parts.append(f"== hadeck-ping {number} {one.returncode}\n{one.stdout}{one.stderr}")
+        return CommandResult(args, "".join(parts))
+
+    def _ping(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """``ping -n -c N … HOST``: the ping nodes answer unless ``ping-lost`` cut them off
+        from this node; a node's corosync address answers while that node is up."""
+        host = args[-1]
+        try:
+            count = int(_option(args, "-c", "--count") or "3")
+            interval = float(_option(args, "-i", "--interval") or "1")
+        except ValueError:
+            return CommandResult(args, "", "ping: invalid argument\n", 2)
+        owner = next((n for n, a in state.topology.node_addresses.items() if a == host), None)
+        if host in state.topology.ping_nodes:
+            answers = self.node not in state.world["ping_lost"]
+        else:
+            answers = owner is not None and state.up(owner)
+        rtts = [0.25 + 0.01 * (i % 3) for i in range(count)] if answers else []
+        text, code = ping_fmt.ping(host, count, rtts, interval)
+        return CommandResult(args, text, "", code)
 
     def _migrate(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
         """``virsh migrate [--live] [options] DOMAIN DESTURI``: the guest moves, behind

@@ -44,6 +44,7 @@ from hadeck.config import Config
 from hadeck.health import Judgement, Memo, judge, service_subject
 from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
+from hadeck.probes.prober import PingProber, probe_state, prober_for
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.events import Event, diff
 
@@ -175,6 +176,8 @@ class Poller:
         self._ended: dict[str, tuple[tuple[DrbdResource, ...], float]] = {}
         """The same, of streams that ended since the last poll began: a poll that did
         not read such a node (its stream was live then) takes its DRBD from here."""
+        self._prober: PingProber | None = None
+        """hadeck's own pings, with ``[probes] ping`` (``--probe``)."""
         self._judged = Memo()
         """Verdicts of objects that did not change since the last judgement."""
         # The poll worker and the streams' updates both build on ``last``.
@@ -192,7 +195,12 @@ class Poller:
             followed = frozenset(self._live)
         # A node whose stream is live is not read: the stream knows better, and a
         # 60-resource events2 dump is a few ms of parsing per node and poll.
-        state = collect(self.access(), self.config, clock=self.clock, skip_drbd=followed)
+        access = self.access()
+        state = collect(access, self.config, clock=self.clock, skip_drbd=followed)
+        if self.config.probe_ping:
+            # One prober for the whole run: it remembers since when each host answers.
+            self._prober = self._prober or prober_for(self.config)
+            state = probe_state(state, access, self.config, self._prober)
         with self._lock:
             previous = self.last
             state = self._with_live_drbd(state, followed=followed)

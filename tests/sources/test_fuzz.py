@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from hadeck.probes.ping_output import parse_ping
 from hadeck.sources import corosync, drbd, drbd_proc, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import ParseError
 from tests.conftest import FIXTURES
@@ -232,6 +233,17 @@ PARSERS["split_op_key"] = (_op_keys, ['op_key="vm1_monitor_30000"', 'op_key="a_b
                                       'op_key="drbd_r0_promote_0"'])
 PARSERS["xl_state"] = (guests.xl_state, ["-b----", "r-----", "--p---", "---sc-", "-----d"])
 PARSERS["ipvsadm_variant+merge_lvs"] = (_lvs_readings, PARSERS["parse_ipvsadm"][1])
+
+
+def _ping(text: str) -> None:
+    # The probes' parser (hadeck.probes): the same text as stdout, and as the stderr of a
+    # ping that could not start.
+    for code in (0, 1):
+        parse_ping(text, "", code)
+    parse_ping("", text, 2)
+
+
+PARSERS["parse_ping"] = (_ping, _texts("ping/*/*.txt", "ping/*/*.stderr"))
 
 
 def test_every_parser_is_fuzzed() -> None:
