@@ -263,8 +263,14 @@ def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
     if indication:
         waited = agent.timeout * (agent.retries + 1)
         if isinstance(indication, errind.RequestTimedOut):
-            also = (", or a wrong community (an agent answers that with silence)"
-                    if agent.version == "2c" else "")
+            # An agent answers a wrong community, or a request it cannot decrypt, with
+            # silence: net-snmp 5.9 sends no report for either.
+            also = ""
+            if agent.version == "2c":
+                also = ", or a wrong community (an agent answers that with silence)"
+            elif agent.security == "authPriv":
+                also = (", or a wrong privacy password (an agent answers that with "
+                        "silence)")
             return (f"no answer from {agent.address}:{agent.port} in {waited:g} s "
                     f"({agent.retries + 1} tries): snmpd down or unreachable{also}",
                     "timeout")
