@@ -1,4 +1,5 @@
-"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot``, ``config`` and ``lab``.
+"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot``, ``config``, ``weights``
+and ``lab``.
 
 The command line sits above the core and the faces (docs/design.md, "Layout and layers"):
 it opens the cluster with :func:`hadeck.opening.open_cluster`, as every face does, and
@@ -113,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
                                         "the command line; with --lab, the lab's own "
                                         "keepalived counts.")
     _add_source_options(config)
+
+    from hadeck.cli.weights import add_parser as add_weights
+
+    add_weights(sub, _add_source_options)
 
     from hadeck.lab.cli import add_parser
 
@@ -262,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_snapshot(args)
         if args.command == "config":
             return cmd_config(args)
+        if args.command == "weights":
+            from hadeck.cli.weights import run as run_weights
+
+            return run_weights(args, _open(args))
         if args.command == "lab":
             from hadeck.lab.cli import run
 

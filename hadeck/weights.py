@@ -35,9 +35,11 @@ The result never exceeds 65535 (ipvsadm's largest weight) and, for keepalived's
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hadeck.model import SnmpReading
+from hadeck.model import LvsDirector, RealServer, SnmpReading, VirtualService
+from hadeck.snmp.agent import SnmpAgent
 
 IPVS_MAX = 65535
 """The largest weight ipvsadm accepts."""
@@ -128,3 +130,83 @@ def compute(rule: WeightRule, configured: int, current: int | None,
             and abs(weight - current) < configured * rule.hysteresis / 100:
         weight = current
     return Decision(configured, current, weight, free=free)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class WeightRow:
+    """One real server of one virtual service on one director, and its decision."""
+
+    director: str
+    service: VirtualService
+    server: RealServer
+    agent: str | None
+    """The SNMP agent read for it (its configured name); None when there is none."""
+    reading: SnmpReading | None
+    decision: Decision
+
+    def argv(self) -> tuple[str, ...]:
+        """The ipvsadm command that sets the computed weight (``ipvsadm -e``)."""
+        return ipvsadm_argv(self.service, self.server, self.decision.computed)
+
+
+FORWARD_FLAGS = {"Route": "-g", "Masq": "-m", "Tunnel": "-i"}
+"""ipvsadm's packet-forwarding option for each method: ``-e`` without one would reset
+a NAT or tunnelled real server to direct routing."""
+
+
+def ipvsadm_argv(service: VirtualService, server: RealServer, weight: int) -> tuple[str, ...]:
+    """``ipvsadm -e -t VIP:PORT -r RS:PORT -g -w N`` for one real server of one service."""
+    if service.protocol == "FWM":
+        which = ("-f", service.address)
+    else:
+        option = {"TCP": "-t", "UDP": "-u", "SCTP": "--sctp-service"}.get(service.protocol,
+                                                                           "-t")
+        host = f"[{service.address}]" if service.ipv6 else service.address
+        which = (option, f"{host}:{service.port}")
+    forward = FORWARD_FLAGS.get(server.forward)
+    return ("ipvsadm", "-e", *which, "-r", server.key,
+            *((forward,) if forward else ()), "-w", str(weight))
+
+
+def agent_for(server: RealServer, agents: Sequence[SnmpAgent]) -> SnmpAgent | None:
+    """The configured agent of a real server: the one whose address (or name) is the
+    server's address."""
+    for agent in agents:
+        if agent.address == server.address or agent.name == server.address:
+            return agent
+    return None
+
+
+def active_directors(directors: Sequence[LvsDirector]) -> tuple[LvsDirector, ...]:
+    """The directors whose table carries the traffic: those where a keepalived VRRP
+    instance is MASTER, else (no VRRP seen) every director with virtual services."""
+    masters = tuple(d for d in directors if any(v.state == "MASTER" for v in d.vrrp))
+    return masters or tuple(d for d in directors if d.services)
+
+
+def plan(directors: Sequence[LvsDirector], agents: Sequence[SnmpAgent],
+         readings: Sequence[SnmpReading], rule: WeightRule) -> list[WeightRow]:
+    """Every real server of the active directors with its decision (pure).
+
+    Args:
+        directors: the LVS directors as read (kernel weights inside).
+        agents: the configured SNMP agents (real servers are matched by address).
+        readings: what the agents answered, by agent name.
+        rule: the ``[weights]`` settings.
+    """
+    by_name = {r.agent: r for r in readings}
+    rows: list[WeightRow] = []
+    for director in active_directors(directors):
+        for service in director.services:
+            for server in service.real_servers:
+                agent = agent_for(server, agents)
+                reading = by_name.get(agent.name) if agent else None
+                configured = (agent.weight if agent and agent.weight is not None
+                              else rule.base)
+                rows.append(WeightRow(director.node, service, server,
+                                      agent.name if agent else None, reading,
+                                      compute(rule, configured, server.weight, reading)))
+    return rows
