@@ -153,7 +153,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     areas = _areas(args.area)
     opened = _open(args)
-    state = collect(opened.access, opened.config)
+    state = collect(opened.access, opened.config, snmp=True)
     judgement = judge(state, opened.config.policy)
     doc = status_document(state, judgement, areas)
     if args.json:
@@ -186,7 +186,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     opened = _open(args)
     access, config = opened.access, opened.config
     recording = RecordingAccess(access)
-    state = collect(recording, config)
+    state = collect(recording, config, snmp=True)
     tools = {} if args.bundle else tool_versions(access.local)
     try:
         path = write_bundle(args.file, recording.records, state.local_node, state.taken_at,

@@ -26,8 +26,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hadeck.config import Config
-from hadeck.model import SnmpReading
-from hadeck.snmp.agent import SnmpAgent
 from hadeck.text import safe
 from hadeck.weights import KEEPALIVED_MAX, WeightRow, agent_for, compute, plan
 
@@ -74,9 +72,9 @@ def once(args: argparse.Namespace, opened: Opened, config: Config) -> int:
     """One round: read the directors and the agents, print the rows."""
     from hadeck.collect import collect
 
-    state = collect(opened.access, config)
-    readings = read_agents(config.snmp_agents, bool(args.bundle))
-    rows = plan(state.lvs, config.snmp_agents, readings, config.weights)
+    # The agents are polled with the directors' tables (a bundle replays their answers).
+    state = collect(opened.access, config, snmp=True)
+    rows = plan(state.lvs, config.snmp_agents, state.snmp, config.weights)
     if args.json:
         print(json.dumps([row_data(r) for r in rows], indent=2))
     else:
@@ -86,16 +84,6 @@ def once(args: argparse.Namespace, opened: Opened, config: Config) -> int:
               file=sys.stderr)
         return EXIT_UNKNOWN
     return 0
-
-
-def read_agents(agents: Sequence[SnmpAgent], replay: bool) -> tuple[SnmpReading, ...]:
-    """Poll the real servers' agents; none when a bundle is replayed (no live traffic)."""
-    wanted = [a for a in agents if a.role == "real-server"]
-    if replay or not wanted:
-        return ()
-    from hadeck.snmp.poller import poll
-
-    return poll(wanted)
 
 
 def row_data(row: WeightRow) -> dict[str, object]:

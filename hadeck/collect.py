@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hadeck.config import Config
 from hadeck.join import join_guests, name_corosync_peers
@@ -35,6 +35,7 @@ from hadeck.model import (
     HostMetrics,
     LvsDirector,
     PacemakerState,
+    SnmpReading,
     SourceStatus,
     VrrpInstance,
 )
@@ -50,6 +51,10 @@ from hadeck.runner import (
 )
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import Clock, Reading
+
+if TYPE_CHECKING:
+    from hadeck.snmp.agent import SnmpAgent
+    from hadeck.snmp.poller import Answers
 
 MAX_PARALLEL = 16
 """Nodes read at once; ssh round trips dominate, not CPU. Each node's sources are read
@@ -76,6 +81,12 @@ class Access:
     def frozen_at(self) -> float | None:
         """The time a replayed state was taken; None for a live one."""
         return None
+
+    def snmp_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        """What each SNMP agent answers: polled now (a bundle replays its recording)."""
+        from hadeck.snmp.poller import poll_answers
+
+        return poll_answers(agents)
 
 
 class LiveAccess(Access):
@@ -244,6 +255,7 @@ def collect(
     only: Sequence[str] | None = None,
     clock: Callable[[], float] = time.time,
     skip_drbd: Collection[str] = (),
+    snmp: bool = False,
 ) -> ClusterState:
     """Read every source once and return the state.
 
@@ -254,6 +266,8 @@ def collect(
         clock: the time source for ``taken_at``.
         skip_drbd: nodes whose DRBD the caller follows live (the dashboard's events2
             streams): not read, their DRBD source says so and has no resources.
+        snmp: poll the configured SNMP agents too (``[snmp.agents]``; a bundle replays
+            their answers). Off by default: a check plugin must not load pysnmp.
     """
     config = config or Config()
     taken_at = clock()
@@ -264,6 +278,8 @@ def collect(
         # Pacemaker says who the members are; the nodes known without it are read
         # meanwhile, so a hung crm_mon and a hung tool on a node cost one timeout, not two.
         pcmk_future = pool.submit(pacemaker.read, OnceHungRunner(access.local))
+        snmp_future = pool.submit(_read_snmp, access, config.snmp_agents) \
+            if snmp and config.snmp_agents else None
         started: dict[str, Future[_NodeFacts]] = {}
 
         def start(names: Iterable[str]) -> None:
@@ -305,12 +321,19 @@ def collect(
         lvs=tuple(directors_seen),
         corosync=name_corosync_peers(rings, pcmk),
         hosts=tuple(hosts),
+        snmp=snmp_future.result() if snmp_future is not None else (),
         sources=tuple(statuses),
         origin=access.origin,
     )
     state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()
     return state if frozen is None else freeze(state, frozen)
+
+
+def _read_snmp(access: Access, agents: Sequence[SnmpAgent]) -> tuple[SnmpReading, ...]:
+    from hadeck.snmp.poller import reading
+
+    return tuple(reading(a) for a in access.snmp_answers(agents))
 
 
 def freeze(state: ClusterState, at: float) -> ClusterState:

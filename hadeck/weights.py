@@ -180,6 +180,14 @@ def agent_for(server: RealServer, agents: Sequence[SnmpAgent]) -> SnmpAgent | No
     return None
 
 
+def reading_for(server: RealServer, readings: Sequence[SnmpReading]) -> SnmpReading | None:
+    """A real server's SNMP reading, by the same rule as :func:`agent_for`."""
+    for reading in readings:
+        if reading.address == server.address or reading.agent == server.address:
+            return reading
+    return None
+
+
 def active_directors(directors: Sequence[LvsDirector]) -> tuple[LvsDirector, ...]:
     """The directors whose table carries the traffic: those where a keepalived VRRP
     instance is MASTER, else (no VRRP seen) every director with virtual services."""

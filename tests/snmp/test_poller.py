@@ -158,3 +158,13 @@ def test_the_parser_reads_what_net_snmps_own_snmpwalk_prints(snmpd: Snmpd) -> No
         [(d.mountpoint, d.device, d.total_bytes) for d in polled.disks]
     assert [i.name for i in walked.interfaces] == [i.name for i in polled.interfaces]
     assert walked.load is not None
+
+
+def test_polls_leave_no_socket_open(snmpd: Snmpd) -> None:
+    """Each poll closes its engines' UDP sockets (a dashboard polls for days)."""
+    agents = [snmpd.agent(), snmpd.v3("v3")]
+    poll(agents)
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        assert [r.error for r in poll(agents)] == [None, None]
+    assert len(os.listdir("/proc/self/fd")) == before
