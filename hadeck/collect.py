@@ -312,6 +312,8 @@ def collect(
             rings.append(facts.corosync)
         if facts.lvs is not None and (facts.lvs.services or facts.vrrp):
             directors_seen.append(dataclasses.replace(facts.lvs, vrrp=facts.vrrp))
+    readings = snmp_future.result() if snmp_future is not None else ()
+    hosts += _snmp_hosts(config.snmp_agents, readings, {h.node for h in hosts})
     state = ClusterState(
         taken_at=taken_at,
         local_node=access.local.node,
@@ -321,13 +323,28 @@ def collect(
         lvs=tuple(directors_seen),
         corosync=name_corosync_peers(rings, pcmk),
         hosts=tuple(hosts),
-        snmp=snmp_future.result() if snmp_future is not None else (),
+        snmp=readings,
         sources=tuple(statuses),
         origin=access.origin,
     )
     state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()
     return state if frozen is None else freeze(state, frozen)
+
+
+def _snmp_hosts(agents: Sequence[SnmpAgent], readings: Sequence[SnmpReading],
+                read: set[str]) -> list[HostMetrics]:
+    """Host facts of the ``node`` agents that answered, for nodes ssh did not read (ssh
+    not allowed there, or ``peers = "none"``); a node read over ssh keeps those."""
+    if not readings:
+        return []
+    from hadeck.snmp.parse import host_metrics
+
+    found = []
+    for agent, reading in zip(agents, readings, strict=True):
+        if agent.role == "node" and reading.ok and agent.name not in read:
+            found.append(host_metrics(agent.name, reading))
+    return found
 
 
 def _read_snmp(access: Access, agents: Sequence[SnmpAgent]) -> tuple[SnmpReading, ...]:

@@ -46,7 +46,7 @@ Example::
 
     [snmp.agents.web1]       # one table per agent
     address = "192.0.2.21"   # default: the table's name
-    role = "real-server"     # or "node" (host facts by SNMP)
+    role = "real-server"     # or "node": host facts by SNMP (name the table as the node)
     weight = 100             # its LVS weight when idle (default: weights.base)
 
     [weights]                # hadeck weights: see hadeck/weights.py for the formula

@@ -619,6 +619,8 @@ class SnmpReading:
     ``failed`` (anything else); None when ``error`` is None."""
     uptime_s: float | None = None
     """The agent's ``sysUpTime`` in seconds (it restarts with snmpd, not the host)."""
+    host_uptime_s: float | None = None
+    """HOST-RESOURCES-MIB ``hrSystemUptime`` in seconds: the host's own uptime."""
     load: tuple[float, float, float] | None = None
     """UCD-SNMP-MIB ``laLoad`` 1, 5 and 15 minutes."""
     cpu_count: int | None = None

@@ -9,6 +9,8 @@ from __future__ import annotations
 # SNMPv2-MIB
 SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
 """sysUpTime.0: hundredths of a second since the agent started."""
+HR_SYSTEM_UPTIME = "1.3.6.1.2.1.25.1.1.0"
+"""hrSystemUptime.0: hundredths of a second since the host booted."""
 
 # UCD-SNMP-MIB laTable (laLoad: text, "1.44"; laLoadInt: load × 100)
 LA_LOAD = "1.3.6.1.4.1.2021.10.1.3"
@@ -25,7 +27,7 @@ MEM_SYS_AVAIL = "1.3.6.1.4.1.2021.4.27.0"
 """memSysAvail: the kernel's MemAvailable (net-snmp 5.9 and later)."""
 
 SCALARS: tuple[str, ...] = (
-    SYS_UPTIME,
+    SYS_UPTIME, HR_SYSTEM_UPTIME,
     *(f"{LA_LOAD}.{i}" for i in (1, 2, 3)),
     *(f"{LA_LOAD_INT}.{i}" for i in (1, 2, 3)),
     MEM_TOTAL_SWAP, MEM_AVAIL_SWAP, MEM_TOTAL_REAL, MEM_AVAIL_REAL, MEM_BUFFER,

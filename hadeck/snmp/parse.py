@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from hadeck.model import DiskUsage, SnmpInterface, SnmpReading
+from hadeck.model import DiskUsage, HostMetrics, SnmpInterface, SnmpReading
 from hadeck.snmp import oids
 from hadeck.snmp.answers import AnswerError, Value, parse
 
@@ -41,6 +41,7 @@ def parse_reading(text: str, agent: str, address: str, read_at: float,
         agent=agent, address=address, read_at=read_at, duration=duration,
         error=error, error_kind=(error_kind or "failed") if error else None,
         uptime_s=_ticks(values.get(oids.SYS_UPTIME)),
+        host_uptime_s=_ticks(values.get(oids.HR_SYSTEM_UPTIME)),
         load=_load(values),
         cpu_count=len(_column(values, oids.HR_PROCESSOR_FRW_ID)) or None,
         cpu_percent=_cpu(values),
@@ -48,6 +49,19 @@ def parse_reading(text: str, agent: str, address: str, read_at: float,
         disks=_disks(values),
         interfaces=_interfaces(values),
     )
+
+
+def host_metrics(node: str, reading: SnmpReading) -> HostMetrics:
+    """A node's host facts from its SNMP reading, for a node read by SNMP instead of ssh.
+
+    CPU, load, memory, swap, disks and uptime as ssh would give them; no MD RAID (no MIB
+    serves /proc/mdstat).
+    """
+    return HostMetrics(node=node, load=reading.load, cpu_count=reading.cpu_count,
+                       cpu_percent=reading.cpu_percent, memory_total=reading.memory_total,
+                       memory_available=reading.memory_available,
+                       swap_total=reading.swap_total, swap_used=reading.swap_used,
+                       uptime_s=reading.host_uptime_s, disks=reading.disks)
 
 
 def _int(value: Value, what: str) -> int | None:

@@ -68,3 +68,23 @@ def test_a_bundle_without_answers_says_so(tmp_path: Path, snmpd: Snmpd,
     main(["status", "--from", str(bundle), "--config", config, "--area", "lvs", "--json"])
     (reading,) = json.loads(capsys.readouterr().out)["state"]["snmp"]
     assert reading["error"] == "no SNMP answers recorded in the bundle for this agent"
+
+
+def test_a_node_read_by_snmp_gets_its_host_facts(tmp_path: Path, snmpd: Snmpd,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A node hadeck may not ssh to, configured as an SNMP `node` agent: its host facts
+    come from the agent (the lab's own nodes keep theirs)."""
+    config = tmp_path / "hadeck.toml"
+    config.write_text(f'[snmp.agents.quorum1]\naddress = "127.0.0.1"\nport = {snmpd.port}\n'
+                      f'community = "{snmpd.community}"\nrole = "node"\n')
+    config.chmod(0o600)
+    main(["status", "--lab", str(tmp_path / "lab"), "--config", str(config), "--area", "host",
+          "--json"])
+    hosts = {h["node"]: h for h in json.loads(capsys.readouterr().out)["state"]["hosts"]}
+    quorum1 = hosts["quorum1"]
+    meminfo = {ln.split(":")[0]: int(ln.split()[1]) for ln in open("/proc/meminfo")}
+    assert quorum1["memory_total"] == meminfo["MemTotal"] * 1024
+    assert "/" in {d["mountpoint"] for d in quorum1["disks"]}
+    uptime = float(open("/proc/uptime").read().split()[0])
+    assert abs(quorum1["uptime_s"] - uptime) < 60
+    assert len(hosts) > 1  # the lab's nodes, read as before
