@@ -303,13 +303,11 @@ def _snmp_rows(config: Config, origins: Mapping[str, str]) -> list[tuple[str, ob
     rows: list[tuple[str, object]] = []
     for key in (k for k in origins if k.startswith("snmp.")):
         parts = _parts(key)
-        if len(parts) == 2:
-            holder: SnmpAgent | None = config.snmp_defaults
-        elif len(parts) == 4:
-            holder = agents.get(parts[2])
-        else:  # an empty [snmp.agents]
+        if parts[1] == "agents" and len(parts) != 4:  # an empty [snmp.agents]
             rows.append((key, {}))
             continue
+        holder: SnmpAgent | None = (config.snmp_defaults if len(parts) == 2
+                                    else agents.get(parts[2]))
         value = getattr(holder, parts[-1], None) if holder is not None else None
         rows.append((key, MASK if is_secret(parts[-1]) and value else value))
     return rows

@@ -117,3 +117,8 @@ def test_a_password_of_the_wrong_type_is_not_echoed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load(str(write(tmp_path, "[snmp]\nauth_password = 987654321\n")))
     assert "987654321" not in str(caught.value)
+
+
+def test_an_empty_agents_table_is_listed_as_empty(tmp_path: Path) -> None:
+    rows = {k: v for k, v, _ in describe(load(str(write(tmp_path, "[snmp.agents]\n"))))}
+    assert rows["snmp.agents"] == {}
