@@ -112,9 +112,9 @@ def print_rows(rows: Sequence[WeightRow]) -> None:
     table = [HEADER]
     for row in rows:
         reading, d = row.reading, row.decision
-        note = d.flag or ("" if d.changes else "unchanged")
+        note = d.flag or ("changes" if d.changes else "unchanged")
         if reading is not None and reading.error:
-            note = f"{note}: {reading.error}"
+            note = f"kept: {reading.error}"
         table.append((
             row.director, row.service.key, row.server.key,
             f"{reading.load[0]:.2f}" if reading and reading.load else "-",

@@ -317,8 +317,9 @@ def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
             elif agent.security == "authPriv":
                 also = (", or a wrong privacy password (an agent answers that with "
                         "silence)")
+            tries = "1 try" if agent.retries == 0 else f"{agent.retries + 1} tries"
             return (f"no answer from {agent.address}:{agent.port} in {waited:g} s "
-                    f"({agent.retries + 1} tries): snmpd down or unreachable{also}",
+                    f"({tries}): snmpd down or unreachable{also}",
                     "timeout")
         if isinstance(indication, (errind.WrongDigest, errind.AuthenticationFailure)):
             return (f"authentication failed for SNMPv3 user {agent.user!r}: wrong "
