@@ -1,4 +1,5 @@
-"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot``, ``config`` and ``lab``.
+"""The ``hadeck`` command: the dashboard, ``status``, ``snapshot``, ``config``, ``weights``
+and ``lab``.
 
 The command line sits above the core and the faces (docs/design.md, "Layout and layers"):
 it opens the cluster with :func:`hadeck.opening.open_cluster`, as every face does, and
@@ -122,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                                         "keepalived counts.")
     _add_source_options(config)
 
+    from hadeck.cli.weights import add_parser as add_weights
+
+    add_weights(sub, _add_source_options)
+
     from hadeck.lab.cli import add_parser
 
     add_parser(sub)
@@ -156,7 +161,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     areas = _areas(args.area)
     opened = _open(args)
-    state = collect(opened.access, opened.config)
+    state = collect(opened.access, opened.config, snmp=True)
     if args.probe or opened.config.probe_ping:
         from hadeck.probes.prober import probe_state
 
@@ -193,7 +198,7 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     opened = _open(args)
     access, config = opened.access, opened.config
     recording = RecordingAccess(access)
-    state = collect(recording, config)
+    state = collect(recording, config, snmp=True)
     tools = {} if args.bundle else tool_versions(access.local)
     try:
         path = write_bundle(args.file, recording.records, state.local_node, state.taken_at,
@@ -278,6 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_snapshot(args)
         if args.command == "config":
             return cmd_config(args)
+        if args.command == "weights":
+            from hadeck.cli.weights import run as run_weights
+
+            return run_weights(args, _open(args))
         if args.command == "lab":
             from hadeck.lab.cli import run
 

@@ -26,9 +26,10 @@ from hadeck.health import (
     vrrp_subject,
     worst,
 )
-from hadeck.model import ClusterState, Health, Resource, ResourceKind
+from hadeck.model import ClusterState, Health, Resource, ResourceKind, SnmpReading
 from hadeck.text import safe
 from hadeck.tui.fmt import badge, flags, safe_text, size
+from hadeck.weights import reading_for
 
 
 class _Table(Table):
@@ -229,9 +230,12 @@ def _guests(state: ClusterState, judgement: Judgement) -> RenderableType | None:
 
 def _lvs(state: ClusterState, judgement: Judgement) -> RenderableType | None:
     if not state.lvs:
-        return None
+        return _snmp(state)
+    # The real servers' load over SNMP, only when agents were polled ([snmp.agents]).
+    snmp = bool(state.snmp)
     table = _table("LVS", "Virtual service", "Director", "Scheduler", "Real server", "Forward",
-                   "Weight", "Active", "Inactive", "CPS", "Health")
+                   "Weight", "Active", "Inactive", "CPS", *(("Load",) if snmp else ()),
+                   "Health")
     for director in state.lvs:
         for svc in director.services:
             health = judgement.of("lvs", service_subject(svc.key, svc.director))
@@ -239,23 +243,56 @@ def _lvs(state: ClusterState, judgement: Judgement) -> RenderableType | None:
                                      if svc.persistent_s else "")
             if not svc.real_servers:
                 table.add_row(svc.key, director.node, sched, "(none)", "", "", "", "", "",
-                              badge(health))
+                              *(("",) if snmp else ()), badge(health))
             for i, rs in enumerate(svc.real_servers):
                 cps = str(rs.rates.conns) if rs.rates else "-"
+                load = (_snmp_load(reading_for(rs, state.snmp)),) if snmp else ()
                 table.add_row(svc.key if i == 0 else "", director.node if i == 0 else "",
                               sched if i == 0 else "", rs.key, rs.forward, str(rs.weight),
-                              str(rs.active_conns), str(rs.inactive_conns), cps,
+                              str(rs.active_conns), str(rs.inactive_conns), cps, *load,
                               badge(health) if i == 0 else "")
+    parts: list[RenderableType] = [table]
     vrrp = [(d.node, inst) for d in state.lvs for inst in d.vrrp]
-    if not vrrp:
-        return table
-    roles = _table("VRRP", "Instance", "Director", "State", "Priority", "Master", "Health")
-    for node, inst in vrrp:
-        health = judgement.of("lvs", vrrp_subject(inst.name, node))
-        roles.add_row(inst.name, node, inst.state,
-                      str(inst.priority) if inst.priority is not None else "-",
-                      inst.master_router or "-", badge(health))
-    return Group(table, roles)
+    if vrrp:
+        roles = _table("VRRP", "Instance", "Director", "State", "Priority", "Master",
+                       "Health")
+        for node, inst in vrrp:
+            health = judgement.of("lvs", vrrp_subject(inst.name, node))
+            roles.add_row(inst.name, node, inst.state,
+                          str(inst.priority) if inst.priority is not None else "-",
+                          inst.master_router or "-", badge(health))
+        parts.append(roles)
+    agents = _snmp(state)
+    if agents is not None:
+        parts.append(agents)
+    return parts[0] if len(parts) == 1 else Group(*parts)
+
+
+def _snmp_load(reading: SnmpReading | None) -> str:
+    if reading is None:
+        return "-"
+    if reading.error is not None:
+        return f"no answer ({reading.error_kind})"
+    if reading.load is None:
+        return "?"
+    cpus = f" /{reading.cpu_count}" if reading.cpu_count else ""
+    return f"{reading.load[0]:.2f}{cpus}"
+
+
+def _snmp(state: ClusterState) -> RenderableType | None:
+    """What each SNMP agent answered (hadeck's own reads; no verdict of their own)."""
+    if not state.snmp:
+        return None
+    table = _table("SNMP agents", "Agent", "Address", "Load", "CPU", "Memory", "Up",
+                   "Answer")
+    for r in state.snmp:
+        mem = r.memory_used_percent
+        cpu = f"{r.cpu_percent:.0f} %" if r.cpu_percent is not None else "-"
+        up = f"{r.uptime_s / 86400:.1f} d" if r.uptime_s is not None else "-"
+        load = " ".join(f"{x:.2f}" for x in r.load) if r.load else "-"
+        table.add_row(r.agent, r.address, load, cpu, f"{mem:.0f} %" if mem is not None else "-",
+                      up, r.error or f"ok in {r.duration * 1000:.0f} ms")
+    return table
 
 
 def _connectivity(state: ClusterState, judgement: Judgement) -> RenderableType | None:

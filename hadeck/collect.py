@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hadeck.config import Config
 from hadeck.join import join_guests, name_corosync_peers
@@ -40,6 +40,7 @@ from hadeck.model import (
     HostMetrics,
     LvsDirector,
     PacemakerState,
+    SnmpReading,
     SourceStatus,
     VrrpInstance,
 )
@@ -55,6 +56,10 @@ from hadeck.runner import (
 from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import Clock, Reading
 from hadeck.ssh import ControlDir, SshRunner
+
+if TYPE_CHECKING:
+    from hadeck.snmp.agent import SnmpAgent
+    from hadeck.snmp.poller import Answers
 
 MAX_PARALLEL = 16
 """Nodes read at once; ssh round trips dominate, not CPU. Each node's sources are read
@@ -84,6 +89,12 @@ class Access:
 
     def close(self) -> None:
         """Let go of what the access holds open (ssh connections); the default has none."""
+
+    def snmp_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        """What each SNMP agent answers: polled now (a bundle replays its recording)."""
+        from hadeck.snmp.poller import poll_answers
+
+        return poll_answers(agents)
 
 
 class LiveAccess(Access):
@@ -280,6 +291,7 @@ def collect(
     only: Sequence[str] | None = None,
     clock: Callable[[], float] = time.time,
     skip_drbd: Collection[str] = (),
+    snmp: bool = False,
 ) -> ClusterState:
     """Read every source once and return the state.
 
@@ -290,6 +302,8 @@ def collect(
         clock: the time source for ``taken_at``.
         skip_drbd: nodes whose DRBD the caller follows live (the dashboard's events2
             streams): not read, their DRBD source says so and has no resources.
+        snmp: poll the configured SNMP agents too (``[snmp.agents]``; a bundle replays
+            their answers). Off by default: a check plugin must not load pysnmp.
     """
     config = config or Config()
     taken_at = clock()
@@ -300,6 +314,8 @@ def collect(
         # Pacemaker says who the members are; the nodes known without it are read
         # meanwhile, so a hung crm_mon and a hung tool on a node cost one timeout, not two.
         pcmk_future = pool.submit(pacemaker.read, OnceHungRunner(access.local))
+        snmp_future = pool.submit(_read_snmp, access, config.snmp_agents) \
+            if snmp and config.snmp_agents else None
         started: dict[str, Future[_NodeFacts]] = {}
 
         def start(names: Iterable[str]) -> None:
@@ -332,6 +348,8 @@ def collect(
             rings.append(facts.corosync)
         if facts.lvs is not None and (facts.lvs.services or facts.vrrp):
             directors_seen.append(dataclasses.replace(facts.lvs, vrrp=facts.vrrp))
+    readings = snmp_future.result() if snmp_future is not None else ()
+    hosts += _snmp_hosts(config.snmp_agents, readings, {h.node for h in hosts})
     state = ClusterState(
         taken_at=taken_at,
         local_node=access.local.node,
@@ -341,12 +359,34 @@ def collect(
         lvs=tuple(directors_seen),
         corosync=name_corosync_peers(rings, pcmk),
         hosts=tuple(hosts),
+        snmp=readings,
         sources=tuple(statuses),
         origin=access.origin,
     )
     state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()
     return state if frozen is None else freeze(state, frozen)
+
+
+def _snmp_hosts(agents: Sequence[SnmpAgent], readings: Sequence[SnmpReading],
+                read: set[str]) -> list[HostMetrics]:
+    """Host facts of the ``node`` agents that answered, for nodes ssh did not read (ssh
+    not allowed there, or ``peers = "none"``); a node read over ssh keeps those."""
+    if not readings:
+        return []
+    from hadeck.snmp.parse import host_metrics
+
+    found = []
+    for agent, reading in zip(agents, readings, strict=True):
+        if agent.role == "node" and reading.ok and agent.name not in read:
+            found.append(host_metrics(agent.name, reading))
+    return found
+
+
+def _read_snmp(access: Access, agents: Sequence[SnmpAgent]) -> tuple[SnmpReading, ...]:
+    from hadeck.snmp.poller import reading
+
+    return tuple(reading(a) for a in access.snmp_answers(agents))
 
 
 def freeze(state: ClusterState, at: float) -> ClusterState:

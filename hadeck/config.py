@@ -42,6 +42,30 @@ Example::
     count = 3                # echoes per host
     timeout = 1              # seconds to wait for replies after the last echo
     links = true             # ping the other nodes' corosync link addresses too
+    [snmp]                   # defaults for every agent below (any of them per agent too)
+    version = "3"            # "2c" or "3"
+    user = "hadeck"          # SNMPv3 user; auth_protocol MD5/SHA/SHA224…SHA512
+    auth_password = "…"
+    priv_protocol = "AES"    # AES, AES192, AES256, DES, or "" for authNoPriv
+    priv_password = "…"
+    # community = "…"        # SNMPv2c
+    timeout = 1              # seconds per request; retries = 1
+
+    [snmp.agents.web1]       # one table per agent
+    address = "192.0.2.21"   # default: the table's name
+    role = "real-server"     # or "node": host facts by SNMP (name the table as the node)
+    weight = 100             # its LVS weight when idle (default: weights.base)
+
+    [weights]                # hadeck weights: see hadeck/weights.py for the formula
+    base = 100
+    floor = 10               # percent of the configured weight (never below 1)
+    ceiling = 100
+    hysteresis = 10
+    full_load = 1.0          # load per CPU at which a real server counts as full
+
+A file holding SNMP secrets (a community or a password) must not be readable or writable
+by every user, nor writable by its group: it is refused otherwise (``chmod 600`` or
+``640``), as ssh refuses a private key. ``hadeck config`` shows those values as ``***``.
 """
 
 from __future__ import annotations
@@ -56,7 +80,10 @@ from pathlib import Path
 
 from hadeck.health import Policy
 from hadeck.model import Health
+from hadeck.redact import MASK, is_secret
 from hadeck.runner import DEFAULT_TIMEOUT, SSH_OPTIONS
+from hadeck.snmp.agent import AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, VERSIONS, SnmpAgent
+from hadeck.weights import WeightRule
 
 MAX_FILE_BYTES = 1024 * 1024
 """A configuration file larger than this is refused, not read (a device, a wrong file)."""
@@ -116,6 +143,13 @@ class Config:
     probe_links: bool = True
     """``probes.links``: ping the other nodes' corosync link addresses too, to tell a link
     that is down from a peer that is."""
+    snmp_defaults: SnmpAgent = field(default_factory=lambda: SnmpAgent(name="", address=""))
+    """``[snmp]``: what every agent has unless its own table says otherwise."""
+    snmp_agents: tuple[SnmpAgent, ...] = ()
+    """``[snmp.agents.NAME]``: the SNMP agents hadeck polls itself, each with the
+    ``[snmp]`` defaults under its own keys (see the module docstring)."""
+    weights: WeightRule = field(default_factory=WeightRule)
+    """``[weights]``: how ``hadeck weights`` turns load into LVS weights."""
     path: str | None = None
     """The file this came from; None for the built-in defaults."""
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -139,9 +173,20 @@ KEYS: Mapping[str, str] = {
     "probes.links": "probe_links",
 }
 """The plain keys, dotted, and the :class:`Config` field each one sets."""
-FREE_TABLES = ("lvs.expected", "drbd.states")
-"""Tables whose keys are the site's own names (a virtual service, a DRBD state word)."""
-TABLES = ("cluster", "ssh", "lvs", "drbd", "probes")
+FREE_TABLES = ("lvs.expected", "drbd.states", "snmp.agents")
+"""Tables whose keys are the site's own names (a virtual service, a DRBD state word, an
+SNMP agent)."""
+TABLES = ("cluster", "ssh", "lvs", "drbd", "probes", "snmp", "weights")
+SNMP_KEYS = ("version", "port", "community", "user", "auth_protocol", "auth_password",
+             "priv_protocol", "priv_password", "timeout", "retries")
+"""Keys of ``[snmp]`` (every agent's defaults) and of each ``[snmp.agents.NAME]``."""
+AGENT_KEYS = (*SNMP_KEYS, "address", "role", "weight")
+"""Keys only an agent's own table has, with the defaults'."""
+WEIGHT_KEYS = ("base", "floor", "ceiling", "hysteresis", "full_load")
+NESTED_KEYS = (*(f"snmp.{k}" for k in SNMP_KEYS), *(f"weights.{k}" for k in WEIGHT_KEYS))
+"""Plain keys of [snmp] and [weights], read into their own objects rather than a field."""
+MAX_SNMP_TIMEOUT = 60.0
+MAX_SNMP_RETRIES = 10
 
 
 def find(explicit: str | None = None) -> Path | None:
@@ -184,6 +229,7 @@ def load(explicit: str | None = None) -> Config:
         with path.open("rb") as handle:
             # Bounded: `--config /dev/zero` would otherwise read until memory runs out.
             raw = handle.read(MAX_FILE_BYTES + 1)
+            mode = os.fstat(handle.fileno()).st_mode  # the file read, not a later one
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except OSError as exc:
@@ -196,6 +242,7 @@ def load(explicit: str | None = None) -> Config:
         data = tomllib.loads(text)
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    _check_mode(path, mode, data)
     lines = key_lines(text)
 
     def where(key: tuple[str, ...]) -> str:
@@ -212,6 +259,23 @@ def load(explicit: str | None = None) -> Config:
     prefix = f"{named_by} " if named_by else ""
     origins = {_dotted(key): prefix + where(key) for key in _leaves(data)}
     return replace(config, origins=origins)
+
+
+def _check_mode(path: Path, mode: int, data: Mapping[str, object]) -> None:
+    """Refuse a file holding SNMP secrets that others can read, or others can change."""
+    snmp = data.get("snmp")
+    if not isinstance(snmp, dict):
+        return
+    agents = snmp.get("agents")
+    tables = [snmp, *(t for t in agents.values() if isinstance(t, dict))] \
+        if isinstance(agents, dict) else [snmp]
+    if not any(is_secret(str(k)) and v for t in tables for k, v in t.items()):
+        return
+    if mode & 0o027:
+        raise ConfigError(
+            f"{path}: holds SNMP secrets but is "
+            + ("readable by every user" if mode & 0o004 else "writable by others")
+            + f" (mode {mode & 0o777:04o}): chmod 600 (or 640) {path}")
 
 
 def override(config: Config, key: str, value: object, origin: str) -> Config:
@@ -241,6 +305,10 @@ def describe(config: Config) -> list[tuple[str, object, str]]:
         value = getattr(config, name)
         rows.append((key, list(value) if isinstance(value, tuple) else value,
                      origins.get(key, DEFAULT_ORIGIN)))
+    for key, value in _weight_rows(config.weights):
+        rows.append((key, value, origins.get(key, DEFAULT_ORIGIN)))
+    for key, value in _snmp_rows(config, origins):
+        rows.append((key, value, origins.get(key, DEFAULT_ORIGIN)))
     free: dict[str, Mapping[str, object]] = {
         "lvs.expected": config.policy.expected_real_servers,
         "drbd.states": {k: v.name for k, v in config.policy.drbd_states.items()},
@@ -251,6 +319,26 @@ def describe(config: Config) -> list[tuple[str, object, str]]:
         for name, value in entries.items():
             key = entry_key(table, name)
             rows.append((key, value, origins.get(key, DEFAULT_ORIGIN)))
+    return rows
+
+
+def _weight_rows(rule: WeightRule) -> list[tuple[str, object]]:
+    return [(f"weights.{key}", getattr(rule, key)) for key in WEIGHT_KEYS]
+
+
+def _snmp_rows(config: Config, origins: Mapping[str, str]) -> list[tuple[str, object]]:
+    """The SNMP keys the file set (defaults and agents), secrets shown as ``***``."""
+    agents = {a.name: a for a in config.snmp_agents}
+    rows: list[tuple[str, object]] = []
+    for key in (k for k in origins if k.startswith("snmp.")):
+        parts = _parts(key)
+        if parts[1] == "agents" and len(parts) != 4:  # an empty [snmp.agents]
+            rows.append((key, {}))
+            continue
+        holder: SnmpAgent | None = (config.snmp_defaults if len(parts) == 2
+                                    else agents.get(parts[2]))
+        value = getattr(holder, parts[-1], None) if holder is not None else None
+        rows.append((key, MASK if is_secret(parts[-1]) and value else value))
     return rows
 
 
@@ -277,7 +365,7 @@ def _check_keys(data: Mapping[str, object]) -> None:
             raise _Problem((top,), f"[{top}] must be a table")
         for name, inner in value.items():
             dotted = f"{top}.{name}"
-            if dotted in KEYS or dotted in FREE_TABLES:
+            if dotted in KEYS or dotted in FREE_TABLES or dotted in NESTED_KEYS:
                 continue
             kind = "table" if isinstance(inner, dict) else "key"
             raise _Problem((top, name), _unknown(kind, dotted))
@@ -286,7 +374,8 @@ def _check_keys(data: Mapping[str, object]) -> None:
 def _unknown(kind: str, dotted: str) -> str:
     import difflib  # only on this error path: a check plugin never pays for it
 
-    known = [*KEYS, *FREE_TABLES] if "." in dotted or kind == "key" else list(TABLES)
+    known = [*KEYS, *FREE_TABLES, *NESTED_KEYS] if "." in dotted or kind == "key" \
+        else list(TABLES)
     near = difflib.get_close_matches(dotted, known, n=1, cutoff=0.6)
     if not near:  # a bare key at the top, or a table's key under the wrong table
         last = {k.rsplit(".", 1)[-1]: k for k in known}
@@ -332,6 +421,10 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
     ssh_options = tuple(_strings(ssh, "options", "ssh"))
     directors = tuple(_strings(cluster, "directors", "cluster"))
     probes = _table(data, "probes")
+    snmp = _table(data, "snmp")
+    defaults = _snmp_settings(SnmpAgent(name="", address=""), snmp, ("snmp",))
+    agents = tuple(_snmp_agent(defaults, name, table)
+                   for name, table in _table(snmp, "agents", "snmp").items())
     return Config(
         peers=str(peers),
         extra_nodes=tuple(_strings(cluster, "extra_nodes", "cluster")),
@@ -346,6 +439,9 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         probe_count=int(_number(probes, "count", 3, 1, 100, whole=True)),
         probe_timeout=float(_number(probes, "timeout", 1.0, 0.001, 60)),
         probe_links=_flag(probes, "links", True),
+        snmp_defaults=defaults,
+        snmp_agents=agents,
+        weights=_weights(_table(data, "weights")),
         path=path,
     )
 
@@ -367,6 +463,108 @@ def _number(table: Mapping[str, object], key: str, default: float, low: float, h
         raise _Problem(("probes", key), f"probes.{key} must be {kind} from {low:g} to "
                                         f"{high:g}, not {value!r}")
     return float(value)
+def _snmp_settings(base: SnmpAgent, table: Mapping[str, object],
+                   where: tuple[str, ...]) -> SnmpAgent:
+    """``base`` with the SNMP keys of one table ([snmp] or an agent's) applied, checked."""
+    changes: dict[str, object] = {}
+    for key in SNMP_KEYS:
+        if key not in table:
+            continue
+        value, at = table[key], (*where, key)
+        name = ".".join(_quoted(p) for p in at)
+        if key == "version":
+            value = str(value)
+            if value not in VERSIONS:
+                raise _Problem(at, f"{name} must be \"2c\" or \"3\", not {table[key]!r}")
+        elif key in ("port", "retries"):
+            top = 65535 if key == "port" else MAX_SNMP_RETRIES
+            if isinstance(value, bool) or not isinstance(value, int) \
+                    or not (key == "retries" or value > 0) or not 0 <= value <= top:
+                raise _Problem(at, f"{name} must be a whole number from "
+                                   f"{0 if key == 'retries' else 1} to {top}, not {value!r}")
+        elif key == "timeout":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not (math.isfinite(value) and 0 < value <= MAX_SNMP_TIMEOUT):
+                raise _Problem(at, f"{name} must be a positive number of seconds "
+                                   f"(at most {MAX_SNMP_TIMEOUT:g}), not {value!r}")
+            value = float(value)
+        elif not isinstance(value, str):
+            # Never echo the value: it may be a password typed without quotes.
+            raise _Problem(at, f"{name} must be a string")
+        elif key == "auth_protocol" and value.upper() not in AUTH_PROTOCOLS:
+            raise _Problem(at, f"{name} must be one of {', '.join(AUTH_PROTOCOLS)}, "
+                               f"not {value!r}")
+        elif key == "priv_protocol" and value and value.upper() not in PRIV_PROTOCOLS:
+            raise _Problem(at, f"{name} must be one of {', '.join(PRIV_PROTOCOLS)} or "
+                               f"\"\", not {value!r}")
+        if key in ("auth_protocol", "priv_protocol"):
+            value = str(value).upper()
+        changes[key] = value
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def _snmp_agent(defaults: SnmpAgent, name: str, table: object) -> SnmpAgent:
+    where = ("snmp", "agents", name)
+    dotted = ".".join(_quoted(p) for p in where)
+    if not isinstance(table, dict):
+        raise _Problem(where, f"[{dotted}] must be a table")
+    for key in table:
+        if key not in AGENT_KEYS:
+            import difflib
+
+            near = difflib.get_close_matches(key, AGENT_KEYS, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise _Problem((*where, key), f"unknown key {dotted}.{_quoted(key)}{hint}")
+    agent = _snmp_settings(replace(defaults, name=name, address=name), table, where)
+    address, role, weight = table.get("address", name), table.get("role", agent.role), \
+        table.get("weight")
+    if not isinstance(address, str) or not address.strip():
+        raise _Problem((*where, "address"), f"{dotted}.address must be a host or address")
+    if role not in ROLES:
+        raise _Problem((*where, "role"), f"{dotted}.role must be \"real-server\" or "
+                                          f"\"node\", not {role!r}")
+    if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int)
+                               or not 0 <= weight <= 65535):
+        raise _Problem((*where, "weight"),
+                       f"{dotted}.weight must be a whole number from 0 to 65535, not "
+                       f"{weight!r}")
+    agent = replace(agent, address=address.strip(), role=str(role), weight=weight)
+    if agent.version == "2c" and not agent.community:
+        raise _Problem(where, f"[{dotted}] is SNMPv2c and has no community "
+                              "(set snmp.community or its own)")
+    if agent.version == "3" and not agent.user:
+        raise _Problem(where, f"[{dotted}] is SNMPv3 and has no user "
+                              "(set snmp.user or its own)")
+    if agent.priv_protocol and not (agent.auth_password and agent.priv_password):
+        raise _Problem(where, f"[{dotted}] has a privacy protocol: it needs auth_password "
+                              "and priv_password")
+    return agent
+
+
+def _weights(table: Mapping[str, object]) -> WeightRule:
+    values: dict[str, object] = {}
+    for key in WEIGHT_KEYS:
+        if key not in table:
+            continue
+        value = table[key]
+        at = ("weights", key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value) or value < 0:
+            raise _Problem(at, f"weights.{key} must be a number from 0, not {value!r}")
+        if key == "base" and (not isinstance(value, int) or not 1 <= value <= 65535):
+            raise _Problem(at, f"weights.base must be a whole number from 1 to 65535, not "
+                               f"{value!r}")
+        if key == "full_load" and value == 0:
+            raise _Problem(at, "weights.full_load must be above 0")
+        if key in ("floor", "ceiling", "hysteresis") and value > 100 and key != "ceiling":
+            raise _Problem(at, f"weights.{key} is a percentage: at most 100, not {value!r}")
+        values[key] = value if key == "base" else float(value)
+    rule = WeightRule(**values)  # type: ignore[arg-type]
+    if rule.floor > rule.ceiling:
+        raise _Problem(("weights", "floor"),
+                       f"weights.floor ({rule.floor:g}) is above weights.ceiling "
+                       f"({rule.ceiling:g})")
+    return rule
 
 
 def _table(data: Mapping[str, object], key: str, parent: str = "") -> dict[str, object]:
@@ -443,7 +641,10 @@ def _leaves(data: Mapping[str, object]) -> list[tuple[str, ...]]:
         if not isinstance(table, dict):
             continue
         for name, value in table.items():
-            if f"{top}.{name}" in FREE_TABLES and isinstance(value, dict):
+            if f"{top}.{name}" == "snmp.agents" and isinstance(value, dict):
+                found += [(top, name, agent, key) for agent, inner in value.items()
+                          if isinstance(inner, dict) for key in inner] or [(top, name)]
+            elif f"{top}.{name}" in FREE_TABLES and isinstance(value, dict):
                 found += [(top, name, k) for k in value] or [(top, name)]
             else:
                 found.append((top, name))

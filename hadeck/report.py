@@ -30,9 +30,9 @@ AREA_FIELDS: dict[str, tuple[str, ...]] = {
     "resources": ("pacemaker",),
     "drbd": ("drbd",),
     "guests": ("guests",),
-    "lvs": ("lvs",),
+    "lvs": ("lvs", "snmp"),
     "connectivity": ("corosync", "pacemaker", "pings"),
-    "host": ("hosts",),
+    "host": ("hosts", "snmp"),
 }
 """Which parts of the state each area filter keeps."""
 

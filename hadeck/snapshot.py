@@ -46,7 +46,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hadeck import __version__
 from hadeck.collect import Access
@@ -61,6 +61,10 @@ from hadeck.runner import (
     file_result,
     kind_of,
 )
+
+if TYPE_CHECKING:
+    from hadeck.snmp.agent import SnmpAgent
+    from hadeck.snmp.poller import Answers
 
 TOP = "hadeck-bundle"
 META = "meta.json"
@@ -145,6 +149,15 @@ class RecordingAccess(Access):
 
     def frozen_at(self) -> float | None:
         return self._inner.frozen_at()
+
+    def snmp_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        from hadeck.snmp.recorded import command, to_result
+
+        answers = self._inner.snmp_answers(agents)
+        with self._lock:
+            self.records.extend(Record(self.local.node, command(agent), to_result(agent, a))
+                                for agent, a in zip(agents, answers, strict=True))
+        return answers
 
 
 def tool_versions(runner: Runner) -> dict[str, str]:
@@ -441,6 +454,12 @@ class BundleAccess(Access):
 
     def frozen_at(self) -> float | None:
         return self.bundle.taken_at
+
+    def snmp_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        from hadeck.snmp.recorded import command, from_result
+
+        return [from_result(agent, self.bundle.answer(self.bundle.hostname, command(agent)),
+                            self.bundle.taken_at) for agent in agents]
 
 
 def layout() -> list[tuple[str, str]]:

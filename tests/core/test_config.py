@@ -83,7 +83,7 @@ def test_named_file_missing(tmp_path: Path) -> None:
          ":1: unknown table [lvs.expectd] (did you mean [lvs.expected]?)"),
         ('[drbd]\nstates.SyncTarget = "OK"\nstate.Outdated = "OK"\n',
          ":3: unknown table [drbd.state] (did you mean [drbd.states]?)"),
-        ('[snmp]\ncommunity = "public"\n', ":1: unknown table [snmp]"),
+        ('[snmpd]\ncommunity = "public"\n', ":1: unknown table [snmpd] (did you mean [snmp]?)"),
     ],
 )
 def test_unknown_keys_name_the_line_and_the_nearest_key(

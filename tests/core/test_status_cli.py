@@ -46,7 +46,7 @@ def test_area_filter(tmp_path: Path) -> None:
     bundle = bundles.seed_cluster(tmp_path / "b")
     doc = json.loads(hadeck("status", "--from", str(bundle), "--json", "--area", "lvs").stdout)
     assert doc["areas"] == ["lvs"]
-    assert set(doc["state"]) == {"taken_at", "local_node", "origin", "lvs"}
+    assert set(doc["state"]) == {"taken_at", "local_node", "origin", "lvs", "snmp"}
     assert {v["area"] for v in doc["verdicts"]} == {"lvs"}
 
 

@@ -1,0 +1,170 @@
+"""``hadeck weights``: LVS weights computed from each real server's load over SNMP.
+
+By default it prints, for every real server of the active director(s), its load, free
+capacity, configured weight, the kernel's weight now and the computed one (the formula:
+:mod:`hadeck.weights`), then the ipvsadm commands that would set the weights that
+change. It never changes a weight itself yet: applying goes through the LVS actions'
+path (planned, journaled), which is not built; the commands are printed so an operator
+can see, and run, exactly what it would do.
+
+``--keepalived ADDRESS[:PORT]`` is the keepalived way, for a ``MISC_CHECK`` with
+``misc_dynamic`` (share/keepalived/hadeck-weights.conf): it reads one real server's
+agent, computes its weight against the local kernel's, says so in one line, and exits
+with the weight + 2, which keepalived sets; 0 (weight unchanged) when the agent does
+not answer or nothing should change. It never exits 1: a load reading must never take a
+real server out — that is the health checks' job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from hadeck.config import Config
+from hadeck.text import safe
+from hadeck.weights import KEEPALIVED_MAX, WeightRow, agent_for, compute, plan
+
+if TYPE_CHECKING:
+    from hadeck.opening import Opened
+
+EXIT_UNKNOWN = 3
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
+               add_source_options: Callable[[argparse.ArgumentParser], None]) -> None:
+    """The ``weights`` subcommand (``add_source_options``: cli.main's, for --from etc.)."""
+    weights = sub.add_parser(
+        "weights", help="LVS weights from the real servers' load (SNMP)",
+        description="Compute each real server's LVS weight from its load, read over SNMP "
+                    "([snmp.agents] in the configuration), and print it beside the "
+                    "kernel's weight, with the ipvsadm commands that would set it.")
+    add_source_options(weights)
+    weights.add_argument("--json", action="store_true", help="print the rows as JSON")
+    weights.add_argument("--every", type=float, metavar="SECONDS",
+                         help="print again every SECONDS until interrupted")
+    weights.add_argument("--keepalived", metavar="ADDRESS[:PORT]",
+                         help="keepalived MISC_CHECK misc_dynamic mode: exit with the "
+                              "computed weight + 2 for this real server (0: unchanged)")
+
+
+def run(args: argparse.Namespace, opened: Opened) -> int:
+    """Run ``hadeck weights`` on the opened cluster."""
+    config = opened.config
+    if args.keepalived:
+        return keepalived(args.keepalived, opened, config)
+    if args.every is not None and not args.every > 0:
+        print("hadeck: --every must be a positive number of seconds", file=sys.stderr)
+        return EXIT_UNKNOWN
+    while True:
+        status = once(args, opened, config)
+        if args.every is None:
+            return status
+        sys.stdout.flush()
+        time.sleep(args.every)
+
+
+def once(args: argparse.Namespace, opened: Opened, config: Config) -> int:
+    """One round: read the directors and the agents, print the rows."""
+    from hadeck.collect import collect
+
+    # The agents are polled with the directors' tables (a bundle replays their answers).
+    state = collect(opened.access, config, snmp=True)
+    rows = plan(state.lvs, config.snmp_agents, state.snmp, config.weights)
+    if args.json:
+        print(json.dumps([row_data(r) for r in rows], indent=2))
+    else:
+        print_rows(rows)
+    if not rows:
+        print("hadeck: no real servers on an active LVS director: nothing to weigh",
+              file=sys.stderr)
+        return EXIT_UNKNOWN
+    return 0
+
+
+def row_data(row: WeightRow) -> dict[str, object]:
+    """One row as JSON-ready data (no secret: agents are named, never their credentials)."""
+    reading, decision = row.reading, row.decision
+    return {
+        "director": row.director, "service": row.service.key, "real_server": row.server.key,
+        "agent": row.agent,
+        "load": list(reading.load) if reading and reading.load else None,
+        "cpus": reading.cpu_count if reading else None,
+        "free": None if decision.free is None else round(decision.free, 4),
+        "configured": decision.configured, "kernel": decision.current,
+        "computed": decision.computed, "changes": decision.changes,
+        "flag": decision.flag,
+        "error": reading.error if reading else None,
+        "argv": list(row.argv()) if decision.changes else None,
+    }
+
+
+HEADER = ("DIRECTOR", "SERVICE", "REAL SERVER", "LOAD", "CPUS", "FREE", "CONF", "KERNEL",
+          "COMPUTED", "NOTE")
+
+
+def print_rows(rows: Sequence[WeightRow]) -> None:
+    """The table, then the commands that would set what changes."""
+    table = [HEADER]
+    for row in rows:
+        reading, d = row.reading, row.decision
+        note = d.flag or ("changes" if d.changes else "unchanged")
+        if reading is not None and reading.error:
+            note = f"kept: {reading.error}"
+        table.append((
+            row.director, row.service.key, row.server.key,
+            f"{reading.load[0]:.2f}" if reading and reading.load else "-",
+            str(reading.cpu_count) if reading and reading.cpu_count else "-",
+            f"{d.free:.0%}" if d.free is not None else "-",
+            str(d.configured), "-" if d.current is None else str(d.current),
+            str(d.computed), note))
+    widths = [max(len(safe(r[i])) for r in table) for i in range(len(HEADER) - 1)]
+    for r in table:
+        print("  ".join(safe(c).ljust(w) for c, w in zip(r, widths, strict=False))
+              + "  " + safe(r[-1]))
+    changes = [row for row in rows if row.decision.changes]
+    if changes:
+        print("\nWould run (applying through the LVS actions' path is not built yet):")
+        for row in changes:
+            print("  " + safe(shlex.join(row.argv())))
+    elif rows:
+        print("\nNo weight to change.")
+
+
+def keepalived(target: str, opened: Opened, config: Config) -> int:
+    """The MISC_CHECK ``misc_dynamic`` mode: exit with weight + 2, or 0 for unchanged."""
+    from hadeck.sources import lvs
+
+    address, _, port = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
+    address = address or target
+    director = lvs.read(opened.access.local).value
+    servers = [rs for s in (director.services if director else ()) for rs in s.real_servers
+               if rs.address == address and (not port or str(rs.port) == port)]
+    current = servers[0].weight if servers else None
+    from hadeck.model import RealServer
+
+    probe = RealServer(address=address, port=int(port) if port.isdigit() else 0)
+    agent = agent_for(probe, config.snmp_agents)
+    if agent is None:
+        print(safe(f"hadeck weights: no [snmp.agents] entry for {address}: weight unchanged"))
+        return 0
+    from hadeck.snmp.poller import poll
+
+    (reading,) = poll([agent])
+    configured = agent.weight if agent.weight is not None else config.weights.base
+    decision = compute(config.weights, configured, current, reading)
+    weight = min(decision.computed, KEEPALIVED_MAX)
+    load = f"load {reading.load[0]:.2f}" if reading.load else "no load"
+    if decision.flag or (current is not None and weight == current):
+        why = decision.flag or "unchanged"
+        if reading.error:
+            why = f"{why}: {reading.error}"
+        print(safe(f"hadeck weights: {agent.name} {address}: {load}: {why}"))
+        return 0
+    print(safe(f"hadeck weights: {agent.name} {address}: {load}, free {decision.free:.0%} "
+               f"→ weight {weight} (exit {weight + 2})"))
+    return weight + 2

@@ -1,0 +1,364 @@
+"""Poll many SNMP agents at once (pysnmp 7, asyncio), and keep their answers as text.
+
+pysnmp (~0.2 s to import) and asyncio are imported inside :func:`poll_answers`, never at
+module level: a check plugin or ``hadeck status`` that reads no SNMP agent never pays for
+them (tests/core/test_import_hygiene.py imports every core module and fails if they load).
+
+One poll of one agent is:
+
+1. one GET of the scalars (:data:`hadeck.snmp.oids.SCALARS`: uptime, load, memory). It is
+   also the liveness and credentials check: an agent that does not answer it, or refuses
+   the user, is not asked anything more (a dead agent costs one timeout, not one per
+   table);
+2. a bulk walk of the table columns, all at once (:func:`_walk`): each GETBULK asks for
+   the next rows of all the columns not yet finished, so the whole poll is two or three
+   round trips whatever the number of columns. A real server's poll walks the processor
+   table only (:data:`hadeck.snmp.oids.LOAD_COLUMNS`: its weight needs the load and the
+   number of CPUs); a node's adds disks and interfaces (``HOST_COLUMNS``), and
+   hrStorage when it has no dskTable.
+
+All agents are polled concurrently in one event loop, each with its own timeout and
+retries and an overall budget (:func:`budget`). Agents sharing credentials share one
+SNMP engine; a v3 user name with two different passwords gets an engine of its own, as
+pysnmp keeps one key per user name in an engine.
+
+Errors are said for an operator and never carry a secret: pysnmp's ``Wrong SNMP PDU
+digest`` becomes "authentication failed (wrong SNMPv3 password or auth protocol)", a
+timeout says how long was waited and that a wrong v2c community looks the same (an agent
+answers a wrong community with silence).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hadeck.model import SnmpReading
+from hadeck.redact import MASK
+from hadeck.snmp import oids
+from hadeck.snmp.agent import SnmpAgent
+from hadeck.snmp.answers import AnswerError, line
+from hadeck.snmp.parse import parse_reading
+
+MAX_REPETITIONS = 8
+"""Rows per column in one GETBULK. Each column costs up to this many values past its end
+(pysnmp decodes ~0.5 ms of CPU per value): enough for a host's CPUs and disks in one
+round, interfaces in a few."""
+MAX_IN_FLIGHT = 32
+"""Agents polled at the same moment at most. The poll is CPU-bound in pysnmp; past this,
+answers wait in the socket while others are decoded, and an agent whose timeout is
+short would be counted dead while it answered in time."""
+MAX_RESOLVED = 4096
+"""Request OIDs kept resolved (the scalars, and the table rows where walks go on)."""
+MAX_ROUNDS = 200
+"""GETBULKs per agent at most: past this an agent that keeps sending rows is cut off."""
+
+
+@dataclass(frozen=True)
+class Answers:
+    """What one agent answered, as text (:mod:`hadeck.snmp.answers`), and how it went."""
+
+    agent: str
+    address: str
+    read_at: float
+    duration: float
+    text: str = ""
+    error: str | None = None
+    error_kind: str | None = None
+
+
+def budget(agent: SnmpAgent) -> float:
+    """Seconds one agent's whole poll may take: the GET's worst case, plus as much for
+    the walk's round trips (each answers in milliseconds when the agent is alive)."""
+    return 2 * agent.timeout * (agent.retries + 1) + 1.0
+
+
+def poll(agents: Sequence[SnmpAgent]) -> tuple[SnmpReading, ...]:
+    """Poll every agent once, concurrently, and read the model from the answers.
+
+    Never raises for an agent that fails: its reading says why (``error``,
+    ``error_kind``). Runs its own event loop: call it from a thread that has none.
+    """
+    return tuple(reading(a) for a in poll_answers(agents))
+
+
+def reading(answers: Answers) -> SnmpReading:
+    """The model from one agent's answers; answers that cannot be read become the error."""
+    try:
+        return parse_reading(answers.text, answers.agent, answers.address, answers.read_at,
+                             answers.duration, answers.error, answers.error_kind)
+    except AnswerError as exc:
+        return SnmpReading(agent=answers.agent, address=answers.address,
+                           read_at=answers.read_at, duration=answers.duration,
+                           error=f"unreadable answer: {exc}", error_kind="failed")
+
+
+def poll_answers(agents: Sequence[SnmpAgent]) -> list[Answers]:
+    """Poll every agent once, concurrently; their answers as text, in the agents' order."""
+    if not agents:
+        return []
+    import asyncio
+
+    return asyncio.run(poll_async(agents))
+
+
+async def poll_async(agents: Sequence[SnmpAgent]) -> list[Answers]:
+    """:func:`poll_answers` inside a running event loop."""
+    import asyncio
+
+    engines: dict[tuple[object, ...], Any] = {}
+    slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+    async def one(agent: SnmpAgent) -> Answers:
+        async with slots:
+            return await _poll_within_budget(agent, _engine(engines, agent))
+
+    try:
+        return list(await asyncio.gather(*(one(a) for a in agents)))
+    finally:
+        for engine in engines.values():  # their UDP sockets, in the loop that opened them
+            engine.close_dispatcher()
+
+
+def _engine(engines: dict[tuple[object, ...], Any], agent: SnmpAgent) -> Any:
+    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+    if agent.version == "2c":
+        key: tuple[object, ...] = ("v2c",)  # communities are kept apart by pysnmp itself
+    else:
+        key = ("v3", agent.user, agent.auth_protocol, agent.auth_password,
+               agent.priv_protocol, agent.priv_password)
+    if key not in engines:
+        engine = SnmpEngine()
+        # pysnmp builds a MIB view per engine (~0.3 s, compiling its MIB modules) to
+        # resolve the OIDs asked for: one for the process does, it is only read.
+        engine.cache["mibViewController"] = _mib_view()
+        engines[key] = engine
+    return engines[key]
+
+
+_MIB_VIEW: list[Any] = []
+_RESOLVED: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def _mib_view() -> Any:
+    with _LOCK:
+        if not _MIB_VIEW:
+            from pysnmp.smi import builder, view
+
+            _MIB_VIEW.append(view.MibViewController(builder.MibBuilder()))
+        return _MIB_VIEW[0]
+
+
+def _asked(oid: str) -> Any:
+    """The request's value for ``oid``, resolved once: pysnmp resolves every OID asked
+    for against its MIB view (~0.4 ms of CPU each, the largest cost of a poll), and a
+    resolved one is used as it is."""
+    found = _RESOLVED.get(oid)
+    if found is None:
+        from pysnmp.hlapi.v3arch.asyncio import ObjectIdentity, ObjectType
+
+        found = ObjectType(ObjectIdentity(oid)).resolve_with_mib(_mib_view())
+        with _LOCK:
+            if len(_RESOLVED) >= MAX_RESOLVED:
+                _RESOLVED.clear()
+            _RESOLVED[oid] = found
+    return found
+
+
+async def _poll_within_budget(agent: SnmpAgent, engine: Any) -> Answers:
+    import asyncio
+
+    read_at, start = time.time(), time.monotonic()
+    lines: list[str] = []
+    limit = budget(agent)
+    try:
+        error, kind = await asyncio.wait_for(_poll(agent, engine, lines), limit)
+    except TimeoutError:
+        error, kind = f"no complete answer within {limit:g} s", "timeout"
+    except Exception as exc:  # pysnmp's own errors (a name that does not resolve …)
+        error, kind = _say(exc, agent), "failed"
+    if error is not None:
+        for secret in agent.secrets():  # what pysnmp says is not ours to trust
+            error = error.replace(secret, MASK)
+    return Answers(agent=agent.name, address=agent.address, read_at=read_at,
+                   duration=time.monotonic() - start, text="\n".join(lines),
+                   error=error, error_kind=kind if error else None)
+
+
+def _say(exc: object, agent: SnmpAgent | None = None) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if agent is not None and text.startswith("Bad IPv"):
+        # pysnmp: "Bad IPv4/UDP transport address HOST@PORT: [Errno -2] Name or service
+        # not known caused by <class 'socket.gaierror'>: …": the reason once is enough.
+        reason = text.split("caused by")[0].rsplit("]", 1)[-1].strip() or "no address"
+        return f"cannot resolve {agent.address}: {reason}"
+    return text[:300]
+
+
+async def _poll(agent: SnmpAgent, engine: Any, lines: list[str]) -> tuple[str | None, str]:
+    """Ask one agent; fill ``lines``; return the error and its kind (None when it answered)."""
+    from pysnmp.hlapi.v3arch.asyncio import (
+        ContextData,
+        Udp6TransportTarget,
+        UdpTransportTarget,
+        get_cmd,
+    )
+
+    target_class = Udp6TransportTarget if ":" in agent.address else UdpTransportTarget
+    target = await target_class.create((agent.address, agent.port), timeout=agent.timeout,
+                                       retries=agent.retries)
+    auth, context = _auth(agent), ContextData()
+    found = await get_cmd(engine, auth, target, context,
+                          *(_asked(oid) for oid in oids.SCALARS), lookupMib=False)
+    problem = _problem(agent, found)
+    if problem is not None:
+        return problem
+    lines.extend(_lines(found[3]))
+
+    columns = oids.LOAD_COLUMNS + (oids.HOST_COLUMNS if agent.role == "node" else ())
+    problem = await _walk(agent, engine, auth, target, context, columns, lines)
+    if problem is None and agent.role == "node" \
+            and not any(ln.startswith(f".{oids.DSK_PATH}.") for ln in lines):
+        problem = await _walk(agent, engine, auth, target, context, oids.STORAGE_COLUMNS,
+                              lines)
+    if problem is not None:
+        return f"while walking the tables: {problem[0]}", problem[1]
+    return None, ""
+
+
+async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: Any,
+                columns: Sequence[str], lines: list[str]) -> tuple[str, str] | None:
+    """Bulk-walk several table columns at once, appending their rows to ``lines``.
+
+    Each GETBULK asks for the rows after the last one seen of each column not yet
+    finished. A column is finished when an answer leaves it (GETBULK goes on into the
+    next column) or the MIB ends; not when fewer rows came than asked, which only means
+    the agent cut its answer to fit a message.
+    """
+    from pysnmp.hlapi.v3arch.asyncio import bulk_cmd
+
+    current = {column: column for column in columns}
+    for _ in range(MAX_ROUNDS):
+        if not current:
+            return None
+        asked = list(current)
+        found = await bulk_cmd(engine, auth, target, context, 0, MAX_REPETITIONS,
+                               *(_asked(current[c]) for c in asked), lookupMib=False)
+        problem = _problem(agent, found)
+        if problem is not None:
+            return problem
+        table = found[3]
+        if not table:
+            return None
+        for i, (name, value) in enumerate(table):
+            column = asked[i % len(asked)]
+            if column not in current:
+                continue
+            oid = str(name)
+            if (not oid.startswith(column + ".") or _is_end(value)
+                    or _key(oid) <= _key(current[column])):  # not increasing: a loop
+                del current[column]
+                continue
+            lines.append(_render(oid, value))
+            current[column] = oid
+    return f"more than {MAX_ROUNDS} GETBULK rounds: answers cut off", "failed"
+
+
+def _key(oid: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in oid.split("."))
+
+
+def _auth(agent: SnmpAgent) -> Any:
+    from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData
+
+    if agent.version == "2c":
+        return CommunityData(agent.community, mpModel=1)
+    from pysnmp.hlapi.v3arch.asyncio import auth
+
+    auth_protocols = {
+        "MD5": auth.usmHMACMD5AuthProtocol, "SHA": auth.usmHMACSHAAuthProtocol,
+        "SHA224": auth.usmHMAC128SHA224AuthProtocol,
+        "SHA256": auth.usmHMAC192SHA256AuthProtocol,
+        "SHA384": auth.usmHMAC256SHA384AuthProtocol,
+        "SHA512": auth.usmHMAC384SHA512AuthProtocol,
+    }
+    priv_protocols = {
+        "DES": auth.usmDESPrivProtocol, "AES": auth.usmAesCfb128Protocol,
+        "AES192": auth.usmAesCfb192Protocol, "AES256": auth.usmAesCfb256Protocol,
+    }
+    if not agent.auth_password:
+        return UsmUserData(agent.user)
+    if not agent.priv_protocol:
+        return UsmUserData(agent.user, agent.auth_password,
+                           authProtocol=auth_protocols[agent.auth_protocol])
+    return UsmUserData(agent.user, agent.auth_password, agent.priv_password,
+                       authProtocol=auth_protocols[agent.auth_protocol],
+                       privProtocol=priv_protocols[agent.priv_protocol])
+
+
+def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
+    """The operator's words for a failed request, and its kind; None when it succeeded."""
+    from pysnmp.proto import errind
+
+    indication, status, index, _ = found
+    if indication:
+        waited = agent.timeout * (agent.retries + 1)
+        if isinstance(indication, errind.RequestTimedOut):
+            # An agent answers a wrong community, or a request it cannot decrypt, with
+            # silence: net-snmp 5.9 sends no report for either.
+            also = ""
+            if agent.version == "2c":
+                also = ", or a wrong community (an agent answers that with silence)"
+            elif agent.security == "authPriv":
+                also = (", or a wrong privacy password (an agent answers that with "
+                        "silence)")
+            tries = "1 try" if agent.retries == 0 else f"{agent.retries + 1} tries"
+            return (f"no answer from {agent.address}:{agent.port} in {waited:g} s "
+                    f"({tries}): snmpd down or unreachable{also}",
+                    "timeout")
+        if isinstance(indication, (errind.WrongDigest, errind.AuthenticationFailure)):
+            return (f"authentication failed for SNMPv3 user {agent.user!r}: wrong "
+                    f"password or auth protocol ({agent.auth_protocol})", "auth")
+        if isinstance(indication, errind.UnknownUserName):
+            return f"the agent has no SNMPv3 user {agent.user!r}", "auth"
+        if isinstance(indication, (errind.DecryptionError, errind.UnsupportedSecurityLevel)):
+            return (f"privacy failed for SNMPv3 user {agent.user!r}: wrong privacy password, "
+                    f"protocol ({agent.priv_protocol or 'none'}) or security level", "auth")
+        return f"SNMP error: {_say(indication)}", "failed"
+    if status:
+        return f"the agent answered {status.prettyPrint()} (at value {index})", "failed"
+    return None
+
+
+def _is_end(value: Any) -> bool:
+    from pysnmp.proto.rfc1902 import Null
+    from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
+
+    return isinstance(value, (EndOfMibView, NoSuchInstance, NoSuchObject, Null))
+
+
+def _lines(varbinds: Iterable[Any]) -> list[str]:
+    return [_render(str(name), value) for name, value in varbinds]
+
+
+def _render(oid: str, value: Any) -> str:
+    """One pysnmp value as an answer line (:func:`hadeck.snmp.answers.line`)."""
+    if _is_end(value):
+        return line(oid, "", None)
+    kind = type(value).__name__
+    if kind in ("OctetString", "Opaque", "Bits"):
+        return line(oid, "STRING", bytes(value.asOctets()))
+    if kind == "TimeTicks":
+        return line(oid, "Timeticks", int(value))
+    if kind == "ObjectIdentifier":
+        return line(oid, "OID", str(value))
+    if kind == "IpAddress":
+        return line(oid, "IpAddress", value.prettyPrint())
+    if kind in ("Integer", "Integer32"):
+        return line(oid, "INTEGER", int(value))
+    return line(oid, kind, int(value))  # Counter32, Counter64, Gauge32, Unsigned32
