@@ -1,0 +1,90 @@
+"""Reading what an explanation needs through a runner: crm_mon, the CIB, the scores.
+
+Three reads, all through the runners that read everything else (live, over ssh, the
+lab, a bundle):
+
+* crm_mon, by the Pacemaker source (nodes, and where everything runs);
+* the whole CIB, ``cibadmin -Q`` (constraints, rules, defaults, node attributes, fail
+  counts), stored in a bundle as ``pacemaker/cib.xml``;
+* the scheduler's scores on *that same* CIB: ``crm_simulate -p -s -Q`` with the CIB on
+  stdin. On a live node this is what ``crm_simulate -Ls`` computes, but from the one copy
+  the constraints were read from, so the scores and the reasons cannot disagree; and it
+  works the same on a bundle, whose CIB goes to the local crm_simulate.
+
+A frozen state (a bundle) is scored at the time it was taken (``crm_simulate -t``), so
+that a ``--lifetime`` constraint counts as it did then.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from hadeck.placement.cib import parse_cib
+from hadeck.placement.explain import ExplainError, Explanation, explain
+from hadeck.placement.scores import parse_scores
+from hadeck.runner import Command, Runner
+from hadeck.sources import pacemaker
+from hadeck.sources.base import ParseError, parse_output
+
+CIB = Command("pacemaker/cib.xml", ("cibadmin", "-Q"))
+"""The whole CIB, for placement; not read on every poll (it holds the status section)."""
+COMMANDS: tuple[Command, ...] = (CIB,)
+SCORES = ("crm_simulate", "-p", "-s", "-Q")
+"""The scheduler's allocation scores for the CIB given on stdin."""
+
+
+def read_cib(runner: Runner) -> str:
+    """The whole CIB as ``cibadmin -Q`` prints it.
+
+    Raises:
+        ExplainError: it cannot be read; the message says why (a bundle without it
+            names the file).
+    """
+    result = runner.fetch(CIB)
+    if result.missing:
+        raise ExplainError(f"no whole CIB to read ({result.error}); a bundle holds it as "
+                           f"<node>/{CIB.name} only when recorded by a hadeck that has "
+                           "'explain': record a new one with hadeck snapshot")
+    if not result.ok:
+        raise ExplainError(f"the CIB could not be read (cibadmin -Q): {result.reason()}")
+    return result.stdout
+
+
+def read_explanation(reader: Runner, resource: str, scheduler: Runner | None = None,
+                     at: float | None = None) -> Explanation:
+    """Explain one resource's placement, read through ``reader``.
+
+    Args:
+        reader: the node that answers crm_mon and cibadmin (a bundle's runner too).
+        resource: the resource's id.
+        scheduler: where crm_simulate runs (default ``reader``; a bundle cannot run
+            anything, so the caller gives the local machine).
+        at: the time the state was taken, for a frozen one (None: now, as the
+            scheduler's own clock).
+
+    Raises:
+        ExplainError: something could not be read or parsed, or no such resource; the
+            message says which, on one line.
+    """
+    reading = pacemaker.read(reader)
+    if reading.value is None:
+        raise ExplainError(reading.status.error or "Pacemaker could not be read")
+    cib_text = read_cib(reader)
+    try:
+        cib = parse_output(parse_cib, cib_text)
+    except ParseError as exc:
+        raise ExplainError(f"cannot parse the CIB: {exc}") from None
+    argv = SCORES if at is None else (*SCORES, "-t", _iso(at))
+    result = (scheduler or reader).run(argv, input=cib_text)
+    if not result.ok:
+        raise ExplainError(f"the scheduler's scores could not be computed: {result.reason()}")
+    try:
+        scores = parse_output(parse_scores, result.stdout)
+    except ParseError as exc:
+        raise ExplainError(f"cannot parse crm_simulate's scores: {exc}") from None
+    return explain(resource, cib, scores, reading.value, time.time() if at is None else at)
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
