@@ -105,6 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="replace FILE.tar.gz if it exists (a directory is never "
                            "replaced; the bundle is written mode 0600)")
 
+    explain = sub.add_parser("explain", help="where a resource runs and why",
+                             description="Where a resource runs and why: the scheduler's "
+                                         "allocation scores per node (crm_simulate on the "
+                                         "CIB), the constraints, rules, stickiness and fail "
+                                         "counts that apply, and for each other node why "
+                                         "it does not run there. Exit 0, or 3 when it "
+                                         "cannot be read or there is no such resource.")
+    explain.add_argument("resource", help="a primitive, group or clone id")
+    _add_source_options(explain)
+    explain.add_argument("--json", action="store_true", help="print it as JSON")
+
     config = sub.add_parser("config", help="print every configuration value and its origin",
                             description="Print every effective configuration value and "
                                         "where it came from: the built-in default, the "
@@ -182,6 +193,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     access, config = opened.access, opened.config
     recording = RecordingAccess(access)
     state = collect(recording, config)
+    if state.pacemaker is not None:
+        from hadeck.placement import CIB
+
+        recording.local.fetch(CIB)  # the whole CIB, for hadeck explain --from
     tools = {} if args.bundle else tool_versions(access.local)
     try:
         path = write_bundle(args.file, recording.records, state.local_node, state.taken_at,
@@ -192,6 +207,29 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     print(f"wrote {path}: {len(recording.records)} outputs from "
           f"{len({r.node for r in recording.records})} node(s)"
           + (f", {len(failed)} source(s) failed (recorded with their reasons)" if failed else ""))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Explain one resource's placement (:func:`hadeck.placement.read_explanation`)."""
+    from hadeck.placement import ExplainError, read_explanation
+    from hadeck.runner import LocalRunner
+
+    opened = _open(args)
+    access = opened.access
+    frozen = access.frozen_at()
+    # A bundle runs nothing: this machine's crm_simulate scores the bundle's CIB.
+    scheduler = LocalRunner(timeout=opened.config.timeout) if frozen is not None else None
+    try:
+        explained = read_explanation(access.local, args.resource, scheduler, at=frozen)
+    except ExplainError as exc:
+        raise UsageError(f"explain {args.resource}: {exc}") from None
+    if args.json:
+        print(json.dumps(explained.to_dict(), indent=2))
+    else:
+        from hadeck.cli.explain_view import print_explanation
+
+        print_explanation(explained)
     return 0
 
 
@@ -262,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_snapshot(args)
         if args.command == "config":
             return cmd_config(args)
+        if args.command == "explain":
+            return cmd_explain(args)
         if args.command == "lab":
             from hadeck.lab.cli import run
 

@@ -541,8 +541,13 @@ class _Explainer:
         for loc in self._locations():
             who = ", ".join(loc.resources) or f"/{loc.pattern}/"
             role = f" (role {loc.role})" if loc.role and loc.role != "Started" else ""
+            cli_node = next((r.node() for r in loc.rules if r.node()), None) \
+                if loc.from_cli else None
             if loc.node is not None:
                 text = f"{who}{role}: {loc.score} on {loc.node}"
+            elif cli_node is not None:
+                # crm_resource --lifetime's rule: "#uname eq N and date lt END".
+                text = f"{who}{role}: {loc.rules[0].score or loc.score} on {cli_node}"
             else:
                 text = f"{who}{role}: " + "; ".join(
                     f"{r.score or r.score_attribute or loc.score} where {r.describe()}"
