@@ -213,8 +213,8 @@ class _Explainer:
     def _summary(self, kind: str, roles: dict[str, str], running: tuple[str, ...]) -> str:
         name = self.rid
         if not running:
-            if self.state is not None and (self.state.disabled or
-                                           self.state.target_role == "Stopped"):
+            role = self._meta_value("target-role")
+            if role is not None and role[0].lower() == "stopped":
                 return f"{name} is stopped: disabled (target-role Stopped)"
             return f"{name} is stopped: no node can run it (see each node below)"
         if kind == "promotable clone":
@@ -236,6 +236,10 @@ class _Explainer:
                 and running[0] not in best_nodes:
             notes.append(f"the scheduler now prefers {', '.join(best_nodes)}: a move is "
                          "pending or blocked (crm_mon shows it)")
+        managed = self._meta_value("is-managed")
+        if managed is not None and managed[0].lower() in ("false", "no", "off", "0"):
+            notes.append(f"unmanaged (is-managed=false on {managed[1]}): Pacemaker leaves "
+                         "it as it is")
         if self.pcmk.cluster.maintenance_mode:
             notes.append("the cluster is in maintenance mode: Pacemaker moves nothing")
         if not running:
@@ -283,6 +287,9 @@ class _Explainer:
     def _usable(self, name: str) -> bool:
         node = self.pcmk.node(name)
         return node is None or node.state == "online"
+
+    def _meta_value(self, name: str) -> tuple[str, str] | None:
+        return self.cib.meta(self.rid, name)
 
     def _meta_text(self, name: str, unset: str) -> str:
         found = self.cib.meta(self.rid, name)
@@ -458,6 +465,10 @@ class _Explainer:
                             "offline": "offline", "pending": "pending: still joining",
                             "maintenance": "in maintenance: Pacemaker starts nothing here",
                             "standby": "standby: runs no resources"}.get(state, state))
+        disabled = self._meta_value("target-role")
+        if disabled is not None and disabled[0].lower() == "stopped":
+            reasons.append("disabled: target-role Stopped"
+                           + (f" (on {disabled[1]})" if disabled[1] != self.rid else ""))
         reasons += self._fail_effects(node)
         soft: list[str] = []
         for loc in self._locations():

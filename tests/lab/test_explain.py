@@ -174,3 +174,33 @@ def test_json_form(lab: Lab) -> None:
     sun = next(n for n in doc["nodes"] if n["node"] == "sun")
     assert sun["score"] == "-INFINITY" and sun["role"] is None
     assert sun["reasons"][0] == "banned by location loc_vm1_not_sun"
+
+
+def test_stopped_everywhere_and_disabled(lab: Lab) -> None:
+    node = LabAccess(lab).local
+    for argv in (("crm_resource", "--ban", "-r", "vm2", "-N", "jupiter1"),
+                 ("crm_resource", "--ban", "-r", "vm2", "-N", "jupiter2"),
+                 ("crm_resource", "-r", "g_services", "--meta", "-p", "target-role",
+                  "-v", "Stopped")):
+        assert node.run(argv).ok, argv
+    vm2 = why(lab, "vm2")
+    assert vm2.running_on == ()
+    assert vm2.summary == "vm2 is stopped: no node can run it (see each node below)"
+    assert reasons(vm2, "jupiter1")[0] == "banned by cli-ban-vm2-on-jupiter1: hadeck clear vm2"
+    member = why(lab, "ip_service")
+    assert member.summary == "ip_service is stopped: disabled (target-role Stopped)"
+    assert reasons(member, "jupiter1")[0] == "disabled: target-role Stopped (on g_services)"
+
+
+@pytest.mark.parametrize(("tool", "mode", "message"), [
+    ("crm_simulate", "missing", "the scheduler's scores could not be computed: crm_simulate"),
+    ("cibadmin", "garbage", "cannot parse the CIB: cibadmin: not well-formed XML"),
+    ("cibadmin", "missing", "no whole CIB to read"),
+    ("crm_mon", "garbage", "cannot parse crm_mon output"),
+])
+def test_a_broken_tool_is_one_reason(lab: Lab, tool: str, mode: str, message: str) -> None:
+    faults.tool_fault(lab, "*", tool, mode)
+    with pytest.raises(ExplainError) as raised:
+        why(lab, "vm1")
+    assert str(raised.value).startswith(message), raised.value
+    assert "\n" not in str(raised.value)
