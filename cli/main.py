@@ -211,17 +211,12 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    """Explain one resource's placement (:func:`hadeck.placement.read_explanation`)."""
-    from hadeck.placement import ExplainError, read_explanation
-    from hadeck.runner import LocalRunner
+    """Explain one resource's placement (:func:`hadeck.placement.explain_access`)."""
+    from hadeck.placement import ExplainError, explain_access
 
     opened = _open(args)
-    access = opened.access
-    frozen = access.frozen_at()
-    # A bundle runs nothing: this machine's crm_simulate scores the bundle's CIB.
-    scheduler = LocalRunner(timeout=opened.config.timeout) if frozen is not None else None
     try:
-        explained = read_explanation(access.local, args.resource, scheduler, at=frozen)
+        explained = explain_access(opened.access, args.resource, opened.config.timeout)
     except ExplainError as exc:
         raise UsageError(f"explain {args.resource}: {exc}") from None
     if args.json:

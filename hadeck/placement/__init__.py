@@ -27,7 +27,13 @@ if TYPE_CHECKING:
         NodePlacement,
         explain,
     )
-    from hadeck.placement.read import CIB, COMMANDS, read_cib, read_explanation
+    from hadeck.placement.read import (
+        CIB,
+        COMMANDS,
+        explain_access,
+        read_cib,
+        read_explanation,
+    )
     from hadeck.placement.rules import parse_date
     from hadeck.placement.scores import INFINITY, Scores, parse_scores, score_text
 
@@ -36,6 +42,7 @@ _WHERE = {
     "Applied": "explain", "ExplainError": "explain", "Explanation": "explain",
     "NodePlacement": "explain", "explain": "explain",
     "CIB": "read", "COMMANDS": "read", "read_cib": "read", "read_explanation": "read",
+    "explain_access": "read",
     "parse_date": "rules",
     "INFINITY": "scores", "Scores": "scores", "parse_scores": "scores",
     "score_text": "scores",
@@ -52,6 +59,7 @@ __all__ = [
     "NodePlacement",
     "Scores",
     "explain",
+    "explain_access",
     "parse_cib",
     "parse_date",
     "parse_scores",

@@ -96,6 +96,27 @@ class Explanation:
                 return placement
         return None
 
+    def lines(self) -> list[str]:
+        """The explanation as plain lines, for a face without tables (the dashboard's
+        detail view): the summary, the facts, one line per node and per reason, the
+        constraints and notes."""
+        facts = [self.kind, f"stickiness {self.stickiness}",
+                 f"migration-threshold {self.migration_threshold}"]
+        out = [self.summary, " · ".join(facts)]
+        for p in sorted(self.nodes, key=lambda p: (not p.runs_here, p.node)):
+            score = "?" if p.score is None else score_text(p.score)
+            promoted = "" if p.promotion is None else f", promotion {score_text(p.promotion)}"
+            mark = f"● {p.role}" if p.runs_here else "not here"
+            out.append(f"{p.node} ({p.state}, score {score}{promoted}): {mark}")
+            out += [f"    {reason}" for reason in p.reasons]
+        if self.constraints:
+            out.append("constraints:")
+            out += [f"    {c.kind} {c.id}: {c.text}" for c in self.constraints]
+        out += [f"fail count {rsc} on {node}: {score_text(count)}"
+                for rsc, node, count in self.fail_counts]
+        out += [f"note: {note}" for note in self.notes]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """The explanation as JSON-ready data (``hadeck explain --json``)."""
         return {

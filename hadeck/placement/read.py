@@ -19,13 +19,17 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from hadeck.placement.cib import parse_cib
 from hadeck.placement.explain import ExplainError, Explanation, explain
 from hadeck.placement.scores import parse_scores
-from hadeck.runner import Command, Runner
+from hadeck.runner import Command, LocalRunner, Runner
 from hadeck.sources import pacemaker
 from hadeck.sources.base import ParseError, parse_output
+
+if TYPE_CHECKING:
+    from hadeck.collect import Access
 
 CIB = Command("pacemaker/cib.xml", ("cibadmin", "-Q"))
 """The whole CIB, for placement; not read on every poll (it holds the status section)."""
@@ -88,3 +92,28 @@ def read_explanation(reader: Runner, resource: str, scheduler: Runner | None = N
 
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def explain_access(access: Access, resource: str, timeout: float | None = None) -> Explanation:
+    """Explain one resource's placement in the cluster an access reaches: the one call the
+    command line and the dashboard's detail view make.
+
+    Live and in the lab, everything runs on the access's local node. A bundle runs
+    nothing: its recorded CIB is scored by this machine's crm_simulate, at the time the
+    bundle was taken.
+
+    Args:
+        access: the opened cluster (:func:`hadeck.opening.open_cluster`).
+        resource: the resource's id.
+        timeout: seconds for this machine's crm_simulate on a bundle (default: the
+            access's own).
+
+    Raises:
+        ExplainError: as :func:`read_explanation`. It may take seconds (crm_simulate on a
+            big CIB): call it off a UI thread.
+    """
+    frozen = access.frozen_at()
+    scheduler = None
+    if frozen is not None:
+        scheduler = LocalRunner(timeout=timeout or access.local.timeout)
+    return read_explanation(access.local, resource, scheduler, at=frozen)
