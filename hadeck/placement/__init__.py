@@ -5,7 +5,7 @@
 read): the scheduler's allocation scores per node (:mod:`~hadeck.placement.scores`), the
 constraints, rules, stickiness and fail counts of the CIB that apply
 (:mod:`~hadeck.placement.cib`, :mod:`~hadeck.placement.rules`), and for each node in
-words why the resource runs there or why not (:mod:`~hadeck.placement.explain`).
+words why the resource runs there or why not (:mod:`~hadeck.placement.explanation`).
 Nothing here decides placement: Pacemaker's scheduler does, hadeck names its reasons.
 
 The names below are imported when first used: the health rules (and so every check
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hadeck.placement.cib import Cib, parse_cib
-    from hadeck.placement.explain import (
+    from hadeck.placement.explanation import (
         Applied,
         ExplainError,
         Explanation,
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "Cib": "cib", "parse_cib": "cib",
-    "Applied": "explain", "ExplainError": "explain", "Explanation": "explain",
-    "NodePlacement": "explain", "explain": "explain",
+    "Applied": "explanation", "ExplainError": "explanation", "Explanation": "explanation",
+    "NodePlacement": "explanation", "explain": "explanation",
     "CIB": "read", "COMMANDS": "read", "read_cib": "read", "read_explanation": "read",
     "explain_access": "read",
     "parse_date": "rules",

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from hadeck.placement.cib import parse_cib
-from hadeck.placement.explain import ExplainError, Explanation, explain
+from hadeck.placement.explanation import ExplainError, Explanation, explain
 from hadeck.placement.scores import parse_scores
 from hadeck.runner import Command, LocalRunner, Runner
 from hadeck.sources import pacemaker

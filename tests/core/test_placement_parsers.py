@@ -142,3 +142,27 @@ def test_rules_nested_and_what_cannot_be_evaluated() -> None:
 def test_cib_refuses_what_is_not_one(text: str) -> None:
     with pytest.raises(ParseError):
         parse_cib(text)
+
+
+def test_explain_on_real_captures_without_pacemaker() -> None:
+    """The pure path on Pacemaker 2.1.5's own outputs: vm1 moved with a lifetime."""
+    from hadeck.placement import explain
+    from hadeck.sources.pacemaker import parse_crm_mon
+    from tests.conftest import FIXTURES
+
+    here = FIXTURES / "pacemaker" / "2.1.5"
+    cib = parse_cib((here / "moved-with-lifetime.cib.xml").read_text())
+    scores = parse_scores((here / "moved-with-lifetime.scores.txt").read_text())
+    pcmk = parse_crm_mon((here / "moved-with-lifetime.xml").read_text())
+    [prefer] = [loc for loc in cib.locations if loc.from_cli]
+    end = parse_date(prefer.lifetime() or "")
+    assert end is not None
+    explained = explain("vm1", cib, scores, pcmk, end - 60)
+    assert explained.running_on == ("jupiter2",)
+    jupiter1 = explained.node("jupiter1")
+    assert jupiter1 is not None and jupiter1.score == -INFINITY
+    assert jupiter1.reasons[0] == "cli-prefer-vm1 pins it to jupiter2: hadeck clear vm1"
+    [applied] = [c for c in explained.constraints if c.from_cli]
+    assert not applied.expired
+    later = explain("vm1", cib, scores, pcmk, end + 60)
+    assert [c.expired for c in later.constraints if c.from_cli] == [True]
