@@ -378,9 +378,14 @@ class _Explainer:
         effects: list[tuple[int | None, str]] = []
         for rule in loc.rules:
             holds = evaluate(rule, attrs, self.now)
-            score_word = rule.score or (f"score-attribute {rule.score_attribute}"
-                                        if rule.score_attribute else loc.score) or "0"
-            score = _score(rule.score) if rule.score else None
+            score_word = rule.score or loc.score or "0"
+            score = _score(score_word)
+            if not rule.score and rule.score_attribute:
+                # The node's own attribute is the score (pingd as a preference).
+                value = attrs.get(rule.score_attribute)
+                score = _score(value) if value is not None else 0
+                score_word = f"{score_text(score) if score is not None else value} " \
+                    f"(its {rule.score_attribute})"
             rule_role = f", role {rule.role}" if rule.role not in (None, "Started") \
                 and not loc.role else ""
             if holds is None:
@@ -531,7 +536,10 @@ class _Explainer:
         reasons: list[str] = []
         stickiness = self.cib.meta(self.rid, "resource-stickiness")
         if stickiness is not None and (_score(stickiness[0]) or 0) != 0:
-            reasons.append(f"stickiness {stickiness[0]}: it runs here")
+            members = [p for p in self.primitives if p != self.rid]
+            each = f" for each of its {len(members)} members" \
+                if self.rsc.kind == "group" and len(members) > 1 else ""
+            reasons.append(f"stickiness {stickiness[0]}{each}: it runs here")
         for loc in self._locations():
             for score, text in self._location_effects(loc, node):
                 if score is not None and score > 0:

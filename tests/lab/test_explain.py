@@ -204,3 +204,17 @@ def test_a_broken_tool_is_one_reason(lab: Lab, tool: str, mode: str, message: st
         why(lab, "vm1")
     assert str(raised.value).startswith(message), raised.value
     assert "\n" not in str(raised.value)
+
+
+def test_a_score_attribute_rule_scores_with_the_nodes_own_value(lab: Lab) -> None:
+    rule = ('<rsc_location id="loc_vm2_pingd" rsc="vm2"><rule id="loc_vm2_pingd-rule" '
+            'score-attribute="pingd"><expression id="loc_vm2_pingd-e" attribute="pingd" '
+            'operation="defined"/></rule></rsc_location>')
+    with lab.changing():
+        lab.scenario.run(("cibadmin", "-C", "-o", "constraints", "-X", rule))
+        lab.scenario.converge()
+    explained = why(lab, "vm2")
+    assert "100 (its pingd) from location rule loc_vm2_pingd (pingd defined; pingd is 100)" \
+        in reasons(explained, "jupiter2")
+    group = why(lab, "g_services")
+    assert reasons(group, "jupiter1")[0] == "stickiness 100 for each of its 3 members: it runs here"
