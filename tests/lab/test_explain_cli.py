@@ -91,3 +91,11 @@ def test_layout_lists_the_cib() -> None:
     run = hadeck("snapshot", "--layout")
     assert any(line.split()[:3] == ["<node>/pacemaker/cib.xml", "cibadmin", "-Q"]
                for line in run.stdout.splitlines())
+
+
+def test_live_without_a_cluster_says_so_in_one_line() -> None:
+    """On this machine no cluster runs: crm_mon's reason, not cibadmin's, and exit 3."""
+    run = hadeck("explain", "vm1")
+    assert run.returncode == 3
+    assert run.stderr.startswith("hadeck: explain vm1: crm_mon")
+    assert len(run.stderr.splitlines()) == 1
