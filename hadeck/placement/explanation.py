@@ -18,7 +18,7 @@ dependencies) says so, with the command that asks Pacemaker (``crm_resource --wh
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hadeck.model import PacemakerState, Resource
@@ -88,7 +88,7 @@ class Explanation:
     """The id the operator asked about, when it is a clone's primitive (explained as
     the clone)."""
     parent: str | None = None
-    members: tuple[str, ...] = field(default=())
+    members: tuple[str, ...] = ()
 
     def node(self, name: str) -> NodePlacement | None:
         for placement in self.nodes:
