@@ -1,6 +1,7 @@
 """check_hadeck_cluster: Pacemaker as the local node sees it.
 
-Judged by :mod:`hadeck.health` (``judge_cluster``, ``judge_nodes``, ``judge_resources``):
+Judged by :mod:`hadeck.health` (``judge_cluster``, ``judge_nodes``, ``judge_resources``,
+``judge_constraints``):
 quorum and DC; nodes offline, unclean, pending, standby or in maintenance; resources
 failed, blocked, stopped while wanted, multiply active or unmanaged; failed actions; fail
 counts; ``cli-prefer`` / ``cli-ban`` constraints left behind by ``crm_resource --move`` /
@@ -36,6 +37,7 @@ from hadeck.checks.common import (
 from hadeck.health import (
     Verdict,
     judge_cluster,
+    judge_constraints,
     judge_membership,
     judge_nodes,
     judge_resources,
@@ -63,6 +65,7 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     verdicts += judge_cluster(pcmk)
     verdicts += judge_nodes(pcmk)
     verdicts += judge_resources(pcmk)
+    verdicts += judge_constraints(pcmk, state.taken_at)
     nodes = [n for n in pcmk.nodes if n.type != "ping"]
     online = [n for n in nodes if n.online and not n.unclean]
     prims = _primitives(pcmk)

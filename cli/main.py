@@ -114,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
                       help="replace FILE.tar.gz if it exists (a directory is never "
                            "replaced; the bundle is written mode 0600)")
 
+    explain = sub.add_parser("explain", help="where a resource runs and why",
+                             description="Where a resource runs and why: the scheduler's "
+                                         "allocation scores per node (crm_simulate on the "
+                                         "CIB), the constraints, rules, stickiness and fail "
+                                         "counts that apply, and for each other node why "
+                                         "it does not run there. Exit 0, or 3 when it "
+                                         "cannot be read or there is no such resource.")
+    explain.add_argument("resource", help="a primitive, group or clone id")
+    _add_source_options(explain)
+    explain.add_argument("--json", action="store_true", help="print it as JSON")
+
     config = sub.add_parser("config", help="print every configuration value and its origin",
                             description="Print every effective configuration value and "
                                         "where it came from: the built-in default, the "
@@ -199,6 +210,10 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     access, config = opened.access, opened.config
     recording = RecordingAccess(access)
     state = collect(recording, config, snmp=True)
+    if state.pacemaker is not None:
+        from hadeck.placement import CIB
+
+        recording.local.fetch(CIB)  # the whole CIB, for hadeck explain --from
     tools = {} if args.bundle else tool_versions(access.local)
     try:
         path = write_bundle(args.file, recording.records, state.local_node, state.taken_at,
@@ -209,6 +224,24 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
     print(f"wrote {path}: {len(recording.records)} outputs from "
           f"{len({r.node for r in recording.records})} node(s)"
           + (f", {len(failed)} source(s) failed (recorded with their reasons)" if failed else ""))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Explain one resource's placement (:func:`hadeck.placement.explain_access`)."""
+    from hadeck.placement import ExplainError, explain_access
+
+    opened = _open(args)
+    try:
+        explained = explain_access(opened.access, args.resource, opened.config.timeout)
+    except ExplainError as exc:
+        raise UsageError(f"explain {args.resource}: {exc}") from None
+    if args.json:
+        print(json.dumps(explained.to_dict(), indent=2))
+    else:
+        from hadeck.cli.explain_view import print_explanation
+
+        print_explanation(explained)
     return 0
 
 
@@ -287,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hadeck.cli.weights import run as run_weights
 
             return run_weights(args, _open(args))
+        if args.command == "explain":
+            return cmd_explain(args)
         if args.command == "lab":
             from hadeck.lab.cli import run
 

@@ -464,10 +464,11 @@ class BundleAccess(Access):
 
 def layout() -> list[tuple[str, str]]:
     """Every bundle file name and the command that makes it, for ``--layout``."""
+    from hadeck import placement
     from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 
     rows = []
-    for module in (pacemaker, corosync, drbd, guests, host, lvs, keepalived):
+    for module in (pacemaker, placement, corosync, drbd, guests, host, lvs, keepalived):
         for command in module.COMMANDS:
             rows.append((f"<node>/{command.name}", command.describe()))
     return rows

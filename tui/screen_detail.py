@@ -1,4 +1,10 @@
-"""The detail view of one selected row: every field, its source and the data's age."""
+"""The detail view of one selected row: every field, its source and the data's age.
+
+For a row about a Pacemaker resource (a resource, its failed action, fail count,
+constraint, guest, or a problem about it) the view also says where it runs and why, and
+why not on each other node (:func:`hadeck.placement.explain_access`): asked of the
+scheduler in a thread once the view is open, since crm_simulate takes a moment.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,15 @@ import dataclasses
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from hadeck.health import Kind, Verdict
+from hadeck.model import Ban, FailCount, FailedAction, Guest, LocationConstraint, Resource
 from hadeck.text import safe
 from hadeck.tui.fmt import age, safe_text
 from hadeck.tui.footer import Footer
@@ -81,6 +90,25 @@ def detail_text(row: Row, view: View) -> Text:
     return safe_text(text, lines=True)
 
 
+def resource_of(obj: Any) -> str | None:
+    """The Pacemaker resource a row is about, if any: what the placement is asked for."""
+    if isinstance(obj, Resource):
+        return obj.id
+    if isinstance(obj, Verdict):
+        return obj.key.name if obj.key.kind == Kind.RESOURCE and obj.key.name else None
+    if isinstance(obj, (FailedAction, FailCount, LocationConstraint, Ban, Guest)):
+        return obj.resource or None
+    return None
+
+
+def placement_text(lines: list[str]) -> Text:
+    """The placement section: a heading and the explanation's lines, made safe."""
+    text = Text("\nplacement (hadeck explain)\n", style="bold")
+    for line in lines:
+        text.append(f"{safe(line)}\n")
+    return text
+
+
 class DetailScreen(ModalScreen[None]):
     """Esc (or q, or Enter) goes back to the list."""
 
@@ -100,11 +128,39 @@ class DetailScreen(ModalScreen[None]):
         super().__init__()
         self.row = row
         self.view_now = view
+        self.resource = resource_of(row.obj)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
             yield Static(detail_text(self.row, self.view_now))
+            if self.resource is not None:
+                yield Static(placement_text(["asking the scheduler …"]), id="placement")
         yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        if self.resource is not None:
+            self._explain(self.resource)
+
+    @work(thread=True, exit_on_error=False, group="placement")
+    def _explain(self, resource: str) -> None:
+        from hadeck.placement import ExplainError, explain_access
+
+        poller = getattr(self.app, "poller", None)
+        try:
+            if poller is None:
+                raise ExplainError("no cluster to ask")
+            lines = explain_access(poller.access(), resource).lines()
+        except ExplainError as exc:
+            lines = [f"? cannot tell: {exc}"]
+        except Exception as exc:  # a view must not close the app (FACTS.md: workers)
+            lines = [f"? cannot tell: internal error {type(exc).__name__}: {exc}"]
+        self.app.call_from_thread(self._show, lines)
+
+    def _show(self, lines: list[str]) -> None:
+        if not self.is_attached:
+            return  # closed while the scheduler was asked
+        self.query_one("#placement", Static).update(safe_text(placement_text(lines),
+                                                              lines=True))
 
     def action_scroll(self, direction: str) -> None:
         box = self.query_one(VerticalScroll)

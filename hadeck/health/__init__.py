@@ -7,6 +7,7 @@ colours what it says, the check plugins exit with it, and ``hadeck status`` retu
 its exit code; none of them judges on its own.
 
 Rules are grouped by area, one module per area (:mod:`~hadeck.health.pacemaker`,
+:mod:`~hadeck.health.constraints` (leftover ``cli-`` moves and bans),
 :mod:`~hadeck.health.drbd`, :mod:`~hadeck.health.guests`, :mod:`~hadeck.health.lvs`,
 :mod:`~hadeck.health.connectivity`, :mod:`~hadeck.health.host`,
 :mod:`~hadeck.health.sources`), so that a check plugin can judge just its area (with
@@ -25,6 +26,7 @@ from hadeck.health.connectivity import (
     judge_ping_probes,
     judge_pingd,
 )
+from hadeck.health.constraints import judge_constraints
 from hadeck.health.drbd import (
     drbd_subject,
     format_duration,
@@ -95,6 +97,7 @@ __all__ = [
     "guests_expected_on",
     "judge",
     "judge_cluster",
+    "judge_constraints",
     "judge_corosync",
     "judge_corosync_on",
     "judge_director",
@@ -141,6 +144,7 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
         verdicts += judge_cluster(state.pacemaker)
         verdicts += judge_nodes(state.pacemaker)
         verdicts += judge_resources(state.pacemaker, memo)
+        verdicts += judge_constraints(state.pacemaker, state.taken_at)
         verdicts += judge_pingd(state.pacemaker)
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
     guests_read, guest_tools = guest_lists(state.sources)

@@ -72,7 +72,8 @@ def judge_nodes(pcmk: PacemakerState) -> list[Verdict]:
 
 
 def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verdict]:
-    """Every top-level resource, failed actions, fail counts and leftover cli constraints."""
+    """Every top-level resource, failed actions and fail counts (leftover cli- constraints:
+    :mod:`hadeck.health.constraints`)."""
     maintenance = pcmk.cluster.maintenance_mode
     out: list[Verdict] = []
     for rsc in pcmk.resources:
@@ -92,14 +93,6 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
                if health == CRITICAL else f"fail count {shown} on {fc.node}")
         out.append(Verdict(health, "resources", Subject(Kind.RESOURCE, fc.resource), why,
                            fc.node))
-    for loc in pcmk.locations:
-        if not loc.from_cli:
-            continue
-        what = "banned from" if loc.is_ban else "pinned to"
-        until = f" until {loc.lifetime}" if loc.lifetime else ""
-        out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, loc.resource),
-                           f"{what} {loc.node or 'a node'} by {loc.id}{until}: "
-                           f"crm_resource --clear -r {loc.resource} when done", loc.node))
     return out
 
 

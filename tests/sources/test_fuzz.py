@@ -26,6 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from hadeck.placement.cib import parse_cib
+from hadeck.placement.scores import parse_scores
 from hadeck.probes.ping_output import parse_ping
 from hadeck.sources import corosync, drbd, drbd_proc, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import ParseError
@@ -153,6 +155,9 @@ PARSERS: dict[str, tuple[Callable[[str], Any], list[str]]] = {
                       _texts("pacemaker/*/*.xml")),
     "parse_cib_configuration": (pacemaker.parse_cib_configuration,
                                 _texts("pacemaker/*/*.cib-configuration.xml")),
+    "placement.parse_cib": (parse_cib, _texts("pacemaker/*/*.cib.xml",
+                                              "pacemaker/*/*.cib-configuration.xml")),
+    "placement.parse_scores": (parse_scores, _texts("pacemaker/*/*.scores.txt")),
     "parse_events2": (drbd.parse_events2,
                       _texts("formats/samples/drbd-events2/*", "formats/captured/*events2*")),
     "parse_status_json": (drbd.parse_status_json, _texts("formats/samples/drbd-status-json/*")),
