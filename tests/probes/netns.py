@@ -30,7 +30,8 @@ SUBNET6 = "fd77::"
 PROBE = """
 import json, sys
 from hadeck.probes.ping import PingSettings, Target, ping
-from hadeck.runner import LocalRunner, SshRunner
+from hadeck.runner import LocalRunner
+from hadeck.ssh import SshRunner
 from hadeck.serial import to_data
 args = json.loads(sys.argv[1])
 runner = (SshRunner("peer", host="127.0.0.1", options=args["ssh"]) if args["ssh"]
