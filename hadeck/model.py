@@ -242,6 +242,9 @@ class LocationConstraint:
     has_rules: bool = False
     lifetime: str | None = None
     """The rule's end date for ``--lifetime`` moves (``date_expression`` ``lt``)."""
+    rule_attributes: tuple[str, ...] = ()
+    """The node attributes its rules test (``pingd`` for a connectivity rule), ``#uname``
+    left out: what says why a rule bans a resource from a node."""
 
     @property
     def from_cli(self) -> bool:

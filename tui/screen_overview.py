@@ -73,15 +73,25 @@ class OverviewScreen(AreaScreen):
 
 
 def _problems(judgement: Judgement, first_seen: dict[str, float], now: float) -> list[Row]:
-    problems = judgement.problems()
-    if not problems:
+    """One row per problem: a root cause is one row whose reason says what it caused
+    (Enter shows each effect); the row is keyed by its first cause's problem key."""
+    grouped = judgement.grouped()
+    if not grouped:
         return [Row("none", (health_cell(Health.OK), "no problems", "every check passes", ""))]
+    keys = {id(v): key for key, v in zip(problem_keys(judgement), judgement.problems(),
+                                         strict=True)}
     rows = []
-    for key, v in zip(problem_keys(judgement), problems, strict=True):
-        since = first_seen.get(key)
-        rows.append(Row(key, (health_cell(v.health), v.subject, v.reason,
-                              age(now - since) if since is not None else "-"),
-                        obj=v, source=_source_of(v.area, v.node)))
+    for p in grouped:
+        seen = [first_seen[k] for v in p.verdicts
+                if (k := keys.get(id(v))) is not None and k in first_seen]
+        since = min(seen) if seen else None
+        reason = p.reason
+        if p.effects:
+            reason += f" [{len(p.effects)} more, Enter]"
+        rows.append(Row(keys[id(p.causes[0])],
+                        (health_cell(p.health), p.subject, reason,
+                         age(now - since) if since is not None else "-"),
+                        obj=p, source=_source_of(p.area, p.node)))
     return rows
 
 

@@ -18,6 +18,7 @@ they return: a :class:`Verdict` about a typed :class:`Subject`, and the
 
 from __future__ import annotations
 
+from hadeck.health.causes import Problem, find_causes
 from hadeck.health.connectivity import (
     PING_AGENTS,
     judge_corosync,
@@ -84,10 +85,12 @@ __all__ = [
     "Kind",
     "Memo",
     "Policy",
+    "Problem",
     "Subject",
     "Verdict",
     "directors_down",
     "drbd_subject",
+    "find_causes",
     "format_duration",
     "guest_lists",
     "guest_subject",
@@ -151,6 +154,6 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
     verdicts += judge_hosts(state.hosts, policy)
     if memo is not None:
         memo.turn()
-    return Judgement(tuple(verdicts))
+    return Judgement(tuple(verdicts), find_causes(state, verdicts))
 
 

@@ -52,7 +52,11 @@ def judge_node(node: Node) -> Verdict:
     if node.unclean:
         return verdict(CRITICAL, "unclean: must be fenced before its resources can move")
     if not node.online:
-        return verdict(CRITICAL, "offline")
+        if not node.expected_up:
+            # The controller records expected="down" for a node that left on purpose
+            # (pacemaker stopped, a reboot): redundancy is lost, nothing crashed.
+            return verdict(WARNING, "offline: shut down cleanly (not expected up)")
+        return verdict(CRITICAL, "offline: crashed or cut off (expected up)")
     if node.pending:
         return verdict(WARNING, "pending: joining the cluster")
     if node.health == "red":
@@ -104,6 +108,9 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
 
 
 _TRANSITIONAL = ("Starting", "Stopping", "Migrating", "Promoting", "Demoting")
+_ROUTINE = ("Monitoring", "Monitor")
+"""Pending operations that change nothing: a recurring monitor in flight (seen in 9 of
+25 polls of a healthy cluster with a slow ping monitor) is no problem."""
 
 
 def _judge_tree(rsc: Resource, maintenance: bool) -> list[Verdict]:
@@ -133,10 +140,13 @@ def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = Fals
         return Verdict(health, "resources", Subject(Kind.RESOURCE, rsc.id), reason,
                        rsc.nodes[0] if rsc.nodes else None)
 
+    if rsc.blocked:
+        # crm_mon: "FAILED jupiter1 (blocked)", "1 BLOCKED from further action".
+        return verdict(CRITICAL, f"blocked{' on ' + where if where else ''}"
+                       f"{': its stop failed' if rsc.failed else ''} and no fencing "
+                       "recovered it: Pacemaker will do nothing until someone acts")
     if rsc.failed:
         return verdict(CRITICAL, f"failed{' on ' + where if where else ''}")
-    if rsc.blocked:
-        return verdict(CRITICAL, "blocked: a stop failed and no fencing recovered it")
     if len(rsc.nodes) > 1 and not inside_clone:
         return verdict(CRITICAL, f"active on {len(rsc.nodes)} nodes: {where}")
     if not rsc.managed and not maintenance:
@@ -145,7 +155,7 @@ def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = Fals
         if rsc.active:
             return verdict(WARNING, "orphaned: active but no longer configured")
         return verdict(OK, "orphaned, stopped")
-    if rsc.pending:
+    if rsc.pending and rsc.pending not in _ROUTINE:
         return verdict(WARNING, f"{rsc.pending.lower()} {where}".strip())
     role = rsc.role or "Unknown"
     if role in _TRANSITIONAL:
@@ -155,7 +165,9 @@ def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = Fals
             return verdict(OK, "disabled (target role Stopped)")
         if inside_clone:
             return verdict(OK, "instance stopped")
-        return verdict(CRITICAL, f"stopped, target role {rsc.target_role or 'Started'}")
+        if rsc.target_role:
+            return verdict(CRITICAL, f"stopped, target role {rsc.target_role}")
+        return verdict(CRITICAL, "stopped")
     if role in ("Started", "Promoted", "Unpromoted"):
         return verdict(OK, f"{role} on {where}" if where else role)
     return verdict(UNKNOWN, f"role {role!r} not known to hadeck")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from hadeck.model import Health
+
+if TYPE_CHECKING:
+    from hadeck.health.causes import Problem
 
 OK, WARNING, CRITICAL, UNKNOWN = Health.OK, Health.WARNING, Health.CRITICAL, Health.UNKNOWN
 
@@ -187,6 +191,9 @@ class Judgement:
     """
 
     verdicts: tuple[Verdict, ...]
+    causes: tuple[Problem, ...] = ()
+    """Root causes with the verdicts they explain (:mod:`hadeck.health.causes`); every
+    other problem stands alone in :meth:`grouped`."""
     overall: Health = field(init=False)
 
     def __post_init__(self) -> None:
@@ -209,6 +216,30 @@ class Judgement:
     def problems(self) -> tuple[Verdict, ...]:
         """Verdicts that are not OK, worst first, then in area order."""
         return self._problems
+
+    def grouped(self, areas: Iterable[str] | None = None) -> tuple[Problem, ...]:
+        """Every problem once, each root cause with its effects folded under it, worst
+        first (a root cause before a lone problem of the same health).
+
+        Args:
+            areas: only problems whose cause is in one of these areas (and only effects
+                in them); all when None.
+        """
+        from hadeck.health.causes import order, single
+
+        chosen = set(AREAS if areas is None else areas)
+        grouped: list[Problem] = []
+        folded: set[int] = set()
+        for problem in self.causes:
+            folded.update(id(v) for v in problem.verdicts)
+            if problem.area not in chosen:
+                continue
+            effects = tuple(v for v in problem.effects if v.area in chosen)
+            grouped.append(problem if effects == problem.effects
+                           else dataclasses.replace(problem, effects=effects))
+        grouped += [single(v) for v in self.problems()
+                    if id(v) not in folded and v.area in chosen]
+        return tuple(order(grouped, AREAS))
 
     def area(self, area: str) -> tuple[Verdict, ...]:
         """The verdicts of one area, in judgement order."""
@@ -240,8 +271,9 @@ class Judgement:
         return self._index.drbd.get(resource.resource_view, OK)
 
     def summary(self) -> str:
-        """The worst problem first, then how many more: for one status line."""
-        problems = self.problems()
+        """The worst problem first (a root cause before what it caused), then how many
+        more: for one status line."""
+        problems = self.grouped()
         if not problems:
             return "all OK"
         first = problems[0]

@@ -532,6 +532,7 @@ def _location(el: ET.Element) -> LocationConstraint:
     score = el.get("score") or el.get("score-attribute")
     role = _role(_first(el.get("rsc-role"), el.get("role")))
     lifetime = None
+    attributes: dict[str, None] = {}
     for rule in rules:
         score = score or rule.get("score") or rule.get("score-attribute")
         role = role or _role(_first(rule.get("rsc-role"), rule.get("role")))
@@ -539,6 +540,9 @@ def _location(el: ET.Element) -> LocationConstraint:
             if (node is None and expr.get("attribute") == "#uname"
                     and expr.get("operation") == "eq"):
                 node = expr.get("value")
+            name = expr.get("attribute")
+            if name and name != "#uname":
+                attributes[name] = None
         for date in rule.iterfind("date_expression"):
             if date.get("operation") == "lt" and date.get("end"):
                 lifetime = date.get("end")
@@ -551,6 +555,7 @@ def _location(el: ET.Element) -> LocationConstraint:
         role=role,
         has_rules=bool(rules),
         lifetime=lifetime,
+        rule_attributes=tuple(attributes),
     )
 
 

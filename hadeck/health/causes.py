@@ -1,0 +1,400 @@
+"""Root causes: the one problem an operator acts on, with what it caused folded under it.
+
+A node that reaches no ping node makes Pacemaker stop or move every resource a
+``pingd`` location rule guards; a partition without quorum stops everything under
+``no-quorum-policy=stop``; a node that crashed takes its DRBD peers, corosync links and
+ssh reads with it; a blocked stop leaves a guest where its DRBD is no longer Primary.
+Judged object by object that is one line per consequence (44 for one node down in a
+9-node lab), with the cause sorted anywhere among them. :func:`find_causes` reads the
+same state the rules judged — node states, Pacemaker's constraints and rules, its
+``no-quorum-policy`` — and groups the verdicts into :class:`Problem` s: the cause is the
+headline, its effects fold under it, and the group's health is the worst of them.
+
+Every verdict belongs to at most one group, claimed in this order: a blocked or failed
+resource, a node down, lost ping nodes, lost quorum, then the verdicts left on one
+resource. What no rule explains stays a problem of its own (a :class:`Problem` without
+effects): nothing is hidden, only folded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from hadeck.health.verdict import OK, Kind, Subject, Verdict, rank, worst
+from hadeck.model import ClusterState, Health, PacemakerState, Resource, ResourceKind
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing to act on: its cause, and what it caused.
+
+    Attributes:
+        kind: which rule grouped it: ``blocked``, ``failed``, ``node-down``,
+            ``ping-lost``, ``no-quorum``, ``resource`` (several verdicts on one resource),
+            or ``single`` (a problem no rule explains).
+        subject: what the headline is about, as operators name it (``jupiter1``,
+            ``quorum``, ``vm1``).
+        reason: the headline: the cause, then ``→`` what it caused.
+        causes: the verdicts that say the cause (never empty).
+        effects: the verdicts it explains, worst first.
+        health: the worst of all of them.
+    """
+
+    kind: str
+    subject: str
+    reason: str
+    causes: tuple[Verdict, ...]
+    effects: tuple[Verdict, ...] = ()
+    health: Health = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "health", worst(v.health for v in self.verdicts))
+
+    @property
+    def verdicts(self) -> tuple[Verdict, ...]:
+        """The causes, then the effects."""
+        return self.causes + self.effects
+
+    @property
+    def area(self) -> str:
+        """The area of its (first) cause."""
+        return self.causes[0].area
+
+    @property
+    def node(self) -> str | None:
+        """The node of its (first) cause."""
+        return self.causes[0].node
+
+
+def single(v: Verdict) -> Problem:
+    """A problem that stands alone: the verdict itself."""
+    return Problem("single", v.subject, v.reason, (v,))
+
+
+def order(problems: Iterable[Problem], areas: Sequence[str]) -> list[Problem]:
+    """Worst first; among equals a root cause (with effects) before a lone problem, then
+    in area order."""
+    return sorted(problems, key=lambda p: (-rank(p.health), not p.effects,
+                                           areas.index(p.area) if p.area in areas else 99))
+
+
+# --------------------------------------------------------------------------- finding
+
+
+_STOP_POLICIES = ("stop", "demote", "suicide")
+
+
+class _Claims:
+    """The verdicts not OK, each claimed by at most one problem."""
+
+    def __init__(self, verdicts: Iterable[Verdict]) -> None:
+        self.bad = [v for v in verdicts if v.health != OK]
+        self.taken: set[int] = set()
+
+    def take(self, wanted: Iterable[Verdict]) -> tuple[Verdict, ...]:
+        out = []
+        for v in wanted:
+            if id(v) not in self.taken:
+                self.taken.add(id(v))
+                out.append(v)
+        out.sort(key=lambda v: -rank(v.health))
+        return tuple(out)
+
+    def free(self) -> list[Verdict]:
+        return [v for v in self.bad if id(v) not in self.taken]
+
+
+class _Tree:
+    """The resource tree as lookups: a resource by id, and the top-level one it is in."""
+
+    def __init__(self, pcmk: PacemakerState) -> None:
+        self.by_id: dict[str, Resource] = {}
+        self.top: dict[str, str] = {}
+        self.parent: dict[str, str] = {}
+        for rsc in pcmk.resources:
+            self._walk(rsc, rsc.id, None)
+        self.disabled_ids = {r.id for r in self.by_id.values()
+                             if r.disabled or r.target_role in ("Stopped", "stopped")}
+
+    def _walk(self, rsc: Resource, top: str, parent: str | None) -> None:
+        self.by_id.setdefault(rsc.id, rsc)
+        self.top.setdefault(rsc.id, top)
+        if parent is not None:
+            self.parent.setdefault(rsc.id, parent)
+        for child in rsc.children:
+            self._walk(child, top, rsc.id)
+
+    def stopped(self, rid: str) -> bool:
+        """Runs nowhere, and nothing asked it to stop."""
+        rsc = self.by_id.get(rid)
+        if rsc is None or rsc.running_on:
+            return False
+        chain = [rid]
+        while chain[-1] in self.parent:
+            chain.append(self.parent[chain[-1]])
+        return not any(r in self.disabled_ids for r in chain)
+
+    def within(self, rid: str, roots: set[str]) -> bool:
+        """``rid`` is one of ``roots`` or inside one of them (a group's member)."""
+        while True:
+            if rid in roots:
+                return True
+            if rid not in self.parent:
+                return False
+            rid = self.parent[rid]
+
+
+def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Problem, ...]:
+    """The root causes among ``verdicts``, each with the verdicts it explains.
+
+    Only groups are returned (a problem with effects, or a cause that several verdicts
+    say); :meth:`~hadeck.health.verdict.Judgement.grouped` adds the lone problems.
+    """
+    pcmk = state.pacemaker
+    if pcmk is None:
+        return ()
+    claims = _Claims(verdicts)
+    tree = _Tree(pcmk)
+    found: list[Problem] = []
+    found += _blocked(state, pcmk, tree, claims)
+    found += _nodes_down(state, pcmk, tree, claims)
+    found += _ping_lost(pcmk, tree, claims)
+    found += _no_quorum(pcmk, tree, claims)
+    found += _same_resource(claims)
+    return tuple(found)
+
+
+def _resource_verdicts(claims: _Claims, rid: str) -> list[Verdict]:
+    return [v for v in claims.free() if v.area == "resources" and v.key.name == rid]
+
+
+def _names(items: Iterable[str], most: int = 4) -> str:
+    items = list(dict.fromkeys(items))
+    if len(items) <= most:
+        return ", ".join(items)
+    return f"{', '.join(items[:most])} and {len(items) - most} more"
+
+
+# ----------------------------------------------------------------- a blocked resource
+
+
+def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
+             claims: _Claims) -> list[Problem]:
+    out: list[Problem] = []
+    guests_of: dict[str, list[Subject]] = {}
+    for g in state.guests:
+        if g.resource:
+            guests_of.setdefault(g.resource, []).append(Subject(Kind.GUEST, g.name, g.node))
+    for rid, rsc in tree.by_id.items():
+        if rsc.kind != ResourceKind.PRIMITIVE or not (rsc.blocked or rsc.failed):
+            continue
+        own = _resource_verdicts(claims, rid)
+        if not own:
+            continue
+        causes = claims.take(v for v in own if v.reason.startswith(("blocked", "failed")))
+        if not causes:
+            causes = claims.take(own[:1])
+        guest_keys = set(guests_of.get(rid, ()))
+        effects = claims.take(
+            v for v in claims.free()
+            if (v.area == "resources" and v.key.name == rid)
+            or (v.area == "guests" and v.key in guest_keys)
+            or (v.area == "resources" and rid in v.reason.split()
+                and "colocation" in v.reason))
+        kind = "blocked" if rsc.blocked else "failed"
+        out.append(Problem(kind, rid, causes[0].reason, causes, effects))
+    return out
+
+
+# ----------------------------------------------------------------- a node down
+
+
+def _nodes_down(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
+                claims: _Claims) -> list[Problem]:
+    out: list[Problem] = []
+    for node in pcmk.nodes:
+        if node.type != "member" or (node.online and not node.unclean):
+            continue
+        key = Subject(Kind.NODE, node.name)
+        causes = claims.take(v for v in claims.free() if v.area == "nodes" and v.key == key)
+        if not causes:
+            continue
+        effects = claims.take(v for v in claims.free() if _on_node(v, node.name)
+                              or _clone_short_of(v, node.name, tree))
+        reason = causes[0].reason
+        moved = _moved_away(pcmk, tree, node.name)
+        told = _consequences(effects, tree)
+        if moved:
+            told.insert(0, f"{_names(r for r, _ in moved)} moved to "
+                           f"{_names(n for _, n in moved)}")
+        if told:
+            reason += " → " + "; ".join(told)
+        out.append(Problem("node-down", node.name, reason, causes, effects))
+    return out
+
+
+def _on_node(v: Verdict, node: str) -> bool:
+    """Said of something on ``node`` or of a link to it."""
+    if v.area in ("sources", "guests", "host", "drbd", "lvs") and v.key.node == node:
+        return True
+    return v.key.peer == node
+
+
+def _clone_short_of(v: Verdict, node: str, tree: _Tree) -> bool:
+    """A clone verdict about missing instances, none of which runs on ``node``."""
+    if v.area != "resources":
+        return False
+    rsc = tree.by_id.get(v.key.name)
+    return (rsc is not None and rsc.kind == ResourceKind.CLONE and bool(rsc.running_on)
+            and node not in rsc.running_on)
+
+
+def _moved_away(pcmk: PacemakerState, tree: _Tree, node: str) -> list[tuple[str, str]]:
+    """Resources that prefer ``node`` (a positive location score) and run elsewhere."""
+    moved: list[tuple[str, str]] = []
+    for loc in pcmk.locations:
+        if loc.node != node or loc.is_ban or loc.has_rules or loc.from_cli:
+            continue
+        rsc = tree.by_id.get(loc.resource)
+        if rsc is None or rsc.kind == ResourceKind.CLONE:
+            continue
+        there = [n for n in rsc.running_on if n != node]
+        if there:
+            moved.append((rsc.id, there[0]))
+    return moved
+
+
+def _consequences(effects: Sequence[Verdict], tree: _Tree) -> list[str]:
+    """What the effects are, in a few words each: ``vm1, vm2 stopped``,
+    ``DRBD r1, r2 without their peer`` …"""
+    stopped: list[str] = []
+    short: list[str] = []
+    drbd: list[str] = []
+    links = 0
+    unread: list[str] = []
+    other = 0
+    for v in effects:
+        if v.area == "resources" and tree.stopped(v.key.name):
+            stopped.append(v.key.name)
+        elif v.area == "resources" and v.key.name in tree.by_id \
+                and tree.by_id[v.key.name].kind == ResourceKind.CLONE:
+            short.append(v.key.name)
+        elif v.area == "drbd" and v.key.peer is not None:
+            drbd.append(v.key.name)
+        elif v.key.kind == Kind.LINK:
+            links += 1
+        elif v.area == "sources":
+            unread.append("unreachable over ssh" if v.key.name == "node"
+                          else f"{v.key.name} cannot be read")
+        else:
+            other += 1
+    told = []
+    if stopped:
+        told.append(f"{_names(stopped)} stopped")
+    if short:
+        told.append(f"{_names(short)} short of an instance")
+    if drbd:
+        told.append(f"DRBD {_names(drbd)} without {'its' if len(set(drbd)) == 1 else 'their'}"
+                    " peer")
+    if links:
+        told.append(f"{links} corosync link{'s' if links > 1 else ''} down")
+    told += list(dict.fromkeys(unread))
+    if other:
+        told.append(f"{other} more")
+    return told
+
+
+# ----------------------------------------------------------------- lost ping nodes
+
+
+def _ping_lost(pcmk: PacemakerState, tree: _Tree, claims: _Claims) -> list[Problem]:
+    lost = [v for v in claims.free() if v.key.kind == Kind.PINGD and v.key.node
+            and ("reaches no ping node" in v.reason or "no " in v.reason)]
+    if not lost:
+        return []
+    names = {v.key.name for v in lost}
+    rules = [loc for loc in pcmk.locations
+             if loc.is_ban and names.intersection(loc.rule_attributes)]
+    guarded = {loc.resource for loc in rules}
+    guarded |= _dependants(pcmk, guarded)
+    causes = claims.take(lost)
+    effects = claims.take(v for v in claims.free() if v.area == "resources"
+                          and tree.within(v.key.name, guarded) and tree.stopped(v.key.name))
+    nodes = [v.key.node or "" for v in causes]
+    reason = (f"reach{'es' if len(nodes) == 1 else ''} no ping node"
+              if all("reaches no ping node" in v.reason for v in causes)
+              else "; ".join(f"{v.key.node}: {v.reason}" for v in causes))
+    rule_ids = _names((loc.id for loc in rules), 2)
+    plural = "s" if len(rules) > 1 else ""
+    top = [tree.top.get(v.key.name, v.key.name) for v in effects]
+    if effects:
+        reason += f" → {_names(top)} stopped (location rule{plural} {rule_ids})"
+    elif rules:
+        reason += (f" → {_names(dict.fromkeys(loc.resource for loc in rules))} cannot run "
+                   f"there (location rule{plural} {rule_ids})")
+    return [Problem("ping-lost", _names(nodes), reason, causes, effects)]
+
+
+def _dependants(pcmk: PacemakerState, roots: set[str]) -> set[str]:
+    """Resources colocated (INFINITY) with any of ``roots``, directly or through others."""
+    found: set[str] = set()
+    todo = set(roots)
+    while todo:
+        rid = todo.pop()
+        for col in pcmk.colocations:
+            if col.with_resource == rid and col.score in ("INFINITY", "+INFINITY") \
+                    and col.resource not in found and col.resource not in roots:
+                found.add(col.resource)
+                todo.add(col.resource)
+    return found
+
+
+# ----------------------------------------------------------------- no quorum
+
+
+def _no_quorum(pcmk: PacemakerState, tree: _Tree, claims: _Claims) -> list[Problem]:
+    if pcmk.cluster.have_quorum is not False:
+        return []
+    causes = claims.take(v for v in claims.free()
+                         if (v.area == "cluster" and v.key.name == "quorum")
+                         or v.key.kind == Kind.QUORUM)
+    if not causes:
+        return []
+    policy = pcmk.cluster.no_quorum_policy or "stop"
+    reason = "partition has no quorum"
+    votes = [v.reason for v in causes if v.key.kind == Kind.QUORUM and "votes" in v.reason]
+    if votes:
+        reason += " (" + votes[0].rsplit("(", 1)[-1]
+    effects: tuple[Verdict, ...] = ()
+    if policy in _STOP_POLICIES or policy == "freeze":
+        effects = claims.take(v for v in claims.free() if v.area == "resources"
+                              and tree.stopped(v.key.name))
+    if effects:
+        tops = [tree.top.get(v.key.name, v.key.name) for v in effects]
+        verb = "kept stopped" if policy == "freeze" else "stopped"
+        reason += f" → {_names(tops)} {verb} by no-quorum-policy={policy}"
+    elif policy == "freeze":
+        reason += " → resources frozen where they run (no-quorum-policy=freeze)"
+    elif policy == "ignore":
+        reason += " → resources go on running (no-quorum-policy=ignore)"
+    return [Problem("no-quorum", "quorum", reason, causes, effects)]
+
+
+# ----------------------------------------------------------------- one resource
+
+
+def _same_resource(claims: _Claims) -> list[Problem]:
+    """Several verdicts left on one resource (failed action, fail count, …): one problem."""
+    by_rsc: dict[str, list[Verdict]] = {}
+    for v in claims.free():
+        if v.area == "resources":
+            by_rsc.setdefault(v.key.name, []).append(v)
+    out = []
+    for rid, found in by_rsc.items():
+        if len(found) < 2:
+            continue
+        taken = claims.take(found)
+        out.append(Problem("resource", rid, taken[0].reason, taken[:1], taken[1:]))
+    return out
+
