@@ -151,7 +151,7 @@ def _resources(state: ClusterState, judgement: Judgement) -> RenderableType | No
 
     def add(rsc: Resource, depth: int) -> None:
         indent = "  " * depth
-        health = judgement.of("resources", Subject(Kind.RESOURCE, rsc.id))
+        health = judgement.resource_health(rsc)
         if rsc.kind == ResourceKind.PRIMITIVE:
             table.add_row(indent + rsc.id, rsc.agent or "-", rsc.role or "-",
                           ", ".join(rsc.nodes) or "-", flags(rsc), badge(health))

@@ -46,8 +46,11 @@ def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
                                   health(rsc.id)), obj=rsc, source=source))
             return
         kind = "promotable" if rsc.promotable else rsc.kind
+        # A group or clone shows the worst of its members (issue 12).
+        worst_cell = health_cell(judgement.resource_health(rsc), word=False) \
+            if judgement else ""
         rows.append(Row(key, (Text(safe(indent + rsc.id), style="bold"), kind, "",
-                              ", ".join(rsc.running_on) or "-", flags(rsc), health(rsc.id)),
+                              ", ".join(rsc.running_on) or "-", flags(rsc), worst_cell),
                         obj=rsc, source=source))
         if rsc.kind == ResourceKind.CLONE:
             # One line per role and node set, as crm_mon does, not one per instance.

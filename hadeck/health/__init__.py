@@ -30,6 +30,7 @@ from hadeck.health.drbd import (
     format_duration,
     judge_drbd,
     judge_drbd_on,
+    judge_primaries,
     select_drbd,
     sync_text,
 )
@@ -54,6 +55,7 @@ from hadeck.health.lvs import (
 )
 from hadeck.health.membership import judge_membership, out_of_cluster
 from hadeck.health.pacemaker import judge_cluster, judge_node, judge_nodes, judge_resources
+from hadeck.health.placement import judge_colocations, judge_guest_disks
 from hadeck.health.policy import DEFAULT_POLICY, Policy
 from hadeck.health.sources import judge_sources, nothing_to_judge
 from hadeck.health.verdict import (
@@ -97,12 +99,14 @@ __all__ = [
     "guests_expected_on",
     "judge",
     "judge_cluster",
+    "judge_colocations",
     "judge_corosync",
     "judge_corosync_on",
     "judge_director",
     "judge_directors_down",
     "judge_drbd",
     "judge_drbd_on",
+    "judge_guest_disks",
     "judge_guests",
     "judge_guests_on",
     "judge_hosts",
@@ -111,6 +115,7 @@ __all__ = [
     "judge_node",
     "judge_nodes",
     "judge_pingd",
+    "judge_primaries",
     "judge_resources",
     "judge_service",
     "judge_sources",
@@ -143,10 +148,13 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
         verdicts += judge_nodes(state.pacemaker)
         verdicts += judge_resources(state.pacemaker, memo)
         verdicts += judge_pingd(state.pacemaker)
+        verdicts += judge_colocations(state.pacemaker)
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
+    verdicts += judge_primaries(state.drbd)
     guests_read, guest_tools = guest_lists(state.sources)
     verdicts += judge_guests(state.guests, state.pacemaker, guests_read,
                              policy.unmanaged_guests_ok, guest_tools)
+    verdicts += judge_guest_disks(state.guests, state.drbd)
     verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
     verdicts += judge_directors_down(down, state.lvs, policy.director_down)
     verdicts += judge_corosync(state.corosync)

@@ -203,7 +203,11 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
             or (v.area == "resources" and rid in v.reason.split()
                 and "colocation" in v.reason))
         kind = "blocked" if rsc.blocked else "failed"
-        out.append(Problem(kind, rid, causes[0].reason, causes, effects))
+        reason = causes[0].reason
+        broken = [v for v in effects if "colocation" in v.reason and v.key.name == rid]
+        if broken:
+            reason += f" → it {broken[0].reason}"
+        out.append(Problem(kind, rid, reason, causes, effects))
     return out
 
 

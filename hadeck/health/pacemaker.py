@@ -86,14 +86,25 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
         out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, fa.resource),
                            f"{fa.task or fa.op_key} failed on {fa.node}: {why}"
                            f" (at {fa.last_rc_change}; clean up when fixed)", fa.node))
+    running = _running_nodes(pcmk)
     for fc in pcmk.fail_counts:
         if fc.count <= 0:
             continue
         shown = "INFINITY" if fc.count >= 1000000 else str(fc.count)
-        health = CRITICAL if (fc.migration_threshold and fc.count >= fc.migration_threshold) \
-            else WARNING
-        why = (f"fail count {shown} on {fc.node}: banned from it until cleaned up"
-               if health == CRITICAL else f"fail count {shown} on {fc.node}")
+        banned = bool(fc.migration_threshold and fc.count >= fc.migration_threshold)
+        elsewhere = [n for n in running.get(fc.resource, ()) if n != fc.node]
+        cleanup = f"crm_resource --cleanup -r {fc.resource} -N {fc.node}"
+        if banned and elsewhere:
+            # The resource is fine where it runs; only the node is closed to it.
+            health = WARNING
+            why = (f"fail count {shown} on {fc.node}: it runs on {', '.join(elsewhere)}, "
+                   f"and cannot go back to {fc.node} until cleaned up: {cleanup}")
+        elif banned:
+            health = CRITICAL
+            why = f"fail count {shown} on {fc.node}: banned from it until cleaned up"
+        else:
+            health = WARNING
+            why = f"fail count {shown} on {fc.node}"
         out.append(Verdict(health, "resources", Subject(Kind.RESOURCE, fc.resource), why,
                            fc.node))
     for loc in pcmk.locations:
@@ -105,6 +116,15 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
                            f"{what} {loc.node or 'a node'} by {loc.id}{until}: "
                            f"crm_resource --clear -r {loc.resource} when done", loc.node))
     return out
+
+
+def _running_nodes(pcmk: PacemakerState) -> dict[str, tuple[str, ...]]:
+    """Primitive id → every node an instance of it runs on (clone instances share ids)."""
+    out: dict[str, dict[str, None]] = {}
+    for rsc in pcmk.resources:
+        for prim in rsc.primitives():
+            out.setdefault(prim.id, {}).update(dict.fromkeys(prim.nodes))
+    return {k: tuple(v) for k, v in out.items()}
 
 
 _TRANSITIONAL = ("Starting", "Stopping", "Migrating", "Promoting", "Demoting")

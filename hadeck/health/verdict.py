@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from hadeck.model import Health
+from hadeck.model import Health, Resource
 
 if TYPE_CHECKING:
     from hadeck.health.causes import Problem
@@ -261,6 +261,13 @@ class Judgement:
                             f"{subject!r}: build it with Subject(Kind…) or the health helpers")
         return self._index.of.get((area, subject), OK)
 
+    def resource_health(self, rsc: Resource) -> Health:
+        """The worst verdict on a resource and everything in it: a group or a clone shows
+        the worst of its members (all members stopped is not an OK group)."""
+        ids = {rsc.id} | {r.id for r in _subtree(rsc)}
+        return worst(self._index.of.get(("resources", Subject(Kind.RESOURCE, rid)), OK)
+                     for rid in ids)
+
     def on_node(self, area: str, node: str) -> Health:
         """The worst verdict of one area that applies to one node (OK if none)."""
         return self._index.on_node.get((area, node), OK)
@@ -281,6 +288,14 @@ class Judgement:
         if len(problems) > 1:
             text += f" (+{len(problems) - 1} more)"
         return text
+
+
+def _subtree(rsc: Resource) -> list[Resource]:
+    out = []
+    for child in rsc.children:
+        out.append(child)
+        out += _subtree(child)
+    return out
 
 
 class Memo:

@@ -101,10 +101,14 @@ def test_blocked_stop_heads_its_failures_and_the_broken_colocation(
     first = judgement.grouped()[0]
     assert (first.kind, first.subject, first.health) == ("blocked", "vm1", CRITICAL)
     assert first.reason == ("blocked on jupiter1: its stop failed and no fencing recovered "
-                            "it: Pacemaker will do nothing until someone acts")
+                            "it: Pacemaker will do nothing until someone acts → it runs on "
+                            "jupiter1, but colocation col_vm1_on_drbd needs it with "
+                            "ms_drbd_vm1 Promoted, which is on jupiter2")
     reasons = [v.reason for v in first.effects]
     assert any(r.startswith("stop failed on jupiter1") for r in reasons)
     assert any("fail count INFINITY" in r for r in reasons)
+    assert any("colocation col_vm1_on_drbd" in r for r in reasons)
+    assert any("its DRBD r1 is Secondary" in r for r in reasons)  # vm1@jupiter1, folded
 
 
 def test_group_health_is_the_worst_of_its_verdicts(lab: Lab, read: Read) -> None:

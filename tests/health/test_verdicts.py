@@ -1,0 +1,152 @@
+"""Wrong or missing verdicts of issue 12, each on the input that showed it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hadeck.health import (
+    CRITICAL,
+    OK,
+    WARNING,
+    Kind,
+    Subject,
+    judge_drbd,
+    judge_primaries,
+    judge_resources,
+)
+from hadeck.health.pacemaker import judge_node
+from hadeck.lab import faults
+from hadeck.lab.world import Lab
+from hadeck.model import FailCount, Node, Resource
+from hadeck.sources.drbd import parse_events2
+from hadeck.sources.drbd_proc import parse_proc_drbd
+from hadeck.sources.pacemaker import parse_crm_mon
+from tests.conftest import FIXTURES, captured, sample
+from tests.health.conftest import Read
+
+
+def reasons(judgement: object, area: str, subject: Subject) -> list[tuple[object, str]]:
+    return [(v.health, v.reason) for v in judgement.area(area)  # type: ignore[attr-defined]
+            if v.key == subject]
+
+
+@pytest.mark.pacemaker
+def test_blocked_stop_breaks_the_drbd_colocation_and_the_guest_disk(
+        lab: Lab, read: Read) -> None:
+    # The real scheduler promotes ms_drbd_vm1 on jupiter2 while vm1 stays blocked on
+    # jupiter1: crm_mon says nothing of it.
+    faults.fail_resource(lab, "vm1", "stop", "jupiter1")
+    faults.step(lab, 10)
+    _, judgement = read()
+    vm1 = reasons(judgement, "resources", Subject(Kind.RESOURCE, "vm1"))
+    assert (CRITICAL, "runs on jupiter1, but colocation col_vm1_on_drbd needs it with "
+                      "ms_drbd_vm1 Promoted, which is on jupiter2") in vm1
+    guest = reasons(judgement, "guests", Subject(Kind.GUEST, "vm1", "jupiter1"))
+    assert (CRITICAL, "runs on jupiter1, where its DRBD r1 is Secondary, not Primary: it is "
+                      "not writing to the replicated disk") in guest
+
+
+@pytest.mark.pacemaker
+def test_healthy_lab_breaks_no_colocation(read: Read) -> None:
+    _, judgement = read()
+    assert not [v for v in judgement.verdicts if "colocation" in v.reason]
+    assert not [v for v in judgement.area("guests") if "not Primary" in v.reason]
+
+
+def test_two_primaries_while_partitioned_are_critical() -> None:
+    # A real DRBD 8.4 capture: Primary, WFConnection (peer unreachable); seen on both sides.
+    one = parse_proc_drbd(captured("proc_drbd__a__WFConnection_primary.txt"))
+    both = [dataclasses.replace(r, node=node) for node in ("alpha", "bravo") for r in one]
+    verdicts = judge_primaries(both)
+    assert [(v.health, v.subject) for v in verdicts] == [(CRITICAL, "drbd0")]
+    assert verdicts[0].reason.startswith("Primary on alpha and bravo, which are not "
+                                         "connected: both write on their own (split brain)")
+    # One side alone is no split: nothing said.
+    assert judge_primaries(both[:1]) == []
+
+
+def test_two_primaries_connected_are_allowed() -> None:
+    # Connected Primary/Primary is what allow-two-primaries permits (live migration).
+    base = parse_events2(sample("drbd-events2", "healthy-primary-2node.txt"))[0]
+    alpha = dataclasses.replace(base, node="alpha")
+    bravo = dataclasses.replace(base, node="bravo", connections=tuple(
+        dataclasses.replace(c, peer="alpha") for c in base.connections))
+    alpha = dataclasses.replace(alpha, connections=tuple(
+        dataclasses.replace(c, peer="bravo") for c in base.connections))
+    assert judge_primaries([alpha, bravo]) == []
+
+
+@pytest.mark.parametrize("state", ["WFSyncUUID", "WFBitMapT"])
+def test_resync_start_is_syncing_not_critical(state: str) -> None:
+    # The first states of every resync (DRBD's drbd_strings.c), before SyncTarget.
+    text = sample("drbd-events2", "synctarget-inconsistent.txt").replace(
+        "replication:SyncTarget", f"replication:{state}")
+    verdicts = judge_drbd(parse_events2(text))
+    assert all(v.health != CRITICAL for v in verdicts), verdicts
+    disk = [v for v in verdicts if v.key.peer is None]
+    assert [(v.health, v.reason) for v in disk] == [
+        (WARNING, "local disk Inconsistent, resync running")]
+
+
+def test_clean_shutdown_is_not_a_crash() -> None:
+    crashed = judge_node(Node("jupiter1", online=False, expected_up=True))
+    stopped = judge_node(Node("jupiter1", online=False, expected_up=False))
+    assert (crashed.health, crashed.reason) == (
+        CRITICAL, "offline: crashed or cut off (expected up)")
+    assert (stopped.health, stopped.reason) == (
+        WARNING, "offline: shut down cleanly (not expected up)")
+
+
+def test_crm_mon_node_failed_capture_reads_as_a_crash() -> None:
+    pcmk = parse_crm_mon((FIXTURES / "pacemaker" / "2.1.5" / "node-failed.xml").read_text())
+    node = pcmk.node("jupiter1")
+    assert node is not None
+    assert judge_node(node).reason == "offline: crashed or cut off (expected up)"
+
+
+def test_infinity_fail_count_where_it_no_longer_runs_is_a_warning_with_cleanup() -> None:
+    pcmk = parse_crm_mon((FIXTURES / "pacemaker" / "2.1.5" / "all-up.xml").read_text())
+    vm2 = pcmk.find("vm2")
+    assert vm2 is not None and vm2.running_on == ("jupiter2",)
+    pcmk = dataclasses.replace(pcmk, fail_counts=(
+        FailCount("vm2", "jupiter1", 1000000, migration_threshold=1000000),))
+    verdicts = [v for v in judge_resources(pcmk) if "fail count" in v.reason]
+    assert [(v.health, v.reason) for v in verdicts] == [(
+        WARNING, "fail count INFINITY on jupiter1: it runs on jupiter2, and cannot go back "
+                 "to jupiter1 until cleaned up: crm_resource --cleanup -r vm2 -N jupiter1")]
+
+
+def test_pending_monitor_is_no_problem_but_a_start_is() -> None:
+    pcmk = parse_crm_mon((FIXTURES / "pacemaker" / "2.1.5" / "all-up.xml").read_text())
+
+    def judged(pending: str) -> tuple[object, str]:
+        vm2 = dataclasses.replace(pcmk.find("vm2"), pending=pending)  # type: ignore[arg-type]
+        tops = tuple(vm2 if r.id == "vm2" else r for r in pcmk.resources)
+        verdict = next(v for v in judge_resources(dataclasses.replace(pcmk, resources=tops))
+                       if v.key.name == "vm2")
+        return verdict.health, verdict.reason
+
+    assert judged("Monitoring") == (OK, "Started on jupiter2")
+    assert judged("Starting")[0] == WARNING
+
+
+def test_stopped_without_target_role_says_no_target_role() -> None:
+    pcmk = parse_crm_mon((FIXTURES / "pacemaker" / "2.1.5" / "all-up.xml").read_text())
+    stopped = Resource("vm9", agent="ocf:heartbeat:VirtualDomain", role="Stopped")
+    with_role = dataclasses.replace(stopped, target_role="Started")
+    for rsc, said in ((stopped, "stopped"), (with_role, "stopped, target role Started")):
+        out = judge_resources(dataclasses.replace(pcmk, resources=(rsc,)))
+        assert [(v.health, v.reason) for v in out if v.key.name == "vm9"] == [(CRITICAL, said)]
+
+
+@pytest.mark.pacemaker
+def test_group_shows_the_worst_of_its_members(lab: Lab, read: Read) -> None:
+    faults.ping_lost(lab)
+    state, judgement = read()
+    assert state.pacemaker is not None
+    group = state.pacemaker.find("g_services")
+    assert group is not None and not group.running_on
+    assert judgement.of("resources", Subject(Kind.RESOURCE, "g_services")) == OK
+    assert judgement.resource_health(group) == CRITICAL
