@@ -78,9 +78,11 @@ def judge_nodes(pcmk: PacemakerState) -> list[Verdict]:
 def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verdict]:
     """Every top-level resource, failed actions, fail counts and leftover cli constraints."""
     maintenance = pcmk.cluster.maintenance_mode
+    busy = in_transition(pcmk)
     out: list[Verdict] = []
     for rsc in pcmk.resources:
-        out += memo_get(memo, rsc, maintenance, partial(_judge_tree, rsc, maintenance))
+        out += memo_get(memo, rsc, (maintenance, busy),
+                        partial(_judge_tree, rsc, maintenance, busy))
     for fa in pcmk.failed_actions:
         why = fa.exit_reason or fa.exit_status or f"rc {fa.exit_code}"
         out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, fa.resource),
@@ -133,14 +135,21 @@ _ROUTINE = ("Monitoring", "Monitor")
 25 polls of a healthy cluster with a slow ping monitor) is no problem."""
 
 
-def _judge_tree(rsc: Resource, maintenance: bool) -> list[Verdict]:
+def in_transition(pcmk: PacemakerState) -> bool:
+    """Whether Pacemaker is carrying out a transition: an operation other than a
+    recurring monitor is in flight somewhere (``pending``, or a role like Starting)."""
+    return any((p.pending and p.pending not in _ROUTINE) or p.role in _TRANSITIONAL
+               for rsc in pcmk.resources for p in rsc.primitives())
+
+
+def _judge_tree(rsc: Resource, maintenance: bool, busy: bool = False) -> list[Verdict]:
     if rsc.kind == ResourceKind.CLONE:
-        return [_judge_clone(rsc, maintenance)] + [
+        return [_judge_clone(rsc, maintenance, busy)] + [
             v for child in rsc.children for v in _judge_problems_only(child, maintenance)
         ]
     if rsc.kind == ResourceKind.PRIMITIVE:
-        return [_judge_primitive(rsc, maintenance)]
-    return [v for child in rsc.children for v in _judge_tree(child, maintenance)]
+        return [_judge_primitive(rsc, maintenance, busy=busy)]
+    return [v for child in rsc.children for v in _judge_tree(child, maintenance, busy)]
 
 
 def _judge_problems_only(rsc: Resource, maintenance: bool) -> list[Verdict]:
@@ -153,7 +162,8 @@ def _judge_problems_only(rsc: Resource, maintenance: bool) -> list[Verdict]:
     return out
 
 
-def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = False) -> Verdict:
+def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = False,
+                     busy: bool = False) -> Verdict:
     where = ", ".join(rsc.nodes)
 
     def verdict(health: Health, reason: str) -> Verdict:
@@ -185,6 +195,11 @@ def _judge_primitive(rsc: Resource, maintenance: bool, inside_clone: bool = Fals
             return verdict(OK, "disabled (target role Stopped)")
         if inside_clone:
             return verdict(OK, "instance stopped")
+        if busy:
+            # A planned move (standby, crm_resource --move) stops a resource before it
+            # starts elsewhere, seconds apart: not down until the transition settles.
+            return verdict(WARNING, "moving: stopped while Pacemaker carries out a "
+                                    "transition (CRITICAL if still stopped once it settles)")
         if rsc.target_role:
             return verdict(CRITICAL, f"stopped, target role {rsc.target_role}")
         return verdict(CRITICAL, "stopped")
@@ -197,7 +212,7 @@ def _disabled(rsc: Resource) -> bool:
     return rsc.disabled or rsc.target_role in ("Stopped", "stopped")
 
 
-def _judge_clone(clone: Resource, maintenance: bool) -> Verdict:
+def _judge_clone(clone: Resource, maintenance: bool, busy: bool = False) -> Verdict:
     instances = [c for c in clone.children if not c.orphaned]
     prims = [p for c in instances for p in c.primitives()]
     running = [c for c in instances if any(p.active for p in c.primitives())]
@@ -214,6 +229,9 @@ def _judge_clone(clone: Resource, maintenance: bool) -> Verdict:
     counted = f"{len(running)} of {len(instances)} instances running"
     if clone.promotable:
         if not promoted and clone.target_role not in ("Unpromoted", "Slave"):
+            if busy:
+                return verdict(WARNING, f"no instance promoted yet, transition in progress "
+                                        f"({counted})")
             return verdict(CRITICAL, f"no instance promoted ({counted})")
         promoted_on = ", ".join(n for p in promoted for n in p.nodes)
         if len(running) < len(instances):

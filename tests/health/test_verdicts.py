@@ -150,3 +150,15 @@ def test_group_shows_the_worst_of_its_members(lab: Lab, read: Read) -> None:
     assert group is not None and not group.running_on
     assert judgement.of("resources", Subject(Kind.RESOURCE, "g_services")) == OK
     assert judgement.resource_health(group) == CRITICAL
+
+
+def test_stopped_clone_instances_are_not_flagged_orphaned() -> None:
+    from hadeck.tui.fmt import flags
+
+    pcmk = parse_crm_mon((FIXTURES / "pacemaker" / "2.1.5" / "all-up.xml").read_text())
+    clone = pcmk.find("ms_drbd_vm1")
+    assert clone is not None
+    stopped = [c for c in clone.children if c.role == "Stopped"]
+    assert stopped and all(c.orphaned for c in stopped)  # what the XML says
+    assert [flags(c) for c in stopped] == [""]
+    assert flags(Resource("old_vm", role="Started", active=True, orphaned=True)) == "orphaned"
