@@ -46,6 +46,7 @@ def verdict_data(v: Verdict) -> dict[str, Any]:
     key = v.key
     return {"health": v.health.name, "area": v.area, "subject": v.subject,
             "reason": v.reason, "node": v.node,
+            "since": _iso(v.since) if v.since is not None else None,
             "key": {"kind": key.kind.value, "name": key.name, "node": key.node,
                     "peer": key.peer, "volume": key.volume}}
 
@@ -54,6 +55,8 @@ def problem_data(p: Problem) -> dict[str, Any]:
     """A root cause (or a lone problem) with the verdicts it explains."""
     return {"health": p.health.name, "kind": p.kind, "area": p.area, "subject": p.subject,
             "reason": p.reason, "node": p.node,
+            "since": _iso(p.since) if p.since is not None else None,
+            "advice": p.advice,
             "causes": [verdict_data(v) for v in p.causes],
             "effects": [verdict_data(v) for v in p.effects]}
 
@@ -124,6 +127,7 @@ def json_schema() -> dict[str, Any]:
             "subject": {"type": "string"},
             "reason": {"type": "string"},
             "node": {"type": ["string", "null"]},
+            "since": {"type": ["string", "null"], "format": "date-time"},
             "key": {
                 "type": "object",
                 "required": ["kind", "name", "node", "peer", "volume"],
@@ -140,16 +144,18 @@ def json_schema() -> dict[str, Any]:
     defs["Verdict"] = verdict
     defs["Problem"] = {
         "type": "object",
-        "required": ["health", "kind", "area", "subject", "reason", "node", "causes",
-                     "effects"],
+        "required": ["health", "kind", "area", "subject", "reason", "node", "since",
+                     "advice", "causes", "effects"],
         "properties": {
             "health": {"enum": ["OK", "WARNING", "CRITICAL", "UNKNOWN"]},
             "kind": {"enum": ["blocked", "failed", "node-down", "ping-lost", "no-quorum",
-                              "resource", "single"]},
+                              "resource", "drbd", "single"]},
             "area": {"enum": list(AREAS)},
             "subject": {"type": "string"},
             "reason": {"type": "string"},
             "node": {"type": ["string", "null"]},
+            "since": {"type": ["string", "null"], "format": "date-time"},
+            "advice": {"type": "string"},
             "causes": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
             "effects": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -12,8 +13,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from hadeck.health import Problem, Verdict
 from hadeck.text import safe
-from hadeck.tui.fmt import age, safe_text
+from hadeck.tui.fmt import age, badge, safe_text
 from hadeck.tui.footer import Footer
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
@@ -48,7 +50,62 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _when(since: float | None, view: View) -> str:
+    if since is None:
+        return ""
+    now = view.snapshot.state.taken_at if view.frozen and view.snapshot else view.now
+    stamp = dt.datetime.fromtimestamp(since).strftime("%Y-%m-%d %H:%M:%S")
+    return f"since {stamp} ({age(now - since)} before this reading, the cluster's own time)"
+
+
+def _verdict_line(text: Text, v: Verdict, indent: str = "  ") -> None:
+    text.append(indent)
+    text.append_text(badge(v.health))
+    text.append(f"  {safe(v.subject)}", style="bold")
+    text.append(f"  {safe(v.reason)}\n")
+
+
+def problem_text(problem: Problem, view: View) -> Text:
+    """A problem in words: the headline, when it began, its cause, what it caused, and
+    what an operator would do."""
+    text = Text()
+    text.append_text(badge(problem.health))
+    text.append(f"  {safe(problem.subject)}\n", style="bold")
+    text.append(f"{safe(problem.reason)}\n")
+    when = _when(problem.since, view)
+    if when:
+        text.append(when + "\n", style="dim")
+    else:
+        text.append("the cluster records no time for it: 'Since' is when hadeck first saw "
+                    "it\n", style="dim")
+    text.append("\nCause\n", style="bold underline")
+    for v in problem.causes:
+        _verdict_line(text, v)
+    if problem.effects:
+        text.append("\nWhat it caused\n", style="bold underline")
+        for v in problem.effects:
+            _verdict_line(text, v)
+    if problem.advice:
+        text.append("\nWhat to do\n", style="bold underline")
+        text.append(f"  {safe(problem.advice)}\n")
+    return safe_text(text, lines=True)
+
+
+def judged(obj: Any, view: View) -> list[Verdict]:
+    """What hadeck judges about the object of a row (resource, node, guest, DRBD …)."""
+    if view.snapshot is None:
+        return []
+    name = getattr(obj, "id", None) or getattr(obj, "name", None)
+    if not isinstance(name, str):
+        return []
+    node = getattr(obj, "node", None)
+    return [v for v in view.snapshot.judgement.verdicts
+            if v.key.name == name and (node is None or v.key.node in (None, node))]
+
+
 def detail_text(row: Row, view: View) -> Text:
+    if isinstance(row.obj, Problem):
+        return problem_text(row.obj, view)
     text = Text()
     title = type(row.obj).__name__
     text.append(f"{title}  {safe(row.key.split(':', 1)[-1])}\n", style="bold")
@@ -70,6 +127,11 @@ def detail_text(row: Row, view: View) -> Text:
                             style="bold yellow")
     elif view.snapshot is not None:
         text.append(f"state taken {view.describe_age(view.snapshot.state.taken_at)}\n")
+    verdicts = judged(row.obj, view)
+    if verdicts:
+        text.append("\nWhat hadeck judges\n", style="bold underline")
+        for v in verdicts:
+            _verdict_line(text, v)
     text.append("\n")
     rows = fields(row.obj)
     width = min(34, max((len(k) for k, _ in rows), default=0))

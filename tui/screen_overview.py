@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from hadeck.health import AREAS, Judgement, Kind, Subject
+from hadeck.health import AREAS, Judgement, Kind, Subject, drbd_subject
 from hadeck.model import ClusterState, Health
 from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
@@ -33,6 +33,15 @@ def area_counts(state: ClusterState, judgement: Judgement) -> Text:
             shown = f"{sum(1 for n in members if n.online)}/{len(members)}"
         elif area == "guests":
             shown = f"{sum(1 for g in state.guests if g.running)}/{len(state.guests)}"
+        elif area == "drbd" and state.drbd:
+            # Resources as each node sees them, not verdicts (12/12 for two resources).
+            ok = sum(1 for r in state.drbd
+                     if judgement.drbd_resource(drbd_subject(r)) == Health.OK)
+            shown = f"{ok}/{len(state.drbd)}"
+        elif area == "resources" and state.pacemaker is not None:
+            tops = state.pacemaker.resources
+            ok = sum(1 for r in tops if judgement.resource_health(r) == Health.OK)
+            shown = f"{ok}/{len(tops)}"
         else:
             shown = f"{fine}/{len(verdicts)}"
         text.append(f"{symbol} ", style=style)
@@ -53,7 +62,7 @@ class OverviewScreen(AreaScreen):
     def tables(self) -> dict[str, list[Column]]:
         return {
             "problems": [Column("health", "Health", 10), Column("subject", "Problem", 22),
-                         Column("reason", "Reason", 0), Column("age", "Since", 5)],
+                         Column("reason", "Reason", 0), Column("age", "Since", 6)],
             "nodes": [Column("node", "Node", 10), Column("state", "State", 13),
                       Column("dc", "DC", 2), Column("guests", "Guests", 6),
                       Column("drbd", "DRBD P/S", 8), Column("pingd", "pingd", 7),
@@ -68,13 +77,20 @@ class OverviewScreen(AreaScreen):
     def build(self, view: View) -> dict[str, list[Row]]:
         snap = view.snapshot
         assert snap is not None
-        return {"problems": _problems(snap.judgement, snap.first_seen, view.now),
+        # A replay's durations are the bundle's: measured to when it was recorded.
+        now = snap.state.taken_at if view.frozen else view.now
+        return {"problems": _problems(snap.judgement, snap.first_seen, now),
                 "nodes": _nodes(snap.state, view)}
 
 
 def _problems(judgement: Judgement, first_seen: dict[str, float], now: float) -> list[Row]:
     """One row per problem: a root cause is one row whose reason says what it caused
-    (Enter shows each effect); the row is keyed by its first cause's problem key."""
+    (Enter shows each effect); the row is keyed by its first cause's problem key.
+
+    Since is the cluster's own time where it gives one (a failed operation's
+    last-rc-change): ``5m``; otherwise when hadeck first saw it, marked as a lower
+    bound: ``≥6s`` (the problem may be much older than this session).
+    """
     grouped = judgement.grouped()
     if not grouped:
         return [Row("none", (health_cell(Health.OK), "no problems", "every check passes", ""))]
@@ -84,13 +100,20 @@ def _problems(judgement: Judgement, first_seen: dict[str, float], now: float) ->
     for p in grouped:
         seen = [first_seen[k] for v in p.verdicts
                 if (k := keys.get(id(v))) is not None and k in first_seen]
-        since = min(seen) if seen else None
-        reason = p.reason
+        if p.since is not None:
+            when = age(now - p.since)
+        elif seen:
+            when = "≥" + age(now - min(seen))
+        else:
+            when = "-"
+        # Longer than its column: cut with a visible "…" (never a word cut into another
+        # meaning); Enter shows it whole, with each effect.
+        reason = Text(safe(p.reason), overflow="ellipsis", no_wrap=True)
         if p.effects:
-            reason += f" [{len(p.effects)} more, Enter]"
+            reason = Text(safe(f"{p.reason} [+{len(p.effects)}, Enter]"), overflow="ellipsis",
+                          no_wrap=True)
         rows.append(Row(keys[id(p.causes[0])],
-                        (health_cell(p.health), p.subject, reason,
-                         age(now - since) if since is not None else "-"),
+                        (health_cell(p.health), p.subject, reason, when),
                         obj=p, source=_source_of(p.area, p.node)))
     return rows
 

@@ -38,6 +38,8 @@ class Problem:
         reason: the headline: the cause, then ``→`` what it caused.
         causes: the verdicts that say the cause (never empty).
         effects: the verdicts it explains, worst first.
+        advice: what an operator would do about it, with the command where there is one
+            (empty when hadeck has nothing better to say than the reason).
         health: the worst of all of them.
     """
 
@@ -46,6 +48,7 @@ class Problem:
     reason: str
     causes: tuple[Verdict, ...]
     effects: tuple[Verdict, ...] = ()
+    advice: str = ""
     health: Health = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +58,12 @@ class Problem:
     def verdicts(self) -> tuple[Verdict, ...]:
         """The causes, then the effects."""
         return self.causes + self.effects
+
+    @property
+    def since(self) -> float | None:
+        """The earliest time the cluster gives for any of its verdicts (None: none)."""
+        times = [v.since for v in self.verdicts if v.since is not None]
+        return min(times) if times else None
 
     @property
     def area(self) -> str:
@@ -162,6 +171,7 @@ def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Probl
     found += _ping_lost(pcmk, tree, claims)
     found += _no_quorum(pcmk, tree, claims)
     found += _same_resource(claims)
+    found += _same_drbd(claims)
     return tuple(found)
 
 
@@ -203,11 +213,25 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
             or (v.area == "resources" and rid in v.reason.split()
                 and "colocation" in v.reason))
         kind = "blocked" if rsc.blocked else "failed"
+        where = rsc.nodes[0] if rsc.nodes else (causes[0].node or "")
         reason = causes[0].reason
+        if rsc.blocked:
+            # The headline says it in the fewest words; the verdict keeps the long form.
+            reason = (f"blocked{' on ' + where if where else ''}"
+                      f"{' (stop failed, not fenced)' if rsc.failed else ''}: Pacemaker "
+                      "will do nothing until someone acts")
         broken = [v for v in effects if "colocation" in v.reason and v.key.name == rid]
         if broken:
             reason += f" → it {broken[0].reason}"
-        out.append(Problem(kind, rid, reason, causes, effects))
+        cleanup = f"crm_resource --cleanup -r {rid}" + (f" -N {where}" if where else "")
+        if rsc.blocked:
+            advice = (f"Find why the stop failed (the failed action's exit reason, the "
+                      f"agent's log on {where or 'the node'}); make sure {rid} is really "
+                      f"stopped there, or fence {where or 'the node'}; then {cleanup} lets "
+                      "Pacemaker act again.")
+        else:
+            advice = f"Fix the cause, then {cleanup}."
+        out.append(Problem(kind, rid, reason, causes, effects, advice))
     return out
 
 
@@ -234,7 +258,12 @@ def _nodes_down(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
                            f"{_names(n for _, n in moved)}")
         if told:
             reason += " → " + "; ".join(told)
-        out.append(Problem("node-down", node.name, reason, causes, effects))
+        advice = (f"Bring {node.name} back (power, network, corosync), or if it cannot "
+                  f"come back, fence it so that its resources are safe to start elsewhere."
+                  if node.expected_up else
+                  f"{node.name} was shut down on purpose; start the cluster on it "
+                  "(pacemaker) to bring back its redundancy.")
+        out.append(Problem("node-down", node.name, reason, causes, effects, advice))
     return out
 
 
@@ -337,7 +366,10 @@ def _ping_lost(pcmk: PacemakerState, tree: _Tree, claims: _Claims) -> list[Probl
     elif rules:
         reason += (f" → {_names(dict.fromkeys(loc.resource for loc in rules))} cannot run "
                    f"there (location rule{plural} {rule_ids})")
-    return [Problem("ping-lost", _names(nodes), reason, causes, effects)]
+    advice = (f"Check the network from {_names(nodes)} to the ping nodes (the ping "
+              "resource's host_list); the resources come back by themselves once they "
+              "answer.")
+    return [Problem("ping-lost", _names(nodes), reason, causes, effects, advice)]
 
 
 def _dependants(pcmk: PacemakerState, roots: set[str]) -> set[str]:
@@ -382,7 +414,9 @@ def _no_quorum(pcmk: PacemakerState, tree: _Tree, claims: _Claims) -> list[Probl
         reason += " → resources frozen where they run (no-quorum-policy=freeze)"
     elif policy == "ignore":
         reason += " → resources go on running (no-quorum-policy=ignore)"
-    return [Problem("no-quorum", "quorum", reason, causes, effects)]
+    advice = ("Bring the lost nodes back (corosync-quorumtool -s shows the votes); "
+              "never force quorum while the other partition may be running.")
+    return [Problem("no-quorum", "quorum", reason, causes, effects, advice)]
 
 
 # ----------------------------------------------------------------- one resource
@@ -402,3 +436,25 @@ def _same_resource(claims: _Claims) -> list[Problem]:
         out.append(Problem("resource", rid, taken[0].reason, taken[:1], taken[1:]))
     return out
 
+
+def _same_drbd(claims: _Claims) -> list[Problem]:
+    """Several verdicts left on one DRBD resource (a resync seen from both of its nodes,
+    the syncing disk): one problem, headed by its worst (a resync by its progress)."""
+    by_name: dict[str, list[Verdict]] = {}
+    for v in claims.free():
+        if v.area == "drbd" and v.key.kind == Kind.DRBD:
+            by_name.setdefault(v.key.name, []).append(v)
+    out = []
+    for name, found in by_name.items():
+        if len(found) < 2:
+            continue
+        # The connection's verdict (SyncSource 25 %, ETA 0:30) says the most.
+        found.sort(key=lambda v: (-rank(v.health), v.key.peer is None))
+        taken = claims.take(found)
+        head = next((v for v in taken if v.key.peer is not None and v.health == taken[0].health),
+                    taken[0])
+        rest = tuple(v for v in taken if v is not head)
+        where = (f"{head.key.node} → {head.key.peer}: " if head.key.node and head.key.peer
+                 else f"{head.subject}: ")
+        out.append(Problem("drbd", name, where + head.reason, (head,), rest))
+    return out

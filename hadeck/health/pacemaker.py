@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 
+from hadeck.health.times import cluster_time
 from hadeck.health.verdict import (
     CRITICAL,
     OK,
@@ -83,11 +85,18 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
     for rsc in pcmk.resources:
         out += memo_get(memo, rsc, (maintenance, busy),
                         partial(_judge_tree, rsc, maintenance, busy))
+    began: dict[tuple[str, str], float] = {}
     for fa in pcmk.failed_actions:
         why = fa.exit_reason or fa.exit_status or f"rc {fa.exit_code}"
+        at = cluster_time(fa.last_rc_change)
+        if at is not None:
+            key = (fa.resource, fa.node)
+            began[key] = min(at, began.get(key, at))
         out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, fa.resource),
                            f"{fa.task or fa.op_key} failed on {fa.node}: {why}"
-                           f" (at {fa.last_rc_change}; clean up when fixed)", fa.node))
+                           f" (at {fa.last_rc_change}; clean up when fixed)", fa.node, at))
+    if began:
+        out = [_dated(v, began) for v in out]
     running = _running_nodes(pcmk)
     for fc in pcmk.fail_counts:
         if fc.count <= 0:
@@ -108,7 +117,7 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
             health = WARNING
             why = f"fail count {shown} on {fc.node}"
         out.append(Verdict(health, "resources", Subject(Kind.RESOURCE, fc.resource), why,
-                           fc.node))
+                           fc.node, cluster_time(fc.last_failure)))
     for loc in pcmk.locations:
         if not loc.from_cli:
             continue
@@ -118,6 +127,16 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
                            f"{what} {loc.node or 'a node'} by {loc.id}{until}: "
                            f"crm_resource --clear -r {loc.resource} when done", loc.node))
     return out
+
+
+def _dated(v: Verdict, began: dict[tuple[str, str], float]) -> Verdict:
+    """A failed or blocked resource's verdict, with when its failure happened."""
+    if v.since is not None or v.health == OK or v.node is None:
+        return v
+    at = began.get((v.key.name, v.node))
+    if at is None or not v.reason.startswith(("failed", "blocked")):
+        return v
+    return dataclasses.replace(v, since=at)
 
 
 def _running_nodes(pcmk: PacemakerState) -> dict[str, tuple[str, ...]]:

@@ -144,6 +144,9 @@ class Verdict:
     reason: str
     node: str | None = None
     """The node the verdict applies to (None: the cluster, or a pair of directors)."""
+    since: float | None = None
+    """When the cluster says the problem began (epoch seconds: a failed operation's
+    ``last-rc-change``); None where it does not say (faces then show "seen since")."""
 
     @property
     def subject(self) -> str:

@@ -100,8 +100,8 @@ def test_blocked_stop_heads_its_failures_and_the_broken_colocation(
     _, judgement = read()
     first = judgement.grouped()[0]
     assert (first.kind, first.subject, first.health) == ("blocked", "vm1", CRITICAL)
-    assert first.reason == ("blocked on jupiter1: its stop failed and no fencing recovered "
-                            "it: Pacemaker will do nothing until someone acts → it runs on "
+    assert first.reason == ("blocked on jupiter1 (stop failed, not fenced): Pacemaker will "
+                            "do nothing until someone acts → it runs on "
                             "jupiter1, but colocation col_vm1_on_drbd needs it with "
                             "ms_drbd_vm1 Promoted, which is on jupiter2")
     reasons = [v.reason for v in first.effects]

@@ -141,7 +141,9 @@ async def test_cut_drbd_shows_within_one_refresh(lab: Lab) -> None:
         await settle(app, pilot)
         faults.cut_drbd(lab, "r1")
         await refresh(app, pilot)
-        assert any("r1@jupiter1 → jupiter2" in p for p in rows(app, "problems"))
+        # One problem for r1, seen from both ends (issue 12: folded, not one line each).
+        assert any("r1 jupiter1 → jupiter2: peer not connected" in p
+                   for p in rows(app, "problems"))
         await pilot.press("e")
         await pilot.pause()
         assert any("r1@jupiter1 → jupiter2" in e and "was Connected" in e
