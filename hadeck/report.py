@@ -149,7 +149,7 @@ def json_schema() -> dict[str, Any]:
         "properties": {
             "health": {"enum": ["OK", "WARNING", "CRITICAL", "UNKNOWN"]},
             "kind": {"enum": ["blocked", "failed", "node-down", "ping-lost", "no-quorum",
-                              "resource", "drbd", "single"]},
+                              "resource", "drbd", "service", "single"]},
             "area": {"enum": list(AREAS)},
             "subject": {"type": "string"},
             "reason": {"type": "string"},

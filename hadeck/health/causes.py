@@ -160,10 +160,10 @@ def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Probl
     Only groups are returned (a problem with effects, or a cause that several verdicts
     say); :meth:`~hadeck.health.verdict.Judgement.grouped` adds the lone problems.
     """
+    claims = _Claims(verdicts)
     pcmk = state.pacemaker
     if pcmk is None:
-        return ()
-    claims = _Claims(verdicts)
+        return tuple(_same_drbd(claims) + _same_service(state, claims))
     tree = _Tree(pcmk)
     found: list[Problem] = []
     found += _blocked(state, pcmk, tree, claims)
@@ -172,6 +172,7 @@ def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Probl
     found += _no_quorum(pcmk, tree, claims)
     found += _same_resource(claims)
     found += _same_drbd(claims)
+    found += _same_service(state, claims)
     return tuple(found)
 
 
@@ -248,17 +249,25 @@ def _nodes_down(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
         causes = claims.take(v for v in claims.free() if v.area == "nodes" and v.key == key)
         if not causes:
             continue
+        # Out of the cluster but still running (corosync killed): that verdict says more
+        # than "offline", and what runs twice because of it is its consequence.
+        causes = tuple(sorted(causes, key=lambda v: "not in the cluster" not in v.reason))
+        split = "not in the cluster" in causes[0].reason
         effects = claims.take(v for v in claims.free() if _on_node(v, node.name)
-                              or _clone_short_of(v, node.name, tree))
+                              or _clone_short_of(v, node.name, tree)
+                              or (split and _twice_with(v, node.name)))
         reason = causes[0].reason
-        moved = _moved_away(pcmk, tree, node.name)
+        moved = [] if split else _moved_away(pcmk, tree, node.name)
         told = _consequences(effects, tree)
         if moved:
             told.insert(0, f"{_names(r for r, _ in moved)} moved to "
                            f"{_names(n for _, n in moved)}")
         if told:
             reason += " → " + "; ".join(told)
-        advice = (f"Bring {node.name} back (power, network, corosync), or if it cannot "
+        advice = (f"Fence {node.name} (or stop its guests and demote its DRBD by hand) "
+                  "before it rejoins: the cluster runs them elsewhere too."
+                  if split else
+                  f"Bring {node.name} back (power, network, corosync), or if it cannot "
                   f"come back, fence it so that its resources are safe to start elsewhere."
                   if node.expected_up else
                   f"{node.name} was shut down on purpose; start the cluster on it "
@@ -272,6 +281,13 @@ def _on_node(v: Verdict, node: str) -> bool:
     if v.area in ("sources", "guests", "host", "drbd", "lvs") and v.key.node == node:
         return True
     return v.key.peer == node
+
+
+def _twice_with(v: Verdict, node: str) -> bool:
+    """A guest running twice or a DRBD resource Primary twice, once on ``node``."""
+    named = node in v.reason.replace(",", " ").split()
+    return named and (("at once" in v.reason and v.area == "guests")
+                      or (v.area == "drbd" and v.key.node is None and "Primary on" in v.reason))
 
 
 def _clone_short_of(v: Verdict, node: str, tree: _Tree) -> bool:
@@ -457,4 +473,33 @@ def _same_drbd(claims: _Claims) -> list[Problem]:
         where = (f"{head.key.node} → {head.key.peer}: " if head.key.node and head.key.peer
                  else f"{head.subject}: ")
         out.append(Problem("drbd", name, where + head.reason, (head,), rest))
+    return out
+
+
+def _same_service(state: ClusterState, claims: _Claims) -> list[Problem]:
+    """One virtual service judged on both directors: one problem, as the MASTER sees it.
+
+    keepalived programs the same IPVS table on every director, so a dead real server
+    shows on the BACKUP too; the MASTER's table is the one serving.
+    """
+    masters = {d.node for d in state.lvs for i in d.vrrp if i.state == "MASTER"}
+    by_key: dict[str, list[Verdict]] = {}
+    for v in claims.free():
+        if v.area == "lvs" and v.key.kind == Kind.SERVICE:
+            by_key.setdefault(v.key.name, []).append(v)
+    out = []
+    for key, found in by_key.items():
+        if len(found) < 2:
+            continue
+        found.sort(key=lambda v: (-rank(v.health), v.key.node not in masters))
+        taken = claims.take(found)
+        head = next((v for v in taken if v.key.node in masters and v.health == taken[0].health),
+                    taken[0])
+        rest = tuple(v for v in taken if v is not head)
+        role = " (MASTER)" if head.key.node in masters else ""
+        same = all(v.reason == head.reason for v in rest)
+        others = ", ".join(v.key.node or "" for v in rest)
+        reason = (f"{head.reason}, on {head.key.node}{role}"
+                  + (f"; the same on {others}" if same else f"; see {others}"))
+        out.append(Problem("service", key, reason, (head,), rest))
     return out

@@ -118,3 +118,29 @@ def test_group_health_is_the_worst_of_its_verdicts(lab: Lab, read: Read) -> None
     assert first.health == CRITICAL
     assert {v.health for v in first.effects} >= {CRITICAL, WARNING}
     assert all(v.health != OK for v in first.verdicts)
+
+
+def test_corosync_killed_heads_with_the_split_brain_risk(lab: Lab, read: Read) -> None:
+    faults.kill_corosync(lab, "jupiter2")
+    _, judgement = read()
+    grouped = judgement.grouped()
+    first = grouped[0]
+    assert (first.kind, first.subject) == ("node-down", "jupiter2")
+    assert first.reason.startswith("jupiter2 is not in the cluster")
+    assert "moved to" not in first.reason  # it runs on both nodes, it did not move
+    # What runs twice because of it is folded under it.
+    assert {"guests vm2@jupiter1", "guests vm2@jupiter2", "drbd r2"} <= folded(first)
+    assert first.advice.startswith("Fence jupiter2")
+    assert len(grouped) == 1, [p.reason for p in grouped]
+
+
+def test_a_dead_real_server_is_one_problem_per_service(lab: Lab, read: Read) -> None:
+    faults.kill_rs(lab, "192.0.2.22")
+    _, judgement = read()
+    grouped = judgement.grouped()
+    # Before: four WARNINGs, two of them the BACKUP director's view of the same table.
+    assert [(p.kind, p.subject, p.reason) for p in grouped] == [
+        ("service", "TCP 192.0.2.80:22",
+         "1 of 2 real servers in service, on lvs1 (MASTER); the same on lvs2"),
+        ("service", "TCP 192.0.2.80:80",
+         "2 of 3 real servers in service, on lvs1 (MASTER); the same on lvs2")]
