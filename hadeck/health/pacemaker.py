@@ -88,12 +88,19 @@ def judge_resources(pcmk: PacemakerState, memo: Memo | None = None) -> list[Verd
     began: dict[tuple[str, str], float] = {}
     for fa in pcmk.failed_actions:
         why = fa.exit_reason or fa.exit_status or f"rc {fa.exit_code}"
+        failed = "failed"
+        if fa.status and fa.status not in ("complete", "done"):
+            # crm_mon: "could not be executed (Timed Out)": the agent gave no result, so
+            # its exit status ("error") says nothing.
+            failed = f"could not be executed ({fa.status})"
+            why = fa.exit_reason or ""
         at = cluster_time(fa.last_rc_change)
         if at is not None:
             key = (fa.resource, fa.node)
             began[key] = min(at, began.get(key, at))
         out.append(Verdict(WARNING, "resources", Subject(Kind.RESOURCE, fa.resource),
-                           f"{fa.task or fa.op_key} failed on {fa.node}: {why}"
+                           f"{fa.task or fa.op_key} {failed} on {fa.node}"
+                           f"{': ' + why if why else ''}"
                            f" (at {fa.last_rc_change}; clean up when fixed)", fa.node, at))
     if began:
         out = [_dated(v, began) for v in out]

@@ -162,3 +162,14 @@ def test_stopped_clone_instances_are_not_flagged_orphaned() -> None:
     assert stopped and all(c.orphaned for c in stopped)  # what the XML says
     assert [flags(c) for c in stopped] == [""]
     assert flags(Resource("old_vm", role="Started", active=True, orphaned=True)) == "orphaned"
+
+
+def test_a_timed_out_operation_could_not_be_executed() -> None:
+    # crm_mon's <failure ... exitstatus="error" status="Timed Out">: no result, not "error".
+    pcmk = parse_crm_mon((FIXTURES / "pacemaker" / "2.1.5" / "failed-monitor.xml").read_text())
+    fa = pcmk.failed_actions[0]
+    timed_out = dataclasses.replace(fa, status="Timed Out", exit_reason="")
+    out = judge_resources(dataclasses.replace(pcmk, failed_actions=(timed_out,)))
+    said = [v.reason for v in out if "could not be executed" in v.reason]
+    assert said == [f"monitor could not be executed (Timed Out) on {fa.node} "
+                    f"(at {fa.last_rc_change}; clean up when fixed)"]

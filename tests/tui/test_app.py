@@ -88,7 +88,9 @@ async def test_enter_opens_details_and_escape_returns(lab: Lab) -> None:
         assert isinstance(app.screen, DetailScreen)
         text = app.screen.query_one("#detail").query_one("Static").render()
         plain = str(text)
-        assert "DrbdPeerVolume" in plain and "replication" in plain
+        # In words first (issue 12: not a Python dump), every field after.
+        assert "DRBD peer volume" in plain and "replication:" in plain
+        assert "All fields" in plain and "replication" in plain
         assert "source drbd@jupiter1: read" in plain
         await pilot.press("escape")
         assert screen_name(app) == "drbd"
