@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from hadeck.health import AREAS, Judgement, Kind, Subject, drbd_subject
+from hadeck.health import AREAS, Judgement, Kind, Subject, drbd_subject, worst
 from hadeck.model import ClusterState, Health
 from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
@@ -17,6 +17,13 @@ _NODE_STATE = {"online": Health.OK, "offline": Health.CRITICAL, "unclean": Healt
 
 COUNT_AREAS = ("nodes", "resources", "drbd", "guests", "lvs", "connectivity", "host")
 
+_AREA_SOURCES = {
+    "nodes": ("pacemaker",), "resources": ("pacemaker",), "drbd": ("drbd",),
+    "guests": ("guests",), "lvs": ("lvs", "keepalived"), "connectivity": ("corosync",),
+    "host": ("host",),
+}
+"""The sources each area is read from."""
+
 
 def area_counts(state: ClusterState, judgement: Judgement) -> Text:
     """``✔ nodes 3/3  ▲ drbd 3/4  …``: per area, its health symbol and what is fine."""
@@ -25,7 +32,11 @@ def area_counts(state: ClusterState, judgement: Judgement) -> Text:
         verdicts = judgement.area(area)
         if not verdicts:
             continue
-        health = judgement.area_health(area)
+        # An area whose source failed somewhere is not all fine: "✔ lvs 7/7" with a
+        # director's ipvsadm unreadable was a lie; it shows the source's "?".
+        unread = [v.health for v in judgement.area("sources")
+                  if v.key.name in _AREA_SOURCES.get(area, ())]
+        health = worst([judgement.area_health(area), *unread])
         symbol, style = STYLE[health]
         fine = sum(1 for v in verdicts if v.health == Health.OK)
         if area == "nodes" and state.pacemaker is not None:

@@ -51,3 +51,19 @@ def test_text_puts_the_cause_first_and_its_effects_under_it(lab: Lab) -> None:
     first_row = next(x for x in table if "CRITICAL" in x)
     assert "jupiter1, jupiter2, sun" in first_row and "reach no ping node" in first_row
     assert any("└ vm1" in x for x in table)
+
+
+def test_summary_bar_counts_what_it_says(lab: Lab) -> None:
+    from hadeck.collect import collect
+    from hadeck.health import judge
+    from hadeck.opening import open_cluster
+    from hadeck.tui.screen_overview import area_counts
+
+    faults.tool_fault(lab, "lvs1", "ipvsadm", "garbage")
+    opened = open_cluster(lab=str(lab.directory), create_lab=False)
+    state = collect(opened.access, opened.config)
+    counts = area_counts(state, judge(state, opened.config.policy)).plain
+    # Two DRBD resources seen from two nodes: 4 views, not 12 verdicts.
+    assert "drbd 4/4" in counts, counts
+    # A director's table unreadable: lvs is not "✔" (it was "✔ lvs 7/7").
+    assert "? lvs" in counts, counts
