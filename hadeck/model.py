@@ -266,6 +266,20 @@ class Colocation:
 
 
 @dataclass(frozen=True)
+class Order:
+    """An order constraint from the CIB: ``first`` (its ``first_action``) before ``then``."""
+
+    id: str
+    first: str
+    then: str
+    kind: str = "Mandatory"
+    """``Mandatory``, ``Optional`` or ``Serialize`` (a score of 0 is Optional, as written
+    by old CIBs)."""
+    first_action: str = "start"
+    then_action: str = "start"
+
+
+@dataclass(frozen=True)
 class PrimitiveConfig:
     """A primitive as configured in the CIB: its agent and instance parameters.
 
@@ -665,6 +679,7 @@ class PacemakerState:
     locations: tuple[LocationConstraint, ...] = ()
     colocations: tuple[Colocation, ...] = ()
     primitives: tuple[PrimitiveConfig, ...] = ()
+    orders: tuple[Order, ...] = ()
 
     def node(self, name: str) -> Node | None:
         for node in self.nodes:

@@ -54,8 +54,14 @@ from hadeck.health.lvs import (
     vrrp_subject,
 )
 from hadeck.health.membership import judge_membership, out_of_cluster
-from hadeck.health.pacemaker import judge_cluster, judge_node, judge_nodes, judge_resources
-from hadeck.health.placement import judge_colocations, judge_guest_disks
+from hadeck.health.pacemaker import (
+    in_transition,
+    judge_cluster,
+    judge_node,
+    judge_nodes,
+    judge_resources,
+)
+from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
 from hadeck.health.policy import DEFAULT_POLICY, Policy
 from hadeck.health.sources import judge_sources, nothing_to_judge
 from hadeck.health.verdict import (
@@ -114,6 +120,7 @@ __all__ = [
     "judge_membership",
     "judge_node",
     "judge_nodes",
+    "judge_orders",
     "judge_pingd",
     "judge_primaries",
     "judge_resources",
@@ -149,6 +156,7 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
         verdicts += judge_resources(state.pacemaker, memo)
         verdicts += judge_pingd(state.pacemaker)
         verdicts += judge_colocations(state.pacemaker)
+        verdicts += judge_orders(state.pacemaker, in_transition(state.pacemaker))
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
     verdicts += judge_primaries(state.drbd)
     guests_read, guest_tools = guest_lists(state.sources)

@@ -4,7 +4,8 @@ Pacemaker's scheduler keeps every ``INFINITY`` colocation — until it cannot ac
 stop that failed without fencing the resource is blocked where it is, and the scheduler
 still moves what it depends on (seen with the real scheduler: ``vm1`` kept running on
 jupiter1 while ``ms_drbd_vm1`` was promoted on jupiter2). Nothing in crm_mon says so; it
-is only seen by comparing where things run with the constraints. A guest running on a
+is only seen by comparing where things run with the constraints (colocations by node,
+mandatory orders cluster-wide). A guest running on a
 node where its DRBD device is not Primary is the same danger read from DRBD's side: it
 writes to a disk that is not the one being replicated from. Both are CRITICAL.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hadeck.health.verdict import CRITICAL, Kind, Subject, Verdict
+from hadeck.health.verdict import CRITICAL, WARNING, Kind, Subject, Verdict
 from hadeck.model import DrbdResource, Guest, PacemakerState, Resource
 
 _MANDATORY = ("INFINITY", "+INFINITY")
@@ -47,11 +48,46 @@ def judge_colocations(pcmk: PacemakerState) -> list[Verdict]:
         wrong = [n for n in here if n not in there]
         if not wrong:
             continue
-        where = f"which is on {', '.join(there)}" if there else "which runs nowhere"
+        where = (f"which is on {', '.join(there)}" if there
+                 else f"which is {col.with_role} nowhere" if col.with_role
+                 else "which runs nowhere")
         out.append(Verdict(
             CRITICAL, "resources", Subject(Kind.RESOURCE, col.resource),
             f"runs on {', '.join(wrong)}, but colocation {col.id} needs it with {with_what}, "
             f"{where}", wrong[0]))
+    return out
+
+
+_DONE_BY = {"start": None, "promote": "Promoted", "demote": "Unpromoted"}
+"""The state an order's action leaves a resource in (None: running, any role)."""
+
+
+def judge_orders(pcmk: PacemakerState, busy: bool = False) -> list[Verdict]:
+    """CRITICAL for each mandatory order whose ``then`` is done while its ``first`` is not:
+    ``vm1`` running while the DRBD it is ordered after is promoted nowhere.
+
+    Orders are cluster-wide (not per node). While a transition is in progress (``busy``)
+    it is a WARNING: Pacemaker may be on its way to keeping it.
+    """
+    out: list[Verdict] = []
+    for order in pcmk.orders:
+        if order.kind != "Mandatory" or order.first_action not in _DONE_BY \
+                or order.then_action not in _DONE_BY:
+            continue
+        first = pcmk.find(order.first)
+        then = pcmk.find(order.then)
+        if first is None or then is None:
+            continue
+        then_on = _placed(then, _DONE_BY[order.then_action])
+        if not then_on or _placed(first, _DONE_BY[order.first_action]):
+            continue
+        done = {"start": "runs", "promote": "is promoted", "demote": "is demoted"}
+        need = {"start": "running", "promote": "promoted", "demote": "demoted"}
+        out.append(Verdict(
+            WARNING if busy else CRITICAL, "resources", Subject(Kind.RESOURCE, order.then),
+            f"{done[order.then_action]} on {', '.join(then_on)}, but order {order.id} needs "
+            f"{order.first} {need[order.first_action]} first, and it is "
+            f"{need[order.first_action]} nowhere", then_on[0]))
     return out
 
 

@@ -37,6 +37,7 @@ from hadeck.model import (
     LocationConstraint,
     Node,
     NodeAttribute,
+    Order,
     PacemakerState,
     PrimitiveConfig,
     Resource,
@@ -518,6 +519,38 @@ def parse_cib_configuration(
     return tuple(locations), tuple(colocations), primitives
 
 
+def parse_cib_orders(xml_text: str) -> tuple[Order, ...]:
+    """The order constraints of ``cibadmin -Q -o configuration`` (as
+    :func:`parse_cib_configuration` takes it); constraints written with resource sets
+    are left out (their members are not one first and one then).
+
+    Raises:
+        ParseError: the text is not a CIB, its configuration or its constraints.
+    """
+    root = _xml(xml_text, "cibadmin")
+    if root.tag == "cib":
+        config = root.find("configuration")
+        if config is None:
+            raise ParseError("cibadmin: <cib> without a <configuration>")
+        root = config
+    if root.tag not in ("configuration", "constraints"):
+        raise ParseError(f"not a CIB configuration: the root element is <{root.tag}>")
+    constraints = root if root.tag == "constraints" else root.find("constraints")
+    if constraints is None:
+        return ()
+    orders = []
+    for el in constraints.iterfind("rsc_order"):
+        first, then = el.get("first"), el.get("then")
+        if not first or not then:
+            continue
+        kind = el.get("kind") or ("Optional" if el.get("score") == "0" else "Mandatory")
+        first_action = el.get("first-action") or "start"
+        orders.append(Order(id=el.get("id", ""), first=first, then=then, kind=kind,
+                            first_action=first_action,
+                            then_action=el.get("then-action") or first_action))
+    return tuple(orders)
+
+
 def _set_refs(el: ET.Element, index: int) -> str | None:
     """The resources of the ``index``-th resource_set, for constraints written with sets."""
     sets = el.findall("resource_set")
@@ -636,6 +669,7 @@ def read(runner: Runner) -> Reading[PacemakerState]:
 _LAST_UPDATE = re.compile(r'<last_update time="([^"]*)"')
 _parsed_status = LastParses(parse_crm_mon, size=2)
 _parsed_configuration = LastParses(parse_cib_configuration, size=2)
+_parsed_orders = LastParses(parse_cib_orders, size=2)
 
 
 def _parse_status(text: str) -> PacemakerState:
@@ -714,8 +748,9 @@ def _with_configuration(
         except ParseError as exc:
             why = str(exc)
         else:
+            orders = parse_output(_parsed_orders, result.stdout)
             full = replace(state, locations=locations, colocations=colocations,
-                           primitives=primitives)
+                           primitives=primitives, orders=orders)
             return clock.done(full, detail)
     # crm_mon alone still shows the cluster; only constraints and parameters are missing.
     return Reading(state, clock.status(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -12,17 +13,20 @@ from hadeck.health import (
     WARNING,
     Kind,
     Subject,
+    judge_colocations,
     judge_drbd,
+    judge_orders,
     judge_primaries,
     judge_resources,
 )
 from hadeck.health.pacemaker import judge_node
 from hadeck.lab import faults
+from hadeck.lab.scenario import CibScenario
 from hadeck.lab.world import Lab
 from hadeck.model import FailCount, Node, Resource
 from hadeck.sources.drbd import parse_events2
 from hadeck.sources.drbd_proc import parse_proc_drbd
-from hadeck.sources.pacemaker import parse_crm_mon
+from hadeck.sources.pacemaker import parse_cib_configuration, parse_cib_orders, parse_crm_mon
 from tests.conftest import FIXTURES, captured, sample
 from tests.health.conftest import Read
 
@@ -173,3 +177,30 @@ def test_a_timed_out_operation_could_not_be_executed() -> None:
     said = [v.reason for v in out if "could not be executed" in v.reason]
     assert said == [f"monitor could not be executed (Timed Out) on {fa.node} "
                     f"(at {fa.last_rc_change}; clean up when fixed)"]
+
+
+@pytest.mark.pacemaker
+def test_unmanaged_guest_over_a_demoted_drbd_breaks_colocation_and_order(
+        tmp_path: Path) -> None:
+    # The real scheduler: vm1 unmanaged (left running), its DRBD told to stay Unpromoted.
+    scenario = CibScenario.seed(tmp_path / "cib")
+    scenario.set_managed("vm1", False)
+    scenario.set_target_role("ms_drbd_vm1", "Unpromoted")
+    config = scenario.cib_configuration_xml()
+    locations, colocations, primitives = parse_cib_configuration(config)
+    pcmk = dataclasses.replace(parse_crm_mon(scenario.crm_mon_xml()), locations=locations,
+                               colocations=colocations, primitives=primitives,
+                               orders=parse_cib_orders(config))
+    said = [(v.health, v.reason) for v in judge_colocations(pcmk) + judge_orders(pcmk)]
+    assert said == [
+        (CRITICAL, "runs on jupiter1, but colocation col_vm1_on_drbd needs it with "
+                   "ms_drbd_vm1 Promoted, which is Promoted nowhere"),
+        (CRITICAL, "runs on jupiter1, but order ord_ms_drbd_vm1_before_vm1 needs "
+                   "ms_drbd_vm1 promoted first, and it is promoted nowhere")]
+    # The healthy seed keeps both.
+    seed = CibScenario.seed(tmp_path / "seed")
+    config = seed.cib_configuration_xml()
+    _, colocations, _ = parse_cib_configuration(config)
+    healthy = dataclasses.replace(parse_crm_mon(seed.crm_mon_xml()), colocations=colocations,
+                                  orders=parse_cib_orders(config))
+    assert judge_colocations(healthy) == [] and judge_orders(healthy) == []
