@@ -423,9 +423,11 @@ def _no_quorum(pcmk: PacemakerState, tree: _Tree, claims: _Claims) -> list[Probl
         effects = claims.take(v for v in claims.free() if v.area == "resources"
                               and tree.stopped(v.key.name))
     if effects:
-        tops = [tree.top.get(v.key.name, v.key.name) for v in effects]
+        hit = {tree.top.get(v.key.name, v.key.name) for v in effects}
+        tops = [r.id for r in pcmk.resources if r.id in hit]  # in the CIB's order
         verb = "kept stopped" if policy == "freeze" else "stopped"
-        reason += f" → {_names(tops)} {verb} by no-quorum-policy={policy}"
+        count = f"{len(tops)} resource{'s' if len(tops) > 1 else ''}"
+        reason += f" → {count} {verb} by no-quorum-policy={policy}: {_names(tops)}"
     elif policy == "freeze":
         reason += " → resources frozen where they run (no-quorum-policy=freeze)"
     elif policy == "ignore":

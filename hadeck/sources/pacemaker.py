@@ -305,7 +305,9 @@ def _node(el: ET.Element, attributes: tuple[NodeAttribute, ...]) -> Node:
         pending=_bool(el.get("pending")),
         unclean=_bool(el.get("unclean")),
         shutdown=_bool(el.get("shutdown")),
-        expected_up=_bool(el.get("expected_up")),
+        # Absent (an old or odd crm_mon): taken as expected up, so that a crash is never
+        # read as a clean shutdown.
+        expected_up=_bool(el.get("expected_up"), True),
         is_dc=_bool(el.get("is_dc")),
         resources_running=_count(el.get("resources_running")),
         type=el.get("type") or "member",

@@ -61,8 +61,9 @@ def test_no_quorum_folds_what_no_quorum_policy_stopped(lab: Lab, read: Read) -> 
     grouped = judgement.grouped()
     first = grouped[0]
     assert (first.kind, first.subject) == ("no-quorum", "quorum")
-    assert first.reason == ("partition has no quorum (1 of 3 votes) → ms_drbd_vm1, vm1, "
-                            "ms_drbd_vm2, vm2 and 2 more stopped by no-quorum-policy=stop")
+    assert first.reason == ("partition has no quorum (1 of 3 votes) → 6 resources stopped "
+                            "by no-quorum-policy=stop: ms_drbd_vm1, vm1, ms_drbd_vm2, vm2 "
+                            "and 2 more")
     assert {"resources vm1", "resources vm2", "resources fs_data", "resources cl_ping",
             "resources ms_drbd_vm1"} <= folded(first)
     assert "connectivity corosync quorum@jupiter1" in {f"{v.area} {v.subject}"

@@ -204,3 +204,20 @@ def test_unmanaged_guest_over_a_demoted_drbd_breaks_colocation_and_order(
     healthy = dataclasses.replace(parse_crm_mon(seed.crm_mon_xml()), colocations=colocations,
                                   orders=parse_cib_orders(config))
     assert judge_colocations(healthy) == [] and judge_orders(healthy) == []
+
+
+def test_events_say_a_crash_apart_from_a_clean_shutdown() -> None:
+    from hadeck.model import ClusterState, PacemakerState
+    from hadeck.watch.events import diff
+
+    def state(node: Node) -> ClusterState:
+        return ClusterState(taken_at=1.0, local_node="jupiter2",
+                            pacemaker=PacemakerState(nodes=(node,)))
+
+    up = Node("jupiter1", online=True, expected_up=True)
+    crashed = diff(state(up), state(Node("jupiter1", expected_up=True)))
+    stopped = diff(state(up), state(Node("jupiter1", expected_up=False)))
+    assert [(e.health, e.text) for e in crashed if e.area == "nodes"] == [
+        (CRITICAL, "jupiter1 offline (was online)")]
+    assert [(e.health, e.text) for e in stopped if e.area == "nodes"] == [
+        (WARNING, "jupiter1 offline (was online): shut down cleanly")]
