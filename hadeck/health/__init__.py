@@ -103,6 +103,7 @@ __all__ = [
     "guest_lists",
     "guest_subject",
     "guests_expected_on",
+    "in_transition",
     "judge",
     "judge_cluster",
     "judge_colocations",

@@ -63,12 +63,18 @@ def test_failed_monitor_is_warning_and_thresholds_escalate(
 
 
 def test_blocked_stop_is_critical(tmp_path: Path, scenario: CibScenario) -> None:
-    out = run_check("cluster", "--from", captured(tmp_path, scenario, "blocked-stop"))
+    bundle = captured(tmp_path, scenario, "blocked-stop")
+    out = run_check("cluster", "--from", bundle)
     assert out.returncode == 2
     # crm_mon: "FAILED jupiter1 (blocked)"; say blocked, and what it means (issue 12).
     assert out.text.startswith("vm1: blocked on jupiter1: its stop failed and no fencing "
                                "recovered it: Pacemaker will do nothing until someone acts")
     assert out.perf["resources_failed"].value == 1
+    # The scheduler promoted vm1's DRBD on jupiter2 under it: said, as hadeck status says it.
+    out = run_check("cluster", "--from", bundle, "-v")
+    assert any(line.startswith("CRITICAL: vm1: runs on jupiter1, but colocation "
+                               "col_vm1_on_drbd needs it with ms_drbd_vm1 Promoted")
+               for line in out.long), out.long
 
 
 def test_leftover_move_constraint_is_warning(tmp_path: Path) -> None:
