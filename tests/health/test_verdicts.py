@@ -221,3 +221,21 @@ def test_events_say_a_crash_apart_from_a_clean_shutdown() -> None:
         (CRITICAL, "jupiter1 offline (was online)")]
     assert [(e.health, e.text) for e in stopped if e.area == "nodes"] == [
         (WARNING, "jupiter1 offline (was online): shut down cleanly")]
+
+
+def test_a_guest_being_started_is_not_lost() -> None:
+    from hadeck.health import judge_guests
+
+    pcmk = parse_crm_mon((FIXTURES / "pacemaker" / "2.1.5" / "all-up.xml").read_text())
+    vm2 = pcmk.find("vm2")
+    assert vm2 is not None
+    read = frozenset({"jupiter2"})
+    lost = judge_guests((), pcmk, read)
+    assert [(v.health, v.reason) for v in lost if v.key.node == "jupiter2"] == [
+        (CRITICAL, "Pacemaker runs vm2 on jupiter2, but no such guest runs there")]
+    starting = dataclasses.replace(vm2, role="Starting", pending="Starting")
+    pcmk = dataclasses.replace(pcmk, resources=tuple(
+        starting if r.id == "vm2" else r for r in pcmk.resources))
+    said = [(v.health, v.reason) for v in judge_guests((), pcmk, read)
+            if v.key.node == "jupiter2"]
+    assert said == [(WARNING, "Pacemaker is starting vm2 on jupiter2: not running there yet")]
