@@ -259,9 +259,10 @@ def _nodes_down(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
         reason = causes[0].reason
         moved = [] if split else _moved_away(pcmk, tree, node.name)
         told = _consequences(effects, tree)
-        if moved:
-            told.insert(0, f"{_names(r for r, _ in moved)} moved to "
-                           f"{_names(n for _, n in moved)}")
+        targets: dict[str, list[str]] = {}
+        for rid, there in moved:
+            targets.setdefault(there, []).append(rid)
+        told[0:0] = [f"{_names(rids)} moved to {there}" for there, rids in targets.items()]
         if told:
             reason += " → " + "; ".join(told)
         advice = (f"Fence {node.name} (or stop its guests and demote its DRBD by hand) "
