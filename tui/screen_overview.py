@@ -124,7 +124,9 @@ def _problems(judgement: Judgement, first_seen: dict[str, float], now: float) ->
             reason = Text(safe(f"{p.reason} [+{len(p.effects)}, Enter]"), overflow="ellipsis",
                           no_wrap=True)
         rows.append(Row(keys[id(p.causes[0])],
-                        (health_cell(p.health), p.subject, reason, when),
+                        (health_cell(p.health),
+                         Text(safe(p.subject), overflow="ellipsis", no_wrap=True), reason,
+                         when),
                         obj=p, source=_source_of(p.area, p.node)))
     return rows
 

@@ -12,6 +12,7 @@ from hadeck.health.times import cluster_time
 from hadeck.model import ClusterState
 from hadeck.sources.pacemaker import parse_crm_mon
 from hadeck.tui.screen_overview import _problems
+from hadeck.tui.tables import Row
 from hadeck.watch.poller import problem_keys
 from tests.conftest import FIXTURES
 
@@ -36,6 +37,11 @@ def test_a_blocked_stop_is_dated_by_its_failure() -> None:
     assert failed_op.since == FAILED_AT
 
 
+def since_by_subject(rows: list[Row]) -> dict[str, object]:
+    """The overview's problem rows: subject → Since cell."""
+    return {getattr(r.cells[1], "plain", r.cells[1]): r.cells[3] for r in rows}
+
+
 def judgement_of(state: ClusterState) -> Judgement:
     assert state.pacemaker is not None
     verdicts = judge_resources(state.pacemaker)
@@ -49,7 +55,7 @@ def test_overview_says_cluster_time_or_seen_since() -> None:
     # hadeck has only just started watching: seen 6 s ago.
     first_seen = dict.fromkeys(problem_keys(judgement), state.taken_at - 6)
     rows = _problems(judgement, first_seen, state.taken_at)
-    cells = {r.cells[1]: r.cells[3] for r in rows}
+    cells = since_by_subject(rows)
     assert cells["vm1"] == "10m"  # the failure's own time, not the 6 s of this session
     # A problem without a cluster time is shown as a lower bound.
     pcmk = state.pacemaker
@@ -58,8 +64,7 @@ def test_overview_says_cluster_time_or_seen_since() -> None:
         pcmk, failed_actions=(), fail_counts=()))
     judgement = judgement_of(undated)
     first_seen = dict.fromkeys(problem_keys(judgement), state.taken_at - 6)
-    cells = {r.cells[1]: r.cells[3] for r in _problems(judgement, first_seen,
-                                                        state.taken_at)}
+    cells = since_by_subject(_problems(judgement, first_seen, state.taken_at))
     assert cells["vm1"] == "≥6s"
 
 
@@ -76,4 +81,4 @@ def test_a_replay_measures_to_its_bundle_not_to_today() -> None:
     view = View(snap, now=state.taken_at + 86400, interval=2.0, frozen=True)
     screen = OverviewScreen.__new__(OverviewScreen)
     rows = OverviewScreen.build(screen, view)["problems"]
-    assert {r.cells[1]: r.cells[3] for r in rows}["vm1"] == "10m"
+    assert since_by_subject(rows)["vm1"] == "10m"
