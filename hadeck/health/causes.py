@@ -211,8 +211,8 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
             v for v in claims.free()
             if (v.area == "resources" and v.key.name == rid)
             or (v.area == "guests" and v.key in guest_keys)
-            or (v.area == "resources" and rid in v.reason.split()
-                and "colocation" in v.reason))
+            or (v.area == "resources" and "colocation" in v.reason
+                and rid in {word.strip(",.:;()") for word in v.reason.split()}))
         kind = "blocked" if rsc.blocked else "failed"
         where = rsc.nodes[0] if rsc.nodes else (causes[0].node or "")
         reason = causes[0].reason

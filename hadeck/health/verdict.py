@@ -234,9 +234,9 @@ class Judgement:
         grouped: list[Problem] = []
         folded: set[int] = set()
         for problem in self.causes:
-            folded.update(id(v) for v in problem.verdicts)
             if problem.area not in chosen:
-                continue
+                continue  # its effects in the chosen areas stand alone below
+            folded.update(id(v) for v in problem.verdicts)
             effects = tuple(v for v in problem.effects if v.area in chosen)
             grouped.append(problem if effects == problem.effects
                            else dataclasses.replace(problem, effects=effects))

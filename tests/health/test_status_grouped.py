@@ -67,3 +67,13 @@ def test_summary_bar_counts_what_it_says(lab: Lab) -> None:
     assert "drbd 4/4" in counts, counts
     # A director's table unreadable: lvs is not "✔" (it was "✔ lvs 7/7").
     assert "? lvs" in counts, counts
+
+
+def test_area_filter_never_hides_a_problem_whose_cause_is_elsewhere(lab: Lab) -> None:
+    faults.ping_lost(lab)
+    _, out = status(lab, "--area", "resources", "--json")
+    doc = json.loads(out)
+    # The cause (pingd, connectivity) is not shown; what it stopped still is, on its own.
+    subjects = {p["subject"] for p in doc["grouped"]}
+    assert {"vm1", "vm2", "fs_data"} <= subjects
+    assert len(doc["grouped"]) == len(doc["problems"])
