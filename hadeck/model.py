@@ -216,6 +216,22 @@ class FailedAction:
 
 
 @dataclass(frozen=True)
+class Operation:
+    """One entry of crm_mon's operation history (``<node_history>``): what the cluster
+    last ran for a resource on a node, and how it ended."""
+
+    resource: str
+    node: str
+    task: str
+    call: int | None = None
+    rc: int | None = None
+    rc_text: str = ""
+    interval_ms: int = 0
+    last_rc_change: str = ""
+    exec_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class FailCount:
     resource: str
     node: str
@@ -680,6 +696,8 @@ class PacemakerState:
     colocations: tuple[Colocation, ...] = ()
     primitives: tuple[PrimitiveConfig, ...] = ()
     orders: tuple[Order, ...] = ()
+    operations: tuple[Operation, ...] = ()
+    """crm_mon's operation history, per resource and node, in its order."""
 
     def node(self, name: str) -> Node | None:
         for node in self.nodes:

@@ -269,6 +269,15 @@ def _resource_words(rsc: Resource, pcmk: PacemakerState | None) -> list[str]:
         if fc.resource in ids and fc.count > 0:
             lines.append(f"fail count {count_text(fc.count)} on {fc.node}: "
                          f"crm_resource --cleanup -r {fc.resource} -N {fc.node}")
+    seen: set[tuple[str, str, int | None, str]] = set()
+    for op in pcmk.operations:
+        key = (op.resource, op.node, op.call, op.task)
+        if op.resource not in ids or key in seen:
+            continue  # crm_mon lists a failed operation twice: as last and as failure
+        seen.add(key)
+        every = f" every {op.interval_ms // 1000}s" if op.interval_ms else ""
+        lines.append(f"operation on {op.node}: call {op.call} {op.task}{every} → rc={op.rc} "
+                     f"({op.rc_text}), last-rc-change '{op.last_rc_change}'")
     for loc in pcmk.locations:
         if loc.resource in ids:
             rule = (f"where its rule on {', '.join(loc.rule_attributes)} matches"

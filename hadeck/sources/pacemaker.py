@@ -37,6 +37,7 @@ from hadeck.model import (
     LocationConstraint,
     Node,
     NodeAttribute,
+    Operation,
     Order,
     PacemakerState,
     PrimitiveConfig,
@@ -204,6 +205,7 @@ def parse_crm_mon(xml_text: str) -> PacemakerState:
         resources=tuple(_resource_tree(root.find("resources"))),
         failed_actions=tuple(_failure(el) for el in root.iterfind("failures/failure")),
         fail_counts=tuple(_fail_counts(root)),
+        operations=tuple(_operations(root)),
         bans=tuple(_ban(el) for el in root.iterfind("bans/ban")),
     )
 
@@ -469,6 +471,23 @@ def _fail_counts(root: ET.Element) -> Iterator[FailCount]:
                     count=count,
                     migration_threshold=_opt_int(history.get("migration-threshold")),
                     last_failure=_text(history.get("last-failure")),
+                )
+
+
+def _operations(root: ET.Element) -> Iterator[Operation]:
+    for node in root.iterfind("node_history/node"):
+        for history in node.iterfind("resource_history"):
+            for op in history.iterfind("operation_history"):
+                yield Operation(
+                    resource=history.get("id", ""),
+                    node=node.get("name", ""),
+                    task=op.get("task", ""),
+                    call=_opt_int(op.get("call")),
+                    rc=_opt_int(op.get("rc")),
+                    rc_text=op.get("rc_text", ""),
+                    interval_ms=_count(op.get("interval")),
+                    last_rc_change=op.get("last-rc-change", ""),
+                    exec_ms=_opt_int(op.get("exec-time")),
                 )
 
 

@@ -152,6 +152,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], list[str]]] = {
                       _texts("pacemaker/*/*.xml")),
     "parse_cib_configuration": (pacemaker.parse_cib_configuration,
                                 _texts("pacemaker/*/*.cib-configuration.xml")),
+    "parse_cib_orders": (pacemaker.parse_cib_orders,
+                         _texts("pacemaker/*/*.cib-configuration.xml")),
     "parse_events2": (drbd.parse_events2,
                       _texts("formats/samples/drbd-events2/*", "formats/captured/*events2*")),
     "parse_status_json": (drbd.parse_status_json, _texts("formats/samples/drbd-status-json/*")),

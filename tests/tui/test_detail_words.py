@@ -31,6 +31,11 @@ def test_a_blocked_resource_in_words() -> None:
     assert ("failed: vm1_stop_0 on jupiter1 returned 'error' (1): User-injected result, "
             "last-rc-change '2026-12-02 08:31:35Z'") in lines
     assert "fail count INFINITY on jupiter1: crm_resource --cleanup -r vm1 -N jupiter1" in lines
+    # Its recent operations, from crm_mon's history: call id, rc, last-rc-change.
+    ops = [line for line in lines if line.startswith("operation on jupiter1: call ")]
+    assert any(" stop → rc=1 (error), last-rc-change '" in line for line in ops), ops
+    assert any(" monitor every 30s → rc=0 (ok)" in line for line in ops), ops
+    assert len(ops) == len(set(ops))
     assert ("location loc_vm1_connected: never runs where its rule on pingd matches "
             "(-INFINITY)") in lines
     assert "colocation col_vm1_on_drbd: vm1 with ms_drbd_vm1 Promoted (INFINITY)" in lines
