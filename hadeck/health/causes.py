@@ -197,9 +197,11 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
     for g in state.guests:
         if g.resource:
             guests_of.setdefault(g.resource, []).append(Subject(Kind.GUEST, g.name, g.node))
-    for rid, rsc in tree.by_id.items():
-        if rsc.kind != ResourceKind.PRIMITIVE or not (rsc.blocked or rsc.failed):
-            continue
+    # Every primitive, clone instances included (they share one id: the failed one is
+    # not always the first).
+    failing = [p for top in pcmk.resources for p in top.primitives() if p.blocked or p.failed]
+    for rsc in failing:
+        rid = rsc.id
         own = _resource_verdicts(claims, rid)
         if not own:
             continue
@@ -207,12 +209,21 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
         if not causes:
             causes = claims.take(own[:1])
         guest_keys = set(guests_of.get(rid, ()))
+        # What cannot run without it: the group members after it, what is colocated with
+        # it (or with its group): stopped because of it.
+        group = tree.parent.get(rid)
+        held = _dependants(pcmk, {rid} | ({group} if group else set()))
+        if group and tree.by_id[group].kind == ResourceKind.GROUP:
+            members = [c.id for c in tree.by_id[group].children]
+            held |= set(members[members.index(rid) + 1:]) if rid in members else set()
         effects = claims.take(
             v for v in claims.free()
             if (v.area == "resources" and v.key.name == rid)
             or (v.area == "guests" and v.key in guest_keys)
             or (v.area == "resources" and "colocation" in v.reason
-                and rid in {word.strip(",.:;()") for word in v.reason.split()}))
+                and rid in {word.strip(",.:;()") for word in v.reason.split()})
+            or (v.area == "resources" and tree.within(v.key.name, held)
+                and tree.stopped(v.key.name)))
         kind = "blocked" if rsc.blocked else "failed"
         where = rsc.nodes[0] if rsc.nodes else (causes[0].node or "")
         reason = causes[0].reason
@@ -224,6 +235,9 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
         broken = [v for v in effects if "colocation" in v.reason and v.key.name == rid]
         if broken:
             reason += f" → it {broken[0].reason}"
+        kept = [v.key.name for v in effects if v.key.name != rid and tree.stopped(v.key.name)]
+        if kept:
+            reason += f" → {_names(kept)} stopped"
         cleanup = f"crm_resource --cleanup -r {rid}" + (f" -N {where}" if where else "")
         if rsc.blocked:
             advice = (f"Find why the stop failed (the failed action's exit reason, the "

@@ -145,3 +145,19 @@ def test_a_dead_real_server_is_one_problem_per_service(lab: Lab, read: Read) -> 
          "1 of 2 real servers in service, on lvs1 (MASTER); the same on lvs2"),
         ("service", "TCP 192.0.2.80:80",
          "2 of 3 real servers in service, on lvs1 (MASTER); the same on lvs2")]
+
+
+def test_a_blocked_group_member_heads_the_members_it_holds_stopped(
+        lab: Lab, read: Read) -> None:
+    from hadeck.lab.errors import LabError
+
+    try:
+        faults.fail_resource(lab, "fs_data", "stop", "jupiter1")
+    except LabError:
+        pass  # the real scheduler keeps wanting g_services started: it never settles
+    _, judgement = read()
+    first = judgement.grouped()[0]
+    assert (first.kind, first.subject) == ("blocked", "fs_data")
+    assert first.reason.endswith("→ ip_service, svc_dummy stopped")
+    assert {"resources ip_service", "resources svc_dummy"} <= folded(first)
+    assert len(judgement.grouped()) == 1, [p.reason for p in judgement.grouped()]
