@@ -75,6 +75,9 @@ def render(
             for v in p.causes[1:] + p.effects:
                 table.add_row(badge(v.health), v.area, Text("└ " + safe(v.subject)),
                               Text(safe(v.reason), style="dim"))
+            if p.advice:
+                table.add_row("", "", Text("└ what to do", style="italic"),
+                              Text(safe(p.advice), style="italic"))
         parts.append(table)
     builders = {
         "cluster": _cluster, "nodes": _nodes, "resources": _resources, "drbd": _drbd,

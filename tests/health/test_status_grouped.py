@@ -51,6 +51,7 @@ def test_text_puts_the_cause_first_and_its_effects_under_it(lab: Lab) -> None:
     first_row = next(x for x in table if "CRITICAL" in x)
     assert "jupiter1, jupiter2, sun" in first_row and "reach no ping node" in first_row
     assert any("└ vm1" in x for x in table)
+    assert any("└ what to do" in x and "Check the network from" in x for x in table)
 
 
 def test_summary_bar_counts_what_it_says(lab: Lab) -> None:
