@@ -239,3 +239,11 @@ def test_a_guest_being_started_is_not_lost() -> None:
     said = [(v.health, v.reason) for v in judge_guests((), pcmk, read)
             if v.key.node == "jupiter2"]
     assert said == [(WARNING, "Pacemaker is starting vm2 on jupiter2: not running there yet")]
+
+
+@pytest.mark.parametrize("state", ["WFSyncUUID", "WFBitMapT"])
+def test_resync_start_from_drbd84_proc_is_syncing(state: str) -> None:
+    # DRBD 8.4's /proc/drbd, the real 8.4.7 SyncTarget sample at the resync's first state.
+    text = sample("proc-drbd", "84-synctarget.txt").replace("cs:SyncTarget", f"cs:{state}")
+    verdicts = judge_drbd(parse_proc_drbd(text))
+    assert all(v.health != CRITICAL for v in verdicts), verdicts
