@@ -15,6 +15,9 @@ from hadeck.watch.poller import problem_keys
 
 _NODE_STATE = {"online": Health.OK, "offline": Health.CRITICAL, "unclean": Health.CRITICAL}
 
+SUBJECT_WIDTH = 22
+"""The problem column: a node, resource or DRBD name and its ``+N``."""
+
 COUNT_AREAS = ("nodes", "resources", "drbd", "guests", "lvs", "connectivity", "host")
 
 _AREA_SOURCES = {
@@ -72,7 +75,8 @@ class OverviewScreen(AreaScreen):
 
     def tables(self) -> dict[str, list[Column]]:
         return {
-            "problems": [Column("health", "Health", 10), Column("subject", "Problem", 22),
+            "problems": [Column("health", "Health", 10),
+                         Column("subject", "Problem", SUBJECT_WIDTH),
                          Column("reason", "Reason", 0), Column("age", "Since", 6)],
             "nodes": [Column("node", "Node", 10), Column("state", "State", 13),
                       Column("dc", "DC", 2), Column("guests", "Guests", 6),
@@ -120,15 +124,27 @@ def _problems(judgement: Judgement, first_seen: dict[str, float], now: float) ->
         # Longer than its column: cut with a visible "…" (never a word cut into another
         # meaning); Enter shows it whole, with each effect.
         reason = Text(safe(p.reason), overflow="ellipsis", no_wrap=True)
-        if p.effects:
-            reason = Text(safe(f"{p.reason} [+{len(p.effects)}, Enter]"), overflow="ellipsis",
-                          no_wrap=True)
+        # "+4": what it caused, folded under it (Enter lists it); kept beside the name,
+        # where a long reason cannot push it out of sight.
+        more = f" +{len(p.effects)}" if p.effects else ""
         rows.append(Row(keys[id(p.causes[0])],
                         (health_cell(p.health),
-                         Text(safe(p.subject), overflow="ellipsis", no_wrap=True), reason,
+                         _subject_cell(p.subject, more), reason,
                          when),
                         obj=p, source=_source_of(p.area, p.node)))
     return rows
+
+
+def _subject_cell(subject: str, more: str) -> Text:
+    """The problem's name, cut with a visible … if long, with its ``+N`` always shown."""
+    width = SUBJECT_WIDTH - len(more)
+    name = safe(subject)
+    if len(name) > width:
+        name = name[:width - 1] + "…"
+    text = Text(name, overflow="ellipsis", no_wrap=True)
+    if more:
+        text.append(more, style="bold")
+    return text
 
 
 def _source_of(area: str, node: str | None) -> tuple[str, str] | None:

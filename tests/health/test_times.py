@@ -39,7 +39,8 @@ def test_a_blocked_stop_is_dated_by_its_failure() -> None:
 
 def since_by_subject(rows: list[Row]) -> dict[str, object]:
     """The overview's problem rows: subject → Since cell."""
-    return {getattr(r.cells[1], "plain", r.cells[1]): r.cells[3] for r in rows}
+    return {str(getattr(r.cells[1], "plain", r.cells[1])).split(" +")[0]: r.cells[3]
+            for r in rows}
 
 
 def judgement_of(state: ClusterState) -> Judgement:

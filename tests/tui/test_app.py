@@ -125,7 +125,9 @@ async def test_fail_node_shows_within_one_refresh(lab: Lab, tmp_path: Path) -> N
         nodes = rows(app, "nodes")
         assert "✖ offline" in nodes[0] and nodes[0].startswith("jupiter1")
         problems = rows(app, "problems")
-        assert problems[0].startswith("✖ CRITICAL jupiter1 offline")
+        # One problem, what the crash caused folded under it (+N): issue 12.
+        assert problems[0].startswith("✖ CRITICAL jupiter1 +")
+        assert " offline: crashed or cut off (expected up) → " in problems[0]
         assert "CRITICAL" in status(app)
         await pilot.press("e")
         await pilot.pause()
@@ -144,7 +146,7 @@ async def test_cut_drbd_shows_within_one_refresh(lab: Lab) -> None:
         faults.cut_drbd(lab, "r1")
         await refresh(app, pilot)
         # One problem for r1, seen from both ends (issue 12: folded, not one line each).
-        assert any("r1 jupiter1 → jupiter2: peer not connected" in p
+        assert any("r1 +2 jupiter1 → jupiter2: peer not connected" in p
                    for p in rows(app, "problems"))
         await pilot.press("e")
         await pilot.pause()
