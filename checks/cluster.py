@@ -1,7 +1,7 @@
 """check_hadeck_cluster: Pacemaker as the local node sees it.
 
 Judged by :mod:`hadeck.health` (``judge_cluster``, ``judge_nodes``, ``judge_resources``,
-``judge_constraints``):
+``judge_constraints``, ``judge_colocations``, ``judge_orders``):
 quorum and DC; nodes offline, unclean, pending, standby or in maintenance; resources
 failed, blocked, stopped while wanted, multiply active or unmanaged; failed actions; fail
 counts; ``cli-prefer`` / ``cli-ban`` constraints left behind by ``crm_resource --move`` /
@@ -36,10 +36,13 @@ from hadeck.checks.common import (
 )
 from hadeck.health import (
     Verdict,
+    in_transition,
     judge_cluster,
+    judge_colocations,
     judge_constraints,
     judge_membership,
     judge_nodes,
+    judge_orders,
     judge_resources,
 )
 from hadeck.model import ClusterState, PacemakerState, Resource
@@ -66,6 +69,9 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     verdicts += judge_nodes(pcmk)
     verdicts += judge_resources(pcmk)
     verdicts += judge_constraints(pcmk, state.taken_at)
+    # What the placement breaks (a guest left against its DRBD colocation): as status does.
+    verdicts += judge_colocations(pcmk)
+    verdicts += judge_orders(pcmk, in_transition(pcmk))
     nodes = [n for n in pcmk.nodes if n.type != "ping"]
     online = [n for n in nodes if n.online and not n.unclean]
     prims = _primitives(pcmk)

@@ -67,11 +67,18 @@ def render(
     """The whole status view, limited to ``areas`` when given."""
     chosen = tuple(areas) if areas else AREAS
     parts: list[RenderableType] = [_header(state, judgement, chosen)]
-    problems = [v for v in judgement.problems() if v.area in chosen]
+    problems = judgement.grouped(chosen)
     if problems:
+        # A root cause is the headline; what it caused folds under it, marked └.
         table = _table("Problems", "Health", "Area", "Subject", "Reason")
-        for v in problems:
-            table.add_row(badge(v.health), v.area, v.subject, v.reason)
+        for p in problems:
+            table.add_row(badge(p.health), p.area, p.subject, p.reason)
+            for v in p.causes[1:] + p.effects:
+                table.add_row(badge(v.health), v.area, Text("└ " + safe(v.subject)),
+                              Text(safe(v.reason), style="dim"))
+            if p.advice:
+                table.add_row("", "", Text("└ what to do", style="italic"),
+                              Text(safe(p.advice), style="italic"))
         parts.append(table)
     builders = {
         "cluster": _cluster, "nodes": _nodes, "resources": _resources, "drbd": _drbd,
@@ -92,7 +99,7 @@ def _header(state: ClusterState, judgement: Judgement, chosen: Iterable[str]) ->
     when = dt.datetime.fromtimestamp(state.taken_at).strftime("%Y-%m-%d %H:%M:%S")
     text = Text("hadeck status  ", style="bold")
     text.append_text(badge(overall))
-    count = sum(1 for v in judgement.problems() if v.area in chosen)
+    count = len(judgement.grouped(chosen))
     text.append(f"  {count} problem{'s' if count != 1 else ''}" if count else "  no problems")
     text.append(f"\n{safe(state.origin)}, local node {safe(state.local_node)}, taken {when}",
                 style="dim")
@@ -148,7 +155,7 @@ def _resources(state: ClusterState, judgement: Judgement) -> RenderableType | No
 
     def add(rsc: Resource, depth: int) -> None:
         indent = "  " * depth
-        health = judgement.of("resources", Subject(Kind.RESOURCE, rsc.id))
+        health = judgement.resource_health(rsc)
         if rsc.kind == ResourceKind.PRIMITIVE:
             table.add_row(indent + rsc.id, rsc.agent or "-", rsc.role or "-",
                           ", ".join(rsc.nodes) or "-", flags(rsc), badge(health))

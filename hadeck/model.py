@@ -216,6 +216,22 @@ class FailedAction:
 
 
 @dataclass(frozen=True)
+class Operation:
+    """One entry of crm_mon's operation history (``<node_history>``): what the cluster
+    last ran for a resource on a node, and how it ended."""
+
+    resource: str
+    node: str
+    task: str
+    call: int | None = None
+    rc: int | None = None
+    rc_text: str = ""
+    interval_ms: int = 0
+    last_rc_change: str = ""
+    exec_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class FailCount:
     resource: str
     node: str
@@ -242,6 +258,9 @@ class LocationConstraint:
     has_rules: bool = False
     lifetime: str | None = None
     """The rule's end date for ``--lifetime`` moves (``date_expression`` ``lt``)."""
+    rule_attributes: tuple[str, ...] = ()
+    """The node attributes its rules test (``pingd`` for a connectivity rule), ``#uname``
+    left out: what says why a rule bans a resource from a node."""
 
     @property
     def from_cli(self) -> bool:
@@ -260,6 +279,20 @@ class Colocation:
     score: str
     resource_role: str | None = None
     with_role: str | None = None
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order constraint from the CIB: ``first`` (its ``first_action``) before ``then``."""
+
+    id: str
+    first: str
+    then: str
+    kind: str = "Mandatory"
+    """``Mandatory``, ``Optional`` or ``Serialize`` (a score of 0 is Optional, as written
+    by old CIBs)."""
+    first_action: str = "start"
+    then_action: str = "start"
 
 
 @dataclass(frozen=True)
@@ -797,6 +830,9 @@ class PacemakerState:
     locations: tuple[LocationConstraint, ...] = ()
     colocations: tuple[Colocation, ...] = ()
     primitives: tuple[PrimitiveConfig, ...] = ()
+    orders: tuple[Order, ...] = ()
+    operations: tuple[Operation, ...] = ()
+    """crm_mon's operation history, per resource and node, in its order."""
 
     def node(self, name: str) -> Node | None:
         for node in self.nodes:

@@ -16,7 +16,7 @@ import typing
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from hadeck import __version__
-from hadeck.health import AREAS, Judgement, Kind, Verdict
+from hadeck.health import AREAS, Judgement, Kind, Problem, Verdict
 from hadeck.model import ClusterState
 from hadeck.redact import redact_state, scrub_data, secret_values
 from hadeck.serial import to_data
@@ -46,8 +46,19 @@ def verdict_data(v: Verdict) -> dict[str, Any]:
     key = v.key
     return {"health": v.health.name, "area": v.area, "subject": v.subject,
             "reason": v.reason, "node": v.node,
+            "since": _iso(v.since) if v.since is not None else None,
             "key": {"kind": key.kind.value, "name": key.name, "node": key.node,
                     "peer": key.peer, "volume": key.volume}}
+
+
+def problem_data(p: Problem) -> dict[str, Any]:
+    """A root cause (or a lone problem) with the verdicts it explains."""
+    return {"health": p.health.name, "kind": p.kind, "area": p.area, "subject": p.subject,
+            "reason": p.reason, "node": p.node,
+            "since": _iso(p.since) if p.since is not None else None,
+            "advice": p.advice,
+            "causes": [verdict_data(v) for v in p.causes],
+            "effects": [verdict_data(v) for v in p.effects]}
 
 
 def status_document(
@@ -64,6 +75,7 @@ def status_document(
     chosen = tuple(areas) if areas else AREAS
     verdicts = [v for v in judgement.verdicts if v.area in chosen]
     problems = [v for v in judgement.problems() if v.area in chosen]
+    grouped = judgement.grouped(chosen)
     overall = Judgement(tuple(verdicts)).overall
     data = to_data(state)
     keep = {"taken_at", "local_node", "origin"}
@@ -79,15 +91,24 @@ def status_document(
         "health": {
             "overall": overall.name,
             "exit_code": int(overall),
-            "summary": Judgement(tuple(problems)).summary(),
+            "summary": _summary(grouped),
             "by_area": {a: Judgement(tuple(v for v in verdicts if v.area == a)).overall.name
                         for a in chosen},
         },
         "problems": [verdict_data(v) for v in problems],
+        "grouped": [problem_data(p) for p in grouped],
         "verdicts": [verdict_data(v) for v in verdicts],
         "state": {k: v for k, v in data.items() if k in keep},
     }, secrets)
     return document
+
+
+def _summary(grouped: typing.Sequence[Problem]) -> str:
+    if not grouped:
+        return "all OK"
+    first = grouped[0]
+    more = f" (+{len(grouped) - 1} more)" if len(grouped) > 1 else ""
+    return f"{first.subject}: {first.reason}{more}"
 
 
 # --------------------------------------------------------------------------- schema
@@ -106,6 +127,7 @@ def json_schema() -> dict[str, Any]:
             "subject": {"type": "string"},
             "reason": {"type": "string"},
             "node": {"type": ["string", "null"]},
+            "since": {"type": ["string", "null"], "format": "date-time"},
             "key": {
                 "type": "object",
                 "required": ["kind", "name", "node", "peer", "volume"],
@@ -120,6 +142,24 @@ def json_schema() -> dict[str, Any]:
         },
     }
     defs["Verdict"] = verdict
+    defs["Problem"] = {
+        "type": "object",
+        "required": ["health", "kind", "area", "subject", "reason", "node", "since",
+                     "advice", "causes", "effects"],
+        "properties": {
+            "health": {"enum": ["OK", "WARNING", "CRITICAL", "UNKNOWN"]},
+            "kind": {"enum": ["blocked", "failed", "node-down", "ping-lost", "no-quorum",
+                              "resource", "drbd", "service", "single"]},
+            "area": {"enum": list(AREAS)},
+            "subject": {"type": "string"},
+            "reason": {"type": "string"},
+            "node": {"type": ["string", "null"]},
+            "since": {"type": ["string", "null"], "format": "date-time"},
+            "advice": {"type": "string"},
+            "causes": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
+            "effects": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
+        },
+    }
     state_ref = _schema_for(ClusterState, defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -144,6 +184,7 @@ def json_schema() -> dict[str, Any]:
                 },
             },
             "problems": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
+            "grouped": {"type": "array", "items": {"$ref": "#/$defs/Problem"}},
             "verdicts": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
             "state": state_ref,
         },

@@ -96,7 +96,7 @@ class HadeckApp(App[None]):
     #filter { dock: bottom; margin-bottom: 1; }
     #command { dock: bottom; margin-bottom: 1; }
     #message { dock: bottom; margin-bottom: 1; height: 1; background: $panel; }
-    OverviewScreen #problems { height: auto; max-height: 9; }
+    OverviewScreen #problems { height: auto; max-height: 60%; min-height: 3; }
     """
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
         name: cls for name, (_, cls, _, _) in SCREENS.items()

@@ -82,7 +82,7 @@ def status_text(view: View, title: str) -> Text:
         text.append("reading the cluster…" if not view.error else "no data yet")
     else:
         text.append_text(badge(snap.judgement.overall))
-        count = len(snap.judgement.problems())
+        count = len(snap.judgement.grouped())  # a root cause and its effects: one
         text.append(f" {count} problem{'s' if count != 1 else ''}" if count else " no problems")
         pcmk = snap.state.pacemaker
         if pcmk is not None:

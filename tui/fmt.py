@@ -115,11 +115,13 @@ def flags(rsc: Resource) -> str:
         words.append("blocked")
     if not rsc.managed:
         words.append("unmanaged")
-    if rsc.orphaned:
+    if rsc.orphaned and rsc.active:
+        # crm_mon's XML marks a promotable clone's surplus stopped instances orphaned
+        # too (its text hides them): only a running orphan is news.
         words.append("orphaned")
     if rsc.target_role:
         words.append(f"target-role={rsc.target_role}")
-    if rsc.pending:
+    if rsc.pending and rsc.pending not in ("Monitoring", "Monitor"):
         words.append(rsc.pending)
     return " ".join(words)
 

@@ -9,6 +9,7 @@ scheduler in a thread once the view is open, since crm_simulate takes a moment.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,10 +20,24 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from hadeck.health import Kind, Verdict
-from hadeck.model import Ban, FailCount, FailedAction, Guest, LocationConstraint, Resource
+from hadeck.health import Kind, Problem, Verdict
+from hadeck.health.words import count_text, location_words, score_text
+from hadeck.model import (
+    Ban,
+    DrbdConnection,
+    DrbdPeerVolume,
+    DrbdResource,
+    FailCount,
+    FailedAction,
+    Guest,
+    LocationConstraint,
+    Node,
+    PacemakerState,
+    Resource,
+    ResourceKind,
+)
 from hadeck.text import safe
-from hadeck.tui.fmt import age, safe_text
+from hadeck.tui.fmt import age, badge, flags, safe_text, size
 from hadeck.tui.footer import Footer
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
@@ -50,6 +65,10 @@ def fields(obj: Any, prefix: str = "") -> list[tuple[str, str]]:
 def _value(value: Any) -> str:
     if value is None:
         return "-"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
     if isinstance(value, tuple):
         return ", ".join(map(str, value)) or "(none)"
     if isinstance(value, dict):
@@ -57,10 +76,77 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def detail_text(row: Row, view: View) -> Text:
+def _when(since: float | None, view: View) -> str:
+    if since is None:
+        return ""
+    now = view.snapshot.state.taken_at if view.frozen and view.snapshot else view.now
+    stamp = dt.datetime.fromtimestamp(since).strftime("%Y-%m-%d %H:%M:%S")
+    return f"since {stamp} ({age(now - since)} before this reading, the cluster's own time)"
+
+
+def _verdict_line(text: Text, v: Verdict, indent: str = "  ") -> None:
+    text.append(indent)
+    text.append_text(badge(v.health))
+    text.append(f"  {safe(v.subject)}", style="bold")
+    text.append(f"  {safe(v.reason)}\n")
+
+
+def problem_text(problem: Problem, view: View) -> Text:
+    """A problem in words: the headline, when it began, its cause, what it caused, and
+    what an operator would do."""
     text = Text()
-    title = type(row.obj).__name__
-    text.append(f"{title}  {safe(row.key.split(':', 1)[-1])}\n", style="bold")
+    text.append_text(badge(problem.health))
+    text.append(f"  {safe(problem.subject)}\n", style="bold")
+    text.append(f"{safe(problem.reason)}\n")
+    when = _when(problem.since, view)
+    if when:
+        text.append(when + "\n", style="dim")
+    else:
+        text.append("the cluster records no time for it: 'Since' is when hadeck first saw "
+                    "it\n", style="dim")
+    text.append("\nCause\n", style="bold underline")
+    for v in problem.causes:
+        _verdict_line(text, v)
+    if problem.effects:
+        text.append("\nWhat it caused\n", style="bold underline")
+        for v in problem.effects:
+            _verdict_line(text, v)
+    if problem.advice:
+        text.append("\nWhat to do\n", style="bold underline")
+        text.append(f"  {safe(problem.advice)}\n")
+    return safe_text(text, lines=True)
+
+
+def judged(obj: Any, view: View) -> list[Verdict]:
+    """What hadeck judges about the object of a row (resource, node, guest, DRBD …)."""
+    if view.snapshot is None:
+        return []
+    name = getattr(obj, "id", None) or getattr(obj, "name", None)
+    if not isinstance(name, str):
+        return []
+    node = getattr(obj, "node", None)
+    return [v for v in view.snapshot.judgement.verdicts
+            if v.key.name == name and (node is None or v.key.node in (None, node))]
+
+
+_TITLES = {
+    "Verdict": "hadeck's verdict", "Resource": "Resource", "Node": "Node",
+    "DrbdResource": "DRBD resource", "DrbdConnection": "DRBD connection",
+    "DrbdPeerVolume": "DRBD peer volume", "Guest": "Guest", "FailedAction": "Failed action",
+    "FailCount": "Fail count", "LocationConstraint": "Location constraint",
+    "Ban": "Ban", "VirtualService": "LVS virtual service", "RealServer": "LVS real server",
+    "VrrpInstance": "VRRP instance", "Event": "Event",
+}
+"""What each row's object is called in the detail view's title."""
+
+
+def detail_text(row: Row, view: View) -> Text:
+    if isinstance(row.obj, Problem):
+        return problem_text(row.obj, view)
+    text = Text()
+    title = _TITLES.get(type(row.obj).__name__, type(row.obj).__name__)
+    name = row.obj.subject if isinstance(row.obj, Verdict) else row.key.split(":", 1)[-1]
+    text.append(f"{title}  {safe(name)}\n", style="bold")
     if row.source is not None:
         source, node = row.source
         status = view.source(source, node)
@@ -79,7 +165,17 @@ def detail_text(row: Row, view: View) -> Text:
                             style="bold yellow")
     elif view.snapshot is not None:
         text.append(f"state taken {view.describe_age(view.snapshot.state.taken_at)}\n")
-    text.append("\n")
+    words = in_words(row.obj, view)
+    if words:
+        text.append("\n")
+        for line in words:
+            text.append(f"{safe(line)}\n")
+    verdicts = [] if isinstance(row.obj, Verdict) else judged(row.obj, view)
+    if verdicts:
+        text.append("\nWhat hadeck judges\n", style="bold underline")
+        for v in verdicts:
+            _verdict_line(text, v)
+    text.append("\nAll fields\n", style="bold underline")
     rows = fields(row.obj)
     width = min(34, max((len(k) for k, _ in rows), default=0))
     for key, value in rows:
@@ -108,6 +204,176 @@ def placement_text(lines: list[str]) -> Text:
         text.append(f"{safe(line)}\n")
     return text
 
+
+# --------------------------------------------------------------------------- in words
+
+
+def in_words(obj: Any, view: View) -> list[str]:
+    """The object's state as crm_mon, drbdadm or virsh would say it (empty when there is
+    no better way to say it than its fields)."""
+    pcmk = view.snapshot.state.pacemaker if view.snapshot else None
+    if isinstance(obj, Verdict):
+        lines = [f"{obj.health.name}: {obj.subject}: {obj.reason}",
+                 f"area {obj.area}" + (f", seen on {obj.node}" if obj.node else "")]
+        when = _when(obj.since, view)
+        return [*lines, when] if when else lines
+    if isinstance(obj, Resource):
+        return _resource_words(obj, pcmk)
+    if isinstance(obj, Node):
+        return _node_words(obj, pcmk)
+    if isinstance(obj, DrbdResource):
+        return _drbd_words(obj)
+    if isinstance(obj, DrbdConnection):
+        return [_connection_line(obj), *(f"  {_peer_volume_line(pv)}"
+                                          for pv in obj.peer_volumes)]
+    if isinstance(obj, DrbdPeerVolume):
+        return [_peer_volume_line(obj)]
+    if isinstance(obj, Guest):
+        return _guest_words(obj)
+    if isinstance(obj, FailedAction):
+        return [failed_action_text(obj)]
+    if isinstance(obj, FailCount):
+        return [f"{obj.resource} on {obj.node}: fail count {count_text(obj.count)}"
+                + (f" (migration-threshold {count_text(obj.migration_threshold)})"
+                   if obj.migration_threshold else "")
+                + (f", last failure {obj.last_failure}" if obj.last_failure else ""),
+                f"clean up: crm_resource --cleanup -r {obj.resource} -N {obj.node}"]
+    if isinstance(obj, LocationConstraint):
+        verb = location_words(obj.score)
+        where = (f"{verb} {obj.node}" if obj.node else
+                 verb.removesuffix(" on") + (
+                     f" where its rule on {', '.join(obj.rule_attributes)} matches"
+                     if obj.rule_attributes else " where its rule matches"))
+        return [f"{obj.resource} {where} "
+                f"({score_text(obj.score)}, constraint {obj.id})"
+                + (f", until {obj.lifetime}" if obj.lifetime else "")]
+    if isinstance(obj, Ban):
+        return [f"{obj.resource} {location_words(obj.weight)} {obj.node} "
+                f"({score_text(obj.weight)}, constraint {obj.id})"
+                + (" in the Promoted role" if obj.promoted_only else "")]
+    return []
+
+
+def failed_action_text(fa: FailedAction) -> str:
+    """A failed action as crm_mon words it."""
+    if fa.status and fa.status not in ("complete", "done"):
+        what = f"could not be executed ({fa.status})"
+    else:
+        what = f"returned '{fa.exit_status or 'error'}' ({fa.exit_code})"
+    extra = f": {fa.exit_reason}" if fa.exit_reason else ""
+    when = f", last-rc-change '{fa.last_rc_change}'" if fa.last_rc_change else ""
+    return f"{fa.op_key} on {fa.node} {what}{extra}{when}"
+
+
+def _flags_words(rsc: Resource) -> str:
+    words = " ".join(w for w in flags(rsc).split() if w != "FAILED")
+    return f" ({words})" if words else ""
+
+
+def _resource_words(rsc: Resource, pcmk: PacemakerState | None) -> list[str]:
+    lines: list[str] = []
+    if rsc.kind == ResourceKind.PRIMITIVE:
+        where = " ".join(rsc.nodes)
+        # crm_mon: "vm1 (ocf:heartbeat:VirtualDomain): FAILED jupiter1 (blocked)".
+        state = "FAILED" if rsc.failed else (rsc.role or "Unknown")
+        lines.append(f"{rsc.id} ({rsc.agent or '?'}): {state} {where}".rstrip()
+                     + _flags_words(rsc))
+    else:
+        kind = "promotable clone" if rsc.promotable else rsc.kind
+        lines.append(f"{kind} {rsc.id}: runs on {', '.join(rsc.running_on) or 'no node'}"
+                     + _flags_words(rsc))
+        for child in rsc.primitives():
+            lines.append(f"  {child.id}: {child.role or 'Unknown'} "
+                         f"{' '.join(child.nodes)}".rstrip())
+    if pcmk is None:
+        return lines
+    ids = {rsc.id, *(p.id for p in rsc.primitives())}
+    for fa in pcmk.failed_actions:
+        if fa.resource in ids:
+            lines.append("failed: " + failed_action_text(fa))
+    for fc in pcmk.fail_counts:
+        if fc.resource in ids and fc.count > 0:
+            lines.append(f"fail count {count_text(fc.count)} on {fc.node}: "
+                         f"crm_resource --cleanup -r {fc.resource} -N {fc.node}")
+    seen: set[tuple[str, str, int | None, str]] = set()
+    for op in pcmk.operations:
+        key = (op.resource, op.node, op.call, op.task)
+        if op.resource not in ids or key in seen:
+            continue  # crm_mon lists a failed operation twice: as last and as failure
+        seen.add(key)
+        every = f" every {op.interval_ms // 1000}s" if op.interval_ms else ""
+        lines.append(f"operation on {op.node}: call {op.call} {op.task}{every} → rc={op.rc} "
+                     f"({op.rc_text}), last-rc-change '{op.last_rc_change}'")
+    for loc in pcmk.locations:
+        if loc.resource in ids:
+            rule = (f"where its rule on {', '.join(loc.rule_attributes)} matches"
+                    if loc.rule_attributes else "where its rule matches")
+            verb = location_words(loc.score)
+            lines.append(f"location {loc.id}: "
+                         + (f"{verb} {loc.node}" if loc.node else
+                            f"{verb.removesuffix(' on')} {rule}")
+                         + f" ({score_text(loc.score)})")
+    for col in pcmk.colocations:
+        if col.resource in ids or col.with_resource in ids:
+            role = f" {col.with_role}" if col.with_role else ""
+            lines.append(f"colocation {col.id}: {col.resource} with {col.with_resource}{role} "
+                         f"({score_text(col.score)})")
+    return lines
+
+
+def _node_words(node: Node, pcmk: PacemakerState | None) -> list[str]:
+    state = node.state
+    if state == "offline":
+        state += " (expected up: crashed or cut off)" if node.expected_up \
+            else " (shut down cleanly)"
+    lines = [f"Node {node.name}: {state}" + (", DC" if node.is_dc else "")
+             + f", {node.resources_running} resource instances running"]
+    for attr in node.attributes:
+        expected = f" (expected {attr.expected})" if attr.expected else ""
+        lines.append(f"  {attr.name} = {attr.value}{expected}")
+    if pcmk is not None:
+        here = [p.id for r in pcmk.resources for p in r.primitives() if node.name in p.nodes]
+        if here:
+            lines.append("runs " + ", ".join(dict.fromkeys(here)))
+    return lines
+
+
+def _drbd_words(res: DrbdResource) -> list[str]:
+    """As ``drbdadm status`` prints it."""
+    lines = [f"{res.name} role:{res.role}" + ("" if res.suspended in ("no", "")
+                                              else f" suspended:{res.suspended}")]
+    for vol in res.volumes:
+        extra = "" if vol.quorum is not False else " quorum:no"
+        lines.append(f"  volume:{vol.volume} disk:{vol.disk}{extra}")
+    for conn in res.connections:
+        lines.append("  " + _connection_line(conn))
+        lines += [f"    {_peer_volume_line(pv)}" for pv in conn.peer_volumes]
+    return lines
+
+
+def _connection_line(conn: DrbdConnection) -> str:
+    return f"{conn.peer} connection:{conn.state} role:{conn.peer_role}"
+
+
+def _peer_volume_line(pv: DrbdPeerVolume) -> str:
+    line = f"volume:{pv.volume} replication:{pv.replication} peer-disk:{pv.peer_disk}"
+    if pv.done_percent is not None:
+        line += f" done:{pv.done_percent:.2f}"
+    if pv.out_of_sync_kib:
+        line += f" out-of-sync:{size(pv.out_of_sync_kib)}"
+    return line
+
+
+def _guest_words(g: Guest) -> list[str]:
+    lines = [f"{g.name} on {g.node}: {g.state} ({g.hypervisor})"]
+    if g.resource:
+        lines.append(f"managed by the cluster as {g.resource}")
+    if g.drbd:
+        lines.append(f"on DRBD {', '.join(g.drbd)}")
+    if g.vcpus is not None or g.memory_kib is not None:
+        lines.append(f"{g.vcpus or '?'} vCPU, {size(g.memory_kib) if g.memory_kib else '?'}"
+                     " memory")
+    return lines
 
 class DetailScreen(ModalScreen[None]):
     """Esc (or q, or Enter) goes back to the list."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from hadeck.health import AREAS, Judgement, Kind, Subject
+from hadeck.health import AREAS, Judgement, Kind, Subject, drbd_subject, worst
 from hadeck.model import ClusterState, Health
 from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
@@ -15,7 +15,17 @@ from hadeck.watch.poller import problem_keys
 
 _NODE_STATE = {"online": Health.OK, "offline": Health.CRITICAL, "unclean": Health.CRITICAL}
 
+SUBJECT_WIDTH = 22
+"""The problem column: a node, resource or DRBD name and its ``+N``."""
+
 COUNT_AREAS = ("nodes", "resources", "drbd", "guests", "lvs", "connectivity", "host")
+
+_AREA_SOURCES = {
+    "nodes": ("pacemaker",), "resources": ("pacemaker",), "drbd": ("drbd",),
+    "guests": ("guests",), "lvs": ("lvs", "keepalived"), "connectivity": ("corosync",),
+    "host": ("host",),
+}
+"""The sources each area is read from."""
 
 
 def area_counts(state: ClusterState, judgement: Judgement) -> Text:
@@ -25,7 +35,11 @@ def area_counts(state: ClusterState, judgement: Judgement) -> Text:
         verdicts = judgement.area(area)
         if not verdicts:
             continue
-        health = judgement.area_health(area)
+        # An area whose source failed somewhere is not all fine: "✔ lvs 7/7" with a
+        # director's ipvsadm unreadable was a lie; it shows the source's "?".
+        unread = [v.health for v in judgement.area("sources")
+                  if v.key.name in _AREA_SOURCES.get(area, ())]
+        health = worst([judgement.area_health(area), *unread])
         symbol, style = STYLE[health]
         fine = sum(1 for v in verdicts if v.health == Health.OK)
         if area == "nodes" and state.pacemaker is not None:
@@ -33,6 +47,15 @@ def area_counts(state: ClusterState, judgement: Judgement) -> Text:
             shown = f"{sum(1 for n in members if n.online)}/{len(members)}"
         elif area == "guests":
             shown = f"{sum(1 for g in state.guests if g.running)}/{len(state.guests)}"
+        elif area == "drbd" and state.drbd:
+            # Resources as each node sees them, not verdicts (12/12 for two resources).
+            ok = sum(1 for r in state.drbd
+                     if judgement.drbd_resource(drbd_subject(r)) == Health.OK)
+            shown = f"{ok}/{len(state.drbd)}"
+        elif area == "resources" and state.pacemaker is not None:
+            tops = state.pacemaker.resources
+            ok = sum(1 for r in tops if judgement.resource_health(r) == Health.OK)
+            shown = f"{ok}/{len(tops)}"
         else:
             shown = f"{fine}/{len(verdicts)}"
         text.append(f"{symbol} ", style=style)
@@ -52,8 +75,9 @@ class OverviewScreen(AreaScreen):
 
     def tables(self) -> dict[str, list[Column]]:
         return {
-            "problems": [Column("health", "Health", 10), Column("subject", "Problem", 22),
-                         Column("reason", "Reason", 0), Column("age", "Since", 5)],
+            "problems": [Column("health", "Health", 10),
+                         Column("subject", "Problem", SUBJECT_WIDTH),
+                         Column("reason", "Reason", 0), Column("age", "Since", 6)],
             "nodes": [Column("node", "Node", 10), Column("state", "State", 13),
                       Column("dc", "DC", 2), Column("guests", "Guests", 6),
                       Column("drbd", "DRBD P/S", 8), Column("pingd", "pingd", 7),
@@ -68,21 +92,59 @@ class OverviewScreen(AreaScreen):
     def build(self, view: View) -> dict[str, list[Row]]:
         snap = view.snapshot
         assert snap is not None
-        return {"problems": _problems(snap.judgement, snap.first_seen, view.now),
+        # A replay's durations are the bundle's: measured to when it was recorded.
+        now = snap.state.taken_at if view.frozen else view.now
+        return {"problems": _problems(snap.judgement, snap.first_seen, now),
                 "nodes": _nodes(snap.state, view)}
 
 
 def _problems(judgement: Judgement, first_seen: dict[str, float], now: float) -> list[Row]:
-    problems = judgement.problems()
-    if not problems:
+    """One row per problem: a root cause is one row whose reason says what it caused
+    (Enter shows each effect); the row is keyed by its first cause's problem key.
+
+    Since is the cluster's own time where it gives one (a failed operation's
+    last-rc-change): ``5m``; otherwise when hadeck first saw it, marked as a lower
+    bound: ``≥6s`` (the problem may be much older than this session).
+    """
+    grouped = judgement.grouped()
+    if not grouped:
         return [Row("none", (health_cell(Health.OK), "no problems", "every check passes", ""))]
+    keys = {id(v): key for key, v in zip(problem_keys(judgement), judgement.problems(),
+                                         strict=True)}
     rows = []
-    for key, v in zip(problem_keys(judgement), problems, strict=True):
-        since = first_seen.get(key)
-        rows.append(Row(key, (health_cell(v.health), v.subject, v.reason,
-                              age(now - since) if since is not None else "-"),
-                        obj=v, source=_source_of(v.area, v.node)))
+    for p in grouped:
+        seen = [first_seen[k] for v in p.verdicts
+                if (k := keys.get(id(v))) is not None and k in first_seen]
+        if p.since is not None:
+            when = age(now - p.since)
+        elif seen:
+            when = "≥" + age(now - min(seen))
+        else:
+            when = "-"
+        # Longer than its column: cut with a visible "…" (never a word cut into another
+        # meaning); Enter shows it whole, with each effect.
+        reason = Text(safe(p.reason), overflow="ellipsis", no_wrap=True)
+        # "+4": what it caused, folded under it (Enter lists it); kept beside the name,
+        # where a long reason cannot push it out of sight.
+        more = f" +{len(p.effects)}" if p.effects else ""
+        rows.append(Row(keys[id(p.causes[0])],
+                        (health_cell(p.health),
+                         _subject_cell(p.subject, more), reason,
+                         when),
+                        obj=p, source=_source_of(p.area, p.node)))
     return rows
+
+
+def _subject_cell(subject: str, more: str) -> Text:
+    """The problem's name, cut with a visible … if long, with its ``+N`` always shown."""
+    width = SUBJECT_WIDTH - len(more)
+    name = safe(subject)
+    if len(name) > width:
+        name = name[:width - 1] + "…"
+    text = Text(name, overflow="ellipsis", no_wrap=True)
+    if more:
+        text.append(more, style="bold")
+    return text
 
 
 def _source_of(area: str, node: str | None) -> tuple[str, str] | None:

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from hadeck.health import Kind, Subject
+from hadeck.health.words import count_text, location_words, score_text
 from hadeck.model import Ban, PacemakerState, Resource, ResourceKind
 from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
@@ -46,8 +47,11 @@ def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
                                   health(rsc.id)), obj=rsc, source=source))
             return
         kind = "promotable" if rsc.promotable else rsc.kind
+        # A group or clone shows the worst of its members (issue 12).
+        worst_cell = health_cell(judgement.resource_health(rsc), word=False) \
+            if judgement else ""
         rows.append(Row(key, (Text(safe(indent + rsc.id), style="bold"), kind, "",
-                              ", ".join(rsc.running_on) or "-", flags(rsc), health(rsc.id)),
+                              ", ".join(rsc.running_on) or "-", flags(rsc), worst_cell),
                         obj=rsc, source=source))
         if rsc.kind == ResourceKind.CLONE:
             # One line per role and node set, as crm_mon does, not one per instance.
@@ -85,8 +89,9 @@ def _tail(rows: list[Row], pcmk: PacemakerState, health: Callable[[str], Text | 
     if counts:
         rows.append(_section("failcounts", "fail counts"))
         for fc in counts:
-            shown = "INFINITY" if fc.count >= 1000000 else str(fc.count)
-            limit = f"threshold {fc.migration_threshold}" if fc.migration_threshold else ""
+            shown = count_text(fc.count)
+            limit = (f"threshold {count_text(fc.migration_threshold)}"
+                     if fc.migration_threshold else "")
             rows.append(Row(f"failcount:{fc.resource}@{fc.node}",
                             ("  " + fc.resource, "fail count", shown, fc.node, limit,
                              health(fc.resource)), obj=fc, source=source))
@@ -96,13 +101,15 @@ def _tail(rows: list[Row], pcmk: PacemakerState, health: Callable[[str], Text | 
         rows.append(_section("constraints", "bans and cli constraints"))
         for loc in cli:
             rows.append(Row(f"loc:{loc.id}",
-                            ("  " + loc.resource, "ban" if loc.is_ban else "prefer", loc.score,
+                            ("  " + loc.resource, location_words(loc.score),
+                             score_text(loc.score),
                              loc.node or "-", loc.id + (f" until {loc.lifetime}"
                                                         if loc.lifetime else ""),
                              health(loc.resource)), obj=loc, source=source))
         for ban in _grouped(bans):
             rows.append(Row(f"ban:{ban.id}/{ban.resource}", (
-                "  " + ban.resource, "ban", str(ban.weight), ban.node, ban.id, ""),
+                "  " + ban.resource, location_words(ban.weight), score_text(ban.weight),
+                ban.node, ban.id, ""),
                 obj=ban, source=source))
 
 

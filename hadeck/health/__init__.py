@@ -19,6 +19,7 @@ they return: a :class:`Verdict` about a typed :class:`Subject`, and the
 
 from __future__ import annotations
 
+from hadeck.health.causes import Problem, find_causes
 from hadeck.health.connectivity import (
     PING_AGENTS,
     judge_corosync,
@@ -32,6 +33,7 @@ from hadeck.health.drbd import (
     format_duration,
     judge_drbd,
     judge_drbd_on,
+    judge_primaries,
     select_drbd,
     sync_text,
 )
@@ -55,7 +57,14 @@ from hadeck.health.lvs import (
     vrrp_subject,
 )
 from hadeck.health.membership import judge_membership, out_of_cluster
-from hadeck.health.pacemaker import judge_cluster, judge_node, judge_nodes, judge_resources
+from hadeck.health.pacemaker import (
+    in_transition,
+    judge_cluster,
+    judge_node,
+    judge_nodes,
+    judge_resources,
+)
+from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
 from hadeck.health.policy import DEFAULT_POLICY, Policy
 from hadeck.health.sources import judge_sources, nothing_to_judge
 from hadeck.health.verdict import (
@@ -87,16 +96,20 @@ __all__ = [
     "Kind",
     "Memo",
     "Policy",
+    "Problem",
     "Subject",
     "Verdict",
     "directors_down",
     "drbd_subject",
+    "find_causes",
     "format_duration",
     "guest_lists",
     "guest_subject",
     "guests_expected_on",
+    "in_transition",
     "judge",
     "judge_cluster",
+    "judge_colocations",
     "judge_constraints",
     "judge_corosync",
     "judge_corosync_on",
@@ -104,6 +117,7 @@ __all__ = [
     "judge_directors_down",
     "judge_drbd",
     "judge_drbd_on",
+    "judge_guest_disks",
     "judge_guests",
     "judge_guests_on",
     "judge_hosts",
@@ -111,8 +125,10 @@ __all__ = [
     "judge_membership",
     "judge_node",
     "judge_nodes",
+    "judge_orders",
     "judge_ping_probes",
     "judge_pingd",
+    "judge_primaries",
     "judge_resources",
     "judge_service",
     "judge_sources",
@@ -146,10 +162,14 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
         verdicts += judge_resources(state.pacemaker, memo)
         verdicts += judge_constraints(state.pacemaker, state.taken_at)
         verdicts += judge_pingd(state.pacemaker)
+        verdicts += judge_colocations(state.pacemaker)
+        verdicts += judge_orders(state.pacemaker, in_transition(state.pacemaker))
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
+    verdicts += judge_primaries(state.drbd)
     guests_read, guest_tools = guest_lists(state.sources)
     verdicts += judge_guests(state.guests, state.pacemaker, guests_read,
                              policy.unmanaged_guests_ok, guest_tools)
+    verdicts += judge_guest_disks(state.guests, state.drbd)
     verdicts += judge_lvs(state.lvs, policy.expected_real_servers)
     verdicts += judge_directors_down(down, state.lvs, policy.director_down)
     verdicts += judge_corosync(state.corosync)
@@ -159,6 +179,6 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
     verdicts += judge_hosts(state.hosts, policy)
     if memo is not None:
         memo.turn()
-    return Judgement(tuple(verdicts))
+    return Judgement(tuple(verdicts), find_causes(state, verdicts))
 
 

@@ -165,7 +165,8 @@ def _judge_volume(res: DrbdResource, vol: DrbdVolume, subject: Subject) -> Verdi
     if vol.disk == "Diskless" and vol.client:
         return Verdict(OK, "drbd", label, "diskless client", node)
     health = _DISK.get(vol.disk, UNKNOWN)
-    if vol.disk == "Inconsistent" and _syncing_to_us(res, vol.volume):
+    syncing = vol.disk == "Inconsistent" and _syncing_to_us(res, vol.volume)
+    if syncing:
         health = WARNING
     if health == OK:
         return Verdict(OK, "drbd", label, f"disk {vol.disk}", node)
@@ -174,7 +175,8 @@ def _judge_volume(res: DrbdResource, vol: DrbdVolume, subject: Subject) -> Verdi
                        node)
     detail = {
         "Diskless": "diskless: detached from its backing device",
-        "Inconsistent": "local disk Inconsistent",
+        "Inconsistent": ("local disk Inconsistent, resync running" if syncing
+                         else "local disk Inconsistent"),
         "Outdated": "local disk Outdated: not safe to promote",
         "Failed": "local disk Failed (I/O error)",
         "DUnknown": "local disk state unknown",
@@ -183,7 +185,8 @@ def _judge_volume(res: DrbdResource, vol: DrbdVolume, subject: Subject) -> Verdi
 
 
 def _syncing_to_us(res: DrbdResource, volume: int) -> bool:
-    return any(pv.volume == volume and pv.syncing
+    # WFSyncUUID / WFBitMapT open every resync, before SyncTarget: already syncing.
+    return any(pv.volume == volume and (pv.syncing or pv.replication in _REPLICATION_SYNC)
                for c in res.connections for pv in c.peer_volumes)
 
 
@@ -263,3 +266,40 @@ def format_duration(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def judge_primaries(resources: Iterable[DrbdResource]) -> list[Verdict]:
+    """CRITICAL for a DRBD resource that is Primary on two nodes that are not connected.
+
+    DRBD lets two nodes be Primary at once only while they are connected with
+    ``allow-two-primaries`` (for live migration); two Primaries that do not see each
+    other both write on their own: a split brain in the making, whatever the option says.
+    Each node reports only its own role, so this looks across the nodes' reads.
+    """
+    by_name: dict[str, list[DrbdResource]] = {}
+    for res in resources:
+        if res.role == "Primary" and res.node:
+            by_name.setdefault(res.name, []).append(res)
+    out: list[Verdict] = []
+    for name, primaries in by_name.items():
+        nodes = sorted({r.node for r in primaries})
+        if len(nodes) < 2:
+            continue
+        if all(_connected(a, b.node, nodes) for a in primaries for b in primaries
+               if a.node != b.node):
+            continue  # allowed: DRBD refuses a second Primary otherwise
+        out.append(Verdict(
+            CRITICAL, "drbd", Subject(Kind.DRBD, name),
+            f"Primary on {' and '.join(nodes)}, which are not connected: both write on "
+            "their own (split brain); demote one before they reconnect", None))
+    return out
+
+
+def _connected(res: DrbdResource, peer: str, nodes: Sequence[str]) -> bool:
+    """Whether ``res``'s node is connected to ``peer`` (DRBD 8.4 names its only peer
+    ``peer``: that connection is taken to be the one)."""
+    for conn in res.connections:
+        named = conn.peer == peer or (conn.peer not in nodes and len(res.connections) == 1)
+        if named:
+            return conn.state in _CONNECTION_OK
+    return False

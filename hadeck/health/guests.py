@@ -114,12 +114,22 @@ def _missing_guests(
                                        node))
                     continue
                 state = there[0].state if there else None
+                subject = guest_subject(seen.name if seen else prim.id, node)
+                if (prim.pending or prim.role or "") in _ON_THE_WAY:
+                    # Pacemaker is starting or migrating it there: not up yet, not lost.
+                    out.append(Verdict(WARNING, "guests", subject,
+                                       f"Pacemaker is {(prim.pending or prim.role or '').lower()}"
+                                       f" {prim.id} on {node}: not running there yet", node))
+                    continue
                 why = (f"Pacemaker runs {prim.id} on {node}, but the guest there is {state}"
                        if state else
                        f"Pacemaker runs {prim.id} on {node}, but no such guest runs there")
-                subject = guest_subject(seen.name if seen else prim.id, node)
                 out.append(Verdict(CRITICAL, "guests", subject, why, node))
     return out
+
+
+_ON_THE_WAY = ("Starting", "Migrating")
+"""An operation that brings a guest up where crm_mon already places it."""
 
 
 _AGENT_TOOLS = {

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from hadeck.model import Health
+from hadeck.model import Health, Resource
+
+if TYPE_CHECKING:
+    from hadeck.health.causes import Problem
 
 OK, WARNING, CRITICAL, UNKNOWN = Health.OK, Health.WARNING, Health.CRITICAL, Health.UNKNOWN
 
@@ -149,6 +153,9 @@ class Verdict:
     reason: str
     node: str | None = None
     """The node the verdict applies to (None: the cluster, or a pair of directors)."""
+    since: float | None = None
+    """When the cluster says the problem began (epoch seconds: a failed operation's
+    ``last-rc-change``); None where it does not say (faces then show "seen since")."""
 
     @property
     def subject(self) -> str:
@@ -196,6 +203,9 @@ class Judgement:
     """
 
     verdicts: tuple[Verdict, ...]
+    causes: tuple[Problem, ...] = ()
+    """Root causes with the verdicts they explain (:mod:`hadeck.health.causes`); every
+    other problem stands alone in :meth:`grouped`."""
     overall: Health = field(init=False)
 
     def __post_init__(self) -> None:
@@ -219,6 +229,30 @@ class Judgement:
         """Verdicts that are not OK, worst first, then in area order."""
         return self._problems
 
+    def grouped(self, areas: Iterable[str] | None = None) -> tuple[Problem, ...]:
+        """Every problem once, each root cause with its effects folded under it, worst
+        first (a root cause before a lone problem of the same health).
+
+        Args:
+            areas: only problems whose cause is in one of these areas (and only effects
+                in them); all when None.
+        """
+        from hadeck.health.causes import order, single
+
+        chosen = set(AREAS if areas is None else areas)
+        grouped: list[Problem] = []
+        folded: set[int] = set()
+        for problem in self.causes:
+            if problem.area not in chosen:
+                continue  # its effects in the chosen areas stand alone below
+            folded.update(id(v) for v in problem.verdicts)
+            effects = tuple(v for v in problem.effects if v.area in chosen)
+            grouped.append(problem if effects == problem.effects
+                           else dataclasses.replace(problem, effects=effects))
+        grouped += [single(v) for v in self.problems()
+                    if id(v) not in folded and v.area in chosen]
+        return tuple(order(grouped, AREAS))
+
     def area(self, area: str) -> tuple[Verdict, ...]:
         """The verdicts of one area, in judgement order."""
         return tuple(self._index.area.get(area, ()))
@@ -239,6 +273,13 @@ class Judgement:
                             f"{subject!r}: build it with Subject(Kind…) or the health helpers")
         return self._index.of.get((area, subject), OK)
 
+    def resource_health(self, rsc: Resource) -> Health:
+        """The worst verdict on a resource and everything in it: a group or a clone shows
+        the worst of its members (all members stopped is not an OK group)."""
+        ids = {rsc.id} | {r.id for r in _subtree(rsc)}
+        return worst(self._index.of.get(("resources", Subject(Kind.RESOURCE, rid)), OK)
+                     for rid in ids)
+
     def on_node(self, area: str, node: str) -> Health:
         """The worst verdict of one area that applies to one node (OK if none)."""
         return self._index.on_node.get((area, node), OK)
@@ -249,8 +290,9 @@ class Judgement:
         return self._index.drbd.get(resource.resource_view, OK)
 
     def summary(self) -> str:
-        """The worst problem first, then how many more: for one status line."""
-        problems = self.problems()
+        """The worst problem first (a root cause before what it caused), then how many
+        more: for one status line."""
+        problems = self.grouped()
         if not problems:
             return "all OK"
         first = problems[0]
@@ -258,6 +300,14 @@ class Judgement:
         if len(problems) > 1:
             text += f" (+{len(problems) - 1} more)"
         return text
+
+
+def _subtree(rsc: Resource) -> list[Resource]:
+    out = []
+    for child in rsc.children:
+        out.append(child)
+        out += _subtree(child)
+    return out
 
 
 class Memo:

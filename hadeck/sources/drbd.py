@@ -39,7 +39,7 @@ from hadeck.sources.base import (
     percent,
     whole,
 )
-from hadeck.sources.drbd_proc import parse_proc_drbd, proc_drbd_version
+from hadeck.sources.drbd_proc import PEER_NAME, parse_proc_drbd, proc_drbd_version
 
 __all__ = [
     "COMMANDS",
@@ -301,7 +301,8 @@ class Events2Tracker:
             may_promote=_yes_no(f.get("may_promote")),
             promotion_score=_int(f.get("promotion_score")),
             volumes=tuple(_device(v, res.devices[v]) for v in sorted(res.devices)),
-            connections=tuple(_connection_model(c) for c in res.connections.values()),
+            connections=tuple(_connection_model(c, self.version)
+                              for c in res.connections.values()),
             version=self.version,
         )
 
@@ -367,11 +368,14 @@ def _device(volume: int, f: dict[str, str]) -> DrbdVolume:
     )
 
 
-def _connection_model(conn: _Conn) -> DrbdConnection:
+def _connection_model(conn: _Conn, version: str = "9") -> DrbdConnection:
     f = conn.fields
     node_id = f.get("peer-node-id")
+    # DRBD 8.4 has one peer and no names: drbdsetup-84 prints conn-name:peer only while
+    # connected. Its name stays "peer" (as /proc/drbd's), not "node-id 0" in between.
+    unnamed = PEER_NAME if version.startswith("8") else f"node-id {node_id}"
     return DrbdConnection(
-        peer=f.get("conn-name") or f"node-id {node_id}",
+        peer=f.get("conn-name") or unnamed,
         state=f.get("connection", "StandAlone"),
         peer_role=f.get("role", "Unknown"),
         peer_node_id=_int(node_id),
@@ -662,7 +666,7 @@ def _text_resource(group: list[_TextObject], version: str) -> DrbdResource:
     connections: list[tuple[_TextObject, list[_TextObject]]] = []
     for obj in group[1:]:
         if obj.indent == 2 and not obj.first:
-            volumes.append(_text_volume(obj))
+            volumes.append(_text_volume(obj, version))
         elif obj.indent == 2:
             connections.append((obj, []))
         elif connections and not obj.first:
@@ -679,7 +683,8 @@ def _text_resource(group: list[_TextObject], version: str) -> DrbdResource:
         may_promote=_yes_no(f.get("may_promote")),
         promotion_score=_text_int(f, "promotion_score", head.line),
         volumes=tuple(volumes),
-        connections=tuple(_text_connection(c, peers, local) for c, peers in connections),
+        connections=tuple(_text_connection(c, peers, local, version)
+                          for c, peers in connections),
         version=version,
     )
 
@@ -692,16 +697,19 @@ def _text_float(fields: dict[str, str], key: str, line: int) -> float | None:
     return _float(fields.get(key), f"line {line}: {key}")
 
 
-def _text_volume(obj: _TextObject) -> DrbdVolume:
+def _text_volume(obj: _TextObject, version: str = "9") -> DrbdVolume:
     f, line = obj.fields, obj.line
     backing = f.get("backing_dev")
+    # DRBD 9's status prints quorum:no and client:yes, never their usual values
+    # (drbdsetup.c): unprinted, a device has quorum and is no client. 8.4 has neither.
+    nine = not version.startswith("8")
     return DrbdVolume(
         volume=_text_int(f, "volume", line) or 0,
         minor=_text_int(f, "minor", line),
         disk=f.get("disk", "DUnknown"),
-        client=_yes_no(f.get("client")),
+        client=_yes_no(f.get("client", "no" if nine else None)),
         open=_yes_no(f.get("open")),
-        quorum=_yes_no(f.get("quorum")),
+        quorum=_yes_no(f.get("quorum", "yes" if nine else None)),
         backing_dev=None if backing in (None, "none") else backing,
         size_kib=_text_int(f, "size", line),
         read_kib=_text_int(f, "read", line),
@@ -711,12 +719,13 @@ def _text_volume(obj: _TextObject) -> DrbdVolume:
 
 
 def _text_connection(
-    conn: _TextObject, peers: list[_TextObject], local_volumes: tuple[int, ...]
+    conn: _TextObject, peers: list[_TextObject], local_volumes: tuple[int, ...],
+    version: str = "9",
 ) -> DrbdConnection:
     f = conn.fields
     state = f.get("connection", "Connected")
     connected = state == "Connected"
-    volumes = tuple(_text_peer_volume(p, connected) for p in peers)
+    volumes = tuple(_text_peer_volume(p, connected, version) for p in peers)
     if not volumes and not connected:
         # DRBD prints no peer volumes for a peer it is not connected to: they are Off.
         volumes = tuple(DrbdPeerVolume(volume=v) for v in local_volumes)
@@ -730,13 +739,15 @@ def _text_connection(
     )
 
 
-def _text_peer_volume(obj: _TextObject, connected: bool) -> DrbdPeerVolume:
+def _text_peer_volume(obj: _TextObject, connected: bool, version: str = "9"
+                      ) -> DrbdPeerVolume:
     f, line = obj.fields, obj.line
+    nine = not version.startswith("8")
     return DrbdPeerVolume(
         volume=_text_int(f, "volume", line) or 0,
         replication=f.get("replication", "Established" if connected else "Off"),
         peer_disk=f.get("peer-disk", f.get("disk", "DUnknown")),
-        peer_client=_yes_no(f.get("peer-client")),
+        peer_client=_yes_no(f.get("peer-client", "no" if nine and connected else None)),
         resync_suspended=f.get("resync-suspended", "no"),
         out_of_sync_kib=_text_int(f, "out-of-sync", line),
         done_percent=percent(_text_float(f, "done", line), f"line {line}: done"),

@@ -412,8 +412,9 @@ def parse_proc_ip_vs(text: str) -> ServiceTable:
     Addresses and ports are hexadecimal (IPv6 in full form) and are turned into the same
     text ipvsadm prints, so the services compare equal to :func:`parse_ipvsadm`'s. The
     persistence netmask is kept as ipvsadm shows it (``None`` for a full mask). A
-    firewall-mark line does not say its address family: it is taken as IPv4. The order is
-    the kernel's hash order.
+    firewall-mark line does not say its address family: it is IPv6 when its real servers
+    are (ipvsadm prints ``FWM 1 IPv6``), IPv4 otherwise. The order is the kernel's hash
+    order.
 
     Args:
         text: the file's exact text.
@@ -428,7 +429,17 @@ def parse_proc_ip_vs(text: str) -> ServiceTable:
     version = _version(lines)
     if _variant(lines) != TABLE:
         raise ParseError("not /proc/net/ip_vs: wrong column header")
-    return version, _walk(lines, _proc_service, _proc_real_server)
+    return version, tuple(_fwm_family(svc) for svc in
+                          _walk(lines, _proc_service, _proc_real_server))
+
+
+def _fwm_family(service: VirtualService) -> VirtualService:
+    """A firewall-mark service whose real servers are IPv6 is an IPv6 service."""
+    if service.protocol != "FWM" or service.ipv6 or not service.real_servers:
+        return service
+    if all(":" in rs.address for rs in service.real_servers):
+        return replace(service, ipv6=True)
+    return service
 
 
 def _proc_service(tokens: list[str], lineno: int) -> VirtualService:

@@ -37,6 +37,8 @@ from hadeck.model import (
     LocationConstraint,
     Node,
     NodeAttribute,
+    Operation,
+    Order,
     PacemakerState,
     PrimitiveConfig,
     Resource,
@@ -203,6 +205,7 @@ def parse_crm_mon(xml_text: str) -> PacemakerState:
         resources=tuple(_resource_tree(root.find("resources"))),
         failed_actions=tuple(_failure(el) for el in root.iterfind("failures/failure")),
         fail_counts=tuple(_fail_counts(root)),
+        operations=tuple(_operations(root)),
         bans=tuple(_ban(el) for el in root.iterfind("bans/ban")),
     )
 
@@ -304,7 +307,9 @@ def _node(el: ET.Element, attributes: tuple[NodeAttribute, ...]) -> Node:
         pending=_bool(el.get("pending")),
         unclean=_bool(el.get("unclean")),
         shutdown=_bool(el.get("shutdown")),
-        expected_up=_bool(el.get("expected_up")),
+        # Absent (an old or odd crm_mon): taken as expected up, so that a crash is never
+        # read as a clean shutdown.
+        expected_up=_bool(el.get("expected_up"), True),
         is_dc=_bool(el.get("is_dc")),
         resources_running=_count(el.get("resources_running")),
         type=el.get("type") or "member",
@@ -469,6 +474,23 @@ def _fail_counts(root: ET.Element) -> Iterator[FailCount]:
                 )
 
 
+def _operations(root: ET.Element) -> Iterator[Operation]:
+    for node in root.iterfind("node_history/node"):
+        for history in node.iterfind("resource_history"):
+            for op in history.iterfind("operation_history"):
+                yield Operation(
+                    resource=history.get("id", ""),
+                    node=node.get("name", ""),
+                    task=op.get("task", ""),
+                    call=_opt_int(op.get("call")),
+                    rc=_opt_int(op.get("rc")),
+                    rc_text=op.get("rc_text", ""),
+                    interval_ms=_count(op.get("interval")),
+                    last_rc_change=op.get("last-rc-change", ""),
+                    exec_ms=_opt_int(op.get("exec-time")),
+                )
+
+
 def _ban(el: ET.Element) -> Ban:
     return Ban(
         id=el.get("id", ""),
@@ -518,6 +540,38 @@ def parse_cib_configuration(
     return tuple(locations), tuple(colocations), primitives
 
 
+def parse_cib_orders(xml_text: str) -> tuple[Order, ...]:
+    """The order constraints of ``cibadmin -Q -o configuration`` (as
+    :func:`parse_cib_configuration` takes it); constraints written with resource sets
+    are left out (their members are not one first and one then).
+
+    Raises:
+        ParseError: the text is not a CIB, its configuration or its constraints.
+    """
+    root = _xml(xml_text, "cibadmin")
+    if root.tag == "cib":
+        config = root.find("configuration")
+        if config is None:
+            raise ParseError("cibadmin: <cib> without a <configuration>")
+        root = config
+    if root.tag not in ("configuration", "constraints"):
+        raise ParseError(f"not a CIB configuration: the root element is <{root.tag}>")
+    constraints = root if root.tag == "constraints" else root.find("constraints")
+    if constraints is None:
+        return ()
+    orders = []
+    for el in constraints.iterfind("rsc_order"):
+        first, then = el.get("first"), el.get("then")
+        if not first or not then:
+            continue
+        kind = el.get("kind") or ("Optional" if el.get("score") == "0" else "Mandatory")
+        first_action = el.get("first-action") or "start"
+        orders.append(Order(id=el.get("id", ""), first=first, then=then, kind=kind,
+                            first_action=first_action,
+                            then_action=el.get("then-action") or first_action))
+    return tuple(orders)
+
+
 def _set_refs(el: ET.Element, index: int) -> str | None:
     """The resources of the ``index``-th resource_set, for constraints written with sets."""
     sets = el.findall("resource_set")
@@ -532,6 +586,7 @@ def _location(el: ET.Element) -> LocationConstraint:
     score = el.get("score") or el.get("score-attribute")
     role = _role(_first(el.get("rsc-role"), el.get("role")))
     lifetime = None
+    attributes: dict[str, None] = {}
     for rule in rules:
         score = score or rule.get("score") or rule.get("score-attribute")
         role = role or _role(_first(rule.get("rsc-role"), rule.get("role")))
@@ -539,6 +594,9 @@ def _location(el: ET.Element) -> LocationConstraint:
             if (node is None and expr.get("attribute") == "#uname"
                     and expr.get("operation") == "eq"):
                 node = expr.get("value")
+            name = expr.get("attribute")
+            if name and name != "#uname":
+                attributes[name] = None
         for date in rule.iterfind("date_expression"):
             if date.get("operation") == "lt" and date.get("end"):
                 lifetime = date.get("end")
@@ -551,6 +609,7 @@ def _location(el: ET.Element) -> LocationConstraint:
         role=role,
         has_rules=bool(rules),
         lifetime=lifetime,
+        rule_attributes=tuple(attributes),
     )
 
 
@@ -631,6 +690,7 @@ def read(runner: Runner) -> Reading[PacemakerState]:
 _LAST_UPDATE = re.compile(r'<last_update time="([^"]*)"')
 _parsed_status = LastParses(parse_crm_mon, size=2)
 _parsed_configuration = LastParses(parse_cib_configuration, size=2)
+_parsed_orders = LastParses(parse_cib_orders, size=2)
 
 
 def _parse_status(text: str) -> PacemakerState:
@@ -709,8 +769,9 @@ def _with_configuration(
         except ParseError as exc:
             why = str(exc)
         else:
+            orders = parse_output(_parsed_orders, result.stdout)
             full = replace(state, locations=locations, colocations=colocations,
-                           primitives=primitives)
+                           primitives=primitives, orders=orders)
             return clock.done(full, detail)
     # crm_mon alone still shows the cluster; only constraints and parameters are missing.
     return Reading(state, clock.status(

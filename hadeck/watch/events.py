@@ -160,8 +160,13 @@ def _nodes(old: PacemakerState, new: PacemakerState, add: _Add) -> None:
         if was is None:
             add(OK, "nodes", node.name, f"{node.name} joined the configuration ({node.state})")
         elif was.state != node.state:
-            add(_NODE_HEALTH.get(node.state, WARNING), "nodes", node.name,
-                f"{node.name} {node.state} (was {was.state})")
+            health = _NODE_HEALTH.get(node.state, WARNING)
+            how = ""
+            if node.state == "offline":
+                # A clean shutdown (expected down) is not a crash: another event.
+                how = "" if node.expected_up else ": shut down cleanly"
+                health = CRITICAL if node.expected_up else WARNING
+            add(health, "nodes", node.name, f"{node.name} {node.state} (was {was.state}){how}")
     names = {n.name for n in new.nodes}
     for name in sorted(set(before) - names):
         add(WARNING, "nodes", name, f"{name} removed from the configuration")

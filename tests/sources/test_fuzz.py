@@ -158,6 +158,8 @@ PARSERS: dict[str, tuple[Callable[[str], Any], list[str]]] = {
     "placement.parse_cib": (parse_cib, _texts("pacemaker/*/*.cib.xml",
                                               "pacemaker/*/*.cib-configuration.xml")),
     "placement.parse_scores": (parse_scores, _texts("pacemaker/*/*.scores.txt")),
+    "parse_cib_orders": (pacemaker.parse_cib_orders,
+                         _texts("pacemaker/*/*.cib-configuration.xml")),
     "parse_events2": (drbd.parse_events2,
                       _texts("formats/samples/drbd-events2/*", "formats/captured/*events2*")),
     "parse_status_json": (drbd.parse_status_json, _texts("formats/samples/drbd-status-json/*")),

@@ -645,3 +645,24 @@ def test_read_ipvsadm_timeout() -> None:
     reading = lvs.read(runner)
     assert reading.status.error == "ipvsadm: timed out after 10 s"
     assert reading.value is not None and len(reading.value.services) == 1
+
+
+def test_ipv6_firewall_mark_from_proc_is_ipv6() -> None:
+    # /proc/net/ip_vs prints "FWM  00000001 rr" whatever the family (issue 12: an IPv6
+    # mark was reported as IPv4); its IPv6 real servers say which it is, as ipvsadm does.
+    from hadeck.lab.formats import lvs as render
+    from hadeck.model import RealServer, VirtualService
+    from hadeck.sources.lvs import parse_ipvsadm, parse_proc_ip_vs
+
+    service = VirtualService(protocol="FWM", address="1", ipv6=True, scheduler="rr",
+                             real_servers=(RealServer("2001:db8::11", 0),
+                                           RealServer("2001:db8::12", 0)))
+    proc = render.proc_ip_vs([service], "1.2.1")
+    assert "FWM  00000001 rr" in proc and "IPv6" not in proc
+    _, parsed = parse_proc_ip_vs(proc)
+    assert [s.key for s in parsed] == ["FWM 1 IPv6"]
+    _, listed = parse_ipvsadm(render.ipvsadm_ln([service], "1.2.1"))
+    assert [s.key for s in listed] == [s.key for s in parsed]
+    v4 = VirtualService(protocol="FWM", address="1", scheduler="rr",
+                        real_servers=(RealServer("192.0.2.11", 0),))
+    assert [s.key for s in parse_proc_ip_vs(render.proc_ip_vs([v4], "1.2.1"))[1]] == ["FWM 1"]

@@ -665,7 +665,9 @@ def test_read_again_reuses_the_parse_of_an_unchanged_cluster() -> None:
     assert failed is not None and failed.resources is not first.resources
     assert failed == dataclasses.replace(
         parse_crm_mon(fixture("2.1.5/failed-monitor.xml")), locations=failed.locations,
-        colocations=failed.colocations, primitives=failed.primitives)
+        colocations=failed.colocations, primitives=failed.primitives, orders=failed.orders)
+    assert [o.id for o in failed.orders] == ["ord_ms_drbd_vm1_before_vm1",
+                                             "ord_ms_drbd_vm2_before_vm2"]
     # Garbage is not remembered as anything: it fails every time.
     for _ in range(2):
         assert pacemaker.read(ScriptedRunner(answers(crm_mon="<nope"))).value is None

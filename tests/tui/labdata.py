@@ -1,6 +1,7 @@
 """The lab states the dashboard tests use, and the recorded bundle of one of them.
 
-``python -m tests.tui.labdata`` re-records ``tests/tui/fixtures/degraded-bundle`` (after a
+``python -m tests.tui.labdata`` re-records ``tests/tui/fixtures/degraded-bundle`` and
+``blocked-bundle`` (after a
 change to the lab's formats, say); the snapshot tests replay it, so they never depend on
 the lab's clock or on Pacemaker being installed.
 """
@@ -8,6 +9,8 @@ the lab's clock or on Pacemaker being installed.
 from __future__ import annotations
 
 import shutil
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hadeck.collect import collect
@@ -21,10 +24,10 @@ FROZEN_AT = 1_800_000_000.0
 """Lab time of every test lab: 2027-01-15 08:00 UTC."""
 
 
-def seed_lab(directory: Path) -> Lab:
+def seed_lab(directory: Path, at: float = FROZEN_AT) -> Lab:
     """The seed lab with its clock frozen, so its numbers do not move under a test."""
     lab = Lab.init(directory)
-    faults.freeze(lab, at=FROZEN_AT)
+    faults.freeze(lab, at=at)
     return lab
 
 
@@ -37,15 +40,33 @@ def degrade(lab: Lab) -> None:
     faults.kill_rs(lab, "192.0.2.22")
 
 
-def record(target: Path = FIXTURE, workdir: Path | None = None) -> Path:
-    """Record the degraded lab into a bundle directory at ``target``."""
+BLOCKED_FIXTURE = Path(__file__).parent / "fixtures" / "blocked-bundle"
+"""A root cause with its effects: vm1's stop failed on jupiter1 (blocked)."""
+
+
+def block(lab: Lab) -> None:
+    """vm1's stop fails on jupiter1 without fencing: blocked there, while the real
+    scheduler promotes its DRBD on jupiter2 (a broken colocation, a guest off Primary)."""
+    faults.fail_resource(lab, "vm1", "stop", "jupiter1")
+    faults.step(lab, 10)
+
+
+def record(target: Path = FIXTURE, workdir: Path | None = None,
+           fault: Callable[[Lab], None] = degrade, at: float = FROZEN_AT) -> Path:
+    """Record the lab, with ``fault`` done to it, into a bundle directory at ``target``.
+
+    Args:
+        at: the lab's time. crm_simulate stamps operations with the wall clock
+            (``last-rc-change``): a bundle whose failures must read at their true age is
+            recorded at the wall clock's time (``time.time()``).
+    """
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        lab = seed_lab(Path(workdir or tmp) / "lab")
-        degrade(lab)
+        lab = seed_lab(Path(workdir or tmp) / "lab", at)
+        fault(lab)
         recording = RecordingAccess(LabAccess(lab))
-        state = collect(recording, clock=lambda: FROZEN_AT + 40)
+        state = collect(recording, clock=lambda: at + 40)
         if target.exists():
             shutil.rmtree(target)
         return write_bundle(target, recording.records, state.local_node, state.taken_at)
@@ -53,3 +74,4 @@ def record(target: Path = FIXTURE, workdir: Path | None = None) -> Path:
 
 if __name__ == "__main__":
     print(record())
+    print(record(BLOCKED_FIXTURE, fault=block, at=float(int(time.time()))))

@@ -33,7 +33,7 @@ def _pcmk(vm1_on: str = "jupiter1", j1_online: bool = True, dc: str = "sun") -> 
         Resource("p_drbd_vm1", role="Promoted", active=True, nodes=(vm1_on,)),))
     return PacemakerState(
         cluster=ClusterInfo(dc=dc, have_quorum=True),
-        nodes=(Node("jupiter1", online=j1_online), Node("jupiter2", online=True),
+        nodes=(Node("jupiter1", online=j1_online, expected_up=True), Node("jupiter2", online=True),
                Node("sun", online=True, is_dc=True)),
         resources=(drbd, Resource("vm1", role="Started", active=True, nodes=(vm1_on,))),
     )

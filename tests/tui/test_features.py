@@ -116,7 +116,8 @@ async def test_a_rule_ban_on_many_nodes_is_one_row(tmp_path: Path) -> None:
         shown = [r for r in rows(app, "resources") if "_pair-rule" in r]
         assert len(shown) == 2, shown  # one per DRBD resource, not one per node
         vm1 = next(r for r in shown if "loc_ms_drbd_vm1_pair-rule" in r)
-        assert "ms_drbd_vm1 ban -1000000 sun, jupiter3" in vm1
+        # In operators' words (issue 12), not "ban -1000000".
+        assert "ms_drbd_vm1 never runs on -INFINITY sun, jupiter3" in vm1
 
 
 @LAB

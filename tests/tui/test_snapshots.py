@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 
 from tests.tui.conftest import bundle_app
 from tests.tui.helpers import settle
+from tests.tui.labdata import BLOCKED_FIXTURE
 
 SIZES = [(80, 24), (160, 50)]
 
@@ -44,3 +45,17 @@ def test_overview(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_drbd(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(bundle_app(), terminal_size=size, run_before=_keys("d"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_overview_root_cause(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """A blocked stop: one problem, its effects folded (issue 12)."""
+    assert snap_compare(bundle_app(BLOCKED_FIXTURE), terminal_size=size,
+                        run_before=_keys("o"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_problem_detail(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Enter on it: the cause, what it caused and what to do, in words."""
+    assert snap_compare(bundle_app(BLOCKED_FIXTURE), terminal_size=size,
+                        run_before=_keys("o", "enter"))
