@@ -190,6 +190,9 @@ def resource_of(obj: Any) -> str | None:
     """The Pacemaker resource a row is about, if any: what the placement is asked for."""
     if isinstance(obj, Resource):
         return obj.id
+    if isinstance(obj, Problem):
+        # A grouped problem is about the resource of its cause, if its cause is one.
+        return resource_of(obj.causes[0])
     if isinstance(obj, Verdict):
         return obj.key.name if obj.key.kind == Kind.RESOURCE and obj.key.name else None
     if isinstance(obj, (FailedAction, FailCount, LocationConstraint, Ban, Guest)):
