@@ -347,7 +347,12 @@ def _text(changes: Sequence[Change], blocked: Sequence[str],
         by_top.setdefault(change.top or change.resource or change.verb, []).append(change)
     lines: list[str] = []
     for top, group in by_top.items():
-        actions = list(dict.fromkeys(_member_action(top, c) for c in group))
+        same = {c.action() for c in group}
+        if len(group) > 1 and len(same) == 1:
+            # A group whose members all do the same: "g_services: move j1 → j2".
+            actions = list(same)
+        else:
+            actions = list(dict.fromkeys(_member_action(top, c) for c in group))
         lines.append(f"{top}: {', '.join(actions)}")
     if not changes:
         lines.append("the scheduler would change nothing")
