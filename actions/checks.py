@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hadeck.actions.plan import Plan
 from hadeck.actions.preview import Preview
-from hadeck.model import ClusterState, DrbdResource, Node, PacemakerState, Resource, ResourceKind
+from hadeck.model import ClusterState, DrbdResource, Node, PacemakerState, ResourceKind
 
 PINGD = "pingd"
 """The attribute the ping agent writes (its ``name`` parameter's default)."""
@@ -140,14 +140,25 @@ def _drbd(state: ClusterState, plan: Plan, node: str) -> list[Check]:
         res = next((r for r in state.drbd if r.name == name and r.node == node), None)
         label = f"DRBD {name} on {node}"
         if res is None:
-            checks.append(Check(label, False, f"the DRBD of {name} on {node} could not be "
-                                              "read: cannot tell whether it is UpToDate",
-                                overridable=True))
+            if _drbd_read(state, node):
+                checks.append(Check(label, False, f"{node} has no DRBD resource {name}: the "
+                                                  "guest's disk is not there"))
+            else:
+                checks.append(Check(label, False, f"the DRBD of {name} on {node} could not "
+                                                  "be read: cannot tell whether it is "
+                                                  "UpToDate", overridable=True))
             continue
         bad = _drbd_problem(res)
         checks.append(Check(label, bad is None, bad or f"{name} on {node} is UpToDate and "
                                                        "connected"))
     return checks
+
+
+def _drbd_read(state: ClusterState, node: str) -> bool:
+    """Whether the node's DRBD was read without an error (then what is missing is not
+    there)."""
+    return any(s.source == "drbd" and s.node == node and s.error is None
+               for s in state.sources)
 
 
 def _drbd_problem(res: DrbdResource) -> str | None:
@@ -214,40 +225,26 @@ def _last_node(pcmk: PacemakerState, plan: Plan, preview: Preview) -> list[Check
     node = plan.node
     assert node is not None
     label = f"last node for {node}'s resources"
-    if plan.request.verb == "standby":
-        started = {c.resource for c in preview.changes if c.verb in ("start", "move",
-                                                                      "migrate", "promote")
-                   and c.node != node}
-        stops = [c for c in preview.changes if c.verb == "stop" and c.source == node
-                 and c.resource not in started and c.top not in _clone_tops(pcmk)]
-        if stops:
-            names = ", ".join(dict.fromkeys(c.top or c.resource for c in stops))
+    standby = plan.request.verb == "standby"
+    # Standby: the preview itself. Maintenance: what would happen if the node went.
+    changes = preview.changes if standby else preview.if_gone
+    started = {c.resource for c in changes if c.verb in ("start", "move", "migrate",
+                                                         "promote")
+               and c.node != node}
+    stops = [c for c in changes if c.verb == "stop" and c.source == node
+             and c.resource not in started and c.top not in _clone_tops(pcmk)]
+    if stops:
+        names = ", ".join(dict.fromkeys(c.top or c.resource for c in stops))
+        if standby:
             return [Check(label, False, f"standby of {node} would stop {names}: no other "
                                         "node can run it", overridable=True)]
-        return [Check(label, True, f"what runs on {node} can run elsewhere")]
-    alone = []
-    for rsc in _non_clone_on(pcmk, node):
-        others = [score for (name, where), score in preview.scores.items()
-                  if name == rsc.id and where != node]
-        if others and all(s.startswith("-INFINITY") for s in others):
-            alone.append(rsc.id)
-    if alone:
-        return [Check(label, False, f"{node} is the last node that can run "
-                                    f"{', '.join(alone)}", overridable=True)]
-    return [Check(label, True, f"what runs on {node} could run elsewhere")]
+        return [Check(label, False, f"{node} is the last node that can run {names}",
+                      overridable=True)]
+    return [Check(label, True, f"what runs on {node} can run elsewhere")]
 
 
 def _clone_tops(pcmk: PacemakerState) -> set[str]:
     return {r.id for r in pcmk.resources if r.kind == ResourceKind.CLONE}
-
-
-def _non_clone_on(pcmk: PacemakerState, node: str) -> list[Resource]:
-    out: list[Resource] = []
-    for top in pcmk.resources:
-        if top.kind == ResourceKind.CLONE:
-            continue
-        out.extend(p for p in top.primitives() if node in p.nodes)
-    return out
 
 
 def _others_stop(plan: Plan, preview: Preview) -> list[Check]:

@@ -93,6 +93,8 @@ class Preview:
         unchanged: top-level resources the transition leaves alone.
         scores: the copy's allocation scores by (resource, node), when they were asked.
         transition: the scheduler's own "Transition Summary" lines.
+        if_gone: for maintenance of a node, what the scheduler would do if that node
+            could run nothing (what would stop has no other node to go to).
     """
 
     changes: tuple[Change, ...]
@@ -101,6 +103,7 @@ class Preview:
     unchanged: tuple[str, ...] = ()
     scores: Mapping[tuple[str, str], str] = field(default_factory=dict)
     transition: tuple[str, ...] = ()
+    if_gone: tuple[Change, ...] = ()
 
     def of(self, top: str) -> tuple[Change, ...]:
         """The changes of one top-level resource (or one primitive)."""
@@ -311,6 +314,10 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
             handle.write(text.encode())
         here = local or LocalRunner(env={"CIB_file": copy},
                                     timeout=timeout or runner.timeout)
+        if_gone: tuple[Change, ...] = ()
+        if plan.request.verb == "node-maintenance" and plan.request.option == "on" \
+                and plan.node:
+            if_gone = _if_gone(plan.node, text, workdir, facts, timeout or runner.timeout)
         if plan.request.verb != "cleanup":
             for step in plan.steps:
                 done = here.run(step.argv, timeout=timeout)
@@ -325,7 +332,25 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
     touched = {c.top for c in changes}
     unchanged = tuple(t for t in dict.fromkeys(facts.tops.values()) if t not in touched)
     return Preview(changes, blocked, _text(changes, blocked, unchanged), unchanged, scores,
-                   transition_lines(sim.stdout))
+                   transition_lines(sim.stdout), if_gone)
+
+
+def _if_gone(node: str, cib: str, workdir: str, facts: CibFacts,
+             timeout: float) -> tuple[Change, ...]:
+    """What the scheduler would do if ``node`` could run nothing (standby on a second
+    copy): a node in maintenance pins what runs there, and this says which of it could
+    run nowhere else once the node has to go."""
+    second = os.path.join(workdir, "if-gone.xml")
+    with create(second) as handle:
+        handle.write(cib.encode())
+    there = LocalRunner(env={"CIB_file": second}, timeout=timeout)
+    done = there.run(("crm_attribute", "-N", node, "-n", "standby", "-v", "on",
+                      "-l", "forever"))
+    if not done.ok:
+        raise PreviewError(f"on a copy of the CIB, standby of {node} failed: "
+                           f"{done.reason()}")
+    sim = _simulate(there, SIMULATE, second, timeout)
+    return parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
 
 
 def _quoted(argv: Sequence[str]) -> str:
@@ -378,8 +403,6 @@ def _blocked(plan: Plan, changes: Sequence[Change], facts: CibFacts, here: Runne
     verb = plan.request.verb
     rsc, node = plan.resource, plan.node
     if rsc is None or verb not in ("move", "migrate", "start"):
-        if verb == "node-maintenance" and plan.request.option == "on":
-            return (), parse_scores(_simulate(here, SCORES, copy, timeout).stdout)
         return (), {}
     mine = [c for c in changes if rsc in (c.top, c.resource)
             or rsc in facts.parents.get(c.resource, ())]
@@ -422,9 +445,29 @@ def _why_not(facts: CibFacts, rsc: str, node: str,
     state = _node_state(facts.root, node)
     if state:
         reasons.insert(0, f"{node} is {state}")
+    held = _held(facts.root, chain)
+    if held:
+        reasons.insert(0, held)
     said = f"its allocation score on {node} is {score}" if score else \
         f"no allocation score on {node}"
     return said + (f" — {'; '.join(reasons)}" if reasons else "")
+
+
+def _held(root: ET.Element, chain: set[str]) -> str | None:
+    """Why Pacemaker would not act on the resource at all: maintenance-mode, unmanaged."""
+    for nv in root.iterfind("./configuration/crm_config/cluster_property_set/nvpair"):
+        if nv.get("name") == "maintenance-mode" and _true(nv.get("value")):
+            return "the cluster is in maintenance-mode: Pacemaker moves nothing"
+    for el in root.iter():
+        if el.get("id") in chain and el.tag in ("primitive", "group", "clone", "master"):
+            for nv in el.iterfind("./meta_attributes/nvpair"):
+                if nv.get("name") == "is-managed" and not _true(nv.get("value")):
+                    return f"{el.get('id')} is unmanaged: Pacemaker leaves it where it is"
+    return None
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "on", "yes", "1", "y")
 
 
 def _locations(root: ET.Element, chain: set[str], node: str) -> list[str]:
