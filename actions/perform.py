@@ -428,8 +428,6 @@ def _happened(change: Change, pcmk: PacemakerState) -> bool | None:
 
 
 def _journal(prepared: Prepared, outcome: Outcome, state: ClusterState | None) -> str:
-    from hadeck.redact import secret_values
-
     entry: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "who": journal.who(),
@@ -445,7 +443,6 @@ def _journal(prepared: Prepared, outcome: Outcome, state: ClusterState | None) -
         "elapsed_s": round(outcome.elapsed, 2),
     }
     try:
-        secrets = secret_values(state) if state is not None else frozenset()
-        return str(journal.append(entry, secrets))
+        return str(journal.append(entry))
     except WriteError as exc:
         return f"not written: {exc}"

@@ -54,10 +54,11 @@ class Ran:
 
 @pytest.fixture
 def hadeck(lab: Lab, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    """Run ``hadeck ARGS --lab`` in process; returns its exit code, stdout and stderr."""
+    """Run ``hadeck ARGS --lab`` in process (``hadeck journal`` reads no cluster: no
+    ``--lab``); returns its exit code, stdout and stderr."""
     def run(*args: str) -> Ran:
         capsys.readouterr()
-        code = main([*args, "--lab"])
+        code = main([*args] if args[0] == "journal" else [*args, "--lab"])
         got = capsys.readouterr()
         return Ran(code, got.out, got.err)
     return run
