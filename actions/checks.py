@@ -81,7 +81,7 @@ def precheck(plan: Plan, state: ClusterState, preview: Preview | None) -> tuple[
         if verb in ("standby", "node-maintenance") and plan.request.option != "off" \
                 and verb != "online" and plan.node is not None:
             checks.extend(_last_node(pcmk, plan, preview))
-        if verb not in ("standby", "cluster-maintenance", "node-maintenance", "stop"):
+        if verb not in ("standby", "cluster-maintenance", "node-maintenance"):
             checks.extend(_others_stop(plan, preview))
     return tuple(checks)
 

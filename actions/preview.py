@@ -151,10 +151,14 @@ def parse_transition(text: str, tops: Mapping[str, str] | None = None,
     for line in transition_lines(text):
         match = _LINE.match(line)
         if match is None:
-            fence = re.match(r"^\s*\*\s+(Fence|Shutdown)\b.*?(?:node )?(\S+?)'?\s*", line)
-            if fence:
+            # "* Fence (reboot) jupiter1 'peer is no longer part of the cluster'",
+            # "* Shutdown jupiter1"
+            node = re.match(r"^\s*\*\s+(Fence|Shutdown)(?: \([\w-]+\))?\s+'?([^\s']+)",
+                            line)
+            if node:
                 words = line.strip().lstrip("* ").strip()
-                changes.append(Change("", fence.group(1).lower(), None, None, words))
+                changes.append(Change("", node.group(1).lower(), node.group(2), None,
+                                      " ".join(words.split())))
             continue
         verb = match.group("verb").lower()
         prim = match.group("rsc").split(":", 1)[0]
@@ -327,6 +331,9 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
         sim = _simulate(here, SIMULATE, copy, timeout)
         changes = parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
         blocked, scores = _blocked(plan, changes, facts, here, copy, timeout)
+        # The scheduler's own "blocked" (a failed stop without fencing, for one).
+        blocked += tuple(f"{c.words}: Pacemaker cannot carry it out" for c in changes
+                         if "blocked" in c.reason.split())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     touched = {c.top for c in changes}
@@ -475,6 +482,16 @@ def _held(root: ET.Element, chain: set[str]) -> str | None:
     for nv in root.iterfind("./configuration/crm_config/cluster_property_set/nvpair"):
         if nv.get("name") == "maintenance-mode" and _true(nv.get("value")):
             return "the cluster is in maintenance-mode: Pacemaker moves nothing"
+    for state in root.iterfind("./status/node_state"):
+        for lrm in state.iterfind("./lrm/lrm_resources/lrm_resource"):
+            ident = lrm.get("id", "").split(":", 1)[0]
+            if ident not in chain:
+                continue
+            for op in lrm.iterfind("lrm_rsc_op"):
+                if op.get("operation") == "stop" and op.get("rc-code", "0") != "0":
+                    return (f"{ident}'s stop failed on {state.get('uname')}: Pacemaker "
+                            f"leaves it blocked until it is cleaned up (hadeck cleanup "
+                            f"{ident})")
     for el in root.iter():
         if el.get("id") in chain and el.tag in ("primitive", "group", "clone", "master"):
             for nv in el.iterfind("./meta_attributes/nvpair"):

@@ -125,3 +125,20 @@ def test_without_yes_and_without_a_terminal_nothing_runs(lab: Lab, journal_file:
     assert "no terminal to confirm on; pass --yes" in done.stderr
     assert crm_mon(lab).find("nodes/node[@name='jupiter1']").get("standby") == "false"  # type: ignore[union-attr]
     assert not journal_file.exists()
+
+
+def test_stopping_what_others_depend_on(hadeck, lab: Lab) -> None:
+    ran = hadeck("stop", "ms_drbd_vm2", "--yes")
+    assert ran.code == 1
+    assert "it would also stop: vm2: stop on jupiter2" in ran.err
+    assert running_on(crm_mon(lab), "vm2") == ["jupiter2"]
+
+
+def test_a_resource_blocked_by_a_failed_stop(hadeck, lab: Lab) -> None:
+    faults.fail_resource(lab, "vm2", "stop")
+    ran = hadeck("move", "vm2", "jupiter1", "--dry-run")
+    assert ran.code == 1
+    assert ("vm2's stop failed on jupiter2: Pacemaker leaves it blocked until it is "
+            "cleaned up (hadeck cleanup vm2)") in ran.err
+    assert hadeck("cleanup", "vm2", "--yes").code == 0
+    assert crm_mon(lab).find("failures") is None
