@@ -95,6 +95,8 @@ class Preview:
         transition: the scheduler's own "Transition Summary" lines.
         if_gone: for maintenance of a node, what the scheduler would do if that node
             could run nothing (what would stop has no other node to go to).
+        afterwards: what the scheduler would do once the plan's ``after`` steps ran
+            (a move's cli-prefer cleared), on the cluster settled as previewed.
     """
 
     changes: tuple[Change, ...]
@@ -104,6 +106,7 @@ class Preview:
     scores: Mapping[tuple[str, str], str] = field(default_factory=dict)
     transition: tuple[str, ...] = ()
     if_gone: tuple[Change, ...] = ()
+    afterwards: tuple[Change, ...] = ()
 
     def of(self, top: str) -> tuple[Change, ...]:
         """The changes of one top-level resource (or one primitive)."""
@@ -330,6 +333,10 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
                                        f"{done.reason()}")
         sim = _simulate(here, SIMULATE, copy, timeout)
         changes = parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
+        afterwards: tuple[Change, ...] = ()
+        if plan.after:
+            afterwards = _afterwards(plan, here, copy, workdir, facts,
+                                     timeout or runner.timeout)
         blocked, scores = _blocked(plan, changes, facts, here, copy, timeout)
         # The scheduler's own "blocked" (a failed stop without fencing, for one).
         blocked += tuple(f"{c.words}: Pacemaker cannot carry it out" for c in changes
@@ -338,8 +345,32 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
         shutil.rmtree(workdir, ignore_errors=True)
     touched = {c.top for c in changes}
     unchanged = tuple(t for t in dict.fromkeys(facts.tops.values()) if t not in touched)
-    return Preview(changes, blocked, _text(changes, blocked, unchanged), unchanged, scores,
-                   transition_lines(sim.stdout), if_gone)
+    text = _text(changes, blocked, unchanged)
+    if afterwards:
+        text += "\nonce the constraint is cleared: " + "; ".join(c.words for c in afterwards)
+    return Preview(changes, blocked, text, unchanged, scores, transition_lines(sim.stdout),
+                   if_gone, afterwards)
+
+
+def _afterwards(plan: Plan, here: Runner, copy: str, workdir: str, facts: CibFacts,
+                timeout: float) -> tuple[Change, ...]:
+    """What the scheduler would do once the plan's ``after`` steps ran on the settled
+    cluster: a move's cli-prefer cleared, is the resource moved back (its preferences
+    outweighing stickiness)? ``pcs resource move`` asks the same before it clears."""
+    settled = os.path.join(workdir, "settled.xml")
+    with create(settled):
+        pass
+    done = here.run(("crm_simulate", "-x", copy, "-S", "-O", settled), timeout=timeout)
+    if not done.ok:
+        raise PreviewError(f"crm_simulate -S on the copy: {done.reason()}")
+    there = LocalRunner(env={"CIB_file": settled}, timeout=timeout)
+    for step in plan.after:
+        ran = there.run(step.argv, timeout=timeout)
+        if not ran.ok:
+            raise PreviewError(f"on a copy of the CIB, {_quoted(step.argv)} failed: "
+                               f"{ran.reason()}")
+    sim = _simulate(there, SIMULATE, settled, timeout)
+    return parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
 
 
 def _if_gone(node: str, cib: str, workdir: str, facts: CibFacts,

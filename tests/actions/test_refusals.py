@@ -142,3 +142,23 @@ def test_a_resource_blocked_by_a_failed_stop(hadeck, lab: Lab) -> None:
             "cleaned up (hadeck cleanup vm2)") in ran.err
     assert hadeck("cleanup", "vm2", "--yes").code == 0
     assert crm_mon(lab).find("failures") is None
+
+
+def test_a_move_that_clearing_its_constraint_would_undo(hadeck, lab: Lab) -> None:
+    # vm2 prefers jupiter2 by more than the stickiness: once cli-prefer-vm2 is cleared
+    # (as a move does after it settled) the scheduler would move it straight back.
+    import os
+    import subprocess
+
+    subprocess.run(["cibadmin", "--modify", "--xml-text",
+                    '<rsc_location id="loc_vm2_prefers_jupiter2" score="500"/>'],
+                   env={**os.environ, "CIB_file": str(lab.directory / "pacemaker" /
+                                                      "cib.xml")}, check=True)
+    ran = hadeck("move", "vm2", "jupiter1", "--yes")
+    assert ran.code == 1
+    assert "once cli-prefer-vm2 is cleared the scheduler would move it again" in ran.err
+    assert "vm2: move jupiter1 → jupiter2" in ran.err
+    assert running_on(crm_mon(lab), "vm2") == ["jupiter2"]
+    kept = hadeck("move", "vm2", "jupiter1", "--yes", "--keep")
+    assert kept.code == 0, kept.out + kept.err
+    assert running_on(crm_mon(lab), "vm2") == ["jupiter1"]
