@@ -331,12 +331,18 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
                 if not done.ok:
                     raise PreviewError(f"on a copy of the CIB, {_quoted(step.argv)} failed: "
                                        f"{done.reason()}")
-        sim = _simulate(here, SIMULATE, copy, timeout)
+        settled = os.path.join(workdir, "settled.xml")
+        if plan.after:
+            # -S -O: the same transition summary, and the cluster as it would be after it.
+            with create(settled):
+                pass
+            sim = _simulate(here, ("crm_simulate", "-S", "-O", settled), copy, timeout)
+        else:
+            sim = _simulate(here, SIMULATE, copy, timeout)
         changes = parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
         afterwards: tuple[Change, ...] = ()
         if plan.after:
-            afterwards = _afterwards(plan, here, copy, workdir, facts,
-                                     timeout or runner.timeout)
+            afterwards = _afterwards(plan, settled, facts, timeout or runner.timeout)
         blocked, scores = _blocked(plan, changes, facts, here, copy, timeout)
         # The scheduler's own "blocked" (a failed stop without fencing, for one).
         blocked += tuple(f"{c.words}: Pacemaker cannot carry it out" for c in changes
@@ -352,17 +358,12 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
                    if_gone, afterwards)
 
 
-def _afterwards(plan: Plan, here: Runner, copy: str, workdir: str, facts: CibFacts,
+def _afterwards(plan: Plan, settled: str, facts: CibFacts,
                 timeout: float) -> tuple[Change, ...]:
     """What the scheduler would do once the plan's ``after`` steps ran on the settled
-    cluster: a move's cli-prefer cleared, is the resource moved back (its preferences
-    outweighing stickiness)? ``pcs resource move`` asks the same before it clears."""
-    settled = os.path.join(workdir, "settled.xml")
-    with create(settled):
-        pass
-    done = here.run(("crm_simulate", "-x", copy, "-S", "-O", settled), timeout=timeout)
-    if not done.ok:
-        raise PreviewError(f"crm_simulate -S on the copy: {done.reason()}")
+    cluster (``settled``: the copy after the transition, ``crm_simulate -S -O``): a move's
+    cli-prefer cleared, is the resource moved back (its preferences outweighing
+    stickiness)? ``pcs resource move`` asks the same before it clears."""
     there = LocalRunner(env={"CIB_file": settled}, timeout=timeout)
     for step in plan.after:
         ran = there.run(step.argv, timeout=timeout)

@@ -18,24 +18,26 @@ DIR``; ``--nodes/--guests`` for a bigger one) or on the live cluster seen from t
     python bench/actions.py [-n 10] [--lab DIR | --live] [--nodes 2 --guests 2]
                             [--resource vm1 --to jupiter2]
 
-Measured here (Debian 12, 2 cores shared with 7 other jobs, Pacemaker 2.1.5; best of 5–10,
-so ±30 %):
+Measured here (Debian 12, 2 cores shared with 7 other jobs, Pacemaker 2.1.5; best of 5–7,
+so ±30 %; the machine's load moved "crm_simulate alone" between 35 and 126 ms):
 
-============================  ========  =================  =====
-lab (CIB size)                preview   crm_simulate alone  ratio
-============================  ========  =================  =====
-seed, 35 KiB: move vm1          196 ms              84 ms  2.3x
-seed, 35 KiB: standby           127 ms              74 ms  1.7x
-4 nodes / 40 guests, 547 KiB   1115 ms             430 ms  2.6x
-============================  ========  =================  =====
+==============================  ==========  =================  ==========
+seed lab, 35 KiB CIB            preview     crm_simulate alone  ratio
+==============================  ==========  =================  ==========
+standby of a node               67–127 ms         43–74 ms     1.1–1.7x
+move vm1 (and its clear)        137–336 ms        41–84 ms     3.3–5.5x
+==============================  ==========  =================  ==========
 
-The aim (1.5x) is not met for a move, and cannot be while the preview runs the plan's own
-argv: ``crm_resource --move`` on a file unpacks the whole status to find where the
-resource runs — 0.8 s on the 547 KiB CIB against 0.08 s for ``crm_attribute`` — about
-what crm_simulate itself costs. Of the rest, ``cibadmin -Q`` is 47–113 ms in the lab
-(the real cibadmin on a file, validating it); live it asks the CIB daemon. Schema
+A node's standby is near the aim (1.5x): ``cibadmin -Q`` (32–113 ms in the lab, the real
+cibadmin on a file validating it; live it asks the CIB daemon), ``crm_attribute`` on the
+copy, crm_simulate. A move is not, and cannot be while the preview runs the plan's own
+argv and checks what clearing the constraint afterwards does (five tools:
+``cibadmin -Q``, ``crm_resource --move``, ``crm_simulate -S -O``, ``crm_resource
+--clear``, ``crm_simulate -R``): ``crm_resource --move`` on a file unpacks the whole
+status to find where the resource runs — 0.8 s on a 547 KiB CIB (4 nodes, 40 guests)
+against 0.08 s for ``crm_attribute``, about what crm_simulate itself costs. Schema
 validation is off on the copy (``validate-with="none"``): it was 80–90 % of each tool's
-run on the seed CIB. Request → settled for a move in the lab: 1.9–2.1 s (two scheduler
+run on the seed CIB. Request → settled for a move in the lab: 1.5–2.1 s (two scheduler
 convergences: the move, then the cli-prefer cleared).
 """
 
