@@ -203,7 +203,8 @@ def prepare(request: Request, opened: Opened, read_only: bool | None = None,
     shown: Preview | None = None
     try:
         shown = preview(planned, runner)
-    except PreviewError as exc:
+    except (PreviewError, WriteError, OSError) as exc:
+        # OSError: no private temporary directory could be made for the copy.
         extra.append(Check("preview", False, f"no preview: {exc}", overridable=True))
     else:
         extra.append(Check("preview", True, "the scheduler (crm_simulate) on a copy of the "

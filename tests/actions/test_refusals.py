@@ -162,3 +162,23 @@ def test_a_move_that_clearing_its_constraint_would_undo(hadeck, lab: Lab) -> Non
     kept = hadeck("move", "vm2", "jupiter1", "--yes", "--keep")
     assert kept.code == 0, kept.out + kept.err
     assert running_on(crm_mon(lab), "vm2") == ["jupiter1"]
+
+
+def test_without_crm_simulate_there_is_no_preview_and_no_action(
+        hadeck, lab: Lab, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The preview runs crm_simulate here (the lab's own tools answer through its runner):
+    # a machine without it, at the runner boundary.
+    from hadeck.runner import LocalRunner, not_found
+
+    class WithoutSimulate(LocalRunner):
+        def run(self, argv, timeout=None, input=None):  # type: ignore[no-untyped-def]
+            if argv[0] == "crm_simulate":
+                return not_found(argv)
+            return super().run(argv, timeout, input)
+
+    monkeypatch.setattr("hadeck.actions.preview.LocalRunner", WithoutSimulate)
+    ran = hadeck("move", "vm1", "jupiter2", "--yes")
+    assert ran.code == 1
+    assert "no preview: crm_simulate on the copy: crm_simulate: command not found" in ran.err
+    assert "--force overrides" in ran.out
+    assert running_on(crm_mon(lab), "vm1") == ["jupiter1"]
