@@ -36,12 +36,16 @@ Example::
     [drbd.states]            # override the verdict of a DRBD state word
     SyncTarget = "OK"
 
+    [actions]
+    read_only = true         # every face refuses to change the cluster (--read-only)
+
     [probes]                 # hadeck's own pings (hadeck.probes)
     ping = true              # every poll, from every node (else only with --probe)
     hosts = ["192.0.2.254"]  # besides the ping nodes of the CIB's ping resources
     count = 3                # echoes per host
     timeout = 1              # seconds to wait for replies after the last echo
     links = true             # ping the other nodes' corosync link addresses too
+
     [snmp]                   # defaults for every agent below (any of them per agent too)
     version = "3"            # "2c" or "3"
     user = "hadeck"          # SNMPv3 user; auth_protocol MD5/SHA/SHA224…SHA512
@@ -126,6 +130,10 @@ class Config:
     ssh_sudo: tuple[str, ...] = ()
     """``ssh.sudo``: peers whose ssh login is not root (``"*"``: every peer): the tools
     that answer root only run there as ``sudo -n``, allowed by share/sudoers.d/hadeck."""
+    read_only: bool = False
+    """``actions.read_only``: every face refuses actions (move, standby, cleanup …) and
+    says so; the same as ``--read-only`` on the command line. For a monitoring host or
+    an account that must only look."""
     policy: Policy = field(default_factory=Policy)
     """``lvs.expected`` (real servers each virtual service should have, by
     ``"TCP 192.0.2.10:80"``) and ``drbd.states`` (the verdict of a DRBD state word,
@@ -171,12 +179,13 @@ KEYS: Mapping[str, str] = {
     "probes.count": "probe_count",
     "probes.timeout": "probe_timeout",
     "probes.links": "probe_links",
+    "actions.read_only": "read_only",
 }
 """The plain keys, dotted, and the :class:`Config` field each one sets."""
 FREE_TABLES = ("lvs.expected", "drbd.states", "snmp.agents")
 """Tables whose keys are the site's own names (a virtual service, a DRBD state word, an
 SNMP agent)."""
-TABLES = ("cluster", "ssh", "lvs", "drbd", "probes", "snmp", "weights")
+TABLES = ("cluster", "ssh", "lvs", "drbd", "probes", "snmp", "weights", "actions")
 SNMP_KEYS = ("version", "port", "community", "user", "auth_protocol", "auth_password",
              "priv_protocol", "priv_password", "timeout", "retries")
 """Keys of ``[snmp]`` (every agent's defaults) and of each ``[snmp.agents.NAME]``."""
@@ -419,6 +428,10 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
                            f"drbd.states.{_quoted(name)} must be OK, WARNING, CRITICAL or "
                            f"UNKNOWN, not {word!r}") from None
     ssh_options = tuple(_strings(ssh, "options", "ssh"))
+    read_only = _table(data, "actions").get("read_only", False)
+    if not isinstance(read_only, bool):
+        raise _Problem(("actions", "read_only"),
+                       f"actions.read_only must be true or false, not {read_only!r}")
     directors = tuple(_strings(cluster, "directors", "cluster"))
     probes = _table(data, "probes")
     snmp = _table(data, "snmp")
@@ -432,6 +445,7 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         timeout=float(timeout),
         ssh_options=ssh_options or SSH_OPTIONS,
         ssh_sudo=tuple(_strings(ssh, "sudo", "ssh")),
+        read_only=read_only,
         policy=Policy(drbd_states=states, expected_real_servers=expected,
                       directors=directors),
         probe_ping=_flag(probes, "ping", False),
