@@ -1,0 +1,45 @@
+"""One real three-node cluster per test session, for every test under tests/live/.
+
+``live_cluster`` (session) starts it once — or skips every live test with the reason
+when this machine cannot (not root, no namespaces, no corosync / Pacemaker) — and removes
+it in every case, also what a crashed earlier run left. ``cluster`` (per test) hands it
+back to the seed state first (:meth:`LiveCluster.restore`), so tests do not depend on each
+other's order. ``hadeck`` runs the command line of this checkout inside a node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.live.cluster import LiveCluster, unavailable
+from tests.live.faces import Hadeck, hadeck_missing
+
+
+@pytest.fixture(scope="session")
+def live_cluster() -> Iterator[LiveCluster]:
+    """The running cluster, settled; removed at the end of the session whatever happens."""
+    reason = unavailable() or hadeck_missing()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = LiveCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture
+def cluster(live_cluster: LiveCluster) -> LiveCluster:
+    """The session's cluster back in the seed state: every node up, nothing left over."""
+    live_cluster.restore()
+    return live_cluster
+
+
+@pytest.fixture
+def hadeck(cluster: LiveCluster, tmp_path: Path) -> Hadeck:
+    """This checkout's ``hadeck`` and plugins, run inside a node with a journal in tmp_path."""
+    return Hadeck(cluster, tmp_path)
