@@ -4,7 +4,8 @@
 when this machine cannot (not root, no namespaces, no corosync / Pacemaker) — and removes
 it in every case, also what a crashed earlier run left. ``cluster`` (per test) hands it
 back to the seed state first (:meth:`LiveCluster.restore`), so tests do not depend on each
-other's order. ``hadeck`` runs the command line of this checkout inside a node.
+other's order. ``hadeck`` runs the command line of this checkout inside a node. A test
+marked ``hadeck_verbs("move", …)`` skips before any of that when a verb is missing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,22 @@ from pathlib import Path
 import pytest
 
 from tests.live.cluster import LiveCluster, unavailable
-from tests.live.faces import Hadeck, hadeck_missing
+from tests.live.faces import Hadeck, hadeck_missing, has_verb
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "hadeck_verbs(*verbs): skip unless this checkout's hadeck has each of "
+                   "these subcommands (the actions command line)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test whose hadeck verbs are missing before its fixtures start a cluster."""
+    marker = item.get_closest_marker("hadeck_verbs")
+    for verb in marker.args if marker else ():
+        if not has_verb(verb):
+            pytest.skip(f"hadeck {verb} not available (the actions command line, "
+                        "ACTIONS.md, is not in this checkout)")
 
 
 @pytest.fixture(scope="session")
