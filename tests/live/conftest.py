@@ -1,11 +1,12 @@
 """One real three-node cluster per test session, for every test under tests/live/.
 
-``live_cluster`` (session) starts it once — or skips every live test with the reason
-when this machine cannot (not root, no namespaces, no corosync / Pacemaker) — and removes
-it in every case, also what a crashed earlier run left. ``cluster`` (per test) hands it
-back to the seed state first (:meth:`LiveCluster.restore`), so tests do not depend on each
-other's order. ``hadeck`` runs the command line of this checkout inside a node. A test
-marked ``hadeck_verbs("move", …)`` skips before any of that when a verb is missing.
+``live_cluster`` (package scope: once per session) starts it — or skips every live test
+with the reason when this machine cannot (not root, no namespaces, no corosync /
+Pacemaker) — and removes it in every case, also what a crashed earlier run left.
+``cluster`` (per test) hands it back to the seed state first
+(:meth:`LiveCluster.restore`), so tests do not depend on each other's order. ``hadeck``
+runs the command line of this checkout inside a node. A test marked
+``hadeck_verbs("move", …)`` skips before any of that when a verb is missing.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                         "ACTIONS.md, is not in this checkout)")
 
 
-@pytest.fixture(scope="session")
+# Package scope: one cluster for the whole session (every live test is in this package),
+# and gone before the next package's tests run (the dashboard's timing tests among them).
+@pytest.fixture(scope="package")
 def live_cluster() -> Iterator[LiveCluster]:
-    """The running cluster, settled; removed at the end of the session whatever happens."""
+    """The running cluster, settled; removed after the last live test whatever happens."""
     reason = unavailable() or hadeck_missing()
     if reason is not None:
         pytest.skip(reason)
