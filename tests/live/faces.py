@@ -22,6 +22,8 @@ from tests.checks.helpers import Output, read_output
 from tests.live.cluster import LiveCluster
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+"""The checkout: tests.live.pilot_drive is run from it inside a node."""
 
 
 def hadeck_missing() -> str | None:
@@ -127,6 +129,17 @@ class Hadeck:
         done = self.cluster.run(node, [str(BIN / f"check_hadeck_{name}"), *args],
                                 timeout=60, env=self.env())
         return read_output(done.returncode, done.stdout, done.stderr)
+
+    def pilot(self, node: str, *steps: str, timeout: float = 180) -> list[Any]:
+        """The dashboard driven by Pilot inside ``node`` (:mod:`tests.live.pilot_drive`)."""
+        env = {**self.env(), "PYTHONPATH": str(ROOT)}
+        done = self.cluster.run(node, [sys.executable, "-m", "tests.live.pilot_drive", *steps],
+                                timeout=timeout, env=env)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, (
+            f"the dashboard in {node}: exit {done.returncode}\n{done.stdout[-3000:]}\n"
+            f"{done.stderr[-3000:]}")
+        results: list[Any] = json.loads(done.stdout.splitlines()[-1])
+        return results
 
     def journal_entries(self) -> list[dict[str, Any]]:
         """The action journal's lines, read (none if it was never written)."""
