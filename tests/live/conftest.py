@@ -31,8 +31,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     marker = item.get_closest_marker("hadeck_verbs")
     for verb in marker.args if marker else ():
         if not has_verb(verb):
-            pytest.skip(f"hadeck {verb} not available (the actions command line, "
-                        "ACTIONS.md, is not in this checkout)")
+            pytest.skip(f"hadeck {verb} not available (this checkout's hadeck has no "
+                        f"'{verb}' subcommand yet: issue #10, ACTIONS.md)")
 
 
 # Package scope: one cluster for the whole session (every live test is in this package),

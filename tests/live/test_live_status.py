@@ -106,3 +106,23 @@ def test_a_failed_monitor_is_a_warning_with_the_failed_action(
     assert out.perf["failed_actions"].value == 1
     assert "dummy_vm2" in out.stdout
     assert failure["op_key"].startswith("dummy_vm2_monitor")
+
+
+def test_a_leftover_move_constraint_is_a_warning_naming_it(cluster: LiveCluster,
+                                                          hadeck: Hadeck) -> None:
+    # what an operator leaves after `crm_resource --move` without `--clear`
+    (source,) = cluster.wait_for("dummy_vm2 running",
+                                 lambda m: len(m.where("dummy_vm2")) == 1).where("dummy_vm2")
+    dest = next(n for n in NODES if n != source)
+    moved = cluster.run("node1", ["crm_resource", "--move", "-r", "dummy_vm2", "-N", dest])
+    assert moved.returncode == 0, moved.stderr
+    cluster.wait_for(f"dummy_vm2 on {dest}", lambda m: m.where("dummy_vm2") == {dest})
+    (left,) = cluster.cli_constraints()
+    for node in NODES:
+        view = hadeck.status(node)
+        named = [p for p in view.problems() if "dummy_vm2" in str(p)]
+        assert named and all(p["health"] == "WARNING" for p in named), view.problems()
+        out = hadeck.plugin(node, "cluster")
+        assert out.state == "WARNING", out.stdout
+        assert "dummy_vm2" in out.stdout
+    assert left["id"] == "cli-prefer-dummy_vm2"
