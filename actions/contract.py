@@ -1,10 +1,10 @@
 """The action hook: what the operator may do to a selected object.
 
-This release is read-only. ``a`` on a selected row opens a panel that says what the
-object is and lists :func:`actions_for` of it — an empty list for now. The actions issue
-fills :func:`actions_for` (migrate a guest, move or clear a resource, put a node in
-standby, drain a real server …); the panel already renders whatever it returns, so that
-change needs no new screen.
+``a`` on a selected row opens a panel that says what the object is and lists
+:func:`actions_for` of it: each :class:`Action` carries the
+:class:`~hadeck.actions.request.Request` it would make, which the panel hands to
+:func:`hadeck.actions.perform.prepare` (preview, pre-checks) and, once confirmed,
+:func:`~hadeck.actions.perform.execute`.
 
 The contract between the faces and ``hadeck.actions``; it imports no textual or rich
 (an import contract in pyproject.toml holds it to that), so the dashboard imports it and
@@ -22,8 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadeck.actions.plan import Refused, plan
+from hadeck.actions.request import Request
 from hadeck.health import Verdict
 from hadeck.model import (
+    ClusterState,
     DrbdConnection,
     DrbdPeerVolume,
     DrbdResource,
@@ -66,6 +69,8 @@ class Action:
     """The key that starts it from the panel, if it has one."""
     unavailable: str | None = None
     """Why it cannot run now (None: it can)."""
+    request: Request | None = None
+    """What choosing it asks :mod:`hadeck.actions.perform` to prepare."""
 
 
 _KINDS: tuple[tuple[type, str], ...] = (
@@ -113,13 +118,86 @@ def selection_of(key: str, obj: Any, source: tuple[str, str] | None = None) -> S
     return Selection(kind, ident, node or None, obj)
 
 
-def actions_for(selection: Selection) -> list[Action]:
+def actions_for(selection: Selection, state: ClusterState | None = None,
+                read_only: bool = False) -> list[Action]:
     """What may be done to ``selection``, in the order to offer it.
 
     Args:
         selection: the object under the cursor.
+        state: the cluster as last read; None: nothing is offered (nothing known).
+        read_only: every action is listed as unavailable, with the reason.
 
     Returns:
-        Nothing yet: the actions issue fills this in (see the module docstring).
+        The actions; one that cannot run now has ``unavailable`` set, with the reason
+        (the plan's refusal: already in standby, not running, no cli- constraint …).
+        Only the plan is consulted here (pure and fast); the preview and the pre-checks
+        come when one is chosen.
     """
-    return []
+    if state is None or state.pacemaker is None:
+        return []
+    requests = _requests(selection, state)
+    out: list[Action] = []
+    for label, request in requests:
+        why: str | None = None
+        if read_only:
+            from hadeck.actions.perform import READ_ONLY
+
+            why = READ_ONLY
+        else:
+            try:
+                plan(request, state)
+            except Refused as exc:
+                why = str(exc)
+        out.append(Action(request.verb, label, None, why, request))
+    return out
+
+
+def _requests(selection: Selection, state: ClusterState) -> list[tuple[str, Request]]:
+    pcmk = state.pacemaker
+    assert pcmk is not None
+    obj = selection.obj
+    nodes = [n.name for n in pcmk.nodes]
+    if isinstance(obj, Node) or selection.kind == "node":
+        name = obj.name if isinstance(obj, Node) else selection.id
+        node = pcmk.node(name)
+        if node is None:
+            return []
+        on = "off" if node.maintenance else "on"
+        cluster = "off" if pcmk.cluster.maintenance_mode else "on"
+        return [
+            (f"Standby {name}", Request("standby", name)),
+            (f"Online {name}", Request("online", name)),
+            (f"Maintenance {on} on {name}", Request("node-maintenance", name, option=on)),
+            (f"Clean up failures on {name}", Request("cleanup", "", node=name)),
+            (f"Cluster maintenance-mode {cluster}",
+             Request("cluster-maintenance", "cluster", option=cluster)),
+        ]
+    rsc_id: str | None = None
+    guest = False
+    if isinstance(obj, Guest):
+        rsc_id = obj.resource
+        guest = True
+    elif isinstance(obj, Resource):
+        rsc_id = obj.id
+    elif selection.kind.endswith("resource") and not selection.kind.startswith("DRBD"):
+        rsc_id = selection.id
+    if not rsc_id:
+        return []
+    rsc = pcmk.find(rsc_id)
+    if rsc is None:
+        return []
+    running = rsc.running_on
+    out: list[tuple[str, Request]] = []
+    others = [n for n in nodes if n not in running]
+    if guest or any(p.id == rsc_id and p.meta.get("allow-migrate", "").lower() == "true"
+                    for p in pcmk.primitives):
+        out += [(f"Migrate {rsc_id} to {n}", Request("migrate", rsc_id, n)) for n in others]
+    out += [(f"Move {rsc_id} to {n}", Request("move", rsc_id, n)) for n in others]
+    out += [(f"Ban {rsc_id} from {n}", Request("ban", rsc_id, n)) for n in running]
+    out.append((f"Clear {rsc_id}'s cli- constraints", Request("clear", rsc_id)))
+    out.append((f"Start {rsc_id}", Request("start", rsc_id)))
+    out.append((f"Stop {rsc_id}", Request("stop", rsc_id)))
+    out.append((f"Unmanage {rsc_id}", Request("unmanage", rsc_id)))
+    out.append((f"Manage {rsc_id}", Request("manage", rsc_id)))
+    out.append((f"Clean up {rsc_id}", Request("cleanup", rsc_id)))
+    return out

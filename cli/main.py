@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hadeck.lab.cli import add_parser
 
     add_parser(sub)
+    from hadeck.cli.act import add_parsers
+
+    add_parsers(sub, _add_source_options)
     return parser
 
 
@@ -266,6 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hadeck.lab.cli import run
 
             return run(args)
+        from hadeck.cli.act import COMMANDS as ACTIONS
+        from hadeck.cli.act import run as act
+
+        if args.command in (*ACTIONS, "journal"):
+            return act(args)
         return cmd_dashboard(args)
     # Every way out is one line on stderr, made safe to show (a message may quote a name
     # from the cluster or a file), and exit 3: a traceback would exit 1, which `hadeck

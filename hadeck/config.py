@@ -34,6 +34,9 @@ Example::
 
     [drbd.states]            # override the verdict of a DRBD state word
     SyncTarget = "OK"
+
+    [actions]
+    read_only = true         # every face refuses to change the cluster (--read-only)
 """
 
 from __future__ import annotations
@@ -88,6 +91,10 @@ class Config:
     ssh_options: tuple[str, ...] = SSH_OPTIONS
     """``ssh.options``: options for the system ssh client, before the host (the default
     never prompts and gives up on a dead host in about 5 s)."""
+    read_only: bool = False
+    """``actions.read_only``: every face refuses actions (move, standby, cleanup …) and
+    says so; the same as ``--read-only`` on the command line. For a monitoring host or
+    an account that must only look."""
     policy: Policy = field(default_factory=Policy)
     """``lvs.expected`` (real servers each virtual service should have, by
     ``"TCP 192.0.2.10:80"``) and ``drbd.states`` (the verdict of a DRBD state word,
@@ -107,11 +114,12 @@ KEYS: Mapping[str, str] = {
     "cluster.directors": "directors",
     "cluster.timeout": "timeout",
     "ssh.options": "ssh_options",
+    "actions.read_only": "read_only",
 }
 """The plain keys, dotted, and the :class:`Config` field each one sets."""
 FREE_TABLES = ("lvs.expected", "drbd.states")
 """Tables whose keys are the site's own names (a virtual service, a DRBD state word)."""
-TABLES = ("cluster", "ssh", "lvs", "drbd")
+TABLES = ("cluster", "ssh", "lvs", "drbd", "actions")
 
 
 def find(explicit: str | None = None) -> Path | None:
@@ -300,6 +308,10 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
                            f"drbd.states.{_quoted(name)} must be OK, WARNING, CRITICAL or "
                            f"UNKNOWN, not {word!r}") from None
     ssh_options = tuple(_strings(ssh, "options", "ssh"))
+    read_only = _table(data, "actions").get("read_only", False)
+    if not isinstance(read_only, bool):
+        raise _Problem(("actions", "read_only"),
+                       f"actions.read_only must be true or false, not {read_only!r}")
     directors = tuple(_strings(cluster, "directors", "cluster"))
     return Config(
         peers=str(peers),
@@ -307,6 +319,7 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         directors=directors,
         timeout=float(timeout),
         ssh_options=ssh_options or SSH_OPTIONS,
+        read_only=read_only,
         policy=Policy(drbd_states=states, expected_real_servers=expected,
                       directors=directors),
         path=path,

@@ -245,7 +245,7 @@ class LabRunner(Runner):
             rsc = _option(args, "-r", "--resource")
             node = _option(args, "-N", "--node")
             with self.lab.changing():
-                scenario.cleanup(rsc, node) if rsc else None
+                scenario.cleanup(rsc, node)
             return CommandResult(args, f"Cleaned up {rsc or 'all resources'}"
                                        f"{' on ' + node if node else ''}\n")
         if args[0] == "crm_resource" and "--wait" in args:

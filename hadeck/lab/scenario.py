@@ -455,15 +455,20 @@ class CibScenario:
                   "-v", "true" if managed else "false"))
         self.converge()
 
-    def cleanup(self, rsc: str, node: str | None = None) -> None:
-        """Emulate ``crm_resource --cleanup -r rsc [-N node]``, which crashes in file mode.
+    def cleanup(self, rsc: str | None, node: str | None = None) -> None:
+        """Emulate ``crm_resource --cleanup [-r rsc] [-N node]``, which crashes in file mode.
 
         Deletes the resource's fail counts and last-failure attributes and its recorded
         failures; where its last operation failed the history goes entirely, so the
-        resource is probed again, as the controller does after a clean-up.
+        resource is probed again, as the controller does after a clean-up. Without
+        ``rsc``, every resource the status section knows.
         """
         root = read_xml(self.cib)
-        clean_up(root, self.layout, rsc, (node,) if node else self.layout.nodes)
+        names = [rsc] if rsc else sorted({
+            lrm.get("id", "") for lrm in root.iterfind(
+                "./status/node_state/lrm/lrm_resources/lrm_resource")})
+        for name in names:
+            clean_up(root, self.layout, name, (node,) if node else self.layout.nodes)
         write_xml(self.cib, root)
         self.converge()
 
