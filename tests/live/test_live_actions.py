@@ -11,6 +11,7 @@ touched when this checkout's ``hadeck`` does not have one of those verbs yet.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -225,12 +226,26 @@ def test_cleanup_after_a_failed_monitor_clears_the_failure(cluster: LiveCluster,
 # --------------------------------------------------------------------------- preview
 
 
+_MOVED = re.compile(r"^(?P<resource>\S+): (?P<verb>\w+) (?P<source>\S+) → (?P<dest>\S+)")
+_ACTED = re.compile(r"^(?P<resource>\S+): (?P<verb>\w+) on (?P<source>\S+)")
+
+
+def _change(entry: Any) -> Mapping[str, Any]:
+    """A change as data: --json gives each in the operator's words (``vm1: move a → b``,
+    ``ms_drbd_vm1: promote on b``) or as an object with the same fields."""
+    if isinstance(entry, dict):
+        return entry
+    match = _MOVED.match(str(entry)) or _ACTED.match(str(entry))
+    assert match, f"a change hadeck --json shows that says no resource, verb and node: {entry!r}"
+    return match.groupdict()
+
+
 def _changes(doc: Any) -> Iterator[Mapping[str, Any]]:
     """Every entry of a ``changes`` list anywhere in the --json document."""
     if isinstance(doc, dict):
         for key, value in doc.items():
             if key == "changes" and isinstance(value, list):
-                yield from (c for c in value if isinstance(c, dict))
+                yield from (_change(c) for c in value)
             else:
                 yield from _changes(value)
     elif isinstance(doc, list):
