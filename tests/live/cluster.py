@@ -96,6 +96,9 @@ class CrmMon:
     """Each node's attributes as crm_mon gives them (``online``, ``standby`` …)."""
     instances: tuple[Instance, ...]
     failures: tuple[Mapping[str, str], ...]
+    history: Mapping[tuple[str, str], tuple[tuple[int, str], ...]] = field(
+        default_factory=dict)
+    """(node, primitive) → its operations in crm_mon's node_history: (call id, task)."""
 
     def online(self) -> frozenset[str]:
         return frozenset(n for n, a in self.nodes.items() if a.get("online") == "true")
@@ -119,6 +122,13 @@ class CrmMon:
 
     def instance(self, rsc: str) -> Instance | None:
         return next((i for i in self.instances if i.id == rsc and i.active), None)
+
+    def last_action(self, node: str, rsc: str) -> str | None:
+        """The latest operation of ``rsc`` on ``node`` other than a monitor (``start``,
+        ``migrate_from`` …), or None."""
+        ops = [(call, task) for call, task in self.history.get((node, rsc), ())
+               if task != "monitor"]
+        return max(ops)[1] if ops else None
 
     def failures_of(self, rsc: str) -> tuple[Mapping[str, str], ...]:
         return tuple(f for f in self.failures
@@ -157,6 +167,12 @@ def parse_crm_mon(text: str) -> CrmMon:
         nodes=nodes,
         instances=tuple(instances),
         failures=tuple(dict(f.attrib) for f in root.iterfind("failures/failure")),
+        history={
+            (node.get("name", ""), rsc.get("id", "")): tuple(
+                (int(op.get("call", "-1")), op.get("task", ""))
+                for op in rsc.iterfind("operation_history"))
+            for node in root.iterfind("node_history/node")
+            for rsc in node.iterfind("resource_history")},
     )
 
 

@@ -75,8 +75,25 @@ def test_move_goes_there_then_clears_its_constraint(cluster: LiveCluster,
     assert cli_of(cluster, "dummy_vm2") == [], "the cli-prefer was not cleared after the move"
     assert mon.where("svc_a") == mon.where("svc_b"), "the group was split"
     (entry,) = journaled(hadeck, "move", "dummy_vm2", dest)
-    assert entry
     assert oct(hadeck.journal.stat().st_mode & 0o777) == "0o600"
+    # `hadeck journal` shows the operator what was written
+    shown = hadeck(AT, "journal", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert entry in json.loads(shown.stdout)
+
+
+@pytest.mark.hadeck_verbs("migrate")
+def test_migrate_is_a_live_migration(cluster: LiveCluster, hadeck: Hadeck) -> None:
+    # dummy_vm2 has allow-migrate=true, and ocf:pacemaker:Dummy can migrate_to/_from
+    source = where(cluster, "dummy_vm2")
+    dest = next(n for n in NODES if n != source)
+    act(hadeck, "migrate", "dummy_vm2", dest)
+    mon = mon_at(cluster)
+    assert mon.where("dummy_vm2") == {dest}
+    assert mon.last_action(dest, "dummy_vm2") == "migrate_from", mon.history
+    assert mon.last_action(source, "dummy_vm2") == "stop"
+    assert "migrate_to" in {task for _, task in mon.history[(source, "dummy_vm2")]}
+    assert cli_of(cluster, "dummy_vm2") == []
 
 
 @pytest.mark.hadeck_verbs("move", "clear")
@@ -202,6 +219,31 @@ def test_cluster_maintenance_mode_on_and_off(cluster: LiveCluster, hadeck: Hadec
     mon = mon_at(cluster)
     assert not mon.maintenance_mode
     assert all(i.managed for i in mon.instances if i.active)
+
+
+# --------------------------------------------------------------------------- resources
+
+
+@pytest.mark.hadeck_verbs("stop", "start")
+def test_stop_and_start_set_the_target_role(cluster: LiveCluster, hadeck: Hadeck) -> None:
+    node = where(cluster, "dummy_vm2")
+    act(hadeck, "stop", "dummy_vm2")
+    mon = mon_at(cluster)
+    assert mon.where("dummy_vm2") == set()
+    assert mon.where("dummy_vm1") and mon.where("svc_a"), "stop stopped something else"
+    act(hadeck, "start", "dummy_vm2")
+    assert mon_at(cluster).where("dummy_vm2") == {node}
+
+
+@pytest.mark.hadeck_verbs("unmanage", "manage")
+def test_unmanage_and_manage(cluster: LiveCluster, hadeck: Hadeck) -> None:
+    node = where(cluster, "dummy_vm2")
+    act(hadeck, "unmanage", "dummy_vm2")
+    inst = mon_at(cluster).instance("dummy_vm2")
+    assert inst is not None and not inst.managed and inst.nodes == (node,)
+    act(hadeck, "manage", "dummy_vm2")
+    inst = mon_at(cluster).instance("dummy_vm2")
+    assert inst is not None and inst.managed and inst.nodes == (node,)
 
 
 # --------------------------------------------------------------------------- cleanup
