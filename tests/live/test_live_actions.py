@@ -180,6 +180,24 @@ def test_standby_empties_the_node_and_online_brings_it_back(cluster: LiveCluster
 
 
 @pytest.mark.hadeck_verbs("standby")
+def test_standby_of_the_last_node_for_a_resource_is_refused(cluster: LiveCluster,
+                                                            hadeck: Hadeck) -> None:
+    # dummy_vm1 and its DRBD stand-in may run on node1 and node2 only: with one of them
+    # in standby already, the other is the last
+    (home,) = mon_at(cluster).where("dummy_vm1")
+    (other,) = {"node1", "node2"} - {home}
+    cluster.run(AT, ["crm_attribute", "-N", other, "-n", "standby", "-v", "on"])
+    cluster.wait_for(f"{other} in standby", lambda m: m.node_flag(other, "standby")
+                     and other not in m.where("p_drbd_vm1"), 60, node=AT)
+    done = act(hadeck, "standby", home, expect=1)
+    assert "dummy_vm1" in done.stdout + done.stderr
+    mon = mon_at(cluster)
+    assert not mon.node_flag(home, "standby")
+    assert mon.where("dummy_vm1") == {home}
+    assert hadeck.journal_entries() == []
+
+
+@pytest.mark.hadeck_verbs("standby")
 def test_standby_without_yes_and_without_a_terminal_is_refused(cluster: LiveCluster,
                                                                hadeck: Hadeck) -> None:
     node = where(cluster, "svc_a")
