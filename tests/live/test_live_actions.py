@@ -244,13 +244,14 @@ def test_cluster_maintenance_mode_on_and_off(cluster: LiveCluster, hadeck: Hadec
 
 @pytest.mark.hadeck_verbs("stop", "start")
 def test_stop_and_start_set_the_target_role(cluster: LiveCluster, hadeck: Hadeck) -> None:
-    node = where(cluster, "dummy_vm2")
     act(hadeck, "stop", "dummy_vm2")
     mon = mon_at(cluster)
     assert mon.where("dummy_vm2") == set()
     assert mon.where("dummy_vm1") and mon.where("svc_a"), "stop stopped something else"
     act(hadeck, "start", "dummy_vm2")
-    assert mon_at(cluster).where("dummy_vm2") == {node}
+    # started anew, it goes where the scores say (its preference, node2), not
+    # necessarily where it ran before (stickiness holds only while it runs)
+    assert mon_at(cluster).where("dummy_vm2") == {"node2"}
 
 
 @pytest.mark.hadeck_verbs("unmanage", "manage")
