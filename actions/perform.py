@@ -20,6 +20,7 @@ could not be read.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ class Outcome:
     journal: str | None = None
     elapsed: float = 0.0
     unmet: tuple[str, ...] = field(default=())
+    facts: tuple[str, ...] = field(default=())
+    """What was found to hold afterwards, one fact each (``verified`` joins them)."""
 
     @property
     def word(self) -> str:
@@ -185,9 +188,9 @@ def prepare(request: Request, opened: Opened, read_only: bool | None = None,
 
         state = collect(opened.access, opened.config)
     if state.pacemaker is None:
-        why = "could not read the cluster: " + "; ".join(
-            f"{s.source}@{s.node}: {s.error}" for s in state.sources
-            if s.source == "pacemaker" and s.error) or "Pacemaker did not answer"
+        reasons = "; ".join(f"{s.source}@{s.node}: {s.error}" for s in state.sources
+                            if s.source == "pacemaker" and s.error)
+        why = f"could not read the cluster: {reasons or 'Pacemaker did not answer'}"
         return Prepared(None, None, (Check("cluster", False, why),), why, state,
                         EXIT_UNREADABLE, request=request)
     try:
@@ -200,7 +203,8 @@ def prepare(request: Request, opened: Opened, read_only: bool | None = None,
     shown: Preview | None = None
     try:
         shown = preview(planned, runner)
-    except PreviewError as exc:
+    except (PreviewError, WriteError, OSError) as exc:
+        # OSError: no private temporary directory could be made for the copy.
         extra.append(Check("preview", False, f"no preview: {exc}", overridable=True))
     else:
         extra.append(Check("preview", True, "the scheduler (crm_simulate) on a copy of the "
@@ -268,11 +272,10 @@ def execute(prepared: Prepared, opened: Opened, wait: float = 60.0,
         verified = f"not settled within {wait:g} s; {verified}"
     outcome = Outcome(done, settled, tuple(results), verified,
                       EXIT_DONE if done else EXIT_FAILED, None,
-                      time.monotonic() - started, unmet)
+                      time.monotonic() - started, unmet, tuple(facts))
     where = _journal(prepared, outcome, state or prepared.state)
     say(f"journal: {where}")
-    return Outcome(outcome.ok, outcome.settled, outcome.results, outcome.verified,
-                   outcome.exit_code, where, outcome.elapsed, outcome.unmet)
+    return dataclasses.replace(outcome, journal=where)
 
 
 def _run_steps(steps: Sequence[Step], opened: Opened, results: list[StepResult],
