@@ -682,3 +682,50 @@ def _reap(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- by hand
+
+USAGE = """usage: python -m tests.live.cluster start | stop | status | crash NODE | revive NODE
+                                  | exec NODE ARGV...
+
+start: the seeded three-node cluster, left running (a crashed run's leftovers removed
+first); stop: all of it removed; exec: ARGV inside NODE, e.g.
+  python -m tests.live.cluster exec node1 $PWD/.venv/bin/python $PWD/bench/actions.py --live
+(inside a node the working directory is /: give absolute paths)."""
+
+
+def main(argv: Sequence[str]) -> int:
+    """The cluster by hand, for a person or a benchmark; the tests use the fixture."""
+    cluster = LiveCluster()
+    match list(argv):
+        case ["start"]:
+            reason = unavailable()
+            if reason is not None:
+                print(f"cannot start: {reason}", file=sys.stderr)
+                return 1
+            cluster.start()
+            print(cluster.crm_mon_text())
+        case ["stop"]:
+            cluster.remove()
+        case ["status"]:
+            for node in cluster.nodes:
+                pid = cluster.pid(node)
+                print(f"{node}: {f'up, pid {pid}' if pid else 'down'}")
+            if cluster.up():
+                print(cluster.crm_mon_text())
+        case ["crash", node]:
+            cluster.crash(node)
+        case ["revive", node]:
+            cluster.revive(node)
+        case ["exec", node, *command] if command:
+            return subprocess.run(cluster.argv(node, command), env=_env(),
+                                  check=False).returncode
+        case _:
+            print(USAGE, file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
