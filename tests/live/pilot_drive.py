@@ -18,7 +18,8 @@ one JSON document on stdout. Steps:
                           whose key ends with ROW, ``a``, the action VERB (to NODE, or
                           empty), confirmed with ``y`` (HOW ``y``) or by typing the
                           object's name (HOW ``word``); waits until it is done and gives
-                          the phase, the text shown, the exit code and the events
+                          the phase, the screen as drawn at the preview and at the end,
+                          the exit code and the events
 
 The tests read the results; they never import this in their own process, where the
 cluster's tools would be the host's, not the node's.
@@ -95,6 +96,11 @@ async def drive(steps: list[str], size: tuple[int, int] = (160, 50)) -> list[Any
     return results
 
 
+def _drawn(app: HadeckApp) -> str:
+    """The screen on top as drawn, line by line: what the operator reads."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
 async def _until(app: HadeckApp, pilot: Pilot[None], done: Any, what: str,
                  limit: float = 120) -> None:
     deadline = time.monotonic() + limit
@@ -110,10 +116,10 @@ async def act(app: HadeckApp, pilot: Pilot[None], key: str, row: str, verb: str,
     """One action from the dashboard's panel, as an operator chooses and confirms it."""
     # The panel's screens come with issue #10; imported here so that the read-only
     # steps run without them.
-    from textual.widgets import OptionList, Static
+    from textual.widgets import OptionList
 
     from hadeck.tui.screen_actions import ActionScreen
-    from hadeck.tui.screen_perform import PerformScreen  # type: ignore[import-not-found]
+    from hadeck.tui.screen_perform import PerformScreen  # type: ignore[import-not-found,unused-ignore]
     from hadeck.tui.tables import DiffTable
 
     await settle(app, pilot)
@@ -148,7 +154,7 @@ async def act(app: HadeckApp, pilot: Pilot[None], key: str, row: str, verb: str,
     if not isinstance(screen, PerformScreen):
         raise SystemExit(f"pilot_drive: the action opened {screen_name(app)}")
     await _until(app, pilot, lambda: screen.phase != "preparing", "the preview")
-    shown = str(app.screen.query_one("#text", Static).render())
+    shown = _drawn(app)
     if screen.phase == "confirm":
         if how == "word":
             await pilot.press(*str(screen.confirm_word), "enter")
@@ -157,7 +163,7 @@ async def act(app: HadeckApp, pilot: Pilot[None], key: str, row: str, verb: str,
         await _until(app, pilot, lambda: screen.phase == "done", "the action settling")
     outcome = screen.outcome
     return {"phase": screen.phase, "preview": shown,
-            "text": str(app.screen.query_one("#text", Static).render()),
+            "text": _drawn(app),
             "exit_code": outcome.exit_code if outcome is not None else None,
             "events": [e.text for e in app.event_log.events()]}
 
