@@ -76,6 +76,11 @@ def test_move_goes_there_then_clears_its_constraint(cluster: LiveCluster,
     assert mon.where("svc_a") == mon.where("svc_b"), "the group was split"
     (entry,) = journaled(hadeck, "move", "dummy_vm2", dest)
     assert oct(hadeck.journal.stat().st_mode & 0o777) == "0o600"
+    # what was asked, what ran where, and what came of it
+    assert entry["request"]["verb"] == "move" and entry["request"]["target"] == "dummy_vm2"
+    assert any(c["argv"][:2] == ["crm_resource", "--move"] for c in entry["commands"])
+    assert entry["exit_code"] == 0 and entry["who"]["user"]
+    assert dest in entry["verified"]
     # `hadeck journal` shows the operator what was written
     shown = hadeck(AT, "journal", "--json")
     assert shown.returncode == 0, shown.stderr
