@@ -147,6 +147,17 @@ def test_a_move_to_a_node_in_standby_is_refused(cluster: LiveCluster,
     assert cli_of(cluster, "dummy_vm2") == [], "a refused move left a constraint"
 
 
+@pytest.mark.hadeck_verbs("move")
+def test_read_only_refuses_and_changes_nothing(cluster: LiveCluster, hadeck: Hadeck) -> None:
+    source = where(cluster, "dummy_vm2")
+    dest = next(n for n in NODES if n != source)
+    done = act(hadeck, "move", "dummy_vm2", dest, "--read-only", expect=1)
+    assert "read-only" in (done.stdout + done.stderr).lower()
+    assert mon_at(cluster).where("dummy_vm2") == {source}
+    assert cli_of(cluster, "dummy_vm2") == []
+    assert hadeck.journal_entries() == []
+
+
 # --------------------------------------------------------------------------- ban / clear
 
 
