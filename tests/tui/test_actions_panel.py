@@ -1,0 +1,279 @@
+"""Acting from the dashboard, on the lab: ``a``, choose, preview, confirm, progress, result.
+
+Each test drives the dashboard with Pilot as an operator would (select a row, ``a``, an
+action, ``y`` or the typed name) and then reads the lab's cluster the way ``hadeck
+status`` does (:func:`hadeck.collect.collect`: the real ``crm_mon`` on the lab's CIB), so
+what is checked is what Pacemaker did, not what the screen claims. The lab's Pacemaker
+side is the real scheduler; these tests need pacemaker-cli-utils.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
+
+from hadeck.collect import collect
+from hadeck.lab.runner import LabAccess
+from hadeck.lab.world import Lab
+from hadeck.model import ClusterState
+from hadeck.tui.app import HadeckApp
+from hadeck.tui.screen_actions import ActionScreen
+from hadeck.tui.screen_perform import PerformScreen
+from hadeck.watch.eventlog import EventLog
+from hadeck.watch.poller import Poller
+from tests.tui.conftest import bundle_app
+from tests.tui.helpers import aio, screen_name, screen_text, settle
+
+pytestmark = pytest.mark.pacemaker
+
+
+@pytest.fixture(autouse=True)
+def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own action journal (never the user's)."""
+    path = tmp_path / "actions.jsonl"
+    monkeypatch.setenv("HADECK_JOURNAL", str(path))
+    return path
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def app_on(lab: Lab, read_only: bool = False) -> HadeckApp:
+    poller = Poller(lambda: LabAccess(lab), log=EventLog(None, "lab"))
+    return HadeckApp(poller, interval=3600, auto_refresh=False, stream_drbd=False,
+                     read_only=read_only, action_wait=30)
+
+
+def cluster(lab: Lab) -> ClusterState:
+    """The lab's cluster as ``hadeck status`` reads it (crm_mon on the lab's CIB)."""
+    return collect(LabAccess(lab))
+
+
+def running_on(lab: Lab, resource: str) -> tuple[str, ...]:
+    pcmk = cluster(lab).pacemaker
+    assert pcmk is not None
+    found = pcmk.find(resource)
+    assert found is not None, resource
+    return found.running_on
+
+
+def text_of(app: HadeckApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def open_panel(app: HadeckApp, pilot: Pilot[None], screen: str, row: str) -> ActionScreen:
+    """Go to ``screen``, put the cursor on the row whose key ends with ``row``, press ``a``."""
+    await settle(app, pilot)
+    await pilot.press(screen)
+    await pilot.pause()
+    from hadeck.tui.tables import DiffTable
+
+    for table in app.screen.query(DiffTable):
+        keys = [r.key.value or "" for r in table.ordered_rows]
+        hits = [i for i, key in enumerate(keys) if key.split(":", 1)[-1] == row]
+        if hits:
+            table.focus()
+            table.move_cursor(row=hits[0])
+            break
+    else:
+        raise AssertionError(f"no row {row} on {screen}")
+    await pilot.pause()
+    await pilot.press("a")
+    await pilot.pause()
+    panel = app.screen
+    assert isinstance(panel, ActionScreen), screen_name(app)
+    return panel
+
+
+def index_of(panel: ActionScreen, verb: str, node: str | None = None) -> int:
+    for i, action in enumerate(panel.actions):
+        request = action.request
+        if request is not None and request.verb == verb and (node is None or
+                                                              request.node == node):
+            return i
+    raise AssertionError(f"no {verb} {node} among {[a.label for a in panel.actions]}")
+
+
+async def choose(app: HadeckApp, pilot: Pilot[None], panel: ActionScreen, verb: str,
+                 node: str | None = None) -> PerformScreen:
+    """Highlight the action, Enter, and wait for its preview."""
+    choices = panel.query_one(OptionList)
+    choices.highlighted = index_of(panel, verb, node)
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, PerformScreen), screen_name(app)
+    await wait_for(app, pilot, lambda: screen.phase != "preparing")
+    return screen
+
+
+async def wait_for(app: HadeckApp, pilot: Pilot[None], done: object, limit: float = 60) -> None:
+    """Let the workers run until ``done()`` (a callable) holds."""
+    assert callable(done)
+    deadline = time.monotonic() + limit
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+
+
+# ---------------------------------------------------------------------- tests
+
+
+@aio
+async def test_move_a_guest_from_the_dashboard(lab: Lab, journal: Path) -> None:
+    assert running_on(lab, "vm1") == ("jupiter1",)
+    app = app_on(lab)
+    async with app.run_test(size=(100, 40)) as pilot:
+        panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
+        screen = await choose(app, pilot, panel, "move", "jupiter2")
+        assert screen.phase == "confirm", text_of(app, "#text")
+        shown = text_of(app, "#text")
+        for part in ("Pacemaker would", "Pre-checks", "Commands", "crm_resource",
+                     "vm1", "jupiter2", "✔"):
+            assert part in shown, (part, shown)
+        assert running_on(lab, "vm1") == ("jupiter1",)  # nothing ran for the preview
+        await pilot.press("y")
+        await wait_for(app, pilot, lambda: screen.phase == "done")
+        result = text_of(app, "#text")
+        assert "done (exit 0)" in result, result
+        assert screen.outcome is not None and screen.outcome.exit_code == 0
+        events = [e.text for e in app.event_log.events()]
+        assert any("move vm1" in e and "done" in e for e in events), events
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen_name(app) == "guests"
+    assert running_on(lab, "vm1") == ("jupiter2",)
+    assert journal.exists()  # the dashboard's actions are journaled as the command line's
+
+
+@aio
+async def test_standby_needs_the_node_name_typed(lab: Lab) -> None:
+    app = app_on(lab)
+    async with app.run_test(size=(100, 40)) as pilot:
+        panel = await open_panel(app, pilot, "o", "jupiter1")
+        screen = await choose(app, pilot, panel, "standby")
+        assert screen.phase == "confirm", text_of(app, "#text")
+        assert screen.confirm_word == "jupiter1"
+        box = app.screen.query_one("#word", Input)
+        assert box.display and box.has_focus
+        await pilot.press("y", "enter")  # not the word: nothing runs
+        await pilot.pause()
+        assert screen.phase == "confirm"
+        pcmk = cluster(lab).pacemaker
+        assert pcmk is not None and not pcmk.node("jupiter1").standby  # type: ignore[union-attr]
+        await pilot.press(*"jupiter1", "enter")
+        await wait_for(app, pilot, lambda: screen.phase == "done")
+        assert "done (exit 0)" in text_of(app, "#text"), text_of(app, "#text")
+    pcmk = cluster(lab).pacemaker
+    assert pcmk is not None
+    node = pcmk.node("jupiter1")
+    assert node is not None and node.standby
+    assert running_on(lab, "vm1") == ("jupiter2",)  # its guest went to the other node
+
+
+@aio
+async def test_a_move_onto_a_standby_node_is_refused_and_nothing_runs(lab: Lab,
+                                                                     journal: Path) -> None:
+    LabAccess(lab).runner("jupiter1").run(
+        ("crm_attribute", "-N", "jupiter2", "-n", "standby", "-v", "on"))
+    assert running_on(lab, "vm1") == ("jupiter1",)
+    app = app_on(lab)
+    async with app.run_test(size=(100, 40)) as pilot:
+        panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
+        i = index_of(panel, "move", "jupiter2")
+        reason = panel.actions[i].unavailable
+        if reason is not None:
+            # Listed, greyed, with the reason: it cannot be chosen.
+            assert "standby" in reason, reason
+            assert "standby" in screen_text(app)
+            panel.query_one(OptionList).highlighted = i
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ActionScreen)
+        else:
+            screen = await choose(app, pilot, panel, "move", "jupiter2")
+            assert screen.phase == "refused"
+            assert "standby" in text_of(app, "#text")
+            assert "refused" in text_of(app, "#prompt")
+            await pilot.press("y")
+            await pilot.pause()
+            assert screen.phase == "refused"
+    assert running_on(lab, "vm1") == ("jupiter1",)
+    assert not journal.exists()
+
+
+@aio
+async def test_read_only_says_why_and_offers_nothing(lab: Lab) -> None:
+    app = app_on(lab, read_only=True)
+    async with app.run_test(size=(100, 40)) as pilot:
+        panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
+        assert "read-only" in text_of(app, "#about")
+        assert panel.actions and all(a.unavailable for a in panel.actions)
+        choices = panel.query_one(OptionList)
+        assert all(choices.get_option_at_index(i).disabled
+                   for i in range(choices.option_count))
+        for action in panel.actions:
+            if action.key:
+                await pilot.press(action.key)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ActionScreen)
+    assert running_on(lab, "vm1") == ("jupiter1",)
+
+
+@aio
+async def test_a_bundle_cannot_be_acted_on() -> None:
+    app = bundle_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("g", "a")
+        await pilot.pause()
+        assert isinstance(app.screen, ActionScreen)
+        assert "bundle" in text_of(app, "#about")
+        assert all(a.unavailable for a in app.screen.actions)
+
+
+@aio
+async def test_escape_runs_nothing(lab: Lab, journal: Path) -> None:
+    app = app_on(lab)
+    async with app.run_test(size=(100, 40)) as pilot:
+        panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
+        screen = await choose(app, pilot, panel, "move", "jupiter2")
+        assert screen.phase == "confirm"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen_name(app) == "guests"
+        # Escape while it is still being prepared: nothing either.
+        panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
+        panel.query_one(OptionList).highlighted = index_of(panel, "move", "jupiter2")
+        await pilot.press("enter", "escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen_name(app) == "guests"
+        assert not [e for e in app.event_log.events() if e.area == "action"]
+    assert running_on(lab, "vm1") == ("jupiter1",)
+    pcmk = cluster(lab).pacemaker
+    assert pcmk is not None and not [c for c in pcmk.locations if c.from_cli]
+    assert not journal.exists()
+
+
+def test_preview_and_confirm_snapshot(snap_compare, lab: Lab, utc: None) -> None:  # type: ignore[no-untyped-def]
+    app = app_on(lab)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        panel = await open_panel(app, pilot, "o", "jupiter1")
+        await choose(app, pilot, panel, "standby")
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
