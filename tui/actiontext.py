@@ -75,12 +75,16 @@ def prepared_text(request: Request, prepared: Prepared) -> Text:
     preview = prepared.preview
     if preview is not None:
         _heading(text, "Pacemaker would (crm_simulate on a copy of the CIB)")
-        for change in preview.changes:
-            text.append(f"  {safe(change.words)}\n")
-        if not preview.changes:
-            text.append("  no change\n", style="italic")
-        for block in preview.blocked:
-            text.append(f"  ✘ {safe(block)}\n", style="bold red")
+        # Its text: one line per top-level resource in the operator's words, what the
+        # scheduler would not do ("not done: …", with the score or constraint), and
+        # what it leaves alone.
+        for line in preview.text.splitlines():
+            if line.startswith("not done: "):
+                text.append(f"  ✘ {safe(line)}\n", style="bold red")
+            elif line.startswith("no change: ") or line.startswith("the scheduler would"):
+                text.append(f"  {safe(line)}\n", style="dim")
+            else:
+                text.append(f"  {safe(line)}\n")
         text.rstrip()
 
     if prepared.checks:
@@ -92,7 +96,8 @@ def prepared_text(request: Request, prepared: Prepared) -> Text:
                 text.append("  ✘ ", style="bold red")
             text.append(f"{safe(check.name)}: {safe(check.reason)}")
             if not check.ok and check.overridable:
-                text.append(" (--force overrides)", style="yellow")
+                text.append(" (overridden: forced)" if request.force else
+                            " (--force overrides)", style="yellow")
             text.append("\n")
         text.rstrip()
 
@@ -124,8 +129,9 @@ def outcome_text(request: Request, outcome: Outcome) -> Text:
     style = {Health.OK: "bold green", Health.WARNING: "bold yellow",
              Health.CRITICAL: "bold red", Health.UNKNOWN: "bold magenta"}
     label = word[health]
-    if health == Health.CRITICAL and outcome.ok and not outcome.settled:
-        label = "▲ not settled in time"
+    if health == Health.CRITICAL and not outcome.settled and not outcome.unmet \
+            and all(r.ok for r in outcome.results):
+        label = "✘ not settled in time"
     text.append(label, style=style[health])
     text.append(f" (exit {outcome.exit_code})\n")
     if outcome.verified:

@@ -171,8 +171,7 @@ class PerformScreen(ModalScreen[None]):
             box.display = False
             prompt = Text("✘ refused: nothing will run", style="bold red")
             if forcible(prepared):
-                prompt.append("   f: prepare it forced (overrides only the checks marked so)",
-                              style="yellow")
+                prompt.append("   f: force the checks marked so", style="yellow")
             prompt.append("   Esc: back")
             self._prompt(prompt)
             return
@@ -299,7 +298,9 @@ class PerformScreen(ModalScreen[None]):
         if self.progress:
             text.append_text(self._progress_text())
         self._body(text)
-        self.query_one("#body", VerticalScroll).scroll_home(animate=False)
+        # After the new text is laid out: scrolled at once, the old end would stay.
+        body = self.query_one("#body", VerticalScroll)
+        self.call_after_refresh(body.scroll_home, animate=False)
         self._prompt(Text.assemble("also in the events screen (e)   ", ("Esc", "bold"),
                                    "/", ("Enter", "bold"), ": close"))
         self.refresh_bindings()

@@ -27,7 +27,7 @@ from hadeck.tui.screen_perform import PerformScreen
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller
 from tests.tui.conftest import bundle_app
-from tests.tui.helpers import aio, screen_name, screen_text, settle
+from tests.tui.helpers import aio, rows, screen_name, screen_text, settle
 
 pytestmark = pytest.mark.pacemaker
 
@@ -58,6 +58,13 @@ def app_on(lab: Lab, read_only: bool = False) -> HadeckApp:
 def cluster(lab: Lab) -> ClusterState:
     """The lab's cluster as ``hadeck status`` reads it (crm_mon on the lab's CIB)."""
     return collect(LabAccess(lab))
+
+
+def standby(lab: Lab, node: str) -> None:
+    """Put ``node`` in standby behind the dashboard's back (as another operator would)."""
+    result = LabAccess(lab).runner("jupiter1").run(
+        ("crm_attribute", "-N", node, "-n", "standby", "-v", "on"))
+    assert result.returncode == 0, result
 
 
 def running_on(lab: Lab, resource: str) -> tuple[str, ...]:
@@ -140,21 +147,36 @@ async def test_move_a_guest_from_the_dashboard(lab: Lab, journal: Path) -> None:
         screen = await choose(app, pilot, panel, "move", "jupiter2")
         assert screen.phase == "confirm", text_of(app, "#text")
         shown = text_of(app, "#text")
-        for part in ("Pacemaker would", "Pre-checks", "Commands", "crm_resource",
-                     "vm1", "jupiter2", "✔"):
+        for part in ("Pacemaker would", "vm1: move jupiter1 → jupiter2",
+                     "ms_drbd_vm1: demote on jupiter1, promote on jupiter2",
+                     "no change: ms_drbd_vm2, vm2, g_services", "Pre-checks",
+                     "✔ target node: jupiter2 is online", "Commands",
+                     "jupiter1: crm_resource --move -r vm1 -N jupiter2",
+                     "jupiter1: crm_resource --clear -r vm1"):
             assert part in shown, (part, shown)
+        assert "y: run it" in text_of(app, "#prompt")
         assert running_on(lab, "vm1") == ("jupiter1",)  # nothing ran for the preview
         await pilot.press("y")
+        await pilot.pause()
+        assert screen.phase == "running"
+        await pilot.press("o", "escape")  # no screen switch, no leaving while it runs
+        assert app.screen is screen
         await wait_for(app, pilot, lambda: screen.phase == "done")
         result = text_of(app, "#text")
-        assert "done (exit 0)" in result, result
+        assert "✔ done (exit 0)" in result, result
+        assert "waiting for Pacemaker to settle" in result  # the progress lines stay
         assert screen.outcome is not None and screen.outcome.exit_code == 0
-        events = [e.text for e in app.event_log.events()]
-        assert any("move vm1" in e and "done" in e for e in events), events
         await pilot.press("escape")
         await pilot.pause()
         assert screen_name(app) == "guests"
+        await pilot.press("e")
+        await settle(app, pilot)
+        events = rows(app, "events")
+        assert any("action move vm1 jupiter2 done" in e for e in events), events
+        assert any("action move vm1 jupiter2: confirmed" in e for e in events), events
     assert running_on(lab, "vm1") == ("jupiter2",)
+    pcmk = cluster(lab).pacemaker
+    assert pcmk is not None and not [c for c in pcmk.locations if c.from_cli]  # cleared
     assert journal.exists()  # the dashboard's actions are journaled as the command line's
 
 
@@ -186,32 +208,47 @@ async def test_standby_needs_the_node_name_typed(lab: Lab) -> None:
 @aio
 async def test_a_move_onto_a_standby_node_is_refused_and_nothing_runs(lab: Lab,
                                                                      journal: Path) -> None:
-    LabAccess(lab).runner("jupiter1").run(
-        ("crm_attribute", "-N", "jupiter2", "-n", "standby", "-v", "on"))
-    assert running_on(lab, "vm1") == ("jupiter1",)
+    standby(lab, "jupiter2")
     app = app_on(lab)
     async with app.run_test(size=(100, 40)) as pilot:
         panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
-        i = index_of(panel, "move", "jupiter2")
-        reason = panel.actions[i].unavailable
-        if reason is not None:
-            # Listed, greyed, with the reason: it cannot be chosen.
-            assert "standby" in reason, reason
-            assert "standby" in screen_text(app)
-            panel.query_one(OptionList).highlighted = i
-            await pilot.press("enter")
-            await pilot.pause()
-            assert isinstance(app.screen, ActionScreen)
-        else:
-            screen = await choose(app, pilot, panel, "move", "jupiter2")
-            assert screen.phase == "refused"
-            assert "standby" in text_of(app, "#text")
-            assert "refused" in text_of(app, "#prompt")
-            await pilot.press("y")
-            await pilot.pause()
-            assert screen.phase == "refused"
+        screen = await choose(app, pilot, panel, "move", "jupiter2")
+        assert screen.phase == "refused"
+        shown = text_of(app, "#text")
+        assert "✘ target node: jupiter2 is in standby" in shown, shown
+        assert "✘ not done: vm1 would stay where it is" in shown, shown
+        assert "✘ refused:" in shown
+        prompt = text_of(app, "#prompt")
+        assert "refused: nothing will run" in prompt and "f: force" not in prompt
+        await pilot.press("y", "f", "enter")
+        await pilot.pause()
+        assert screen.phase == "refused" and screen.request.force is False
     assert running_on(lab, "vm1") == ("jupiter1",)
     assert not journal.exists()
+
+
+@aio
+async def test_forcing_what_may_be_forced_then_needs_the_name(lab: Lab) -> None:
+    standby(lab, "jupiter1")
+    app = app_on(lab)
+    async with app.run_test(size=(100, 40)) as pilot:
+        panel = await open_panel(app, pilot, "o", "jupiter2")
+        screen = await choose(app, pilot, panel, "standby")
+        assert screen.phase == "refused"
+        assert "would stop" in text_of(app, "#text")
+        assert "f: force" in text_of(app, "#prompt")
+        await pilot.press("f")
+        await wait_for(app, pilot, lambda: screen.phase != "preparing")
+        assert screen.phase == "confirm" and screen.request.force
+        assert "(overridden: forced)" in text_of(app, "#text")
+        assert screen.confirm_word == "jupiter2"
+        await pilot.press(*"jupiter2", "enter")
+        await wait_for(app, pilot, lambda: screen.phase == "done")
+    pcmk = cluster(lab).pacemaker
+    assert pcmk is not None
+    node = pcmk.node("jupiter2")
+    assert node is not None and node.standby
+    assert running_on(lab, "vm1") == ()
 
 
 @aio
@@ -220,6 +257,7 @@ async def test_read_only_says_why_and_offers_nothing(lab: Lab) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
         assert "read-only" in text_of(app, "#about")
+        assert "✖ not now: read-only" in screen_text(app)
         assert panel.actions and all(a.unavailable for a in panel.actions)
         choices = panel.query_one(OptionList)
         assert all(choices.get_option_at_index(i).disabled
