@@ -162,20 +162,25 @@ def _drbd_read(state: ClusterState, node: str) -> bool:
 
 
 def _drbd_problem(res: DrbdResource) -> str | None:
+    """What makes this side of a DRBD resource unfit to carry its guest, or None."""
+    problems: list[str] = []
     for vol in res.volumes:
         if vol.disk != "UpToDate":
-            return f"{res.name} on {res.node}: disk {vol.disk}, not UpToDate"
+            problems.append(f"disk {vol.disk}, not UpToDate")
+            break
     if not res.connections:
-        return f"{res.name} on {res.node}: no connection to its peer (StandAlone)"
+        problems.append("no connection to its peer (StandAlone)")
     for conn in res.connections:
         if conn.state != "Connected":
-            return (f"{res.name} on {res.node}: connection to {conn.peer} is {conn.state}"
-                    + (" (a split brain?)" if conn.state == "StandAlone" else ""))
+            problems.append(f"connection to {conn.peer} is {conn.state}"
+                            + (" (a split brain?)" if conn.state == "StandAlone" else ""))
+            continue
         for pv in conn.peer_volumes:
             if pv.replication != "Established" or pv.peer_disk != "UpToDate":
-                return (f"{res.name} on {res.node}: replication with {conn.peer} "
-                        f"{pv.replication}, peer disk {pv.peer_disk}")
-    return None
+                problems.append(f"replication with {conn.peer} {pv.replication}, peer "
+                                f"disk {pv.peer_disk}")
+                break
+    return f"{res.name} on {res.node}: {', '.join(problems)}" if problems else None
 
 
 def _pingd(pcmk: PacemakerState, name: str) -> list[Check]:

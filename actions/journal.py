@@ -4,8 +4,11 @@ Where: ``$HADECK_JOURNAL`` if set (tests, a site's own place); as root
 ``/var/log/hadeck/actions.jsonl``; otherwise ``~/.local/state/hadeck/actions.jsonl``.
 The file is written as every file hadeck writes (:mod:`hadeck.outfile`): mode 0600, its
 directory 0700 when hadeck creates it, never through a symlink. Each line goes through
-the one secrets policy (:func:`hadeck.redact.redact_data`, plus the secret values the
-cluster holds scrubbed from free text) before it is written.
+the one secrets policy before it is written: :func:`hadeck.redact.redact_data` for
+fields named like secrets, :func:`hadeck.redact.scrub` for free text (``passwd=…`` in a
+tool's output, and any secret value the caller knows). The cluster state the actions
+read is already redacted (:func:`hadeck.collect.collect`), so what the journal quotes
+from it holds no secret either.
 
 A line holds: ``time`` (ISO 8601, UTC), ``who`` (the user, ``SUDO_USER``, the SSH
 client's address), the request, the preview's summary, the pre-check verdicts, every
@@ -65,10 +68,9 @@ def append(entry: Mapping[str, Any], secrets: Iterable[str] = ()) -> Path:
         WriteError: the journal cannot be written.
     """
     where = path()
-    data = redact_data(dict(entry))
-    values = frozenset(secrets)
-    if values:
-        data = scrub_data(data, values)
+    # Keys named like secrets are masked; in free text (a tool's output), "passwd=…"
+    # and the cluster's known secret values are.
+    data = scrub_data(redact_data(dict(entry)), frozenset(secrets))
     line = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
     try:
         where.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)

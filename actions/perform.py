@@ -129,8 +129,19 @@ class Outcome:
     elapsed: float = 0.0
     unmet: tuple[str, ...] = field(default=())
 
+    @property
+    def word(self) -> str:
+        """``done``, ``failed`` (a command failed, or the result is not what was asked)
+        or ``not settled`` (everything ran; Pacemaker was still busy at the deadline)."""
+        if self.ok:
+            return "done"
+        if all(r.ok for r in self.results) and not self.settled:
+            return "not settled"
+        return "failed"
+
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "settled": self.settled, "verified": self.verified,
+        return {"ok": self.ok, "outcome": self.word, "settled": self.settled,
+                "verified": self.verified,
                 "unmet": list(self.unmet), "exit_code": self.exit_code,
                 "commands": [r.as_dict() for r in self.results],
                 "elapsed_s": round(self.elapsed, 2), "journal": self.journal}
@@ -428,16 +439,12 @@ def _happened(change: Change, pcmk: PacemakerState) -> bool | None:
 
 
 def _journal(prepared: Prepared, outcome: Outcome, state: ClusterState | None) -> str:
-    from hadeck.redact import secret_values
-
     entry: dict[str, Any] = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "who": journal.who(),
         "cluster": state.origin if state is not None else None,
         **prepared.as_dict(),
-        "outcome": "done" if outcome.ok else ("not settled" if not outcome.settled
-                                              and all(r.ok for r in outcome.results)
-                                              else "failed"),
+        "outcome": outcome.word,
         "settled": outcome.settled,
         "verified": outcome.verified,
         "exit_code": outcome.exit_code,
@@ -445,7 +452,6 @@ def _journal(prepared: Prepared, outcome: Outcome, state: ClusterState | None) -
         "elapsed_s": round(outcome.elapsed, 2),
     }
     try:
-        secrets = secret_values(state) if state is not None else frozenset()
-        return str(journal.append(entry, secrets))
+        return str(journal.append(entry))
     except WriteError as exc:
         return f"not written: {exc}"

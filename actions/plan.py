@@ -259,7 +259,7 @@ def _placement_plan(request: Request, pcmk: PacemakerState, rsc: Resource, at: s
                       "node instead")
     if clone is not None:
         rsc = clone
-    if rsc.id != request.target and clone is None:
+    if clone is None:
         parent = _group_of(pcmk, rsc.id)
         if parent is not None:
             raise Refused(f"{rsc.id} is in group {parent}: {verb} the group")

@@ -195,8 +195,7 @@ def run(args: argparse.Namespace) -> int:
         _print_json({**prepared.as_dict(), "outcome": outcome.as_dict(),
                      "exit_code": outcome.exit_code})
     else:
-        word = "done" if outcome.ok else ("not settled" if not outcome.settled else "failed")
-        print(safe(f"{word}: {outcome.verified}"))
+        print(safe(f"{outcome.word}: {outcome.verified}"))
     return outcome.exit_code
 
 

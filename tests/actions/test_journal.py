@@ -1,0 +1,84 @@
+"""The journal: one private JSON line per executed action, redacted; ``hadeck journal``."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from hadeck.actions import journal
+from hadeck.lab.world import Lab
+
+SECRET = "Sup3r-Secret-pw"
+
+
+def test_a_line_says_who_what_and_how_it_ended(hadeck, lab: Lab, journal_file: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUDO_USER", "alice")
+    monkeypatch.setenv("SSH_CLIENT", "192.0.2.7 50122 22")
+    assert hadeck("standby", "jupiter1", "--yes").code == 0
+    (line,) = journal_file.read_text().splitlines()
+    entry = json.loads(line)
+    assert entry["who"]["sudo_user"] == "alice"
+    assert entry["who"]["ssh_client"] == "192.0.2.7"
+    assert entry["who"]["user"]
+    assert entry["time"].endswith("+00:00")
+    assert entry["request"]["verb"] == "standby"
+    assert entry["request"]["target"] == "jupiter1"
+    assert entry["summary"] == "standby jupiter1: Pacemaker moves its resources away"
+    assert "g_services: move jupiter1 → jupiter2" in entry["preview"]["text"]
+    assert {c["name"]: c["ok"] for c in entry["checks"]}["quorum"] is True
+    assert entry["commands"] == [{
+        "node": "jupiter1",
+        "argv": ["crm_attribute", "-N", "jupiter1", "-n", "standby", "-v", "on", "-l",
+                 "forever"],
+        "exit_code": 0, "error": None, "output": ""}]
+    assert entry["outcome"] == "done"
+    assert entry["exit_code"] == 0
+    assert "jupiter1 is in standby" in entry["verified"]
+    assert entry["cluster"] == "lab"
+    assert stat.S_IMODE(journal_file.stat().st_mode) == 0o600
+    assert stat.S_IMODE(journal_file.parent.stat().st_mode) == 0o700
+
+
+def test_hadeck_journal_prints_it(hadeck, lab: Lab) -> None:
+    assert "no actions recorded" in hadeck("journal").out
+    assert hadeck("ban", "vm2", "jupiter2", "--yes").code == 0
+    assert hadeck("clear", "vm2", "--yes").code == 0
+    lines = hadeck("journal").out.splitlines()
+    assert len(lines) == 2
+    assert "ban vm2 from jupiter2 → done (exit 0): vm2 does not run on jupiter2" in lines[0]
+    assert "clear cli-ban-vm2-on-jupiter2 → done" in lines[1]
+    entries = json.loads(hadeck("journal", "--json").out)
+    assert [e["request"]["verb"] for e in entries] == ["ban", "clear"]
+
+
+def test_no_secret_reaches_the_journal(hadeck, lab: Lab, journal_file: Path) -> None:
+    cib = str(lab.directory / "pacemaker" / "cib.xml")
+    subprocess.run(["crm_resource", "-r", "svc_dummy", "-p", "passwd", "-v", SECRET],
+                   env={**os.environ, "CIB_file": cib}, check=True, capture_output=True)
+    assert hadeck("move", "g_services", "jupiter2", "--yes").code == 0
+    assert journal_file.read_text().count("g_services") > 0
+    assert SECRET not in journal_file.read_text()
+    # A tool that echoes a secret, a field named like one, a value the caller knows.
+    journal.append({"commands": [{"output": f"error: passwd={SECRET} refused"}],
+                    "password": SECRET})
+    journal.append({"commands": [{"output": f"it was {SECRET}"}]}, {SECRET})
+    assert SECRET not in journal_file.read_text()
+    assert "it was ***" in journal_file.read_text()
+
+
+def test_a_symlink_at_the_journal_is_not_written_through(
+        hadeck, lab: Lab, journal_file: Path, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("")
+    journal_file.parent.mkdir(mode=0o700)
+    journal_file.symlink_to(target)
+    ran = hadeck("standby", "jupiter1", "--yes")
+    assert ran.code == 0
+    assert "journal: not written" in ran.out and "symbolic link" in ran.out
+    assert target.read_text() == ""

@@ -1,0 +1,133 @@
+"""The preview is the real scheduler's (crm_simulate on a private copy of the live CIB),
+in the operator's words, and it matches what the cluster then does."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from hadeck.actions.perform import execute, prepare
+from hadeck.actions.plan import plan
+from hadeck.actions.preview import Change, parse_scores, parse_transition, preview
+from hadeck.actions.request import Request
+from hadeck.collect import collect
+from hadeck.lab.world import Lab
+from hadeck.opening import open_cluster
+from hadeck.runner import CommandResult, LocalRunner, Runner
+
+from .conftest import crm_mon, promoted_on, running_on
+
+
+def _cib(lab: Lab) -> str:
+    return str(lab.directory / "pacemaker" / "cib.xml")
+
+
+def _tool(lab: Lab, *argv: str) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, check=True,
+                          env={**os.environ, "CIB_file": _cib(lab)})
+    return done.stdout
+
+
+def test_transition_summary_in_operator_words(lab: Lab, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.xml"
+    copy.write_text(Path(_cib(lab)).read_text())
+    subprocess.run(["crm_resource", "--move", "-r", "vm1", "-N", "jupiter2"], check=True,
+                   env={**os.environ, "CIB_file": str(copy)}, capture_output=True)
+    text = subprocess.run(["crm_simulate", "-x", str(copy), "-R"], capture_output=True,
+                          text=True, check=True).stdout
+    tops = {"p_drbd_vm1": "ms_drbd_vm1", "vm1": "vm1"}
+    changes = parse_transition(text, tops, ("jupiter1", "jupiter2", "sun"), ("ms_drbd_vm1",))
+    assert [c.words for c in changes] == [
+        "ms_drbd_vm1: demote on jupiter1",
+        "ms_drbd_vm1: promote on jupiter2",
+        "vm1: move jupiter1 → jupiter2 (due to unrunnable ms_drbd_vm1 demote)",
+    ]
+    move = changes[-1]
+    assert (move.resource, move.verb, move.source, move.dest) == ("vm1", "move", "jupiter1",
+                                                                  "jupiter2")
+
+
+def test_scores_from_crm_simulate(lab: Lab) -> None:
+    text = subprocess.run(["crm_simulate", "-x", _cib(lab), "-s"], capture_output=True,
+                          text=True, check=True).stdout
+    scores = parse_scores(text)
+    assert scores[("vm1", "sun")] == "-INFINITY"
+    assert scores[("vm1", "jupiter2")] == "-INFINITY"      # colocated with the Promoted
+
+
+def test_a_live_migration_where_the_scheduler_allows_one(hadeck, lab: Lab) -> None:
+    # Without the DRBD ordering the scheduler migrates vm1 (allow-migrate=true) live.
+    _tool(lab, "cibadmin", "--delete", "--xpath", "//rsc_colocation[@rsc='vm1']")
+    _tool(lab, "cibadmin", "--delete", "--xpath", "//rsc_order[@then='vm1']")
+    ran = hadeck("migrate", "vm1", "jupiter2", "--yes")
+    assert ran.code == 0, ran.out + ran.err
+    assert "vm1: migrate jupiter1 → jupiter2" in ran.out
+    assert "✔ live migration: the scheduler would migrate vm1 live" in ran.out
+    assert running_on(crm_mon(lab), "vm1") == ["jupiter2"]
+
+
+class _Spy(Runner):
+    """Runs the preview's local commands for real, noting the copy's mode as it goes."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.modes: list[tuple[int, int]] = []
+        self.timeout = 30.0
+
+    def run(self, argv: Sequence[str], timeout: float | None = None,
+            input: str | None = None) -> CommandResult:
+        (work,) = self.tmp.glob("hadeck-preview-*")
+        copy = work / "cib.xml"
+        self.modes.append((stat.S_IMODE(work.stat().st_mode),
+                           stat.S_IMODE(copy.stat().st_mode)))
+        return LocalRunner(env={"CIB_file": str(copy)}).run(argv, timeout, input)
+
+
+def test_the_copy_is_private_and_removed(lab: Lab, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(private))
+    opened = open_cluster(lab=str(lab.directory))
+    state = collect(opened.access, opened.config)
+    spy = _Spy(private)
+    shown = preview(plan(Request("move", "vm1", "jupiter2"), state), opened.access.local, spy)
+    assert shown.changes
+    assert spy.modes and set(spy.modes) == {(0o700, 0o600)}
+    assert list(private.iterdir()) == []
+
+
+def _did(change: Change, lab: Lab) -> bool:
+    mon = crm_mon(lab)
+    where = running_on(mon, change.resource)
+    if change.verb in ("move", "migrate", "start"):
+        return change.dest in where or (change.dest is None and change.source in where)
+    if change.verb == "stop":
+        return change.source not in where
+    if change.verb == "promote":
+        return change.node in promoted_on(mon, change.resource)
+    if change.verb == "demote":
+        return change.node not in promoted_on(mon, change.resource)
+    raise AssertionError(f"unexpected change in this scenario: {change}")
+
+
+@pytest.mark.parametrize("request_", [
+    Request("move", "vm1", "jupiter2"),
+    Request("standby", "jupiter1"),
+    Request("ban", "vm2", "jupiter2"),
+    Request("stop", "g_services"),
+], ids=lambda r: r.describe())
+def test_what_the_preview_says_is_what_the_cluster_does(lab: Lab, request_: Request) -> None:
+    opened = open_cluster(lab=str(lab.directory))
+    prepared = prepare(request_, opened)
+    assert prepared.refused is None, prepared.refused
+    assert prepared.preview is not None and prepared.preview.changes
+    outcome = execute(prepared, opened, wait=30)
+    assert outcome.exit_code == 0, outcome.verified
+    for change in prepared.preview.changes:
+        assert _did(change, lab), change.words
