@@ -124,14 +124,12 @@ def outcome_text(request: Request, outcome: Outcome) -> Text:
     text.append(safe(describe(request)), style="bold")
     text.append("\n")
     health = outcome_health(outcome)
-    word = {Health.OK: "✔ done", Health.WARNING: "✘ refused",
-            Health.CRITICAL: "✘ failed", Health.UNKNOWN: "? could not read the cluster"}
+    symbol = {Health.OK: "✔", Health.WARNING: "▲", Health.CRITICAL: "✘", Health.UNKNOWN: "?"}
     style = {Health.OK: "bold green", Health.WARNING: "bold yellow",
              Health.CRITICAL: "bold red", Health.UNKNOWN: "bold magenta"}
-    label = word[health]
-    if health == Health.CRITICAL and not outcome.settled and not outcome.unmet \
-            and all(r.ok for r in outcome.results):
-        label = "✘ not settled in time"
+    # The word the command line and the journal use too: done, failed, not settled.
+    word = outcome.word if outcome.exit_code != 1 else "refused"
+    label = f"{symbol[health]} {word}"
     text.append(label, style=style[health])
     text.append(f" (exit {outcome.exit_code})\n")
     if outcome.verified:
@@ -154,7 +152,10 @@ def _result_line(result: StepResult) -> str:
 
 
 def outcome_health(outcome: Outcome) -> Health:
-    """The outcome's health, from its exit code (0 done, 1 refused, 2 failed, 3 no read)."""
+    """The outcome's health, from its exit code (0 done, 1 refused, 2 failed, 3 no read);
+    everything ran but Pacemaker was still busy at the deadline: a WARNING, not a failure."""
+    if outcome.exit_code == 2 and outcome.word == "not settled":
+        return Health.WARNING
     return {0: Health.OK, 1: Health.WARNING, 2: Health.CRITICAL}.get(outcome.exit_code,
                                                                      Health.UNKNOWN)
 
@@ -168,7 +169,7 @@ def started_event(request: Request, at: float) -> Event:
 def outcome_event(request: Request, outcome: Outcome, at: float) -> Event:
     """The events screen's line for an action's result."""
     health = outcome_health(outcome)
-    word = "done" if health == Health.OK else f"exit {outcome.exit_code}"
+    word = outcome.word if health == Health.OK else f"{outcome.word} (exit {outcome.exit_code})"
     verified = f": {outcome.verified}" if outcome.verified else ""
     return Event(at, health, AREA, request.target,
                  f"action {describe(request)} {word}{verified}")

@@ -9,6 +9,7 @@ side is the real scheduler; these tests need pacemaker-cli-utils.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +18,17 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
+from hadeck.actions.checks import Check
+from hadeck.actions.perform import Outcome, Prepared, StepResult
+from hadeck.actions.plan import Plan, Step
+from hadeck.actions.preview import Preview
+from hadeck.actions.request import Request
 from hadeck.collect import collect
 from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
-from hadeck.model import ClusterState
+from hadeck.model import ClusterState, Health
+from hadeck.text import safe
+from hadeck.tui.actiontext import forcible, outcome_event, outcome_text, prepared_text
 from hadeck.tui.app import HadeckApp
 from hadeck.tui.screen_actions import ActionScreen
 from hadeck.tui.screen_perform import PerformScreen
@@ -29,7 +37,7 @@ from hadeck.watch.poller import Poller
 from tests.tui.conftest import bundle_app
 from tests.tui.helpers import aio, rows, screen_name, screen_text, settle
 
-pytestmark = pytest.mark.pacemaker
+LAB = pytest.mark.pacemaker
 
 
 @pytest.fixture(autouse=True)
@@ -138,6 +146,7 @@ async def wait_for(app: HadeckApp, pilot: Pilot[None], done: object, limit: floa
 # ---------------------------------------------------------------------- tests
 
 
+@LAB
 @aio
 async def test_move_a_guest_from_the_dashboard(lab: Lab, journal: Path) -> None:
     assert running_on(lab, "vm1") == ("jupiter1",)
@@ -180,6 +189,29 @@ async def test_move_a_guest_from_the_dashboard(lab: Lab, journal: Path) -> None:
     assert journal.exists()  # the dashboard's actions are journaled as the command line's
 
 
+@LAB
+@aio
+async def test_move_a_group_from_the_resources_screen(lab: Lab) -> None:
+    assert running_on(lab, "g_services") == ("jupiter1",)
+    app = app_on(lab)
+    async with app.run_test(size=(100, 40)) as pilot:
+        panel = await open_panel(app, pilot, "r", "g_services")
+        assert panel.selection.kind == "group resource"
+        screen = await choose(app, pilot, panel, "move", "jupiter2")
+        assert screen.phase == "confirm", text_of(app, "#text")
+        assert "g_services: move jupiter1 → jupiter2" in text_of(app, "#text")
+        await pilot.press("y")
+        await wait_for(app, pilot, lambda: screen.phase == "done")
+        assert "✔ done (exit 0)" in text_of(app, "#text")
+        await pilot.press("enter")
+        await settle(app, pilot)  # the poll the result started
+        assert screen_name(app) == "resources"
+        shown = [r for r in rows(app, "resources") if "svc_dummy" in r]
+        assert shown and "jupiter2" in shown[0], shown  # the dashboard shows it moved
+    assert running_on(lab, "g_services") == ("jupiter2",)
+
+
+@LAB
 @aio
 async def test_standby_needs_the_node_name_typed(lab: Lab) -> None:
     app = app_on(lab)
@@ -205,6 +237,7 @@ async def test_standby_needs_the_node_name_typed(lab: Lab) -> None:
     assert running_on(lab, "vm1") == ("jupiter2",)  # its guest went to the other node
 
 
+@LAB
 @aio
 async def test_a_move_onto_a_standby_node_is_refused_and_nothing_runs(lab: Lab,
                                                                      journal: Path) -> None:
@@ -227,6 +260,7 @@ async def test_a_move_onto_a_standby_node_is_refused_and_nothing_runs(lab: Lab,
     assert not journal.exists()
 
 
+@LAB
 @aio
 async def test_forcing_what_may_be_forced_then_needs_the_name(lab: Lab) -> None:
     standby(lab, "jupiter1")
@@ -251,6 +285,7 @@ async def test_forcing_what_may_be_forced_then_needs_the_name(lab: Lab) -> None:
     assert running_on(lab, "vm1") == ()
 
 
+@LAB
 @aio
 async def test_read_only_says_why_and_offers_nothing(lab: Lab) -> None:
     app = app_on(lab, read_only=True)
@@ -283,6 +318,7 @@ async def test_a_bundle_cannot_be_acted_on() -> None:
         assert all(a.unavailable for a in app.screen.actions)
 
 
+@LAB
 @aio
 async def test_escape_runs_nothing(lab: Lab, journal: Path) -> None:
     app = app_on(lab)
@@ -307,6 +343,7 @@ async def test_escape_runs_nothing(lab: Lab, journal: Path) -> None:
     assert not journal.exists()
 
 
+@LAB
 def test_preview_and_confirm_snapshot(snap_compare, lab: Lab, utc: None) -> None:  # type: ignore[no-untyped-def]
     app = app_on(lab)
 
@@ -315,3 +352,72 @@ def test_preview_and_confirm_snapshot(snap_compare, lab: Lab, utc: None) -> None
         await choose(app, pilot, panel, "standby")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+# ---------------------------------------------------------------------- the texts (pure)
+
+HOSTILE = "vm\x1b]0;pwned\x07\x1b[2J"
+"""A resource name that would retitle and clear the operator's terminal if printed raw."""
+
+
+def _prepared(force: bool = False, failed: tuple[Check, ...] = ()) -> Prepared:
+    request = Request("move", HOSTILE, "jupiter2", force=force)
+    planned = Plan(request, (Step("jupiter1", ("crm_resource", "--move", "-r", HOSTILE, "-N",
+                                               "jupiter2"), f"move {HOSTILE}"),),
+                   f"move {HOSTILE} from jupiter1 to jupiter2", False, None,
+                   after=(Step("jupiter1", ("crm_resource", "--clear", "-r", HOSTILE),
+                               "clear the constraint"),))
+    shown = Preview((), (f"{HOSTILE} would stay where it is",),
+                    f"the scheduler would change nothing\n"
+                    f"not done: {HOSTILE} would stay where it is")
+    checks = (Check("quorum", True, "the cluster has quorum"), *failed)
+    refused = "; ".join(c.reason for c in failed if not (force and c.overridable)) or None
+    return Prepared(planned, shown, checks, refused, request=request)
+
+
+def test_prepared_text_shows_every_part_with_names_escaped() -> None:
+    prepared = _prepared(failed=(Check("pingd on jupiter2", False, "pingd is 50", True),))
+    assert prepared.plan is not None
+    text = prepared_text(prepared.plan.request, prepared).plain
+    assert "\x1b" not in text and "\x07" not in text
+    name = safe(HOSTILE)
+    assert f"move {name} jupiter2" in text
+    assert f"✘ not done: {name} would stay where it is" in text
+    assert "✔ quorum: the cluster has quorum" in text
+    assert "✘ pingd on jupiter2: pingd is 50 (--force overrides)" in text
+    argv = ("crm_resource", "--move", "-r", HOSTILE, "-N", "jupiter2")
+    assert f"jupiter1: {safe(shlex.join(argv))}" in text
+    assert "once settled: clear the constraint" in text
+    assert "✘ refused: pingd is 50" in text
+    assert forcible(prepared)
+    forced = _prepared(True, (Check("pingd on jupiter2", False, "pingd is 50", True),))
+    assert not forcible(forced)  # already forced
+    assert "(overridden: forced)" in prepared_text(Request("move", "x", force=True),
+                                                   forced).plain
+    hard = _prepared(failed=(Check("target node", False, "jupiter2 is in standby"),
+                             Check("pingd on jupiter2", False, "pingd is 50", True)))
+    assert not forcible(hard)  # a check that may not be overridden failed too
+
+
+def test_outcome_words_and_events() -> None:
+    request = Request("standby", "jupiter1")
+    ran = (StepResult("jupiter1", ("crm_attribute", "-N", "jupiter1"), 0),)
+    done = Outcome(True, True, ran, "jupiter1 is in standby", 0)
+    text = outcome_text(request, done).plain
+    assert "✔ done (exit 0)" in text and "jupiter1 is in standby" in text
+    assert "jupiter1: crm_attribute -N jupiter1 → exit 0" in text
+    event = outcome_event(request, done, 1.0)
+    assert (event.health, event.area) == (Health.OK, "action")
+    assert event.text == "action standby jupiter1 done: jupiter1 is in standby"
+
+    busy = Outcome(False, False, ran, "not settled within 30 s", 2)
+    assert "▲ not settled (exit 2)" in outcome_text(request, busy).plain
+    assert outcome_event(request, busy, 1.0).health == Health.WARNING
+
+    broke = Outcome(False, False, (StepResult("jupiter1", ("crm_attribute",), 1,
+                                              output="Error"),), "crm_attribute failed", 2,
+                    unmet=("jupiter1 is not in standby",))
+    text = outcome_text(request, broke).plain
+    assert "✘ failed (exit 2)" in text and "✘ jupiter1 is not in standby" in text
+    assert "jupiter1: crm_attribute → exit 1" in text
+    assert outcome_event(request, broke, 1.0).health == Health.CRITICAL
