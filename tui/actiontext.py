@@ -15,6 +15,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from hadeck.actions.perform import Outcome, Prepared, StepResult
@@ -26,6 +27,41 @@ from hadeck.watch.events import Event
 
 AREA = "action"
 """The events' area for what the operator ran from the dashboard."""
+
+
+class Hanging:
+    """A text whose long lines wrap under their own start, not at the left edge.
+
+    At 80 columns a pre-check's reason or a command line often wraps; wrapped to column
+    0 it reads as a new item. Each line continues two cells right of where its own text
+    starts (past its indent), as a hanging indent does on paper. Only the layout
+    changes: the text, its styles and its line breaks are ``text``'s.
+    """
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    @property
+    def plain(self) -> str:
+        return self.text.plain
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        for line in self.text.split("\n", allow_blank=True):
+            start = len(line.plain) - len(line.plain.lstrip(" "))
+            indent = start + 2
+            if line.cell_len <= width or indent * 2 >= width:
+                line.no_wrap = True
+                line.overflow = "fold"
+                yield line
+                continue
+            head, rest = line.divide([start])
+            pieces = rest.wrap(console, width - indent)
+            for i, piece in enumerate(pieces):
+                out = Text(" " * indent) if i else head.copy()
+                out.append_text(piece)
+                out.no_wrap = True
+                yield out
 
 
 def describe(request: Request) -> str:

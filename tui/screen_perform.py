@@ -41,6 +41,7 @@ from hadeck.actions.perform import Outcome, Prepared, execute, prepare
 from hadeck.actions.request import Request
 from hadeck.text import safe
 from hadeck.tui.actiontext import (
+    Hanging,
     describe,
     failed_event,
     forcible,
@@ -112,6 +113,8 @@ class PerformScreen(ModalScreen[None]):
         self.outcome: Outcome | None = None
         self.progress: list[str] = []
         self.confirm_word: str | None = None
+        self.shown = Text()
+        """The body's text as shown (wrapped with a hanging indent)."""
 
     @property
     def hadeck(self) -> HadeckApp:
@@ -322,7 +325,8 @@ class PerformScreen(ModalScreen[None]):
         self.query_one("#body", VerticalScroll).scroll_end(animate=False)
 
     def _body(self, text: Text) -> None:
-        self.query_one("#text", Static).update(safe_text(text, lines=True))
+        self.shown = safe_text(text, lines=True)
+        self.query_one("#text", Static).update(Hanging(self.shown))
 
     def _prompt(self, text: Text | str) -> None:
         shown = text if isinstance(text, Text) else Text(text)

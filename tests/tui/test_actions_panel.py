@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
@@ -28,7 +30,7 @@ from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
 from hadeck.model import ClusterState, Health
 from hadeck.text import safe
-from hadeck.tui.actiontext import forcible, outcome_event, outcome_text, prepared_text
+from hadeck.tui.actiontext import Hanging, forcible, outcome_event, outcome_text, prepared_text
 from hadeck.tui.app import HadeckApp
 from hadeck.tui.screen_actions import ActionScreen
 from hadeck.tui.screen_perform import PerformScreen
@@ -84,7 +86,11 @@ def running_on(lab: Lab, resource: str) -> tuple[str, ...]:
 
 
 def text_of(app: HadeckApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    """The text of a widget of the screen on top (the action screen's body: as shown)."""
+    screen = app.screen
+    if selector == "#text" and isinstance(screen, PerformScreen):
+        return screen.shown.plain
+    return str(screen.query_one(selector, Static).render())
 
 
 async def open_panel(app: HadeckApp, pilot: Pilot[None], screen: str, row: str) -> ActionScreen:
@@ -421,3 +427,16 @@ def test_outcome_words_and_events() -> None:
     assert "✘ failed (exit 2)" in text and "✘ jupiter1 is not in standby" in text
     assert "jupiter1: crm_attribute → exit 1" in text
     assert outcome_event(request, broke, 1.0).health == Health.CRITICAL
+
+
+def test_long_lines_wrap_under_their_own_start() -> None:
+    text = Text("Pre-checks\n  ✘ target node: jupiter2 is in standby: Pacemaker places "
+                "nothing there\n  ✔ quorum")
+    console = Console(width=40, record=True, color_system=None)
+    console.print(Hanging(text))
+    lines = console.export_text().splitlines()
+    assert lines[0] == "Pre-checks"
+    assert lines[1].startswith("  ✘ target node:")
+    assert all(line.startswith("    ") and line[4] != " " for line in lines[2:-1]), lines
+    assert lines[-1] == "  ✔ quorum"
+    assert " ".join(w for line in lines for w in line.split()) == " ".join(text.plain.split())
