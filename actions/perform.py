@@ -20,6 +20,7 @@ could not be read.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,8 @@ class Outcome:
     journal: str | None = None
     elapsed: float = 0.0
     unmet: tuple[str, ...] = field(default=())
+    facts: tuple[str, ...] = field(default=())
+    """What was found to hold afterwards, one fact each (``verified`` joins them)."""
 
     @property
     def word(self) -> str:
@@ -268,11 +271,10 @@ def execute(prepared: Prepared, opened: Opened, wait: float = 60.0,
         verified = f"not settled within {wait:g} s; {verified}"
     outcome = Outcome(done, settled, tuple(results), verified,
                       EXIT_DONE if done else EXIT_FAILED, None,
-                      time.monotonic() - started, unmet)
+                      time.monotonic() - started, unmet, tuple(facts))
     where = _journal(prepared, outcome, state or prepared.state)
     say(f"journal: {where}")
-    return Outcome(outcome.ok, outcome.settled, outcome.results, outcome.verified,
-                   outcome.exit_code, where, outcome.elapsed, outcome.unmet)
+    return dataclasses.replace(outcome, journal=where)
 
 
 def _run_steps(steps: Sequence[Step], opened: Opened, results: list[StepResult],

@@ -195,7 +195,15 @@ def run(args: argparse.Namespace) -> int:
         _print_json({**prepared.as_dict(), "outcome": outcome.as_dict(),
                      "exit_code": outcome.exit_code})
     else:
-        print(safe(f"{outcome.word}: {outcome.verified}"))
+        if outcome.ok:
+            print("done:")
+            for fact in outcome.facts:
+                print(safe(f"  ✔ {fact}"))
+        else:
+            print(safe(f"{outcome.word}: {outcome.verified}"))
+            for fact in outcome.facts:
+                if fact not in outcome.unmet:
+                    print(safe(f"  ✔ {fact}"))
     return outcome.exit_code
 
 

@@ -21,7 +21,7 @@ def test_move_settles_then_clears_its_constraint(hadeck, lab: Lab, journal_file:
     assert running_on(after, "vm1") == ["jupiter2"]
     assert promoted_on(after, "p_drbd_vm1") == ["jupiter2"]
     assert "cli-prefer-vm1" not in constraints(lab)     # cleared, as pcs 0.11 does
-    assert "done: vm1 runs on jupiter2" in ran.out
+    assert "done:\n  ✔ vm1 runs on jupiter2\n" in ran.out
     assert "cli-prefer-vm1 cleared" in ran.out
     entry = json.loads(journal_file.read_text().splitlines()[-1])
     assert [c["argv"] for c in entry["commands"]] == [

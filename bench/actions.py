@@ -1,0 +1,140 @@
+"""The action path's cost: the preview next to ``crm_simulate`` alone, and request → settled.
+
+Informational, not a test. On a lab (a fresh one in a temporary directory, or ``--lab
+DIR``; ``--nodes/--guests`` for a bigger one) or on the live cluster seen from this node
+(``--live``):
+
+- **preview**: :func:`hadeck.actions.preview.preview` of a move — ``cibadmin -Q``
+  through the runner, the move on a private copy, ``crm_simulate -R`` on it — best of
+  N, next to ``crm_simulate -x COPY -R`` alone on the very same CIB (the copy with the
+  move applied), best of N. The ratio is what to watch (aim: 1.5x or less); absolute
+  times on a shared machine are noise.
+- **prepare**: everything before the confirmation (read the cluster, plan, preview,
+  pre-checks), once.
+- **request → settled**: :func:`hadeck.actions.perform.execute` of the move, until
+  Pacemaker settled and the result was read back (in the lab the scheduler converges as
+  the command runs; live this is the real cluster's time), then the move back.
+
+    python bench/actions.py [-n 10] [--lab DIR | --live] [--nodes 2 --guests 2]
+                            [--resource vm1 --to jupiter2]
+
+Measured here (Debian 12, 2 shared cores, Pacemaker 2.1.5, the seed lab; best of 10):
+see the end of this docstring after a run (kept up to date by hand).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def best(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=10, help="runs per measurement (best of)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--lab", metavar="DIR", help="an existing lab (default: a new one)")
+    where.add_argument("--live", action="store_true",
+                       help="the live cluster, read and acted on from this node")
+    parser.add_argument("--nodes", type=int, default=2, help="guest nodes of a new lab")
+    parser.add_argument("--guests", type=int, default=2, help="guests of a new lab")
+    parser.add_argument("--resource", default="vm1", help="what to move (default vm1)")
+    parser.add_argument("--to", default=None, help="where to (default: another node)")
+    parser.add_argument("--no-move", action="store_true", help="preview only, change nothing")
+    args = parser.parse_args()
+
+    from hadeck.actions.perform import execute, prepare
+    from hadeck.actions.plan import plan
+    from hadeck.actions.preview import SIMULATE, preview
+    from hadeck.actions.request import Request
+    from hadeck.collect import collect
+    from hadeck.opening import open_cluster
+
+    scratch = Path(tempfile.mkdtemp(prefix="hadeck-bench-actions-"))
+    os.environ.setdefault("HADECK_JOURNAL", str(scratch / "actions.jsonl"))
+    try:
+        if args.live:
+            opened = open_cluster(local=True)
+            print("cluster: live, seen from this node")
+        else:
+            directory = args.lab
+            if directory is None:
+                from hadeck.lab.world import Lab, seed_topology
+
+                directory = str(scratch / "lab")
+                started = time.perf_counter()
+                Lab.init(directory, seed_topology(nodes=args.nodes, guests=args.guests))
+                print(f"lab: {args.nodes} guest nodes, {args.guests} guests "
+                      f"(seeded in {time.perf_counter() - started:.1f} s)")
+            opened = open_cluster(lab=directory)
+        state = collect(opened.access, opened.config)
+        assert state.pacemaker is not None, "Pacemaker could not be read"
+        rsc = state.pacemaker.find(args.resource)
+        assert rsc is not None, f"no resource {args.resource}"
+        source = rsc.running_on[0] if rsc.running_on else None
+        to = args.to or next(n.name for n in state.pacemaker.nodes
+                             if n.name != source and n.online and not n.standby
+                             and n.name != "sun")
+        request = Request("move", args.resource, to)
+        planned = plan(request, state)
+        runner = opened.access.runner(planned.steps[0].node)
+
+        t_preview = best(lambda: preview(planned, runner), args.n)
+        # crm_simulate alone on the same CIB: the copy with the move applied.
+        cib = runner.run(("cibadmin", "-Q")).stdout
+        copy = scratch / "same.xml"
+        copy.write_text(cib)
+        env = {**os.environ, "CIB_file": str(copy)}
+        subprocess.run(planned.steps[0].argv, env=env, check=True, capture_output=True)
+        simulate = shutil.which(SIMULATE[0], path=os.environ.get("PATH", "") +
+                                ":/usr/sbin:/sbin") or SIMULATE[0]
+        t_alone = best(lambda: subprocess.run((simulate, *SIMULATE[1:], "-x", str(copy)),
+                                              check=True, capture_output=True), args.n)
+        print(f"cib: {len(cib) / 1024:.0f} KiB; move {args.resource} {source} → {to}")
+        print(f"preview              {t_preview * 1000:8.0f} ms  (cibadmin -Q, the move on "
+              "a copy, crm_simulate -R)")
+        print(f"crm_simulate alone   {t_alone * 1000:8.0f} ms")
+        print(f"ratio                {t_preview / t_alone:8.2f}x  (aim ≤ 1.5x)")
+        t_query = best(lambda: runner.run(("cibadmin", "-Q")), args.n)
+        print(f"  of the preview, cibadmin -Q through the runner {t_query * 1000:.0f} ms "
+              "(the lab's is the real cibadmin on a file, validating it; live it asks the "
+              "CIB daemon)")
+
+        started = time.perf_counter()
+        prepared = prepare(request, opened)
+        print(f"prepare (read, plan, preview, pre-checks) {time.perf_counter() - started:6.2f} s"
+              + (f"  refused: {prepared.refused}" if prepared.refused else ""))
+        if args.no_move or prepared.refused:
+            return 0
+        started = time.perf_counter()
+        outcome = execute(prepared, opened, wait=120)
+        print(f"request → settled    {time.perf_counter() - started:8.2f} s  "
+              f"({outcome.word}: {outcome.verified[:80]})")
+        if source:
+            back = prepare(Request("move", args.resource, source), opened)
+            if back.refused is None:
+                execute(back, opened, wait=120)
+        return 0
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
