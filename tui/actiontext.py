@@ -168,11 +168,17 @@ def outcome_text(request: Request, outcome: Outcome) -> Text:
     label = f"{symbol[health]} {word}"
     text.append(label, style=style[health])
     text.append(f" (exit {outcome.exit_code})\n")
-    if outcome.verified:
-        text.append(safe(outcome.verified))
-        text.append("\n")
-    for unmet in outcome.unmet:
-        text.append(f"  ✘ {safe(unmet)}\n", style="bold red")
+    # What was found afterwards: each fact that holds ✔, each that does not ✘; a failed
+    # command or a wait that ran out is one line (``verified`` says which).
+    found = [("✔", fact, "green") for fact in outcome.facts]
+    if not outcome.ok and outcome.unmet:
+        found = [("✘", unmet, "bold red") for unmet in outcome.unmet] + found
+    elif not outcome.ok or not found:
+        found = [("", outcome.verified, "")] if outcome.verified else []
+    for mark, line, colour in found:
+        if mark:
+            text.append(f"  {mark} ", style=colour)
+        text.append(f"{safe(line)}\n")
     for result in outcome.results:
         text.append(f"  {safe(_result_line(result))}\n", style="dim")
     if outcome.journal:

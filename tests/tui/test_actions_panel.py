@@ -408,23 +408,33 @@ def test_prepared_text_shows_every_part_with_names_escaped() -> None:
 def test_outcome_words_and_events() -> None:
     request = Request("standby", "jupiter1")
     ran = (StepResult("jupiter1", ("crm_attribute", "-N", "jupiter1"), 0),)
-    done = Outcome(True, True, ran, "jupiter1 is in standby", 0)
+    done = Outcome(True, True, ran, "jupiter1 is in standby; vm1 runs on jupiter2", 0,
+                   facts=("jupiter1 is in standby", "vm1 runs on jupiter2"))
     text = outcome_text(request, done).plain
-    assert "✔ done (exit 0)" in text and "jupiter1 is in standby" in text
+    assert "✔ done (exit 0)\n  ✔ jupiter1 is in standby\n  ✔ vm1 runs on jupiter2" in text
     assert "jupiter1: crm_attribute -N jupiter1 → exit 0" in text
     event = outcome_event(request, done, 1.0)
     assert (event.health, event.area) == (Health.OK, "action")
-    assert event.text == "action standby jupiter1 done: jupiter1 is in standby"
+    assert event.text == ("action standby jupiter1 done: jupiter1 is in standby; vm1 runs "
+                          "on jupiter2")
 
-    busy = Outcome(False, False, ran, "not settled within 30 s", 2)
-    assert "▲ not settled (exit 2)" in outcome_text(request, busy).plain
+    busy = Outcome(False, False, ran, "not settled within 30 s; jupiter1 is in standby", 2,
+                   facts=("jupiter1 is in standby",))
+    text = outcome_text(request, busy).plain
+    assert "▲ not settled (exit 2)\nnot settled within 30 s; jupiter1 is in standby" in text
     assert outcome_event(request, busy, 1.0).health == Health.WARNING
 
+    unmet = Outcome(False, True, ran, "vm1 does not run on jupiter2", 2,
+                    unmet=("vm1 does not run on jupiter2",), facts=("jupiter1 is in standby",))
+    text = outcome_text(request, unmet).plain
+    assert "✘ failed (exit 2)\n  ✘ vm1 does not run on jupiter2\n  ✔ jupiter1 is in" in text
+    assert outcome_event(request, unmet, 1.0).health == Health.CRITICAL
+
     broke = Outcome(False, False, (StepResult("jupiter1", ("crm_attribute",), 1,
-                                              output="Error"),), "crm_attribute failed", 2,
-                    unmet=("jupiter1 is not in standby",))
+                                              output="Error"),),
+                    "crm_attribute failed on jupiter1: Error", 2)
     text = outcome_text(request, broke).plain
-    assert "✘ failed (exit 2)" in text and "✘ jupiter1 is not in standby" in text
+    assert "✘ failed (exit 2)\ncrm_attribute failed on jupiter1: Error" in text
     assert "jupiter1: crm_attribute → exit 1" in text
     assert outcome_event(request, broke, 1.0).health == Health.CRITICAL
 
