@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from hadeck.tui.app import HadeckApp
 
 
-class Progress(Message):
+class ActionProgress(Message):
     """A progress line from the running action (posted from its worker thread)."""
 
     def __init__(self, line: str) -> None:
@@ -65,7 +65,7 @@ class Progress(Message):
         self.line = line
 
 
-class Finished(Message):
+class ActionFinished(Message):
     """The running action ended: its outcome, or the error that ended it."""
 
     def __init__(self, outcome: Outcome | None, error: str | None = None) -> None:
@@ -264,7 +264,7 @@ class PerformScreen(ModalScreen[None]):
         post = self.post_message
 
         def progress(line: str) -> None:
-            post(Progress(line))
+            post(ActionProgress(line))
 
         def run() -> None:
             # In a thread owned by the app: the result is logged even if this screen
@@ -274,20 +274,20 @@ class PerformScreen(ModalScreen[None]):
             except Exception as exc:  # an action that raised is reported, never a crash
                 error = f"{type(exc).__name__}: {exc}"
                 app.event_log.extend([failed_event(request, error, time.time())])
-                post(Finished(None, error))
+                post(ActionFinished(None, error))
                 return
             app.event_log.extend([outcome_event(request, outcome, time.time())])
-            post(Finished(outcome))
+            post(ActionFinished(outcome))
 
         app.run_worker(run, thread=True, exit_on_error=False, group="action",
                        name=f"action {describe(request)}")
 
-    def on_progress(self, message: Progress) -> None:
+    def on_action_progress(self, message: ActionProgress) -> None:
         self.progress.append(message.line)
         if self.phase == "running":
             self._show_progress()
 
-    def on_finished(self, message: Finished) -> None:
+    def on_action_finished(self, message: ActionFinished) -> None:
         app = self.hadeck
         app.acting = False
         self.phase = "done"
