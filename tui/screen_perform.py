@@ -94,7 +94,7 @@ class PerformScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "back"),
         Binding("y", "confirm", "run it"),
-        Binding("f", "force", "force", show=False),
+        Binding("f", "force", "force"),
         Binding("enter", "close", "close", show=False),
         # The body scrolls while the confirmation box has the focus.
         Binding("up", "scroll('up')", "up", show=False),
@@ -239,7 +239,8 @@ class PerformScreen(ModalScreen[None]):
         if action == "confirm":
             return self.phase == "confirm" and self.confirm_word is None
         if action == "force":
-            return self.phase == "refused"
+            return self.phase == "refused" and self.prepared is not None \
+                and forcible(self.prepared)
         if action == "close":
             return self.phase in ("done", "refused")
         return True
