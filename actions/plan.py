@@ -119,8 +119,8 @@ def plan(request: Request, state: ClusterState) -> Plan:
                    if on else "cluster maintenance-mode off: Pacemaker manages again")
         return _made(request, (Step(at, flag, summary),), summary, on, CLUSTER)
     if request.verb == "cleanup":
-        return _cleanup_plan(request, pcmk, at)
-    rsc = _resource(pcmk, request.target)
+        return _cleanup_plan(request, pcmk, at, state)
+    rsc = _resource(pcmk, _by_guest(state, request.target))
     verb = request.verb
     argv: tuple[str, ...]
     if verb in ("move", "migrate", "ban"):
@@ -172,6 +172,18 @@ def _node(pcmk: PacemakerState, name: str | None, what: str) -> Node:
         known = ", ".join(n.name for n in pcmk.nodes) or "none"
         raise Refused(f"no node {name!r} in the cluster (nodes: {known})")
     return node
+
+
+def _by_guest(state: ClusterState, name: str) -> str:
+    """A guest's name stands for its resource (``web`` run by ``p_vm_web``) when no
+    resource has that id."""
+    pcmk = state.pacemaker
+    if pcmk is None or not name or pcmk.find(name) is not None:
+        return name
+    for guest in state.guests:
+        if guest.name == name and guest.resource:
+            return guest.resource
+    return name
 
 
 def _resource(pcmk: PacemakerState, name: str) -> Resource:
@@ -327,10 +339,11 @@ def _configuration_read(pcmk: PacemakerState) -> bool:
     return bool(pcmk.primitives)
 
 
-def _cleanup_plan(request: Request, pcmk: PacemakerState, at: str) -> Plan:
+def _cleanup_plan(request: Request, pcmk: PacemakerState, at: str,
+                  state: ClusterState) -> Plan:
     rsc_id = ""
     if request.target:
-        rsc_id = _resource(pcmk, request.target).id
+        rsc_id = _resource(pcmk, _by_guest(state, request.target)).id
     if request.node is not None:
         _node(pcmk, request.node, "cleanup")
     argv = ("crm_resource", "--cleanup", *(("-r", rsc_id) if rsc_id else ()),

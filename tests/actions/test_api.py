@@ -94,3 +94,17 @@ def test_actions_for_a_node_and_a_guest(lab: Lab) -> None:
     assert frozen and {a.unavailable for a in frozen} == {READ_ONLY}
     # Without a state nothing is offered (the dashboard before its first poll).
     assert actions_for(Selection("node", "jupiter1", "jupiter1")) == []
+
+
+def test_a_guest_stands_for_its_resource() -> None:
+    from hadeck.model import ClusterState, Guest, Node, PacemakerState, Resource
+
+    state = ClusterState(
+        taken_at=0.0, local_node="n1",
+        pacemaker=PacemakerState(
+            nodes=(Node("n1", online=True), Node("n2", online=True)),
+            resources=(Resource("p_vm_web", agent="ocf:heartbeat:VirtualDomain",
+                                role="Started", active=True, nodes=("n1",)),)),
+        guests=(Guest("web", "n1", "kvm", "running", resource="p_vm_web"),))
+    assert plan(Request("move", "web", "n2"), state).argv[0] == (
+        "crm_resource", "--move", "-r", "p_vm_web", "-N", "n2")
