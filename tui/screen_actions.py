@@ -61,12 +61,15 @@ def header_text(selection: Selection, actions: list[Action], note: str | None = 
     return safe_text(text, lines=True)
 
 
-def option_text(action: Action) -> Text:
-    """One action's entry: key, label, and why not now."""
+def option_text(action: Action, note: str | None = None) -> Text:
+    """One action's entry: key, label, and why not now (only ``✖ not now`` when the
+    panel's ``note`` above already says why: read-only, a replay)."""
     text = Text()
     text.append(f"[{action.key}] " if action.key else "    ", style="bold")
     text.append(safe(action.label))
-    if action.unavailable:
+    if action.unavailable and note and note.startswith(action.unavailable):
+        text.append("  ✖ not now", style="magenta")
+    elif action.unavailable:
         text.append(f"  ✖ not now: {safe(action.unavailable)}", style="magenta")
     return safe_text(text)
 
@@ -76,7 +79,7 @@ def panel_text(selection: Selection, actions: list[Action], note: str | None = N
     text = header_text(selection, actions, note)
     text.append("\n\n" if actions else "\n")
     for action in actions:
-        text.append_text(option_text(action))
+        text.append_text(option_text(action, note))
         text.append("\n")
     return text
 
@@ -113,7 +116,7 @@ class ActionScreen(TextPanel):
         with VerticalScroll(id="actions"):
             yield Static(header_text(self.selection, self.actions, self.note), id="about")
             if self.actions:
-                yield OptionList(*(Option(option_text(a), id=str(i),
+                yield OptionList(*(Option(option_text(a, self.note), id=str(i),
                                           disabled=a.unavailable is not None
                                           or a.request is None)
                                    for i, a in enumerate(self.actions)), id="choices")

@@ -9,9 +9,13 @@ side is the real scheduler; these tests need pacemaker-cli-utils.
 
 from __future__ import annotations
 
+import os
 import shlex
+import shutil
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +42,8 @@ from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller
 from tests.tui.conftest import bundle_app
 from tests.tui.helpers import aio, rows, screen_name, screen_text, settle
+from tests.tui.test_tmux import ROOT
+from tests.tui.test_tmux import wait_for as in_terminal
 
 LAB = pytest.mark.pacemaker
 
@@ -298,7 +304,9 @@ async def test_read_only_says_why_and_offers_nothing(lab: Lab) -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
         assert "read-only" in text_of(app, "#about")
-        assert "✖ not now: read-only" in screen_text(app)
+        shown = screen_text(app)
+        assert "✖ read-only: this hadeck does not change the cluster" in shown
+        assert "Move vm1 to jupiter2  ✖ not now" in shown
         assert panel.actions and all(a.unavailable for a in panel.actions)
         choices = panel.query_one(OptionList)
         assert all(choices.get_option_at_index(i).disabled
@@ -450,3 +458,43 @@ def test_long_lines_wrap_under_their_own_start() -> None:
     assert all(line.startswith("    ") and line[4] != " " for line in lines[2:-1]), lines
     assert lines[-1] == "  ✔ quorum"
     assert " ".join(w for line in lines for w in line.split()) == " ".join(text.plain.split())
+
+
+@pytest.fixture
+def tmux() -> Iterator[Callable[..., str]]:
+    """A private tmux server (as tests/tui/test_tmux.py's), killed afterwards."""
+    socket = f"hadeck-actions-test-{os.getpid()}"
+
+    def run(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
+                              timeout=10).stdout
+
+    yield run
+    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=10)
+
+
+@LAB
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@pytest.mark.parametrize("how", ["--read-only", "configuration"])
+def test_hadeck_read_only_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_path: Path,
+                                        how: str) -> None:
+    """``hadeck --read-only`` (or ``[actions] read_only = true``) reaches the dashboard: the
+    panel says why, in a real terminal."""
+    config = tmp_path / "hadeck.toml"
+    config.write_text("[actions]\nread_only = true\n" if how == "configuration" else "")
+    flag = [how] if how.startswith("--") else []
+    command = " ".join(["HADECK_EVENTS_FILE=", "TERM=xterm-256color", sys.executable, "-m",
+                        "hadeck.cli", "--lab", str(lab.directory), "--config", str(config),
+                        *flag])
+    tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", str(ROOT), command)
+    in_terminal(tmux, "jupiter2")
+    tmux("send-keys", "-t", "dash", "g")
+    in_terminal(tmux, "vm1")
+    tmux("send-keys", "-t", "dash", "a")
+    screen = in_terminal(tmux, "✖ read-only")
+    assert "Move vm1 to jupiter2  ✖ not now" in screen
+    tmux("send-keys", "-t", "dash", "Enter")  # nothing to choose: the panel stays
+    time.sleep(0.5)
+    assert "✖ read-only" in tmux("capture-pane", "-p", "-t", "dash")
+    tmux("send-keys", "-t", "dash", "Escape")
+    tmux("send-keys", "-t", "dash", "q")
