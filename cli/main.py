@@ -76,14 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, metavar="SECONDS",
                         help="dashboard refresh (default 2 s, 5 s over SSH; "
                              "$HADECK_INTERVAL)")
-    parser.add_argument("--events-file", metavar="FILE",
-                        help="append the dashboard's events here (default "
-                             "~/.local/state/hadeck/events.log; '' keeps them in memory)")
     # Its own dest: an action subcommand's --read-only default (False) would overwrite a
     # shared one given before the subcommand (argparse copies the subparser's namespace).
     parser.add_argument("--read-only", dest="read_only_top", action="store_true",
                         help="change nothing: the dashboard lists actions greyed, with why "
                              "(as actions.read_only = true)")
+    parser.add_argument("--events-file", metavar="FILE",
+                        help="append the dashboard's events here (default "
+                             "~/.local/state/hadeck/events.log; '' keeps them in memory)")
     sub = parser.add_subparsers(dest="command")
 
     status = sub.add_parser("status", help="print the cluster's state once",
