@@ -498,3 +498,36 @@ def test_hadeck_read_only_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_
     assert "✖ read-only" in tmux("capture-pane", "-p", "-t", "dash")
     tmux("send-keys", "-t", "dash", "Escape")
     tmux("send-keys", "-t", "dash", "q")
+
+
+@LAB
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_move_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_path: Path) -> None:
+    """The keys an operator types in a real terminal (tmux, 80×24): g, a, ↓ to the move,
+    Enter, y; the lab's cluster shows vm1 moved and the events file has the result."""
+    events = tmp_path / "events.log"
+    command = " ".join([f"HADECK_EVENTS_FILE={events}", f"HADECK_JOURNAL={tmp_path}/j.jsonl",
+                        "TERM=xterm-256color", sys.executable, "-m", "hadeck.cli", "--lab",
+                        str(lab.directory)])
+    tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", str(ROOT), command)
+    in_terminal(tmux, "jupiter2")
+    tmux("send-keys", "-t", "dash", "g")
+    in_terminal(tmux, "vm1")
+    tmux("send-keys", "-t", "dash", "a")
+    screen = in_terminal(tmux, "Move vm1 to jupiter2")
+    # The choices as drawn: an option starts 4 cells in; a greyed one cannot be landed on.
+    choices = [line for line in screen.splitlines()
+               if line.startswith("│     ") and line[6:7].strip()]
+    enabled = [line for line in choices if "✖ not now" not in line]
+    downs = next(i for i, line in enumerate(enabled) if "Move vm1 to jupiter2" in line)
+    for _ in range(downs):
+        tmux("send-keys", "-t", "dash", "Down")
+    tmux("send-keys", "-t", "dash", "Enter")
+    screen = in_terminal(tmux, "y: run it", timeout=60)
+    assert "Pacemaker would" in screen and running_on(lab, "vm1") == ("jupiter1",)
+    tmux("send-keys", "-t", "dash", "y")
+    in_terminal(tmux, "✔ done (exit 0)", timeout=90)
+    assert running_on(lab, "vm1") == ("jupiter2",)
+    assert "action move vm1 jupiter2 done" in events.read_text()
+    tmux("send-keys", "-t", "dash", "Escape")
+    tmux("send-keys", "-t", "dash", "q")
