@@ -182,7 +182,9 @@ class PerformScreen(ModalScreen[None]):
         plan = prepared.plan
         word = plan.confirm_word if plan is not None else None
         if word is None and self.request.force:
-            word = self.request.target  # anything forced is destructive (the issue says)
+            # Anything forced is destructive (the issue says); a cleanup of every resource
+            # has no target: its verb is the word, never an empty Enter.
+            word = self.request.target or self.request.verb
         self.confirm_word = word
         if word is None:
             box.display = False
