@@ -78,10 +78,12 @@ def precheck(plan: Plan, state: ClusterState, preview: Preview | None) -> tuple[
         checks.extend(Check("scheduler", False, b) for b in preview.blocked)
         if verb == "migrate" and plan.resource and not preview.blocked:
             checks.append(_live(plan.resource, preview))
+        if plan.after and plan.resource and plan.node and not preview.blocked:
+            checks.append(_stays(plan.resource, plan.node, preview))
         if verb in ("standby", "node-maintenance") and plan.request.option != "off" \
                 and verb != "online" and plan.node is not None:
             checks.extend(_last_node(pcmk, plan, preview))
-        if verb not in ("standby", "cluster-maintenance", "node-maintenance", "stop"):
+        if verb not in ("standby", "cluster-maintenance", "node-maintenance"):
             checks.extend(_others_stop(plan, preview))
     return tuple(checks)
 
@@ -246,6 +248,18 @@ def _last_node(pcmk: PacemakerState, plan: Plan, preview: Preview) -> list[Check
         return [Check(label, False, f"{node} is the last node that can run {names}",
                       overridable=True)]
     return [Check(label, True, f"what runs on {node} can run elsewhere")]
+
+
+def _stays(rsc: str, node: str, preview: Preview) -> Check:
+    away = [c for c in preview.afterwards if rsc in (c.top, c.resource)
+            and c.source == node and c.verb in ("move", "migrate", "stop")]
+    if away:
+        return Check("after the constraint is cleared", False,
+                     f"once cli-prefer-{rsc} is cleared the scheduler would move it again "
+                     f"({'; '.join(c.words for c in away)}): use --keep, or --lifetime",
+                     overridable=True)
+    return Check("after the constraint is cleared", True,
+                 f"{rsc} stays on {node} once cli-prefer-{rsc} is cleared")
 
 
 def _clone_tops(pcmk: PacemakerState) -> set[str]:

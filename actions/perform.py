@@ -188,9 +188,9 @@ def prepare(request: Request, opened: Opened, read_only: bool | None = None,
 
         state = collect(opened.access, opened.config)
     if state.pacemaker is None:
-        why = "could not read the cluster: " + "; ".join(
-            f"{s.source}@{s.node}: {s.error}" for s in state.sources
-            if s.source == "pacemaker" and s.error) or "Pacemaker did not answer"
+        reasons = "; ".join(f"{s.source}@{s.node}: {s.error}" for s in state.sources
+                            if s.source == "pacemaker" and s.error)
+        why = f"could not read the cluster: {reasons or 'Pacemaker did not answer'}"
         return Prepared(None, None, (Check("cluster", False, why),), why, state,
                         EXIT_UNREADABLE, request=request)
     try:
@@ -203,7 +203,8 @@ def prepare(request: Request, opened: Opened, read_only: bool | None = None,
     shown: Preview | None = None
     try:
         shown = preview(planned, runner)
-    except PreviewError as exc:
+    except (PreviewError, WriteError, OSError) as exc:
+        # OSError: no private temporary directory could be made for the copy.
         extra.append(Check("preview", False, f"no preview: {exc}", overridable=True))
     else:
         extra.append(Check("preview", True, "the scheduler (crm_simulate) on a copy of the "

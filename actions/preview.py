@@ -95,6 +95,8 @@ class Preview:
         transition: the scheduler's own "Transition Summary" lines.
         if_gone: for maintenance of a node, what the scheduler would do if that node
             could run nothing (what would stop has no other node to go to).
+        afterwards: what the scheduler would do once the plan's ``after`` steps ran
+            (a move's cli-prefer cleared), on the cluster settled as previewed.
     """
 
     changes: tuple[Change, ...]
@@ -104,6 +106,7 @@ class Preview:
     scores: Mapping[tuple[str, str], str] = field(default_factory=dict)
     transition: tuple[str, ...] = ()
     if_gone: tuple[Change, ...] = ()
+    afterwards: tuple[Change, ...] = ()
 
     def of(self, top: str) -> tuple[Change, ...]:
         """The changes of one top-level resource (or one primitive)."""
@@ -151,10 +154,14 @@ def parse_transition(text: str, tops: Mapping[str, str] | None = None,
     for line in transition_lines(text):
         match = _LINE.match(line)
         if match is None:
-            fence = re.match(r"^\s*\*\s+(Fence|Shutdown)\b.*?(?:node )?(\S+?)'?\s*", line)
-            if fence:
+            # "* Fence (reboot) jupiter1 'peer is no longer part of the cluster'",
+            # "* Shutdown jupiter1"
+            node = re.match(r"^\s*\*\s+(Fence|Shutdown)(?: \([\w-]+\))?\s+'?([^\s']+)",
+                            line)
+            if node:
                 words = line.strip().lstrip("* ").strip()
-                changes.append(Change("", fence.group(1).lower(), None, None, words))
+                changes.append(Change("", node.group(1).lower(), node.group(2), None,
+                                      " ".join(words.split())))
             continue
         verb = match.group("verb").lower()
         prim = match.group("rsc").split(":", 1)[0]
@@ -324,15 +331,47 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
                 if not done.ok:
                     raise PreviewError(f"on a copy of the CIB, {_quoted(step.argv)} failed: "
                                        f"{done.reason()}")
-        sim = _simulate(here, SIMULATE, copy, timeout)
+        settled = os.path.join(workdir, "settled.xml")
+        if plan.after:
+            # -S -O: the same transition summary, and the cluster as it would be after it.
+            with create(settled):
+                pass
+            sim = _simulate(here, ("crm_simulate", "-S", "-O", settled), copy, timeout)
+        else:
+            sim = _simulate(here, SIMULATE, copy, timeout)
         changes = parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
+        afterwards: tuple[Change, ...] = ()
+        if plan.after:
+            afterwards = _afterwards(plan, settled, facts, timeout or runner.timeout)
         blocked, scores = _blocked(plan, changes, facts, here, copy, timeout)
+        # The scheduler's own "blocked" (a failed stop without fencing, for one).
+        blocked += tuple(f"{c.words}: Pacemaker cannot carry it out" for c in changes
+                         if "blocked" in c.reason.split())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     touched = {c.top for c in changes}
     unchanged = tuple(t for t in dict.fromkeys(facts.tops.values()) if t not in touched)
-    return Preview(changes, blocked, _text(changes, blocked, unchanged), unchanged, scores,
-                   transition_lines(sim.stdout), if_gone)
+    text = _text(changes, blocked, unchanged)
+    if afterwards:
+        text += "\nonce the constraint is cleared: " + "; ".join(c.words for c in afterwards)
+    return Preview(changes, blocked, text, unchanged, scores, transition_lines(sim.stdout),
+                   if_gone, afterwards)
+
+
+def _afterwards(plan: Plan, settled: str, facts: CibFacts,
+                timeout: float) -> tuple[Change, ...]:
+    """What the scheduler would do once the plan's ``after`` steps ran on the settled
+    cluster (``settled``: the copy after the transition, ``crm_simulate -S -O``): a move's
+    cli-prefer cleared, is the resource moved back (its preferences outweighing
+    stickiness)? ``pcs resource move`` asks the same before it clears."""
+    there = LocalRunner(env={"CIB_file": settled}, timeout=timeout)
+    for step in plan.after:
+        ran = there.run(step.argv, timeout=timeout)
+        if not ran.ok:
+            raise PreviewError(f"on a copy of the CIB, {_quoted(step.argv)} failed: "
+                               f"{ran.reason()}")
+    sim = _simulate(there, SIMULATE, settled, timeout)
+    return parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
 
 
 def _if_gone(node: str, cib: str, workdir: str, facts: CibFacts,
@@ -475,6 +514,16 @@ def _held(root: ET.Element, chain: set[str]) -> str | None:
     for nv in root.iterfind("./configuration/crm_config/cluster_property_set/nvpair"):
         if nv.get("name") == "maintenance-mode" and _true(nv.get("value")):
             return "the cluster is in maintenance-mode: Pacemaker moves nothing"
+    for state in root.iterfind("./status/node_state"):
+        for lrm in state.iterfind("./lrm/lrm_resources/lrm_resource"):
+            ident = lrm.get("id", "").split(":", 1)[0]
+            if ident not in chain:
+                continue
+            for op in lrm.iterfind("lrm_rsc_op"):
+                if op.get("operation") == "stop" and op.get("rc-code", "0") != "0":
+                    return (f"{ident}'s stop failed on {state.get('uname')}: Pacemaker "
+                            f"leaves it blocked until it is cleaned up (hadeck cleanup "
+                            f"{ident})")
     for el in root.iter():
         if el.get("id") in chain and el.tag in ("primitive", "group", "clone", "master"):
             for nv in el.iterfind("./meta_attributes/nvpair"):

@@ -95,7 +95,8 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         p.add_argument("target", metavar="NODE")
     p = action("maintenance", "Node maintenance (NODE on|off) or the cluster's "
                               "maintenance-mode (--cluster on|off)")
-    p.add_argument("words", nargs="+", metavar="NODE on|off")
+    p.usage = "hadeck maintenance (NODE on|off | --cluster on|off) [options]"
+    p.add_argument("words", nargs="+", metavar="NODE on|off", help="or: --cluster on|off")
     p.add_argument("--cluster", action="store_true", help="the cluster's maintenance-mode")
     for verb, what in (("manage", "Let Pacemaker manage a resource again (is-managed)"),
                        ("unmanage", "Stop Pacemaker from acting on a resource (is-managed "

@@ -125,3 +125,60 @@ def test_without_yes_and_without_a_terminal_nothing_runs(lab: Lab, journal_file:
     assert "no terminal to confirm on; pass --yes" in done.stderr
     assert crm_mon(lab).find("nodes/node[@name='jupiter1']").get("standby") == "false"  # type: ignore[union-attr]
     assert not journal_file.exists()
+
+
+def test_stopping_what_others_depend_on(hadeck, lab: Lab) -> None:
+    ran = hadeck("stop", "ms_drbd_vm2", "--yes")
+    assert ran.code == 1
+    assert "it would also stop: vm2: stop on jupiter2" in ran.err
+    assert running_on(crm_mon(lab), "vm2") == ["jupiter2"]
+
+
+def test_a_resource_blocked_by_a_failed_stop(hadeck, lab: Lab) -> None:
+    faults.fail_resource(lab, "vm2", "stop")
+    ran = hadeck("move", "vm2", "jupiter1", "--dry-run")
+    assert ran.code == 1
+    assert ("vm2's stop failed on jupiter2: Pacemaker leaves it blocked until it is "
+            "cleaned up (hadeck cleanup vm2)") in ran.err
+    assert hadeck("cleanup", "vm2", "--yes").code == 0
+    assert crm_mon(lab).find("failures") is None
+
+
+def test_a_move_that_clearing_its_constraint_would_undo(hadeck, lab: Lab) -> None:
+    # vm2 prefers jupiter2 by more than the stickiness: once cli-prefer-vm2 is cleared
+    # (as a move does after it settled) the scheduler would move it straight back.
+    import os
+    import subprocess
+
+    subprocess.run(["cibadmin", "--modify", "--xml-text",
+                    '<rsc_location id="loc_vm2_prefers_jupiter2" score="500"/>'],
+                   env={**os.environ, "CIB_file": str(lab.directory / "pacemaker" /
+                                                      "cib.xml")}, check=True)
+    ran = hadeck("move", "vm2", "jupiter1", "--yes")
+    assert ran.code == 1
+    assert "once cli-prefer-vm2 is cleared the scheduler would move it again" in ran.err
+    assert "vm2: move jupiter1 → jupiter2" in ran.err
+    assert running_on(crm_mon(lab), "vm2") == ["jupiter2"]
+    kept = hadeck("move", "vm2", "jupiter1", "--yes", "--keep")
+    assert kept.code == 0, kept.out + kept.err
+    assert running_on(crm_mon(lab), "vm2") == ["jupiter1"]
+
+
+def test_without_crm_simulate_there_is_no_preview_and_no_action(
+        hadeck, lab: Lab, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The preview runs crm_simulate here (the lab's own tools answer through its runner):
+    # a machine without it, at the runner boundary.
+    from hadeck.runner import LocalRunner, not_found
+
+    class WithoutSimulate(LocalRunner):
+        def run(self, argv, timeout=None, input=None):  # type: ignore[no-untyped-def]
+            if argv[0] == "crm_simulate":
+                return not_found(argv)
+            return super().run(argv, timeout, input)
+
+    monkeypatch.setattr("hadeck.actions.preview.LocalRunner", WithoutSimulate)
+    ran = hadeck("move", "vm1", "jupiter2", "--yes")
+    assert ran.code == 1
+    assert "no preview: crm_simulate on the copy: crm_simulate: command not found" in ran.err
+    assert "--force overrides" in ran.out
+    assert running_on(crm_mon(lab), "vm1") == ["jupiter1"]
