@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--interval", type=_interval, metavar="SECONDS",
                         help="dashboard refresh (default 2 s, 5 s over SSH; "
                              "$HADECK_INTERVAL)")
+    # Its own dest: an action subcommand's --read-only default (False) would overwrite a
+    # shared one given before the subcommand (argparse copies the subparser's namespace).
+    parser.add_argument("--read-only", dest="read_only_top", action="store_true",
+                        help="change nothing: the dashboard lists actions greyed, with why "
+                             "(as actions.read_only = true)")
     parser.add_argument("--events-file", metavar="FILE",
                         help="append the dashboard's events here (default "
                              "~/.local/state/hadeck/events.log; '' keeps them in memory)")
@@ -291,7 +296,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from hadeck.lab.runner import LabAccess
     from hadeck.tui.app import run_dashboard
 
-    options: dict[str, Any] = {"interval": args.interval}
+    options: dict[str, Any] = {"interval": args.interval, "read_only": args.read_only_top}
     if args.events_file is not None:
         options["events_file"] = Path(args.events_file).expanduser() if args.events_file \
             else None
@@ -333,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hadeck.cli.act import run as act
 
         if args.command in (*ACTIONS, "journal"):
+            if args.read_only_top:  # hadeck --read-only move …: refused all the same
+                args.read_only = True
             return act(args)
         return cmd_dashboard(args)
     # Every way out is one line on stderr, made safe to show (a message may quote a name

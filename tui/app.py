@@ -36,9 +36,11 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
+from hadeck.actions import perform
 from hadeck.collect import Access
 from hadeck.config import Config
 from hadeck.model import DrbdResource
+from hadeck.opening import Opened
 from hadeck.tui.base import AreaScreen, Prepared
 from hadeck.tui.commands import CommandError, parse
 from hadeck.tui.drbdstream import DrbdChanged, DrbdStreams
@@ -56,6 +58,14 @@ from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 from hadeck.watch.eventlog import EventLog, default_path
 from hadeck.watch.poller import Poller, Snapshot, default_interval, over_ssh
+
+READ_ONLY = (f"{perform.READ_ONLY} (started with --read-only, or actions.read_only = true "
+             "in the configuration)")
+"""Why the action panel offers nothing in read-only mode."""
+REPLAY = "a bundle replay shows the past: it cannot be acted on (open the live cluster)"
+"""Why the action panel offers nothing on a bundle."""
+ACTION_WAIT = 60.0
+"""Seconds an action waits for Pacemaker to settle (as ``hadeck move --wait``'s default)."""
 
 SCREENS: dict[str, tuple[str, type[AreaScreen], str, str]] = {
     "overview": ("o", OverviewScreen, "Problems first, then every node", "overview"),
@@ -83,6 +93,9 @@ class HadeckApp(App[None]):
         clock: time source for ages (tests inject a fixed one).
         auto_refresh: poll on a timer; tests turn it off and call :meth:`poll_now`.
         stream_drbd: follow DRBD's events2 stream where the nodes offer it.
+        read_only: refuse every action (``--read-only``; the configuration's
+            ``actions.read_only`` too): the action panel lists them greyed, with why.
+        action_wait: seconds an action waits for Pacemaker to settle.
     """
 
     TITLE = "hadeck"
@@ -117,8 +130,14 @@ class HadeckApp(App[None]):
         clock: Callable[[], float] = time.time,
         auto_refresh: bool = True,
         stream_drbd: bool = True,
+        read_only: bool = False,
+        action_wait: float = ACTION_WAIT,
     ) -> None:
         super().__init__()
+        self.read_only = read_only or poller.config.read_only
+        self.action_wait = action_wait
+        self.acting = False
+        """An action runs (:mod:`hadeck.tui.screen_perform`): no screen switch, no quit."""
         self.poller = poller
         self.event_log = poller.log
         self.interval = interval or default_interval()
@@ -273,6 +292,9 @@ class HadeckApp(App[None]):
     # ------------------------------------------------------------------ navigation
 
     def action_show(self, mode: str) -> None:
+        if self.acting:
+            self.notify("an action is running: its result first", severity="warning")
+            return
         if self.current_mode == mode and isinstance(self.screen, AreaScreen):
             return
         # Leave a detail or help view open on another screen behind.
@@ -324,6 +346,27 @@ class HadeckApp(App[None]):
         if isinstance(screen, AreaScreen) and screen.MODE == mode:
             getattr(screen, f"action_{action}")()
 
+    async def action_quit(self) -> None:
+        if self.acting:
+            self.notify("an action is running: quit once its result is shown",
+                        severity="warning")
+            return
+        await super().action_quit()
+
+    # ------------------------------------------------------------------ actions
+
+    def opened(self) -> Opened:
+        """The cluster as the actions open it: the poller's access and configuration."""
+        return Opened(self.poller.access(), self.poller.config)
+
+    def actions_refused(self) -> str | None:
+        """Why no action may run from this dashboard at all (None: they may)."""
+        if self.read_only:
+            return READ_ONLY
+        if self.poller.frozen:
+            return REPLAY
+        return None
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -346,6 +389,7 @@ def run_dashboard(
     origin: str = "",
     interval: float | None = None,
     events_file: Path | Literal[False] | None = False,
+    read_only: bool = False,
 ) -> int:
     """Run the dashboard until the operator quits; the exit code for ``hadeck``.
 
@@ -357,8 +401,9 @@ def run_dashboard(
         interval: seconds between polls (default: ``default_interval()``).
         events_file: where to append events; None keeps them in memory only; False
             means the default (``default_path()``).
+        read_only: refuse every action (the action panel says why).
     """
     path = default_path() if events_file is False else events_file
     poller = Poller(access, config, EventLog(path, origin), frozen=frozen)
-    HadeckApp(poller, interval=interval).run()
+    HadeckApp(poller, interval=interval, read_only=read_only).run()
     return 0

@@ -36,7 +36,7 @@ from hadeck.model import Health
 from hadeck.text import safe, safe_lines
 from hadeck.tui.fmt import STALE_MARK, STYLE, age, badge, safe_text
 from hadeck.tui.footer import Footer
-from hadeck.tui.screen_actions import ActionScreen
+from hadeck.tui.screen_actions import ActionScreen, refuse_all
 from hadeck.tui.tables import Column, DiffTable, Row, TableDiff, plan
 from hadeck.tui.view import View, empty_view
 
@@ -375,7 +375,14 @@ class AreaScreen(Screen[None]):
         if selection is None:
             self.show_message("nothing selected: move to a row first")
             return
-        self.app.push_screen(ActionScreen(selection, actions_for(selection)))
+        snapshot = self.view_now.snapshot
+        if snapshot is None:
+            self.show_message("the cluster has not been read yet: no actions")
+            return
+        note = self.hadeck.actions_refused()
+        actions = refuse_all(actions_for(selection, snapshot.state, self.hadeck.read_only),
+                             note)
+        self.app.push_screen(ActionScreen(selection, actions, note))
 
     def selected_row(self) -> Row | None:
         """The row under the cursor of the focused table (or of the first table)."""

@@ -12,13 +12,16 @@ from textual.widgets import Static
 from hadeck.tui.panel import TextPanel
 
 HELP = """\
-hadeck — read-only dashboard
+hadeck — the cluster's dashboard
 
 Screens      o overview   r resources   d DRBD   g guests
              l LVS        c connectivity         e events
 Move         ↑ ↓ / j k, PgUp PgDn, Home End / G, Tab between tables
 Open         Enter: every field of the selected row, its source and age
-Act          a: the actions of the selected row (none yet: read-only)
+Act          a: what can be done to the selected row (greyed: why not now);
+                Enter previews it (crm_simulate), pre-checks, shows the
+                commands; y runs it, a destructive one needs its name
+                typed; Esc cancels, nothing run. --read-only: none run
 Filter       /  type to filter rows, Enter keeps it, Esc clears it
 Back         Esc  (from a screen back to the overview)
 Screen keys  DRBD p: problems only   guests s: sort (node/state/CPU/mem)

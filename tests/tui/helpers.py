@@ -49,6 +49,12 @@ def status(app: HadeckApp) -> str:
     return _plain(bar.render())
 
 
+def screen_text(app: HadeckApp) -> str:
+    """The screen's lines as drawn, cell by cell (Textual's compositor: what goes to the
+    terminal)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
 def screen_name(app: HadeckApp) -> str:
     screen = app.screen
     return screen.MODE if isinstance(screen, AreaScreen) else type(screen).__name__
