@@ -39,10 +39,6 @@ from hadeck.model import (
     VrrpInstance,
 )
 
-LATER = "actions come in a later release: this dashboard is read-only for now"
-"""What the panel says while :func:`actions_for` has nothing to offer."""
-
-
 @dataclass(frozen=True)
 class Selection:
     """The object under the cursor, as the actions see it."""
