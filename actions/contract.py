@@ -39,6 +39,7 @@ from hadeck.model import (
     VrrpInstance,
 )
 
+
 @dataclass(frozen=True)
 class Selection:
     """The object under the cursor, as the actions see it."""
