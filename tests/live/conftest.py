@@ -11,6 +11,9 @@ runs the command line of this checkout inside a node. A test marked
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,11 +47,49 @@ def live_cluster() -> Iterator[LiveCluster]:
     if reason is not None:
         pytest.skip(reason)
     cluster = LiveCluster()
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.remove()
+    with _owned(cluster) as why_not:
+        if why_not is not None:
+            pytest.skip(why_not)
+        try:
+            cluster.start()
+            yield cluster
+        finally:
+            cluster.remove()
+
+
+LOCK_WAIT = float(os.environ.get("HADECK_LIVE_LOCK_WAIT", "900"))
+"""Seconds to wait for another test run on this machine to let go of the cluster."""
+
+
+class _owned:
+    """Hold the machine's one live cluster for this run (an exclusive lock on a file
+    beside its state directory), waiting for another run that holds it.
+
+    Two test runs at once (two checkouts on one machine) would otherwise share the
+    namespaces: the second one's start removes the first one's cluster under its tests.
+    Whatever holds the lock is running; what is left without it was a crashed run, which
+    :meth:`LiveCluster.start` removes.
+    """
+
+    def __init__(self, cluster: LiveCluster) -> None:
+        self.path = cluster.base.with_name(cluster.base.name + ".lock")
+        self.fd = -1
+
+    def __enter__(self) -> str | None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return None
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return (f"another test run on this machine has held the live cluster "
+                            f"({self.path}) for {LOCK_WAIT:g} s")
+                time.sleep(1)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # closing lets go of the lock
 
 
 @pytest.fixture
