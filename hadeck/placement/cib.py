@@ -24,9 +24,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from hadeck.model import Colocation
 from hadeck.placement.rules import Expression, Rule
 from hadeck.placement.scores import INFINITY, score_value
 from hadeck.sources.base import ParseError
+from hadeck.sources.pacemaker import nvpairs as _nvpairs
 
 _MAX_DEPTH = 64
 """Resources and rules nest a few levels; deeper is no CIB's (and would exhaust
@@ -84,16 +86,6 @@ class Location:
             if end:
                 return end
         return None
-
-
-@dataclass(frozen=True)
-class Colocation:
-    id: str
-    resource: str
-    with_resource: str
-    score: str
-    resource_role: str | None = None
-    with_role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -255,16 +247,6 @@ def _fail_counts(attrs: dict[str, str]) -> Iterator[tuple[str, int]]:
             continue
         if count > 0:
             yield rsc.rsplit(":", 1)[0] if rsc.rsplit(":", 1)[-1].isdigit() else rsc, count
-
-
-def _nvpairs(el: ET.Element, tag: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for nvset in el.iterfind(tag):
-        for nvpair in nvset.iterfind("nvpair"):
-            name = nvpair.get("name")
-            if name is not None and name not in values:
-                values[name] = nvpair.get("value", "")
-    return values
 
 
 def _nvpairs_all(el: ET.Element | None) -> dict[str, str]:

@@ -633,8 +633,8 @@ def _primitive_configs(
             yield PrimitiveConfig(
                 id=el.get("id", ""),
                 agent=_agent(el),
-                params=_nvpairs(el, "instance_attributes"),
-                meta=_nvpairs(el, "meta_attributes"),
+                params=nvpairs(el, "instance_attributes"),
+                meta=nvpairs(el, "meta_attributes"),
                 parent=parent_id,
             )
         elif el.tag in ("group", "clone", "master", "bundle"):
@@ -647,7 +647,9 @@ def _agent(el: ET.Element) -> str:
     return ":".join(part for part in parts if part)
 
 
-def _nvpairs(el: ET.Element, tag: str) -> dict[str, str]:
+def nvpairs(el: ET.Element, tag: str) -> dict[str, str]:
+    """The name → value pairs of ``el``'s ``tag`` sets (``instance_attributes``,
+    ``meta_attributes``); the first of a name wins, as Pacemaker reads them."""
     values: dict[str, str] = {}
     for nvset in el.iterfind(tag):
         for nvpair in nvset.iterfind("nvpair"):
