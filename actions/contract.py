@@ -145,8 +145,26 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
                 plan(request, state)
             except Refused as exc:
                 why = str(exc)
+            if why is None and request.verb in ("move", "migrate") and request.node:
+                why = _never_on(state, request.target, request.node)
         out.append(Action(request.verb, label, None, why, request))
     return out
+
+
+def _never_on(state: ClusterState, rsc: str, node: str) -> str | None:
+    """Why ``rsc`` can never run on ``node``: a configured, unconditional -INFINITY
+    location there (an arbiter, a node without the guest's storage); None if there is none.
+
+    The command line lets the scheduler's preview say so, naming the constraint; the
+    panel greys the choice at once instead of offering a move that cannot happen.
+    """
+    pcmk = state.pacemaker
+    for loc in pcmk.locations if pcmk else ():
+        if (loc.resource == rsc and loc.node == node and not loc.has_rules
+                and not loc.from_cli and loc.role is None
+                and loc.score.strip().upper() in ("-INFINITY", "-INF")):
+            return f"{rsc} never runs on {node}: location {loc.id} ({loc.score})"
+    return None
 
 
 def _requests(selection: Selection, state: ClusterState) -> list[tuple[str, Request]]:

@@ -89,6 +89,12 @@ def test_actions_for_a_node_and_a_guest(lab: Lab) -> None:
     offered = {a.label: a for a in actions_for(guest, state)}
     assert offered["Migrate vm1 to jupiter2"].request == Request("migrate", "vm1", "jupiter2")
     assert offered["Start vm1"].unavailable is not None
+    # The arbiter can never run it (the CIB's loc_vm1_not_sun): greyed with that reason,
+    # not offered to fail in the preview.
+    assert offered["Move vm1 to sun"].unavailable == (
+        "vm1 never runs on sun: location loc_vm1_not_sun (-INFINITY)")
+    assert offered["Migrate vm1 to sun"].unavailable is not None
+    assert offered["Move vm1 to jupiter2"].unavailable is None
     # Read-only: everything listed, nothing available, the reason given.
     frozen = actions_for(guest, state, read_only=True)
     assert frozen and {a.unavailable for a in frozen} == {READ_ONLY}
