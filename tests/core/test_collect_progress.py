@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,47 +18,9 @@ from hadeck.config import Config
 from hadeck.lab import faults
 from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
-from hadeck.runner import Command, CommandResult, Runner
+from tests.fakes import SlowPeerAccess
 
 SLOW = "jupiter2"
-HOLD = 10.0
-"""Seconds the slow node waits at most for the test to let it go (never, if it works)."""
-
-
-class HeldRunner(Runner):
-    """A node's runner whose every command waits until ``release`` is set: a slow peer."""
-
-    def __init__(self, inner: Runner, release: threading.Event) -> None:
-        self.inner, self.release = inner, release
-        self.node, self.local, self.timeout = inner.node, inner.local, inner.timeout
-        self.held_until_released = True
-
-    def _wait(self) -> None:
-        self.held_until_released &= self.release.wait(HOLD)
-
-    def run(self, argv: Sequence[str], timeout: float | None = None,
-            input: str | None = None) -> CommandResult:
-        self._wait()
-        return self.inner.run(argv, timeout=timeout, input=input)
-
-    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
-        self._wait()
-        return self.inner.read_file(path, timeout=timeout)
-
-    def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:
-        self._wait()
-        return self.inner.fetch(command, timeout=timeout)
-
-
-class SlowPeerAccess(LabAccess):
-    """The lab from jupiter1, with one peer held (see :class:`HeldRunner`)."""
-
-    def __init__(self, lab: Lab, release: threading.Event) -> None:
-        super().__init__(lab, "jupiter1")
-        self.held = HeldRunner(super().runner(SLOW), release)
-
-    def runner(self, node: str) -> Runner:
-        return self.held if node == SLOW else super().runner(node)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +41,7 @@ def lab(seed: Path, tmp_path: Path) -> Lab:
 @pytest.mark.pacemaker
 def test_pacemaker_and_the_other_nodes_arrive_while_a_peer_is_still_read(lab: Lab) -> None:
     release = threading.Event()
-    access = SlowPeerAccess(lab, release)
+    access = SlowPeerAccess(lab, "jupiter1", SLOW, release)
     partials: list[Partial] = []
 
     def progress(partial: Partial) -> None:
@@ -90,7 +51,8 @@ def test_pacemaker_and_the_other_nodes_arrive_while_a_peer_is_still_read(lab: La
 
     state = collect(access, Config(), on_progress=progress)
 
-    assert access.held.held_until_released, "the slow peer was let go by the timeout"
+    assert access.held is not None and access.held.held_until_released, \
+        "the slow peer was let go by the timeout, not by the test"
     first = partials[0]
     assert first.state.pacemaker is not None
     assert SLOW in first.pending
