@@ -17,7 +17,7 @@ from hadeck.lab import faults
 from hadeck.lab.world import Lab
 from hadeck.tui.app import HadeckApp
 from hadeck.watch.eventlog import EventLog
-from hadeck.watch.poller import Poller
+from hadeck.watch.poller import Poller, Snapshot
 from tests.fakes import SlowPeerAccess
 from tests.tui.helpers import aio, rows, settle
 
@@ -81,3 +81,47 @@ async def test_local_pacemaker_rows_show_before_a_slow_peer_answers(lab: Lab) ->
         assert not app.screen.query_one("#kept").display
         assert app.polls == 2
     assert access.held is not None and access.held.held_until_released
+
+
+def test_poller_partial_snapshots_keep_the_slow_peer_and_log_each_event_once(
+        lab: Lab) -> None:
+    clock = {"t": 1000.0}
+    release = threading.Event()
+    release.set()
+    log = EventLog(None, "lab")
+    poller = Poller(SlowPeerAccess(lab, "jupiter1", SLOW, release), log=log,
+                    clock=lambda: clock["t"])
+    first = poller.poll()
+    good = {(s.source, s.node): s.read_at for s in first.state.sources if s.node == SLOW}
+    guests = sorted(g.name for g in first.state.guests if g.node == SLOW)
+    assert guests
+
+    release.clear()
+    faults.ping_lost(lab, SLOW)
+    faults.step(lab, 10)
+    clock["t"] += 10
+    partials: list[Snapshot] = []
+
+    def arrived(snapshot: Snapshot) -> None:
+        partials.append(snapshot)
+        release.set()  # jupiter2 answers once the rest is on screen
+
+    final = poller.poll(on_partial=arrived)
+
+    partial = partials[0]
+    assert partial.pending == {SLOW}
+    # The slow peer's last good data, kept with when it was read; its sources listed.
+    assert sorted(g.name for g in partial.state.guests if g.node == SLOW) == guests
+    assert {k: v for k, v in partial.kept.items() if k[1] == SLOW} == good
+    assert ("host", SLOW) in {(s.source, s.node) for s in partial.state.sources}
+    # Kept is no change: no event about the slow peer's guests until it answers.
+    assert not [e for e in partial.events if e.area == "guests" and SLOW in e.subject]
+    # The local Pacemaker view is this poll's: jupiter2 lost its ping node.
+    ping = [e for e in partial.events if "pingd" in e.text and SLOW in e.subject]
+    assert ping, [e.text for e in partial.events]
+    # The complete snapshot: nothing pending or kept, no event twice, CPU rates of
+    # every node over the whole interval (not over the partial's zero seconds).
+    assert not final.pending and not final.kept
+    assert not [e for e in final.events if "pingd" in e.text and SLOW in e.subject]
+    assert [e.text for e in log.events()].count(ping[0].text) == 1
+    assert {k.rpartition("@")[2] for k in final.guest_cpu} >= {"jupiter1", SLOW}
