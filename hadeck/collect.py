@@ -19,6 +19,13 @@ A node's read starts with ``runner.prefetch(node_commands())``: over ssh that is
 node's one round trip of the poll (a batch on its master connection, :mod:`hadeck.ssh`),
 and the sources' fetches are answered from it; locally, from a bundle or in the lab it
 changes nothing.
+
+**Progress.** ``collect(on_progress=)`` hands over a :class:`Partial` state as soon as
+the local Pacemaker view is read, and again as each node's sources arrive, while other
+nodes are still being read: the dashboard shows the cluster as it comes in, and a slow
+peer delays only its own rows. The Pacemaker view never waits for a peer (it is read on
+the local node, beside the nodes). The complete state is :func:`collect`'s return value,
+not a call of the callback.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from hadeck.config import Config
@@ -285,6 +292,21 @@ def nodes_to_read(
     return tuple(dict.fromkeys(ordered))
 
 
+@dataclasses.dataclass(frozen=True)
+class Partial:
+    """A read in progress: what has arrived, and the nodes still being read."""
+
+    state: ClusterState
+    """Pacemaker and the nodes read so far (a pending node has no objects and no sources;
+    the SNMP agents' readings come with the complete state)."""
+    pending: tuple[str, ...]
+    """The nodes whose sources have not arrived yet, in reading order."""
+
+
+Progress = Callable[[Partial], None]
+"""Called with each :class:`Partial` of a read (in the caller's thread, one at a time)."""
+
+
 def collect(
     access: Access,
     config: Config | None = None,
@@ -292,6 +314,7 @@ def collect(
     clock: Callable[[], float] = time.time,
     skip_drbd: Collection[str] = (),
     snmp: bool = False,
+    on_progress: Progress | None = None,
 ) -> ClusterState:
     """Read every source once and return the state.
 
@@ -304,6 +327,9 @@ def collect(
             streams): not read, their DRBD source says so and has no resources.
         snmp: poll the configured SNMP agents too (``[snmp.agents]``; a bundle replays
             their answers). Off by default: a check plugin must not load pysnmp.
+        on_progress: called with a :class:`Partial` once Pacemaker is read and after
+            each node's sources arrive while others are still pending (none for the
+            last: the complete state is returned). A callback's exception ends the read.
     """
     config = config or Config()
     taken_at = clock()
@@ -325,13 +351,37 @@ def collect(
                                              n not in skip_drbd)
 
         start(nodes_to_read(access, None, config))
-        pcmk_reading = pcmk_future.result()
-        pcmk = pcmk_reading.value
-        nodes = nodes_to_read(access, pcmk, config)
-        if wanted is not None:
-            nodes = tuple(n for n in nodes if n in wanted)
-        start(nodes)
+        waiting: set[Future[Any]] = {pcmk_future, *started.values()}
+        pcmk_reading: Reading[PacemakerState] | None = None
+        nodes: tuple[str, ...] = ()
+        while waiting:
+            _, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            if pcmk_reading is None and pcmk_future.done():
+                pcmk_reading = pcmk_future.result()
+                nodes = nodes_to_read(access, pcmk_reading.value, config)
+                if wanted is not None:
+                    nodes = tuple(n for n in nodes if n in wanted)
+                start(nodes)
+                waiting |= {started[n] for n in nodes if not started[n].done()}
+            if on_progress is None or pcmk_reading is None:
+                continue  # nothing to show before the Pacemaker view
+            pending = tuple(n for n in nodes if not started[n].done())
+            if pending:
+                arrived = [started[n].result() for n in nodes if started[n].done()]
+                on_progress(Partial(_assemble(access, pcmk_reading, arrived, taken_at),
+                                    pending))
+        assert pcmk_reading is not None  # waited for above
         per_node = [started[n].result() for n in nodes]
+        snmp_readings = snmp_future.result() if snmp_future is not None else ()
+    return _assemble(access, pcmk_reading, per_node, taken_at, config.snmp_agents,
+                     snmp_readings)
+
+
+def _assemble(access: Access, pcmk_reading: Reading[PacemakerState], per_node:
+              Sequence[_NodeFacts], taken_at: float, agents: Sequence[SnmpAgent] = (),
+              snmp_readings: tuple[SnmpReading, ...] = ()) -> ClusterState:
+    """The state of what was read: Pacemaker, the nodes' facts in reading order, SNMP."""
+    pcmk = pcmk_reading.value
     statuses = [pcmk_reading.status]
     all_drbd: list[DrbdResource] = []
     all_guests: list[Guest] = []
@@ -348,8 +398,7 @@ def collect(
             rings.append(facts.corosync)
         if facts.lvs is not None and (facts.lvs.services or facts.vrrp):
             directors_seen.append(dataclasses.replace(facts.lvs, vrrp=facts.vrrp))
-    readings = snmp_future.result() if snmp_future is not None else ()
-    hosts += _snmp_hosts(config.snmp_agents, readings, {h.node for h in hosts})
+    hosts += _snmp_hosts(agents, snmp_readings, {h.node for h in hosts})
     state = ClusterState(
         taken_at=taken_at,
         local_node=access.local.node,
@@ -359,7 +408,7 @@ def collect(
         lvs=tuple(directors_seen),
         corosync=name_corosync_peers(rings, pcmk),
         hosts=tuple(hosts),
-        snmp=readings,
+        snmp=snmp_readings,
         sources=tuple(statuses),
         origin=access.origin,
     )

@@ -3,7 +3,10 @@
 Polling: one thread worker (group ``poll``) reads the cluster and posts :class:`Polled`;
 the next poll is armed with ``set_timer`` only once the worker has finished, so polls
 never overlap and a slow cluster slows the refresh instead of piling up threads (as
-dolphie does). A collector exception ends that worker, not the app
+dolphie does). While a poll runs, what it has read so far is posted too (a partial
+:class:`Polled`, from :meth:`Poller.poll`'s ``on_partial``): the local Pacemaker view
+first, then each node as it arrives; a slow peer's rows show its last good data, marked,
+until its answer is in. A collector exception ends that worker, not the app
 (``exit_on_error=False``): its reason is shown in the status bar, the last good data
 stays on screen and turns stale, and polling goes on. A bundle is read once.
 
@@ -185,9 +188,13 @@ class HadeckApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _poll(self) -> Snapshot:
-        snapshot = self.poller.poll()
+        snapshot = self.poller.poll(on_partial=self._post_partial)
         self.post_message(Polled(snapshot, self._prepare(snapshot)))
         return snapshot
+
+    def _post_partial(self, snapshot: Snapshot) -> None:
+        """In the poll worker: show what this poll has read so far."""
+        self.post_message(Polled(snapshot, self._prepare(snapshot), partial=True))
 
     def _prepare(self, snapshot: Snapshot) -> Prepared | None:
         """In a worker thread: the shown screen's plan for ``snapshot`` (None: no screen,
@@ -205,7 +212,7 @@ class HadeckApp(App[None]):
     def on_polled(self, message: Polled) -> None:
         if not isinstance(message, Streamed):
             self.poll_error = None
-            self.polls += 1
+            self.polls += 0 if message.partial else 1
         if self.snapshot is None or message.snapshot.seq > self.snapshot.seq:
             # A stream's snapshot and a poll's can cross on their way here: newest wins.
             self.snapshot = message.snapshot

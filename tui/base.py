@@ -58,6 +58,8 @@ def kept_text(view: View, keys: set[tuple[str, str]]) -> Text:
                     style="bold yellow")
         if status is not None and status.error:
             text.append(f" (? {safe(status.error)})", style="magenta")
+        elif view.snapshot is not None and node in view.snapshot.pending:
+            text.append(" (still reading)", style="magenta")
     if text.plain:
         text = Text("last good data: ", style="bold") + text
     return text

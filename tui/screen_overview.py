@@ -8,7 +8,7 @@ from hadeck.health import AREAS, Judgement, Kind, Subject, drbd_subject, worst
 from hadeck.model import ClusterState, Health
 from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
-from hadeck.tui.fmt import STYLE, age
+from hadeck.tui.fmt import STALE_MARK, STYLE, age
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
 from hadeck.watch.poller import problem_keys
@@ -189,6 +189,8 @@ def _nodes(state: ClusterState, view: View) -> list[Row]:
         status = view.source("host", node.name) or view.source("node", node.name)
         if status is not None and status.error:
             age_cell = "? unreachable" if status.source == "node" else "? " + status.error
+        elif view.snapshot is not None and node.name in view.snapshot.pending:
+            age_cell = STALE_MARK + " reading"  # this poll has not heard from it yet
         else:
             age_cell = view.age_cell(status.read_at if status else None)
         rows.append(Row(node.name, (node.name, state_cell, "DC" if node.is_dc else "",

@@ -287,13 +287,16 @@ def host(state: LabState, node: str) -> HostMetrics:
         share //= max(1, len(state.topology.guest_nodes))
         total = max(64 * GIB, 1 << max(0, share - 1).bit_length())
     guest_bytes = sum(int(g["memory_kib"]) for g in here) * 1024
-    used = int(total * (0.08 + 0.04 * state.noise(node, "mem"))) + guest_bytes
+    # Whole KiB, as the kernel counts memory and df counts blocks: a peer's /proc and
+    # df -P (hadeck/lab/formats/host.py) then read back as exactly these figures.
+    used = _kib(total * (0.08 + 0.04 * state.noise(node, "mem"))) + guest_bytes
     disks: tuple[DiskUsage, ...] = (
-        DiskUsage("/", "/dev/md0", "ext4", 40 * GIB, int(40 * GIB * 0.31), int(40 * GIB * 0.69)),
+        DiskUsage("/", "/dev/md0", "ext4", 40 * GIB, _kib(40 * GIB * 0.31),
+                  _kib(40 * GIB * 0.69)),
     )
     if cpus != 2:
         disks += (DiskUsage("/var/lib/libvirt", "/dev/mapper/vg0-libvirt", "xfs", 200 * GIB,
-                            int(200 * GIB * 0.42), int(200 * GIB * 0.58)),)
+                            _kib(200 * GIB * 0.42), _kib(200 * GIB * 0.58)),)
     return HostMetrics(
         node=node, load=(load[0], load[1], load[2]), cpu_count=cpus,
         cpu_percent=round(min(100.0, base * 100 / cpus + 3 * state.noise(node, "cpu")), 1),
@@ -301,6 +304,11 @@ def host(state: LabState, node: str) -> HostMetrics:
         uptime_s=round(86400 * 12 + state.now - state.world["created"], 1), disks=disks,
         md_arrays=(md0(),),
     )
+
+
+def _kib(size: float) -> int:
+    """``size`` bytes rounded down to whole KiB."""
+    return int(size) // 1024 * 1024
 
 
 def md0() -> MdArray:

@@ -36,6 +36,7 @@ from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.formats import ping as ping_fmt
 from hadeck.lab.world import Lab, LabState
+from hadeck.model import HostMetrics
 from hadeck.probes import ping as ping_batch
 from hadeck.runner import (
     DEFAULT_TIMEOUT,
@@ -45,6 +46,7 @@ from hadeck.runner import (
     failure,
     not_found,
 )
+from hadeck.sources import host as host_source
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
@@ -300,6 +302,9 @@ class LabRunner(Runner):
             return drbd_fmt.proc_drbd_9() if node in state.topology.guest_nodes else None
         if path == "/proc/mdstat":
             return host_fmt.mdstat(derive.host(state, node).md_arrays)
+        proc = _PROC_HOST.get(path)
+        if proc is not None:
+            return proc(derive.host(state, node))
         director = derive.director(state, node)
         if path == "/proc/net/ip_vs":
             return lvs_fmt.proc_ip_vs(director.services) if director else None
@@ -637,7 +642,17 @@ _READS: dict[tuple[str, ...], Callable[[LabRunner, LabState], str | None]] = {
     ("ipvsadm", "-Ln", "--rate"): _director_text(lvs_fmt.ipvsadm_rate),
     ("corosync-cfgtool", "-s"): _cfgtool,
     ("python3", "-m", "hadeck.sources.host"): _facts,
+    host_source.PROC_STAT.argv: lambda runner, state: host_fmt.proc_stat(
+        derive.host(state, runner.node)),
+    host_source.DF.argv: lambda runner, state: host_fmt.df(derive.host(state, runner.node)),
 }
+
+_PROC_HOST: dict[str, Callable[[HostMetrics], str]] = {
+    str(command.path): render for command, render in (
+        (host_source.PROC_LOADAVG, host_fmt.loadavg), (host_source.PROC_MEMINFO, host_fmt.meminfo),
+        (host_source.PROC_UPTIME, host_fmt.uptime), (host_source.PROC_MOUNTS, host_fmt.mounts))
+}
+"""A peer's /proc files that hadeck reads for its host facts (:mod:`hadeck.sources.host`)."""
 
 
 class LabAccess(Access):

@@ -63,6 +63,8 @@ TOOLS_THAT_CAN_FAIL = (
     "crm_mon", "cibadmin", "drbdsetup", "drbdadm", "ipvsadm", "virsh", "xl",
     "corosync-cfgtool", "corosync-quorumtool", "python3", "/proc/drbd", "/proc/mdstat",
     "/proc/net/ip_vs", "/tmp/keepalived.json",
+    # A node's host facts: /proc/stat is read by "sh" (two samples), the others as files.
+    "df", "sh", "/proc/loadavg", "/proc/meminfo", "/proc/uptime", "/proc/mounts",
 )
 FAULT_MODES = ("hang", "garbage", "missing")
 

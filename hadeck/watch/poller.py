@@ -23,6 +23,14 @@ and a node whose stream started during a poll keeps the stream's newer state, so
 screen never flaps back. A stream that ends mid-poll leaves its last state for that poll;
 the next one reads the node again.
 
+**As it arrives.** ``poll(on_partial=)`` publishes a snapshot each time
+:func:`~hadeck.collect.collect` reports progress: first the local Pacemaker view and the
+nodes already read, then each node as its sources arrive. A node still being read
+(``Snapshot.pending``) shows its last good data, kept as a failed source's is (marked in
+``kept`` with the time it was read), so a slow peer holds back only its own freshness,
+never the screen. A peer that cannot be reached is said so by its ``node`` error (over ssh
+at once, after its first timeout: "unreachable since …") and, as above, keeps nothing.
+
 The dashboard carries each snapshot to its UI thread in a Textual message
 (:class:`hadeck.tui.messages.Polled`); nothing here imports Textual, so the actions'
 "wait until settled", the probes' loop or another face can run the same loop.
@@ -39,7 +47,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from hadeck.collect import Access, collect
+from hadeck.collect import Access, Partial, collect
 from hadeck.config import Config
 from hadeck.health import Judgement, Memo, judge, service_subject
 from hadeck.join import join_guests
@@ -132,6 +140,9 @@ class Snapshot:
     cps: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
     """:func:`lvs_key` → connections per second over the last polls, oldest first (None:
     not reported that poll)."""
+    pending: frozenset[str] = frozenset()
+    """Nodes still being read by the poll under way (their data is the last good, in
+    ``kept``); empty once the poll is complete."""
 
 
 def lvs_key(state_service: str, real_server: str | None = None) -> str:
@@ -178,6 +189,8 @@ class Poller:
         not read such a node (its stream was live then) takes its DRBD from here."""
         self._prober: PingProber | None = None
         """hadeck's own pings, with ``[probes] ping`` (``--probe``)."""
+        self._polled: Snapshot | None = None
+        """The last complete poll's snapshot (``last`` may be a partial one since)."""
         self._judged = Memo()
         """Verdicts of objects that did not change since the last judgement."""
         # The poll worker and the streams' updates both build on ``last``.
@@ -186,17 +199,29 @@ class Poller:
     def access(self) -> Access:
         return self._access if isinstance(self._access, Access) else self._access()
 
-    def poll(self) -> Snapshot:
-        """Read, judge, diff. Raises whatever the collector raises (the worker shows it)."""
+    def poll(self, on_partial: Callable[[Snapshot], None] | None = None) -> Snapshot:
+        """Read, judge, diff. Raises whatever the collector raises (the worker shows it).
+
+        Args:
+            on_partial: called (in this thread) with a snapshot of the poll so far, once
+                the Pacemaker view is read and as each node arrives while others are
+                still read (see the module docstring); the complete one is returned.
+        """
         if self.frozen and self.last is not None:
             return self.last
         start, cpu0 = time.monotonic(), time.thread_time()
         with self._lock:
             followed = frozenset(self._live)
+
+        def progress(partial: Partial) -> None:
+            if on_partial is not None:
+                on_partial(self._partial(partial, followed, start, cpu0))
+
         # A node whose stream is live is not read: the stream knows better, and a
         # 60-resource events2 dump is a few ms of parsing per node and poll.
         access = self.access()
-        state = collect(access, self.config, clock=self.clock, skip_drbd=followed)
+        state = collect(access, self.config, clock=self.clock, skip_drbd=followed,
+                        on_progress=progress if on_partial is not None else None)
         if self.config.probe_ping:
             # One prober for the whole run: it remembers since when each host answers.
             self._prober = self._prober or prober_for(self.config)
@@ -206,10 +231,14 @@ class Poller:
             state = self._with_live_drbd(state, followed=followed)
             self._ended.clear()  # the nodes whose stream ended before this poll were read
             state, kept = self._keep_last_good(previous.state if previous else None, state)
-            cpu = guest_cpu(previous.state if previous else None, state,
+            # CPU rates over a whole poll interval: from the last complete poll, not from
+            # a partial snapshot of this same read.
+            polled = self._polled.state if self._polled else None
+            cpu = guest_cpu(polled, state,
                             skip={node for source, node in kept if source == "guests"})
             self._record_cps(state, {node for source, node in kept if source == "lvs"})
-            return self._publish(state, kept, cpu, start, cpu0)
+            self._polled = self._publish(state, kept, cpu, start, cpu0)
+            return self._polled
 
     def apply_drbd(
         self, node: str, resources: tuple[DrbdResource, ...], at: float | None = None
@@ -236,7 +265,8 @@ class Poller:
             # the status bar's age must not say otherwise. Events carry the change's time.
             state = self._with_live_drbd(previous.state, only=node)
             kept = {k: v for k, v in previous.kept.items() if k != ("drbd", node)}
-            return self._publish(state, kept, previous.guest_cpu, start, cpu0, at)
+            return self._publish(state, kept, previous.guest_cpu, start, cpu0, at,
+                                 previous.pending)
 
     def stream_ended(self, node: str) -> None:
         """``node``'s stream stopped: its DRBD comes from the polls again."""
@@ -246,6 +276,36 @@ class Poller:
                 self._ended[node] = last
 
     # ------------------------------------------------------------------ internals
+
+    def _partial(self, partial: Partial, followed: frozenset[str], start: float,
+                 cpu0: float) -> Snapshot:
+        """A snapshot of a poll under way: the nodes still read show their last good
+        data, kept (marked with when it was read), and their last sources."""
+        with self._lock:
+            previous = self.last
+            old = previous.state if previous else None
+            state = self._with_live_drbd(partial.state, followed=followed)
+            state, kept = self._keep_last_good(old, state)
+            pending = frozenset(partial.pending)
+            if old is not None:
+                waiting = [s for s in old.sources if s.node in pending]
+                # In the order the nodes were read last time, so rows do not jump.
+                order = {n: i for i, n in enumerate(dict.fromkeys(
+                    s.node for s in (*old.sources, *state.sources)))}
+                state = dataclasses.replace(state, sources=tuple(sorted(
+                    (*state.sources, *waiting), key=lambda s: order[s.node])))
+                carried = {(s.source, s.node): self._good_at[(s.source, s.node)]
+                           for s in waiting if (s.source, s.node) in self._good_at}
+                if carried:
+                    kept = {**kept, **carried}
+                    state = carry_over(old, state, kept)
+            polled = self._polled
+            cpu = guest_cpu(polled.state if polled else None, state,
+                            skip=pending | {n for src, n in kept if src == "guests"})
+            if polled is not None:
+                cpu.update({k: v for k, v in polled.guest_cpu.items()
+                            if k.rpartition("@")[2] in pending})
+            return self._publish(state, kept, cpu, start, cpu0, pending=pending)
 
     def _record_cps(self, state: ClusterState, kept: set[str]) -> None:
         """Append this poll's connection rates; a kept director's were not measured."""
@@ -266,7 +326,7 @@ class Poller:
 
     def _publish(self, state: ClusterState, kept: dict[SourceKey, float],
                  cpu: dict[str, float], start: float, cpu0: float,
-                 at: float | None = None) -> Snapshot:
+                 at: float | None = None, pending: frozenset[str] = frozenset()) -> Snapshot:
         previous = self.last
         now = state.taken_at if at is None else at
         judgement = judge(state, self.config.policy, self._judged)
@@ -281,7 +341,7 @@ class Poller:
         self.last = Snapshot(state, judgement, dict(self._first_seen), tuple(events),
                              time.monotonic() - start, time.thread_time() - cpu0, self._seq,
                              cpu, kept, frozenset(self._live),
-                             {k: tuple(v) for k, v in self._cps.items()})
+                             {k: tuple(v) for k, v in self._cps.items()}, pending)
         judgement.index()  # built here, off the UI thread (~10 ms at 500 guests)
         return self.last
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from hadeck.lab import derive, faults
 from hadeck.lab.formats.host import facts_json, mdstat
+from hadeck.lab.runner import LabAccess
+from hadeck.lab.world import Lab
 from hadeck.model import DiskUsage, HostMetrics, MdArray, MdMember
+from hadeck.sources import host
 from hadeck.sources.host import parse_facts, parse_mdstat
 from tests.conftest import FIXTURES, sample
 
@@ -139,3 +144,56 @@ def test_mdstat_progress_bar_and_figures() -> None:
     assert line == ("      [====================>]  check =100.0% (1000/1000) "
                     "finish=0.0min speed=120000K/sec")
     assert parse_mdstat(mdstat([array])) == (array,)
+
+
+# --------------------------------------------------------------------------- a peer's /proc
+
+
+def _lab(tmp_path: Path) -> Lab:
+    lab = Lab.init(tmp_path / "lab")
+    faults.freeze(lab, at=1_800_000_000.0)
+    return lab
+
+
+@pytest.mark.pacemaker
+def test_lab_nodes_answer_proc_and_df_like_a_real_peer(tmp_path: Path) -> None:
+    """Nothing of hadeck on a lab node either: its host facts come from /proc and df -P,
+    parsed by the peer parsers, and read back as the lab's figures."""
+    lab = _lab(tmp_path)
+    faults.tool_fault(lab, "*", "python3", "missing")
+    access = LabAccess(lab)
+    state = lab.read()
+    for node in state.all_nodes():
+        reading = host.read(access.runner(node))
+        assert reading.status.error is None, (node, reading.status.error)
+        expected = derive.host(state, node)
+        assert reading.value is not None and reading.value.cpu_percent is not None
+        # md arrays come from /proc/mdstat as before (their member order is the kernel's).
+        assert reading.value == replace(expected, md_arrays=reading.value.md_arrays)
+
+
+@pytest.mark.pacemaker
+def test_lab_peer_formats_are_the_real_ones(tmp_path: Path) -> None:
+    """The lab's texts match the shapes of the captured real files (tests/fixtures)."""
+    lab = _lab(tmp_path)
+    runner = LabAccess(lab).runner("jupiter1")
+    df_text = runner.run(host.DF.argv).stdout
+    assert df_text.splitlines()[0].split() == ["Filesystem", "1024-blocks", "Used",
+                                                "Available", "Capacity", "Mounted", "on"]
+    stat = runner.run(host.PROC_STAT.argv).stdout
+    assert sum(line.startswith("cpu ") for line in stat.splitlines()) == 2
+    assert host.parse_loadavg(runner.read_file("/proc/loadavg").stdout)
+    mounts = host.parse_mounts(runner.read_file("/proc/mounts").stdout)
+    assert mounts["/"] == ("/dev/md0", "ext4") and mounts["/proc"] == ("proc", "proc")
+    # Pseudo filesystems in df (a tmpfs) are left out, as on a real node.
+    assert [d.mountpoint for d in host.parse_df(df_text, mounts)] == ["/", "/var/lib/libvirt"]
+
+
+@pytest.mark.pacemaker
+def test_a_broken_df_on_a_lab_node_leaves_the_load(tmp_path: Path) -> None:
+    lab = _lab(tmp_path)
+    faults.tool_fault(lab, "lvs1", "df", "garbage")
+    reading = host.read(LabAccess(lab).runner("lvs1"))
+    assert reading.status.error is not None and "df -P" in reading.status.error
+    assert reading.value is not None and reading.value.load is not None
+    assert reading.value.disks == ()

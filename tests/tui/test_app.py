@@ -183,11 +183,11 @@ async def test_a_failing_collector_is_shown_and_polling_goes_on(lab: Lab) -> Non
     calls = {"n": 0}
     real = app.poller.poll
 
-    def flaky():  # type: ignore[no-untyped-def]
+    def flaky(**kw):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("collector exploded")
-        return real()
+        return real(**kw)
 
     app.poller.poll = flaky  # type: ignore[method-assign]
     async with app.run_test(size=(80, 24)) as pilot:

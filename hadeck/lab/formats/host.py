@@ -1,8 +1,14 @@
-"""Host metrics as hadeck's facts document, and md arrays as /proc/mdstat.
+"""Host metrics as a peer's /proc files and ``df -P``, as hadeck's facts document, and md
+arrays as /proc/mdstat.
 
-The inverse of :mod:`hadeck.sources.host`. :func:`facts_json` writes the same JSON
+The inverse of :mod:`hadeck.sources.host`. A lab node answers what hadeck reads from a
+real peer: /proc/loadavg, two samples of /proc/stat, /proc/meminfo, /proc/uptime,
+/proc/mounts and ``df -P -l`` (:func:`loadavg` … :func:`df`), in the kernel's and
+coreutils' formats; they parse back to the same metrics when its byte counts are whole
+KiB, as the kernel's are. :func:`facts_json` writes the same JSON
 document as :func:`hadeck.sources.host.gather_facts` (same keys, same order, same
-indentation), so a lab node answers ``python3 -m hadeck.sources.host`` like a real one.
+indentation), so a lab node also answers ``python3 -m hadeck.sources.host`` like a node
+with hadeck installed (older bundles hold that document).
 :func:`mdstat` prints /proc/mdstat as the kernel's ``md_seq_show`` and ``raid1_status``
 do (FORMATS.md, section h).
 
@@ -24,6 +30,7 @@ bitmap then looks like one without) and unused devices (always ``<none>``).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,6 +71,120 @@ def facts_json(metrics: HostMetrics) -> str:
         ],
     }
     return json.dumps(facts, indent=1) + "\n"
+
+
+# --------------------------------------------------------------------------- a peer's /proc
+
+KIB = 1024
+
+
+def loadavg(metrics: HostMetrics) -> str:
+    """/proc/loadavg: three load figures, running/total tasks and the last pid (made up)."""
+    one, five, fifteen = metrics.load or (0.0, 0.0, 0.0)
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} 1/{180 + 20 * (metrics.cpu_count or 1)} 48213\n"
+
+
+STAT_TICKS = 1000
+"""Jiffies between the two /proc/stat samples, over all CPUs: enough for the 0.1 % steps
+of ``cpu_percent`` to come back exactly."""
+
+
+def _cpu_line(name: str, user: int, system: int, idle: int) -> str:
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    label = f"{name} " if name == "cpu" else name
+    return f"{label} {user} 0 {system} {idle} 0 0 0 0 0 0"
+
+
+def _stat_sample(busy: int, idle: int, cpus: int) -> list[str]:
+    user = busy * 7 // 10
+    lines = [_cpu_line("cpu", user, busy - user, idle)]
+    for n in range(cpus):
+        b, i = busy // cpus, idle // cpus
+        lines.append(_cpu_line(f"cpu{n}", b * 7 // 10, b - b * 7 // 10, i))
+    lines += ["intr 0", "ctxt 0", "btime 0", "processes 0", "procs_running 1",
+              "procs_blocked 0", "softirq 0 0 0 0 0 0 0 0 0 0 0"]
+    return lines
+
+
+def proc_stat(metrics: HostMetrics) -> str:
+    """Two samples of /proc/stat, :data:`STAT_TICKS` apart, whose difference is
+    ``cpu_percent`` (as ``sh -c 'cat /proc/stat && sleep 0.1 && exec cat /proc/stat'``
+    prints them); one sample when the CPU use is unknown."""
+    cpus = metrics.cpu_count or 1
+    total = int((metrics.uptime_s or 0.0) * 100) * cpus
+    use = metrics.cpu_percent
+    busy = total * round(use if use is not None else 0.0) // 100
+    first = _stat_sample(busy, total - busy, cpus)
+    if use is None:
+        return "\n".join(first) + "\n"
+    more = round(use * STAT_TICKS / 100)
+    second = _stat_sample(busy + more, total - busy + STAT_TICKS - more, cpus)
+    return "\n".join(first + second) + "\n"
+
+
+def meminfo(metrics: HostMetrics) -> str:
+    """/proc/meminfo (the lines hadeck reads, and a few around them), in kB."""
+    total = (metrics.memory_total or 0) // KIB
+    available = (metrics.memory_available or 0) // KIB
+    swap = (metrics.swap_total or 0) // KIB
+    swap_free = swap - (metrics.swap_used or 0) // KIB
+    rows = [("MemTotal", total), ("MemFree", available * 3 // 4),
+            ("MemAvailable", available), ("Buffers", available // 64),
+            ("Cached", available // 8), ("SwapCached", 0), ("Active", total // 8),
+            ("Inactive", total // 16), ("Active(anon)", total // 10),
+            ("Inactive(anon)", 0), ("SwapTotal", swap), ("SwapFree", swap_free),
+            ("Dirty", 12), ("Shmem", 2048)]
+    lines = [f"{f'{name}:':<16}{value:>8} kB" for name, value in rows]
+    lines += ["HugePages_Total:       0", "HugePages_Free:        0",
+              "Hugepagesize:       2048 kB"]
+    return "\n".join(lines) + "\n"
+
+
+def uptime(metrics: HostMetrics) -> str:
+    """/proc/uptime: seconds up, and idle seconds summed over the CPUs."""
+    up = metrics.uptime_s or 0.0
+    idle = up * (metrics.cpu_count or 1) * (1 - (metrics.cpu_percent or 0.0) / 100)
+    return f"{up:.2f} {idle:.2f}\n"
+
+
+_PSEUDO_MOUNTS = (
+    "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0",
+    "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0",
+    "udev /dev devtmpfs rw,nosuid,relatime,size=8168264k,nr_inodes=2042066,mode=755 0 0",
+    "tmpfs /run tmpfs rw,nosuid,nodev,noexec,relatime,size=1638400k,mode=755 0 0",
+)
+
+
+def mounts(metrics: HostMetrics) -> str:
+    """/proc/mounts: the kernel's filesystems, then each disk (the root first)."""
+    disks = sorted(metrics.disks, key=lambda d: (d.mountpoint != "/", d.mountpoint))
+    lines = [f"{d.device} {_octal(d.mountpoint)} {d.fstype} rw,relatime 0 0" for d in disks]
+    if lines:
+        lines[1:1] = _PSEUDO_MOUNTS
+    return "\n".join(lines) + "\n"
+
+
+def _octal(path: str) -> str:
+    """A path as /proc/mounts writes it: space, tab, newline and backslash in octal."""
+    return "".join(f"\\{ord(c):03o}" if c in " \t\n\\" else c for c in path)
+
+
+def df(metrics: HostMetrics) -> str:
+    """``df -P -l``: 1024-byte blocks, the disks and a tmpfs, as coreutils prints them."""
+    rows = [("Filesystem", "1024-blocks", "Used", "Available", "Capacity", "Mounted on")]
+    disks = sorted(metrics.disks, key=lambda d: (d.mountpoint != "/", d.mountpoint))
+    for d in disks:
+        used, free = d.used_bytes // KIB, d.free_bytes // KIB
+        capacity = math.ceil(100 * used / (used + free)) if used + free else 0
+        rows.append((d.device, str(d.total_bytes // KIB), str(used), str(free),
+                     f"{capacity}%", d.mountpoint))
+    rows.insert(min(2, len(rows)), ("tmpfs", "1638400", "1220", "1637180", "1%", "/run"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    out = []
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(widths[i]) for i, c in enumerate(r[1:5], 1)]
+        out.append(" ".join(cells) + " " + r[5])
+    return "\n".join(out) + "\n"
 
 
 # --------------------------------------------------------------------------- mdstat
