@@ -33,6 +33,7 @@ from hadeck.placement import scores as placement_scores
 from hadeck.placement.cib import parse_cib
 from hadeck.placement.rules import parse_date
 from hadeck.placement.scores import parse_scores, score_value
+from hadeck.probes import ping as ping_batch
 from hadeck.probes import ping_output, pingd
 from hadeck.probes.ping_output import parse_ping
 from hadeck.snmp import answers as snmp_answers
@@ -270,6 +271,22 @@ PARSERS["placement.score_value"] = (score_value, ["INFINITY", "+INFINITY", "-INF
 PARSERS["probes.duration_s"] = (pingd.duration_s, ["5s", "5", "1m", "250ms", "2h", "10 sec"])
 
 
+def _split_batch(text: str) -> None:
+    # The batch's output as the node's shell prints it, split for 1 to 3 hosts; each
+    # section then goes to parse_ping as the probe does.
+    for hosts in (1, 3):
+        for section in ping_batch.split_batch(text, hosts):
+            if section is not None:
+                _total(partial(parse_ping, stderr="", returncode=section[0]), section[1])
+
+
+_PINGS = _texts("ping/*/*.txt")
+PARSERS["probes.split_batch"] = (_split_batch, [
+    "".join(f"== hadeck-ping {i} {code}\n{text}" for i, (code, text)
+            in enumerate([(0, _PINGS[0]), (1, _PINGS[-1])], start=1)),
+    f"== hadeck-ping 1 0\n{_PINGS[0]}", "== hadeck-ping 2 127\n"])
+
+
 def _snmp_answers(text: str) -> None:
     # The text's own error (AnswerError) is its documented refusal, as ParseError is.
     try:
@@ -301,14 +318,15 @@ def test_every_parser_is_fuzzed() -> None:
     assert public <= set(PARSERS), sorted(public - set(PARSERS))
     # The parsers outside the sources: the probes', the placement's and SNMP's, named by
     # their package (``placement.parse_cib``) or bare (``parse_ping``).
-    for package, module in ((probes, ping_output), (probes, pingd),
+    for package, module in ((probes, ping_output), (probes, pingd), (probes, ping_batch),
                             (placement, placement_cib), (placement, placement_scores),
                             (placement, placement_rules), (snmp, snmp_parse),
                             (snmp, snmp_answers)):
         short = package.__name__.rsplit(".", 1)[-1]
         for name in dir(module):
             function = getattr(module, name)
-            if (name.startswith("parse") or name in ("score_value", "duration_s")) \
+            if (name.startswith("parse")
+                    or name in ("score_value", "duration_s", "split_batch")) \
                     and callable(function) \
                     and getattr(function, "__module__", "") == module.__name__:
                 assert {name, f"{short}.{name}"} & set(PARSERS), f"{module.__name__}.{name}"
