@@ -35,9 +35,10 @@ the bundle refused, as does a tar member that is a link or a device.
 
 Reading is bounded before it costs minutes or gigabytes: a file larger than any output a
 runner would read (``MAX_OUTPUT_BYTES``), files summing past ``MAX_BUNDLE_BYTES``, more
-than ``MAX_BUNDLE_MEMBERS`` entries, or a tarball that inflates past its cap (a bomb in
-its headers: a GNU long name or a pax header is read whole by :mod:`tarfile`) make the
-bundle refused in one line, each by its recorded size before its bytes are read.
+than ``MAX_BUNDLE_MEMBERS`` entries, or a tarball whose headers inflate to more than
+``_TAR_OVERHEAD`` beyond its files (a bomb in a GNU long name or a pax header, which
+:mod:`tarfile` reads whole) make the bundle refused in one line, each by its recorded
+size before its bytes are read.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ MAX_BUNDLE_MEMBERS = 20_000
 """The most entries (files and directories) a bundle may have: a real one has a few
 dozen per node."""
 _TAR_OVERHEAD = 64 * 2**20
-"""What a tar stream may hold beyond its files' bytes: headers, padding, long names."""
+"""What a tar stream may hold beyond its files' bytes and ``_HEADER_BYTES`` per entry (a
+long name, a pax header; tarfile's read-ahead)."""
+_HEADER_BYTES = 2048
+"""A member's header and padding, with room for a long name."""
 
 VERSION_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pacemaker", ("crm_mon", "--version")),
@@ -416,12 +420,14 @@ def _load_dir(path: Path) -> dict[str, str]:
 
 
 class _Inflated:
-    """A compressed tarball's bytes, inflated as read and never past ``limit``.
+    """A compressed tarball's bytes, inflated as read, never further than its files allow.
 
     :mod:`tarfile` reads a GNU long name or a pax header whole into memory before any
-    member can be looked at, so the cap is on the stream, not only on the members."""
+    member can be looked at, so the bound is on the stream, not only on the members: it
+    may run ahead of the files counted so far (``tally``, each counted before its bytes
+    are read) by their headers and ``_TAR_OVERHEAD`` only."""
 
-    def __init__(self, path: Path, raw: io.BufferedReader, limit: int) -> None:
+    def __init__(self, path: Path, raw: io.BufferedReader, tally: _Tally) -> None:
         magic = raw.read(6)
         raw.seek(0)
         self.inner: io.BufferedIOBase
@@ -434,20 +440,24 @@ class _Inflated:
         else:
             self.inner = raw
         self.path = path
-        self.limit = limit
+        self.tally = tally
         self.count = 0
 
+    def limit(self) -> int:
+        return self.tally.size + _HEADER_BYTES * self.tally.members + _TAR_OVERHEAD
+
     def read(self, size: int = -1) -> bytes:
-        want = self.limit + 1 - self.count if size < 0 else min(size, self.limit + 1 - self.count)
+        left = self.limit() + 1 - self.count
         try:
-            data = self.inner.read(want)
+            data = self.inner.read(left if size < 0 else min(size, left))
         except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise BundleError(f"{self.path}: not a readable bundle: {why}") from None
         self.count += len(data)
-        if self.count > self.limit:
-            raise BundleError(f"{self.path}: inflates to more than "
-                              f"{self.limit // 2**20} MiB; refusing to read it")
+        if self.count > self.limit():
+            raise BundleError(f"{self.path}: its tar headers inflate to more than "
+                              f"{_TAR_OVERHEAD // 2**20} MiB beyond its files (a bomb); "
+                              "refusing to read it")
         return data
 
 
@@ -464,7 +474,7 @@ def _load_files(path: Path) -> dict[str, str]:
         if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the open
             raise BundleError(f"{path}: not a regular file nor a directory")
         with open(path, "rb") as raw:
-            stream = _Inflated(path, raw, MAX_BUNDLE_BYTES + _TAR_OVERHEAD)
+            stream = _Inflated(path, raw, tally)
             tar = tarfile.open(fileobj=stream, mode="r|")  # type: ignore[call-overload]
             # A stream, member by member: each is refused by its header before its bytes
             # are read, and nothing is inflated that is not read.
