@@ -6,9 +6,12 @@ The file is written as every file hadeck writes (:mod:`hadeck.outfile`): mode 06
 directory 0700 when hadeck creates it, never through a symlink. Each line goes through
 the one secrets policy before it is written: :func:`hadeck.redact.redact_data` for
 fields named like secrets, :func:`hadeck.redact.scrub` for free text (``passwd=…`` in a
-tool's output, and any secret value the caller knows). The cluster state the actions
-read is already redacted (:func:`hadeck.collect.collect`), so what the journal quotes
-from it holds no secret either.
+tool's output, and any secret value the caller knows) — and for a command line, which
+names a parameter in one word and gives its value in the next (``crm_resource -p passwd
+-v …``, ``crm_attribute -n secret_token -v …``), by the name before the value
+(:func:`redact_argv`), in an argv list and in text that quotes one. The cluster state the
+actions read is already redacted (:func:`hadeck.collect.collect`), so what the journal
+quotes from it holds no secret either.
 
 A line holds: ``time`` (ISO 8601, UTC), ``who`` (the user, ``SUDO_USER``, the SSH
 client's address), the request, the preview's summary, the pre-check verdicts, every
@@ -20,16 +23,25 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from hadeck.outfile import DIR_MODE, WriteError, open_append
-from hadeck.redact import redact_data, scrub_data
+from hadeck.redact import MASK, is_secret, redact_data, scrub_data
 
 ROOT_PATH = Path("/var/log/hadeck/actions.jsonl")
 USER_PATH = Path("~/.local/state/hadeck/actions.jsonl")
 ENV = "HADECK_JOURNAL"
+
+NAME_OPTIONS = frozenset({"-p", "--parameter", "--set-parameter", "-n", "--name",
+                          "--attr-name", "--meta-attr-name"})
+"""Options of crm_resource / crm_attribute that name a parameter or attribute."""
+VALUE_OPTIONS = frozenset({"-v", "--value", "--parameter-value", "--update",
+                           "--attr-value"})
+"""Options that give the value of the parameter named before them."""
+_OPTION = re.compile(r"(?P<opt>--?[A-Za-z][\w-]*)(?P<sep>[ =]+)(?P<arg>'[^']*'|\"[^\"]*\"|\S+)")
 
 
 def path() -> Path:
@@ -70,7 +82,7 @@ def append(entry: Mapping[str, Any], secrets: Iterable[str] = ()) -> Path:
     where = path()
     # Keys named like secrets are masked; in free text (a tool's output), "passwd=…"
     # and the cluster's known secret values are.
-    data = scrub_data(redact_data(dict(entry)), frozenset(secrets))
+    data = scrub_data(_redact_commands(redact_data(dict(entry))), frozenset(secrets))
     line = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
     try:
         where.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
@@ -79,6 +91,61 @@ def append(entry: Mapping[str, Any], secrets: Iterable[str] = ()) -> Path:
     with open_append(where) as handle:
         handle.write(line.encode())
     return where
+
+
+def redact_argv(argv: list[str]) -> list[str]:
+    """A command line with the value of a parameter named like a secret masked.
+
+    ``["crm_resource", "-r", "fence1", "-p", "passwd", "-v", "x"]`` →
+    ``[…, "-v", "***"]``; ``--set-parameter=passwd --parameter-value=x`` likewise.
+    """
+    out = list(argv)
+    secret = False
+    i = 0
+    while i < len(out):
+        opt, eq, inline = out[i].partition("=")
+        takes = opt in NAME_OPTIONS or opt in VALUE_OPTIONS
+        has_next = not eq and takes and i + 1 < len(out)
+        arg = inline if eq else (out[i + 1] if has_next else "")
+        if opt in NAME_OPTIONS:
+            secret = is_secret(arg.strip("'\""))
+        elif opt in VALUE_OPTIONS and secret and arg and not arg.startswith("lrm://"):
+            if eq:
+                out[i] = f"{opt}={MASK}"
+            elif has_next:
+                out[i + 1] = MASK
+        i += 2 if has_next else 1
+    return out
+
+
+def _redact_text_argv(text: str) -> str:
+    """Text quoting a command line (``crm_resource … -p passwd -v x failed``), redacted as
+    :func:`redact_argv` would the argv."""
+    secret = False
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal secret
+        opt, arg = match["opt"], match["arg"]
+        if opt in NAME_OPTIONS:
+            secret = is_secret(arg.strip("'\""))
+        elif opt in VALUE_OPTIONS and secret and not arg.strip("'\"").startswith("lrm://"):
+            return f"{opt}{match['sep']}{MASK}"
+        return match.group(0)
+
+    return _OPTION.sub(one, text)
+
+
+def _redact_commands(data: Any) -> Any:
+    """``data`` with every argv list and every text quoting one redacted."""
+    if isinstance(data, str):
+        return _redact_text_argv(data)
+    if isinstance(data, list):
+        if data and all(isinstance(item, str) for item in data):
+            return [_redact_text_argv(w) for w in redact_argv(data)]
+        return [_redact_commands(item) for item in data]
+    if isinstance(data, dict):
+        return {k: _redact_commands(v) for k, v in data.items()}
+    return data
 
 
 def read(at: Path | None = None) -> list[dict[str, Any]]:
@@ -101,4 +168,4 @@ def read(at: Path | None = None) -> list[dict[str, Any]]:
     return entries
 
 
-__all__ = ["WriteError", "append", "path", "read", "who"]
+__all__ = ["WriteError", "append", "path", "read", "redact_argv", "who"]

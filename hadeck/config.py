@@ -30,6 +30,11 @@ Example::
     options = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]
     sudo = ["*"]             # peers logged in to as a user, not root: sudo -n for root's tools
 
+    [lvs]
+    director_down = "WARNING"  # a director of cluster.directors down while another is
+                               # MASTER: "WARNING" (default) or "CRITICAL"; with no
+                               # director MASTER it is CRITICAL whatever this says
+
     [lvs.expected]           # real servers each virtual service should have
     "TCP 192.0.2.10:80" = 3
 
@@ -192,8 +197,14 @@ SNMP_KEYS = ("version", "port", "community", "user", "auth_protocol", "auth_pass
 AGENT_KEYS = (*SNMP_KEYS, "address", "role", "weight")
 """Keys only an agent's own table has, with the defaults'."""
 WEIGHT_KEYS = ("base", "floor", "ceiling", "hysteresis", "full_load")
-NESTED_KEYS = (*(f"snmp.{k}" for k in SNMP_KEYS), *(f"weights.{k}" for k in WEIGHT_KEYS))
-"""Plain keys of [snmp] and [weights], read into their own objects rather than a field."""
+POLICY_KEYS = ("lvs.director_down",)
+"""Plain keys read into the health :class:`~hadeck.health.Policy` (``Config.policy``)."""
+DIRECTOR_DOWN = (Health.WARNING, Health.CRITICAL)
+"""What ``lvs.director_down`` may say."""
+NESTED_KEYS = (*(f"snmp.{k}" for k in SNMP_KEYS), *(f"weights.{k}" for k in WEIGHT_KEYS),
+               *POLICY_KEYS)
+"""Plain keys of [snmp], [weights] and the policy's, read into their own objects rather
+than a field."""
 MAX_SNMP_TIMEOUT = 60.0
 MAX_SNMP_RETRIES = 10
 
@@ -314,6 +325,8 @@ def describe(config: Config) -> list[tuple[str, object, str]]:
         value = getattr(config, name)
         rows.append((key, list(value) if isinstance(value, tuple) else value,
                      origins.get(key, DEFAULT_ORIGIN)))
+    rows.append(("lvs.director_down", config.policy.director_down.name,
+                 origins.get("lvs.director_down", DEFAULT_ORIGIN)))
     for key, value in _weight_rows(config.weights):
         rows.append((key, value, origins.get(key, DEFAULT_ORIGIN)))
     for key, value in _snmp_rows(config, origins):
@@ -427,6 +440,7 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
             raise _Problem(("drbd", "states", name),
                            f"drbd.states.{_quoted(name)} must be OK, WARNING, CRITICAL or "
                            f"UNKNOWN, not {word!r}") from None
+    director_down = _director_down(lvs)
     ssh_options = tuple(_strings(ssh, "options", "ssh"))
     read_only = _table(data, "actions").get("read_only", False)
     if not isinstance(read_only, bool):
@@ -447,7 +461,7 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         ssh_sudo=tuple(_strings(ssh, "sudo", "ssh")),
         read_only=read_only,
         policy=Policy(drbd_states=states, expected_real_servers=expected,
-                      directors=directors),
+                      directors=directors, director_down=director_down),
         probe_ping=_flag(probes, "ping", False),
         probe_hosts=tuple(_strings(probes, "hosts", "probes")),
         probe_count=int(_number(probes, "count", 3, 1, 100, whole=True)),
@@ -458,6 +472,16 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         weights=_weights(_table(data, "weights")),
         path=path,
     )
+
+
+def _director_down(lvs: Mapping[str, object]) -> Health:
+    """``lvs.director_down``: how bad a director down is while another is MASTER."""
+    word = lvs.get("director_down", Health.WARNING.name)
+    health = Health.__members__.get(word.upper()) if isinstance(word, str) else None
+    if health is None or health not in DIRECTOR_DOWN:
+        raise _Problem(("lvs", "director_down"),
+                       f"lvs.director_down must be \"WARNING\" or \"CRITICAL\", not {word!r}")
+    return health
 
 
 def _flag(table: Mapping[str, object], key: str, default: bool) -> bool:

@@ -32,17 +32,28 @@ never through a symlink and never over an existing file unless asked
 A directory bundle is read without following a symlink out of it: an entry that is a
 symlink leaving the bundle (``crm_mon.xml → /etc/shadow``), or not a regular file, makes
 the bundle refused, as does a tar member that is a link or a device.
+
+Reading is bounded before it costs minutes or gigabytes: a file larger than any output a
+runner would read (``MAX_OUTPUT_BYTES``), files summing past ``MAX_BUNDLE_BYTES``, more
+than ``MAX_BUNDLE_MEMBERS`` entries, or a tarball whose headers inflate to more than
+``_TAR_OVERHEAD`` beyond its files (a bomb in a GNU long name or a pax header, which
+:mod:`tarfile` reads whole) make the bundle refused in one line, each by its recorded
+size before its bytes are read.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
+import lzma
 import os
 import stat
 import tarfile
 import threading
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -68,6 +79,17 @@ if TYPE_CHECKING:
 
 TOP = "hadeck-bundle"
 META = "meta.json"
+
+MAX_BUNDLE_BYTES = 512 * 2**20
+"""The most all of a bundle's files may hold together, uncompressed."""
+MAX_BUNDLE_MEMBERS = 20_000
+"""The most entries (files and directories) a bundle may have: a real one has a few
+dozen per node."""
+_TAR_OVERHEAD = 64 * 2**20
+"""What a tar stream may hold beyond its files' bytes and ``_HEADER_BYTES`` per entry (a
+long name, a pax header; tarfile's read-ahead)."""
+_HEADER_BYTES = 2048
+"""A member's header and padding, with room for a long name."""
 
 VERSION_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("pacemaker", ("crm_mon", "--version")),
@@ -339,20 +361,41 @@ def _is_number(value: Any) -> bool:
         and value == value and abs(value) != float("inf")
 
 
-def _check_size(path: Path, name: str, size: int) -> None:
-    """Refuse a bundle file larger than any output a runner would read (a gzip bomb),
-    by its recorded size, before a byte of it is read."""
-    if size > MAX_OUTPUT_BYTES:
-        raise BundleError(f"{path}: {name} is {size / 2**20:.0f} MiB, more than the "
-                          f"{MAX_OUTPUT_BYTES // 2**20} MiB a bundle file may hold")
+class _Tally:
+    """Counts a bundle's entries and bytes, refusing past the caps before a read."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.members = 0
+        self.size = 0
+
+    def entry(self) -> None:
+        self.members += 1
+        if self.members > MAX_BUNDLE_MEMBERS:
+            raise BundleError(f"{self.path}: more than {MAX_BUNDLE_MEMBERS} entries; "
+                              "not a hadeck bundle, refusing to read it")
+
+    def file(self, name: str, size: int) -> None:
+        """Refuse a file larger than any output a runner would read (a gzip bomb), or one
+        that takes the bundle past its total, by its recorded size."""
+        if size > MAX_OUTPUT_BYTES:
+            raise BundleError(f"{self.path}: {name} is {size / 2**20:.0f} MiB, more than "
+                              f"the {MAX_OUTPUT_BYTES // 2**20} MiB a bundle file may hold")
+        self.size += size
+        if self.size > MAX_BUNDLE_BYTES:
+            raise BundleError(f"{self.path}: its files hold more than "
+                              f"{MAX_BUNDLE_BYTES // 2**20} MiB together (at {name}); "
+                              "refusing to read it")
 
 
 def _load_dir(path: Path) -> dict[str, str]:
     """A directory bundle's files, never following a symlink out of it."""
     files: dict[str, str] = {}
+    tally = _Tally(path)
     root = path.resolve()
     for dirpath, dirnames, filenames in os.walk(path):
         for name in dirnames + filenames:
+            tally.entry()
             item = Path(dirpath) / name
             rel = item.relative_to(path).as_posix()
             mode = os.lstat(item).st_mode
@@ -370,10 +413,52 @@ def _load_dir(path: Path) -> dict[str, str]:
             if not stat.S_ISREG(mode):
                 raise BundleError(f"{path}: {rel} is not a regular file; refusing to "
                                   "read it")
-            _check_size(path, rel, os.stat(item).st_size)
+            tally.file(rel, os.stat(item).st_size)
             with open(item, "rb") as handle:
                 files[_strip_top(rel)] = handle.read().decode(errors="replace")
     return files
+
+
+class _Inflated:
+    """A compressed tarball's bytes, inflated as read, never further than its files allow.
+
+    :mod:`tarfile` reads a GNU long name or a pax header whole into memory before any
+    member can be looked at, so the bound is on the stream, not only on the members: it
+    may run ahead of the files counted so far (``tally``, each counted before its bytes
+    are read) by their headers and ``_TAR_OVERHEAD`` only."""
+
+    def __init__(self, path: Path, raw: io.BufferedReader, tally: _Tally) -> None:
+        magic = raw.read(6)
+        raw.seek(0)
+        self.inner: io.BufferedIOBase
+        if magic.startswith(b"\x1f\x8b"):
+            self.inner = gzip.GzipFile(fileobj=raw, mode="rb")
+        elif magic.startswith(b"BZh"):
+            self.inner = bz2.BZ2File(raw, mode="rb")
+        elif magic.startswith(b"\xfd7zXZ\x00"):
+            self.inner = lzma.LZMAFile(raw, mode="rb")
+        else:
+            self.inner = raw
+        self.path = path
+        self.tally = tally
+        self.count = 0
+
+    def limit(self) -> int:
+        return self.tally.size + _HEADER_BYTES * self.tally.members + _TAR_OVERHEAD
+
+    def read(self, size: int = -1) -> bytes:
+        left = self.limit() + 1 - self.count
+        try:
+            data = self.inner.read(left if size < 0 else min(size, left))
+        except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise BundleError(f"{self.path}: not a readable bundle: {why}") from None
+        self.count += len(data)
+        if self.count > self.limit():
+            raise BundleError(f"{self.path}: its tar headers inflate to more than "
+                              f"{_TAR_OVERHEAD // 2**20} MiB beyond its files (a bomb); "
+                              "refusing to read it")
+        return data
 
 
 def _load_files(path: Path) -> dict[str, str]:
@@ -384,29 +469,41 @@ def _load_files(path: Path) -> dict[str, str]:
             raise BundleError(f"{path}: not a readable bundle: "
                               f"{exc.strerror or exc}") from None
     files: dict[str, str] = {}
+    tally = _Tally(path)
     try:
-        with tarfile.open(path, "r:*") as tar:
-            # Member by member, not getmembers(): that would inflate every member first.
-            for member in tar:
-                _check_size(path, member.name, member.size)
-                if member.issym() or member.islnk():
-                    raise BundleError(f"{path}: {member.name} is a link to "
-                                      f"{member.linkname}; refusing to read it")
-                if member.ischr() or member.isblk() or member.isfifo():
-                    raise BundleError(f"{path}: {member.name} is a device or a pipe; "
-                                      "refusing to read it")
-                if not member.isfile():
-                    continue
-                handle = tar.extractfile(member)
-                if handle is None:
-                    continue
-                files[_strip_top(member.name)] = handle.read().decode(errors="replace")
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the open
+            raise BundleError(f"{path}: not a regular file nor a directory")
+        with open(path, "rb") as raw:
+            stream = _Inflated(path, raw, tally)
+            tar = tarfile.open(fileobj=stream, mode="r|")  # type: ignore[call-overload]
+            # A stream, member by member: each is refused by its header before its bytes
+            # are read, and nothing is inflated that is not read.
+            with tar:
+                for member in tar:
+                    tally.entry()
+                    _check_member_kind(path, member)
+                    if not member.isfile():
+                        continue
+                    tally.file(member.name, member.size)
+                    handle = tar.extractfile(member)
+                    if handle is None:
+                        continue
+                    files[_strip_top(member.name)] = handle.read().decode(errors="replace")
     except FileNotFoundError:
         raise BundleError(f"{path}: no such file or directory") from None
     except (tarfile.TarError, OSError, EOFError) as exc:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise BundleError(f"{path}: not a readable bundle: {why}") from None
     return files
+
+
+def _check_member_kind(path: Path, member: tarfile.TarInfo) -> None:
+    if member.issym() or member.islnk():
+        raise BundleError(f"{path}: {member.name} is a link to {member.linkname}; "
+                          "refusing to read it")
+    if member.ischr() or member.isblk() or member.isfifo():
+        raise BundleError(f"{path}: {member.name} is a device or a pipe; refusing to "
+                          "read it")
 
 
 def _strip_top(name: str) -> str:

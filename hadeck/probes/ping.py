@@ -102,7 +102,8 @@ def split_batch(text: str, hosts: int) -> list[tuple[int, str] | None]:
     the output does not have (the command was cut short)."""
     out: list[tuple[int, str] | None] = [None] * hosts
     marks = list(_SECTION.finditer(text))
-    for mark, after in zip(marks, [*marks[1:], None], strict=True):
+    # Each mark with the next (None after the last); no marks at all (garbage) is no host.
+    for mark, after in zip(marks, [*marks[1:], None][:len(marks)], strict=True):
         index = int(mark[1][:6]) - 1
         if 0 <= index < hosts:
             end = after.start() if after is not None else len(text)
@@ -234,12 +235,17 @@ def _batched(runner: Runner, targets: Sequence[Target],
         # The script itself failed (no sh, no mktemp): every host for the same reason.
         result = dataclasses.replace(result, error=result.reason())
     sections = split_batch(result.stdout, len(targets)) if result.error is None else []
+    missing = "ping: no output for this host"
+    if result.stdout.strip() and not any(sections):
+        # Not one section: not the batch's output at all (a wrapper, a broken shell).
+        first = result.stdout.strip().splitlines()[0][:80]
+        missing = f"ping: not ping's output: {first!r}"
     out = []
     for index, target in enumerate(targets):
         section = sections[index] if sections else None
         base = PingProbe(runner.node, target.host, method="ping", roles=target.roles)
         if section is None:
-            out.append(_replace(base, error=result.error or "ping: no output for this host"))
+            out.append(_replace(base, error=result.error or missing))
         elif section[0] == 127:
             out.append(_replace(base, error=f"ping: command not found on {runner.node}"))
         else:

@@ -82,3 +82,60 @@ def test_a_symlink_at_the_journal_is_not_written_through(
     assert ran.code == 0
     assert "journal: not written" in ran.out and "symbolic link" in ran.out
     assert target.read_text() == ""
+
+
+def test_a_secret_parameter_on_a_command_line_is_redacted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An action that sets a fence device's passwd: the value is on crm_resource's argv,
+    # where no field is named like a secret, and in the text that quotes the command.
+    where = tmp_path / "actions.jsonl"
+    monkeypatch.setenv(journal.ENV, str(where))
+    journal.append({
+        "commands": [
+            {"node": "n1", "argv": ["crm_resource", "-r", "fence1", "-p", "passwd", "-v",
+                                    SECRET], "exit_code": 1,
+             "output": f"crm_resource -r fence1 -p passwd -v {SECRET}: no such resource"},
+            {"node": "n1", "argv": ["crm_resource", "--resource", "fence1",
+                                    "--set-parameter=ipmi_pw", f"--parameter-value={SECRET}"]},
+            {"node": "n1", "argv": ["crm_attribute", "-N", "n1", "-n", "secret_token",
+                                    "--update", SECRET]},
+            {"node": "n1", "argv": ["crm_resource", "-r", "ip1", "-p", "ip", "-v",
+                                    "192.0.2.10"]},
+        ],
+        "request": {"verb": "param", "target": "fence1", "params": {"passwd": SECRET}},
+        "verified": f"crm_resource -r fence1 -p passwd -v '{SECRET}' failed on n1",
+    })
+    text = where.read_text()
+    assert SECRET not in text
+    (entry,) = journal.read(where)
+    first, second, third, plain = (c["argv"] for c in entry["commands"])
+    assert first == ["crm_resource", "-r", "fence1", "-p", "passwd", "-v", "***"]
+    assert second[-1] == "--parameter-value=***"
+    assert third[-1] == "***"
+    # What is not secret stays, to be audited.
+    assert plain == ["crm_resource", "-r", "ip1", "-p", "ip", "-v", "192.0.2.10"]
+    assert entry["request"]["params"] == {"passwd": "***"}
+    assert entry["verified"] == "crm_resource -r fence1 -p passwd -v *** failed on n1"
+    assert stat.S_IMODE(where.stat().st_mode) == 0o600
+
+
+def test_the_journal_appends_and_never_follows_a_symlink(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    where = tmp_path / "actions.jsonl"
+    monkeypatch.setenv(journal.ENV, str(where))
+    where.write_text('{"summary": "an older action"}\n')
+    where.chmod(0o644)  # a journal from before the rule
+    journal.append({"summary": "a new one"})
+    assert [e["summary"] for e in journal.read()] == ["an older action", "a new one"]
+    assert stat.S_IMODE(where.stat().st_mode) == 0o600
+    # A symlink planted at the journal: to a file, or dangling (it would create one).
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    for link, to in ((tmp_path / "to-file.jsonl", victim),
+                     (tmp_path / "dangling.jsonl", tmp_path / "created")):
+        link.symlink_to(to)
+        monkeypatch.setenv(journal.ENV, str(link))
+        with pytest.raises(journal.WriteError, match="symbolic link"):
+            journal.append({"summary": "x"})
+    assert victim.read_text() == "keep me\n"
+    assert not (tmp_path / "created").exists()

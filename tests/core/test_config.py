@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hadeck.cli.main import main
-from hadeck.config import Config, ConfigError, key_lines, load
+from hadeck.config import Config, ConfigError, describe, key_lines, load
 from hadeck.model import Health
 
 
@@ -142,3 +142,38 @@ def test_a_bad_file_is_one_clear_line_from_hadeck_config(
     assert capsys.readouterr().err == (
         f"hadeck: configuration: {path}:2: unknown key cluster.timout "
         "(did you mean cluster.timeout?)\n")
+
+
+
+def test_a_director_down_is_as_bad_as_the_file_says(tmp_path: Path) -> None:
+    # lvs2 is MASTER and lvs1 cannot be reached: redundancy lost, WARNING by default.
+    from hadeck.health import judge
+    from hadeck.model import ClusterState, LvsDirector, SourceStatus, VrrpInstance
+
+    state = ClusterState(
+        taken_at=0.0, local_node="lvs2",
+        lvs=(LvsDirector("lvs2", vrrp=(VrrpInstance("VI_1", "MASTER", "lvs2"),)),),
+        sources=(SourceStatus("node", "lvs1", 0.0, 0.0, error="ssh lvs1: connect to host "
+                              "lvs1 port 22: No route to host"),))
+    site = tmp_path / "hadeck.toml"
+    base = '[cluster]\ndirectors = ["lvs1", "lvs2"]\n'
+    site.write_text(base)
+    assert judge(state, load(str(site)).policy).overall == Health.WARNING
+    site.write_text(base + '[lvs]\ndirector_down = "critical"\n')
+    config = load(str(site))
+    judgement = judge(state, config.policy)
+    assert judgement.overall == Health.CRITICAL
+    assert any(v.reason.startswith("director lvs1 down") for v in judgement.verdicts)
+    # ``hadeck config`` shows it with its line.
+    assert ("lvs.director_down", "CRITICAL", f"--config {site}:4") in describe(config)
+
+
+@pytest.mark.parametrize("value", ['"OK"', "2", '"red"', "true"])
+def test_a_wrong_director_down_is_refused_with_its_line(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "hadeck.toml"
+    path.write_text(f'[lvs]\n\ndirector_down = {value}\n')
+    with pytest.raises(ConfigError) as raised:
+        load(str(path))
+    assert str(raised.value) == (f'{path}:3: lvs.director_down must be "WARNING" or '
+                                 f'"CRITICAL", not {value.replace(chr(34), chr(39))}'
+                                 .replace("true", "True"))

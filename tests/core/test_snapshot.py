@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from hadeck import snapshot
 from hadeck.collect import collect
 from hadeck.health import judge
 from hadeck.outfile import WriteError
@@ -305,3 +307,89 @@ def test_snapshot_from_a_bundle_linking_out_copies_nothing(tmp_path: Path) -> No
     run = hadeck("snapshot", "--from", str(bundle), str(tmp_path / "out.tar.gz"))
     assert run.returncode == 3 and "outside the bundle" in run.stderr, run.stderr
     assert not (tmp_path / "out.tar.gz").exists()
+
+
+# --------------------------------------------------------------------------- bounded reads
+
+
+def _tarball(path: Path, members: list[tuple[str, bytes]]) -> Path:
+    """A gzip bundle with ``meta.json`` first, then ``members``."""
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        for name, data in [("meta.json", b'{"hostname": "n1"}'), *members]:
+            info = tarfile.TarInfo(f"hadeck-bundle/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_a_tar_of_countless_tiny_files_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "many.tar.gz"
+    with tarfile.open(path, "w:gz", compresslevel=1) as tar:
+        for i in range(snapshot.MAX_BUNDLE_MEMBERS + 1):
+            tar.addfile(tarfile.TarInfo(f"hadeck-bundle/n1/f{i}"), io.BytesIO(b""))
+    run = hadeck("status", "--from", str(path))
+    assert run.returncode == 3, run.stderr
+    assert f"more than {snapshot.MAX_BUNDLE_MEMBERS} entries" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_a_member_bigger_than_any_output_is_refused_by_its_header(tmp_path: Path) -> None:
+    # The header claims 100 MiB; the bytes need not even be there: it is refused unread.
+    huge = tarfile.TarInfo("hadeck-bundle/n1/pacemaker/crm_mon.xml")
+    huge.size = 100 * 2**20
+    path = tmp_path / "bomb.tar.gz"
+    with open(path, "wb") as raw, tarfile.open(fileobj=raw, mode="w|gz") as tar:
+        tar.fileobj.write(huge.tobuf())  # type: ignore[union-attr]
+    with pytest.raises(BundleError, match=r"crm_mon\.xml is 100 MiB, more than the 64 MiB"):
+        BundleAccess(path)
+
+
+def test_members_summing_past_the_total_are_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # At the real cap this needs half a gigabyte; the rule is the same at a small one.
+    monkeypatch.setattr(snapshot, "MAX_BUNDLE_BYTES", 2**20)
+    part = b"x" * 400_000
+    path = _tarball(tmp_path / "big.tar.gz",
+                    [(f"n1/pacemaker/part{i}", part) for i in range(3)])
+    with pytest.raises(BundleError, match=r"more than 1 MiB together \(at .*part2\)"):
+        BundleAccess(path)
+    ok = _tarball(tmp_path / "ok.tar.gz", [(f"n1/pacemaker/part{i}", part) for i in range(2)])
+    assert Bundle(ok).hostname == "n1"
+
+
+def test_a_directory_bundle_summing_past_the_total_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(snapshot, "MAX_BUNDLE_BYTES", 2**20)
+    monkeypatch.setattr(snapshot, "MAX_BUNDLE_MEMBERS", 50)
+    part = "x" * 400_000
+    root = bundles.write(tmp_path / "b", "n1", {f"n1/p{i}": part for i in range(3)})
+    with pytest.raises(BundleError, match=r"more than 1 MiB together"):
+        BundleAccess(root)
+    many = bundles.write(tmp_path / "m", "n1", {f"n1/f{i}": "" for i in range(60)})
+    with pytest.raises(BundleError, match=r"more than 50 entries"):
+        BundleAccess(many)
+
+
+def test_a_long_name_bomb_is_refused_before_it_fills_memory(tmp_path: Path) -> None:
+    # tarfile reads a GNU long name whole before the member it names can be looked at:
+    # 100 MiB of name, in 100 KiB of gzip.
+    longname = tarfile.TarInfo("././@LongLink")
+    longname.type, longname.size = tarfile.GNUTYPE_LONGNAME, 100 * 2**20
+    path = tmp_path / "longname.tar.gz"
+    with open(path, "wb") as raw, tarfile.open(fileobj=raw, mode="w|gz") as tar:
+        stream = tar.fileobj
+        stream.write(longname.tobuf(tarfile.USTAR_FORMAT))  # type: ignore[union-attr]
+        chunk = b"a" * 2**20
+        for _ in range(100):
+            stream.write(chunk)  # type: ignore[union-attr]
+    assert path.stat().st_size < 2**20
+    with pytest.raises(BundleError, match=r"headers inflate to more than 64 MiB beyond its "
+                                          r"files \(a bomb\)"):
+        BundleAccess(path)
+
+
+def test_a_fifo_given_as_a_bundle_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "b.tar.gz"
+    os.mkfifo(fifo)
+    with pytest.raises(BundleError, match="not a regular file"):
+        BundleAccess(fifo)

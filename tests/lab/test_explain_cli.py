@@ -99,3 +99,12 @@ def test_live_without_a_cluster_says_so_in_one_line() -> None:
     assert run.returncode == 3
     assert run.stderr.startswith("hadeck: explain vm1: crm_mon")
     assert len(run.stderr.splitlines()) == 1
+
+
+def test_a_cib_that_is_garbage_is_one_line_and_exit_3(lab: Lab) -> None:
+    faults.tool_fault(lab, "jupiter1", "cibadmin", "garbage")
+    run = hadeck("explain", "vm1", "--lab", str(lab.directory))
+    assert run.returncode == 3, run.stdout
+    assert run.stderr.startswith("hadeck: explain vm1: cannot parse the CIB: cibadmin: not "
+                                 "well-formed XML"), run.stderr
+    assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr

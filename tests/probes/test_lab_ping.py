@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -98,3 +99,20 @@ def test_check_pingd_probe_on_a_bundle_says_it_cannot() -> None:
     code, out = plugin("--from", str(BUNDLE), "--probe")
     assert code == 3, out
     assert "--probe: a bundle is not probed" in out
+
+
+@pytest.mark.pacemaker
+def test_garbage_instead_of_pings_output_is_unknown_with_a_reason(tmp_path: Path) -> None:
+    # The node's shell prints something else than the batch (a wrapper, a login banner):
+    # each host pinged from there is UNKNOWN and says so; the other nodes' pings stand.
+    lab = Lab.init(tmp_path / "lab")
+    faults.tool_fault(lab, "jupiter1", "sh", "garbage")
+    run = subprocess.run([sys.executable, "-m", "hadeck.cli", "status", "--probe", "--json",
+                          "--lab", str(tmp_path / "lab")], capture_output=True, text=True,
+                         timeout=120)
+    assert "Traceback" not in run.stderr, run.stderr
+    verdicts = {v["subject"]: v for v in json.loads(run.stdout)["verdicts"]}
+    lost = verdicts["ping 192.0.2.254 from jupiter1"]
+    assert lost["health"] == "UNKNOWN"
+    assert "not ping's output: '\\x1b[7m%%%% lab: garbage %%%%'" in lost["reason"]
+    assert verdicts["ping 192.0.2.254 from jupiter2"]["health"] == "OK"

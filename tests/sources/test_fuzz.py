@@ -26,12 +26,23 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from hadeck import placement, probes, snmp
+from hadeck.placement import cib as placement_cib
+from hadeck.placement import rules as placement_rules
+from hadeck.placement import scores as placement_scores
 from hadeck.placement.cib import parse_cib
-from hadeck.placement.scores import parse_scores
+from hadeck.placement.rules import parse_date
+from hadeck.placement.scores import parse_scores, score_value
+from hadeck.probes import ping as ping_batch
+from hadeck.probes import ping_output, pingd
 from hadeck.probes.ping_output import parse_ping
+from hadeck.snmp import answers as snmp_answers
+from hadeck.snmp import parse as snmp_parse
+from hadeck.snmp.poller import Answers, reading
 from hadeck.sources import corosync, drbd, drbd_proc, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import ParseError
 from tests.conftest import FIXTURES
+from tests.snmp.test_answers import NET_SNMP
 
 DEFAULT_EXAMPLES = 200
 EXAMPLES = int(os.environ.get("HADECK_FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
@@ -252,6 +263,48 @@ def _ping(text: str) -> None:
 
 PARSERS["parse_ping"] = (_ping, _texts("ping/*/*.txt", "ping/*/*.stderr"))
 
+_DATES = ["2026-12-02 09:18:33Z", "2026-12-02 10:20:00 +01:00", "2026-12-02T09:18:33Z",
+          "2026-12-02", "2026-12-02 09:18:33.250 -0500"]
+PARSERS["placement.parse_date"] = (parse_date, _DATES)
+PARSERS["placement.score_value"] = (score_value, ["INFINITY", "+INFINITY", "-INFINITY", "50",
+                                                  "-1000000", "0"])
+PARSERS["probes.duration_s"] = (pingd.duration_s, ["5s", "5", "1m", "250ms", "2h", "10 sec"])
+
+
+def _split_batch(text: str) -> None:
+    # The batch's output as the node's shell prints it, split for 1 to 3 hosts; each
+    # section then goes to parse_ping as the probe does.
+    for hosts in (1, 3):
+        for section in ping_batch.split_batch(text, hosts):
+            if section is not None:
+                _total(partial(parse_ping, stderr="", returncode=section[0]), section[1])
+
+
+_PINGS = _texts("ping/*/*.txt")
+PARSERS["probes.split_batch"] = (_split_batch, [
+    "".join(f"== hadeck-ping {i} {code}\n{text}" for i, (code, text)
+            in enumerate([(0, _PINGS[0]), (1, _PINGS[-1])], start=1)),
+    f"== hadeck-ping 1 0\n{_PINGS[0]}", "== hadeck-ping 2 127\n"])
+
+
+def _snmp_answers(text: str) -> None:
+    # The text's own error (AnswerError) is its documented refusal, as ParseError is.
+    try:
+        snmp_answers.parse(text)
+    except snmp_answers.AnswerError:
+        pass
+
+
+def _snmp_reading(text: str) -> None:
+    # Through the poller's boundary, which turns an unreadable answer into the reading's
+    # error: it never raises, whatever the agent (or a bundle) says.
+    got = reading(Answers("web1", "192.0.2.21", 0.0, 0.0, text))
+    assert got.agent == "web1"
+
+
+PARSERS["snmp.parse"] = (_snmp_answers, [NET_SNMP])
+PARSERS["snmp.parse_reading"] = (_snmp_reading, [NET_SNMP])
+
 
 def test_every_parser_is_fuzzed() -> None:
     """A parser added to a source without a fuzz test here fails this test."""
@@ -263,6 +316,20 @@ def test_every_parser_is_fuzzed() -> None:
         and getattr(getattr(module, name), "__module__", "") == module.__name__
     }
     assert public <= set(PARSERS), sorted(public - set(PARSERS))
+    # The parsers outside the sources: the probes', the placement's and SNMP's, named by
+    # their package (``placement.parse_cib``) or bare (``parse_ping``).
+    for package, module in ((probes, ping_output), (probes, pingd), (probes, ping_batch),
+                            (placement, placement_cib), (placement, placement_scores),
+                            (placement, placement_rules), (snmp, snmp_parse),
+                            (snmp, snmp_answers)):
+        short = package.__name__.rsplit(".", 1)[-1]
+        for name in dir(module):
+            function = getattr(module, name)
+            if (name.startswith("parse")
+                    or name in ("score_value", "duration_s", "split_batch")) \
+                    and callable(function) \
+                    and getattr(function, "__module__", "") == module.__name__:
+                assert {name, f"{short}.{name}"} & set(PARSERS), f"{module.__name__}.{name}"
 
 
 @pytest.mark.parametrize("name", sorted(PARSERS))
