@@ -261,6 +261,10 @@ def _lvs(state: ClusterState, judgement: Judgement) -> RenderableType | None:
                               sched if i == 0 else "", rs.key, rs.forward, str(rs.weight),
                               str(rs.active_conns), str(rs.inactive_conns), cps, *load,
                               badge(health) if i == 0 else "")
+            # keepalived took these out of the table: a named row, down, not a gap.
+            for rs_key in svc.gone:
+                table.add_row("", "", "", rs_key, "-", "-", "-", "-", "-",
+                              *(("",) if snmp else ()), Text("✖ down", style="bold red"))
     parts: list[RenderableType] = [table]
     vrrp = [(d.node, inst) for d in state.lvs for inst in d.vrrp]
     if vrrp:
