@@ -70,11 +70,11 @@ SHORT = "load"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, what, warning, critical in METRICS:
         for level, default in (("warning", warning), ("critical", critical)):
-            # -w/-c are the Monitoring Plugins' names for the main metric's pair; one
-            # destination, so the last one given wins and the default is stated once.
+            # -w/-c are the Monitoring Plugins' names for the main metric's pair: short
+            # names of --load-*, so a CheckCommand has one argument per setting.
             options = [f"--{name}-{level}"]
             if name == SHORT:
-                options = [f"-{level[0]}", f"--{level}", *options]
+                options = [f"-{level[0]}", *options]
             parser.add_argument(
                 *options, dest=f"{name}_{level}", metavar="RANGE", type=parse_range,
                 default=parse_range(default) if default else None,

@@ -209,7 +209,7 @@ def test_node_w_c_are_the_load_thresholds(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert out.text.startswith("load@jupiter1: 5 per CPU")
     assert "outside range 0:4.5" in out.text
-    out = run_check("node", "--from", bundle, "--warning", "3")
+    out = run_check("node", "--from", bundle, "-w", "3")
     assert out.returncode == 1
     assert out.perf["load_per_cpu"].warn == "3"
     # The long names still work, and say the same.
