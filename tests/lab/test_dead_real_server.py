@@ -15,6 +15,8 @@ from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
 from hadeck.model import ClusterState
 from hadeck.opening import open_cluster
+from hadeck.tui.screen_lvs import lvs_rows
+from hadeck.tui.view import View
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller, remember_real_servers
 
@@ -59,6 +61,14 @@ def test_dead_real_server_is_one_named_problem(lab: Lab) -> None:
     assert text.count("192.0.2.22 down (gone from the IPVS table) → out of") == 1, text
     rows = [line for line in text.splitlines() if re.search(r"│ 192\.0\.2\.22:\d+ ", line)]
     assert len(rows) == 4 and all("✖ down" in line for line in rows), text
+
+    # The dashboard's LVS screen too: one down row per service and director.
+    down = [r for r in lvs_rows(View(snap, snap.state.taken_at, 2.0))
+            if "192.0.2.22" in r.key]
+    assert [r.key for r in down] == [
+        "rs:TCP 192.0.2.80:22@lvs1/192.0.2.22:22", "rs:TCP 192.0.2.80:80@lvs1/192.0.2.22:80",
+        "rs:TCP 192.0.2.80:22@lvs2/192.0.2.22:22", "rs:TCP 192.0.2.80:80@lvs2/192.0.2.22:80"]
+    assert all("down" in r.text() for r in down)
 
     faults.restore_rs(lab, "192.0.2.22")
     again = poller.poll()
