@@ -206,6 +206,12 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             print(f"{name:40} {command}")
         return 0
     if not args.file:
+        if args.lab:
+            # --lab takes an optional directory: `snapshot --lab FILE` gave it FILE.
+            raise UsageError(f"snapshot needs a FILE.tar.gz (or a directory) to write; "
+                             f"{args.lab!r} was taken as the lab's directory: write "
+                             f"'hadeck snapshot FILE --lab' or 'hadeck snapshot --lab DIR "
+                             f"FILE'")
         raise UsageError("snapshot needs a FILE.tar.gz (or a directory) to write")
     from hadeck.collect import collect
 

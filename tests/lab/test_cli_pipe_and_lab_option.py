@@ -84,6 +84,11 @@ def test_snapshot_of_a_named_lab(lab: Lab, tmp_path: Path) -> None:
         assert run.stdout.startswith(f"wrote {bundle}: ")
         assert bundle.is_file()
     # With only one word after --lab, that word is the lab: snapshot says what it lacks.
-    run = hadeck(lab, "snapshot", "--lab", str(lab.directory))
+    run = hadeck(lab, "snapshot", "--lab", str(tmp_path / "x.tar.gz"))
     assert run.returncode == 3
-    assert "snapshot needs a FILE.tar.gz" in run.stderr
+    assert run.stderr.startswith("hadeck: snapshot needs a FILE.tar.gz")
+    assert "was taken as the lab's directory: write 'hadeck snapshot FILE --lab'" in run.stderr
+    assert not (tmp_path / "x.tar.gz").exists()
+    # Given after the file, the bare --lab is the default lab.
+    run = hadeck(lab, "snapshot", str(tmp_path / "y.tar.gz"), "--lab")
+    assert run.returncode == 0, run.stderr
