@@ -5,7 +5,8 @@ array or a degraded one not rebuilding is CRITICAL; a rebuild, resync, reshape o
 delayed resync a WARNING.
 
 Load, memory and disk use are judged on the command line's ranges, one pair per metric
-(``--load-warning``/``--load-critical`` …), as the guidelines want thresholds; the
+(``--load-warning``/``--load-critical`` …), as the guidelines want thresholds; ``-w`` and
+``-c`` are the load's pair, as in ``check_load`` (per CPU here, 5-minute average); the
 defaults are hadeck's own (:class:`hadeck.health.Policy`), so with no options this check
 says what ``hadeck status`` says, except exactly at a limit (a range alerts above it,
 hadeck status from it on):
@@ -62,11 +63,20 @@ METRICS: tuple[tuple[str, str, str | None, str | None], ...] = (
 )
 
 
+SHORT = "load"
+"""The metric ``-w/-c`` set, as ``check_load``'s do: the 5-minute load average per CPU."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, what, warning, critical in METRICS:
         for level, default in (("warning", warning), ("critical", critical)):
+            # -w/-c are the Monitoring Plugins' names for the main metric's pair: short
+            # names of --load-*, so a CheckCommand has one argument per setting.
+            options = [f"--{name}-{level}"]
+            if name == SHORT:
+                options = [f"-{level[0]}", *options]
             parser.add_argument(
-                f"--{name}-{level}", metavar="RANGE", type=parse_range,
+                *options, dest=f"{name}_{level}", metavar="RANGE", type=parse_range,
                 default=parse_range(default) if default else None,
                 help=f"{level.upper()} when {what.replace('%', '%%')} is outside RANGE "
                      f"(default {default or 'none'})")

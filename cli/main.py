@@ -211,6 +211,12 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
             print(f"{name:40} {command}")
         return 0
     if not args.file:
+        if args.lab:
+            # --lab takes an optional directory: `snapshot --lab FILE` gave it FILE.
+            raise UsageError(f"snapshot needs a FILE.tar.gz (or a directory) to write; "
+                             f"{args.lab!r} was taken as the lab's directory: write "
+                             f"'hadeck snapshot FILE --lab' or 'hadeck snapshot --lab DIR "
+                             f"FILE'")
         raise UsageError("snapshot needs a FILE.tar.gz (or a directory) to write")
     from hadeck.collect import collect
 
@@ -311,9 +317,47 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                              **options))
 
 
+_TOP_VALUED = frozenset({"--from", "--config", "--interval", "--events-file"})
+"""The top-level options that take a value (the next word is theirs, not a command)."""
+
+
+def _commands(parser: argparse.ArgumentParser) -> frozenset[str]:
+    """The subcommand names ``parser`` knows."""
+    return frozenset(name for action in parser._actions
+                     if isinstance(action, argparse._SubParsersAction)
+                     for name in action.choices)
+
+
+def lab_before_command(argv: Sequence[str], commands: frozenset[str]) -> list[str]:
+    """``argv`` with a bare ``--lab`` before the subcommand made explicit (``--lab=``).
+
+    ``--lab [DIR]`` takes an optional value, so argparse reads ``hadeck --lab status`` as
+    the lab in a directory named ``status`` and no subcommand (the dashboard would
+    create that directory). A word that names a subcommand is the subcommand: a lab
+    directory of that name is still reachable as ``--lab ./status``.
+    """
+    out = list(argv)
+    i = 0
+    while i < len(out):
+        word = out[i]
+        if word == "--":
+            break
+        if word in _TOP_VALUED:
+            i += 2
+            continue
+        if word == "--lab" and i + 1 < len(out) and out[i + 1] in commands:
+            out[i] = "--lab="
+            break
+        if word in commands:
+            break
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(lab_before_command(words, _commands(parser)))
     from hadeck.lab.errors import LabError
     from hadeck.opening import OpenError
 

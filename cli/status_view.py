@@ -7,7 +7,10 @@ same on a monochrome terminal, in a mail or piped through ``less``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO
 
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
@@ -258,6 +261,10 @@ def _lvs(state: ClusterState, judgement: Judgement) -> RenderableType | None:
                               sched if i == 0 else "", rs.key, rs.forward, str(rs.weight),
                               str(rs.active_conns), str(rs.inactive_conns), cps, *load,
                               badge(health) if i == 0 else "")
+            # keepalived took these out of the table: a named row, down, not a gap.
+            for rs_key in svc.gone:
+                table.add_row("", "", "", rs_key, "-", "-", "-", "-", "-",
+                              *(("",) if snmp else ()), Text("✖ down", style="bold red"))
     parts: list[RenderableType] = [table]
     vrrp = [(d.node, inst) for d in state.lvs for inst in d.vrrp]
     if vrrp:
@@ -352,8 +359,35 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+PIPE_WIDTH = 1000
+"""The width when stdout is not a terminal and $COLUMNS says nothing: wide enough that
+no table folds a value (tables are as wide as their content, never wider)."""
+
+
+def output_width(stream: IO[str], environ: Mapping[str, str]) -> int | None:
+    """The width to render at: the terminal's (None: rich asks it), else ``$COLUMNS``,
+    else :data:`PIPE_WIDTH`.
+
+    rich falls back to 80 columns on a pipe or file, folding ``192.0.2.21:80`` into
+    ``192. / 0.2.`` and ``Inactive`` into ``Ina / ctive``: a reader of ``hadeck status |
+    less`` or a mail wants whole values, its pager scrolls sideways.
+    """
+    try:
+        if stream.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed or odd stream is not a terminal
+        pass
+    columns = environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    return PIPE_WIDTH
+
+
 def print_status(
     state: ClusterState, judgement: Judgement, areas: Sequence[str] | None = None,
     console: Console | None = None,
 ) -> None:
-    (console or _Console(emoji=False, highlight=False)).print(render(state, judgement, areas))
+    if console is None:
+        console = _Console(emoji=False, highlight=False,
+                           width=output_width(sys.stdout, os.environ))
+    console.print(render(state, judgement, areas))

@@ -494,6 +494,11 @@ class VirtualService:
     stats: LvsCounters | None = None
     rates: LvsCounters | None = None
     director: str = ""
+    gone: tuple[str, ...] = ()
+    """Real servers (``192.0.2.22:80``) known to belong here that the table no longer
+    holds: keepalived removes a real server whose health check fails, so a dead one
+    vanishes instead of showing as down. Known from an earlier read (the dashboard);
+    empty when nothing earlier is known."""
 
     @property
     def key(self) -> str:

@@ -52,6 +52,14 @@ def lvs_rows(view: View) -> list[Row]:
                                  trend(lvs_key(subject, rs.key)),
                                  f"in {rs.rates.in_bytes} B/s" if rs.rates else ""),
                                 obj=rs, source=source))
+            # Gone from the table (keepalived removed it; seen in an earlier poll): a
+            # named row, down, rather than a silent gap.
+            for gone in svc.gone:
+                rows.append(Row(f"rs:{subject}/{gone}",
+                                (Text("✖", style="bold red"), "  " + gone,
+                                 Text("down", style="bold red"), "-", "-", "-", "-", "",
+                                 "gone from the IPVS table"),
+                                source=source))
     for director in snap.state.lvs:
         for inst in director.vrrp:
             key = vrrp_subject(inst.name, director.node)

@@ -32,6 +32,7 @@ class Problem:
     Attributes:
         kind: which rule grouped it: ``blocked``, ``failed``, ``node-down``,
             ``ping-lost``, ``no-quorum``, ``resource`` (several verdicts on one resource),
+            ``real-server`` (a real server gone from its services, on every director),
             or ``single`` (a problem no rule explains).
         subject: what the headline is about, as operators name it (``jupiter1``,
             ``quorum``, ``vm1``).
@@ -163,7 +164,8 @@ def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Probl
     claims = _Claims(verdicts)
     pcmk = state.pacemaker
     if pcmk is None:
-        return tuple(_same_drbd(claims) + _same_service(state, claims))
+        return tuple(_same_drbd(claims) + _dead_real_servers(state, claims)
+                     + _same_service(state, claims))
     tree = _Tree(pcmk)
     found: list[Problem] = []
     found += _blocked(state, pcmk, tree, claims)
@@ -172,6 +174,7 @@ def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Probl
     found += _no_quorum(pcmk, tree, claims)
     found += _same_resource(claims)
     found += _same_drbd(claims)
+    found += _dead_real_servers(state, claims)
     found += _same_service(state, claims)
     return tuple(found)
 
@@ -519,4 +522,45 @@ def _same_service(state: ClusterState, claims: _Claims) -> list[Problem]:
         reason = (f"{head.reason}, on {head.key.node}{role}"
                   + (f"; the same on {others}" if same else f"; see {others}"))
         out.append(Problem("service", key, reason, (head,), rest))
+    return out
+
+
+def _host(real_server: str) -> str:
+    """``192.0.2.22`` of ``192.0.2.22:80``, ``2001:db8::22`` of ``[2001:db8::22]:80``."""
+    host = real_server.rpartition(":")[0] or real_server
+    return host[1:-1] if host.startswith("[") else host
+
+
+def _dead_real_servers(state: ClusterState, claims: _Claims) -> list[Problem]:
+    """One dead real server, one problem: every service it is gone from, on every
+    director, folds under it (the MASTER's view first; the BACKUP runs the same checks).
+
+    keepalived removes a real server that fails its check from each service it serves
+    (``www`` on :80 and ``ssh`` on :22 are one machine); the server is the cause.
+    """
+    masters = {d.node for d in state.lvs for i in d.vrrp if i.state == "MASTER"}
+    gone: dict[tuple[str, str], tuple[str, ...]] = {
+        (svc.director or d.node, svc.key): svc.gone
+        for d in state.lvs for svc in d.services if svc.gone}
+    by_host: dict[str, list[Verdict]] = {}
+    for v in claims.free():
+        if v.area == "lvs" and v.key.kind == Kind.SERVICE:
+            for rs in gone.get((v.key.node or "", v.key.name), ()):
+                by_host.setdefault(_host(rs), []).append(v)
+    out = []
+    for host, found in by_host.items():
+        found.sort(key=lambda v: (-rank(v.health), v.key.node not in masters, v.key.name))
+        taken = claims.take(found)
+        if not taken:
+            continue
+        head = next((v for v in taken if v.key.node in masters and v.health == taken[0].health),
+                    taken[0])
+        services = sorted({v.key.name for v in taken})
+        directors = sorted({v.key.node or "" for v in taken},
+                           key=lambda n: (n not in masters, n))
+        where = ", ".join(f"{n} (MASTER)" if n in masters else n for n in directors)
+        reason = (f"real server {host} down (gone from the IPVS table) → out of "
+                  f"{_names(services)} on {where}")
+        rest = tuple(v for v in taken if v is not head)
+        out.append(Problem("real-server", host, reason, (head,), rest))
     return out

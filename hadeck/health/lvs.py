@@ -40,6 +40,8 @@ def judge_service(svc: VirtualService, expected: int | None = None) -> Verdict:
     total = len(svc.real_servers)
     subject = service_subject(svc.key, svc.director)
     node = svc.director or None
+    if svc.gone:
+        return _judge_gone(svc, subject, expected)
     if not weighted:
         why = ("no real servers" if not total
                else f"all {total} real servers quiesced (weight 0)")
@@ -53,6 +55,24 @@ def judge_service(svc: VirtualService, expected: int | None = None) -> Verdict:
                        f"{len(weighted)} of {total} real servers in service, "
                        f"{quiesced} quiesced (weight 0)", node)
     return Verdict(OK, "lvs", subject, f"{total} real servers in service", node)
+
+
+def gone_reason(gone: Sequence[str]) -> str:
+    """``real server 192.0.2.22:80 down (gone from the IPVS table)``."""
+    servers = "real server" if len(gone) == 1 else "real servers"
+    return f"{servers} {', '.join(gone)} down (gone from the IPVS table)"
+
+
+def _judge_gone(svc: VirtualService, subject: Subject, expected: int | None) -> Verdict:
+    """Real servers known to belong to the service are gone from its table: they are
+    named, as down; CRITICAL when none is left in service."""
+    weighted = len(svc.weighted)
+    total = max(len(svc.real_servers) + len(svc.gone), expected or 0)
+    reason = f"{gone_reason(svc.gone)}; {weighted} of {total} real servers in service"
+    if not weighted:
+        return Verdict(CRITICAL, "lvs", subject, f"{reason}: service is down",
+                       svc.director or None)
+    return Verdict(WARNING, "lvs", subject, reason, svc.director or None)
 
 
 def _judge_vrrp(directors: tuple[LvsDirector, ...]) -> list[Verdict]:

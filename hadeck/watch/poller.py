@@ -43,7 +43,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -193,6 +193,8 @@ class Poller:
         """The last complete poll's snapshot (``last`` may be a partial one since)."""
         self._judged = Memo()
         """Verdicts of objects that did not change since the last judgement."""
+        self._real_servers: dict[tuple[str, str], tuple[str, ...]] = {}
+        """(director, virtual service) → every real server seen in it this session."""
         # The poll worker and the streams' updates both build on ``last``.
         self._lock = threading.Lock()
 
@@ -231,6 +233,7 @@ class Poller:
             state = self._with_live_drbd(state, followed=followed)
             self._ended.clear()  # the nodes whose stream ended before this poll were read
             state, kept = self._keep_last_good(previous.state if previous else None, state)
+            state, self._real_servers = remember_real_servers(self._real_servers, state)
             # CPU rates over a whole poll interval: from the last complete poll, not from
             # a partial snapshot of this same read.
             polled = self._polled.state if self._polled else None
@@ -286,6 +289,9 @@ class Poller:
             old = previous.state if previous else None
             state = self._with_live_drbd(partial.state, followed=followed)
             state, kept = self._keep_last_good(old, state)
+            # The real servers gone so far, as the complete poll will say (its memory is
+            # updated there, once per poll), so a down row does not blink on a partial.
+            state, _ = remember_real_servers(self._real_servers, state)
             pending = frozenset(partial.pending)
             if old is not None:
                 waiting = [s for s in old.sources if s.node in pending]
@@ -397,6 +403,41 @@ class _OnNode(Protocol):
 
 
 _T = TypeVar("_T", bound=_OnNode)
+
+
+def remember_real_servers(
+    known: Mapping[tuple[str, str], tuple[str, ...]], state: ClusterState
+) -> tuple[ClusterState, dict[tuple[str, str], tuple[str, ...]]]:
+    """The state with each service's ``gone`` real servers, and what is known now.
+
+    keepalived removes a real server that fails its health check from the table, so a
+    dead one vanishes and the table alone cannot name it: a real server seen in a
+    service in an earlier poll and missing now is shown, named, as down. It is known
+    for the session (an operator's ``ipvsadm -d`` looks the same; restoring it clears it).
+
+    Args:
+        known: (director, service key) → the real servers seen in it so far.
+        state: this poll's state.
+    """
+    now = dict(known)
+    directors = []
+    changed = False
+    for director in state.lvs:
+        services = []
+        for svc in director.services:
+            where = (svc.director or director.node, svc.key)
+            present = tuple(rs.key for rs in svc.real_servers)
+            seen = now.get(where, ())
+            gone = tuple(k for k in seen if k not in present)
+            now[where] = seen + tuple(k for k in present if k not in seen)
+            if gone != svc.gone:
+                svc = dataclasses.replace(svc, gone=gone)
+                changed = True
+            services.append(svc)
+        directors.append(dataclasses.replace(director, services=tuple(services)))
+    if not changed:
+        return state, now
+    return dataclasses.replace(state, lvs=tuple(directors)), now
 
 
 def carry_over(previous: ClusterState, state: ClusterState,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from tests.checks.helpers import host_facts, make_bundle, run_check, sample
+from tests.checks.test_plugin_api import installed_script
 
 # --------------------------------------------------------------------------- LVS
 
@@ -193,3 +195,33 @@ def test_node_malformed_facts_is_unknown(tmp_path: Path) -> None:
     out = run_check("node", "--from", node(tmp_path, "{not json"))
     assert out.returncode == 3
     assert out.text.startswith("host@jupiter1: cannot parse")
+
+
+def test_node_w_c_are_the_load_thresholds(tmp_path: Path) -> None:
+    """README: every plugin takes -w/-c; on check_hadeck_node they are the load per CPU
+    (5-minute average), as check_load's are the load."""
+    facts = host_facts(load=(30.0, 20.0, 10.0))  # 5 per CPU on 4 CPUs
+    bundle = node(tmp_path, facts)
+    out = run_check("node", "--from", bundle, "-w", "6", "-c", "8")
+    assert out.returncode == 0, out.stdout
+    assert (out.perf["load_per_cpu"].warn, out.perf["load_per_cpu"].crit) == ("6", "8")
+    out = run_check("node", "--from", bundle, "-w", "3", "-c", "4.5")
+    assert out.returncode == 2
+    assert out.text.startswith("load@jupiter1: 5 per CPU")
+    assert "outside range 0:4.5" in out.text
+    out = run_check("node", "--from", bundle, "-w", "3")
+    assert out.returncode == 1
+    assert out.perf["load_per_cpu"].warn == "3"
+    # The long names still work, and say the same.
+    assert run_check("node", "--from", bundle, "--load-warning", "3").stdout == out.stdout
+
+
+def test_node_w_c_in_the_installed_script(tmp_path: Path) -> None:
+    """One subprocess: the console script Nagios runs reads -w/-c as the in-process call."""
+    bundle = node(tmp_path, host_facts(load=(30.0, 20.0, 10.0)))
+    args = ("--from", str(bundle), "-w", "2", "-c", "4")
+    proc = subprocess.run([installed_script("node"), *args], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("HADECK NODE CRITICAL - load@jupiter1: 5 per CPU")
+    assert " load_per_cpu=5;2;4;0 " in proc.stdout
