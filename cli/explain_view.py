@@ -7,11 +7,14 @@ comes from the cluster and is shown as written, never obeyed (:func:`hadeck.text
 
 from __future__ import annotations
 
+import os
+import sys
+
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from hadeck.cli.status_view import _Console
+from hadeck.cli.status_view import _Console, output_width
 from hadeck.placement import Explanation, NodePlacement, score_text
 from hadeck.text import safe
 
@@ -74,4 +77,8 @@ def render(explained: Explanation) -> RenderableType:
 
 def print_explanation(explained: Explanation, console: Console | None = None) -> None:
     """Print ``hadeck explain``'s view on the terminal (or ``console``)."""
-    (console or _Console(emoji=False, highlight=False)).print(render(explained))
+    if console is None:
+        # Piped or redirected: whole values, as hadeck status prints them.
+        console = _Console(emoji=False, highlight=False,
+                           width=output_width(sys.stdout, os.environ))
+    console.print(render(explained))

@@ -108,3 +108,16 @@ def test_a_cib_that_is_garbage_is_one_line_and_exit_3(lab: Lab) -> None:
     assert run.stderr.startswith("hadeck: explain vm1: cannot parse the CIB: cibadmin: not "
                                  "well-formed XML"), run.stderr
     assert len(run.stderr.splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_explain_piped_keeps_reasons_whole(lab: Lab) -> None:
+    """``hadeck explain vm1 | less`` with no $COLUMNS: each reason on one line, not folded
+    at rich's 80-column default for a pipe."""
+    faults.ping_lost(lab, "jupiter1")
+    run = subprocess.run([sys.executable, "-m", "hadeck.cli", "explain", "vm1", "--lab",
+                          str(lab.directory)], capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent",
+                              "PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+    assert run.returncode == 0, run.stderr
+    reason = "-INFINITY from location rule loc_vm1_connected (pingd lte 0; pingd is 0)"
+    assert any(reason in line for line in run.stdout.splitlines())
