@@ -518,19 +518,7 @@ def parse_cib_configuration(
     Raises:
         ParseError: the text is not a CIB, its configuration or its constraints.
     """
-    root = _xml(xml_text, "cibadmin")
-    if root.tag == "cib":
-        config = root.find("configuration")
-        if config is None:
-            raise ParseError("cibadmin: <cib> without a <configuration>")
-    elif root.tag == "configuration":
-        config = root
-    elif root.tag == "constraints":
-        config = None
-    else:
-        raise ParseError(f"not a CIB configuration: the root element is <{root.tag}>")
-    constraints = root if config is None else config.find("constraints")
-    resources = config.find("resources") if config is not None else None
+    constraints, resources = _configuration(xml_text)
     locations: list[LocationConstraint] = []
     colocations: list[Colocation] = []
     if constraints is not None:
@@ -538,6 +526,26 @@ def parse_cib_configuration(
         colocations = [_colocation(el) for el in constraints.iterfind("rsc_colocation")]
     primitives = tuple(_primitive_configs(resources, None)) if resources is not None else ()
     return tuple(locations), tuple(colocations), primitives
+
+
+def _configuration(xml_text: str) -> tuple[ET.Element | None, ET.Element | None]:
+    """The ``<constraints>`` and ``<resources>`` of cibadmin's output: a whole ``<cib>``,
+    its ``<configuration>``, or its ``<constraints>`` alone (no resources then).
+
+    Raises:
+        ParseError: the text is not a CIB, its configuration or its constraints.
+    """
+    root = _xml(xml_text, "cibadmin")
+    if root.tag == "constraints":
+        return root, None
+    if root.tag == "cib":
+        config = root.find("configuration")
+        if config is None:
+            raise ParseError("cibadmin: <cib> without a <configuration>")
+        root = config
+    if root.tag != "configuration":
+        raise ParseError(f"not a CIB configuration: the root element is <{root.tag}>")
+    return root.find("constraints"), root.find("resources")
 
 
 def parse_cib_orders(xml_text: str) -> tuple[Order, ...]:
@@ -548,15 +556,7 @@ def parse_cib_orders(xml_text: str) -> tuple[Order, ...]:
     Raises:
         ParseError: the text is not a CIB, its configuration or its constraints.
     """
-    root = _xml(xml_text, "cibadmin")
-    if root.tag == "cib":
-        config = root.find("configuration")
-        if config is None:
-            raise ParseError("cibadmin: <cib> without a <configuration>")
-        root = config
-    if root.tag not in ("configuration", "constraints"):
-        raise ParseError(f"not a CIB configuration: the root element is <{root.tag}>")
-    constraints = root if root.tag == "constraints" else root.find("constraints")
+    constraints, _ = _configuration(xml_text)
     if constraints is None:
         return ()
     orders = []
