@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from hadeck.lab import faults
+from hadeck.lab.world import Lab
 
 pytest_plugins = ["pytester"]  # tests/test_suite.py runs the hooks below on a small suite
 
@@ -82,3 +86,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         needs = PACEMAKER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("pacemaker") or needs:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed lab with its clock frozen, so lab time moves only with faults.step (one
+    per session: seeding runs the real scheduler). The dashboard's tests and the faces'
+    agreement test seed their own."""
+    directory = tmp_path_factory.mktemp("lab") / "seed"
+    faults.freeze(Lab.init(directory), at=1_800_000_000.0)
+    return directory
+
+
+@pytest.fixture
+def lab(pristine: Path, tmp_path: Path) -> Iterator[Lab]:
+    """A private copy of the seed lab for one test."""
+    target = tmp_path / "lab"
+    shutil.copytree(pristine, target)
+    yield Lab(target)

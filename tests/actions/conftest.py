@@ -15,16 +15,7 @@ from pathlib import Path
 import pytest
 
 from hadeck.cli.main import main
-from hadeck.lab import faults
 from hadeck.lab.world import Lab
-
-
-@pytest.fixture(scope="session")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("lab") / "seed"
-    lab = Lab.init(directory)
-    faults.freeze(lab, at=1_800_000_000.0)
-    return directory
 
 
 @pytest.fixture
