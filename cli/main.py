@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hadeck.lab.cli import add_parser
 
     add_parser(sub)
+    from hadeck.cli.newguest import add_parser as add_new_guest
+
+    add_new_guest(sub, _add_source_options)
     from hadeck.cli.act import add_parsers
 
     add_parsers(sub, _add_source_options)
@@ -374,6 +377,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_weights(args, _open(args))
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "new-guest":
+            from hadeck.cli.newguest import run as new_guest
+
+            return new_guest(args)
         if args.command == "lab":
             from hadeck.lab.cli import run
 

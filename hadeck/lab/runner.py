@@ -325,6 +325,8 @@ class LabRunner(Runner):
             return CommandResult(args, "", "USAGE: drbdadm COMMAND [OPTION...] "
                                            "{all|RESOURCE...}\n", 20)
         verb, names = words[0], words[1:]
+        if verb == "dump":
+            return self._drbdadm_dump(state, args, names)
         if verb == "status":
             mine = derive.drbd_resources(state, self.node)
             if names:
@@ -337,6 +339,36 @@ class LabRunner(Runner):
                 return CommandResult(args, "", f"'{name}' not defined in your config (for this "
                                                f"host).\n", 10)
         return self._drbd_change(state, args, verb, names)
+
+    def _drbdadm_dump(self, state: LabState, args: tuple[str, ...],
+                      names: list[str]) -> CommandResult:
+        """``drbdadm dump [all|RES…]`` as drbd-utils 9 prints it for an 8.4 kernel."""
+        wanted = [n for n in names if n != "all"]
+        out: list[str] = ["# /etc/drbd.conf"]
+        addresses = state.topology.node_addresses
+        for guest in state.topology.guests:
+            name = str(guest["drbd"])
+            if wanted and name not in wanted:
+                continue
+            minor = int(guest["minor"])
+            out += [f"# defined at /etc/drbd.d/{name}.res:1", f"resource {name} {{"]
+            for host in state.drbd_nodes(name):
+                out += [f"    on {host} {{",
+                        f"        device           /dev/drbd{minor} minor {minor};",
+                        f"        disk             /dev/vg0/{guest['name']};",
+                        "        meta-disk        internal;",
+                        f"        address          ipv4 {addresses[host]}:{7788 + minor};",
+                        "    }"]
+            out += ["    net {", "        protocol           C;",
+                    "        after-sb-0pri    discard-zero-changes;",
+                    "        after-sb-1pri    discard-secondary;",
+                    "        after-sb-2pri    disconnect;", "    }",
+                    "    disk {", "        on-io-error      detach;",
+                    "        resync-rate      40M;", "    }", "}", ""]
+        missing = [n for n in wanted if n not in state.world["drbd"]]
+        if missing:
+            return CommandResult(args, "", f"'{missing[0]}' not defined in your config.\n", 10)
+        return CommandResult(args, "\n".join(out) + "\n")
 
     def _drbd_change(
         self, state: LabState, args: tuple[str, ...], verb: str, names: list[str]
