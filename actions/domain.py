@@ -38,8 +38,11 @@ class Domain(Protocol):
         """Why ``state`` lacks what this domain needs to plan (None: it has it)."""
         ...
 
-    def plan(self, request: Request, state: ClusterState) -> Plan:
-        """The commands for ``request``; raises :class:`~hadeck.actions.plan.Refused`."""
+    def plan(self, request: Request, state: ClusterState, opened: Opened) -> Plan:
+        """The commands for ``request``; raises :class:`~hadeck.actions.plan.Refused`.
+
+        Most domains plan from ``state`` alone; ``opened`` is for what the state does
+        not hold (a new guest reads the nodes' DRBD configuration and volume groups)."""
         ...
 
     def preview(self, plan: Plan, opened: Opened, state: ClusterState
@@ -74,6 +77,7 @@ def domain_for(verb: str) -> Domain | None:
 def domains() -> tuple[Domain, ...]:
     """Every domain, in the order the faces list their verbs."""
     # Imported here: the domains import the action path's modules, which import this one.
+    from hadeck.actions.newguest_domain import NEW_GUEST
     from hadeck.actions.pacemaker import PACEMAKER
 
-    return (PACEMAKER,)
+    return (PACEMAKER, NEW_GUEST)

@@ -268,15 +268,19 @@ def _gib(size: int) -> str:
 def _steps(spec: Spec, res: str, path: str, text: str, prefer: str,
            at: str) -> tuple[Step, ...]:
     steps: list[Step] = []
+    lv = f"{spec.vg}/{spec.name}"
     for node in spec.nodes:
         steps.append(Step(node, ("lvcreate", "--name", spec.name, "--size", spec.size,
-                                 spec.vg), f"the logical volume {spec.vg}/{spec.name}"))
+                                 spec.vg), f"the logical volume {lv}",
+                          undo=("lvremove", "--yes", lv)))
         steps.append(Step(node, ("dd", f"of={path}", "conv=excl", "status=none"),
-                          f"the resource file {path} (never over an existing one)"))
+                          f"the resource file {path} (never over an existing one)",
+                          undo=("rm", "--", path)))
     for node in spec.nodes:
         steps.append(Step(node, ("drbdadm", "create-md", "--force", res),
                           "DRBD metadata on the new volume"))
-        steps.append(Step(node, ("drbdadm", "up", res), f"{res} up and connecting"))
+        steps.append(Step(node, ("drbdadm", "up", res), f"{res} up and connecting",
+                          undo=("drbdadm", "down", res)))
     steps.append(Step(prefer, ("drbdadm", "primary", "--force", res),
                       f"the initial full sync from {prefer} (both sides are new: no data "
                       "is lost)"))

@@ -35,7 +35,7 @@ class _Pacemaker:
                             if s.source == "pacemaker" and s.error)
         return reasons or "Pacemaker did not answer"
 
-    def plan(self, request: Request, state: ClusterState) -> Plan:
+    def plan(self, request: Request, state: ClusterState, opened: Opened) -> Plan:
         return plan(request, state)
 
     def preview(self, plan: Plan, opened: Opened, state: ClusterState

@@ -205,7 +205,7 @@ def prepare(request: Request, opened: Opened, read_only: bool | None = None,
         return Prepared(None, None, (Check("cluster", False, why),), why, state,
                         EXIT_UNREADABLE, request=request)
     try:
-        planned = domain.plan(request, state)
+        planned = domain.plan(request, state, opened)
     except Refused as exc:
         return Prepared(None, None, (Check("request", False, str(exc)),), str(exc), state,
                         EXIT_REFUSED, request=request)
@@ -265,6 +265,7 @@ def execute(prepared: Prepared, opened: Opened, wait: float = 60.0,
         failed_step = next(r for r in results if not r.ok)
         verified = (f"{' '.join(failed_step.argv)} failed on {failed_step.node}: "
                     f"{failed_step.error or failed_step.output or failed_step.exit_code}")
+        verified += _undo(planned, results)
     elif unmet:
         verified = "; ".join(unmet)
     else:
@@ -283,13 +284,21 @@ def _run_steps(steps: Sequence[Step], opened: Opened, results: list[StepResult],
                say: Callable[[str], None]) -> bool:
     for step in steps:
         say(f"{step.node}: {' '.join(step.argv)}")
-        got = opened.access.runner(step.node).run(step.argv)
+        got = opened.access.runner(step.node).run(step.argv, input=step.input)
         output = (got.stderr.strip() or got.stdout.strip())[:2000]
         results.append(StepResult(step.node, step.argv, got.returncode, got.error, output))
         if not got.ok:
             say(f"failed: {got.reason()}")
             return False
     return True
+
+
+def _undo(planned: Plan, results: Sequence[StepResult]) -> str:
+    """How to take back what ran before a step failed, last first (the steps' undo)."""
+    ran = {(r.node, r.argv) for r in results if r.ok}
+    undo = [f"{s.node}: {' '.join(s.undo)}" for s in reversed((*planned.steps, *planned.after))
+            if s.undo and (s.node, s.argv) in ran]
+    return f"; to undo what ran: {'; '.join(undo)}" if undo else ""
 
 
 def _domain_name(request: Request | None) -> str | None:

@@ -39,11 +39,16 @@ class Step:
         node: the node it runs on.
         argv: the command, never through a shell.
         why: what it does, in the operator's words.
+        input: text for its stdin (a file's content for ``dd of=FILE``), if any.
+        undo: the command that takes back what this step made, where one exists: when a
+            later step fails, the outcome lists them for the steps that ran.
     """
 
     node: str
     argv: tuple[str, ...]
     why: str
+    input: str | None = None
+    undo: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Plan:
             cleared, unless ``--keep`` or ``--lifetime``).
         resource: the resource acted on, None for node and cluster requests.
         node: the node acted on or towards, if any.
+        detail: what the domain's later stages need from its planning (a new guest's
+            proposal); None for Pacemaker's plans.
     """
 
     request: Request
@@ -72,6 +79,7 @@ class Plan:
     after: tuple[Step, ...] = ()
     resource: str | None = None
     node: str | None = None
+    detail: object = None
 
     @property
     def argv(self) -> tuple[tuple[str, ...], ...]:

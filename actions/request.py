@@ -36,6 +36,8 @@ class Request:
         option: ``"on"`` or ``"off"`` for node-maintenance and cluster-maintenance.
         value: the verb's one argument where it has one that is none of the above (a
             real server's weight); DRBD and LVS verbs say what theirs is.
+        params: named arguments of verbs that have many (new-guest: nodes, size, vg …),
+            as (name, value) pairs in the command line's order.
     """
 
     verb: str
@@ -46,6 +48,11 @@ class Request:
     force: bool = False
     option: str | None = None
     value: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str) -> str | None:
+        """The value of one of :attr:`params`, None when not given."""
+        return next((v for k, v in self.params if k == name), None)
 
     def describe(self) -> str:
         """The request in the command line's words (``move vm1 jupiter2``)."""
@@ -53,6 +60,11 @@ class Request:
             return f"maintenance --cluster {self.option}"
         if self.verb == "node-maintenance":
             return f"maintenance {self.target} {self.option}"
+        if self.params:
+            words = [self.verb, self.target]
+            for key, value in self.params:
+                words += [f"--{key}"] if value == "yes" else [f"--{key}", value]
+            return " ".join(words + (["--force"] if self.force else []))
         if self.verb.startswith(("drbd-", "lvs-")):
             # hadeck drbd connect r1 --node jupiter2; hadeck lvs weight SERVICE RS 3
             words = [*self.verb.split("-", 1), self.target]
@@ -76,4 +88,5 @@ class Request:
         """The request as JSON data (the journal, ``--json``)."""
         return {"verb": self.verb, "target": self.target, "node": self.node,
                 "lifetime": self.lifetime, "keep": self.keep, "force": self.force,
-                "option": self.option, "value": self.value}
+                "option": self.option, "value": self.value,
+                "params": dict(self.params)}

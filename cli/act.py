@@ -155,12 +155,17 @@ def run(args: argparse.Namespace) -> int:
     """Run one action subcommand (see the module docstring for the exit codes)."""
     if args.command == "journal":
         return show_journal(args.json)
+    return carry_out(request_of(args), args)
+
+
+def carry_out(request: Any, args: argparse.Namespace) -> int:
+    """Prepare, show, confirm, execute one request, as every action subcommand does
+    (``args``: the source options, ``--dry-run --yes --json --wait --read-only``)."""
     from hadeck.actions.perform import EXIT_REFUSED, execute, prepare
     from hadeck.opening import open_cluster
 
     from .main import UsageError
 
-    request = request_of(args)
     if getattr(args, "bundle", None):
         raise UsageError("a snapshot bundle cannot be acted on (--from): act on the live "
                          "cluster or the lab")
@@ -242,7 +247,10 @@ def print_prepared(prepared: Any, out: TextIO) -> None:
     if plan is not None:
         print(safe(plan.summary), file=out)
     if prepared.preview is not None:
-        print("preview (crm_simulate on a copy of the live CIB):", file=out)
+        # The preview check says what made the preview (the scheduler, drbdadm …).
+        how = next((c.reason for c in prepared.checks if c.name == "preview" and c.ok),
+                   "the real tools")
+        print(safe(f"preview ({how}):"), file=out)
         for line in prepared.preview.text.splitlines():
             print(safe(f"  {line}"), file=out)
     if prepared.checks:
@@ -256,7 +264,8 @@ def print_prepared(prepared: Any, out: TextIO) -> None:
     if plan is not None:
         print("commands:", file=out)
         for step in plan.steps:
-            print(safe(f"  {step.node}: {' '.join(step.argv)}"), file=out)
+            fed = "  < the file above" if step.input and step.argv[0] == "dd" else ""
+            print(safe(f"  {step.node}: {' '.join(step.argv)}{fed}"), file=out)
         for step in plan.after:
             print(safe(f"  then, once settled, {step.node}: {' '.join(step.argv)}"),
                   file=out)

@@ -380,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "new-guest":
             from hadeck.cli.newguest import run as new_guest
 
+            args.read_only = bool(args.read_only or args.read_only_top)
             return new_guest(args)
         if args.command == "lab":
             from hadeck.lab.cli import run

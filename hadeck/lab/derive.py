@@ -91,6 +91,11 @@ def _drbd_resource(state: LabState, guest: dict[str, object], node: str,
         if info["cut"] and role == "Secondary":
             # Resource-level fencing outdates the Secondary when the link is cut.
             disk = "Outdated"
+    if info.get("initial"):
+        # Brought up, never synced: neither side has data to give (drbdadm primary --force
+        # starts the first sync).
+        disk = "Inconsistent"
+        peer_disk = "Inconsistent" if connected else "DUnknown"
     standalone = info["split_brain"] or node in info["standalone_on"]
     conn_state = "Connected" if connected else ("StandAlone" if standalone else "Connecting")
     peer_role = (state.drbd_role(name, peer) or "Unknown") if connected else "Unknown"

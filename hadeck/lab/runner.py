@@ -26,7 +26,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 
 from hadeck.collect import Access
-from hadeck.lab import derive
+from hadeck.drbdconf import DrbdResourceConfig, parse_dump
+from hadeck.lab import derive, provision
 from hadeck.lab.errors import LabError
 from hadeck.lab.formats import corosync as corosync_fmt
 from hadeck.lab.formats import drbd as drbd_fmt
@@ -47,11 +48,15 @@ from hadeck.runner import (
     not_found,
 )
 from hadeck.sources import host as host_source
+from hadeck.sources.base import ParseError
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
 
 PACEMAKER_WRITERS = ("crm_resource", "crm_attribute", "crm_standby", "crm_failcount")
+CIBADMIN_WRITES = ("--patch", "-P", "--create", "-C", "--modify", "-M", "--replace", "-R",
+                   "--delete", "-D", "--delete-all", "-d", "--erase", "-E")
+"""cibadmin's writing commands: the lab converges after them as after crm_resource."""
 READ_ONLY_FLAGS = {
     "crm_resource": ("--locate", "-W", "--why", "-Y", "--constraints", "-a", "--list", "-l",
                      "--query-xml", "-q", "--list-raw", "-O", "--list-operations",
@@ -206,6 +211,12 @@ class LabRunner(Runner):
                                  "", 0 if status.quorum.quorate else 2)
         if tool == "drbdadm":
             return self._drbdadm(state, args)
+        if tool in ("vgs", "lvs", "lvcreate", "lvremove"):
+            return provision.lvm(self.lab, state, self.node, args)
+        if tool == "dd":
+            return provision.write(self.lab, state, self.node, args, input)
+        if tool == "rm" and args[1:2] == ("--",) and len(args) == 3:
+            return provision.remove(self.lab, state, self.node, args)
         if tool == "ipvsadm":
             return self._ipvsadm(state, args)
         if tool == "virsh" and len(args) > 1 and args[1] == "migrate":
@@ -270,8 +281,9 @@ class LabRunner(Runner):
         if self.node not in state.topology.cluster_nodes:
             return _not_found(args)
         scenario = self.lab.scenario
-        writes = args[0] in PACEMAKER_WRITERS and not any(
-            flag in args for flag in READ_ONLY_FLAGS[args[0]])
+        writes = (args[0] in PACEMAKER_WRITERS and not any(
+            flag in args for flag in READ_ONLY_FLAGS[args[0]])) or (
+            args[0] == "cibadmin" and any(flag in args for flag in CIBADMIN_WRITES))
         if not writes:
             with self.lab._locked(exclusive=False):
                 # The real crm_mon on the lab's CIB, with this node's timeout as on a
@@ -292,6 +304,11 @@ class LabRunner(Runner):
         with self.lab.changing() as world:
             result = scenario.runner.run(args, timeout=timeout, input=input)
             if result.ok:
+                # A new guest's DRBD clone: the scores its agent would set, so that the
+                # scheduler promotes it (hadeck new-guest adds the CIB last).
+                for node, attrs in provision.after_cib_change(
+                        world, scenario.cib.read_text()).items():
+                    scenario.add_agent_attributes(node, attrs)
                 scenario.converge()
                 _forget_manual_changes(world)
         return result
@@ -327,6 +344,10 @@ class LabRunner(Runner):
         verb, names = words[0], words[1:]
         if verb == "dump":
             return self._drbdadm_dump(state, args, names)
+        if names:
+            made = provision.drbdadm(self.lab, state, self.node, verb, names[0], args)
+            if made is not None:
+                return made
         if verb == "status":
             mine = derive.drbd_resources(state, self.node)
             if names:
@@ -346,16 +367,17 @@ class LabRunner(Runner):
         wanted = [n for n in names if n != "all"]
         out: list[str] = ["# /etc/drbd.conf"]
         addresses = state.topology.node_addresses
+        written = {r.name for r in provision_defined(state, self.node)}
         for guest in state.topology.guests:
             name = str(guest["drbd"])
-            if wanted and name not in wanted:
+            if (wanted and name not in wanted) or name in written:
                 continue
             minor = int(guest["minor"])
             out += [f"# defined at /etc/drbd.d/{name}.res:1", f"resource {name} {{"]
             for host in state.drbd_nodes(name):
                 out += [f"    on {host} {{",
                         f"        device           /dev/drbd{minor} minor {minor};",
-                        f"        disk             /dev/vg0/{guest['name']};",
+                        f"        disk             /dev/vg_drbd/{name};",
                         "        meta-disk        internal;",
                         f"        address          ipv4 {addresses[host]}:{7788 + minor};",
                         "    }"]
@@ -365,10 +387,11 @@ class LabRunner(Runner):
                     "        after-sb-2pri    disconnect;", "    }",
                     "    disk {", "        on-io-error      detach;",
                     "        resync-rate      40M;", "    }", "}", ""]
-        missing = [n for n in wanted if n not in state.world["drbd"]]
+        missing = [n for n in wanted if n not in state.world["drbd"] and n not in written]
         if missing:
             return CommandResult(args, "", f"'{missing[0]}' not defined in your config.\n", 10)
-        return CommandResult(args, "\n".join(out) + "\n")
+        extra = provision.written_dumps(state, self.node)
+        return CommandResult(args, "\n".join(out) + "\n" + extra)
 
     def _drbd_change(
         self, state: LabState, args: tuple[str, ...], verb: str, names: list[str]
@@ -600,6 +623,18 @@ def events2_changes(before: str, after: str) -> list[str]:
         out.append(" ".join(["destroy", kind, *(f"{k}:{v}" for k, v in old[key]
                                                 if k in identity)]))
     return out
+
+
+def provision_defined(state: LabState, node: str) -> list[DrbdResourceConfig]:
+    """The resources of the files written on ``node`` (``hadeck new-guest``)."""
+    found: list[DrbdResourceConfig] = []
+    for path, text in provision.files(state, node).items():
+        if path.startswith("/etc/drbd.d/"):
+            try:
+                found.extend(parse_dump(text).resources)
+            except ParseError:
+                continue
+    return found
 
 
 def _forget_manual_changes(world: dict[str, object]) -> None:

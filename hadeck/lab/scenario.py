@@ -351,6 +351,14 @@ class CibScenario:
         self._set_transient(node, self.layout.seed_attributes.get(node, {}))
         self.converge()
 
+    def add_agent_attributes(self, node: str, attributes: dict[str, str]) -> None:
+        """Attributes an agent of a resource added since the seed would set on ``node``
+        (a new guest's DRBD promotion score): set now, and again whenever the node
+        rejoins, like the seed's."""
+        self.layout.seed_attributes.setdefault(node, {}).update(attributes)
+        (self.directory / LAYOUT_NAME).write_text(self.layout.to_json())
+        self._set_transient(node, attributes)
+
     def set_node_attr(self, node: str, name: str, value: str | None) -> None:
         """Set (or with None delete) a transient node attribute, as an agent would."""
         if value is None:

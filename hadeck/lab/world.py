@@ -352,6 +352,10 @@ class LabState:
                 if manual:
                     return str(manual)
                 return "Primary" if role in ("Promoted", "Master") else "Secondary"
+        info = self.world["drbd"][drbd]
+        if node in info.get("up_by_hand", ()):
+            # A new resource brought up with drbdadm before the CIB manages it.
+            return str(info.get("manual_roles", {}).get(node, "Secondary"))
         return None
 
     def guest_node(self, name: str) -> str | None:
@@ -369,6 +373,8 @@ class LabState:
         """The two nodes a DRBD resource replicates between (the guest's node pair)."""
         guests = self.topology.guests
         index = next(i for i, g in enumerate(guests) if g["drbd"] == drbd)
+        if guests[index].get("nodes"):  # a guest made by hadeck new-guest names its pair
+            return list(guests[index]["nodes"])
         nodes = self.topology.guest_nodes
         return [nodes[index % len(nodes)], nodes[(index + 1) % len(nodes)]]
 
@@ -400,6 +406,8 @@ def _track_links(
     """Start the out-of-sync clock on a disconnect and a resync on a reconnect."""
     for name, connected in after.items():
         info = world["drbd"][name]
+        if info.get("initial"):
+            continue  # a new resource: its first sync starts with drbdadm primary --force
         if before.get(name, True) and not connected and info["disconnected_at"] is None:
             info["disconnected_at"] = state.now
             info["resync"] = None

@@ -14,17 +14,18 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
-from hadeck.actions.newguest import Spec, propose, survey, validate
+from hadeck.actions.newguest import Proposal, Spec, propose, survey, validate
+from hadeck.actions.newguest_domain import Runners
+from hadeck.actions.perform import execute, prepare
 from hadeck.actions.plan import Refused
+from hadeck.actions.request import Request
 from hadeck.drbdconf import parse_dump, parse_statements, render
 from hadeck.lab.world import Lab
 from hadeck.opening import open_cluster
-from hadeck.runner import CommandResult, Runner
 from hadeck.sources.base import ParseError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -77,46 +78,26 @@ def _no_id(host: object) -> object:
     return replace(host, node_id=None)  # type: ignore[type-var]
 
 
-class _Lvm(Runner):
-    """The lab's node, with lvm2's answers for a volume group of ``free`` bytes."""
-
-    def __init__(self, inner: Runner, free: int, lvs: Sequence[str] = ()) -> None:
-        self.inner, self.node, self.free, self.lvs = inner, inner.node, free, lvs
-
-    def run(self, argv: Sequence[str], timeout: float | None = None,
-            input: str | None = None) -> CommandResult:
-        args = tuple(argv)
-        if args[0] == "vgs":
-            return CommandResult(args, VGS.replace("ngwvg", args[-1])
-                                 .replace("62914560", str(self.free)))
-        if args[0] == "lvs":
-            if args[-1].split("/")[-1] in self.lvs:
-                return CommandResult(args, "  vm9\n")
-            return CommandResult(args, "", f'  Failed to find logical volume "{args[-1]}"\n', 5)
-        return self.inner.run(args, timeout, input)
-
-
-def _runners(lab: Lab, free: int = 50 << 30, lvs: Mapping[str, Sequence[str]] | None = None
-             ) -> tuple[dict[str, Runner], str]:
+def _propose(lab: Lab, spec: Spec) -> Proposal:
     access = open_cluster(lab=str(lab.directory)).access
     at = access.local.node
-    names = {"jupiter1", "jupiter2", "sun", at}
-    return {n: _Lvm(access.runner(n), free, (lvs or {}).get(n, ())) for n in names}, at
+    return propose(spec, survey(spec, Runners(access), at), at)
 
 
-def _propose(lab: Lab, spec: Spec, **kw: object):  # type: ignore[no-untyped-def]
-    runners, at = _runners(lab, **kw)  # type: ignore[arg-type]
-    return propose(spec, survey(spec, runners, at), at)
+def _run(lab: Lab, *words: str) -> tuple[int, str]:
+    got = subprocess.run(["hadeck", "--lab", str(lab.directory), *words],
+                         capture_output=True, text=True, timeout=300)
+    return got.returncode, got.stdout + got.stderr
 
 
 def test_a_new_guest_follows_the_clusters_conventions(lab: Lab) -> None:
-    spec = Spec("vm9", ("jupiter1", "jupiter2"), "10G", "vg0", "xen", prefer="jupiter2")
+    spec = Spec("vm9", ("jupiter1", "jupiter2"), "10G", "vg_drbd", "xen", prefer="jupiter2")
     proposal = _propose(lab, spec)
     assert proposal.template.guest == "vm2"  # the lab's Xen guest
     # The lab's resources use minors 0, 1 and ports 7788, 7789.
     assert (proposal.minor, proposal.port) == (2, 7790)
     assert "address   ipv4 10.0.0.2:7790;" in proposal.resource_file
-    assert "disk      /dev/vg0/vm9;" in proposal.resource_file
+    assert "disk      /dev/vg_drbd/vm9;" in proposal.resource_file
     xml = proposal.fragment.xml()
     for expected in ('<primitive id="vm9" class="ocf" provider="heartbeat" type="Xen">',
                      'value="/etc/xen/vm9.cfg"', 'name="drbd_resource" value="vm9"',
@@ -136,7 +117,7 @@ def test_a_new_guest_follows_the_clusters_conventions(lab: Lab) -> None:
 
 @pytest.mark.pacemaker
 def test_the_real_tools_accept_it_and_say_where_it_would_start(lab: Lab) -> None:
-    spec = Spec("vm9", ("jupiter1", "jupiter2"), "10G", "vg0", "kvm", prefer="jupiter2")
+    spec = Spec("vm9", ("jupiter1", "jupiter2"), "10G", "vg_drbd", "kvm", prefer="jupiter2")
     checks = {c.name: c for c in validate(_propose(lab, spec))}
     assert checks["crm_verify"].ok, checks["crm_verify"].reason
     assert checks["crm_simulate"].reason == "the scheduler would start vm9 on jupiter2"
@@ -163,23 +144,90 @@ def test_what_cannot_be_made_is_refused_with_the_reason(lab: Lab, spec: Spec,
 
 
 def test_a_full_volume_group_or_a_taken_volume_fails_its_check(lab: Lab) -> None:
-    spec = Spec("vm9", ("jupiter1", "jupiter2"), "10G", "vg0")
-    proposal = _propose(lab, spec, free=5 << 30, lvs={"jupiter2": ["vm9"]})
+    access = open_cluster(lab=str(lab.directory)).access
+    assert access.runner("jupiter2").run(("lvcreate", "--name", "vm9", "--size", "1G",
+                                          "vg_drbd")).ok
+    proposal = _propose(lab, Spec("vm9", ("jupiter1", "jupiter2"), "2000G", "vg_drbd"))
     failed = {c.name: c.reason for c in proposal.checks if not c.ok}
-    assert failed["vg0 on jupiter1"] == "5.0 GiB free in vg0 on jupiter1, 10.0 GiB needed"
-    assert failed["vg0/vm9 on jupiter2"] == "vg0/vm9 already exists on jupiter2"
-    assert "vg0/vm9 on jupiter1" not in failed
+    assert failed["vg_drbd on jupiter1"] == ("984.0 GiB free in vg_drbd on jupiter1, "
+                                             "2000.0 GiB needed")
+    assert failed["vg_drbd/vm9 on jupiter2"] == "vg_drbd/vm9 already exists on jupiter2"
+    assert "vg_drbd/vm9 on jupiter1" not in failed
+    # The lab's vgs answers in lvm2's own JSON layout (tests/fixtures/lvm2-2.03.16).
+    lab_vgs = access.runner("jupiter1").run(("vgs", "--reportformat", "json", "--units", "b",
+                                             "--nosuffix", "-o", "vg_name,vg_free",
+                                             "vg_drbd")).stdout
+    assert lab_vgs.splitlines()[:4] == VGS.splitlines()[:4]
+    assert json.loads(lab_vgs)["report"][0]["vg"][0].keys() == \
+        json.loads(VGS)["report"][0]["vg"][0].keys()
 
 
-def test_the_command_line_prints_a_validated_proposal(
+@pytest.mark.pacemaker
+def test_the_new_guest_appears_syncs_and_starts_where_the_preview_said(lab: Lab) -> None:
+    code, out = _run(lab, "new-guest", "vm9", "--nodes", "jupiter2,jupiter1", "--size", "10G",
+                     "--vg", "vg_drbd", "--hypervisor", "xen", "--start", "--yes")
+    assert code == 0, out
+    assert "the scheduler would start vm9 on jupiter2" in out
+    assert "✔ vm9 runs on jupiter2" in out
+    code, status = _run(lab, "status", "--json")
+    doc = json.loads(status)
+    mine = [r for r in doc["state"]["drbd"] if r["name"] == "vm9"]
+    roles = {r["node"]: (r["role"], r["volumes"][0]["disk"]) for r in mine}
+    assert roles == {"jupiter2": ("Primary", "UpToDate"), "jupiter1": ("Secondary",
+                                                                        "Inconsistent")}
+    replication = {r["node"]: r["connections"][0]["peer_volumes"][0]["replication"]
+                   for r in mine}
+    assert replication == {"jupiter2": "SyncSource", "jupiter1": "SyncTarget"}
+    # The same request again is refused: the name is taken now.
+    code, out = _run(lab, "new-guest", "vm9", "--nodes", "jupiter2,jupiter1", "--size",
+                     "10G", "--vg", "vg_drbd", "--dry-run")
+    assert code == 1 and "DRBD resource vm9 is already configured" in out
+
+
+@pytest.mark.pacemaker
+def test_a_failed_step_stops_and_says_how_to_undo_what_ran(lab: Lab, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setenv("HADECK_JOURNAL", str(tmp_path / "journal.jsonl"))
+    opened = open_cluster(lab=str(lab.directory))
+    request = Request("new-guest", "vm9", params=(("nodes", "jupiter1,jupiter2"),
+                                                  ("size", "10G"), ("vg", "vg_drbd")))
+    prepared = prepare(request, opened)
+    assert prepared.refused is None, prepared.checks
+    # Someone writes the resource file on jupiter2 between the preview and the run.
+    assert opened.access.runner("jupiter2").run(
+        ("dd", "of=/etc/drbd.d/vm9.res", "conv=excl", "status=none"), input="# mine\n").ok
+    outcome = execute(prepared, opened, wait=30)
+    assert outcome.exit_code == 2
+    assert "dd: failed to open '/etc/drbd.d/vm9.res': File exists" in outcome.verified
+    assert outcome.verified.endswith(
+        "to undo what ran: jupiter2: lvremove --yes vg_drbd/vm9; "
+        "jupiter1: rm -- /etc/drbd.d/vm9.res; jupiter1: lvremove --yes vg_drbd/vm9")
+    entry = json.loads((tmp_path / "journal.jsonl").read_text().splitlines()[-1])
+    assert entry["domain"] == "provision" and entry["outcome"] == "failed"
+    assert entry["request"]["params"]["nodes"] == "jupiter1,jupiter2"
+
+
+def test_read_only_refuses_a_new_guest(lab: Lab) -> None:
+    code, out = _run(lab, "--read-only", "new-guest", "vm9", "--nodes", "jupiter1,jupiter2",
+                     "--size", "10G", "--vg", "vg_drbd", "--yes")
+    assert code == 1 and "read-only" in out
+
+
+def test_the_dry_run_prints_the_plan_and_changes_nothing(
         lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
     from hadeck.cli.main import main
 
     code = main(["--lab", str(lab.directory), "new-guest", "vm9", "--nodes",
-                 "jupiter1,jupiter2", "--size", "10G", "--vg", "vg0", "--json"])
+                 "jupiter1,jupiter2", "--size", "10G", "--vg", "vg_drbd", "--dry-run",
+                 "--json"])
     doc = json.loads(capsys.readouterr().out)
-    # Without volume groups in the lab, the free space check refuses: exit 1, and why.
-    assert code == 1
-    assert doc["drbd"]["minor"] == 2 and doc["drbd"]["port"] == 7790
-    assert any(not c["ok"] and "free space of vg0" in c["reason"] for c in doc["checks"])
+    assert code == 0, doc["refused"]
+    assert doc["domain"] == "provision" and doc["confirm_word"] == "vm9"
+    assert "minor 2 port 7790" in doc["summary"]
     assert doc["commands"][-1]["argv"] == ["cibadmin", "--patch", "--xml-pipe"]
+    assert all(c["ok"] for c in doc["checks"])
+    # Nothing was made: the volume is still free.
+    lvs = open_cluster(lab=str(lab.directory)).access.runner("jupiter1").run(
+        ("lvs", "--noheadings", "-o", "lv_name", "vg_drbd/vm9"))
+    assert lvs.returncode == 5

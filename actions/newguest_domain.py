@@ -1,0 +1,189 @@
+"""A new guest on the action path (the verb ``new-guest``).
+
+Planning surveys the nodes and proposes (:mod:`hadeck.actions.newguest`); the preview is
+the real tools' verdict on what would be made (``drbdadm -c FILE dump`` as each node,
+``crm_verify``, ``crm_simulate``); the steps make the logical volumes, write the resource
+files (never over an existing one), create the DRBD metadata, bring the resource up,
+start the initial sync from the preferred node, and add the CIB fragment last, in one
+``cibadmin --patch`` made by the real ``crm_diff``. A failed step stops the road and the
+outcome says how to undo what ran (each step carries its undo).
+
+Request: ``Request("new-guest", NAME, node=PREFERRED, params=(("nodes", "a,b"),
+("size", "20G"), ("vg", "vg0"), ("hypervisor", "kvm"), ("like", "vm1"),
+("resource", "r9"), ("start", "yes")))``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from hadeck.actions.checks import Check
+from hadeck.actions.newguest import Proposal, Spec, propose, survey, validate
+from hadeck.actions.plan import Plan, Refused, Step
+from hadeck.actions.preview import Preview
+from hadeck.outfile import create
+from hadeck.runner import LocalRunner, Runner
+
+if TYPE_CHECKING:
+    from hadeck.actions.request import Request
+    from hadeck.collect import Access
+    from hadeck.model import ClusterState
+    from hadeck.opening import Opened
+
+
+def spec_of(request: Request) -> Spec:
+    """The request's arguments as a :class:`~hadeck.actions.newguest.Spec`."""
+    nodes = tuple(n.strip() for n in (request.param("nodes") or "").split(",") if n.strip())
+    size, vg = request.param("size"), request.param("vg")
+    if not nodes or not size or not vg:
+        raise Refused("new-guest needs --nodes A,B, --size and --vg")
+    return Spec(request.target, nodes, size, vg, request.param("hypervisor"),
+                request.param("like"), request.node, request.param("start") == "yes",
+                request.param("resource"))
+
+
+class Runners(dict[str, Runner]):
+    """A runner per node, made when first asked for (only the CIB's nodes are)."""
+
+    def __init__(self, access: Access) -> None:
+        super().__init__()
+        self.access = access
+
+    def __missing__(self, node: str) -> Runner:
+        made = self.access.runner(node)
+        self[node] = made
+        return made
+
+
+def patch(proposal: Proposal, original: str, here: Runner | None = None) -> str:
+    """The CIB patch (``crm_diff --no-version``) that adds the new guest to ``original``.
+
+    Raises:
+        Refused: crm_diff did not make one.
+    """
+    run = here or LocalRunner()
+    workdir = tempfile.mkdtemp(prefix="hadeck-newguest-")
+    try:
+        old, new = os.path.join(workdir, "old.xml"), os.path.join(workdir, "new.xml")
+        for path, text in ((old, original), (new, proposal.fragment.merged)):
+            with create(path) as handle:
+                handle.write(text.encode())
+        got = run.run(("crm_diff", "--original", old, "--new", new, "--no-version"))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    # crm_diff exits 1 when the files differ: the patch is on stdout.
+    if got.returncode not in (0, 1) or "<diff" not in got.stdout:
+        raise Refused(f"crm_diff made no patch: {got.reason()}")
+    return got.stdout
+
+
+class _NewGuest:
+    name: str = "provision"
+    verbs: tuple[str, ...] = ("new-guest",)
+
+    def unreadable(self, state: ClusterState) -> str | None:
+        return None if state.pacemaker is not None else "Pacemaker did not answer"
+
+    def plan(self, request: Request, state: ClusterState, opened: Opened) -> Plan:
+        spec = spec_of(request)
+        at = state.local_node
+        seen = survey(spec, Runners(opened.access), at)
+        proposal = propose(spec, seen, at)
+        steps = tuple(_with_input(s, proposal, seen.cib) for s in proposal.steps)
+        summary = (f"new guest {spec.name} ({proposal.template.kind}, like "
+                   f"{proposal.template.guest}) on {' and '.join(spec.nodes)}: "
+                   f"{spec.size} in {spec.vg}, DRBD {proposal.resource.name} minor "
+                   f"{proposal.minor} port {proposal.port}")
+        return Plan(request, steps, summary, True, spec.name, resource=spec.name,
+                    node=proposal.spec.prefer or spec.nodes[0], detail=proposal)
+
+    def preview(self, plan: Plan, opened: Opened, state: ClusterState
+                ) -> tuple[Preview | None, Check]:
+        proposal = _proposal(plan)
+        try:
+            checks = validate(proposal)
+        except OSError as exc:
+            return None, Check("preview", False, f"no preview: {exc}", overridable=False)
+        text = "\n".join([
+            f"{proposal.path} on {', '.join(proposal.spec.nodes)}:",
+            *("  " + line for line in proposal.resource_file.splitlines()),
+            "CIB:", *("  " + line for line in proposal.fragment.xml().splitlines()),
+            *(f"{'✔' if c.ok else '✖'} {c.name}: {c.reason}" for c in checks)])
+        blocked = tuple(f"{c.name}: {c.reason}" for c in checks if not c.ok)
+        started = next((c.reason for c in checks if c.name == "crm_simulate" and c.ok), "")
+        shown = Preview((), blocked, text, transition=(started,) if started else ())
+        return shown, Check("preview", True, "drbdadm as each node, crm_verify and "
+                                             "crm_simulate on a copy of the CIB")
+
+    def precheck(self, plan: Plan, state: ClusterState, preview: Preview | None
+                 ) -> tuple[Check, ...]:
+        checks = list(_proposal(plan).checks)
+        if preview is not None:
+            checks += [Check("validation", False, b) for b in preview.blocked]
+            if not preview.blocked:
+                checks.append(Check("validation", True, "the real tools accept it"))
+        return tuple(checks)
+
+    def settle(self, plan: Plan, opened: Opened, deadline: float,
+               say: Callable[[str], None]) -> bool:
+        """Wait until Pacemaker has nothing left to do with the new resources."""
+        left = max(1, int(deadline - time.monotonic()))
+        say(f"waiting for Pacemaker to settle (up to {left} s)")
+        got = opened.access.runner(plan.steps[-1].node).run(
+            ("crm_resource", "--wait", f"--timeout={left}s"), timeout=left + 10)
+        return got.ok
+
+    def expectations(self, plan: Plan, preview: Preview | None, state: ClusterState
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        proposal = _proposal(plan)
+        spec, res = proposal.spec, proposal.resource.name
+        good: list[str] = []
+        bad: list[str] = []
+        pcmk = state.pacemaker
+        guest = pcmk.find(spec.name) if pcmk is not None else None
+        (good if guest is not None else bad).append(
+            f"{spec.name} is in the CIB" if guest is not None else
+            f"{spec.name} is not in the CIB")
+        for node in spec.nodes:
+            seen = next((r for r in state.drbd if r.name == res and r.node == node), None)
+            if seen is None:
+                bad.append(f"DRBD {res} is not up on {node}")
+                continue
+            states = {c.state for c in seen.connections}
+            (good if "Connected" in states else bad).append(
+                f"DRBD {res} on {node}: {seen.role}, "
+                f"{', '.join(sorted(states)) or 'no connection'}")
+        if guest is not None and spec.start:
+            where = sorted(guest.running_on)
+            (good if where else bad).append(
+                f"{spec.name} runs on {', '.join(where)}" if where else
+                f"{spec.name} is not running")
+        elif guest is not None:
+            (good if not guest.running_on else bad).append(
+                f"{spec.name} is stopped (target-role Stopped), ready to start"
+                if not guest.running_on else f"{spec.name} runs, yet was to stay stopped")
+        return tuple(good), tuple(bad)
+
+
+def _proposal(plan: Plan) -> Proposal:
+    if not isinstance(plan.detail, Proposal):
+        raise TypeError("a new-guest plan carries its proposal")
+    return plan.detail
+
+
+def _with_input(step: Step, proposal: Proposal, cib: str) -> Step:
+    if step.argv[0] == "dd":
+        return replace(step, input=proposal.resource_file)
+    if step.argv[:2] == ("cibadmin", "--patch"):
+        return replace(step, input=patch(proposal, cib))
+    return step
+
+
+NEW_GUEST = _NewGuest()
+"""The new-guest domain (:class:`~hadeck.actions.domain.Domain`)."""
