@@ -241,7 +241,10 @@ def _address(text: str) -> tuple[str, str, int] | None:
     match = _ADDRESS.match(text.strip())
     if match is None:
         return None
-    return (match["family"] or "ipv4", match["host"].strip("[]"), int(match["port"]))
+    port = _int(match["port"])
+    if port is None:
+        return None
+    return (match["family"] or "ipv4", match["host"].strip("[]"), port)
 
 
 def _host(name: str, block: Sequence[Statement]) -> DrbdHost:
@@ -256,7 +259,7 @@ def _host(name: str, block: Sequence[Statement]) -> DrbdHost:
         path = next((w for w in words if w.startswith("/")), None)
         if minor is None and path:
             digits = re.search(r"(\d+)$", path)
-            minor = int(digits.group(1)) if digits else None
+            minor = _int(digits.group(1)) if digits else None
         device = path or (f"/dev/drbd{minor}" if minor is not None else None)
     parsed = _address(values.get("address", ""))
     return DrbdHost(

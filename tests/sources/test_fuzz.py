@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from hadeck import placement, probes, snmp
+from hadeck.drbdconf import parse_dump
 from hadeck.placement import cib as placement_cib
 from hadeck.placement import rules as placement_rules
 from hadeck.placement import scores as placement_scores
@@ -265,6 +266,7 @@ PARSERS["parse_ping"] = (_ping, _texts("ping/*/*.txt", "ping/*/*.stderr"))
 
 _DATES = ["2026-12-02 09:18:33Z", "2026-12-02 10:20:00 +01:00", "2026-12-02T09:18:33Z",
           "2026-12-02", "2026-12-02 09:18:33.250 -0500"]
+PARSERS["drbdconf.parse_dump"] = (parse_dump, _texts("drbd-utils-*/*.txt", "drbd-utils-*/*.res"))
 PARSERS["placement.parse_date"] = (parse_date, _DATES)
 PARSERS["placement.score_value"] = (score_value, ["INFINITY", "+INFINITY", "-INFINITY", "50",
                                                   "-1000000", "0"])
