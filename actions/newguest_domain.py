@@ -16,6 +16,7 @@ Request: ``Request("new-guest", NAME, node=PREFERRED, params=(("nodes", "a,b"),
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -46,6 +47,49 @@ def spec_of(request: Request) -> Spec:
     return Spec(request.target, nodes, size, vg, request.param("hypervisor"),
                 request.param("like"), request.node, request.param("start") == "yes",
                 request.param("resource"))
+
+
+_FLAGS = ("nodes", "size", "vg", "hypervisor", "like", "prefer", "resource")
+
+
+def request_of_words(text: str) -> Request:
+    """``NAME --nodes A,B --size S --vg VG [--hypervisor H] [--like G] [--prefer N]
+    [--resource R] [--start] [--force]`` (the dashboard's ``:new-guest``) as a request.
+
+    Raises:
+        Refused: a word that is none of these, or an option without its value.
+    """
+    from hadeck.actions.request import Request
+
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise Refused(f"new-guest: {exc}") from None
+    name: str | None = None
+    values: dict[str, str] = {}
+    start = force = False
+    while words:
+        word = words.pop(0)
+        key = word.removeprefix("--")
+        if word in ("--start", "--force"):
+            start, force = start or word == "--start", force or word == "--force"
+        elif word.startswith("--") and key in _FLAGS:
+            if not words:
+                raise Refused(f"new-guest: {word} needs a value")
+            values[key] = words.pop(0)
+        elif not word.startswith("-") and name is None:
+            name = word
+        else:
+            raise Refused(f"new-guest: unexpected {word!r} (NAME --nodes A,B --size S "
+                          "--vg VG [--hypervisor kvm|xen|openvz] [--like GUEST] "
+                          "[--prefer NODE] [--resource RES] [--start])")
+    if name is None:
+        raise Refused("new-guest: the guest's name is missing")
+    params = [(k, values[k]) for k in _FLAGS if k in values and k != "prefer"]
+    if start:
+        params.append(("start", "yes"))
+    return Request("new-guest", name, values.get("prefer"), force=force,
+                   params=tuple(params))
 
 
 class Runners(dict[str, Runner]):

@@ -110,7 +110,11 @@ def prepared_text(request: Request, prepared: Prepared) -> Text:
 
     preview = prepared.preview
     if preview is not None:
-        _heading(text, "Pacemaker would (crm_simulate on a copy of the CIB)")
+        # The preview check says what made it: the scheduler for Pacemaker, drbdadm,
+        # crm_verify and crm_simulate for a new guest …
+        how = next((c.reason for c in prepared.checks if c.name == "preview" and c.ok), "")
+        _heading(text, "Pacemaker would (crm_simulate on a copy of the CIB)"
+                 if "crm_simulate) on a copy" in how or not how else f"Preview ({how})")
         # Its text: one line per top-level resource in the operator's words, what the
         # scheduler would not do ("not done: …", with the score or constraint), and
         # what it leaves alone.

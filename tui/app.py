@@ -346,6 +346,23 @@ class HadeckApp(App[None]):
             screen = self.screen
             if isinstance(screen, AreaScreen):
                 screen.action_actions()
+        elif command.verb == "new-guest":
+            return self._new_guest(command.arg)
+        return None
+
+    def _new_guest(self, words: str) -> str | None:
+        """Open the preview and confirmation of a new guest; why not, for the error line."""
+        from hadeck.actions.contract import Selection
+        from hadeck.actions.newguest_domain import request_of_words
+        from hadeck.actions.plan import Refused
+        from hadeck.tui.screen_perform import PerformScreen
+
+        try:
+            request = request_of_words(words)
+        except Refused as exc:
+            return str(exc)
+        self.push_screen(PerformScreen(Selection("new guest", request.target, None),
+                                       request))
         return None
 
     def _toggle(self, mode: str, action: str) -> None:

@@ -16,6 +16,8 @@ VERBS: dict[str, tuple[tuple[str, ...], str]] = {
     "quit": (("q", "exit"), "leave hadeck"),
     "help": (("h", "?"), "the keys and commands"),
     "actions": (("a",), "the action panel of the selected row"),
+    "new-guest": ((), "NAME --nodes A,B --size S --vg VG [--hypervisor …] [--like GUEST] "
+                      "[--prefer NODE] [--start]: a new guest on DRBD, previewed first"),
 }
 """Verb → (aliases, help). Screens are commands too (see :func:`parse`)."""
 
@@ -60,8 +62,8 @@ def parse(line: str, screens: Mapping[str, str]) -> Parsed:
     word, _, rest = text.partition(" ")
     name, rest = word.lower(), rest.strip()
     verb = next((v for v, (aliases, _) in VERBS.items() if name == v or name in aliases), None)
-    if verb == "filter":
-        return Parsed("filter", rest)
+    if verb in ("filter", "new-guest"):
+        return Parsed(verb, rest)
     if name in screens:
         _no_argument(word, rest)
         return Parsed("show", screen=screens[name])

@@ -137,8 +137,8 @@ class PerformScreen(ModalScreen[None]):
     def _start_prepare(self) -> None:
         self.phase = "preparing"
         self._body(Text.assemble((safe(describe(self.request)), "bold"), "\n\npreparing: "
-                                 "planning, previewing with crm_simulate on a copy of the "
-                                 "CIB, pre-checking …"))
+                                 "planning, previewing with the real tools on copies, "
+                                 "pre-checking …"))
         self._prompt("Esc: cancel (nothing has been changed)")
         self.refresh_bindings()
         self._prepare()

@@ -531,3 +531,39 @@ def test_move_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_path: Path) 
     assert "action move vm1 jupiter2 done" in events.read_text()
     tmux("send-keys", "-t", "dash", "Escape")
     tmux("send-keys", "-t", "dash", "q")
+
+
+@LAB
+@aio
+async def test_a_new_guest_from_the_command_line_of_the_dashboard(lab: Lab,
+                                                                  journal: Path) -> None:
+    app = app_on(lab)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("colon", *"new-guest vm9 --nodes jupiter1", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PerformScreen)
+        await wait_for(app, pilot, lambda: screen.phase != "preparing")
+        assert screen.phase == "refused"  # one node: nothing will run, and why
+        assert "needs --nodes A,B, --size and --vg" in text_of(app, "#text")
+        await pilot.press("escape")
+        await pilot.press("colon", *"new-guest vm9 --nodes jupiter1,jupiter2 --size 10G "
+                                   "--vg vg_drbd --start", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PerformScreen)
+        await wait_for(app, pilot, lambda: screen.phase != "preparing")
+        assert screen.phase == "confirm", text_of(app, "#text")
+        shown = text_of(app, "#text")
+        for part in ("Preview (drbdadm as each node, crm_verify and crm_simulate",
+                     "resource vm9 {", "✔ crm_simulate: the scheduler would start vm9 on "
+                     "jupiter1", "jupiter1: lvcreate --name vm9 --size 10G vg_drbd",
+                     "cibadmin --patch --xml-pipe"):
+            assert part in shown, (part, shown)
+        await pilot.press(*"vm9", "enter")
+        await wait_for(app, pilot, lambda: screen.phase == "done", limit=120)
+        assert screen.outcome is not None and screen.outcome.exit_code == 0, \
+            text_of(app, "#text")
+    assert running_on(lab, "vm9") == ("jupiter1",)
+    assert journal.exists()
