@@ -155,7 +155,6 @@ def run(args: argparse.Namespace) -> int:
     """Run one action subcommand (see the module docstring for the exit codes)."""
     if args.command == "journal":
         return show_journal(args.json)
-    from hadeck.actions.perform import EXIT_REFUSED, execute, prepare
     from hadeck.opening import open_cluster
 
     from .main import UsageError
@@ -164,8 +163,15 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "bundle", None):
         raise UsageError("a snapshot bundle cannot be acted on (--from): act on the live "
                          "cluster or the lab")
-    opened = open_cluster(args.config, lab=args.lab, local=bool(args.local),
-                          node=getattr(args, "seen_from", None))
+    with open_cluster(args.config, lab=args.lab, local=bool(args.local),
+                      node=getattr(args, "seen_from", None)) as opened:
+        return _run(args, request, opened)
+
+
+def _run(args: argparse.Namespace, request: Any, opened: Any) -> int:
+    """Prepare, confirm and execute ``request`` on the opened cluster."""
+    from hadeck.actions.perform import EXIT_REFUSED, execute, prepare
+
     read_only = bool(args.read_only) or bool(opened.config.read_only)
     prepared = prepare(request, opened, read_only=read_only)
     out = sys.stdout

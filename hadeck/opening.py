@@ -43,6 +43,14 @@ class Opened:
     access: Access
     config: Config
 
+    def __enter__(self) -> Opened:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Every face closes what it opened when it is done, not at interpreter exit:
+        # a peer's ssh master (and its session on the peer) ends with the command.
+        self.access.close()
+
 
 def open_cluster(
     config_file: str | None = None,
