@@ -24,6 +24,7 @@ import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from hadeck.collect import Access
 from hadeck.lab import derive
@@ -47,6 +48,10 @@ from hadeck.runner import (
     not_found,
 )
 from hadeck.sources import host as host_source
+
+if TYPE_CHECKING:
+    from hadeck.snmp.agent import SnmpAgent
+    from hadeck.snmp.poller import Answers
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
@@ -689,3 +694,10 @@ class LabAccess(Access):
 
     def nodes(self) -> tuple[str, ...]:
         return tuple(self.lab.read().all_nodes())
+
+    def snmp_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        """The lab's hosts answer SNMP from its world, as net-snmp would
+        (:mod:`hadeck.lab.snmp`): no traffic, no pysnmp."""
+        from hadeck.lab import snmp as lab_snmp
+
+        return lab_snmp.answers(self.lab.read(), agents)
