@@ -63,6 +63,9 @@ AGENTS = ("/usr/lib/ocf/resource.d/pacemaker/Dummy",
           "/usr/lib/ocf/resource.d/pacemaker/Stateful")
 NODE_INIT = Path(__file__).with_name("node_init.py")
 SSHD = "/usr/sbin/sshd"
+ROOT_BASHRC = "/root/.bashrc"
+DEBIAN_BASHRC = "/usr/share/base-files/dot.bashrc"
+"""What Debian gives root as its .bashrc (base-files)."""
 
 PRIMITIVES = ("p_drbd_vm1", "dummy_vm1", "dummy_vm2", "svc_a", "svc_b")
 """Every primitive of the seeded configuration (p_drbd_vm1 runs as two clone instances)."""
@@ -492,6 +495,11 @@ class LiveCluster:
         made = self.run(node, ["mkdir", "-p", "-m", "0755", "/run/sshd"])
         if made.returncode != 0:
             raise ClusterError(f"mkdir /run/sshd on {node}: {made.stderr.strip()}")
+        if Path(ROOT_BASHRC).exists() and Path(DEBIAN_BASHRC).exists():
+            # A node's root has Debian's own .bashrc, not this machine's (which may run
+            # `pyenv init`, 0.2–0.4 s per ssh channel: bash reads it for every command sshd
+            # runs). Private to the node: its mount namespace is its own.
+            self.run(node, ["mount", "--bind", DEBIAN_BASHRC, ROOT_BASHRC])
         with open(self.node_dir(node) / "sshd.log", "ab") as log:
             self._sshds[node] = subprocess.Popen(
                 self.argv(node, [SSHD, "-D", "-e", "-f", str(config)]),
