@@ -697,7 +697,7 @@ class LabAccess(Access):
 
     def snmp_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
         """The lab's hosts answer SNMP from its world, as net-snmp would
-        (:mod:`hadeck.lab.snmp`): no traffic, no pysnmp."""
+        (:mod:`hadeck.lab.snmp`): no traffic, no pysnmp; an agent elsewhere is polled."""
         from hadeck.lab import snmp as lab_snmp
 
-        return lab_snmp.answers(self.lab.read(), agents)
+        return lab_snmp.answers(self.lab.read(), agents, super().snmp_answers)

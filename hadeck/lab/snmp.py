@@ -2,7 +2,9 @@
 
 The lab has no snmpd to ask (it has no processes at all): its agents are answered at the
 poller's boundary, as a bundle's replay is (:meth:`hadeck.collect.Access.snmp_answers`),
-with the text a real net-snmp would send (:mod:`hadeck.lab.formats.snmp`). So every face
+with the text a real net-snmp would send (:mod:`hadeck.lab.formats.snmp`). An agent whose
+address is not a lab host (a real snmpd the site's configuration names) is polled for
+real, so a lab can be paired with real agents. So every face
 that reads SNMP — ``hadeck --lab status`` with the load beside each real server,
 ``hadeck --lab weights``, the dashboard — reads the lab the way it reads a real site,
 through the same parser and judgement.
@@ -17,7 +19,7 @@ director that is down neither.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hadeck.lab import derive
 from hadeck.lab.formats import snmp as snmp_fmt
@@ -42,10 +44,19 @@ def lab_agents(topology: Topology) -> tuple[SnmpAgent, ...]:
                  for address in real_servers(topology))
 
 
+def in_lab(state: LabState, agent: SnmpAgent) -> bool:
+    """Whether ``agent``'s address is one of the lab's hosts (a real server, a node by
+    name or address); any other is a real agent somewhere, polled for real."""
+    topology = state.topology
+    return agent.address in real_servers(topology) or agent.address in state.all_nodes() \
+        or agent.address in topology.node_addresses.values()
+
+
 def answer(state: LabState, agent: SnmpAgent) -> Answers:
-    """What ``agent`` answers in the lab now: its text, or the poller's timeout."""
+    """What the lab's host at ``agent``'s address answers now: its text, or the
+    poller's timeout (a host that is down)."""
     read_at = time.time()
-    text = _text(state, agent.address) or _text(state, agent.name)
+    text = _text(state, agent.address)
     if text is None:
         waited = agent.timeout * (agent.retries + 1)
         tries = "1 try" if agent.retries == 0 else f"{agent.retries + 1} tries"
@@ -55,8 +66,14 @@ def answer(state: LabState, agent: SnmpAgent) -> Answers:
     return Answers(agent.name, agent.address, read_at, 0.001, text)
 
 
-def answers(state: LabState, agents: Sequence[SnmpAgent]) -> list[Answers]:
-    return [answer(state, agent) for agent in agents]
+def answers(state: LabState, agents: Sequence[SnmpAgent],
+            poll: Callable[[Sequence[SnmpAgent]], list[Answers]]) -> list[Answers]:
+    """Every agent's answers, in order: the lab's hosts from the lab, any other agent (a
+    site's real snmpd named in the configuration) by ``poll``, for real."""
+    elsewhere = [agent for agent in agents if not in_lab(state, agent)]
+    polled = iter(poll(elsewhere) if elsewhere else [])
+    return [answer(state, agent) if in_lab(state, agent) else next(polled)
+            for agent in agents]
 
 
 def _text(state: LabState, address: str) -> str | None:
