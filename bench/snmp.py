@@ -40,6 +40,21 @@ while others are decoded. Next, if it matters: fewer values (``laLoadInt`` is re
 with ``laLoad``; fewer GETBULK repetitions for the processor table), or polling from a
 process pool.
 
+Since then (2026-12-02) a poll is one request per agent, not two: the scalars ride as
+the non-repeaters of the GETBULK that starts the processor table. Paired with the
+previous poller in the same process (alternating, 7 rounds, v2c, 64 agents, on a machine
+at load average 14–24, so CPU time, ``time.process_time``, is the figure to read): 782 →
+721 ms of CPU for 64 agents (111 ms for one: a new SNMP engine and its MIB modules), i.e.
+~10.6 → ~9.8 ms per extra agent. Wall-clock ratios at that load were 4.6–6.8× for both
+versions, noise larger than the change. What is left per agent: pyasn1 decoding the
+answer (~45 %), pysnmp configuring the target in its own SNMP-TARGET-MIB for every new
+engine (~4 ms, ``lcd.configure`` → ``add_target_address``), encoding and sending. The 2×
+aim is out of reach while each agent costs ~10 ms of CPU and one agent ~110 ms: on
+loopback the round trips are all that overlaps. Next, if it matters: a long-lived engine
+(one event loop in a thread of its own: the target configuration is then paid once per
+agent, not per poll, and the engine's ~0.1 s once), or the request sent through
+``msgAndPduDsp.send_pdu`` without the target MIB.
+
 snmpd 5.9 listens on only the first ~121 addresses of one ``agentAddress`` line (the
 rest silently not): this bench passes the addresses on snmpd's command line.
 """

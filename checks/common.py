@@ -354,12 +354,13 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
         def frozen_at(self) -> float | None:
             return inner.frozen_at()
 
-    access = CheckAccess()
-    state = collect(access, config, only=(access.local.node,))
-    kept = tuple(s for s in state.sources if s.source in sources)
-    state = dataclasses.replace(state, sources=kept)
-    if measure is not None:
-        state = measure(state, inner, config, deadline, args)
+    with opened:  # a probe of the peers (--probe) goes over ssh: closed before the verdict
+        access = CheckAccess()
+        state = collect(access, config, only=(access.local.node,))
+        kept = tuple(s for s in state.sources if s.source in sources)
+        state = dataclasses.replace(state, sources=kept)
+        if measure is not None:
+            state = measure(state, inner, config, deadline, args)
     return state, config
 
 

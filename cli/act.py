@@ -161,7 +161,6 @@ def run(args: argparse.Namespace) -> int:
 def carry_out(request: Any, args: argparse.Namespace) -> int:
     """Prepare, show, confirm, execute one request, as every action subcommand does
     (``args``: the source options, ``--dry-run --yes --json --wait --read-only``)."""
-    from hadeck.actions.perform import EXIT_REFUSED, execute, prepare
     from hadeck.opening import open_cluster
 
     from .main import UsageError
@@ -169,8 +168,15 @@ def carry_out(request: Any, args: argparse.Namespace) -> int:
     if getattr(args, "bundle", None):
         raise UsageError("a snapshot bundle cannot be acted on (--from): act on the live "
                          "cluster or the lab")
-    opened = open_cluster(args.config, lab=args.lab, local=bool(args.local),
-                          node=getattr(args, "seen_from", None))
+    with open_cluster(args.config, lab=args.lab, local=bool(args.local),
+                      node=getattr(args, "seen_from", None)) as opened:
+        return _run(args, request, opened)
+
+
+def _run(args: argparse.Namespace, request: Any, opened: Any) -> int:
+    """Prepare, confirm and execute ``request`` on the opened cluster."""
+    from hadeck.actions.perform import EXIT_REFUSED, execute, prepare
+
     read_only = bool(args.read_only) or bool(opened.config.read_only)
     prepared = prepare(request, opened, read_only=read_only)
     out = sys.stdout

@@ -182,12 +182,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     from hadeck.health import judge
 
     areas = _areas(args.area)
-    opened = _open(args)
-    state = collect(opened.access, opened.config, snmp=True)
-    if args.probe or opened.config.probe_ping:
-        from hadeck.probes.prober import probe_state
+    with _open(args) as opened:
+        state = collect(opened.access, opened.config, snmp=True)
+        if args.probe or opened.config.probe_ping:
+            from hadeck.probes.prober import probe_state
 
-        state = probe_state(state, opened.access, opened.config)
+            state = probe_state(state, opened.access, opened.config)
     judgement = judge(state, opened.config.policy)
     doc = status_document(state, judgement, areas)
     if args.json:
@@ -223,15 +223,15 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
         raise UsageError("snapshot needs a FILE.tar.gz (or a directory) to write")
     from hadeck.collect import collect
 
-    opened = _open(args)
-    access, config = opened.access, opened.config
-    recording = RecordingAccess(access)
-    state = collect(recording, config, snmp=True)
-    if state.pacemaker is not None:
-        from hadeck.placement import CIB
+    with _open(args) as opened:
+        access, config = opened.access, opened.config
+        recording = RecordingAccess(access)
+        state = collect(recording, config, snmp=True)
+        if state.pacemaker is not None:
+            from hadeck.placement import CIB
 
-        recording.local.fetch(CIB)  # the whole CIB, for hadeck explain --from
-    tools = {} if args.bundle else tool_versions(access.local)
+            recording.local.fetch(CIB)  # the whole CIB, for hadeck explain --from
+        tools = {} if args.bundle else tool_versions(access.local)
     try:
         path = write_bundle(args.file, recording.records, state.local_node, state.taken_at,
                             tools, force=args.force)
@@ -248,11 +248,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     """Explain one resource's placement (:func:`hadeck.placement.explain_access`)."""
     from hadeck.placement import ExplainError, explain_access
 
-    opened = _open(args)
-    try:
-        explained = explain_access(opened.access, args.resource, opened.config.timeout)
-    except ExplainError as exc:
-        raise UsageError(f"explain {args.resource}: {exc}") from None
+    with _open(args) as opened:
+        try:
+            explained = explain_access(opened.access, args.resource, opened.config.timeout)
+        except ExplainError as exc:
+            raise UsageError(f"explain {args.resource}: {exc}") from None
     if args.json:
         print(json.dumps(explained.to_dict(), indent=2))
     else:
@@ -266,7 +266,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     """Print every effective configuration value, as TOML, with where it came from."""
     from hadeck.config import describe
 
-    config = _open(args).config
+    with _open(args) as opened:
+        config = opened.config
     print(safe(f"# file: {config.path or 'none (built-in defaults)'}"))
     # Keys and origins are shown, never obeyed: a TOML key may hold any character
     # ("\u001b" is valid in a quoted key), a path too (hadeck/text.py).
@@ -294,7 +295,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     Events are appended to ``$HADECK_EVENTS_FILE`` (default
     ``~/.local/state/hadeck/events.log``; empty: memory only).
     """
-    opened = _open(args)
+    with _open(args) as opened:
+        return _dashboard(args, opened)
+
+
+def _dashboard(args: argparse.Namespace, opened: Opened) -> int:
     access, config = opened.access, opened.config
     if args.probe:
         from hadeck.config import override
@@ -374,7 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "weights":
             from hadeck.cli.weights import run as run_weights
 
-            return run_weights(args, _open(args))
+            with _open(args) as opened:
+                return run_weights(args, opened)
         if args.command == "explain":
             return cmd_explain(args)
         if args.command == "new-guest":

@@ -43,6 +43,14 @@ class Opened:
     access: Access
     config: Config
 
+    def __enter__(self) -> Opened:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Every face closes what it opened when it is done, not at interpreter exit:
+        # a peer's ssh master (and its session on the peer) ends with the command.
+        self.access.close()
+
 
 def open_cluster(
     config_file: str | None = None,
@@ -127,7 +135,13 @@ def _open_lab(named: str, config: Config, node: str | None, create: bool) -> Ope
     directors = tuple(dict.fromkeys([*config.policy.directors, *world.topology.directors]))
     policy = dataclasses.replace(config.policy, expected_real_servers=expected,
                                  directors=directors)
+    # Its real servers answer SNMP (hadeck/lab/snmp.py): their load beside their LVS
+    # rows and in hadeck weights, unless the site's configuration names its own agents.
+    from hadeck.lab.snmp import lab_agents
+
+    agents = config.snmp_agents or lab_agents(world.topology)
     origins = {**{entry_key("lvs.expected", service): f"the lab's keepalived ({directory})"
                   for service in from_lab},
                **config.origins}
-    return Opened(access, dataclasses.replace(config, policy=policy, origins=origins))
+    return Opened(access, dataclasses.replace(config, policy=policy, origins=origins,
+                                              snmp_agents=agents))

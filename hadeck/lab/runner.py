@@ -24,6 +24,7 @@ import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from hadeck.collect import Access
 from hadeck.drbdconf import DrbdResourceConfig, parse_dump
@@ -49,6 +50,10 @@ from hadeck.runner import (
 )
 from hadeck.sources import host as host_source
 from hadeck.sources.base import ParseError
+
+if TYPE_CHECKING:
+    from hadeck.snmp.agent import SnmpAgent
+    from hadeck.snmp.poller import Answers
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
@@ -756,3 +761,10 @@ class LabAccess(Access):
 
     def nodes(self) -> tuple[str, ...]:
         return tuple(self.lab.read().all_nodes())
+
+    def snmp_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        """The lab's hosts answer SNMP from its world, as net-snmp would
+        (:mod:`hadeck.lab.snmp`): no traffic, no pysnmp; an agent elsewhere is polled."""
+        from hadeck.lab import snmp as lab_snmp
+
+        return lab_snmp.answers(self.lab.read(), agents, super().snmp_answers)

@@ -6,16 +6,23 @@ them (tests/core/test_import_hygiene.py imports every core module and fails if t
 
 One poll of one agent is:
 
-1. one GET of the scalars (:data:`hadeck.snmp.oids.SCALARS`: uptime, load, memory). It is
-   also the liveness and credentials check: an agent that does not answer it, or refuses
-   the user, is not asked anything more (a dead agent costs one timeout, not one per
-   table);
-2. a bulk walk of the table columns, all at once (:func:`_walk`): each GETBULK asks for
-   the next rows of all the columns not yet finished, so the whole poll is two or three
-   round trips whatever the number of columns. A real server's poll walks the processor
-   table only (:data:`hadeck.snmp.oids.LOAD_COLUMNS`: its weight needs the load and the
-   number of CPUs); a node's adds disks and interfaces (``HOST_COLUMNS``), and
+1. one GETBULK (:func:`_first`) that asks for the scalars
+   (:data:`hadeck.snmp.oids.SCALARS`: uptime, load, memory) as its non-repeaters — each
+   as a GETNEXT of the OID just before it, so the answer is the scalar itself — and the
+   first rows of the processor table (:data:`hadeck.snmp.oids.LOAD_COLUMNS`) as its
+   repeaters. A real server (its weight needs the load and the number of CPUs) is
+   usually done in this one round trip. It is also the liveness and credentials check:
+   an agent that does not answer it, or refuses the user, is not asked anything more (a
+   dead agent costs one timeout, not one per table);
+2. a bulk walk of what is left, all columns at once (:func:`_walk`): each GETBULK asks
+   for the next rows of all the columns not yet finished, so the whole poll is two or
+   three round trips whatever the number of columns: the rest of the processor table
+   on a host with many CPUs, and for a node disks and interfaces (``HOST_COLUMNS``), and
    hrStorage when it has no dskTable.
+
+The poll is CPU-bound in pysnmp (pyasn1 decodes each value, and each request costs
+pysnmp its own target configuration), so one request where there were two matters more
+than the round trip it saves (bench/snmp.py).
 
 All agents are polled concurrently in one event loop, each with its own timeout and
 retries and an overall budget (:func:`budget`). Agents sharing credentials share one
@@ -32,7 +39,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,34 +213,88 @@ async def _poll(agent: SnmpAgent, engine: Any, lines: list[str]) -> tuple[str | 
         ContextData,
         Udp6TransportTarget,
         UdpTransportTarget,
-        get_cmd,
     )
 
     target_class = Udp6TransportTarget if ":" in agent.address else UdpTransportTarget
     target = await target_class.create((agent.address, agent.port), timeout=agent.timeout,
                                        retries=agent.retries)
     auth, context = _auth(agent), ContextData()
-    found = await get_cmd(engine, auth, target, context,
-                          *(_asked(oid) for oid in oids.SCALARS), lookupMib=False)
-    problem = _problem(agent, found)
-    if problem is not None:
-        return problem
-    lines.extend(_lines(found[3]))
-
-    columns = oids.LOAD_COLUMNS + (oids.HOST_COLUMNS if agent.role == "node" else ())
-    problem = await _walk(agent, engine, auth, target, context, columns, lines)
+    first = await _first(agent, engine, auth, target, context, lines)
+    if isinstance(first, tuple):
+        return first
+    current = {**first, **{c: c for c in (oids.HOST_COLUMNS if agent.role == "node"
+                                           else ())}}
+    problem = await _walk(agent, engine, auth, target, context, current, lines)
     if problem is None and agent.role == "node" \
             and not any(ln.startswith(f".{oids.DSK_PATH}.") for ln in lines):
-        problem = await _walk(agent, engine, auth, target, context, oids.STORAGE_COLUMNS,
-                              lines)
+        problem = await _walk(agent, engine, auth, target, context,
+                              {c: c for c in oids.STORAGE_COLUMNS}, lines)
     if problem is not None:
         return f"while walking the tables: {problem[0]}", problem[1]
     return None, ""
 
 
+def _before(oid: str) -> str:
+    """The OID a GETNEXT asks for to be answered ``oid``: ``X`` for ``X.0`` (a scalar),
+    ``X.(n-1)`` for ``X.n`` (a row of a table indexed by one number, as the UCD tables
+    hadeck reads are): nothing can sit between the two."""
+    parent, _, last = oid.rpartition(".")
+    return parent if int(last) == 0 else f"{parent}.{int(last) - 1}"
+
+
+async def _first(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: Any,
+                 lines: list[str]) -> dict[str, str] | tuple[str, str]:
+    """The scalars and the first rows of the load columns, in one GETBULK.
+
+    Returns the load columns not finished yet, each with the last row seen (what
+    :func:`_walk` goes on from), or the error and its kind.
+    """
+    from pysnmp.hlapi.v3arch.asyncio import bulk_cmd
+    from pysnmp.proto.rfc1905 import NoSuchObject
+
+    scalars, columns = oids.SCALARS, oids.LOAD_COLUMNS
+    found = await bulk_cmd(engine, auth, target, context, len(scalars), MAX_REPETITIONS,
+                           *(_asked(_before(oid)) for oid in scalars),
+                           *(_asked(c) for c in columns), lookupMib=False)
+    problem = _problem(agent, found)
+    if problem is not None:
+        return problem
+    table = list(found[3])
+    for oid, (name, value) in zip(scalars, table, strict=False):
+        # A GETNEXT past a scalar the agent lacks answers the next object: that is the
+        # scalar missing, as a GET would have said.
+        lines.append(_render(oid, value) if str(name) == oid else
+                     _render(oid, NoSuchObject("")))
+    lines.extend(_render(oid, NoSuchObject("")) for oid in scalars[len(table):])
+    current = {column: column for column in columns}
+    # A column that did not leave its subtree goes on in the walk (fewer rows than asked
+    # only means the agent cut its answer to fit a message).
+    _take(current, columns, table[len(scalars):], lines)
+    return current
+
+
+def _take(current: dict[str, str], asked: Sequence[str], table: Sequence[Any],
+          lines: list[str]) -> None:
+    """Append the rows of a GETBULK's repeaters (``asked``, in order) to ``lines``;
+    drop from ``current`` each column that is finished (left its subtree, ended, or
+    stopped increasing: a loop)."""
+    for i, (name, value) in enumerate(table):
+        column = asked[i % len(asked)]
+        if column not in current:
+            continue
+        oid = str(name)
+        if (not oid.startswith(column + ".") or _is_end(value)
+                or _key(oid) <= _key(current[column])):
+            del current[column]
+            continue
+        lines.append(_render(oid, value))
+        current[column] = oid
+
+
 async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: Any,
-                columns: Sequence[str], lines: list[str]) -> tuple[str, str] | None:
-    """Bulk-walk several table columns at once, appending their rows to ``lines``.
+                current: dict[str, str], lines: list[str]) -> tuple[str, str] | None:
+    """Bulk-walk several table columns at once (``current``: each column → the last row
+    seen, or the column itself to start), appending their rows to ``lines``.
 
     Each GETBULK asks for the rows after the last one seen of each column not yet
     finished. A column is finished when an answer leaves it (GETBULK goes on into the
@@ -242,7 +303,6 @@ async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: 
     """
     from pysnmp.hlapi.v3arch.asyncio import bulk_cmd
 
-    current = {column: column for column in columns}
     for _ in range(MAX_ROUNDS):
         if not current:
             return None
@@ -255,17 +315,7 @@ async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: 
         table = found[3]
         if not table:
             return None
-        for i, (name, value) in enumerate(table):
-            column = asked[i % len(asked)]
-            if column not in current:
-                continue
-            oid = str(name)
-            if (not oid.startswith(column + ".") or _is_end(value)
-                    or _key(oid) <= _key(current[column])):  # not increasing: a loop
-                del current[column]
-                continue
-            lines.append(_render(oid, value))
-            current[column] = oid
+        _take(current, asked, table, lines)
     return f"more than {MAX_ROUNDS} GETBULK rounds: answers cut off", "failed"
 
 
@@ -340,10 +390,6 @@ def _is_end(value: Any) -> bool:
     from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
     return isinstance(value, (EndOfMibView, NoSuchInstance, NoSuchObject, Null))
-
-
-def _lines(varbinds: Iterable[Any]) -> list[str]:
-    return [_render(str(name), value) for name, value in varbinds]
 
 
 def _render(oid: str, value: Any) -> str:

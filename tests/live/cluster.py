@@ -22,6 +22,13 @@ its Promoted role and started after its promotion, ``dummy_vm2`` and the group
 
 Corosync's token is 1000 ms (a crashed node is seen offline after ~4 s instead of ~8 s).
 
+Each node also runs an OpenSSH server on its own address (port 22) when openssh-server is
+installed, so hadeck reads its peers over ssh there as on a real cluster: a throwaway host
+key (the same for every node, listed per address in a known_hosts file) and client key,
+an ``ssh_config`` naming ``node1`` … by address, all under ``<state dir>/ssh``
+(:attr:`LiveCluster.ssh_config`). A crash kills a node's sshd with the rest of it (a
+powered-off peer); a revived node starts it again.
+
 Everything this module creates carries the prefix (default ``hdl``, ``$HADECK_LIVE_PREFIX``)
 and lives under ``/tmp/<prefix>-cluster`` (``$HADECK_LIVE_DIR``); the nodes' subnet
 (``$HADECK_LIVE_NET``, default 10.213.78) exists only inside those namespaces.
@@ -55,6 +62,10 @@ TOOLS = ("ip", "nsenter", "unshare", "mount", "corosync", "corosync-cfgtool", "p
 AGENTS = ("/usr/lib/ocf/resource.d/pacemaker/Dummy",
           "/usr/lib/ocf/resource.d/pacemaker/Stateful")
 NODE_INIT = Path(__file__).with_name("node_init.py")
+SSHD = "/usr/sbin/sshd"
+ROOT_BASHRC = "/root/.bashrc"
+DEBIAN_BASHRC = "/usr/share/base-files/dot.bashrc"
+"""What Debian gives root as its .bashrc (base-files)."""
 
 PRIMITIVES = ("p_drbd_vm1", "dummy_vm1", "dummy_vm2", "svc_a", "svc_b")
 """Every primitive of the seeded configuration (p_drbd_vm1 runs as two clone instances)."""
@@ -362,6 +373,7 @@ class LiveCluster:
     token_ms: int = TOKEN_MS
     _inits: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
     _last_mon: str = field(default="", repr=False)
+    _sshds: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ names
 
@@ -386,6 +398,7 @@ class LiveCluster:
         self._ip("netns", "add", self.switch)
         self._ip("-n", self.switch, "link", "add", "br0", "type", "bridge")
         self._ip("-n", self.switch, "link", "set", "br0", "up")
+        self._make_ssh()
         for number, node in enumerate(self.nodes, start=1):
             self._make_node(node, number)
             self._launch(node)
@@ -404,18 +417,19 @@ class LiveCluster:
             self._kill_netns(ns)
         for ns in sorted(ours):
             _quiet(["ip", "netns", "del", ns])
-        for init in self._inits.values():
-            _reap(init)
+        for process in [*self._inits.values(), *self._sshds.values()]:
+            _reap(process)
         self._inits.clear()
+        self._sshds.clear()
         if self.base.exists():
             shutil.rmtree(self.base, ignore_errors=True)
 
     def crash(self, node: str) -> None:
         """Power loss: SIGKILL every process of ``node`` (corosync and all of Pacemaker)."""
         self._kill_netns(self.netns(node))
-        init = self._inits.pop(node, None)
-        if init is not None:
-            _reap(init)
+        for process in (self._inits.pop(node, None), self._sshds.pop(node, None)):
+            if process is not None:
+                _reap(process)
         (self.node_dir(node) / "init.pid").unlink(missing_ok=True)
 
     def revive(self, node: str) -> None:
@@ -423,6 +437,84 @@ class LiveCluster:
         if self.pid(node) is not None:
             raise ClusterError(f"{node} is running")
         self._launch(node)
+
+    # ------------------------------------------------------------------ ssh between nodes
+
+    @property
+    def ssh_dir(self) -> Path:
+        return self.base / "ssh"
+
+    @property
+    def ssh_config(self) -> Path:
+        """The client's ssh_config: ``Host node1`` … by address, with the throwaway key
+        and the known_hosts file (host key checking stays on)."""
+        return self.ssh_dir / "ssh_config"
+
+    def address(self, node: str) -> str:
+        return f"{self.net}.{self.nodes.index(node) + 1}"
+
+    def ssh_missing(self) -> str | None:
+        """Why the nodes run no sshd (a skip reason), or None when they do."""
+        if not Path(SSHD).exists() or shutil.which("ssh-keygen") is None:
+            return "the nodes' sshd needs openssh-server and openssh-client"
+        if not self.ssh_config.exists():
+            return "the cluster was started without sshd"
+        return None
+
+    def _make_ssh(self) -> None:
+        if not Path(SSHD).exists() or shutil.which("ssh-keygen") is None:
+            return  # no sshd on the nodes: the tests over ssh skip (ssh_missing)
+        where = self.ssh_dir
+        where.mkdir(mode=0o700)
+        for name in ("host", "client"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hdl-live",
+                            "-f", str(where / name)], check=True, capture_output=True)
+        (where / "authorized_keys").write_text((where / "client.pub").read_text())
+        host_key = (where / "host.pub").read_text().strip()
+        (where / "known_hosts").write_text(
+            "".join(f"{self.address(node)} {host_key}\n" for node in self.nodes))
+        self.ssh_config.write_text("".join(
+            f"Host {node}\n    HostName {self.address(node)}\n    User root\n"
+            f"    IdentityFile {where / 'client'}\n    IdentitiesOnly yes\n"
+            f"    UserKnownHostsFile {where / 'known_hosts'}\n"
+            "    GlobalKnownHostsFile /dev/null\n" for node in self.nodes))
+        for node in self.nodes:
+            (where / f"sshd_config-{node}").write_text(
+                f"Port 22\nListenAddress {self.address(node)}\nHostKey {where / 'host'}\n"
+                f"AuthorizedKeysFile {where / 'authorized_keys'}\nPidFile none\n"
+                "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
+                "PermitRootLogin prohibit-password\nStrictModes no\nLogLevel ERROR\n"
+                "MaxSessions 50\nMaxStartups 50\n")
+
+    def _start_sshd(self, node: str) -> None:
+        """sshd in ``node``'s namespaces (its /run is private: the privilege separation
+        directory is made there), waited for until it listens."""
+        config = self.ssh_dir / f"sshd_config-{node}"
+        if not config.exists():
+            return
+        made = self.run(node, ["mkdir", "-p", "-m", "0755", "/run/sshd"])
+        if made.returncode != 0:
+            raise ClusterError(f"mkdir /run/sshd on {node}: {made.stderr.strip()}")
+        if Path(ROOT_BASHRC).exists() and Path(DEBIAN_BASHRC).exists():
+            # A node's root has Debian's own .bashrc, not this machine's (which may run
+            # `pyenv init`, 0.2–0.4 s per ssh channel: bash reads it for every command sshd
+            # runs). Private to the node: its mount namespace is its own.
+            self.run(node, ["mount", "--bind", DEBIAN_BASHRC, ROOT_BASHRC])
+        with open(self.node_dir(node) / "sshd.log", "ab") as log:
+            self._sshds[node] = subprocess.Popen(
+                self.argv(node, [SSHD, "-D", "-e", "-f", str(config)]),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, env=_env())
+        server = self._sshds[node]
+
+        def listening() -> bool | None:
+            if server.poll() is not None:
+                log_text = (self.node_dir(node) / "sshd.log").read_text(errors="replace")
+                raise ClusterError(f"sshd on {node} exited {server.returncode}: "
+                                   f"{log_text[-1000:]}")
+            done = self.run(node, ["ss", "-Hltn", f"src {self.address(node)}:22"])
+            return True if done.stdout.strip() else None
+        poll(f"sshd on {node} listening", listening, 20, interval=0.05)
 
     # ------------------------------------------------------------------ inside a node
 
@@ -659,6 +751,7 @@ class LiveCluster:
                                    f"{log_text}")
             return self.pid(node)
         poll(f"{node} starting", started, 60, interval=0.1)
+        self._start_sshd(node)
 
     def _kill_netns(self, ns: str) -> None:
         def pids() -> list[int]:

@@ -101,9 +101,30 @@ class Hadeck:
     def journal(self) -> Path:
         return self.home / "actions.jsonl"
 
+    ssh: bool = False
+    """Read the peers over ssh (the nodes' sshd, :attr:`LiveCluster.ssh_config`) with a
+    configuration file of the test's own; else no configuration file."""
+
     def env(self) -> dict[str, str]:
         return {"HOME": str(self.home), "HADECK_JOURNAL": str(self.journal),
-                "HADECK_CONFIG": "", "TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "200"}
+                "HADECK_CONFIG": str(self.config()) if self.ssh else "", "TERM": "dumb",
+                "NO_COLOR": "1", "COLUMNS": "200"}
+
+    def config(self) -> Path:
+        """hadeck.toml for reading the peers over the nodes' sshd: hadeck's own ssh
+        options, then the cluster's ssh_config (which names node1 … by address)."""
+        from hadeck.runner import SSH_OPTIONS
+
+        path = self.home / "hadeck-ssh.toml"
+        if not path.exists():
+            options = [*SSH_OPTIONS, "-F", str(self.cluster.ssh_config)]
+            path.write_text(f"[cluster]\ntimeout = 20\n[ssh]\noptions = {json.dumps(options)}\n")
+            path.chmod(0o600)
+        return path
+
+    def over_ssh(self) -> Hadeck:
+        """The same commands, reading the peers over ssh."""
+        return Hadeck(self.cluster, self.home, ssh=True)
 
     def __call__(self, node: str, *args: str, timeout: float = 150,
                  input: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -112,8 +133,10 @@ class Hadeck:
                                 env=self.env(), input=input)
 
     def status(self, node: str) -> StatusView:
-        """``hadeck status --local --json`` inside ``node``, read."""
-        done = self(node, "status", "--local", "--json", timeout=60)
+        """``hadeck status --local --json`` inside ``node`` (without ``--local`` when
+        reading over ssh), read."""
+        done = self(node, "status", *(() if self.ssh else ("--local",)), "--json",
+                    timeout=60)
         assert "Traceback" not in done.stderr, done.stderr
         try:
             doc = json.loads(done.stdout)
@@ -132,7 +155,8 @@ class Hadeck:
 
     def pilot(self, node: str, *steps: str, timeout: float = 180) -> list[Any]:
         """The dashboard driven by Pilot inside ``node`` (:mod:`tests.live.pilot_drive`)."""
-        env = {**self.env(), "PYTHONPATH": str(ROOT)}
+        env = {**self.env(), "PYTHONPATH": str(ROOT),
+               "HADECK_PILOT_PEERS": "ssh" if self.ssh else "none"}
         done = self.cluster.run(node, [sys.executable, "-m", "tests.live.pilot_drive", *steps],
                                 timeout=timeout, env=env)
         assert done.returncode == 0 and "Traceback" not in done.stderr, (

@@ -2,8 +2,9 @@
 
 Run in a node (``nsenter … python -m tests.live.pilot_drive STEP …`` from the checkout):
 the dashboard opens the cluster as ``hadeck --local`` would there (this node's tools, no
-ssh), headless, refreshed only when a step says so, and each step's result is printed as
-one JSON document on stdout. Steps:
+ssh; with ``HADECK_PILOT_PEERS=ssh``, as ``hadeck`` would: the peers over ssh, configured
+by ``$HADECK_CONFIG``), headless, refreshed only when a step says so, and each step's
+result is printed as one JSON document on stdout. Steps:
 
     refresh               poll now and wait until it is drawn
     press:KEY[,KEY…]      Pilot key presses (Textual's key names), then a pause
@@ -30,21 +31,25 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import os
 import sys
 import time
 from typing import Any
 
 from textual.pilot import Pilot
 
-from hadeck.opening import open_cluster
+from hadeck.opening import Opened, open_cluster
 from hadeck.tui.app import HadeckApp
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller
 from tests.tui.helpers import rows, screen_name, settle, status
 
+OPENED: list[Opened] = []
+
 
 async def drive(steps: list[str], size: tuple[int, int] = (160, 50)) -> list[Any]:
-    opened = open_cluster(local=True)
+    opened = open_cluster(local=os.environ.get("HADECK_PILOT_PEERS") != "ssh")
+    OPENED.append(opened)
     poller = Poller(opened.access, opened.config, log=EventLog(None, "live"))
     extra: dict[str, Any] = {}
     if "action_wait" in inspect.signature(HadeckApp).parameters:
@@ -169,7 +174,11 @@ async def act(app: HadeckApp, pilot: Pilot[None], key: str, row: str, verb: str,
 
 
 def main(argv: list[str]) -> int:
-    print(json.dumps(asyncio.run(drive(argv))))
+    try:
+        print(json.dumps(asyncio.run(drive(argv))))
+    finally:
+        for opened in OPENED:  # the peers' ssh masters end with the dashboard, as hadeck's
+            opened.access.close()
     return 0
 
 

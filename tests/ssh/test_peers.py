@@ -293,3 +293,26 @@ def test_a_changed_host_key_is_refused_with_a_clear_message(
 def test_default_options_never_weaken_host_key_checking() -> None:
     joined = " ".join(SSH_OPTIONS).lower()
     assert "stricthostkeychecking" not in joined and "knownhostsfile" not in joined
+
+
+@pytest.mark.parametrize("face", [["status", "--json"], ["snapshot", "BUNDLE"]])
+def test_each_face_closes_its_masters_when_done_not_at_exit(
+        sshd: Sshd, tmp_path: Path, face: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In this process: atexit has not run when the face returns, so only the face's own
+    # close can have ended the masters and their sessions on the peers.
+    from hadeck.cli.main import main
+
+    config = tmp_path / "hadeck.toml"
+    config.write_text(f"[cluster]\nextra_nodes = {json.dumps(list(PEERS))}\ntimeout = 5\n"
+                      f"[ssh]\noptions = {json.dumps(list(sshd.options))}\n")
+    baseline = descendants(sshd.process.pid)
+    argv = [str(tmp_path / "b.tar.gz") if word == "BUNDLE" else word for word in face]
+    main([*argv, "--config", str(config)])
+    assert PEERS[0] in capsys.readouterr().out or face[0] == "snapshot"
+    left = settled(sshd.process.pid, baseline)
+    assert not left, commands(sshd.process.pid, left)
+    masters = [p for p in descendants(os.getpid())
+               if "ControlMaster" in Path(f"/proc/{p}/cmdline").read_bytes().decode(
+                   errors="replace").replace("\0", " ")]
+    assert masters == []
