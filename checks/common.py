@@ -322,7 +322,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
         nagiosplugin.CheckError: the configuration, bundle or lab cannot be used
             (:func:`hadeck.opening.open_cluster` says why).
     """
-    from hadeck.collect import Access, collect
+    from hadeck.collect import Access, read_local
     from hadeck.opening import OpenError, open_cluster
 
     try:
@@ -355,7 +355,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
             return inner.frozen_at()
 
     access = CheckAccess()
-    state = collect(access, config, only=(access.local.node,))
+    state = read_local(access, sources, director=access.local.node in config.directors)
     kept = tuple(s for s in state.sources if s.source in sources)
     state = dataclasses.replace(state, sources=kept)
     if measure is not None:
