@@ -38,18 +38,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hadeck.join import join_guests, name_corosync_peers
-from hadeck.model import (
-    ClusterState,
-    CorosyncStatus,
-    DrbdResource,
-    Guest,
-    HostMetrics,
-    LvsDirector,
-    PacemakerState,
-    SnmpReading,
-    SourceStatus,
-    VrrpInstance,
-)
+from hadeck.model import ClusterState
 from hadeck.redact import redact_state
 from hadeck.runner import (
     Command,
@@ -65,6 +54,20 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from hadeck.config import Config
+
+    # Types only: hadeck.model imports an area's classes when first used (a check
+    # plugin reads one area).
+    from hadeck.model import (
+        CorosyncStatus,
+        DrbdResource,
+        Guest,
+        HostMetrics,
+        LvsDirector,
+        PacemakerState,
+        SnmpReading,
+        SourceStatus,
+        VrrpInstance,
+    )
     from hadeck.snmp.agent import SnmpAgent
     from hadeck.snmp.poller import Answers
     from hadeck.ssh import ControlDir, SshRunner

@@ -61,9 +61,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hadeck.model import ClusterState, NodeAttribute, PacemakerState, PrimitiveConfig
+from hadeck.model import ClusterState
+
+if TYPE_CHECKING:  # types only: a check plugin need not load Pacemaker's classes
+    from hadeck.model import NodeAttribute, PacemakerState, PrimitiveConfig
 
 MASK = "***"
 """What a redacted value becomes."""
