@@ -82,7 +82,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -257,6 +256,8 @@ def load(explicit: str | None = None) -> Config:
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB: not a hadeck "
                           "configuration")
+    import tomllib  # only when there is a file: with datetime, ~2 ms of a plugin's start
+
     try:
         text = raw.decode()
         data = tomllib.loads(text)
