@@ -95,7 +95,7 @@ def offending(loaded: list[str], names: tuple[str, ...]) -> list[str]:
 
 RUN = """
 import json, runpy, sys
-sys.argv = ["check_hadeck_{plugin}", "--from", {bundle!r}]
+sys.argv = ["check_hadeck_{plugin}", *{args!r}]
 try:
     runpy.run_module("hadeck.checks.{plugin}", run_name="__main__")
 except SystemExit:
@@ -105,9 +105,11 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
-def whole_run(plugin: str, bundle: Path, tmp: Path) -> tuple[str, list[str]]:
-    """A plugin's status line and every module it loaded, in a fresh interpreter."""
-    proc = subprocess.run([sys.executable, "-c", RUN.format(plugin=plugin, bundle=str(bundle))],
+def whole_run(plugin: str, bundle: Path | None, tmp: Path) -> tuple[str, list[str]]:
+    """A plugin's status line and every module it loaded, in a fresh interpreter (on this
+    machine, as Nagios runs it, when ``bundle`` is None)."""
+    args = ["--from", str(bundle)] if bundle else []
+    proc = subprocess.run([sys.executable, "-c", RUN.format(plugin=plugin, args=args)],
                           capture_output=True, text=True, timeout=60, cwd=tmp,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp)})
     return proc.stdout.splitlines()[0], json.loads(proc.stderr.strip().splitlines()[-1])
@@ -166,3 +168,17 @@ def test_a_tarball_bundle_may_load_tarfile(seed_bundle: Path, tmp_path: Path) ->
     assert line.startswith("HADECK DRBD OK - "), line
     assert "tarfile" in loaded
     assert offending(loaded, tuple(n for n in forbidden("drbd") if n != "tarfile")) == []
+
+
+def test_a_live_run_loads_no_bundle_code(tmp_path: Path) -> None:
+    """On a node (here: whatever this machine has; the DRBD tools may be missing, which is
+    an UNKNOWN with its reason) no bundle reading, no pathlib: a Nagios host runs this."""
+    line, loaded = whole_run("drbd", None, tmp_path)
+    assert line.startswith("HADECK DRBD "), line
+    # An editable install's import hook loads pathlib before any code of ours runs.
+    at_start = json.loads(subprocess.run(
+        [sys.executable, "-c", "import json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True, text=True, timeout=60, check=True).stdout)
+    ours = sorted(set(loaded) - set(at_start))
+    assert offending(ours, (*forbidden("drbd"), "pathlib", "hadeck.snapshot",
+                            "hadeck.outfile", "gzip")) == [], line
