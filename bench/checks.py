@@ -14,8 +14,8 @@ Where a plugin misses the aim, what is left is shown, measured:
 - the floor: ``import nagiosplugin`` plus the standard modules a plugin cannot do without
   (argparse, json, re, subprocess; xml.etree for the ones that read Pacemaker's XML), timed
   the same way, paired against ``import nagiosplugin``;
-- each phase in the plugin's own process (imports, then read + parse, judge, output),
-  from ``time.perf_counter`` around them;
+- each phase in the plugin's own process (imports, then read + parse with the imports it
+  makes on the way, judge, output), from ``time.perf_counter`` around them;
 - the imports above the floor by module (``-X importtime`` self time, median of the
   runs; that flag adds its own overhead, so read those as shares of the import phase).
 
@@ -275,8 +275,9 @@ def explain(python: str, plugin: str, argv: list[str], bundle: Path, base: float
           f"{statistics.median(floor_ratios):.2f}x import nagiosplugin")
     times = phases(python, plugin, bundle, args.detail, env)
     if times:
-        print("    phases (ms, in process): imports {:.1f}, read + parse {:.1f}, "
-              "judge {:.1f}, options + evaluation + output {:.1f}".format(*times))
+        print("    phases (ms, in process): imports {:.1f}, read + parse {:.1f} (with the "
+              "imports made then: bundle, configuration, source), judge {:.1f}, options + "
+              "evaluation + output {:.1f}".format(*times))
     mine = import_times(python, ["-m", f"hadeck.checks.{plugin}", "--from", str(bundle)],
                         args.detail, env)
     floor_mods = import_times(python, ["-c", "import " + ", ".join(floor)], args.detail, env)
