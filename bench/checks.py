@@ -278,10 +278,11 @@ def explain(python: str, plugin: str, argv: list[str], bundle: Path, base: float
         print("    phases (ms, in process): imports {:.1f}, read + parse {:.1f} (with the "
               "imports made then: bundle, configuration, source), judge {:.1f}, options + "
               "evaluation + output {:.1f}".format(*times))
-    mine = import_times(python, ["-m", f"hadeck.checks.{plugin}", "--from", str(bundle)],
-                        args.detail, env)
+    # -c as the floor is measured (python -m would add runpy's own imports).
+    run = f"from hadeck.checks.{plugin} import main; main(['--from', {str(bundle)!r}])"
+    mine = import_times(python, ["-c", run], args.detail, env)
     floor_mods = import_times(python, ["-c", "import " + ", ".join(floor)], args.detail, env)
-    above = {m: t for m, t in mine.items() if m not in floor_mods and m != "runpy"}
+    above = {m: t for m, t in mine.items() if m not in floor_mods}
     total = sum(above.values())
     print(f"    imports above the floor (-X importtime self ms, median; {total:.1f} in all):")
     ranked = sorted(above.items(), key=lambda kv: -kv[1])
