@@ -98,9 +98,8 @@ def timed(name, fn):
         finally:
             spent[name] += time.perf_counter() - start
     return wrapper
-import dataclasses
 common.read_state = timed("read", common.read_state)
-module.PLUGIN = dataclasses.replace(module.PLUGIN, assess=timed("judge", module.PLUGIN.assess))
+module.PLUGIN = module.PLUGIN._replace(assess=timed("judge", module.PLUGIN.assess))
 code = 0
 try:
     module.main({argv!r})
