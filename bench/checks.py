@@ -161,20 +161,24 @@ def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, s
 
 
 def paired(a: list[str], b: list[str], runs: int, env: dict[str, str]
-           ) -> tuple[list[float], list[float], list[float], list[tuple[int, str]]]:
+           ) -> tuple[list[float], list[float], list[float], list[tuple[int, str]],
+                      list[float]]:
     """A and B in turn, ``runs`` times after one warm-up each: A's walls, B's walls, the
-    ratio of each pair's wall, and what A said each time."""
+    ratio of each pair's wall, what A said each time, and the ratio of each pair's CPU
+    time (user + system: less disturbed than wall time by other work on the machine)."""
     run_once(a, env)
     run_once(b, env)
-    walls_a, walls_b, ratios, said = [], [], [], []
+    walls_a, walls_b, ratios, said, cpu_ratios = [], [], [], [], []
     for _ in range(runs):
-        wa, _, code, line = run_once(a, env)
-        wb, _, _, _ = run_once(b, env)
+        wa, ca, code, line = run_once(a, env)
+        wb, cb, _, _ = run_once(b, env)
         walls_a.append(wa)
         walls_b.append(wb)
         ratios.append(wa / wb)
         said.append((code, line))
-    return walls_a, walls_b, ratios, said
+        if ca > 0 and cb > 0:
+            cpu_ratios.append(ca / cb)
+    return walls_a, walls_b, ratios, said, cpu_ratios
 
 
 def import_times(python: str, argv: list[str], runs: int, env: dict[str, str]
@@ -242,14 +246,14 @@ def main() -> int:
                                  capture_output=True, text=True, env=env).stdout.strip()
         print(f"interpreter {python} (Python {version}); {args.runs} paired runs; "
               f"aim: a whole run <= {AIM}x `import nagiosplugin`")
-        bare, base, ratios, _ = paired([python, "-c", "pass"], nagios, args.runs, env)
+        bare, base, ratios, _, _ = paired([python, "-c", "pass"], nagios, args.runs, env)
         print(f"{'python -c pass':28} {statistics.median(bare) * 1000:7.1f} ms"
               f"   {statistics.median(ratios):5.2f}x import nagiosplugin")
         print(f"{'python -c import nagiosplugin':28} {statistics.median(base) * 1000:7.1f} ms"
               f"   1.00x")
         for plugin in args.plugins:
             argv = [str(scripts[plugin]), "--from", str(bundle)]
-            walls, _, ratios, said = paired(argv, nagios, args.runs, env)
+            walls, _, ratios, said, cpu = paired(argv, nagios, args.runs, env)
             code, start = EXPECTED[plugin]
             wrong = [(c, line) for c, line in said if c != code or not line.startswith(start)]
             ratio = statistics.median(ratios)
@@ -258,7 +262,8 @@ def main() -> int:
                 verdict = f"WRONG OUTPUT ({wrong[0][0]}: {wrong[0][1][:80]})"
                 failed += 1
             print(f"{'check_hadeck_' + plugin:28} {statistics.median(walls) * 1000:7.1f} ms"
-                  f"   {ratio:5.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f})  {verdict}")
+                  f"   {ratio:5.2f}x (min {min(ratios):.2f}, max {max(ratios):.2f}; CPU "
+                  f"{statistics.median(cpu) if cpu else float('nan'):.2f}x)  {verdict}")
             if ratio > AIM and not wrong:
                 explain(python, plugin, argv, bundle, statistics.median(base), args, env)
     return 1 if failed else 0
@@ -268,7 +273,7 @@ def explain(python: str, plugin: str, argv: list[str], bundle: Path, base: float
             args: argparse.Namespace, env: dict[str, str]) -> None:
     """What is left above the aim: the floor, the phases, the imports above the floor."""
     floor = FLOOR + (["xml.etree.ElementTree"] if plugin in READS_PACEMAKER else [])
-    _, _, floor_ratios, _ = paired([python, "-c", "import " + ", ".join(floor)],
+    _, _, floor_ratios, _, _ = paired([python, "-c", "import " + ", ".join(floor)],
                                    [python, "-c", "import nagiosplugin"], args.detail, env)
     print(f"    floor: import {', '.join(floor)}: "
           f"{statistics.median(floor_ratios):.2f}x import nagiosplugin")
