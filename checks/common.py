@@ -49,8 +49,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Collection, Generator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import nagiosplugin
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
@@ -322,7 +321,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
         nagiosplugin.CheckError: the configuration, bundle or lab cannot be used
             (:func:`hadeck.opening.open_cluster` says why).
     """
-    from hadeck.collect import Access, collect
+    from hadeck.collect import Access, read_local
     from hadeck.opening import OpenError, open_cluster
 
     try:
@@ -356,7 +355,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
 
     with opened:  # a probe of the peers (--probe) goes over ssh: closed before the verdict
         access = CheckAccess()
-        state = collect(access, config, only=(access.local.node,))
+        state = read_local(access, sources, director=access.local.node in config.directors)
         kept = tuple(s for s in state.sources if s.source in sources)
         state = dataclasses.replace(state, sources=kept)
         if measure is not None:
@@ -366,9 +365,11 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
 
 # --------------------------------------------------------------------------- assessing
 
+# Measure, Assessment and Plugin are named tuples, not frozen dataclasses: a dataclass
+# generates its methods at import (~1-1.5 ms each on these machines), and every plugin
+# imports these three (issue 15; docs/design.md, "A check plugin's start-up").
 
-@dataclass(frozen=True)
-class Measure:
+class Measure(NamedTuple):
     """A number for perfdata, judged against ``-w/-c`` when ``threshold`` names a context.
 
     Attributes:
@@ -393,8 +394,7 @@ class Measure:
     what: str = ""
 
 
-@dataclass(frozen=True)
-class Assessment:
+class Assessment(NamedTuple):
     """What a plugin concluded: verdicts, measures, and its OK status text."""
 
     verdicts: Sequence[Verdict]
@@ -546,8 +546,8 @@ class StateResource(nagiosplugin.Resource):
         for m in assessment.measures:
             if not math.isfinite(m.value):
                 continue  # nan or inf: no reader of perfdata parses it (a pingd of "1e999")
-            m = dataclasses.replace(m, label=perf_label(m.label),
-                                    min=_finite_or_none(m.min), max=_finite_or_none(m.max))
+            m = m._replace(label=perf_label(m.label), min=_finite_or_none(m.min),
+                           max=_finite_or_none(m.max))
             self.measures[m.label] = m
             metrics.append(nagiosplugin.Metric(m.label, _tidy(m.value), m.uom or None,
                                                _tidy(m.min), _tidy(m.max),
@@ -596,8 +596,7 @@ class CheckSummary(nagiosplugin.Summary):
         return [plugin_text(f"{str(r.state).upper()}: {r}") for r in self._said(results)]
 
 
-@dataclass(frozen=True)
-class Plugin:
+class Plugin(NamedTuple):
     """One check plugin: what it reads, its options, and how it judges.
 
     Attributes:
@@ -622,10 +621,9 @@ class Plugin:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     assess: Callable[[ClusterState, argparse.Namespace, Any], Assessment]
     thresholds: tuple[str, ...] = ()
-    contexts: Callable[[argparse.Namespace], list[nagiosplugin.Context]] = field(
-        default=lambda args: [])
-    select_sources: Callable[[argparse.Namespace, frozenset[str]], frozenset[str]] = field(
-        default=lambda args, sources: sources)
+    contexts: Callable[[argparse.Namespace], list[nagiosplugin.Context]] = lambda args: []
+    select_sources: Callable[[argparse.Namespace, frozenset[str]], frozenset[str]] = (
+        lambda args, sources: sources)
     measure: Measurer | None = None
 
     @property

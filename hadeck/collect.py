@@ -34,23 +34,11 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from hadeck.config import Config
 from hadeck.join import join_guests, name_corosync_peers
-from hadeck.model import (
-    ClusterState,
-    CorosyncStatus,
-    DrbdResource,
-    Guest,
-    HostMetrics,
-    LvsDirector,
-    PacemakerState,
-    SnmpReading,
-    SourceStatus,
-    VrrpInstance,
-)
+from hadeck.model import ClusterState
 from hadeck.redact import redact_state
 from hadeck.runner import (
     Command,
@@ -60,13 +48,43 @@ from hadeck.runner import (
     Runner,
     failure,
 )
-from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
 from hadeck.sources.base import Clock, Reading
-from hadeck.ssh import ControlDir, SshRunner
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from hadeck.config import Config
+
+    # Types only: hadeck.model imports an area's classes when first used (a check
+    # plugin reads one area).
+    from hadeck.model import (
+        CorosyncStatus,
+        DrbdResource,
+        Guest,
+        HostMetrics,
+        LvsDirector,
+        PacemakerState,
+        SnmpReading,
+        SourceStatus,
+        VrrpInstance,
+    )
     from hadeck.snmp.agent import SnmpAgent
     from hadeck.snmp.poller import Answers
+    from hadeck.ssh import ControlDir, SshRunner
+
+T = TypeVar("T")
+
+NODE_SOURCES = ("host", "drbd", "guests", "corosync", "lvs", "keepalived")
+"""A node's own sources, in reading order (the host first: it tells a dead node)."""
+
+
+def source_module(name: str) -> ModuleType:
+    """The module of a source (``pacemaker`` or one of :data:`NODE_SOURCES`).
+
+    Imported when first asked for: a check plugin reads one or two sources, and importing
+    all seven (with their regexes and model classes) cost it ~50 ms a start (issue 15).
+    """
+    return __import__(f"hadeck.sources.{name}", fromlist=["read"])
 
 MAX_PARALLEL = 16
 """Nodes read at once; ssh round trips dominate, not CPU. Each node's sources are read
@@ -113,7 +131,10 @@ class LiveAccess(Access):
     """
 
     def __init__(self, config: Config | None = None, local: Runner | None = None) -> None:
-        config = config or Config()
+        if config is None:
+            from hadeck.config import Config
+
+            config = Config()
         super().__init__(local or LocalRunner(timeout=config.timeout))
         self.config = config
         self._peers: dict[str, SshRunner] = {}
@@ -125,6 +146,8 @@ class LiveAccess(Access):
             return self.local
         with self._lock:  # nodes are read in parallel: one runner, one master per peer
             if node not in self._peers:
+                from hadeck.ssh import ControlDir, SshRunner
+
                 if self._control is None:
                     self._control = ControlDir()
                 sudo = node in self.config.ssh_sudo or "*" in self.config.ssh_sudo
@@ -212,9 +235,8 @@ class OnceHungRunner(Runner):
 def node_commands(read_drbd: bool = True) -> tuple[Command, ...]:
     """Everything a read of one node's own facts may fetch (its batch over ssh): the
     sources' commands, less the host facts gathered in process."""
-    modules = (host, drbd, guests, corosync, lvs, keepalived) if read_drbd else \
-        (host, guests, corosync, lvs, keepalived)
-    return tuple(c for module in modules for c in module.COMMANDS if c.local is None)
+    names = [n for n in NODE_SOURCES if read_drbd or n != "drbd"]
+    return tuple(c for n in names for c in source_module(n).COMMANDS if c.local is None)
 
 
 @dataclasses.dataclass
@@ -236,24 +258,23 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
     run in parallel, so the slowest sets the time, not the sum of them: a hung tool costs
     one timeout, and the node's other sources still answer.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     runner = OnceHungRunner(node_runner.prefetch(node_commands(read_drbd)))
     facts = _NodeFacts()
-    host_reading = host.read(runner)
+    host_reading = source_module("host").read(runner)
     if is_unreachable(host_reading):
         # One reason for a dead node, not six: every other command would fail the same way.
         facts.statuses.append(dataclasses.replace(host_reading.status, source="node"))
         return facts
 
     def not_polled(_: Runner) -> Reading[tuple[DrbdResource, ...]]:
-        return Clock(drbd.SOURCE, runner.node).done((), detail=NOT_POLLED)
+        return Clock("drbd", runner.node).done((), detail=NOT_POLLED)
 
     readers: dict[str, Callable[[Runner], Reading[Any]]] = {
-        "drbd": drbd.read if read_drbd else not_polled,
-        "guests": guests.read,
-        "corosync": corosync.read,
-        "lvs": lvs.read,
-        "keepalived": keepalived.read,
-    }
+        name: source_module(name).read for name in NODE_SOURCES[1:]}
+    if not read_drbd:
+        readers["drbd"] = not_polled
     with ThreadPoolExecutor(max_workers=len(readers),
                             thread_name_prefix=f"read-{runner.node}") as pool:
         futures = {name: pool.submit(read, runner) for name, read in readers.items()}
@@ -331,6 +352,10 @@ def collect(
             each node's sources arrive while others are still pending (none for the
             last: the complete state is returned). A callback's exception ends the read.
     """
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from hadeck.config import Config
+
     config = config or Config()
     taken_at = clock()
     directors = set(config.directors)
@@ -339,7 +364,8 @@ def collect(
                             thread_name_prefix="collect") as pool:
         # Pacemaker says who the members are; the nodes known without it are read
         # meanwhile, so a hung crm_mon and a hung tool on a node cost one timeout, not two.
-        pcmk_future = pool.submit(pacemaker.read, OnceHungRunner(access.local))
+        pcmk_future = pool.submit(source_module("pacemaker").read,
+                                  OnceHungRunner(access.local))
         snmp_future = pool.submit(_read_snmp, access, config.snmp_agents) \
             if snmp and config.snmp_agents else None
         started: dict[str, Future[_NodeFacts]] = {}
@@ -377,12 +403,91 @@ def collect(
                      snmp_readings)
 
 
-def _assemble(access: Access, pcmk_reading: Reading[PacemakerState], per_node:
+def read_local(access: Access, sources: Collection[str], director: bool = False,
+               clock: Callable[[], float] = time.time) -> ClusterState:
+    """The local node's state for a check plugin: only ``sources``, no peer, no pool.
+
+    What :func:`collect` with ``only=(local node,)`` reads, less what the check does not
+    judge: a source not named is neither imported nor run (no host read first: a check
+    reads its own node, which the host read would only find reachable). The sources
+    named read at once, each in a thread of its own, so a hung tool costs one timeout,
+    not one per source; concurrent.futures is not needed for that (~1 ms a start).
+
+    Args:
+        access: how to reach the node (its ``local`` runner is read).
+        sources: ``pacemaker`` and any of :data:`NODE_SOURCES`.
+        director: the node is a configured LVS director (its LVS and keepalived sources
+            then always report, as in :func:`collect`).
+        clock: the time source for ``taken_at``.
+    """
+    taken_at = clock()
+    runner = OnceHungRunner(access.local)
+    names = [n for n in ("pacemaker", *NODE_SOURCES) if n in sources]
+    readings = dict(zip(names, at_once([_reader(n, runner) for n in names]), strict=True))
+    facts = _NodeFacts()
+    for name in NODE_SOURCES:
+        reading = readings.get(name)
+        if reading is None:
+            continue
+        if name in ("lvs", "keepalived"):
+            continue  # below, as _read_node keeps them
+        facts.statuses.append(reading.status)
+        value = reading.value
+        if name == "host":
+            facts.host = value
+        elif name == "corosync":
+            facts.corosync = value
+        else:
+            setattr(facts, name, value or ())
+    director_reading, vrrp_reading = readings.get("lvs"), readings.get("keepalived")
+    facts.lvs = director_reading.value if director_reading else None
+    facts.vrrp = (vrrp_reading.value if vrrp_reading else None) or ()
+    shown = director or (facts.lvs is not None and facts.lvs.services) or facts.vrrp
+    for reading in (director_reading, vrrp_reading):
+        if reading is not None and (shown or reading.status.error is not None):
+            facts.statuses.append(reading.status)
+    return _assemble(access, readings.get("pacemaker"), [facts], taken_at)
+
+
+def _reader(name: str, runner: Runner) -> Callable[[], Reading[Any]]:
+    read: Callable[[Runner], Reading[Any]] = source_module(name).read
+    return lambda: read(runner)
+
+
+def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Every call's result, the calls run in threads of their own (one runs inline).
+
+    Raises:
+        BaseException: the first call's exception, after every call has finished.
+    """
+    if len(calls) == 1:
+        return [calls[0]()]
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(i: int, call: Callable[[], T]) -> None:
+        try:
+            results[i] = call()
+        except BaseException as exc:  # raised in the caller's thread below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, c), daemon=True)
+               for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_node:
               Sequence[_NodeFacts], taken_at: float, agents: Sequence[SnmpAgent] = (),
               snmp_readings: tuple[SnmpReading, ...] = ()) -> ClusterState:
     """The state of what was read: Pacemaker, the nodes' facts in reading order, SNMP."""
-    pcmk = pcmk_reading.value
-    statuses = [pcmk_reading.status]
+    pcmk = pcmk_reading.value if pcmk_reading is not None else None
+    statuses = [pcmk_reading.status] if pcmk_reading is not None else []
     all_drbd: list[DrbdResource] = []
     all_guests: list[Guest] = []
     hosts: list[HostMetrics] = []

@@ -82,10 +82,9 @@ from __future__ import annotations
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hadeck.health import Policy
 from hadeck.model import Health
@@ -94,16 +93,21 @@ from hadeck.runner import DEFAULT_TIMEOUT, SSH_OPTIONS
 from hadeck.snmp.agent import AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, VERSIONS, SnmpAgent
 from hadeck.weights import WeightRule
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 MAX_FILE_BYTES = 1024 * 1024
 """A configuration file larger than this is refused, not read (a device, a wrong file)."""
 MAX_TIMEOUT = 3600
 """``cluster.timeout`` at most, in seconds: a command slower than an hour has hung
 (``inf`` or ``1e300`` would overflow the clocks that wait for it)."""
 
-SEARCH_PATH = (
-    Path("~/.config/hadeck/hadeck.toml"),
-    Path("/etc/hadeck/hadeck.toml"),
+SEARCH_PATH: tuple[str | os.PathLike[str], ...] = (
+    "~/.config/hadeck/hadeck.toml",
+    "/etc/hadeck/hadeck.toml",
 )
+"""Where the configuration is looked for, in order (strings: pathlib, with urllib.parse
+and ipaddress, is imported only when a file is found; ~2 ms of a check's start)."""
 DEFAULT_ORIGIN = "built-in default"
 
 
@@ -216,16 +220,17 @@ def find(explicit: str | None = None) -> Path | None:
 
 def _find(explicit: str | None) -> tuple[Path | None, str]:
     """The file to use and what named it (``--config``, ``$HADECK_CONFIG`` or "")."""
-    if explicit:
-        return Path(explicit), "--config"
     env = os.environ.get("HADECK_CONFIG")
-    if env:
-        return Path(env), "$HADECK_CONFIG"
-    for candidate in SEARCH_PATH:
-        path = candidate.expanduser()
-        if path.is_file():
-            return path, ""
-    return None, ""
+    named, by = (explicit, "--config") if explicit else (env, "$HADECK_CONFIG")
+    if not named:
+        by = ""
+        named = next((found for candidate in SEARCH_PATH
+                      if os.path.isfile(found := os.path.expanduser(candidate))), None)
+    if not named:
+        return None, ""
+    from pathlib import Path
+
+    return Path(named), by
 
 
 def load(explicit: str | None = None) -> Config:
@@ -257,6 +262,8 @@ def load(explicit: str | None = None) -> Config:
     if len(raw) > MAX_FILE_BYTES:
         raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB: not a hadeck "
                           "configuration")
+    import tomllib  # only when there is a file: with datetime, ~2 ms of a plugin's start
+
     try:
         text = raw.decode()
         data = tomllib.loads(text)

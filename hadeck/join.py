@@ -13,8 +13,10 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from hadeck.model import CorosyncStatus, Guest, PacemakerState, PrimitiveConfig
+if TYPE_CHECKING:  # types only: a check plugin need not load every area's classes
+    from hadeck.model import CorosyncStatus, Guest, PacemakerState, PrimitiveConfig
 
 DRBD_AGENTS = ("ocf:linbit:drbd", "ocf:heartbeat:drbd")
 

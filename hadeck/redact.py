@@ -59,11 +59,15 @@ import dataclasses
 import functools
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hadeck.model import ClusterState, NodeAttribute, PacemakerState, PrimitiveConfig
+from hadeck.model import ClusterState
+
+if TYPE_CHECKING:  # types only: a check plugin need not load Pacemaker's classes
+    import xml.etree.ElementTree as ET
+
+    from hadeck.model import NodeAttribute, PacemakerState, PrimitiveConfig
 
 MASK = "***"
 """What a redacted value becomes."""
@@ -165,6 +169,8 @@ def redact_xml(text: str) -> str:
     Raises:
         ValueError: the text is not well-formed XML.
     """
+    import xml.etree.ElementTree as ET  # only a check that reads XML pays for it
+
     parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True, insert_pis=True))
     try:
         parser.feed(text.strip())

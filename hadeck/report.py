@@ -17,7 +17,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from hadeck import __version__
 from hadeck.health import AREAS, Judgement, Kind, Problem, Verdict
-from hadeck.model import ClusterState
+from hadeck.model import ClusterState, load_all
 from hadeck.redact import redact_state, scrub_data, secret_values
 from hadeck.serial import to_data
 
@@ -160,6 +160,7 @@ def json_schema() -> dict[str, Any]:
             "effects": {"type": "array", "items": {"$ref": "#/$defs/Verdict"}},
         },
     }
+    load_all()  # get_type_hints(ClusterState) needs every area's classes (hadeck.model)
     state_ref = _schema_for(ClusterState, defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

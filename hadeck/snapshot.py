@@ -43,17 +43,12 @@ size before its bytes are read.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
 import json
-import lzma
 import os
 import stat
-import tarfile
 import threading
 import time
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -74,6 +69,8 @@ from hadeck.runner import (
 )
 
 if TYPE_CHECKING:
+    import tarfile
+
     from hadeck.snmp.agent import SnmpAgent
     from hadeck.snmp.poller import Answers
 
@@ -250,6 +247,8 @@ def write_bundle(
     }
     files[META] = json.dumps(meta, indent=2, sort_keys=True) + "\n"
     if path.name.endswith((".tar.gz", ".tgz")):
+        import tarfile
+
         with create(path, force=force) as handle, \
                 tarfile.open(fileobj=handle, mode="w:gz") as tar:
             for name, text in sorted(files.items()):
@@ -428,6 +427,12 @@ class _Inflated:
     are read) by their headers and ``_TAR_OVERHEAD`` only."""
 
     def __init__(self, path: Path, raw: io.BufferedReader, tally: _Tally) -> None:
+        # The compressors are imported here: a check plugin reading a directory bundle,
+        # or none, does not load them (issue 15).
+        import bz2
+        import gzip
+        import lzma
+
         magic = raw.read(6)
         raw.seek(0)
         self.inner: io.BufferedIOBase
@@ -447,6 +452,9 @@ class _Inflated:
         return self.tally.size + _HEADER_BYTES * self.tally.members + _TAR_OVERHEAD
 
     def read(self, size: int = -1) -> bytes:
+        import lzma
+        import zlib
+
         left = self.limit() + 1 - self.count
         try:
             data = self.inner.read(left if size < 0 else min(size, left))
@@ -468,6 +476,8 @@ def _load_files(path: Path) -> dict[str, str]:
         except OSError as exc:
             raise BundleError(f"{path}: not a readable bundle: "
                               f"{exc.strerror or exc}") from None
+    import tarfile  # only for a tarball: a directory bundle does not need it
+
     files: dict[str, str] = {}
     tally = _Tally(path)
     try:

@@ -37,9 +37,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from hadeck.model import LvsDirector, RealServer, SnmpReading, VirtualService
 from hadeck.snmp.agent import SnmpAgent
+
+if TYPE_CHECKING:  # types only: the model's LVS and SNMP classes load when used
+    from hadeck.model import LvsDirector, RealServer, SnmpReading, VirtualService
 
 IPVS_MAX = 65535
 """The largest weight ipvsadm accepts."""

@@ -19,69 +19,143 @@ they return: a :class:`Verdict` about a typed :class:`Subject`, and the
 
 from __future__ import annotations
 
-from hadeck.health.causes import Problem, find_causes
-from hadeck.health.connectivity import (
-    PING_AGENTS,
-    judge_corosync,
-    judge_corosync_on,
-    judge_ping_probes,
-    judge_pingd,
-)
-from hadeck.health.constraints import judge_constraints
-from hadeck.health.drbd import (
-    drbd_subject,
-    format_duration,
-    judge_drbd,
-    judge_drbd_on,
-    judge_primaries,
-    select_drbd,
-    sync_text,
-)
-from hadeck.health.guests import (
-    GUEST_AGENTS,
-    guest_lists,
-    guest_subject,
-    guests_expected_on,
-    judge_guests,
-    judge_guests_on,
-)
-from hadeck.health.host import judge_hosts
-from hadeck.health.lvs import (
-    directors_down,
-    judge_director,
-    judge_directors_down,
-    judge_lvs,
-    judge_service,
-    select_services,
-    service_subject,
-    vrrp_subject,
-)
-from hadeck.health.membership import judge_membership, out_of_cluster
-from hadeck.health.pacemaker import (
-    in_transition,
-    judge_cluster,
-    judge_node,
-    judge_nodes,
-    judge_resources,
-)
-from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
-from hadeck.health.policy import DEFAULT_POLICY, Policy
-from hadeck.health.sources import judge_sources, nothing_to_judge
-from hadeck.health.verdict import (
-    AREAS,
-    CRITICAL,
-    OK,
-    UNKNOWN,
-    WARNING,
-    Judgement,
-    Kind,
-    Memo,
-    Subject,
-    Verdict,
-    rank,
-    worst,
-)
-from hadeck.model import ClusterState
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hadeck.health.causes import Problem, find_causes
+    from hadeck.health.connectivity import (
+        PING_AGENTS,
+        judge_corosync,
+        judge_corosync_on,
+        judge_ping_probes,
+        judge_pingd,
+    )
+    from hadeck.health.constraints import judge_constraints
+    from hadeck.health.drbd import (
+        drbd_subject,
+        format_duration,
+        judge_drbd,
+        judge_drbd_on,
+        judge_primaries,
+        select_drbd,
+        sync_text,
+    )
+    from hadeck.health.guests import (
+        GUEST_AGENTS,
+        guest_lists,
+        guest_subject,
+        guests_expected_on,
+        judge_guests,
+        judge_guests_on,
+    )
+    from hadeck.health.host import judge_hosts
+    from hadeck.health.lvs import (
+        directors_down,
+        judge_director,
+        judge_directors_down,
+        judge_lvs,
+        judge_service,
+        select_services,
+        service_subject,
+        vrrp_subject,
+    )
+    from hadeck.health.membership import judge_membership, out_of_cluster
+    from hadeck.health.pacemaker import (
+        in_transition,
+        judge_cluster,
+        judge_node,
+        judge_nodes,
+        judge_resources,
+    )
+    from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
+    from hadeck.health.policy import DEFAULT_POLICY, Policy
+    from hadeck.health.sources import judge_sources, nothing_to_judge
+    from hadeck.health.verdict import (
+        AREAS,
+        CRITICAL,
+        OK,
+        UNKNOWN,
+        WARNING,
+        Judgement,
+        Kind,
+        Memo,
+        Subject,
+        Verdict,
+        rank,
+        worst,
+    )
+    from hadeck.model import ClusterState
+
+# Where each name lives. A check plugin judges one area: importing every area's rules
+# (and the model classes they need) on every start cost it ~45 ms of a ~250 ms run
+# (issue 15), so a name is imported from its module when it is first used.
+_LAZY = {
+    "Problem": "causes",
+    "find_causes": "causes",
+    "PING_AGENTS": "connectivity",
+    "judge_corosync": "connectivity",
+    "judge_corosync_on": "connectivity",
+    "judge_ping_probes": "connectivity",
+    "judge_pingd": "connectivity",
+    "judge_constraints": "constraints",
+    "drbd_subject": "drbd",
+    "format_duration": "drbd",
+    "judge_drbd": "drbd",
+    "judge_drbd_on": "drbd",
+    "judge_primaries": "drbd",
+    "select_drbd": "drbd",
+    "sync_text": "drbd",
+    "GUEST_AGENTS": "guests",
+    "guest_lists": "guests",
+    "guest_subject": "guests",
+    "guests_expected_on": "guests",
+    "judge_guests": "guests",
+    "judge_guests_on": "guests",
+    "judge_hosts": "host",
+    "directors_down": "lvs",
+    "judge_director": "lvs",
+    "judge_directors_down": "lvs",
+    "judge_lvs": "lvs",
+    "judge_service": "lvs",
+    "select_services": "lvs",
+    "service_subject": "lvs",
+    "vrrp_subject": "lvs",
+    "judge_membership": "membership",
+    "out_of_cluster": "membership",
+    "in_transition": "pacemaker",
+    "judge_cluster": "pacemaker",
+    "judge_node": "pacemaker",
+    "judge_nodes": "pacemaker",
+    "judge_resources": "pacemaker",
+    "judge_colocations": "placement",
+    "judge_guest_disks": "placement",
+    "judge_orders": "placement",
+    "DEFAULT_POLICY": "policy",
+    "Policy": "policy",
+    "judge_sources": "sources",
+    "nothing_to_judge": "sources",
+    "AREAS": "verdict",
+    "CRITICAL": "verdict",
+    "OK": "verdict",
+    "UNKNOWN": "verdict",
+    "WARNING": "verdict",
+    "Judgement": "verdict",
+    "Kind": "verdict",
+    "Memo": "verdict",
+    "Subject": "verdict",
+    "Verdict": "verdict",
+    "rank": "verdict",
+    "worst": "verdict",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hadeck.health' has no attribute {name!r}")
+    value = getattr(__import__(f"hadeck.health.{module}", fromlist=[name]), name)
+    globals()[name] = value  # the next access does not come here
+    return value
 
 __all__ = [
     "AREAS",
@@ -144,15 +218,36 @@ __all__ = [
 ]
 
 
-def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
+def judge(state: ClusterState, policy: Policy | None = None,
           memo: Memo | None = None) -> Judgement:
     """Judge a whole state: every area, every object.
 
     Args:
         state: what was read.
-        policy: the site's thresholds and overrides.
+        policy: the site's thresholds and overrides (default :data:`DEFAULT_POLICY`).
         memo: verdicts of earlier judgements to reuse for unchanged objects.
     """
+    from hadeck.health.causes import find_causes
+    from hadeck.health.connectivity import judge_corosync, judge_ping_probes, judge_pingd
+    from hadeck.health.constraints import judge_constraints
+    from hadeck.health.drbd import judge_drbd, judge_primaries
+    from hadeck.health.guests import guest_lists, judge_guests
+    from hadeck.health.host import judge_hosts
+    from hadeck.health.lvs import directors_down, judge_directors_down, judge_lvs
+    from hadeck.health.membership import judge_membership
+    from hadeck.health.pacemaker import (
+        in_transition,
+        judge_cluster,
+        judge_nodes,
+        judge_resources,
+    )
+    from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
+    from hadeck.health.policy import DEFAULT_POLICY
+    from hadeck.health.sources import judge_sources
+    from hadeck.health.verdict import Judgement
+
+    if policy is None:
+        policy = DEFAULT_POLICY
     verdicts: list[Verdict] = []
     down = directors_down(policy.directors, state.sources)
     verdicts += judge_sources(state.sources, explained=down)

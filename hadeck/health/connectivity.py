@@ -4,10 +4,15 @@ own ping probes against them."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
-from hadeck.model import CorosyncStatus, PacemakerState, PingProbe, ResourceKind, SourceStatus
-from hadeck.probes.pingd import Expected, expected, ping_agents
+
+if TYPE_CHECKING:
+    # Types only, and the probes' module where used: check_hadeck_corosync judges the
+    # links alone and need not load Pacemaker's model or the ping probes (issue 15).
+    from hadeck.model import CorosyncStatus, PacemakerState, PingProbe, SourceStatus
+    from hadeck.probes.pingd import Expected
 
 
 def judge_pingd(pcmk: PacemakerState, name: str = "pingd",
@@ -184,6 +189,8 @@ def judge_ping_probes(pcmk: PacemakerState | None, pings: Sequence[PingProbe],
         now: the state's time, against the probes' ``since``.
         corosync: every node's corosync status (its link addresses and link states).
     """
+    from hadeck.probes.pingd import expected, ping_agents
+
     out = [_judge_probe(p) for p in pings]
     out += _judge_peer_links(pings, corosync)
     for agent in ping_agents(pcmk):
@@ -264,6 +271,8 @@ def _judge_expected(pcmk: PacemakerState, exp: Expected, now: float) -> Verdict 
 
 def _running_on(pcmk: PacemakerState, node: str) -> list[str]:
     """The resources (not clones: those run everywhere) running on ``node``."""
+    from hadeck.model import ResourceKind
+
     return [r.id for r in pcmk.resources
             if r.kind != ResourceKind.CLONE and node in r.running_on]
 

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
 
-from hadeck.model import Health, Resource
+from hadeck.model import Health
 
 if TYPE_CHECKING:
     from hadeck.health.causes import Problem
+    from hadeck.model import Resource  # a type only: Pacemaker's classes load when used
 
 OK, WARNING, CRITICAL, UNKNOWN = Health.OK, Health.WARNING, Health.CRITICAL, Health.UNKNOWN
 

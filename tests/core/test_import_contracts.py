@@ -47,7 +47,7 @@ def stage(target: Path, copies: tuple[str, ...] = ()) -> Path:
 
     Args:
         target: an empty directory.
-        copies: files (package-relative, ``hadeck/model.py``) to copy rather than link,
+        copies: files (package-relative, ``hadeck/model/drbd.py``) to copy rather than link,
             so that a test may change them.
 
     Returns:
@@ -79,7 +79,7 @@ def test_the_contracts_hold(tmp_path: Path) -> None:
 
 
 FORBIDDEN = (
-    ("hadeck/model.py", "import hadeck.cli.main", "Layers", "hadeck.cli.main"),
+    ("hadeck/model/drbd.py", "import hadeck.cli.main", "Layers", "hadeck.cli.main"),
     ("hadeck/watch/poller.py", "from textual.message import Message", "textual or rich",
      "textual"),
     ("hadeck/sources/drbd.py", "from hadeck.health import judge", "Sources only read",

@@ -1,0 +1,193 @@
+"""The state model: one frozen snapshot of a whole cluster.
+
+Every face (dashboard, check plugins, ``hadeck status``) reads a :class:`ClusterState`;
+every source (Pacemaker, DRBD, LVS, guests, corosync, host) contributes part of one. The
+classes are frozen dataclasses of plain values, tuples and nested dataclasses so that a
+state can be compared, diffed between two polls and written to JSON and back
+(:mod:`hadeck.serial`).
+
+State words from the real tools (DRBD disk states, Pacemaker roles, virsh states) are kept
+as the text the tool printed. A word hadeck has never seen therefore survives parsing and
+is judged UNKNOWN by :mod:`hadeck.health` instead of crashing a parser or being dropped.
+The few normalisations (``Master`` → ``Promoted``) are documented where they happen.
+
+**One module per area, one name space.** :class:`Health`, :class:`SourceStatus` and
+:class:`ClusterState` live here; each area's classes in a module of their own
+(:mod:`~hadeck.model.pacemaker`, :mod:`~hadeck.model.drbd`, :mod:`~hadeck.model.guests`,
+:mod:`~hadeck.model.lvs`, :mod:`~hadeck.model.corosync`, :mod:`~hadeck.model.snmp`,
+:mod:`~hadeck.model.host`, :mod:`~hadeck.model.probes`). ``from hadeck.model import X``
+works for every class: an area's module is imported when one of its names is first
+asked for. The reason is the check plugins' start-up (issue 15, docs/design.md "The
+model's representation"): a frozen dataclass costs its generated code at import, ~0.5 ms
+a class, and a DRBD check needs 7 of the 37 classes, not all of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hadeck.model.corosync import CorosyncLink as CorosyncLink
+    from hadeck.model.corosync import CorosyncLinkPeer as CorosyncLinkPeer
+    from hadeck.model.corosync import CorosyncQuorum as CorosyncQuorum
+    from hadeck.model.corosync import CorosyncStatus as CorosyncStatus
+    from hadeck.model.corosync import QuorumMember as QuorumMember
+    from hadeck.model.drbd import DrbdConnection as DrbdConnection
+    from hadeck.model.drbd import DrbdPeerVolume as DrbdPeerVolume
+    from hadeck.model.drbd import DrbdResource as DrbdResource
+    from hadeck.model.drbd import DrbdVolume as DrbdVolume
+    from hadeck.model.guests import Guest as Guest
+    from hadeck.model.host import DiskUsage as DiskUsage
+    from hadeck.model.host import HostMetrics as HostMetrics
+    from hadeck.model.host import MdArray as MdArray
+    from hadeck.model.host import MdMember as MdMember
+    from hadeck.model.lvs import LvsCounters as LvsCounters
+    from hadeck.model.lvs import LvsDirector as LvsDirector
+    from hadeck.model.lvs import RealServer as RealServer
+    from hadeck.model.lvs import VirtualService as VirtualService
+    from hadeck.model.lvs import VrrpInstance as VrrpInstance
+    from hadeck.model.pacemaker import Ban as Ban
+    from hadeck.model.pacemaker import ClusterInfo as ClusterInfo
+    from hadeck.model.pacemaker import Colocation as Colocation
+    from hadeck.model.pacemaker import FailCount as FailCount
+    from hadeck.model.pacemaker import FailedAction as FailedAction
+    from hadeck.model.pacemaker import LocationConstraint as LocationConstraint
+    from hadeck.model.pacemaker import Node as Node
+    from hadeck.model.pacemaker import NodeAttribute as NodeAttribute
+    from hadeck.model.pacemaker import Operation as Operation
+    from hadeck.model.pacemaker import Order as Order
+    from hadeck.model.pacemaker import PacemakerState as PacemakerState
+    from hadeck.model.pacemaker import PrimitiveConfig as PrimitiveConfig
+    from hadeck.model.pacemaker import Resource as Resource
+    from hadeck.model.pacemaker import ResourceKind as ResourceKind
+    from hadeck.model.probes import PingProbe as PingProbe
+    from hadeck.model.snmp import SnmpInterface as SnmpInterface
+    from hadeck.model.snmp import SnmpReading as SnmpReading
+
+_AREA = {
+    "ClusterInfo": "pacemaker",
+    "NodeAttribute": "pacemaker",
+    "Node": "pacemaker",
+    "ResourceKind": "pacemaker",
+    "Resource": "pacemaker",
+    "FailedAction": "pacemaker",
+    "Operation": "pacemaker",
+    "FailCount": "pacemaker",
+    "LocationConstraint": "pacemaker",
+    "Colocation": "pacemaker",
+    "Order": "pacemaker",
+    "PrimitiveConfig": "pacemaker",
+    "Ban": "pacemaker",
+    "PacemakerState": "pacemaker",
+    "DrbdVolume": "drbd",
+    "DrbdPeerVolume": "drbd",
+    "DrbdConnection": "drbd",
+    "DrbdResource": "drbd",
+    "Guest": "guests",
+    "LvsCounters": "lvs",
+    "RealServer": "lvs",
+    "VirtualService": "lvs",
+    "VrrpInstance": "lvs",
+    "LvsDirector": "lvs",
+    "CorosyncLinkPeer": "corosync",
+    "CorosyncLink": "corosync",
+    "QuorumMember": "corosync",
+    "CorosyncQuorum": "corosync",
+    "CorosyncStatus": "corosync",
+    "SnmpInterface": "snmp",
+    "SnmpReading": "snmp",
+    "DiskUsage": "host",
+    "MdMember": "host",
+    "MdArray": "host",
+    "HostMetrics": "host",
+    "PingProbe": "probes",
+}
+"""Each class that lives in an area's module: the module's name under hadeck.model."""
+
+def __getattr__(name: str) -> Any:
+    area = _AREA.get(name)
+    if area is None:
+        raise AttributeError(f"module 'hadeck.model' has no attribute {name!r}")
+    value = getattr(__import__(f"hadeck.model.{area}", fromlist=[name]), name)
+    globals()[name] = value  # the next access does not come here
+    return value
+
+
+def load_all() -> None:
+    """Import every area, so that each class name is a global here.
+
+    ``typing.get_type_hints(ClusterState)`` resolves the field types in this module's
+    globals (the JSON schema, :func:`hadeck.report.json_schema`, does that).
+    """
+    for name in _AREA:
+        __getattr__(name)
+
+
+class Health(IntEnum):
+    """A verdict; the values are the Nagios exit codes.
+
+    Combine verdicts with :func:`hadeck.health.worst`, not ``max()``: it ranks CRITICAL
+    above UNKNOWN, so that a source that could not be read never hides a known failure.
+    """
+
+    OK = 0
+    WARNING = 1
+    CRITICAL = 2
+    UNKNOWN = 3
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """How one source was read: when, how long it took, and why it failed if it did."""
+
+    source: str
+    """Source name, e.g. ``pacemaker``, ``drbd``, ``lvs``, ``guests``, ``host``."""
+    node: str
+    """The node the source was read on (the local hostname for cluster-wide sources)."""
+    read_at: float
+    """Unix time at which the read started."""
+    duration: float
+    """Seconds the commands took, all together."""
+    error: str | None = None
+    """Why the source gave no (or partial) data; None when it read cleanly."""
+    detail: str | None = None
+    """Which variant was read, e.g. ``drbdsetup events2`` or ``/proc/drbd``."""
+    tools: tuple[str, ...] = ()
+    """The tools that were there to ask, where a rule must tell "not there" from "could
+    not look" (guests: ``virsh``, ``xl``, ``vzlist``); empty for other sources."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """One snapshot of a whole cluster, as every face sees it."""
+
+    taken_at: float
+    local_node: str
+    pacemaker: PacemakerState | None = None
+    """None when Pacemaker could not be read (see ``sources``)."""
+    drbd: tuple[DrbdResource, ...] = ()
+    guests: tuple[Guest, ...] = ()
+    lvs: tuple[LvsDirector, ...] = ()
+    corosync: tuple[CorosyncStatus, ...] = ()
+    hosts: tuple[HostMetrics, ...] = ()
+    snmp: tuple[SnmpReading, ...] = ()
+    """What each configured SNMP agent answered (:mod:`hadeck.snmp`), when polled."""
+    sources: tuple[SourceStatus, ...] = ()
+    origin: str = "live"
+    """``live``, ``lab``, or ``bundle:<path>``: where the raw outputs came from."""
+    pings: tuple[PingProbe, ...] = ()
+    """hadeck's own ICMP probes of the ping nodes and peers (:mod:`hadeck.probes`),
+    when they were run (``--probe``, or ``[probes] ping`` in the configuration)."""
+
+    def source_errors(self) -> tuple[SourceStatus, ...]:
+        return tuple(s for s in self.sources if s.error is not None)
+
