@@ -40,11 +40,13 @@ from typing import TYPE_CHECKING, Any
 from hadeck.config import Config
 from hadeck.join import join_guests, name_corosync_peers
 from hadeck.model import (
+    BackupRepo,
     ClusterState,
     CorosyncStatus,
     DrbdResource,
     Guest,
     HostMetrics,
+    LvmReport,
     LvsDirector,
     PacemakerState,
     SnmpReading,
@@ -60,7 +62,17 @@ from hadeck.runner import (
     Runner,
     failure,
 )
-from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
+from hadeck.sources import (
+    backups,
+    corosync,
+    drbd,
+    guests,
+    host,
+    keepalived,
+    lvm,
+    lvs,
+    pacemaker,
+)
 from hadeck.sources.base import Clock, Reading
 from hadeck.ssh import ControlDir, SshRunner
 
@@ -209,12 +221,16 @@ class OnceHungRunner(Runner):
         return self.inner.stream(argv)
 
 
-def node_commands(read_drbd: bool = True) -> tuple[Command, ...]:
+def node_commands(read_drbd: bool = True,
+                  repos: Sequence[backups.RepoSpec] = ()) -> tuple[Command, ...]:
     """Everything a read of one node's own facts may fetch (its batch over ssh): the
-    sources' commands, less the host facts gathered in process."""
+    sources' commands, less the host facts gathered in process; LVM's JSON form only (an
+    old LVM's column form is fetched when that fails), and the first reads of the
+    backup repositories the node holds."""
     modules = (host, drbd, guests, corosync, lvs, keepalived) if read_drbd else \
         (host, guests, corosync, lvs, keepalived)
-    return tuple(c for module in modules for c in module.COMMANDS if c.local is None)
+    return (*(c for module in modules for c in module.COMMANDS if c.local is None),
+            *lvm.PREFETCH, *backups.commands(repos))
 
 
 @dataclasses.dataclass
@@ -226,9 +242,18 @@ class _NodeFacts:
     lvs: LvsDirector | None = None
     vrrp: tuple[VrrpInstance, ...] = ()
     corosync: CorosyncStatus | None = None
+    lvm: LvmReport | None = None
+    backups: tuple[BackupRepo, ...] = ()
 
 
-def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _NodeFacts:
+def repos_on(config: Config, node: str, local: str) -> tuple[backups.RepoSpec, ...]:
+    """The configured backup repositories that ``node`` holds (no node named: the
+    local one)."""
+    return tuple(r for r in config.backup_repos if (r.node or local) == node)
+
+
+def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True,
+               repos: Sequence[backups.RepoSpec] = ()) -> _NodeFacts:
     """Every source of one node: the host first, then the other five at once.
 
     The host read comes first because it tells a node that cannot be reached: then one
@@ -236,7 +261,7 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
     run in parallel, so the slowest sets the time, not the sum of them: a hung tool costs
     one timeout, and the node's other sources still answer.
     """
-    runner = OnceHungRunner(node_runner.prefetch(node_commands(read_drbd)))
+    runner = OnceHungRunner(node_runner.prefetch(node_commands(read_drbd, repos)))
     facts = _NodeFacts()
     host_reading = host.read(runner)
     if is_unreachable(host_reading):
@@ -253,7 +278,10 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
         "corosync": corosync.read,
         "lvs": lvs.read,
         "keepalived": keepalived.read,
+        "lvm": lvm.read,
     }
+    if repos:
+        readers["backups"] = lambda r: backups.read(r, repos)
     with ThreadPoolExecutor(max_workers=len(readers),
                             thread_name_prefix=f"read-{runner.node}") as pool:
         futures = {name: pool.submit(read, runner) for name, read in readers.items()}
@@ -267,6 +295,9 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
     facts.drbd = take(readings["drbd"]) or ()
     facts.guests = take(readings["guests"]) or ()
     facts.corosync = take(readings["corosync"])
+    facts.lvm = take(readings["lvm"])
+    if repos:
+        facts.backups = take(readings["backups"]) or ()
     director_reading, vrrp_reading = readings["lvs"], readings["keepalived"]
     facts.lvs = director_reading.value
     facts.vrrp = vrrp_reading.value or ()
@@ -348,7 +379,8 @@ def collect(
             for n in names:
                 if n not in started and (wanted is None or n in wanted):
                     started[n] = pool.submit(_read_node, access.runner(n), n in directors,
-                                             n not in skip_drbd)
+                                             n not in skip_drbd,
+                                             repos_on(config, n, access.local.node))
 
         start(nodes_to_read(access, None, config))
         waiting: set[Future[Any]] = {pcmk_future, *started.values()}
@@ -388,7 +420,12 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState], per_node:
     hosts: list[HostMetrics] = []
     directors_seen: list[LvsDirector] = []
     rings: list[CorosyncStatus] = []
+    reports: list[LvmReport] = []
+    repos: list[BackupRepo] = []
     for facts in per_node:
+        if facts.lvm is not None:
+            reports.append(facts.lvm)
+        repos += facts.backups
         statuses += facts.statuses
         all_drbd += facts.drbd
         all_guests += facts.guests
@@ -411,6 +448,8 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState], per_node:
         snmp=snmp_readings,
         sources=tuple(statuses),
         origin=access.origin,
+        lvm=tuple(lvm.join_drbd(report, all_drbd) for report in reports),
+        backups=tuple(repos),
     )
     state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()

@@ -98,6 +98,8 @@ VERSION_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ipvsadm", ("ipvsadm", "--version")),
     ("virsh", ("virsh", "--version")),
     ("keepalived", ("keepalived", "--version")),
+    ("lvm", ("lvm", "version")),
+    ("rdiff-backup", ("rdiff-backup", "--version")),
     ("kernel", ("uname", "-r")),
 )
 """Tool versions recorded in meta.json, so a reader knows which formats to expect."""
@@ -562,10 +564,26 @@ class BundleAccess(Access):
 def layout() -> list[tuple[str, str]]:
     """Every bundle file name and the command that makes it, for ``--layout``."""
     from hadeck import placement
-    from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
+    from hadeck.sources import (
+        backups,
+        corosync,
+        drbd,
+        guests,
+        host,
+        keepalived,
+        lvm,
+        lvs,
+        pacemaker,
+    )
 
     rows = []
-    for module in (pacemaker, placement, corosync, drbd, guests, host, lvs, keepalived):
+    for module in (pacemaker, placement, corosync, drbd, guests, host, lvs, keepalived, lvm):
         for command in module.COMMANDS:
             rows.append((f"<node>/{command.name}", command.describe()))
+    # One folder per configured repository ([backups.repos.NAME]), shown for NAME.
+    spec = backups.RepoSpec(name="NAME", path="PATH")
+    for command in (backups.list_command(spec), backups.list_command_old(spec),
+                    backups.ls_command(spec),
+                    backups.error_log_command(spec, "error_log.TIME.data")):
+        rows.append((f"<node>/{command.name}", command.describe()))
     return rows

@@ -67,6 +67,14 @@ from hadeck.health.pacemaker import (
 from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
 from hadeck.health.policy import DEFAULT_POLICY, Policy
 from hadeck.health.sources import judge_sources, nothing_to_judge
+from hadeck.health.storage import (
+    backup_subject,
+    judge_backup,
+    judge_backups,
+    judge_lvm,
+    lvm_subject,
+    thin_use,
+)
 from hadeck.health.verdict import (
     AREAS,
     CRITICAL,
@@ -99,6 +107,7 @@ __all__ = [
     "Problem",
     "Subject",
     "Verdict",
+    "backup_subject",
     "directors_down",
     "drbd_subject",
     "find_causes",
@@ -108,6 +117,8 @@ __all__ = [
     "guests_expected_on",
     "in_transition",
     "judge",
+    "judge_backup",
+    "judge_backups",
     "judge_cluster",
     "judge_colocations",
     "judge_constraints",
@@ -121,6 +132,7 @@ __all__ = [
     "judge_guests",
     "judge_guests_on",
     "judge_hosts",
+    "judge_lvm",
     "judge_lvs",
     "judge_membership",
     "judge_node",
@@ -132,6 +144,7 @@ __all__ = [
     "judge_resources",
     "judge_service",
     "judge_sources",
+    "lvm_subject",
     "nothing_to_judge",
     "out_of_cluster",
     "rank",
@@ -139,6 +152,7 @@ __all__ = [
     "select_services",
     "service_subject",
     "sync_text",
+    "thin_use",
     "vrrp_subject",
     "worst",
 ]
@@ -177,6 +191,8 @@ def judge(state: ClusterState, policy: Policy = DEFAULT_POLICY,
                                   state.corosync)
     verdicts += judge_membership(state)
     verdicts += judge_hosts(state.hosts, policy)
+    verdicts += judge_lvm(state.lvm, policy)
+    verdicts += judge_backups(state.backups, state.taken_at, policy)
     if memo is not None:
         memo.turn()
     return Judgement(tuple(verdicts), find_causes(state, verdicts))
