@@ -130,4 +130,12 @@ def _open_lab(named: str, config: Config, node: str | None, create: bool) -> Ope
     origins = {**{entry_key("lvs.expected", service): f"the lab's keepalived ({directory})"
                   for service in from_lab},
                **config.origins}
-    return Opened(access, dataclasses.replace(config, policy=policy, origins=origins))
+    # Its backup host's repositories, unless the site configured its own.
+    from hadeck.lab.storage import backup_repos
+
+    repos = config.backup_repos or backup_repos(world.topology)
+    if not config.backup_repos:
+        origins = {**origins, **{entry_key("backups.repos", r.name): "the lab's backup host"
+                                 for r in repos}}
+    return Opened(access, dataclasses.replace(config, policy=policy, origins=origins,
+                                              backup_repos=repos))

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 
 from hadeck.collect import Access
 from hadeck.lab import derive
+from hadeck.lab import storage as lab_storage
 from hadeck.lab.errors import LabError
 from hadeck.lab.formats import corosync as corosync_fmt
 from hadeck.lab.formats import drbd as drbd_fmt
@@ -35,6 +36,7 @@ from hadeck.lab.formats import host as host_fmt
 from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.formats import ping as ping_fmt
+from hadeck.lab.formats import storage as storage_fmt
 from hadeck.lab.world import Lab, LabState
 from hadeck.model import HostMetrics
 from hadeck.probes import ping as ping_batch
@@ -47,6 +49,7 @@ from hadeck.runner import (
     not_found,
 )
 from hadeck.sources import host as host_source
+from hadeck.sources import lvm as lvm_source
 
 GARBAGE = "\x1b[7m%%%% lab: garbage %%%%\n\x00\x01\x02 not the tool's output }{\n"
 MAX_HANG = 3600.0
@@ -212,6 +215,8 @@ class LabRunner(Runner):
             return self._migrate(state, args)
         if tool == "ping":
             return self._ping(state, args)
+        if tool in ("rdiff-backup", "ls", "zcat"):
+            return self._backup(state, args)
         if args[:4] == ("sh", "-c", ping_batch.BATCH, "hadeck-ping") and len(args) >= 7:
             return self._ping_batch(state, args)
         return _not_found(args)
@@ -296,8 +301,34 @@ class LabRunner(Runner):
                 _forget_manual_changes(world)
         return result
 
+    def _backup(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """rdiff-backup's session list, ``ls -1`` of rdiff-backup-data, and ``zcat`` of
+        its error log, for the lab's repositories (:mod:`hadeck.lab.storage`)."""
+        path = args[-1]
+        found = lab_storage.backup(state, self.node, path.split("/rdiff-backup-data")[0])
+        if args[0] == "rdiff-backup" and args[1:-1] in (
+                ("--parsable-output", "list", "increments"), ("--parsable-output", "-l")):
+            if found is None:  # rdiff-backup 2.2.2's words, exit 1
+                return CommandResult(args, "", (
+                    f"ERROR: Path '{path}' couldn't be identified as being within an "
+                    "existing backup repository\nERROR: Action list failed on step check\n"),
+                    1)
+            return CommandResult(args, storage_fmt.increments(found[0]))
+        if args[:2] == ("ls", "-1") and len(args) == 3 and path.endswith("/rdiff-backup-data"):
+            if found is None:
+                return CommandResult(args, "", f"ls: cannot access '{path}': No such file or "
+                                               "directory\n", 2)
+            return CommandResult(args, storage_fmt.data_dir(found[0], bool(found[1])))
+        if args[0] == "zcat" and len(args) == 2 and found is not None \
+                and "/rdiff-backup-data/error_log." in path:
+            return CommandResult(args, found[1])
+        return _not_found(args)
+
     def _file(self, state: LabState, path: str) -> str | None:
         node = self.node
+        if "/rdiff-backup-data/error_log." in path:
+            found = lab_storage.backup(state, node, path.split("/rdiff-backup-data")[0])
+            return found[1] if found is not None else None
         if path == "/proc/drbd":
             return drbd_fmt.proc_drbd_9() if node in state.topology.guest_nodes else None
         if path == "/proc/mdstat":
@@ -645,7 +676,16 @@ _READS: dict[tuple[str, ...], Callable[[LabRunner, LabState], str | None]] = {
     host_source.PROC_STAT.argv: lambda runner, state: host_fmt.proc_stat(
         derive.host(state, runner.node)),
     host_source.DF.argv: lambda runner, state: host_fmt.df(derive.host(state, runner.node)),
+    lvm_source.VGS.argv: lambda runner, state: _lvm(runner, state, 0),
+    lvm_source.LVS.argv: lambda runner, state: _lvm(runner, state, 1),
 }
+
+
+def _lvm(runner: LabRunner, state: LabState, which: int) -> str | None:
+    found = lab_storage.lvm(state, runner.node)
+    if found is None:
+        return None
+    return storage_fmt.vgs_json(found[0]) if which == 0 else storage_fmt.lvs_json(found[1])
 
 _PROC_HOST: dict[str, Callable[[HostMetrics], str]] = {
     str(command.path): render for command, render in (
