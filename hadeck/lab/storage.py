@@ -38,7 +38,8 @@ ERROR_LOG = ("ListError 'etc/ssl/private' [Errno 13] Permission denied: "
 def pool_percent(state: LabState, node: str) -> float:
     """The thin pool's data use on a guest node at the lab's time."""
     nodes = state.topology.guest_nodes
-    hours = max(state.now - float(state.world.get("created", state.now)), 0.0) / 3600
+    created = float(state.world.get("created", state.now))
+    hours = max(float(state.now) - created, 0.0) / 3600
     if node == nodes[-1] and len(nodes) > 1:
         return min(84.0 + hours, 99.9)
     return min(41.0 + hours / 24, 99.9)
