@@ -508,6 +508,33 @@ class ThresholdContext(nagiosplugin.ScalarContext):
         return f"{measure.subject}: {value} {measure.what}".strip()
 
 
+class LateThresholdContext(ThresholdContext):
+    """``-w/-c`` whose defaults come from the configuration, known only after the read:
+    the ranges are looked up in the options (``<name>_warning``, ``<name>_critical``)
+    when a measure is judged, after ``assess`` filled in what the command line left out.
+    """
+
+    def __init__(self, name: str, args: argparse.Namespace) -> None:
+        self._args = args
+        super().__init__(name, None, None)
+
+    @property
+    def warning(self) -> nagiosplugin.Range:
+        return nagiosplugin.Range(getattr(self._args, f"{self.name}_warning", None))
+
+    @warning.setter
+    def warning(self, value: object) -> None:
+        pass  # ScalarContext sets it at init; the options hold it
+
+    @property
+    def critical(self) -> nagiosplugin.Range:
+        return nagiosplugin.Range(getattr(self._args, f"{self.name}_critical", None))
+
+    @critical.setter
+    def critical(self, value: object) -> None:
+        pass
+
+
 class StateResource(nagiosplugin.Resource):
     """Acquisition: read the local node's state and hand out the plugin's metrics."""
 
