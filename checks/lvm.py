@@ -56,11 +56,11 @@ def _policy(config: Any) -> Policy:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-w", "--warning", "--data-warning", dest="data_warning",
+    parser.add_argument("-w", "--warning", dest="data_warning",
                         metavar="RANGE", type=parse_range,
                         help="WARNING when a thin pool's data use (%%) is outside RANGE "
                              "(default: lvm.thin_data_warning, 80)")
-    parser.add_argument("-c", "--critical", "--data-critical", dest="data_critical",
+    parser.add_argument("-c", "--critical", dest="data_critical",
                         metavar="RANGE", type=parse_range,
                         help="CRITICAL when a thin pool's data use (%%) is outside RANGE "
                              "(default: lvm.thin_data_critical, 90)")
