@@ -2,15 +2,15 @@
 
 Each guest node has the volume group ``vg_drbd`` (one 500 GiB physical volume) with a
 thin pool ``pool`` and one thin volume per DRBD resource (``/dev/vg_drbd/r1`` …, the
-backing devices the lab's DRBD prints). The pools fill as lab time passes: jupiter1's
-slowly from 41 %, the last guest node's from 84 % by one point an hour — WARNING at first,
-CRITICAL six lab hours later (``hadeck lab clock +6h``), full at 99.9 %.
+backing devices the lab's DRBD prints). The pools are healthy until ``hadeck lab
+fill-pool NODE``: from then on that node's pool is at 84 % and fills by one point an
+lab hour (``hadeck lab step 6h``: CRITICAL), up to 99.9 %; ``trim-pool NODE`` frees it.
 
 The arbiter ``sun`` is the backup host: one rdiff-backup repository per guest,
-``/srv/backup/<guest>``, a session every night at 02:00 UTC for the last fortnight.
-The second guest's backups stopped three nights ago (a stale repository, CRITICAL); the
-host's own ``/etc`` (``/srv/backup/etc``, a path, not a guest) is backed up nightly too,
-and its last run logged an error (WARNING).
+``/srv/backup/<guest>``, and one of a path, ``/srv/backup/etc`` (sun's own /etc), a
+session every night at 02:00 UTC for the last fortnight. ``hadeck lab stop-backups
+NAME`` makes a repository stale (its last session three nights back, by default),
+``backup-error NAME`` gives its last run an error log, ``resume-backups NAME`` clears both.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ POOL_BYTES = 400 * GIB
 META_BYTES = 1 * GIB
 DAY = 86400.0
 BACKUP_PATH = "/srv/backup"
-STALE_GUEST = 2
-"""The guest number whose backups stopped."""
 STALE_NIGHTS = 3
 ERROR_LOG = ("ListError 'etc/ssl/private' [Errno 13] Permission denied: "
              "b'/etc/ssl/private'\n")
@@ -37,12 +35,11 @@ ERROR_LOG = ("ListError 'etc/ssl/private' [Errno 13] Permission denied: "
 
 def pool_percent(state: LabState, node: str) -> float:
     """The thin pool's data use on a guest node at the lab's time."""
-    nodes = state.topology.guest_nodes
-    created = float(state.world.get("created", state.now))
-    hours = max(float(state.now) - created, 0.0) / 3600
-    if node == nodes[-1] and len(nodes) > 1:
-        return min(84.0 + hours, 99.9)
-    return min(41.0 + hours / 24, 99.9)
+    started = state.world.get("pools_filling", {}).get(node)
+    if started is None:
+        return 41.0 + 7 * state.topology.guest_nodes.index(node) % 30
+    hours = max(float(state.now) - float(started), 0.0) / 3600
+    return min(84.0 + hours, 99.9)
 
 
 def lvm(state: LabState, node: str) -> tuple[tuple[LvmVolumeGroup, ...],
@@ -80,23 +77,20 @@ def backup_repos(topology: Topology) -> tuple[RepoSpec, ...]:
             RepoSpec(name="etc", path=f"{BACKUP_PATH}/etc", node=host))
 
 
-def _number(path: str) -> int | None:
-    """The guest number of a repository's path; 0 for the host's ``etc``."""
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    if name == "etc":
-        return 0
-    return int(name[2:]) if name.startswith("vm") and name[2:].isdigit() else None
+def repo_names(topology: Topology) -> list[str]:
+    return [r.name for r in backup_repos(topology)]
 
 
 def backup(state: LabState, node: str, path: str) -> tuple[tuple[BackupRun, ...], str] | None:
     """A repository's sessions and its last error log text; None where there is none."""
-    number = _number(path.rstrip("/").removesuffix("/rdiff-backup-data"))
     host = state.topology.arbiter or state.topology.cluster_nodes[0]
-    if node != host or number is None or number > len(state.topology.guests) \
-            or not path.startswith(BACKUP_PATH + "/"):
+    name = path.rstrip("/").removeprefix(BACKUP_PATH + "/")
+    if node != host or "/" in name or name not in repo_names(state.topology):
         return None
-    last_night = (state.now - 2 * 3600) // DAY * DAY + 2 * 3600
-    if number == STALE_GUEST:
-        last_night -= STALE_NIGHTS * DAY
+    now = float(state.now)
+    stopped = state.world.get("backups_stopped", {}).get(name)
+    if stopped is not None:
+        now = min(now, float(stopped))
+    last_night = (now - 2 * 3600) // DAY * DAY + 2 * 3600
     runs = tuple(BackupRun(time=last_night - i * DAY) for i in reversed(range(14)))
-    return runs, ERROR_LOG if number == 0 else ""
+    return runs, ERROR_LOG if name in state.world.get("backup_errors", []) else ""
