@@ -28,7 +28,7 @@ META_BYTES = 1 * GIB
 DAY = 86400.0
 BACKUP_PATH = "/srv/backup"
 STALE_NIGHTS = 3
-ERROR_LOG = ("ListError 'etc/ssl/private' [Errno 13] Permission denied: "
+ERROR_LOG = ("ListError: '/etc/ssl/private' [Errno 13] Permission denied: "
              "b'/etc/ssl/private'\n")
 """rdiff-backup 2.2's error log line for a directory it may not read (captured)."""
 
