@@ -9,7 +9,8 @@ For each configured repository (``[backups.repos.NAME]``, :class:`RepoSpec`) thr
   ``rdiff-backup --parsable-output -l PATH``, which 2.2 still accepts (with a
   deprecation warning on stderr). Both print one ``EPOCH KIND`` line per session, oldest
   first, the last being the current mirror; while a run is unfinished (or died) the
-  mirror's time is printed as ``-1``;
+  mirror's time is printed as ``-1`` — and sorted first (captured from 2.2.2 after a
+  killed run);
 - the listing of ``PATH/rdiff-backup-data`` (``ls -1``): two ``current_mirror.*``
   markers mean the last run died and the repository waits for a regress; the newest
   ``error_log.<time>.data`` (``.data.gz`` from 1.x) is the last run's;
@@ -95,7 +96,8 @@ def commands(specs: Sequence[RepoSpec]) -> tuple[Command, ...]:
 def parse_increments(text: str) -> tuple[BackupRun, ...]:
     """Parse ``rdiff-backup --parsable-output list increments`` (or ``-l``).
 
-    A time of ``-1`` (a run unfinished or dead) is kept as ``-1``; the caller says so.
+    A time of ``-1`` (the mirror of a run unfinished or dead, which rdiff-backup sorts
+    first) is kept as ``-1``; the caller says so and sorts the rest.
 
     Raises:
         ParseError: a line that is not ``EPOCH KIND``, or no line at all.
@@ -167,12 +169,13 @@ def read_repo(runner: Runner, spec: RepoSpec) -> BackupRepo:
             return _failed(repo, error or "no answer")
         listing, ls_error = parsed(runner.fetch(ls_command(spec)), parse_data_dir,
                                    name="rdiff-backup-data")
-        interrupted = runs[-1].time < 0 or (listing is not None and listing.markers > 1)
+        interrupted = any(r.time < 0 for r in runs) or \
+            (listing is not None and listing.markers > 1)
         log = None
         if listing is not None and listing.error_log is not None:
             log, _ = parsed(runner.fetch(error_log_command(spec, listing.error_log)),
                             last_lines, name="error_log")
-        finished = tuple(r for r in runs if r.time >= 0)
+        finished = tuple(sorted((r for r in runs if r.time >= 0), key=lambda r: r.time))
         return BackupRepo(name=spec.name, node=runner.node, path=spec.path, guest=spec.guest,
                           runs=finished, error_log=log, interrupted=interrupted,
                           error=None if listing is not None else ls_error)
