@@ -86,9 +86,13 @@ def open_cluster(
         from hadeck.snapshot import BundleAccess, BundleError
 
         try:
-            return Opened(BundleAccess(bundle), config)
+            access = BundleAccess(bundle)
         except BundleError as exc:
             raise OpenError(f"cannot read bundle: {exc}") from None
+        if not config.backup_repos:
+            # The repositories it recorded, as the recording configuration named them.
+            config = dataclasses.replace(config, backup_repos=access.bundle.backup_repos())
+        return Opened(access, config)
     if lab is not None:
         return _open_lab(lab, config, node, create_lab)
     from hadeck.collect import LiveAccess

@@ -72,6 +72,7 @@ from hadeck.runner import (
     file_result,
     kind_of,
 )
+from hadeck.sources.backups import RepoSpec, valid_name
 
 if TYPE_CHECKING:
     from hadeck.snmp.agent import SnmpAgent
@@ -308,6 +309,22 @@ class Bundle:
         if isinstance(listed, list) and listed:
             return tuple(str(n) for n in listed)
         return tuple(sorted({name.split("/", 1)[0] for name in self.files if "/" in name}))
+
+    def backup_repos(self) -> tuple[RepoSpec, ...]:
+        """The rdiff-backup repositories the recording read (``<node>/backups/NAME/``),
+        from their recorded argv: replayed without the recording's configuration. The
+        guest each one backs up is not recorded (a configuration given names it)."""
+        found: dict[str, RepoSpec] = {}
+        commands = self.meta.get("commands", {})
+        for key, entry in (commands.items() if isinstance(commands, dict) else ()):
+            parts = key.split("/")
+            argv = entry.get("argv") if isinstance(entry, dict) else None
+            if len(parts) != 4 or parts[1] != "backups" or parts[3] != "increments.txt" \
+                    or not isinstance(argv, list) or not argv or not valid_name(parts[2]):
+                continue
+            found.setdefault(parts[2], RepoSpec(name=parts[2], path=str(argv[-1]),
+                                                node=parts[0]))
+        return tuple(found.values())
 
     def answer(self, node: str, command: Command) -> CommandResult:
         key = f"{node}/{command.name}"

@@ -254,7 +254,7 @@ def stop_backups(lab: Lab, name: str, nights: int = 3) -> str:
     state = _state(lab)
     _repo(state, name)
     with lab.changing() as world:
-        world.setdefault("backups_stopped", {})[name] = state.now - nights * 86400.0
+        world.setdefault("backups_stopped", {})[name] = nights
     return f"backups of {name} stopped {nights} nights ago"
 
 

@@ -15,6 +15,8 @@ NAME`` makes a repository stale (its last session three nights back, by default)
 
 from __future__ import annotations
 
+import time
+
 from hadeck.lab.world import LabState, Topology
 from hadeck.model import BackupRun, LvmVolume, LvmVolumeGroup
 from hadeck.sources.backups import RepoSpec
@@ -87,10 +89,10 @@ def backup(state: LabState, node: str, path: str) -> tuple[tuple[BackupRun, ...]
     name = path.rstrip("/").removeprefix(BACKUP_PATH + "/")
     if node != host or "/" in name or name not in repo_names(state.topology):
         return None
-    now = float(state.now)
-    stopped = state.world.get("backups_stopped", {}).get(name)
-    if stopped is not None:
-        now = min(now, float(stopped))
-    last_night = (now - 2 * 3600) // DAY * DAY + 2 * 3600
+    # The sessions follow the wall clock (with the lab's offset), not a frozen lab time:
+    # a state's time is the wall clock's, and a backup is as old as it says.
+    wall = time.time() + float(state.world["clock"].get("offset", 0.0))
+    nights = int(state.world.get("backups_stopped", {}).get(name, 0))
+    last_night = (wall - 2 * 3600) // DAY * DAY + 2 * 3600 - nights * DAY
     runs = tuple(BackupRun(time=last_night - i * DAY) for i in reversed(range(14)))
     return runs, ERROR_LOG if name in state.world.get("backup_errors", []) else ""
