@@ -127,8 +127,11 @@ def judged(obj: Any, view: View) -> list[Verdict]:
     if not isinstance(name, str):
         return []
     node = getattr(obj, "node", None)
-    return [v for v in view.snapshot.judgement.verdicts
-            if v.key.name == name and (node is None or v.key.node in (None, node))]
+    found = [v for v in view.snapshot.judgement.verdicts
+             if v.key.name == name and (node is None or v.key.node in (None, node))]
+    if isinstance(obj, Node):  # its storage is judged under the volumes' names
+        found += [v for v in view.snapshot.judgement.area("storage") if v.node == obj.name]
+    return found
 
 
 _TITLES = {
