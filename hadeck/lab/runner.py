@@ -215,7 +215,7 @@ class LabRunner(Runner):
             return self._migrate(state, args)
         if tool == "ping":
             return self._ping(state, args)
-        if tool in ("rdiff-backup", "ls", "zcat"):
+        if tool in ("rdiff-backup", "find", "zcat"):
             return self._backup(state, args)
         if args[:4] == ("sh", "-c", ping_batch.BATCH, "hadeck-ping") and len(args) >= 7:
             return self._ping_batch(state, args)
@@ -302,9 +302,10 @@ class LabRunner(Runner):
         return result
 
     def _backup(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
-        """rdiff-backup's session list, ``ls -1`` of rdiff-backup-data, and ``zcat`` of
-        its error log, for the lab's repositories (:mod:`hadeck.lab.storage`)."""
-        path = args[-1]
+        """rdiff-backup's session list, the ``find`` of rdiff-backup-data's markers and
+        logs, and ``zcat`` of its error log, for the lab's repositories
+        (:mod:`hadeck.lab.storage`)."""
+        path = args[1] if args[0] == "find" and len(args) > 1 else args[-1]
         found = lab_storage.backup(state, self.node, path.split("/rdiff-backup-data")[0])
         if args[0] == "rdiff-backup" and args[1:-1] in (
                 ("--parsable-output", "list", "increments"), ("--parsable-output", "-l")):
@@ -314,11 +315,11 @@ class LabRunner(Runner):
                     "existing backup repository\nERROR: Action list failed on step check\n"),
                     1)
             return CommandResult(args, storage_fmt.increments(found[0]))
-        if args[:2] == ("ls", "-1") and len(args) == 3 and path.endswith("/rdiff-backup-data"):
-            if found is None:
-                return CommandResult(args, "", f"ls: cannot access '{path}': No such file or "
-                                               "directory\n", 2)
-            return CommandResult(args, storage_fmt.data_dir(found[0], bool(found[1])))
+        if args[0] == "find" and path.endswith("/rdiff-backup-data"):
+            if found is None:  # GNU find's words, exit 1
+                return CommandResult(args, "", f"find: '{path}': No such file or "
+                                               "directory\n", 1)
+            return CommandResult(args, storage_fmt.data_dir(*found))
         if args[0] == "zcat" and len(args) == 2 and found is not None \
                 and "/rdiff-backup-data/error_log." in path:
             return CommandResult(args, found[1])

@@ -11,10 +11,12 @@ For each configured repository (``[backups.repos.NAME]``, :class:`RepoSpec`) thr
   first, the last being the current mirror; while a run is unfinished (or died) the
   mirror's time is printed as ``-1`` — and sorted first (captured from 2.2.2 after a
   killed run);
-- the listing of ``PATH/rdiff-backup-data`` (``ls -1``): two ``current_mirror.*``
-  markers mean the last run died and the repository waits for a regress; the newest
-  ``error_log.<time>.data`` (``.data.gz`` from 1.x) is the last run's;
-- that error log (empty after a clean run), of which the last lines are kept.
+- the markers and error logs in ``PATH/rdiff-backup-data`` with their sizes (``find …
+  -printf '%s %f\n'``: argv only, no shell, no glob): two ``current_mirror.*`` markers
+  mean the last run died and the repository waits for a regress; the newest
+  ``error_log.<time>.data`` is the last run's (2.2 gzips it when it has errors);
+- that error log, only when it is not empty (a clean run leaves an empty one): so a
+  peer's read of a clean repository stays within its one ssh round trip.
 
 The commands have fixed names per repository (``backups/NAME/…``), so a bundle records
 and replays them like any other source.
@@ -75,7 +77,10 @@ def data_dir(spec: RepoSpec) -> str:
 
 
 def ls_command(spec: RepoSpec) -> Command:
-    return Command(f"backups/{spec.name}/rdiff-backup-data.txt", ("ls", "-1", data_dir(spec)))
+    """The markers and error logs of the repository, each as ``SIZE NAME``."""
+    return Command(f"backups/{spec.name}/rdiff-backup-data.txt",
+                   ("find", data_dir(spec), "-maxdepth", "1", "(", "-name", "current_mirror.*",
+                    "-o", "-name", "error_log.*", ")", "-printf", "%s %f\\n"))
 
 
 def error_log_command(spec: RepoSpec, file: str) -> Command:
@@ -125,20 +130,36 @@ class DataDir:
     """``current_mirror.*`` files: 1 normally, 2 after a run died."""
     error_log: str | None
     """The newest ``error_log`` file's name, if any."""
+    error_log_bytes: int = 0
+    """Its size: 0 after a run without errors."""
+
+
+_SIZED = re.compile(r"^([0-9]{1,20}) (\S+)$")
 
 
 def parse_data_dir(text: str) -> DataDir:
-    """Parse ``ls -1 REPO/rdiff-backup-data``.
+    """Parse :func:`ls_command`'s output: ``SIZE NAME`` per marker and error log, in
+    directory order.
 
     Raises:
-        ParseError: no ``current_mirror`` marker (not an rdiff-backup repository).
+        ParseError: a line not ``SIZE NAME``, or no ``current_mirror`` marker (not an
+            rdiff-backup repository).
     """
-    names = [n for n in text.splitlines() if n]
-    markers = sum(1 for n in names if n.startswith("current_mirror."))
+    sizes: dict[str, int] = {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        match = _SIZED.match(line)
+        if match is None:
+            raise ParseError(f"not a 'SIZE NAME' line: {line[:60]!r}")
+        sizes[match.group(2)] = whole(match.group(1), "file size")
+    markers = sum(1 for n in sizes if n.startswith("current_mirror."))
     if not markers:
         raise ParseError("no current_mirror marker: not an rdiff-backup repository")
-    logs = sorted((m.group(1), n) for n in names if (m := _ERROR_LOG.match(n)))
-    return DataDir(markers=markers, error_log=logs[-1][1] if logs else None)
+    logs = sorted((m.group(1), n) for n in sizes if (m := _ERROR_LOG.match(n)))
+    newest = logs[-1][1] if logs else None
+    return DataDir(markers=markers, error_log=newest,
+                   error_log_bytes=sizes[newest] if newest else 0)
 
 
 def last_lines(text: str, count: int = ERROR_LINES) -> str | None:
@@ -172,7 +193,8 @@ def read_repo(runner: Runner, spec: RepoSpec) -> BackupRepo:
         interrupted = any(r.time < 0 for r in runs) or \
             (listing is not None and listing.markers > 1)
         log = None
-        if listing is not None and listing.error_log is not None:
+        if listing is not None and listing.error_log is not None \
+                and listing.error_log_bytes > 0:
             log, _ = parsed(runner.fetch(error_log_command(spec, listing.error_log)),
                             last_lines, name="error_log")
         finished = tuple(sorted((r for r in runs if r.time >= 0), key=lambda r: r.time))

@@ -243,11 +243,12 @@ def test_an_old_rdiff_backup_is_asked_the_old_way(repos: dict[str, RepoSpec]) ->
 
 def test_captured_outputs_of_a_killed_run_and_an_error_log() -> None:
     runs = backups.parse_increments((RDIFF / "increments-interrupted.txt").read_text())
-    assert [r.time for r in runs] == [-1.0, 1796213890.0]  # the dead mirror sorted first
+    assert [r.time for r in runs] == [-1.0, 1796214883.0]  # the dead mirror sorted first
     listing = backups.parse_data_dir((RDIFF / "data-dir-interrupted.txt").read_text())
     assert listing.markers == 2
     listing = backups.parse_data_dir((RDIFF / "data-dir-errors.txt").read_text())
     assert listing.error_log is not None and listing.error_log.endswith(".data.gz")
+    assert listing.error_log_bytes == 124
     assert backups.error_log_command(RepoSpec("x", "/r"), listing.error_log).argv[0] == "zcat"
     log = backups.last_lines((RDIFF / "error_log.txt").read_text())
     assert log is not None and log.startswith("ListError:")
@@ -260,9 +261,11 @@ def test_bad_lists_are_parse_errors(text: str) -> None:
         backups.parse_increments(text)
 
 
-def test_not_a_data_dir() -> None:
+@pytest.mark.parametrize("text", ["0 error_log.2026-12-02T12:34:43Z.data\n", "etc\nusr\n",
+                                  "10 current_mirror.x.data\n-1 error_log.y.data\n"])
+def test_not_a_data_dir(text: str) -> None:
     with pytest.raises(ParseError):
-        backups.parse_data_dir("etc\nusr\n")
+        backups.parse_data_dir(text)
 
 
 # --------------------------------------------------------------------------- plugin

@@ -57,16 +57,18 @@ def stamp(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
-def data_dir(runs: Sequence[BackupRun], error_log_gz: bool) -> str:
-    """``ls -1`` of ``rdiff-backup-data`` for these sessions (sorted as ls sorts)."""
-    names = ["backup.log", "chars_to_quote", "increments", "special_escapes",
-             f"current_mirror.{stamp(runs[-1].time)}.data"]
+def data_dir(runs: Sequence[BackupRun], error_log: str) -> str:
+    """The markers and error logs of ``rdiff-backup-data`` with their sizes, as
+    ``find … -printf '%s %f\\n'`` prints them (directory order: the marker after the
+    logs, as captured): the last run's error log gzipped when it has errors."""
+    lines = []
     for i, run in enumerate(runs):
         last = i == len(runs) - 1
         t = stamp(run.time)
-        names += [f"error_log.{t}.data" + (".gz" if last and error_log_gz else ""),
-                  f"file_statistics.{t}.data.gz", f"session_statistics.{t}.data",
-                  f"mirror_metadata.{t}." + ("snapshot.gz" if last else "diff.gz")]
-        if not last:
-            names.append(f"increments.{t}.dir")
-    return "".join(f"{n}\n" for n in sorted(names))
+        if last and error_log:
+            # rdiff-backup 2.2's gzip of one such line is about 120 bytes.
+            lines.append(f"{len(error_log) + 40} error_log.{t}.data.gz")
+        else:
+            lines.append(f"0 error_log.{t}.data")
+    lines.append(f"10 current_mirror.{stamp(runs[-1].time)}.data")
+    return "".join(f"{line}\n" for line in lines)
