@@ -111,3 +111,17 @@ def test_the_plugins_on_the_lab(lab: Lab) -> None:
     out = run_check("backup", "--lab", str(lab.directory))
     assert out.returncode == 3
     assert "held by sun" in out.text
+
+
+def test_the_events_say_when_a_pool_and_a_backup_go_wrong(lab: Lab) -> None:
+    from hadeck.watch.eventlog import EventLog
+    from hadeck.watch.poller import Poller
+
+    opened = open_cluster(None, lab=str(lab.directory))
+    poller = Poller(opened.access, opened.config, log=EventLog(None))
+    poller.poll()
+    faults.fill_pool(lab, "jupiter2")
+    faults.stop_backups(lab, "vm1")
+    texts = [e.text for e in poller.poll().events]
+    assert any(t.startswith("vg_drbd/pool@jupiter2: thin pool data 84.0 %") for t in texts)
+    assert any(t.startswith("backup vm1@sun: last backup 3.") for t in texts), texts
