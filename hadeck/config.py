@@ -373,9 +373,10 @@ def describe(config: Config) -> list[tuple[str, object, str]]:
                          origins.get(f"{table}.{key}", DEFAULT_ORIGIN)))
     for spec in config.backup_repos:
         key = entry_key("backups.repos", spec.name)
-        entry = {"path": spec.path, "node": spec.node, "guest": spec.guest}
-        rows.append((key, {k: v for k, v in entry.items() if v},
-                     origins.get(key, DEFAULT_ORIGIN)))
+        for field_name in REPO_KEYS:
+            value = getattr(spec, field_name)
+            if value:
+                rows.append((f"{key}.{field_name}", value, origins.get(key, DEFAULT_ORIGIN)))
     for key, value in _weight_rows(config.weights):
         rows.append((key, value, origins.get(key, DEFAULT_ORIGIN)))
     for key, value in _snmp_rows(config, origins):

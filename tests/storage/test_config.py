@@ -45,8 +45,9 @@ def test_values_and_where_they_came_from(tmp_path: Path) -> None:
     rows = {key: (value, origin) for key, value, origin in describe(config)}
     assert rows["lvm.thin_data_warning"] == (70, f"--config {path}:2")
     assert rows["lvm.thin_metadata_warning"] == (80.0, "built-in default")
-    assert rows["backups.repos.vm1"][0] == {"path": "/srv/backup/vm1", "node": "sun",
-                                            "guest": "vm1"}
+    assert rows["backups.repos.vm1.path"] == ("/srv/backup/vm1", f"--config {path}:10")
+    assert rows["backups.repos.vm1.guest"][0] == "vm1"
+    assert "backups.repos.etc.guest" not in rows
 
 
 @pytest.mark.parametrize(("text", "message"), [
