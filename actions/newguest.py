@@ -12,7 +12,6 @@ the merged CIB to ``crm_verify`` and ``crm_simulate``.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ from hadeck.actions.checks import Check
 from hadeck.actions.guest_template import Fragment, Template, choose, fragment
 from hadeck.actions.plan import Refused, Step
 from hadeck.drbdconf import DrbdConfig, DrbdHost, DrbdResourceConfig, parse_dump, render
+from hadeck.model import LvmReport
 from hadeck.outfile import create
 from hadeck.runner import LocalRunner, Runner
 from hadeck.sources.base import ParseError
@@ -43,7 +43,8 @@ class Spec:
     name: str
     nodes: tuple[str, ...]
     size: str
-    vg: str
+    vg: str | None = None
+    """The volume group (default: the template guest's DRBD disk's)."""
     hypervisor: str | None = None
     like: str | None = None
     prefer: str | None = None
@@ -60,17 +61,38 @@ class Survey:
         cib: ``cibadmin -Q``.
         drbd: each node's ``drbdadm dump all``, parsed.
         drbd_version: ``8.4`` or ``9`` (``drbdadm --version``'s kernel version).
-        vg_free: each node's free bytes in the volume group (None: unreadable).
-        lv_taken: the nodes where the logical volume already exists.
+        lvm: each node's LVM as the LVM source reads it (None: unreadable, or no LVM).
         errors: what could not be read, one line each.
     """
 
     cib: str
     drbd: Mapping[str, DrbdConfig]
     drbd_version: str
-    vg_free: Mapping[str, int | None]
-    lv_taken: tuple[str, ...] = ()
+    lvm: Mapping[str, LvmReport | None]
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Volume:
+    """The logical volume the guest's DRBD disk will be, made as the template's is.
+
+    Attributes:
+        vg: its volume group.
+        name: its name.
+        pool: the thin pool it is made in, when the template guest's volume is thin.
+    """
+
+    vg: str
+    name: str
+    pool: str | None = None
+
+    @property
+    def path(self) -> str:
+        return f"/dev/{self.vg}/{self.name}"
+
+    @property
+    def lv(self) -> str:
+        return f"{self.vg}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,7 @@ class Proposal:
     steps: tuple[Step, ...]
     size_bytes: int
     checks: tuple[Check, ...] = field(default=())
+    volume: Volume | None = None
 
 
 def size_bytes(text: str) -> int:
@@ -121,10 +144,9 @@ def survey(spec: Spec, runners: Mapping[str, Runner], at: str) -> Survey:
     if not got.ok:
         errors.append(f"cibadmin -Q on {at}: {got.reason()}")
     drbd: dict[str, DrbdConfig] = {}
-    vg_free: dict[str, int | None] = {}
-    taken: list[str] = []
+    lvm: dict[str, LvmReport | None] = {}
     version = "8.4"
-    lv = f"{spec.vg}/{spec.name}"
+    from hadeck.sources import lvm as lvm_source
     # Only the cluster's own nodes are asked: a mistyped name must not become an ssh
     # connection to whatever answers it (propose refuses it).
     for node in _members(cib) & set(spec.nodes):
@@ -139,10 +161,8 @@ def survey(spec: Spec, runners: Mapping[str, Runner], at: str) -> Survey:
         ver = run.run(("drbdadm", "--version"))
         if ver.ok and re.search(r"DRBD_KERNEL_VERSION=9", ver.stdout):
             version = "9"
-        vg_free[node] = _vg_free(run, spec.vg)
-        if run.run(("lvs", "--noheadings", "-o", "lv_name", lv)).ok:
-            taken.append(node)
-    return Survey(cib, drbd, version, vg_free, tuple(taken), tuple(errors))
+        lvm[node] = lvm_source.read(run).value
+    return Survey(cib, drbd, version, lvm, tuple(errors))
 
 
 def _members(cib: str) -> set[str]:
@@ -153,18 +173,6 @@ def _members(cib: str) -> set[str]:
     if root is None:
         return set()
     return {n.get("uname", "") for n in root.iterfind("configuration/nodes/node")}
-
-
-def _vg_free(run: Runner, vg: str) -> int | None:
-    got = run.run(("vgs", "--reportformat", "json", "--units", "b", "--nosuffix",
-                   "-o", "vg_name,vg_free", vg))
-    if not got.ok:
-        return None
-    try:
-        rows = json.loads(got.stdout)["report"][0]["vg"]
-        return int(float(rows[0]["vg_free"]))
-    except (ValueError, KeyError, IndexError, TypeError):
-        return None
 
 
 # --------------------------------------------------------------------------- propose
@@ -208,23 +216,24 @@ def propose(spec: Spec, seen: Survey, at: str) -> Proposal:
         raise Refused(f"DRBD resource {template.drbd_resource} of {template.guest} is not in "
                       "the nodes' drbdadm dump: its conventions cannot be read")
     minor, port = merged.next_minor(), merged.next_port()
+    volume = _volume(spec, base, seen)
     hosts = []
     for node in spec.nodes:
         address = _address(merged, node)
         if address is None:
             raise Refused(f"no DRBD resource replicates on {node}: its replication address "
                           "is unknown")
-        hosts.append(DrbdHost(node, f"/dev/drbd{minor}", minor, f"/dev/{spec.vg}/{spec.name}",
-                              "internal", address[1], port, address[0]))
+        hosts.append(DrbdHost(node, f"/dev/drbd{minor}", minor, volume.path, "internal",
+                              address[1], port, address[0]))
     resource = DrbdResourceConfig(res_name, tuple(hosts), base.sections, (port,))
     text = render(resource, seen.drbd_version)
     path = f"/etc/drbd.d/{res_name}.res"
     made = fragment(seen.cib, template, spec.name, res_name, spec.nodes, prefer, spec.start)
     started = fragment(seen.cib, template, spec.name, res_name, spec.nodes, prefer, True)
-    checks = _checks(spec, seen, size)
-    steps = _steps(spec, res_name, path, text, prefer, at)
+    checks = _checks(spec, seen, size, volume)
+    steps = _steps(spec, res_name, path, prefer, at, volume)
     return Proposal(spec, template, minor, port, resource, text, path, made, started,
-                    steps, size, checks)
+                    steps, size, checks, volume)
 
 
 def _union(configs: Iterable[DrbdConfig]) -> DrbdConfig:
@@ -243,36 +252,81 @@ def _address(config: DrbdConfig, node: str) -> tuple[str, str] | None:
     return None
 
 
-def _checks(spec: Spec, seen: Survey, size: int) -> tuple[Check, ...]:
+def _volume(spec: Spec, base: DrbdResourceConfig, seen: Survey) -> Volume:
+    """The new volume, as the template guest's DRBD disk is made: in its volume group
+    (unless ``--vg`` names another), thin in its pool when it is thin."""
+    for node in spec.nodes:
+        host = base.host(node) or (base.hosts[0] if base.hosts else None)
+        report = seen.lvm.get(node)
+        if host is None or host.disk is None or report is None:
+            continue
+        lv = report.volume_for(host.disk)
+        if lv is None:
+            continue
+        if spec.vg is None or spec.vg == lv.vg:
+            pool = lv.pool if lv.segtype == "thin" and lv.pool else None
+            return Volume(lv.vg, spec.name, pool)
+    if spec.vg is None:
+        raise Refused(f"the disk of {base.name} is no logical volume hadeck can read: name "
+                      "the volume group (--vg)")
+    return Volume(spec.vg, spec.name)
+
+
+def _checks(spec: Spec, seen: Survey, size: int, volume: Volume) -> tuple[Check, ...]:
     checks = [Check("read", not seen.errors, "; ".join(seen.errors) or "every node answered")]
     for node in spec.nodes:
-        free = seen.vg_free.get(node)
-        if free is None:
-            checks.append(Check(f"{spec.vg} on {node}", False,
-                                f"the free space of {spec.vg} on {node} is unknown"))
-        else:
-            checks.append(Check(f"{spec.vg} on {node}", free >= size,
-                                f"{_gib(free)} free in {spec.vg} on {node}, "
-                                f"{_gib(size)} needed"))
-        checks.append(Check(f"{spec.vg}/{spec.name} on {node}", node not in seen.lv_taken,
-                            f"{spec.vg}/{spec.name} already exists on {node}"
-                            if node in seen.lv_taken else
-                            f"{spec.vg}/{spec.name} is free on {node}"))
+        report = seen.lvm.get(node)
+        name = f"{volume.lv} on {node}"
+        if report is None:
+            checks.append(Check(name, False, f"LVM on {node} could not be read"))
+            continue
+        taken = any(v.vg == volume.vg and v.name == volume.name for v in report.volumes)
+        checks.append(Check(name, not taken, f"{volume.lv} already exists on {node}" if taken
+                            else f"{volume.lv} is free on {node}"))
+        checks.append(_space(report, node, size, volume))
     return tuple(checks)
+
+
+def _space(report: LvmReport, node: str, size: int, volume: Volume) -> Check:
+    if volume.pool is not None:
+        name = f"thin pool {volume.vg}/{volume.pool} on {node}"
+        pool = next((v for v in report.volumes
+                     if v.vg == volume.vg and v.name == volume.pool), None)
+        if pool is None:
+            return Check(name, False, f"no thin pool {volume.vg}/{volume.pool} on {node}")
+        if pool.data_percent is None:
+            return Check(name, False, f"the use of {volume.vg}/{volume.pool} on {node} is not "
+                         "known (the pool is not active)", overridable=True)
+        free = int(pool.size_bytes * (1 - pool.data_percent / 100))
+        # Thin pools are overcommitted by design: a volume larger than what the pool has
+        # left is the operator's call (--force), not a refusal.
+        return Check(name, size <= free, f"{_gib(free)} free in the pool on {node} "
+                     f"({pool.data_percent:.0f} % used), {_gib(size)} virtual",
+                     overridable=True)
+    name = f"{volume.vg} on {node}"
+    group = next((g for g in report.groups if g.name == volume.vg), None)
+    if group is None:
+        return Check(name, False, f"no volume group {volume.vg} on {node}")
+    return Check(name, group.free_bytes >= size, f"{_gib(group.free_bytes)} free in "
+                 f"{volume.vg} on {node}, {_gib(size)} needed")
 
 
 def _gib(size: int) -> str:
     return f"{size / (1 << 30):.1f} GiB"
 
 
-def _steps(spec: Spec, res: str, path: str, text: str, prefer: str,
-           at: str) -> tuple[Step, ...]:
+def _steps(spec: Spec, res: str, path: str, prefer: str, at: str,
+           volume: Volume) -> tuple[Step, ...]:
     steps: list[Step] = []
-    lv = f"{spec.vg}/{spec.name}"
+    if volume.pool is not None:
+        make: tuple[str, ...] = ("lvcreate", "--thin", "--virtualsize", spec.size, "--name",
+                                 volume.name, f"{volume.vg}/{volume.pool}")
+        what = f"the thin volume {volume.lv} in {volume.pool}"
+    else:
+        make = ("lvcreate", "--name", volume.name, "--size", spec.size, volume.vg)
+        what = f"the logical volume {volume.lv}"
     for node in spec.nodes:
-        steps.append(Step(node, ("lvcreate", "--name", spec.name, "--size", spec.size,
-                                 spec.vg), f"the logical volume {lv}",
-                          undo=("lvremove", "--yes", lv)))
+        steps.append(Step(node, make, what, undo=("lvremove", "--yes", volume.lv)))
         steps.append(Step(node, ("dd", f"of={path}", "conv=excl", "status=none"),
                           f"the resource file {path} (never over an existing one)",
                           undo=("rm", "--", path)))

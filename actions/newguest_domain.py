@@ -42,8 +42,8 @@ def spec_of(request: Request) -> Spec:
     """The request's arguments as a :class:`~hadeck.actions.newguest.Spec`."""
     nodes = tuple(n.strip() for n in (request.param("nodes") or "").split(",") if n.strip())
     size, vg = request.param("size"), request.param("vg")
-    if not nodes or not size or not vg:
-        raise Refused("new-guest needs --nodes A,B, --size and --vg")
+    if not nodes or not size:
+        raise Refused("new-guest needs --nodes A,B and --size")
     return Spec(request.target, nodes, size, vg, request.param("hypervisor"),
                 request.param("like"), request.node, request.param("start") == "yes",
                 request.param("resource"))

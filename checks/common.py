@@ -321,7 +321,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
         nagiosplugin.CheckError: the configuration, bundle or lab cannot be used
             (:func:`hadeck.opening.open_cluster` says why).
     """
-    from hadeck.collect import Access, read_local
+    from hadeck.collect import Access, read_local, repos_on
     from hadeck.opening import OpenError, open_cluster
 
     try:
@@ -355,7 +355,9 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
 
     with opened:  # a probe of the peers (--probe) goes over ssh: closed before the verdict
         access = CheckAccess()
-        state = read_local(access, sources, director=access.local.node in config.directors)
+        here = access.local.node
+        state = read_local(access, sources, director=here in config.directors,
+                           repos=repos_on(config, here, here) if "backups" in sources else ())
         kept = tuple(s for s in state.sources if s.source in sources)
         state = dataclasses.replace(state, sources=kept)
         if measure is not None:
@@ -507,6 +509,33 @@ class ThresholdContext(nagiosplugin.ScalarContext):
         if measure is None:
             return f"{metric.name} {value}"
         return f"{measure.subject}: {value} {measure.what}".strip()
+
+
+class LateThresholdContext(ThresholdContext):
+    """``-w/-c`` whose defaults come from the configuration, known only after the read:
+    the ranges are looked up in the options (``<name>_warning``, ``<name>_critical``)
+    when a measure is judged, after ``assess`` filled in what the command line left out.
+    """
+
+    def __init__(self, name: str, args: argparse.Namespace) -> None:
+        self._args = args
+        super().__init__(name, None, None)
+
+    @property
+    def warning(self) -> nagiosplugin.Range:
+        return nagiosplugin.Range(getattr(self._args, f"{self.name}_warning", None))
+
+    @warning.setter
+    def warning(self, value: object) -> None:
+        pass  # ScalarContext sets it at init; the options hold it
+
+    @property
+    def critical(self) -> nagiosplugin.Range:
+        return nagiosplugin.Range(getattr(self._args, f"{self.name}_critical", None))
+
+    @critical.setter
+    def critical(self, value: object) -> None:
+        pass
 
 
 class StateResource(nagiosplugin.Resource):

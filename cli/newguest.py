@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     p.add_argument("--nodes", required=True, metavar="A,B",
                    help="the two nodes that hold its DRBD volume")
     p.add_argument("--size", required=True, metavar="SIZE", help="the volume's size (20G)")
-    p.add_argument("--vg", required=True, metavar="VG", help="the volume group on each node")
+    p.add_argument("--vg", metavar="VG", help="the volume group on each node (default: the "
+                                              "copied guest's, thin in its pool if it is)")
     p.add_argument("--hypervisor", choices=("kvm", "xen", "openvz"),
                    help="copy a guest of this kind (default: the first guest on DRBD)")
     p.add_argument("--like", metavar="GUEST", help="copy this guest's configuration")
@@ -57,8 +58,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
 def request_of(args: argparse.Namespace) -> object:
     from hadeck.actions.request import Request
 
-    params = [("nodes", args.nodes), ("size", args.size), ("vg", args.vg)]
-    for key in ("hypervisor", "like", "resource"):
+    params = [("nodes", args.nodes), ("size", args.size)]
+    for key in ("vg", "hypervisor", "like", "resource"):
         if getattr(args, key):
             params.append((key, getattr(args, key)))
     if args.start:

@@ -21,11 +21,14 @@ from hadeck.health import (
     Judgement,
     Kind,
     Subject,
+    backup_subject,
     drbd_subject,
     guest_subject,
+    lvm_subject,
     rank,
     service_subject,
     sync_text,
+    thin_use,
     vrrp_subject,
     worst,
 )
@@ -86,7 +89,7 @@ def render(
     builders = {
         "cluster": _cluster, "nodes": _nodes, "resources": _resources, "drbd": _drbd,
         "guests": _guests, "lvs": _lvs, "connectivity": _connectivity, "host": _host,
-        "sources": _sources,
+        "sources": _sources, "storage": _storage, "backups": _backups,
     }
     order = [a for a in AREAS if a != "sources"] + ["sources"]
     for area in order:
@@ -334,6 +337,52 @@ def _host(state: ClusterState, judgement: Judgement) -> RenderableType | None:
                          for md in h.md_arrays) or "-"
         table.add_row(h.node, load, cpu, f"{mem:.0f} %" if mem is not None else "-", disk, raid,
                       badge(health))
+    return table
+
+
+def _storage(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    """Volume groups and thin pools per node, with the DRBD volumes on each."""
+    if not any(r.groups or r.volumes for r in state.lvm):
+        return None
+    table = _table("Storage (LVM)", "Node", "Volume", "Size", "Free / used", "DRBD on it",
+                   "Health")
+    for report in state.lvm:
+        for vg in report.groups:
+            key = lvm_subject(vg.name, None, report.node)
+            table.add_row(report.node, vg.name, size(vg.size_bytes / 1024),
+                          f"{size(vg.free_bytes / 1024)} free", "",
+                          badge(judgement.of("storage", key)))
+        for lv in report.volumes:
+            if lv.hidden or not (lv.is_thin_pool or lv.drbd):
+                continue
+            key = lvm_subject(lv.vg, lv.name, report.node)
+            use = thin_use(lv)[1] if lv.is_thin_pool else \
+                (f"{lv.data_percent:.1f} % of {lv.pool}" if lv.data_percent is not None
+                 and lv.pool else "")
+            drbd = ", ".join(lv.drbd) or ", ".join(
+                d for v in report.volumes if v.pool == lv.name and v.vg == lv.vg
+                for d in v.drbd)
+            table.add_row(report.node, f"{lv.vg}/{lv.name}", size(lv.size_bytes / 1024),
+                          use, drbd or "-",
+                          badge(judgement.of("storage", key)) if lv.is_thin_pool else "")
+    return table
+
+
+def _backups(state: ClusterState, judgement: Judgement) -> RenderableType | None:
+    """One line per rdiff-backup repository (per guest where it names one)."""
+    if not state.backups:
+        return None
+    verdicts = {v.key: v for v in judgement.area("backups")}
+    table = _table("Backups", "Guest / path", "Node", "Last backup", "Increments", "Health",
+                   "Reason")
+    for repo in state.backups:
+        verdict = verdicts.get(backup_subject(repo))
+        last = dt.datetime.fromtimestamp(repo.last).strftime("%Y-%m-%d %H:%M") \
+            if repo.last is not None else "-"
+        table.add_row(repo.guest or repo.path, repo.node, last,
+                      str(repo.increments) if repo.last is not None else "-",
+                      badge(verdict.health if verdict else Health.UNKNOWN),
+                      verdict.reason if verdict else "")
     return table
 
 

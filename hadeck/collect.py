@@ -58,10 +58,12 @@ if TYPE_CHECKING:
     # Types only: hadeck.model imports an area's classes when first used (a check
     # plugin reads one area).
     from hadeck.model import (
+        BackupRepo,
         CorosyncStatus,
         DrbdResource,
         Guest,
         HostMetrics,
+        LvmReport,
         LvsDirector,
         PacemakerState,
         SnmpReading,
@@ -70,11 +72,12 @@ if TYPE_CHECKING:
     )
     from hadeck.snmp.agent import SnmpAgent
     from hadeck.snmp.poller import Answers
+    from hadeck.sources.backups import RepoSpec
     from hadeck.ssh import ControlDir, SshRunner
 
 T = TypeVar("T")
 
-NODE_SOURCES = ("host", "drbd", "guests", "corosync", "lvs", "keepalived")
+NODE_SOURCES = ("host", "drbd", "guests", "corosync", "lvs", "keepalived", "lvm")
 """A node's own sources, in reading order (the host first: it tells a dead node)."""
 
 
@@ -232,11 +235,15 @@ class OnceHungRunner(Runner):
         return self.inner.stream(argv)
 
 
-def node_commands(read_drbd: bool = True) -> tuple[Command, ...]:
+def node_commands(read_drbd: bool = True,
+                  repos: Sequence[RepoSpec] = ()) -> tuple[Command, ...]:
     """Everything a read of one node's own facts may fetch (its batch over ssh): the
-    sources' commands, less the host facts gathered in process."""
-    names = [n for n in NODE_SOURCES if read_drbd or n != "drbd"]
-    return tuple(c for n in names for c in source_module(n).COMMANDS if c.local is None)
+    sources' commands, less the host facts gathered in process; LVM's JSON form only (an
+    old LVM's column form is fetched when that fails), and the first reads of the
+    backup repositories the node holds."""
+    names = [n for n in NODE_SOURCES if (read_drbd or n != "drbd") and n != "lvm"]
+    return (*(c for n in names for c in source_module(n).COMMANDS if c.local is None),
+            *source_module("lvm").PREFETCH, *source_module("backups").commands(repos))
 
 
 @dataclasses.dataclass
@@ -248,9 +255,18 @@ class _NodeFacts:
     lvs: LvsDirector | None = None
     vrrp: tuple[VrrpInstance, ...] = ()
     corosync: CorosyncStatus | None = None
+    lvm: LvmReport | None = None
+    backups: tuple[BackupRepo, ...] = ()
 
 
-def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _NodeFacts:
+def repos_on(config: Config, node: str, local: str) -> tuple[RepoSpec, ...]:
+    """The configured backup repositories that ``node`` holds (no node named: the
+    local one)."""
+    return tuple(r for r in config.backup_repos if (r.node or local) == node)
+
+
+def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True,
+               repos: Sequence[RepoSpec] = ()) -> _NodeFacts:
     """Every source of one node: the host first, then the other five at once.
 
     The host read comes first because it tells a node that cannot be reached: then one
@@ -260,7 +276,7 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    runner = OnceHungRunner(node_runner.prefetch(node_commands(read_drbd)))
+    runner = OnceHungRunner(node_runner.prefetch(node_commands(read_drbd, repos)))
     facts = _NodeFacts()
     host_reading = source_module("host").read(runner)
     if is_unreachable(host_reading):
@@ -275,6 +291,9 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
         name: source_module(name).read for name in NODE_SOURCES[1:]}
     if not read_drbd:
         readers["drbd"] = not_polled
+    if repos:
+        read_repos = source_module("backups").read
+        readers["backups"] = lambda r: read_repos(r, repos)
     with ThreadPoolExecutor(max_workers=len(readers),
                             thread_name_prefix=f"read-{runner.node}") as pool:
         futures = {name: pool.submit(read, runner) for name, read in readers.items()}
@@ -288,6 +307,9 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True) -> _
     facts.drbd = take(readings["drbd"]) or ()
     facts.guests = take(readings["guests"]) or ()
     facts.corosync = take(readings["corosync"])
+    facts.lvm = take(readings["lvm"])
+    if repos:
+        facts.backups = take(readings["backups"]) or ()
     director_reading, vrrp_reading = readings["lvs"], readings["keepalived"]
     facts.lvs = director_reading.value
     facts.vrrp = vrrp_reading.value or ()
@@ -374,7 +396,8 @@ def collect(
             for n in names:
                 if n not in started and (wanted is None or n in wanted):
                     started[n] = pool.submit(_read_node, access.runner(n), n in directors,
-                                             n not in skip_drbd)
+                                             n not in skip_drbd,
+                                             repos_on(config, n, access.local.node))
 
         start(nodes_to_read(access, None, config))
         waiting: set[Future[Any]] = {pcmk_future, *started.values()}
@@ -404,7 +427,8 @@ def collect(
 
 
 def read_local(access: Access, sources: Collection[str], director: bool = False,
-               clock: Callable[[], float] = time.time) -> ClusterState:
+               clock: Callable[[], float] = time.time,
+               repos: Sequence[RepoSpec] = ()) -> ClusterState:
     """The local node's state for a check plugin: only ``sources``, no peer, no pool.
 
     What :func:`collect` with ``only=(local node,)`` reads, less what the check does not
@@ -415,15 +439,21 @@ def read_local(access: Access, sources: Collection[str], director: bool = False,
 
     Args:
         access: how to reach the node (its ``local`` runner is read).
-        sources: ``pacemaker`` and any of :data:`NODE_SOURCES`.
+        sources: ``pacemaker``, ``backups`` and any of :data:`NODE_SOURCES`.
         director: the node is a configured LVS director (its LVS and keepalived sources
             then always report, as in :func:`collect`).
         clock: the time source for ``taken_at``.
+        repos: the backup repositories this node holds (read when ``backups`` is named).
     """
     taken_at = clock()
     runner = OnceHungRunner(access.local)
     names = [n for n in ("pacemaker", *NODE_SOURCES) if n in sources]
-    readings = dict(zip(names, at_once([_reader(n, runner) for n in names]), strict=True))
+    calls = [_reader(n, runner) for n in names]
+    if "backups" in sources and repos:
+        read_repos = source_module("backups").read
+        names.append("backups")
+        calls.append(lambda: read_repos(runner, repos))
+    readings = dict(zip(names, at_once(calls), strict=True))
     facts = _NodeFacts()
     for name in NODE_SOURCES:
         reading = readings.get(name)
@@ -437,8 +467,13 @@ def read_local(access: Access, sources: Collection[str], director: bool = False,
             facts.host = value
         elif name == "corosync":
             facts.corosync = value
+        elif name == "lvm":
+            facts.lvm = value
         else:
             setattr(facts, name, value or ())
+    if "backups" in readings:
+        facts.statuses.append(readings["backups"].status)
+        facts.backups = readings["backups"].value or ()
     director_reading, vrrp_reading = readings.get("lvs"), readings.get("keepalived")
     facts.lvs = director_reading.value if director_reading else None
     facts.vrrp = (vrrp_reading.value if vrrp_reading else None) or ()
@@ -493,7 +528,12 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_
     hosts: list[HostMetrics] = []
     directors_seen: list[LvsDirector] = []
     rings: list[CorosyncStatus] = []
+    reports: list[LvmReport] = []
+    repos: list[BackupRepo] = []
     for facts in per_node:
+        if facts.lvm is not None:
+            reports.append(facts.lvm)
+        repos += facts.backups
         statuses += facts.statuses
         all_drbd += facts.drbd
         all_guests += facts.guests
@@ -516,10 +556,22 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_
         snmp=snmp_readings,
         sources=tuple(statuses),
         origin=access.origin,
+        lvm=_lvm_joined(reports, all_drbd),
+        backups=tuple(repos),
     )
     state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()
     return state if frozen is None else freeze(state, frozen)
+
+
+def _lvm_joined(reports: Sequence[LvmReport], drbd: Sequence[DrbdResource]
+                ) -> tuple[LvmReport, ...]:
+    """Each node's LVM with the DRBD resources on its volumes (the LVM source is imported
+    only when a node reported LVM: a check of another area never loads it)."""
+    if not reports:
+        return ()
+    join = source_module("lvm").join_drbd
+    return tuple(join(report, drbd) for report in reports)
 
 
 def _snmp_hosts(agents: Sequence[SnmpAgent], readings: Sequence[SnmpReading],

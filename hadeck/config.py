@@ -72,6 +72,24 @@ Example::
     hysteresis = 10
     full_load = 1.0          # load per CPU at which a real server counts as full
 
+    [lvm]                    # thin pools under DRBD (percent of the pool)
+    thin_data_warning = 80
+    thin_data_critical = 90
+    thin_metadata_warning = 80
+    thin_metadata_critical = 90
+    vg_free_warning = 0      # percent free below which a volume group is WARNING (0: off)
+
+    [backups]                # rdiff-backup repositories: the policy for all of them
+    warning_hours = 26       # last backup older than this: WARNING
+    critical_hours = 50      # … CRITICAL
+    full_every_days = 14     # a new full (repository) every fortnight; 0: not judged
+
+    [backups.repos.web]      # one table per repository (the name: letters, digits, _.-)
+    path = "/srv/backup/web" # the repository (holding rdiff-backup-data)
+    node = "backup1"         # the node that holds it (default: the local node); a node
+                             # outside the cluster must be in cluster.extra_nodes
+    guest = "web"            # the guest it backs up (its line in the dashboard)
+
 A file holding SNMP secrets (a community or a password) must not be readable or writable
 by every user, nor writable by its group: it is refused otherwise (``chmod 600`` or
 ``640``), as ssh refuses a private key. ``hadeck config`` shows those values as ``***``.
@@ -84,13 +102,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hadeck.health import Policy
 from hadeck.model import Health
 from hadeck.redact import MASK, is_secret
 from hadeck.runner import DEFAULT_TIMEOUT, SSH_OPTIONS
 from hadeck.snmp.agent import AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, VERSIONS, SnmpAgent
+from hadeck.sources.backups import RepoSpec, valid_name
 from hadeck.weights import WeightRule
 
 if TYPE_CHECKING:
@@ -167,6 +186,9 @@ class Config:
     ``[snmp]`` defaults under its own keys (see the module docstring)."""
     weights: WeightRule = field(default_factory=WeightRule)
     """``[weights]``: how ``hadeck weights`` turns load into LVS weights."""
+    backup_repos: tuple[RepoSpec, ...] = ()
+    """``[backups.repos.NAME]``: the rdiff-backup repositories to watch (``path``,
+    ``node``, ``guest``); their policy is ``[backups]``, in :attr:`policy`."""
     path: str | None = None
     """The file this came from; None for the built-in defaults."""
     origins: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -191,17 +213,34 @@ KEYS: Mapping[str, str] = {
     "actions.read_only": "read_only",
 }
 """The plain keys, dotted, and the :class:`Config` field each one sets."""
-FREE_TABLES = ("lvs.expected", "drbd.states", "snmp.agents")
+FREE_TABLES = ("lvs.expected", "drbd.states", "snmp.agents", "backups.repos")
 """Tables whose keys are the site's own names (a virtual service, a DRBD state word, an
 SNMP agent)."""
-TABLES = ("cluster", "ssh", "lvs", "drbd", "probes", "snmp", "weights", "actions")
+TABLES = ("cluster", "ssh", "lvs", "drbd", "probes", "snmp", "weights", "actions", "lvm",
+          "backups")
 SNMP_KEYS = ("version", "port", "community", "user", "auth_protocol", "auth_password",
              "priv_protocol", "priv_password", "timeout", "retries")
 """Keys of ``[snmp]`` (every agent's defaults) and of each ``[snmp.agents.NAME]``."""
 AGENT_KEYS = (*SNMP_KEYS, "address", "role", "weight")
 """Keys only an agent's own table has, with the defaults'."""
 WEIGHT_KEYS = ("base", "floor", "ceiling", "hysteresis", "full_load")
-POLICY_KEYS = ("lvs.director_down",)
+LVM_KEYS: Mapping[str, str] = {
+    "thin_data_warning": "thin_data_warning_percent",
+    "thin_data_critical": "thin_data_critical_percent",
+    "thin_metadata_warning": "thin_metadata_warning_percent",
+    "thin_metadata_critical": "thin_metadata_critical_percent",
+    "vg_free_warning": "vg_free_warning_percent",
+}
+"""``[lvm]`` keys (percentages, 0 to 100) and the :class:`Policy` field each sets."""
+BACKUP_KEYS: Mapping[str, str] = {
+    "warning_hours": "backup_warning_hours",
+    "critical_hours": "backup_critical_hours",
+    "full_every_days": "backup_full_every_days",
+}
+"""``[backups]`` keys and the :class:`Policy` field each sets."""
+REPO_KEYS = ("path", "node", "guest")
+POLICY_KEYS = ("lvs.director_down", *(f"lvm.{k}" for k in LVM_KEYS),
+               *(f"backups.{k}" for k in BACKUP_KEYS))
 """Plain keys read into the health :class:`~hadeck.health.Policy` (``Config.policy``)."""
 DIRECTOR_DOWN = (Health.WARNING, Health.CRITICAL)
 """What ``lvs.director_down`` may say."""
@@ -334,6 +373,16 @@ def describe(config: Config) -> list[tuple[str, object, str]]:
                      origins.get(key, DEFAULT_ORIGIN)))
     rows.append(("lvs.director_down", config.policy.director_down.name,
                  origins.get("lvs.director_down", DEFAULT_ORIGIN)))
+    for table, keys in (("lvm", LVM_KEYS), ("backups", BACKUP_KEYS)):
+        for key, name in keys.items():
+            rows.append((f"{table}.{key}", getattr(config.policy, name),
+                         origins.get(f"{table}.{key}", DEFAULT_ORIGIN)))
+    for spec in config.backup_repos:
+        key = entry_key("backups.repos", spec.name)
+        for field_name in REPO_KEYS:
+            value = getattr(spec, field_name)
+            if value:
+                rows.append((f"{key}.{field_name}", value, origins.get(key, DEFAULT_ORIGIN)))
     for key, value in _weight_rows(config.weights):
         rows.append((key, value, origins.get(key, DEFAULT_ORIGIN)))
     for key, value in _snmp_rows(config, origins):
@@ -455,6 +504,8 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
                        f"actions.read_only must be true or false, not {read_only!r}")
     directors = tuple(_strings(cluster, "directors", "cluster"))
     probes = _table(data, "probes")
+    backups = _table(data, "backups")
+    limits: dict[str, Any] = {**_percents(_table(data, "lvm")), **_backup_policy(backups)}
     snmp = _table(data, "snmp")
     defaults = _snmp_settings(SnmpAgent(name="", address=""), snmp, ("snmp",))
     agents = tuple(_snmp_agent(defaults, name, table)
@@ -467,8 +518,11 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         ssh_options=ssh_options or SSH_OPTIONS,
         ssh_sudo=tuple(_strings(ssh, "sudo", "ssh")),
         read_only=read_only,
-        policy=Policy(drbd_states=states, expected_real_servers=expected,
-                      directors=directors, director_down=director_down),
+        policy=replace(Policy(drbd_states=states, expected_real_servers=expected,
+                              directors=directors, director_down=director_down),
+                       **limits),
+        backup_repos=tuple(_repo(name, table)
+                           for name, table in _table(backups, "repos", "backups").items()),
         probe_ping=_flag(probes, "ping", False),
         probe_hosts=tuple(_strings(probes, "hosts", "probes")),
         probe_count=int(_number(probes, "count", 3, 1, 100, whole=True)),
@@ -479,6 +533,64 @@ def _from_data(data: Mapping[str, object], path: str) -> Config:
         weights=_weights(_table(data, "weights")),
         path=path,
     )
+
+
+def _limit(table: str, key: str, value: object, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not (math.isfinite(value) and 0 <= value <= high):
+        raise _Problem((table, key), f"{table}.{key} must be a number from 0 to {high:g}, "
+                                     f"not {value!r}")
+    return float(value)
+
+
+def _percents(lvm: Mapping[str, object]) -> dict[str, float]:
+    """``[lvm]``: the thin pool and volume group thresholds, in percent."""
+    found = {LVM_KEYS[k]: _limit("lvm", k, v, 100) for k, v in lvm.items() if k in LVM_KEYS}
+    defaults = Policy()
+    for kind in ("data", "metadata"):
+        warn = found.get(f"thin_{kind}_warning_percent",
+                         getattr(defaults, f"thin_{kind}_warning_percent"))
+        crit = found.get(f"thin_{kind}_critical_percent",
+                         getattr(defaults, f"thin_{kind}_critical_percent"))
+        if warn > crit:
+            raise _Problem(("lvm", f"thin_{kind}_warning"),
+                           f"lvm.thin_{kind}_warning ({warn:g}) is above "
+                           f"lvm.thin_{kind}_critical ({crit:g})")
+    return found
+
+
+def _backup_policy(backups: Mapping[str, object]) -> dict[str, float]:
+    """``[backups]``: the age thresholds (hours) and the full's period (days)."""
+    found = {BACKUP_KEYS[k]: _limit("backups", k, v, 24 * 3660)
+             for k, v in backups.items() if k in BACKUP_KEYS}
+    warn = found.get("backup_warning_hours", Policy().backup_warning_hours)
+    crit = found.get("backup_critical_hours", Policy().backup_critical_hours)
+    if warn > crit:
+        raise _Problem(("backups", "warning_hours"),
+                       f"backups.warning_hours ({warn:g}) is above backups.critical_hours "
+                       f"({crit:g})")
+    return found
+
+
+def _repo(name: str, table: object) -> RepoSpec:
+    where = ("backups", "repos", name)
+    dotted = ".".join(_quoted(p) for p in where)
+    if not valid_name(name):
+        raise _Problem(where, f"[{dotted}]: a repository's name is letters, digits, '_', "
+                              "'.' and '-' (it names its folder in a bundle)")
+    if not isinstance(table, dict):
+        raise _Problem(where, f"[{dotted}] must be a table")
+    for key, value in table.items():
+        if key not in REPO_KEYS:
+            raise _Problem((*where, key), f"unknown key {dotted}.{_quoted(key)} (a "
+                                          f"repository has {', '.join(REPO_KEYS)})")
+        if not isinstance(value, str):
+            raise _Problem((*where, key), f"{dotted}.{key} must be a string")
+    path = table.get("path")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise _Problem((*where, "path"), f"{dotted}.path must be an absolute path")
+    return RepoSpec(name=name, path=path, node=str(table.get("node", "")),
+                    guest=table.get("guest") or None)
 
 
 def _director_down(lvs: Mapping[str, object]) -> Health:

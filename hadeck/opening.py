@@ -94,9 +94,13 @@ def open_cluster(
         from hadeck.snapshot import BundleAccess, BundleError
 
         try:
-            return Opened(BundleAccess(bundle), config)
+            access = BundleAccess(bundle)
         except BundleError as exc:
             raise OpenError(f"cannot read bundle: {exc}") from None
+        if not config.backup_repos:
+            # The repositories it recorded, as the recording configuration named them.
+            config = dataclasses.replace(config, backup_repos=access.bundle.backup_repos())
+        return Opened(access, config)
     if lab is not None:
         return _open_lab(lab, config, node, create_lab)
     from hadeck.collect import LiveAccess
@@ -143,5 +147,12 @@ def _open_lab(named: str, config: Config, node: str | None, create: bool) -> Ope
     origins = {**{entry_key("lvs.expected", service): f"the lab's keepalived ({directory})"
                   for service in from_lab},
                **config.origins}
+    # Its backup host's repositories, unless the site configured its own.
+    from hadeck.lab.storage import backup_repos
+
+    repos = config.backup_repos or backup_repos(world.topology)
+    if not config.backup_repos:
+        origins = {**origins, **{entry_key("backups.repos", r.name): "the lab's backup host"
+                                 for r in repos}}
     return Opened(access, dataclasses.replace(config, policy=policy, origins=origins,
-                                              snmp_agents=agents))
+                                              snmp_agents=agents, backup_repos=repos))

@@ -33,6 +33,8 @@ AREA_FIELDS: dict[str, tuple[str, ...]] = {
     "lvs": ("lvs", "snmp"),
     "connectivity": ("corosync", "pacemaker", "pings"),
     "host": ("hosts", "snmp"),
+    "storage": ("lvm",),
+    "backups": ("backups",),
 }
 """Which parts of the state each area filter keeps."""
 

@@ -67,6 +67,7 @@ from hadeck.runner import (
     file_result,
     kind_of,
 )
+from hadeck.sources.backups import RepoSpec, valid_name
 
 if TYPE_CHECKING:
     import tarfile
@@ -95,6 +96,8 @@ VERSION_COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ipvsadm", ("ipvsadm", "--version")),
     ("virsh", ("virsh", "--version")),
     ("keepalived", ("keepalived", "--version")),
+    ("lvm", ("lvm", "version")),
+    ("rdiff-backup", ("rdiff-backup", "--version")),
     ("kernel", ("uname", "-r")),
 )
 """Tool versions recorded in meta.json, so a reader knows which formats to expect."""
@@ -305,6 +308,22 @@ class Bundle:
         if isinstance(listed, list) and listed:
             return tuple(str(n) for n in listed)
         return tuple(sorted({name.split("/", 1)[0] for name in self.files if "/" in name}))
+
+    def backup_repos(self) -> tuple[RepoSpec, ...]:
+        """The rdiff-backup repositories the recording read (``<node>/backups/NAME/``),
+        from their recorded argv: replayed without the recording's configuration. The
+        guest each one backs up is not recorded (a configuration given names it)."""
+        found: dict[str, RepoSpec] = {}
+        commands = self.meta.get("commands", {})
+        for key, entry in (commands.items() if isinstance(commands, dict) else ()):
+            parts = key.split("/")
+            argv = entry.get("argv") if isinstance(entry, dict) else None
+            if len(parts) != 4 or parts[1] != "backups" or parts[3] != "increments.txt" \
+                    or not isinstance(argv, list) or not argv or not valid_name(parts[2]):
+                continue
+            found.setdefault(parts[2], RepoSpec(name=parts[2], path=str(argv[-1]),
+                                                node=parts[0]))
+        return tuple(found.values())
 
     def answer(self, node: str, command: Command) -> CommandResult:
         key = f"{node}/{command.name}"
@@ -572,10 +591,26 @@ class BundleAccess(Access):
 def layout() -> list[tuple[str, str]]:
     """Every bundle file name and the command that makes it, for ``--layout``."""
     from hadeck import placement
-    from hadeck.sources import corosync, drbd, guests, host, keepalived, lvs, pacemaker
+    from hadeck.sources import (
+        backups,
+        corosync,
+        drbd,
+        guests,
+        host,
+        keepalived,
+        lvm,
+        lvs,
+        pacemaker,
+    )
 
     rows = []
-    for module in (pacemaker, placement, corosync, drbd, guests, host, lvs, keepalived):
+    for module in (pacemaker, placement, corosync, drbd, guests, host, lvs, keepalived, lvm):
         for command in module.COMMANDS:
             rows.append((f"<node>/{command.name}", command.describe()))
+    # One folder per configured repository ([backups.repos.NAME]), shown for NAME.
+    spec = backups.RepoSpec(name="NAME", path="PATH")
+    for command in (backups.list_command(spec), backups.list_command_old(spec),
+                    backups.ls_command(spec),
+                    backups.error_log_command(spec, "error_log.TIME.data")):
+        rows.append((f"<node>/{command.name}", command.describe()))
     return rows

@@ -72,7 +72,7 @@ BATCH_MARGIN_S = 5.0
 
 NEEDS_ROOT = frozenset({
     "crm_mon", "cibadmin", "drbdsetup", "drbdadm", "/lib/drbd/drbdsetup-84", "ipvsadm",
-    "virsh", "xl", "vzlist", "corosync-cfgtool", "corosync-quorumtool",
+    "virsh", "xl", "vzlist", "corosync-cfgtool", "corosync-quorumtool", "vgs", "lvs",
 })
 """Programs that answer root only (or a group a reading user may not be in): on a peer
 read as another user (``sudo``), they run as ``sudo -n ARGV``. share/sudoers.d/hadeck

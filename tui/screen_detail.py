@@ -20,10 +20,12 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from hadeck.health import Kind, Problem, Verdict
+from hadeck.health import Kind, Problem, Verdict, thin_use
 from hadeck.health.words import count_text, location_words, score_text
 from hadeck.model import (
+    BackupRepo,
     Ban,
+    ClusterState,
     DrbdConnection,
     DrbdPeerVolume,
     DrbdResource,
@@ -125,8 +127,11 @@ def judged(obj: Any, view: View) -> list[Verdict]:
     if not isinstance(name, str):
         return []
     node = getattr(obj, "node", None)
-    return [v for v in view.snapshot.judgement.verdicts
-            if v.key.name == name and (node is None or v.key.node in (None, node))]
+    found = [v for v in view.snapshot.judgement.verdicts
+             if v.key.name == name and (node is None or v.key.node in (None, node))]
+    if isinstance(obj, Node):  # its storage is judged under the volumes' names
+        found += [v for v in view.snapshot.judgement.area("storage") if v.node == obj.name]
+    return found
 
 
 _TITLES = {
@@ -135,7 +140,7 @@ _TITLES = {
     "DrbdPeerVolume": "DRBD peer volume", "Guest": "Guest", "FailedAction": "Failed action",
     "FailCount": "Fail count", "LocationConstraint": "Location constraint",
     "Ban": "Ban", "VirtualService": "LVS virtual service", "RealServer": "LVS real server",
-    "VrrpInstance": "VRRP instance", "Event": "Event",
+    "VrrpInstance": "VRRP instance", "Event": "Event", "BackupRepo": "Backup repository",
 }
 """What each row's object is called in the detail view's title."""
 
@@ -223,7 +228,10 @@ def in_words(obj: Any, view: View) -> list[str]:
     if isinstance(obj, Resource):
         return _resource_words(obj, pcmk)
     if isinstance(obj, Node):
-        return _node_words(obj, pcmk)
+        lines = _node_words(obj, pcmk)
+        if view.snapshot is not None:
+            lines += storage_words(view.snapshot.state, obj.name)
+        return lines
     if isinstance(obj, DrbdResource):
         return _drbd_words(obj)
     if isinstance(obj, DrbdConnection):
@@ -233,6 +241,8 @@ def in_words(obj: Any, view: View) -> list[str]:
         return [_peer_volume_line(obj)]
     if isinstance(obj, Guest):
         return _guest_words(obj)
+    if isinstance(obj, BackupRepo):
+        return _backup_words(obj)
     if isinstance(obj, FailedAction):
         return [failed_action_text(obj)]
     if isinstance(obj, FailCount):
@@ -338,6 +348,49 @@ def _node_words(node: Node, pcmk: PacemakerState | None) -> list[str]:
         here = [p.id for r in pcmk.resources for p in r.primitives() if node.name in p.nodes]
         if here:
             lines.append("runs " + ", ".join(dict.fromkeys(here)))
+    return lines
+
+
+def storage_words(state: ClusterState, node: str) -> list[str]:
+    """The node's LVM: each volume group's free space, each thin pool's use and the DRBD
+    volumes on it, each DRBD backing device's logical volume."""
+    lines: list[str] = []
+    for report in state.lvm:
+        if report.node != node:
+            continue
+        for vg in report.groups:
+            lines.append(f"volume group {vg.name}: {size(vg.free_bytes / 1024)} free of "
+                         f"{size(vg.size_bytes / 1024)}"
+                         + (" (a physical volume is missing)" if vg.partial else ""))
+        for lv in report.volumes:
+            if lv.is_thin_pool:
+                on = [d for v in report.volumes if v.pool == lv.name and v.vg == lv.vg
+                      for d in v.drbd]
+                lines.append(f"  thin pool {lv.vg}/{lv.name} {size(lv.size_bytes / 1024)}: "
+                             f"{thin_use(lv)[1]}" + (f" (DRBD {', '.join(on)})" if on else ""))
+        for lv in report.volumes:
+            for drbd in lv.drbd:
+                lines.append(f"  DRBD {drbd} on {lv.path or lv.dm_path}"
+                             + (f" (thin, pool {lv.pool})" if lv.pool else ""))
+    return lines
+
+
+def _backup_words(repo: BackupRepo) -> list[str]:
+    """As ``rdiff-backup list increments`` would say it, with the last run's errors."""
+    lines = [f"rdiff-backup repository {repo.path} on {repo.node}"
+             + (f", backs up {repo.guest}" if repo.guest else "")]
+    if repo.error:
+        return [*lines, f"cannot be read: {repo.error}"]
+    if repo.runs:
+        first = dt.datetime.fromtimestamp(repo.runs[0].time).strftime("%Y-%m-%d %H:%M")
+        last = dt.datetime.fromtimestamp(repo.runs[-1].time).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"{repo.increments} increments since {first}; current mirror {last}")
+    if repo.interrupted:
+        lines.append("the last run did not finish: rdiff-backup regress (or the next run) "
+                     "repairs it")
+    if repo.error_log:
+        lines.append("the last run's error log:")
+        lines += [f"  {line}" for line in repo.error_log.splitlines()]
     return lines
 
 

@@ -14,10 +14,11 @@ from hadeck.tui.panel import TextPanel
 HELP = """\
 hadeck — the cluster's dashboard
 
-Screens      o overview   r resources   d DRBD   g guests
+Screens      o overview   r resources   d DRBD   g guests, backups
              l LVS        c connectivity         e events
 Move         ↑ ↓ / j k, PgUp PgDn, Home End / G, Tab between tables
 Open         Enter: every field of the selected row, its source and age
+                (a node: its volume groups, thin pools, DRBD disks)
 Act          a: what can be done to the selected row (greyed: why not now);
                 Enter previews it (crm_simulate), pre-checks, shows the
                 commands; y runs it, a destructive one needs its name

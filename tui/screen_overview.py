@@ -18,12 +18,13 @@ _NODE_STATE = {"online": Health.OK, "offline": Health.CRITICAL, "unclean": Healt
 SUBJECT_WIDTH = 22
 """The problem column: a node, resource or DRBD name and its ``+N``."""
 
-COUNT_AREAS = ("nodes", "resources", "drbd", "guests", "lvs", "connectivity", "host")
+COUNT_AREAS = ("nodes", "resources", "drbd", "guests", "lvs", "connectivity", "host",
+               "storage", "backups")
 
 _AREA_SOURCES = {
     "nodes": ("pacemaker",), "resources": ("pacemaker",), "drbd": ("drbd",),
     "guests": ("guests",), "lvs": ("lvs", "keepalived"), "connectivity": ("corosync",),
-    "host": ("host",),
+    "host": ("host",), "storage": ("lvm",), "backups": ("backups",),
 }
 """The sources each area is read from."""
 
@@ -59,7 +60,8 @@ def area_counts(state: ClusterState, judgement: Judgement) -> Text:
         else:
             shown = f"{fine}/{len(verdicts)}"
         text.append(f"{symbol} ", style=style)
-        name = {"connectivity": "conn", "resources": "rsc"}.get(area, area)
+        name = {"connectivity": "conn", "resources": "rsc", "storage": "lvm",
+                "backups": "bkp"}.get(area, area)
         text.append(f"{name} {shown}  ")
     return text
 
@@ -151,7 +153,8 @@ def _source_of(area: str, node: str | None) -> tuple[str, str] | None:
     if node is None:
         return None
     source = {"nodes": "pacemaker", "resources": "pacemaker", "cluster": "pacemaker",
-              "connectivity": "corosync"}.get(area, area if area in AREAS else "")
+              "connectivity": "corosync", "storage": "lvm"}.get(area, area if area in AREAS
+                                                                else "")
     return (source, node) if source else None
 
 

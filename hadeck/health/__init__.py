@@ -70,6 +70,14 @@ if TYPE_CHECKING:
     from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
     from hadeck.health.policy import DEFAULT_POLICY, Policy
     from hadeck.health.sources import judge_sources, nothing_to_judge
+    from hadeck.health.storage import (
+        backup_subject,
+        judge_backup,
+        judge_backups,
+        judge_lvm,
+        lvm_subject,
+        thin_use,
+    )
     from hadeck.health.verdict import (
         AREAS,
         CRITICAL,
@@ -134,6 +142,12 @@ _LAZY = {
     "Policy": "policy",
     "judge_sources": "sources",
     "nothing_to_judge": "sources",
+    "backup_subject": "storage",
+    "judge_backup": "storage",
+    "judge_backups": "storage",
+    "judge_lvm": "storage",
+    "lvm_subject": "storage",
+    "thin_use": "storage",
     "AREAS": "verdict",
     "CRITICAL": "verdict",
     "OK": "verdict",
@@ -173,6 +187,7 @@ __all__ = [
     "Problem",
     "Subject",
     "Verdict",
+    "backup_subject",
     "directors_down",
     "drbd_subject",
     "find_causes",
@@ -182,6 +197,8 @@ __all__ = [
     "guests_expected_on",
     "in_transition",
     "judge",
+    "judge_backup",
+    "judge_backups",
     "judge_cluster",
     "judge_colocations",
     "judge_constraints",
@@ -195,6 +212,7 @@ __all__ = [
     "judge_guests",
     "judge_guests_on",
     "judge_hosts",
+    "judge_lvm",
     "judge_lvs",
     "judge_membership",
     "judge_node",
@@ -206,6 +224,7 @@ __all__ = [
     "judge_resources",
     "judge_service",
     "judge_sources",
+    "lvm_subject",
     "nothing_to_judge",
     "out_of_cluster",
     "rank",
@@ -213,6 +232,7 @@ __all__ = [
     "select_services",
     "service_subject",
     "sync_text",
+    "thin_use",
     "vrrp_subject",
     "worst",
 ]
@@ -272,6 +292,11 @@ def judge(state: ClusterState, policy: Policy | None = None,
                                   state.corosync)
     verdicts += judge_membership(state)
     verdicts += judge_hosts(state.hosts, policy)
+    if state.lvm or state.backups:  # a check of another area never loads these rules
+        from hadeck.health.storage import judge_backups, judge_lvm
+
+        verdicts += judge_lvm(state.lvm, policy)
+        verdicts += judge_backups(state.backups, state.taken_at, policy)
     if memo is not None:
         memo.turn()
     return Judgement(tuple(verdicts), find_causes(state, verdicts))

@@ -33,6 +33,30 @@ class Policy:
     director_down: Health = Health.WARNING
     """A director down while another is MASTER: the service runs, its redundancy is lost.
     With no director MASTER it is CRITICAL whatever this says."""
+    # -- LVM and backups (issue #16): ``[lvm]`` and ``[backups]`` in the configuration
+    thin_data_warning_percent: float = 80.0
+    """A thin pool's data use from which it is WARNING (``lvm.thin_data_warning``)."""
+    thin_data_critical_percent: float = 90.0
+    """… CRITICAL: a full pool stops every write of every thin volume in it, the DRBD
+    devices on them included (``lvm.thin_data_critical``)."""
+    thin_metadata_warning_percent: float = 80.0
+    """A thin pool's metadata use from which it is WARNING (``lvm.thin_metadata_warning``)."""
+    thin_metadata_critical_percent: float = 90.0
+    """… CRITICAL: full metadata can corrupt the pool (``lvm.thin_metadata_critical``)."""
+    vg_free_warning_percent: float = 0.0
+    """Free space of a volume group below which it is WARNING; 0 (the default) judges no
+    volume group by its free space: DRBD under LVM often fills its groups on purpose
+    (``lvm.vg_free_warning``)."""
+    backup_warning_hours: float = 26.0
+    """A backup older than this is WARNING: nightly runs, with two hours of slack
+    (``backups.warning_hours``)."""
+    backup_critical_hours: float = 50.0
+    """… CRITICAL: two nights missed (``backups.critical_hours``)."""
+    backup_full_every_days: float = 14.0
+    """The seeds' schedule: a new full every fortnight, nightly increments after it.
+    rdiff-backup keeps the full as the repository's oldest session: a chain reaching back
+    further than this (plus a day) is WARNING, and so is a night missed inside it
+    (``backups.full_every_days``; 0: not judged)."""
 
 
 DEFAULT_POLICY = Policy()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 OK, WARNING, CRITICAL, UNKNOWN = Health.OK, Health.WARNING, Health.CRITICAL, Health.UNKNOWN
 
 AREAS = ("sources", "cluster", "nodes", "resources", "drbd", "guests", "lvs",
-         "connectivity", "host")
+         "connectivity", "host", "storage", "backups")
 """Every area a verdict can belong to, in the order the faces show them."""
 
 _K = TypeVar("_K")
@@ -77,6 +77,10 @@ class Kind(StrEnum):
     HOST = "host"
     """A host fact on a node: an MD array, a filesystem, ``memory``, ``load``, or the host
     itself (no name)."""
+    LVM = "lvm"
+    """A volume group or logical volume on a node: ``vg0@jupiter1``, ``vg0/pool@jupiter1``."""
+    BACKUP = "backup"
+    """An rdiff-backup repository on the node that holds it: ``backup web@backup1``."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ def _render(s: Subject) -> str:
         return "VRRP" + (f" {s.name}" if s.name else "") + at
     if s.kind == Kind.RING:
         return f"ring {s.name}{at}"
+    if s.kind == Kind.BACKUP:
+        return f"backup {s.name}{at}"
     if s.kind == Kind.QUORUM:
         return f"corosync quorum{at}"
     if s.kind == Kind.HOST and not s.name:

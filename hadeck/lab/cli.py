@@ -91,6 +91,16 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                            ("ping-restored", "the ping node answers again")):
         cmds.add_parser(name, help=helptext).add_argument(
             "--node", help="only from this node (default: every node)")
+    for name, helptext in (("fill-pool", "a guest node's thin pool starts filling (84 %%, "
+                                         "+1 %% per lab hour)"),
+                           ("trim-pool", "the thin pool is freed again")):
+        cmds.add_parser(name, help=helptext).add_argument("node")
+    stop = cmds.add_parser("stop-backups", help="a backup repository goes stale")
+    stop.add_argument("repo", help="vm1 … or etc")
+    stop.add_argument("--nights", type=int, default=3, help="its last session (default 3)")
+    for name, helptext in (("backup-error", "the repository's last run logged an error"),
+                           ("resume-backups", "nightly, clean backups again")):
+        cmds.add_parser(name, help=helptext).add_argument("repo")
     fault = cmds.add_parser("fault", help="make a tool hang, print garbage or be missing")
     fault.add_argument("node", help="a lab node, or '*' for all")
     fault.add_argument("tool", help="crm_mon, drbdsetup, ipvsadm, virsh, /proc/drbd …")
@@ -170,6 +180,11 @@ def _change(lab: Lab, args: argparse.Namespace) -> str:
         "recover-director": lambda: faults.recover_director(lab, args.node),
         "ping-lost": lambda: faults.ping_lost(lab, args.node),
         "ping-restored": lambda: faults.ping_restored(lab, args.node),
+        "fill-pool": lambda: faults.fill_pool(lab, args.node),
+        "trim-pool": lambda: faults.trim_pool(lab, args.node),
+        "stop-backups": lambda: faults.stop_backups(lab, args.repo, args.nights),
+        "backup-error": lambda: faults.backup_error(lab, args.repo),
+        "resume-backups": lambda: faults.resume_backups(lab, args.repo),
         "fault": lambda: faults.tool_fault(lab, args.node, args.tool,
                                            None if args.mode == "clear" else args.mode),
         "step": lambda: faults.step(lab, args.seconds),

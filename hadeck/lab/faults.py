@@ -224,6 +224,61 @@ def ping_restored(lab: Lab, node: str | None = None) -> str:
     return f"ping node reachable again from {', '.join(nodes) or 'every node'}"
 
 
+def fill_pool(lab: Lab, node: str) -> str:
+    """A guest node's thin pool starts filling: 84 % now, one point more each lab hour."""
+    state = _state(lab)
+    if node not in state.topology.guest_nodes:
+        raise LabError(f"no thin pool on {node!r} (guest nodes: "
+                       f"{', '.join(state.topology.guest_nodes)})")
+    with lab.changing() as world:
+        world.setdefault("pools_filling", {}).setdefault(node, state.now)
+    return f"thin pool vg_drbd/pool on {node} filling (84 %, +1 % per hour)"
+
+
+def trim_pool(lab: Lab, node: str) -> str:
+    with lab.changing() as world:
+        world.setdefault("pools_filling", {}).pop(node, None)
+    return f"thin pool vg_drbd/pool on {node} trimmed"
+
+
+def _repo(state: LabState, name: str) -> None:
+    from hadeck.lab.storage import repo_names
+
+    names = repo_names(state.topology)
+    if name not in names:
+        raise LabError(f"no backup repository {name!r} (repositories: {', '.join(names)})")
+
+
+def stop_backups(lab: Lab, name: str, nights: int = 3) -> str:
+    """A repository's backups stopped ``nights`` nights ago: it goes stale."""
+    state = _state(lab)
+    _repo(state, name)
+    with lab.changing() as world:
+        world.setdefault("backups_stopped", {})[name] = nights
+    return f"backups of {name} stopped {nights} nights ago"
+
+
+def backup_error(lab: Lab, name: str) -> str:
+    """The repository's last run logged an error."""
+    state = _state(lab)
+    _repo(state, name)
+    with lab.changing() as world:
+        errors = world.setdefault("backup_errors", [])
+        if name not in errors:
+            errors.append(name)
+    return f"the last backup run of {name} logged an error"
+
+
+def resume_backups(lab: Lab, name: str) -> str:
+    state = _state(lab)
+    _repo(state, name)
+    with lab.changing() as world:
+        world.setdefault("backups_stopped", {}).pop(name, None)
+        if name in world.setdefault("backup_errors", []):
+            world["backup_errors"].remove(name)
+    return f"backups of {name} run nightly again, without errors"
+
+
 def tool_fault(lab: Lab, node: str, tool: str, mode: str | None) -> str:
     """Make one tool on one node (``*`` = every node) hang, print garbage or be missing;
     mode None clears it."""

@@ -28,25 +28,15 @@ CATCHING_UP = "1000"
 """What the lab gives the side still being synced, so the source is promoted first."""
 
 
-VG = "vg_drbd"
-"""The lab's volume group under DRBD on each guest node."""
-VG_BYTES = 1 << 40
-GUEST_BYTES = 20 << 30
-
-
-def _volumes(state: LabState, node: str) -> dict[str, int]:
-    """The logical volumes of the lab's volume group on ``node``: the seed's guests'
-    (20 GiB each) and the ones lvcreate made."""
-    made = state.world.get("lvs", {}).get(node)
-    if made is not None:
-        return dict(made)
-    return {str(g["drbd"]): GUEST_BYTES for g in state.topology.guests
-            if node in state.drbd_nodes(str(g["drbd"]))}
+def made_volumes(state: LabState, node: str) -> dict[str, dict[str, Any]]:
+    """The logical volumes ``lvcreate`` made on ``node``: name → ``{"vg", "size", "pool"}``
+    (the lab's LVM picture adds them: :func:`hadeck.lab.storage.lvm`)."""
+    return dict(state.world.get("lvs_made", {}).get(node, {}))
 
 
 def _size(text: str) -> int | None:
     units = {"": 1 << 20, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "K": 1 << 10}
-    number, unit = text[:-1], text[-1].upper()
+    number, unit = text[:-1], text[-1:].upper()
     if unit.isdigit():
         number, unit = text, ""
     try:
@@ -55,52 +45,59 @@ def _size(text: str) -> int | None:
         return None
 
 
+def _option(args: tuple[str, ...], *names: str) -> str | None:
+    for name in names:
+        if name in args and args.index(name) + 1 < len(args):
+            return args[args.index(name) + 1]
+    return None
+
+
 def lvm(lab: Lab, state: LabState, node: str, args: tuple[str, ...]) -> CommandResult:
-    """``vgs``/``lvs`` (JSON, bytes), ``lvcreate --name N --size S VG``, ``lvremove``
-    on the lab's one volume group, in lvm2 2.03's words."""
-    if node not in state.topology.guest_nodes:
+    """``lvcreate`` (``--name N --size S VG``, or thin: ``--thin --virtualsize S --name N
+    VG/POOL``) and ``lvremove --yes VG/N``, in lvm2 2.03's words, on the lab's LVM."""
+    from hadeck.lab.storage import lvm as lab_lvm
+
+    found = lab_lvm(state, node)
+    if found is None:
         return CommandResult(args, "", "  No volume groups found.\n", 5)
-    tool, target = args[0], args[-1]
-    volumes = _volumes(state, node)
-    free = VG_BYTES - sum(volumes.values())
-    if tool == "vgs":
-        if target != VG:
-            return CommandResult(args, "", f'  Volume group "{target}" not found\n  Cannot '
-                                           f"process volume group {target}\n", 5)
-        return CommandResult(args, '  {\n      "report": [\n          {\n              '
-                             '"vg": [\n                  {"vg_name":"' + VG + '", '
-                             f'"vg_free":"{free}"}}\n              ]\n          }}\n'
-                             "      ]\n  }\n")
-    if tool == "lvs":
-        vg, _, name = target.partition("/")
-        if vg == VG and name in volumes:
-            return CommandResult(args, f"  {name}\n")
-        return CommandResult(args, "", f'  Failed to find logical volume "{target}"\n', 5)
-    if tool == "lvremove":
-        vg, _, name = target.partition("/")
-        if vg != VG or name not in volumes:
+    groups, volumes = found
+    target = args[-1]
+    vg, _, rest = target.partition("/")
+    group = next((g for g in groups if g.name == vg), None)
+    if group is None:
+        return CommandResult(args, "", f'  Volume group "{vg}" not found\n', 5)
+    names = {v.name for v in volumes if v.vg == vg}
+    if args[0] == "lvremove":
+        mine = made_volumes(state, node)
+        if rest not in names:
             return CommandResult(args, "", f'  Failed to find logical volume "{target}"\n', 5)
-        volumes.pop(name)
+        if rest not in mine:
+            return CommandResult(args, "", f'  Logical volume {target} is used by another '
+                                           "device.\n", 5)
         with lab.changing() as world:
-            world.setdefault("lvs", {})[node] = volumes
-        return CommandResult(args, f'  Logical volume "{name}" successfully removed.\n')
-    name = args[args.index("--name") + 1] if "--name" in args else ""
-    size = _size(args[args.index("--size") + 1]) if "--size" in args else None
-    if target != VG:
-        return CommandResult(args, "", f'  Volume group "{target}" not found\n', 5)
+            world["lvs_made"][node].pop(rest, None)
+        return CommandResult(args, f'  Logical volume "{rest}" successfully removed.\n')
+    name = _option(args, "--name", "-n") or ""
+    thin = "--thin" in args or "-T" in args
+    size = _size(_option(args, "--virtualsize", "-V") or "") if thin else \
+        _size(_option(args, "--size", "-L") or "")
     if not name or size is None:
         return CommandResult(args, "", "  Please specify either size or extents but not "
                                        "both.\n", 3)
-    if name in volumes:
+    if name in names:
         return CommandResult(args, "", f'  Logical Volume "{name}" already exists in volume '
-                                       f'group "{VG}"\n', 5)
-    if size > free:
-        return CommandResult(args, "", f'  Volume group "{VG}" has insufficient free space '
-                                       f"({free >> 22} extents): {size >> 22} required.\n", 5)
-    volumes[name] = size
+                                       f'group "{vg}"\n', 5)
+    pool = rest if thin else None
+    if thin and pool not in names:
+        return CommandResult(args, "", f'  Failed to find logical volume "{target}"\n', 5)
+    if not thin and size > group.free_bytes:
+        return CommandResult(args, "", f'  Volume group "{vg}" has insufficient free space '
+                                       f"({group.free_bytes >> 22} extents): {size >> 22} "
+                                       "required.\n", 5)
     with lab.changing() as world:
-        world.setdefault("lvs", {})[node] = volumes
-        world.setdefault("lv_sizes", {})[f"/dev/{VG}/{name}"] = size >> 10
+        world.setdefault("lvs_made", {}).setdefault(node, {})[name] = {
+            "vg": vg, "size": size, "pool": pool}
+        world.setdefault("lv_sizes", {})[f"/dev/{vg}/{name}"] = size >> 10
     return CommandResult(args, f'  Logical volume "{name}" created.\n')
 
 

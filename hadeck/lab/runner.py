@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from hadeck.collect import Access
 from hadeck.drbdconf import DrbdResourceConfig, parse_dump
 from hadeck.lab import derive, provision
+from hadeck.lab import storage as lab_storage
 from hadeck.lab.errors import LabError
 from hadeck.lab.formats import corosync as corosync_fmt
 from hadeck.lab.formats import drbd as drbd_fmt
@@ -37,6 +38,7 @@ from hadeck.lab.formats import host as host_fmt
 from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.formats import ping as ping_fmt
+from hadeck.lab.formats import storage as storage_fmt
 from hadeck.lab.world import Lab, LabState
 from hadeck.model import HostMetrics
 from hadeck.probes import ping as ping_batch
@@ -49,6 +51,7 @@ from hadeck.runner import (
     not_found,
 )
 from hadeck.sources import host as host_source
+from hadeck.sources import lvm as lvm_source
 from hadeck.sources.base import ParseError
 
 if TYPE_CHECKING:
@@ -216,7 +219,7 @@ class LabRunner(Runner):
                                  "", 0 if status.quorum.quorate else 2)
         if tool == "drbdadm":
             return self._drbdadm(state, args)
-        if tool in ("vgs", "lvs", "lvcreate", "lvremove"):
+        if tool in ("lvcreate", "lvremove"):
             return provision.lvm(self.lab, state, self.node, args)
         if tool == "dd":
             return provision.write(self.lab, state, self.node, args, input)
@@ -228,6 +231,8 @@ class LabRunner(Runner):
             return self._migrate(state, args)
         if tool == "ping":
             return self._ping(state, args)
+        if tool in ("rdiff-backup", "find", "zcat"):
+            return self._backup(state, args)
         if args[:4] == ("sh", "-c", ping_batch.BATCH, "hadeck-ping") and len(args) >= 7:
             return self._ping_batch(state, args)
         return _not_found(args)
@@ -318,8 +323,35 @@ class LabRunner(Runner):
                 _forget_manual_changes(world)
         return result
 
+    def _backup(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """rdiff-backup's session list, the ``find`` of rdiff-backup-data's markers and
+        logs, and ``zcat`` of its error log, for the lab's repositories
+        (:mod:`hadeck.lab.storage`)."""
+        path = args[1] if args[0] == "find" and len(args) > 1 else args[-1]
+        found = lab_storage.backup(state, self.node, path.split("/rdiff-backup-data")[0])
+        if args[0] == "rdiff-backup" and args[1:-1] in (
+                ("--parsable-output", "list", "increments"), ("--parsable-output", "-l")):
+            if found is None:  # rdiff-backup 2.2.2's words, exit 1
+                return CommandResult(args, "", (
+                    f"ERROR: Path '{path}' couldn't be identified as being within an "
+                    "existing backup repository\nERROR: Action list failed on step check\n"),
+                    1)
+            return CommandResult(args, storage_fmt.increments(found[0]))
+        if args[0] == "find" and path.endswith("/rdiff-backup-data"):
+            if found is None:  # GNU find's words, exit 1
+                return CommandResult(args, "", f"find: '{path}': No such file or "
+                                               "directory\n", 1)
+            return CommandResult(args, storage_fmt.data_dir(*found))
+        if args[0] == "zcat" and len(args) == 2 and found is not None \
+                and "/rdiff-backup-data/error_log." in path:
+            return CommandResult(args, found[1])
+        return _not_found(args)
+
     def _file(self, state: LabState, path: str) -> str | None:
         node = self.node
+        if "/rdiff-backup-data/error_log." in path:
+            found = lab_storage.backup(state, node, path.split("/rdiff-backup-data")[0])
+            return found[1] if found is not None else None
         if path == "/proc/drbd":
             return drbd_fmt.proc_drbd_9() if node in state.topology.guest_nodes else None
         if path == "/proc/mdstat":
@@ -717,7 +749,16 @@ _READS: dict[tuple[str, ...], Callable[[LabRunner, LabState], str | None]] = {
     host_source.PROC_STAT.argv: lambda runner, state: host_fmt.proc_stat(
         derive.host(state, runner.node)),
     host_source.DF.argv: lambda runner, state: host_fmt.df(derive.host(state, runner.node)),
+    lvm_source.VGS.argv: lambda runner, state: _lvm(runner, state, 0),
+    lvm_source.LVS.argv: lambda runner, state: _lvm(runner, state, 1),
 }
+
+
+def _lvm(runner: LabRunner, state: LabState, which: int) -> str | None:
+    found = lab_storage.lvm(state, runner.node)
+    if found is None:
+        return None
+    return storage_fmt.vgs_json(found[0]) if which == 0 else storage_fmt.lvs_json(found[1])
 
 _PROC_HOST: dict[str, Callable[[HostMetrics], str]] = {
     str(command.path): render for command, render in (

@@ -65,6 +65,7 @@ TOOLS_THAT_CAN_FAIL = (
     "/proc/net/ip_vs", "/tmp/keepalived.json",
     # A node's host facts: /proc/stat is read by "sh" (two samples), the others as files.
     "df", "sh", "/proc/loadavg", "/proc/meminfo", "/proc/uptime", "/proc/mounts",
+    "vgs", "lvs", "rdiff-backup",
 )
 FAULT_MODES = ("hang", "garbage", "missing")
 

@@ -15,11 +15,11 @@ The few normalisations (``Master`` → ``Promoted``) are documented where they h
 :class:`ClusterState` live here; each area's classes in a module of their own
 (:mod:`~hadeck.model.pacemaker`, :mod:`~hadeck.model.drbd`, :mod:`~hadeck.model.guests`,
 :mod:`~hadeck.model.lvs`, :mod:`~hadeck.model.corosync`, :mod:`~hadeck.model.snmp`,
-:mod:`~hadeck.model.host`, :mod:`~hadeck.model.probes`). ``from hadeck.model import X``
-works for every class: an area's module is imported when one of its names is first
-asked for. The reason is the check plugins' start-up (issue 15, docs/design.md "The
-model's representation"): a frozen dataclass costs its generated code at import, ~0.5 ms
-a class, and a DRBD check needs 7 of the 37 classes, not all of them.
+:mod:`~hadeck.model.host`, :mod:`~hadeck.model.probes`, :mod:`~hadeck.model.storage`).
+``from hadeck.model import X`` works for every class: an area's module is imported when
+one of its names is first asked for. The reason is the check plugins' start-up (issue 15,
+docs/design.md "The model's representation"): a frozen dataclass costs its generated code
+at import, ~0.5 ms a class, and a DRBD check needs 7 of the 37 classes, not all of them.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ if TYPE_CHECKING:
     from hadeck.model.probes import PingProbe as PingProbe
     from hadeck.model.snmp import SnmpInterface as SnmpInterface
     from hadeck.model.snmp import SnmpReading as SnmpReading
+    from hadeck.model.storage import BackupRepo as BackupRepo
+    from hadeck.model.storage import BackupRun as BackupRun
+    from hadeck.model.storage import LvmReport as LvmReport
+    from hadeck.model.storage import LvmVolume as LvmVolume
+    from hadeck.model.storage import LvmVolumeGroup as LvmVolumeGroup
 
 _AREA = {
     "ClusterInfo": "pacemaker",
@@ -103,6 +108,11 @@ _AREA = {
     "MdArray": "host",
     "HostMetrics": "host",
     "PingProbe": "probes",
+    "LvmVolumeGroup": "storage",
+    "LvmVolume": "storage",
+    "LvmReport": "storage",
+    "BackupRun": "storage",
+    "BackupRepo": "storage",
 }
 """Each class that lives in an area's module: the module's name under hadeck.model."""
 
@@ -187,6 +197,11 @@ class ClusterState:
     pings: tuple[PingProbe, ...] = ()
     """hadeck's own ICMP probes of the ping nodes and peers (:mod:`hadeck.probes`),
     when they were run (``--probe``, or ``[probes] ping`` in the configuration)."""
+    lvm: tuple[LvmReport, ...] = ()
+    """LVM per node (volume groups, logical volumes, thin pools), where LVM is installed."""
+    backups: tuple[BackupRepo, ...] = ()
+    """The configured rdiff-backup repositories (``[backups.repos]``), each as its node
+    sees it."""
 
     def source_errors(self) -> tuple[SourceStatus, ...]:
         return tuple(s for s in self.sources if s.error is not None)

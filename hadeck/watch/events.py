@@ -31,7 +31,7 @@ OK, WARNING, CRITICAL, UNKNOWN = Health.OK, Health.WARNING, Health.CRITICAL, Hea
 PROGRESS_STEP = 25.0
 """A running resync is logged when it starts and each time it crosses this many percent."""
 
-_GENERIC_AREAS = ("connectivity", "host")
+_GENERIC_AREAS = ("connectivity", "host", "storage", "backups")
 """Areas without a specific rule: their verdicts' health changes become events."""
 
 

@@ -30,7 +30,6 @@ from hadeck.sources.base import ParseError
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 DUMPS = FIXTURES / "drbd-utils-9.22"
-VGS = (FIXTURES / "lvm2-2.03.16" / "vgs-json.txt").read_text()
 needs_drbdadm = pytest.mark.skipif(shutil.which("drbdadm") is None,
                                    reason="drbd-utils is not installed (scripts/setup --test)")
 
@@ -108,8 +107,10 @@ def test_a_new_guest_follows_the_clusters_conventions(lab: Lab) -> None:
                      'attribute="pingd" operation="lte"', 'name="target-role" value="Stopped"'):
         assert expected in xml
     assert not re.search(r"(?<![\w-])(vm2|r2)(?![\w])", xml)  # nothing of the template left
+    # The lab's guests sit on thin volumes in vg_drbd/pool: so does the new one.
+    assert proposal.steps[0].argv == ("lvcreate", "--thin", "--virtualsize", "10G", "--name",
+                                      "vm9", "vg_drbd/pool")
     argv = [(s.node, s.argv[:2]) for s in proposal.steps]
-    assert argv[0] == ("jupiter1", ("lvcreate", "--name"))
     assert ("jupiter2", ("drbdadm", "create-md")) in argv
     assert argv[-1] == (proposal.steps[-1].node, ("cibadmin", "--patch"))
     assert all(c.ok for c in proposal.checks), proposal.checks
@@ -143,23 +144,26 @@ def test_what_cannot_be_made_is_refused_with_the_reason(lab: Lab, spec: Spec,
         _propose(lab, spec)
 
 
-def test_a_full_volume_group_or_a_taken_volume_fails_its_check(lab: Lab) -> None:
+def test_a_full_pool_or_a_taken_volume_fails_its_check(lab: Lab) -> None:
     access = open_cluster(lab=str(lab.directory)).access
-    assert access.runner("jupiter2").run(("lvcreate", "--name", "vm9", "--size", "1G",
-                                          "vg_drbd")).ok
-    proposal = _propose(lab, Spec("vm9", ("jupiter1", "jupiter2"), "2000G", "vg_drbd"))
-    failed = {c.name: c.reason for c in proposal.checks if not c.ok}
-    assert failed["vg_drbd on jupiter1"] == ("984.0 GiB free in vg_drbd on jupiter1, "
-                                             "2000.0 GiB needed")
-    assert failed["vg_drbd/vm9 on jupiter2"] == "vg_drbd/vm9 already exists on jupiter2"
+    made = access.runner("jupiter2").run(("lvcreate", "--name", "vm9", "--size", "1G",
+                                          "vg_drbd"))
+    assert made.stdout == '  Logical volume "vm9" created.\n'
+    proposal = _propose(lab, Spec("vm9", ("jupiter1", "jupiter2"), "2000G"))
+    failed = {c.name: c for c in proposal.checks if not c.ok}
+    pool = failed["thin pool vg_drbd/pool on jupiter1"]
+    assert pool.reason == ("236.0 GiB free in the pool on jupiter1 (41 % used), "
+                           "2000.0 GiB virtual")
+    assert pool.overridable  # thin pools are overcommitted by design: the operator's call
+    assert failed["vg_drbd/vm9 on jupiter2"].reason == "vg_drbd/vm9 already exists on jupiter2"
+    assert not failed["vg_drbd/vm9 on jupiter2"].overridable
     assert "vg_drbd/vm9 on jupiter1" not in failed
-    # The lab's vgs answers in lvm2's own JSON layout (tests/fixtures/lvm2-2.03.16).
-    lab_vgs = access.runner("jupiter1").run(("vgs", "--reportformat", "json", "--units", "b",
-                                             "--nosuffix", "-o", "vg_name,vg_free",
-                                             "vg_drbd")).stdout
-    assert lab_vgs.splitlines()[:4] == VGS.splitlines()[:4]
-    assert json.loads(lab_vgs)["report"][0]["vg"][0].keys() == \
-        json.loads(VGS)["report"][0]["vg"][0].keys()
+    # A linear volume in a named group: the group's free space, and no way round it.
+    linear = _propose(lab, Spec("vm8", ("jupiter1", "jupiter2"), "200G", "vg_other"))
+    assert {c.name: c.reason for c in linear.checks if not c.ok}["vg_other on jupiter1"] \
+        == "no volume group vg_other on jupiter1"
+    assert linear.steps[0].argv == ("lvcreate", "--name", "vm8", "--size", "200G",
+                                    "vg_other")
 
 
 @pytest.mark.pacemaker
@@ -227,7 +231,9 @@ def test_the_dry_run_prints_the_plan_and_changes_nothing(
     assert "minor 2 port 7790" in doc["summary"]
     assert doc["commands"][-1]["argv"] == ["cibadmin", "--patch", "--xml-pipe"]
     assert all(c["ok"] for c in doc["checks"])
-    # Nothing was made: the volume is still free.
-    lvs = open_cluster(lab=str(lab.directory)).access.runner("jupiter1").run(
-        ("lvs", "--noheadings", "-o", "lv_name", "vg_drbd/vm9"))
-    assert lvs.returncode == 5
+    # Nothing was made: the volume is still free, as LVM reads it.
+    from hadeck.sources import lvm
+
+    report = lvm.read(open_cluster(lab=str(lab.directory)).access.runner("jupiter1")).value
+    assert report is not None and "r1" in {v.name for v in report.volumes}
+    assert "vm9" not in {v.name for v in report.volumes}

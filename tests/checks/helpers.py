@@ -31,7 +31,7 @@ from tests.conftest import FIXTURES, SAMPLES
 if TYPE_CHECKING:
     from hadeck.lab.scenario import CibScenario
 
-PLUGINS = ("cluster", "drbd", "guests", "lvs", "pingd", "corosync", "node")
+PLUGINS = ("cluster", "drbd", "guests", "lvs", "pingd", "corosync", "node", "lvm", "backup")
 
 PACEMAKER = FIXTURES / "pacemaker" / "2.1.5"
 

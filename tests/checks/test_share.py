@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hadeck.checks import common
-from hadeck.sources import corosync, drbd, guests, lvs, pacemaker
+from hadeck.sources import corosync, drbd, guests, lvm, lvs, pacemaker
 from tests.checks.helpers import PLUGINS
 
 SHARE = Path(__file__).resolve().parents[2] / "share"
@@ -112,7 +112,8 @@ def test_icinga2_accepts_every_check_command(public_tmp: Path) -> None:
         for p in PLUGINS if p != "lvs")
     proc = icinga_validate(public_tmp, services)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Instantiated 10 Services" in proc.stdout, proc.stdout
+    # One per plugin but lvs, plus the four services of ICINGA_MAIN.
+    assert f"Instantiated {len(PLUGINS) - 1 + 4} Services" in proc.stdout, proc.stdout
 
 
 def test_icinga2_rejects_an_unknown_check_command(public_tmp: Path) -> None:
@@ -275,7 +276,7 @@ def sudoers_commands() -> set[tuple[str, ...]]:
         if not match or "/" not in match[1]:
             continue
         for entry in re.split(r"(?<!\\),", match[1]):
-            words = entry.replace("\\=", "=").split()
+            words = entry.replace("\\=", "=").replace("\\,", ",").split()
             program = words[0]
             if Path(program).parent.as_posix() in common.SUDO_PATH.split(":"):
                 program = Path(program).name
@@ -286,7 +287,7 @@ def sudoers_commands() -> set[tuple[str, ...]]:
 def test_sudoers_allows_exactly_the_commands_the_plugins_run() -> None:
     """Nothing more (every line is a read the sources make), nothing less."""
     wanted = {
-        c.argv for module in (pacemaker, drbd, guests, lvs, corosync)
+        c.argv for module in (pacemaker, drbd, guests, lvs, corosync, lvm)
         for c in module.COMMANDS if c.path is None
     }
     assert sudoers_commands() == wanted

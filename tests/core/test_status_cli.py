@@ -29,7 +29,8 @@ def test_json_document(tmp_path: Path) -> None:
     assert doc["local_node"] == "jupiter1"
     assert doc["taken_at"] == "2026-11-22T02:00:00+00:00"
     assert set(doc["health"]["by_area"]) == {"sources", "cluster", "nodes", "resources", "drbd",
-                                             "guests", "lvs", "connectivity", "host"}
+                                             "guests", "lvs", "connectivity", "host",
+                                             "storage", "backups"}
     assert run.returncode == doc["health"]["exit_code"]
     drbd = [p for p in doc["problems"] if p["area"] == "drbd"]
     assert drbd[0]["health"] == "WARNING"
@@ -70,7 +71,7 @@ def test_bad_area_is_one_line_and_exit_3(tmp_path: Path) -> None:
     assert run.returncode == 3
     assert run.stderr.strip().splitlines() == [
         "hadeck: unknown area dbrd; choose from sources, cluster, nodes, resources, drbd, "
-        "guests, lvs, connectivity, host"]
+        "guests, lvs, connectivity, host, storage, backups"]
 
 
 def test_unreadable_bundle_is_one_line_and_exit_3(tmp_path: Path) -> None:

@@ -40,7 +40,18 @@ from hadeck.probes.ping_output import parse_ping
 from hadeck.snmp import answers as snmp_answers
 from hadeck.snmp import parse as snmp_parse
 from hadeck.snmp.poller import Answers, reading
-from hadeck.sources import corosync, drbd, drbd_proc, guests, host, keepalived, lvs, pacemaker
+from hadeck.sources import (
+    backups,
+    corosync,
+    drbd,
+    drbd_proc,
+    guests,
+    host,
+    keepalived,
+    lvm,
+    lvs,
+    pacemaker,
+)
 from hadeck.sources.base import ParseError
 from tests.conftest import FIXTURES
 from tests.snmp.test_answers import NET_SNMP
@@ -219,6 +230,12 @@ PARSERS: dict[str, tuple[Callable[[str], Any], list[str]]] = {
     "parse_mounts": (host.parse_mounts, _texts("host/proc/proc-mounts.txt")),
     "parse_df": (partial(host.parse_df, mounts=host.parse_mounts(
         (FIXTURES / "host/proc/proc-mounts.txt").read_text())), _texts("host/proc/df-P.txt")),
+    "parse_vgs_json": (lvm.parse_vgs_json, _texts("lvm/*/vgs.json")),
+    "parse_lvs_json": (lvm.parse_lvs_json, _texts("lvm/*/lvs*.json")),
+    "parse_vgs_columns": (lvm.parse_vgs_columns, _texts("lvm/*/vgs.txt")),
+    "parse_lvs_columns": (lvm.parse_lvs_columns, _texts("lvm/*/lvs.txt")),
+    "parse_increments": (backups.parse_increments, _texts("rdiff-backup/*/increments*.txt")),
+    "parse_data_dir": (backups.parse_data_dir, _texts("rdiff-backup/*/data-dir*.txt")),
 }
 
 
@@ -312,7 +329,7 @@ def test_every_parser_is_fuzzed() -> None:
     """A parser added to a source without a fuzz test here fails this test."""
     public = {
         f"{name}" for module in (pacemaker, drbd_proc, drbd, lvs, keepalived, corosync,
-                                 guests, host)
+                                 guests, host, lvm, backups)
         for name in dir(module)
         if name.startswith("parse_") and callable(getattr(module, name))
         and getattr(getattr(module, name), "__module__", "") == module.__name__

@@ -546,7 +546,7 @@ async def test_a_new_guest_from_the_command_line_of_the_dashboard(lab: Lab,
         assert isinstance(screen, PerformScreen)
         await wait_for(app, pilot, lambda: screen.phase != "preparing")
         assert screen.phase == "refused"  # one node: nothing will run, and why
-        assert "needs --nodes A,B, --size and --vg" in text_of(app, "#text")
+        assert "needs --nodes A,B and --size" in text_of(app, "#text")
         await pilot.press("escape")
         await pilot.press("colon", *"new-guest vm9 --nodes jupiter1,jupiter2 --size 10G "
                                    "--vg vg_drbd --start", "enter")
@@ -558,7 +558,8 @@ async def test_a_new_guest_from_the_command_line_of_the_dashboard(lab: Lab,
         shown = text_of(app, "#text")
         for part in ("Preview (drbdadm as each node, crm_verify and crm_simulate",
                      "resource vm9 {", "✔ crm_simulate: the scheduler would start vm9 on "
-                     "jupiter1", "jupiter1: lvcreate --name vm9 --size 10G vg_drbd",
+                     "jupiter1",
+                     "jupiter1: lvcreate --thin --virtualsize 10G --name vm9 vg_drbd/pool",
                      "cibadmin --patch --xml-pipe"):
             assert part in shown, (part, shown)
         await pilot.press(*"vm9", "enter")

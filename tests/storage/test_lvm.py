@@ -1,0 +1,219 @@
+"""LVM under DRBD: the real vgs/lvs on a real volume group, the captured reports, the
+old column form, the join with DRBD's backing devices, the verdicts and the plugin."""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from hadeck.health import CRITICAL, OK, WARNING, Policy, judge_lvm, lvm_subject
+from hadeck.model import DrbdResource, DrbdVolume, LvmReport
+from hadeck.runner import CommandResult, LocalRunner, Runner
+from hadeck.sources import lvm
+from hadeck.sources.base import ParseError
+from tests import bundles
+from tests.checks.helpers import run_check as run_plugin
+from tests.conftest import FIXTURES
+from tests.fakes import ScriptedRunner as FakeRunner
+from tests.storage import realvg
+
+LVM = FIXTURES / "lvm" / "2.03.16"
+MIB = 2**20
+
+
+def fixture(name: str) -> str:
+    return (LVM / name).read_text()
+
+
+# --------------------------------------------------------------------------- real LVM
+
+
+@pytest.fixture(scope="module")
+def vg() -> Iterator[realvg.RealVg]:
+    reason = realvg.missing()
+    if reason is not None:
+        pytest.skip(reason)
+    with tempfile.TemporaryDirectory(prefix="lvb-") as work, realvg.real_vg(Path(work)) as made:
+        yield made
+
+
+def _mine(report: LvmReport | None, name: str) -> LvmReport:
+    assert report is not None
+    return dataclasses.replace(report, groups=tuple(g for g in report.groups if g.name == name),
+                               volumes=tuple(v for v in report.volumes if v.vg == name))
+
+
+def test_real_lvm_reads_groups_pools_and_paths(vg: realvg.RealVg) -> None:
+    reading = lvm.read(LocalRunner())
+    assert reading.status.error is None
+    assert reading.status.detail == "vgs, lvs --reportformat json"
+    report = _mine(reading.value, vg.name)
+    (group,) = report.groups
+    # What was allocated by the metadata the test wrote, in LVM's 4 MiB extents.
+    assert group.size_bytes == vg.size_bytes
+    assert group.free_bytes == vg.size_bytes - vg.allocated_extents * 4 * MIB
+    assert group.pv_count == 1 and group.lv_count == 3
+    by_name = {v.name: v for v in report.volumes}
+    assert set(by_name) == {"r0", "pool", "r1", "[pool_tdata]", "[pool_tmeta]",
+                            "[lvol0_pmspare]"}
+    pool, thin, linear = by_name["pool"], by_name["r1"], by_name["r0"]
+    assert pool.is_thin_pool and pool.size_bytes == 6 * 4 * MIB
+    assert thin.pool == "pool" and thin.segtype == "thin" and thin.size_bytes == 40 * MIB
+    assert linear.path == f"/dev/{vg.name}/r0"
+    assert linear.dm_path == f"/dev/mapper/{vg.name}-r0"
+    # Not active (no device-mapper here): LVM prints no use, and none is made up.
+    assert pool.data_percent is None and pool.active is not True
+    (verdict,) = [v for v in judge_lvm([report]) if v.key.name == f"{vg.name}/pool"]
+    assert verdict.health == OK and "not known" in verdict.reason
+
+
+class NoJsonRunner(Runner):
+    """An LVM older than 2.02.158: ``--reportformat`` refused with exit 3, as lvm2's
+    command line parser refuses an option it does not know; the rest is the real LVM."""
+
+    def __init__(self) -> None:
+        self.inner = LocalRunner()
+        self.node = self.inner.node
+        self.local = True
+        self.timeout = self.inner.timeout
+
+    def run(self, argv: Sequence[str], timeout: float | None = None,
+            input: str | None = None) -> CommandResult:
+        if "--reportformat" in argv:
+            return CommandResult(tuple(argv), "", f"{argv[0]}: unrecognized option "
+                                 "'--reportformat'\n  Error during parsing of command line.\n",
+                                 3)
+        return self.inner.run(argv, timeout=timeout, input=input)
+
+    def read_file(self, path: str, timeout: float | None = None) -> CommandResult:
+        return self.inner.read_file(path, timeout)
+
+
+def test_old_lvm_falls_back_to_the_real_column_form(vg: realvg.RealVg) -> None:
+    new = _mine(lvm.read(LocalRunner()).value, vg.name)
+    reading = lvm.read(NoJsonRunner())
+    assert reading.status.error is None
+    assert "columns" in (reading.status.detail or "")
+    old = _mine(reading.value, vg.name)
+    assert old.format == "columns"
+    assert old.groups == new.groups
+    # The same volumes; the device-mapper path made from the names where not printed.
+    assert old.volumes == new.volumes
+
+
+# --------------------------------------------------------------------------- captured
+
+
+def test_captured_reports_parse_alike_in_both_forms() -> None:
+    assert lvm.parse_vgs_json(fixture("vgs.json"), "n1") == \
+        lvm.parse_vgs_columns(fixture("vgs.txt"), "n1")
+    assert lvm.parse_lvs_json(fixture("lvs.json"), "n1") == \
+        lvm.parse_lvs_columns(fixture("lvs.txt"), "n1")
+
+
+def _active(node: str = "jupiter1") -> LvmReport:
+    return LvmReport(node=node, groups=lvm.parse_vgs_json(fixture("vgs.json"), node),
+                     volumes=lvm.parse_lvs_json(fixture("lvs-active.json"), node))
+
+
+def _drbd(node: str = "jupiter1") -> tuple[DrbdResource, ...]:
+    return (DrbdResource("r0", node=node, volumes=(DrbdVolume(0, backing_dev="/dev/lvbvg0/r0"),)),
+            DrbdResource("r1", node=node, volumes=(
+                DrbdVolume(0, backing_dev="/dev/mapper/lvbvg0-r1"),)),
+            DrbdResource("r9", node="other", volumes=(
+                DrbdVolume(0, backing_dev="/dev/lvbvg0/r0"),)))
+
+
+def test_drbd_backing_devices_join_their_volumes_by_either_path() -> None:
+    joined = lvm.join_drbd(_active(), _drbd())
+    by_name = {v.name: v for v in joined.volumes}
+    assert by_name["r0"].drbd == ("r0/0",)
+    assert by_name["r1"].drbd == ("r1/0",)  # named by its /dev/mapper path
+    assert by_name["pool"].drbd == ()  # another node's r9 is not this node's disk
+
+
+def test_a_pool_past_the_thresholds() -> None:
+    report = lvm.join_drbd(_active(), _drbd())
+    pool = lvm_subject("lvbvg0", "pool", "jupiter1")
+    (verdict,) = [v for v in judge_lvm([report]) if v.key == pool]
+    assert verdict.health == CRITICAL  # 93.51 % ≥ 90
+    assert verdict.reason == "thin pool data 93.5 %, metadata 12.3 %; DRBD on it: r1/0"
+    lenient = Policy(thin_data_warning_percent=94, thin_data_critical_percent=99)
+    assert [v.health for v in judge_lvm([report], lenient) if v.key == pool] == [OK]
+    meta = Policy(thin_data_critical_percent=99, thin_metadata_warning_percent=10)
+    assert [v.health for v in judge_lvm([report], meta) if v.key == pool] == [WARNING]
+
+
+def test_a_group_missing_a_pv_and_low_on_space() -> None:
+    report = _active()
+    partial = dataclasses.replace(report, groups=tuple(
+        dataclasses.replace(g, attr="wz-pn-") for g in report.groups))
+    group = lvm_subject("lvbvg0", None, "jupiter1")
+    assert [v.health for v in judge_lvm([partial]) if v.key == group] == [CRITICAL]
+    assert [v.health for v in judge_lvm([report]) if v.key == group] == [OK]
+    low = Policy(vg_free_warning_percent=30)  # 16 of 60 MiB free: 27 %
+    (verdict,) = [v for v in judge_lvm([report], low) if v.key == group]
+    assert verdict.health == WARNING and "below 30 %" in verdict.reason
+
+
+@pytest.mark.parametrize("text", ["", "garbage\n", '{"report": 3}', '{"report": [{"vg": [1]}]}',
+                                  '{"report": [{"vg": [{"vg_name": "x", "vg_size": "-1",'
+                                  ' "vg_free": "0"}]}]}'])
+def test_bad_reports_are_parse_errors(text: str) -> None:
+    with pytest.raises(ParseError):
+        lvm.parse_vgs_json(text)
+
+
+def test_source_failures_are_reasons_not_tracebacks() -> None:
+    garbage = FakeRunner({lvm.VGS.argv: "\x1b[7m%% garbage\n", lvm.LVS.argv: "{}"})
+    reading = lvm.read(garbage)
+    assert reading.value is None and reading.status.error is not None
+    assert "cannot parse vgs output" in reading.status.error
+    missing = lvm.read(FakeRunner({}))
+    assert missing.value is None and missing.status.error is None
+    assert missing.status.detail == lvm.NOT_INSTALLED
+
+
+# --------------------------------------------------------------------------- plugin
+
+
+def test_check_hadeck_lvm_on_a_bundle(tmp_path: Path) -> None:
+    bundle = bundles.write(tmp_path / "b", "jupiter1", {
+        "jupiter1/lvm/vgs.json": fixture("vgs.json"),
+        "jupiter1/lvm/lvs.json": fixture("lvs-active.json"),
+    })
+    out = run_plugin("lvm", "--from", bundle)
+    assert out.returncode == 2, out.stdout
+    assert out.text.startswith("lvbvg0/pool@jupiter1: 93.51 % data used")
+    assert out.perf["lvbvg0/pool_data"].value == 93.51
+    assert (out.perf["lvbvg0/pool_data"].warn, out.perf["lvbvg0/pool_data"].crit) == ("80", "90")
+    assert out.perf["lvbvg0_free"].value == 16 * MIB
+    out = run_plugin("lvm", "--from", bundle, "-w", "94", "-c", "99")
+    assert out.returncode == 0, out.stdout
+    assert out.text == "1 volume group, 1 thin pool, fullest lvbvg0/pool 93.51 %"
+    out = run_plugin("lvm", "--from", bundle, "-w", "94", "-c", "99",
+                     "--metadata-warning", "10")
+    assert out.returncode == 1 and "12.3 % metadata used" in out.text
+
+
+def test_check_hadeck_lvm_thresholds_from_the_configuration(tmp_path: Path) -> None:
+    bundle = bundles.write(tmp_path / "b", "jupiter1", {
+        "jupiter1/lvm/vgs.json": fixture("vgs.json"),
+        "jupiter1/lvm/lvs.json": fixture("lvs-active.json"),
+    })
+    config = tmp_path / "hadeck.toml"
+    config.write_text("[lvm]\nthin_data_warning = 93\nthin_data_critical = 95\n")
+    out = run_plugin("lvm", "--from", bundle, "--config", config)
+    assert out.returncode == 1, out.stdout
+    assert out.perf["lvbvg0/pool_data"].crit == "95"
+
+
+def test_no_lvm_is_nothing_to_judge_not_an_error(tmp_path: Path) -> None:
+    bundle = bundles.write(tmp_path / "b", "jupiter1", {})
+    out = run_plugin("lvm", "--from", bundle)
+    assert out.returncode == 3
+    assert "nothing to judge" in out.text and "LVM not installed" in out.text
