@@ -405,8 +405,8 @@ class LabRunner(Runner):
                         if f"{s.vip}:{s.port}" == vip and s.protocol == protocol), None)
         if service is None or rs is None:
             return CommandResult(args, "", "Service not defined\n", 255)
-        if forward in ("Route", "Tunnel"):
-            # ipvsadm gives a directly routed or tunnelled server the service's port.
+        if forward in ("Route", "Tunnel") and op not in ("-d", "--delete-server"):
+            # ipvsadm -a/-e give a directly routed or tunnelled server the service's port.
             rs = f"{rs.rpartition(':')[0] or rs}:{service.port}"
         key = f"{service.name}/{rs}"
         here = f"{self.node}|{key}"
