@@ -130,9 +130,16 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
         Only the plan is consulted here (pure and fast); the preview and the pre-checks
         come when one is chosen.
     """
-    if state is None or state.pacemaker is None:
+    if state is None:
         return []
-    requests = _requests(selection, state)
+    if isinstance(selection.obj, RealServer):
+        from hadeck.actions.lvs import real_server_requests
+
+        requests = real_server_requests(selection.id, selection.obj, selection.node, state)
+    elif state.pacemaker is None:
+        return []
+    else:
+        requests = _requests(selection, state)
     out: list[Action] = []
     for label, request in requests:
         why: str | None = None
@@ -142,13 +149,24 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
             why = READ_ONLY
         else:
             try:
-                plan(request, state)
+                _plan(request, state)
             except Refused as exc:
                 why = str(exc)
             if why is None and request.verb in ("move", "migrate") and request.node:
                 why = _never_on(state, request.target, request.node)
         out.append(Action(request.verb, label, None, why, request))
     return out
+
+
+def _plan(request: Request, state: ClusterState) -> None:
+    """Plan ``request`` with its domain's planner (raises Refused)."""
+    from hadeck.actions.domain import domain_for
+
+    domain = domain_for(request.verb)
+    if domain is None:
+        plan(request, state)
+    else:
+        domain.plan(request, state)
 
 
 def _never_on(state: ClusterState, rsc: str, node: str) -> str | None:

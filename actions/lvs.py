@@ -148,5 +148,30 @@ def _holds(verb: str, found: RealServer | None, memo: dict[str, str]) -> bool:
     return found is not None and found.weight == int(memo.get("weight", "-1"))
 
 
+def real_server_requests(ident: str, server: RealServer, director: str | None,
+                         state: ClusterState) -> list[tuple[str, Request]]:
+    """The dashboard's choices for a real-server row (``ident``: ``TCP
+    192.0.2.80:80@lvs1/192.0.2.22:80``, as the LVS screen keys it), on the row's
+    director: drain, restore, a weight one up or down, remove. On a BACKUP's row the
+    plan refuses each, so the panel shows them greyed with the reason."""
+    from hadeck.actions.request import Request
+
+    service = ident.rsplit("/", 1)[0].rsplit("@", 1)[0]
+    rs, w = server.key, server.weight
+    out = [(f"Drain {rs} (weight 0, follow its connections)",
+            Request("lvs-drain", service, director, option=rs)),
+           (f"Restore {rs}'s weight from before its drain",
+            Request("lvs-restore", service, director, option=rs))]
+    if w < 65535:
+        out.append((f"Weight {w} → {w + 1}",
+                    Request("lvs-weight", service, director, option=rs, value=str(w + 1))))
+    if w > 0:
+        out.append((f"Weight {w} → {w - 1}",
+                    Request("lvs-weight", service, director, option=rs, value=str(w - 1))))
+    out.append((f"Remove {rs} from {service}",
+                Request("lvs-remove", service, director, option=rs)))
+    return out
+
+
 LVS = _Lvs()
 """The LVS domain (:class:`~hadeck.actions.domain.Domain`)."""

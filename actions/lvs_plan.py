@@ -21,6 +21,7 @@ from hadeck.actions.lvs_target import (
     METHODS,
     Target,
     find,
+    not_holding,
     service_option,
 )
 from hadeck.actions.plan import Plan, Refused, Step
@@ -48,6 +49,9 @@ def plan(request: Request, state: ClusterState) -> Plan:
         raise Refused(f"{verb[4:]}: which real server?")
     target = find(state, request.target, request.option, request.node,
                   adding=verb == "lvs-add")
+    backup = not_holding(target, state)
+    if backup is not None:
+        raise Refused(backup)
     if verb == "lvs-add":
         return _add(request, target)
     server = target.server

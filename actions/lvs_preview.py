@@ -134,11 +134,8 @@ def precheck(plan: Plan, state: ClusterState) -> tuple[Check, ...]:
 def _director(node: str, role: str | None, how: str, state: ClusterState) -> Check:
     if role == "MASTER":
         return Check("director", True, how)
-    if role is not None:
-        masters = [d.node for d in state.lvs if any(v.state == "MASTER" for v in d.vrrp)]
-        also = f"; the MASTER is {', '.join(masters)}" if masters else ""
-        return Check("director", False, f"{node} is {role}: its table carries no traffic "
-                                        f"and keepalived there keeps its own{also}")
+    if role is not None:  # the plan refuses a BACKUP (lvs_target.not_holding)
+        return Check("director", False, f"{node} is {role}")
     others = [d.node for d in state.lvs if d.node != node and d.services]
     if others:
         return Check("director", False, f"{how}; whether it holds the service is not known "

@@ -247,3 +247,14 @@ def service_option(service: VirtualService) -> tuple[str, ...]:
     option = {"TCP": "-t", "UDP": "-u", "SCTP": "--sctp-service"}.get(service.protocol, "-t")
     host = f"[{service.address}]" if service.ipv6 else service.address
     return (option, f"{host}:{service.port}")
+
+
+def not_holding(target: Target, state: ClusterState) -> str | None:
+    """Why the target's director must not be changed (a BACKUP, FAULT … of the VRRP
+    instance for the service), or None."""
+    if target.role in (None, "MASTER"):
+        return None
+    masters = [d.node for d in state.lvs if any(v.state == "MASTER" for v in d.vrrp)]
+    also = f"; the MASTER is {', '.join(masters)}" if masters else ""
+    return (f"{target.director.node} is {target.role} for {target.service.key}: its table "
+            f"carries no traffic and keepalived there keeps its own{also}")

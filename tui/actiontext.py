@@ -110,7 +110,10 @@ def prepared_text(request: Request, prepared: Prepared) -> Text:
 
     preview = prepared.preview
     if preview is not None:
-        _heading(text, "Pacemaker would (crm_simulate on a copy of the CIB)")
+        # DRBD and LVS previews say in their check how they were learnt.
+        how = next((c.reason for c in prepared.checks if c.name == "preview" and c.ok), "")
+        _heading(text, f"Preview ({how})" if request.verb.startswith(("drbd-", "lvs-"))
+                 and how else "Pacemaker would (crm_simulate on a copy of the CIB)")
         # Its text: one line per top-level resource in the operator's words, what the
         # scheduler would not do ("not done: …", with the score or constraint), and
         # what it leaves alone.

@@ -166,7 +166,7 @@ def test_never_on_the_backup(hadeck, lab: Lab) -> None:
     ran = hadeck("lvs", "weight", WWW, "192.0.2.22:80", "3", "--director", "lvs2", "--yes",
                  "--force")
     assert ran.code == 1
-    assert "lvs2 is BACKUP: its table carries no traffic" in ran.err
+    assert "lvs2 is BACKUP for TCP 192.0.2.80:80: its table carries no traffic" in ran.err
     assert "the MASTER is lvs1" in ran.err
     assert table(lab, "lvs2")["192.0.2.22:80"][1] == 1
 
