@@ -6,22 +6,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab
 from hadeck.tui.app import HadeckApp
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller
 from tests.tui.helpers import aio
-from tests.tui.test_actions_panel import (  # noqa: F401 (journal: the autouse fixture)
-    LAB,
-    choose,
-    journal,
-    open_panel,
-    text_of,
-    wait_for,
-)
+from tests.tui.test_actions_panel import LAB, choose, open_panel, text_of, wait_for
 
 ROW = "TCP 192.0.2.80:80@{}/192.0.2.22:80"
+
+
+@pytest.fixture(autouse=True)
+def journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own action journal (never the user's)."""
+    path = tmp_path / "actions.jsonl"
+    monkeypatch.setenv("HADECK_JOURNAL", str(path))
+    return path
 
 
 def app_on(lab: Lab) -> HadeckApp:
