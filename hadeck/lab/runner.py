@@ -315,6 +315,15 @@ class LabRunner(Runner):
         if path == "/tmp/keepalived.json":
             instances = derive.vrrp(state, node)
             return keepalived_fmt.json_dump(instances) if instances else None
+        if path == "/etc/keepalived/keepalived.conf":
+            instances = derive.vrrp(state, node)
+            if not instances:
+                return None
+            first = state.topology.directors[0] == node
+            return keepalived_fmt.config(
+                state.topology.services, state.topology.vrrp_instance,
+                instances[0].priority or 100, instances[0].virtual_ips,
+                "MASTER" if first else "BACKUP")
         return None
 
     # ------------------------------------------------------------------ DRBD
