@@ -63,15 +63,35 @@ def preview(plan: Plan, state: ClusterState) -> tuple[Preview | None, Check]:
              f"  then  {after.strip()}"]
     lines.extend(_meaning(req.verb, service, target.rs_key, server, weight))
     director = target.director
-    if director.vrrp:
-        lines.append(f"keepalived runs on {director.node}: this ipvsadm change lasts until "
-                     "keepalived's checker changes the server's state or a reload puts "
-                     "the configured weight back")
-        lines.append("the lasting way: the weight in keepalived.conf's real_server and a "
-                     f"reload, or {LASTING}")
+    lines.extend(_keepalived(req.verb, service, server, director.node, bool(director.vrrp)))
     how = f"ipvsadm -Ln on {director.node} as read: the row before → after"
     return Preview((), (), "\n".join(lines), transition=transition), Check("preview", True,
                                                                            how)
+
+
+def _keepalived(verb: str, service: VirtualService, server: RealServer | None,
+                director: str, vrrp: bool) -> list[str]:
+    """What keepalived will make of a manual change, and the lasting way."""
+    conf = server.configured_weight if server is not None else None
+    if service.managed_by == "keepalived":
+        if verb == "lvs-add":
+            said = (f"keepalived.conf on {director} has {service.key} but not this server: "
+                    "keepalived's checks will not watch it")
+        elif verb == "lvs-remove":
+            said = (f"keepalived manages {service.key} on {director}: a reload or its "
+                    "checker's next change of state puts the server back")
+        else:
+            weight = f"weight {conf}" if conf is not None else "its configured weight"
+            said = (f"keepalived manages {service.key} on {director} (keepalived.conf: "
+                    f"{weight}): this ipvsadm change lasts until keepalived's checker "
+                    f"changes the server's state or a reload puts {weight} back")
+    elif vrrp:
+        said = (f"keepalived runs on {director}: if it manages {service.key}, this ipvsadm "
+                "change lasts until its checker changes the server's state or a reload "
+                "puts the configured weight back")
+    else:
+        return []
+    return [said, f"the lasting way: change keepalived.conf and reload, or {LASTING}"]
 
 
 def _meaning(verb: str, service: VirtualService, rs: str, server: RealServer | None,

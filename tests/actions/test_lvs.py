@@ -71,7 +71,8 @@ def test_weight_on_the_master_only(hadeck, lab: Lab, journal_file: Path) -> None
     assert "lvs1: ipvsadm -e -t 192.0.2.80:80 -r 192.0.2.22:80 -g -w 3" in ran.out
     assert "now   -> 192.0.2.22:80                Route   1" in ran.out
     assert "then  -> 192.0.2.22:80                Route   3" in ran.out
-    assert "keepalived runs on lvs1" in ran.out and "misc_dynamic" in ran.out
+    assert "keepalived manages TCP 192.0.2.80:80 on lvs1 (keepalived.conf: weight 1)" in ran.out
+    assert "misc_dynamic" in ran.out
     assert table(lab, "lvs1")["192.0.2.22:80"][:2] == ("Route", 3)
     assert table(lab, "lvs2")["192.0.2.22:80"][:2] == ("Route", 1)  # the BACKUP's own
     (entry,) = entries(journal_file)

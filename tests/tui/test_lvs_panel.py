@@ -13,7 +13,7 @@ from hadeck.lab.world import Lab
 from hadeck.tui.app import HadeckApp
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller
-from tests.tui.helpers import aio
+from tests.tui.helpers import aio, rows, settle
 from tests.tui.test_actions_panel import LAB, choose, open_panel, text_of, wait_for
 
 ROW = "TCP 192.0.2.80:80@{}/192.0.2.22:80"
@@ -59,7 +59,7 @@ async def test_drain_a_real_server_from_the_lvs_screen(lab: Lab, journal: Path) 
         assert screen.phase == "confirm", text_of(app, "#text")
         shown = text_of(app, "#text")
         for part in ("Preview (ipvsadm -Ln on lvs1 as read", "-> 192.0.2.22:80",
-                     "keepalived runs on lvs1", "✔ director: lvs1 is MASTER",
+                     "keepalived manages TCP 192.0.2.80:80 on lvs1", "✔ director: lvs1 is MASTER",
                      "lvs1: ipvsadm -e -t 192.0.2.80:80 -r 192.0.2.22:80 -g -w 0"):
             assert part in shown, (part, shown)
         assert weight_of(lab, "lvs1") == 1   # nothing ran for the preview
@@ -79,3 +79,25 @@ async def test_the_backups_rows_say_why_not(lab: Lab) -> None:
         panel = await open_panel(app, pilot, "l", ROW.format("lvs2"))
         assert panel.actions and all(a.unavailable for a in panel.actions)
         assert "lvs2 is BACKUP for TCP 192.0.2.80:80" in (panel.actions[0].unavailable or "")
+
+
+@LAB
+@aio
+async def test_the_lvs_screen_shows_drift_from_keepalived_conf(lab: Lab) -> None:
+    """A manual ipvsadm change (here straight through the lab's ipvsadm, as an operator
+    at the director would) shows as drift from keepalived.conf's weight."""
+    got = LabAccess(lab).runner("lvs1").run(
+        ("ipvsadm", "-e", "-t", "192.0.2.80:80", "-r", "192.0.2.22:80", "-g", "-w", "5"))
+    assert got.ok
+    app = app_on(lab)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        shown = rows(app, "lvs")
+        drifted = [r for r in shown if "192.0.2.22:80" in r and "drift" in r]
+        assert len(drifted) == 1, shown
+        assert "drift: keepalived.conf 1, kernel 5" in drifted[0]
+        steady = [r for r in shown if "192.0.2.23:80" in r]
+        assert len(steady) == 2 and not any("drift" in r for r in steady)  # both directors
+        assert any("wlc │ keepalived" in r for r in shown), shown
