@@ -174,7 +174,8 @@ def find(state: ClusterState, service_text: str, server_text: str,
     server = _server(service, server_text, adding)
     if adding:
         try:
-            address, port, _ = host_port(server_text, default_port=service.port or None)
+            # A firewall-mark service has no port: its real servers may have none (0).
+            address, port, _ = host_port(server_text, default_port=service.port)
         except ValueError as exc:
             raise Refused(f"real server {server_text!r}: {exc}") from None
     else:
