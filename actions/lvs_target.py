@@ -43,7 +43,7 @@ class ServiceName:
     def matches(self, service: VirtualService) -> bool:
         if self.protocol == "FWM" or service.protocol == "FWM":
             return service.protocol == "FWM" and self.protocol == "FWM" \
-                and service.address == self.address
+                and service.address == self.address and service.ipv6 == self.ipv6
         return (self.protocol in (None, service.protocol) and service.address == self.address
                 and service.port == self.port)
 

@@ -10,17 +10,23 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from hadeck.actions.lvs_plan import plan as lvs_plan
+from hadeck.actions.lvs_preview import precheck as lvs_precheck
 from hadeck.actions.lvs_target import parse_service
 from hadeck.actions.perform import execute, prepare
 from hadeck.actions.plan import Refused
 from hadeck.actions.request import Request
 from hadeck.lab import faults
 from hadeck.lab.world import Lab
+from hadeck.model import ClusterState, LvsDirector
 from hadeck.opening import open_cluster
+from hadeck.sources.lvs import parse_ipvsadm
+from tests.conftest import sample
 
 WWW = "192.0.2.80:80"
 SSH = "192.0.2.80:22"
@@ -228,3 +234,46 @@ def test_service_names() -> None:
     assert Request("lvs-add", WWW, "lvs1", option="192.0.2.24", value="2",
                    method="nat").describe() == \
         "lvs add 192.0.2.80:80 192.0.2.24 2 --method nat --director lvs1"
+
+
+# ------------------------------------------------------------------ plans on real tables
+
+
+def _state(*names: str, sample_name: str = "tunnel-and-fwmark.txt") -> ClusterState:
+    """Directors ``names``, each with the same real ``ipvsadm -Ln`` capture and no VRRP
+    state (no keepalived dump read)."""
+    _, services = parse_ipvsadm(sample("ipvsadm-Ln", sample_name))
+    return ClusterState(taken_at=0.0, local_node=names[0], lvs=tuple(
+        LvsDirector(n, "1.2.1", tuple(replace(s, director=n) for s in services))
+        for n in names))
+
+
+def test_plans_keep_each_servers_forwarding_method() -> None:
+    state = _state("d1")
+    fwm = lvs_plan(Request("lvs-weight", "fwm:1", option="192.168.20.11:0", value="3"),
+                   state)
+    assert fwm.argv == (("ipvsadm", "-e", "-f", "1", "-r", "192.168.20.11:0", "-g", "-w",
+                         "3"),)
+    tun = lvs_plan(Request("lvs-drain", "203.0.113.10:80", option="198.51.100.22"), state)
+    assert tun.argv == (("ipvsadm", "-e", "-t", "203.0.113.10:80", "-r", "198.51.100.22:80",
+                         "-i", "-w", "0"),)
+    nat = _state("d1", sample_name="nat-udp-dns-and-quiesced.txt")
+    udp = lvs_plan(Request("lvs-weight", "10.0.0.53:53", option="172.16.0.12", value="2"),
+                   nat)
+    assert udp.argv[0][2:4] == ("-u", "10.0.0.53:53") and udp.argv[0][-3] == "-m"
+    local = lvs_plan(Request("lvs-weight", "10.0.0.80:8080", option="172.16.0.5", value="2"),
+                     nat)
+    assert local.argv[0][-3] == "-g"
+    with pytest.raises(Refused, match="already has weight 0"):
+        lvs_plan(Request("lvs-drain", "10.0.0.25:25", option="172.16.0.22"), nat)
+
+
+def test_two_directors_and_no_vrrp_state() -> None:
+    state = _state("d1", "d2")
+    with pytest.raises(Refused, match="which director holds FWM 1 is not known"):
+        lvs_plan(Request("lvs-weight", "fwm:1", option="192.168.20.11:0", value="3"), state)
+    named = lvs_plan(Request("lvs-weight", "fwm:1", "d2", option="192.168.20.11:0",
+                             value="3"), state)
+    assert named.steps[0].node == "d2"
+    (director, *_) = lvs_precheck(named, state)
+    assert not director.ok and director.overridable and "d1" in director.reason
