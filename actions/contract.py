@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadeck.actions.domain import domain_for
 from hadeck.actions.plan import Refused, plan
 from hadeck.actions.request import Request
 from hadeck.health import Verdict
@@ -148,25 +149,15 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
 
             why = READ_ONLY
         else:
+            domain = domain_for(request.verb)
             try:
-                _plan(request, state)
+                (domain.plan if domain is not None else plan)(request, state)
             except Refused as exc:
                 why = str(exc)
             if why is None and request.verb in ("move", "migrate") and request.node:
                 why = _never_on(state, request.target, request.node)
         out.append(Action(request.verb, label, None, why, request))
     return out
-
-
-def _plan(request: Request, state: ClusterState) -> None:
-    """Plan ``request`` with its domain's planner (raises Refused)."""
-    from hadeck.actions.domain import domain_for
-
-    domain = domain_for(request.verb)
-    if domain is None:
-        plan(request, state)
-    else:
-        domain.plan(request, state)
 
 
 def _never_on(state: ClusterState, rsc: str, node: str) -> str | None:

@@ -58,7 +58,7 @@ async def test_drain_a_real_server_from_the_lvs_screen(lab: Lab, journal: Path) 
         screen = await choose(app, pilot, panel, "lvs-drain")
         assert screen.phase == "confirm", text_of(app, "#text")
         shown = text_of(app, "#text")
-        for part in ("Preview (ipvsadm -Ln on lvs1 as read", "-> 192.0.2.22:80",
+        for part in ("What will happen (ipvsadm -Ln on lvs1 as read", "-> 192.0.2.22:80",
                      "keepalived manages TCP 192.0.2.80:80 on lvs1", "✔ director: lvs1 is MASTER",
                      "lvs1: ipvsadm -e -t 192.0.2.80:80 -r 192.0.2.22:80 -g -w 0"):
             assert part in shown, (part, shown)
