@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadeck.actions.domain import domain_for
 from hadeck.actions.plan import Refused, plan
 from hadeck.actions.request import Request
 from hadeck.health import Verdict
@@ -130,9 +131,16 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
         Only the plan is consulted here (pure and fast); the preview and the pre-checks
         come when one is chosen.
     """
-    if state is None or state.pacemaker is None:
+    if state is None:
         return []
-    requests = _requests(selection, state)
+    if isinstance(selection.obj, RealServer):
+        from hadeck.actions.lvs import real_server_requests
+
+        requests = real_server_requests(selection.id, selection.obj, selection.node, state)
+    elif state.pacemaker is None:
+        return []
+    else:
+        requests = _requests(selection, state)
     out: list[Action] = []
     for label, request in requests:
         why: str | None = None
@@ -141,8 +149,9 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
 
             why = READ_ONLY
         else:
+            domain = domain_for(request.verb)
             try:
-                plan(request, state)
+                (domain.plan if domain is not None else plan)(request, state)
             except Refused as exc:
                 why = str(exc)
             if why is None and request.verb in ("move", "migrate") and request.node:

@@ -38,11 +38,13 @@ class Domain(Protocol):
         """Why ``state`` lacks what this domain needs to plan (None: it has it)."""
         ...
 
-    def plan(self, request: Request, state: ClusterState, opened: Opened) -> Plan:
+    def plan(self, request: Request, state: ClusterState, opened: Opened | None = None
+             ) -> Plan:
         """The commands for ``request``; raises :class:`~hadeck.actions.plan.Refused`.
 
-        Most domains plan from ``state`` alone; ``opened`` is for what the state does
-        not hold (a new guest reads the nodes' DRBD configuration and volume groups)."""
+        Most domains plan from ``state`` alone (the dashboard plans every action it lists,
+        to grey out what cannot run, without ``opened``); ``opened`` is for what the
+        state does not hold (a new guest reads the nodes' DRBD configuration and LVM)."""
         ...
 
     def preview(self, plan: Plan, opened: Opened, state: ClusterState
@@ -77,7 +79,8 @@ def domain_for(verb: str) -> Domain | None:
 def domains() -> tuple[Domain, ...]:
     """Every domain, in the order the faces list their verbs."""
     # Imported here: the domains import the action path's modules, which import this one.
+    from hadeck.actions.lvs import LVS
     from hadeck.actions.newguest_domain import NEW_GUEST
     from hadeck.actions.pacemaker import PACEMAKER
 
-    return (PACEMAKER, NEW_GUEST)
+    return (PACEMAKER, LVS, NEW_GUEST)

@@ -134,8 +134,12 @@ class _NewGuest:
     def unreadable(self, state: ClusterState) -> str | None:
         return None if state.pacemaker is not None else "Pacemaker did not answer"
 
-    def plan(self, request: Request, state: ClusterState, opened: Opened) -> Plan:
+    def plan(self, request: Request, state: ClusterState, opened: Opened | None = None
+             ) -> Plan:
         spec = spec_of(request)
+        if opened is None:
+            raise Refused("a new guest is planned from the nodes themselves (drbdadm dump, "
+                          "LVM): it needs the opened cluster")
         at = state.local_node
         seen = survey(spec, Runners(opened.access), at)
         proposal = propose(spec, seen, at)

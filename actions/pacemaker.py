@@ -35,7 +35,8 @@ class _Pacemaker:
                             if s.source == "pacemaker" and s.error)
         return reasons or "Pacemaker did not answer"
 
-    def plan(self, request: Request, state: ClusterState, opened: Opened) -> Plan:
+    def plan(self, request: Request, state: ClusterState, opened: Opened | None = None
+             ) -> Plan:
         return plan(request, state)
 
     def preview(self, plan: Plan, opened: Opened, state: ClusterState

@@ -67,6 +67,8 @@ class Plan:
             cleared, unless ``--keep`` or ``--lifetime``).
         resource: the resource acted on, None for node and cluster requests.
         node: the node acted on or towards, if any.
+        remember: what the journal keeps of the cluster as it was, for a later action
+            (an LVS drain: the weight before it, which ``lvs restore`` puts back).
         detail: what the domain's later stages need from its planning (a new guest's
             proposal); None for Pacemaker's plans.
     """
@@ -79,6 +81,7 @@ class Plan:
     after: tuple[Step, ...] = ()
     resource: str | None = None
     node: str | None = None
+    remember: tuple[tuple[str, str], ...] = ()
     detail: object = None
 
     @property

@@ -155,12 +155,13 @@ def run(args: argparse.Namespace) -> int:
     """Run one action subcommand (see the module docstring for the exit codes)."""
     if args.command == "journal":
         return show_journal(args.json)
-    return carry_out(request_of(args), args)
+    return act(args, request_of(args))
 
 
-def carry_out(request: Any, args: argparse.Namespace) -> int:
-    """Prepare, show, confirm, execute one request, as every action subcommand does
-    (``args``: the source options, ``--dry-run --yes --json --wait --read-only``)."""
+def act(args: argparse.Namespace, request: Any) -> int:
+    """Prepare, print, confirm, execute and report ``request`` with the action flags in
+    ``args`` (``--dry-run --yes --json --wait --read-only``): every action command's
+    face, whatever its domain (cli/drbd.py, cli/lvs.py, cli/newguest.py use it too)."""
     from hadeck.opening import open_cluster
 
     from .main import UsageError
@@ -253,9 +254,11 @@ def print_prepared(prepared: Any, out: TextIO) -> None:
     if plan is not None:
         print(safe(plan.summary), file=out)
     if prepared.preview is not None:
-        # The preview check says what made the preview (the scheduler, drbdadm …).
+        # The preview check says how it was learnt (the scheduler, drbdadm -d …).
         how = next((c.reason for c in prepared.checks if c.name == "preview" and c.ok),
-                   "the real tools")
+                   "crm_simulate on a copy of the live CIB")
+        if how.startswith("the scheduler (crm_simulate)"):
+            how = "crm_simulate on a copy of the live CIB"
         print(safe(f"preview ({how}):"), file=out)
         for line in prepared.preview.text.splitlines():
             print(safe(f"  {line}"), file=out)

@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hadeck.cli.weights import add_parser as add_weights
 
     add_weights(sub, _add_source_options)
+    from hadeck.cli.lvs import add_parser as add_lvs
+
+    add_lvs(sub, _add_source_options)
 
     from hadeck.lab.cli import add_parser
 
@@ -388,6 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             args.read_only = bool(args.read_only or args.read_only_top)
             return new_guest(args)
+        if args.command == "lvs":
+            from hadeck.cli.lvs import run as run_lvs
+
+            return run_lvs(args)
         if args.command == "lab":
             from hadeck.lab.cli import run
 

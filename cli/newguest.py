@@ -69,6 +69,6 @@ def request_of(args: argparse.Namespace) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hadeck.cli.act import carry_out
+    from hadeck.cli.act import act
 
-    return carry_out(request_of(args), args)
+    return act(args, request_of(args))

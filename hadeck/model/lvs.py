@@ -32,6 +32,9 @@ class RealServer:
     persistent_conns: int | None = None
     stats: LvsCounters | None = None
     rates: LvsCounters | None = None
+    configured_weight: int | None = None
+    """The weight the director's keepalived.conf gives it (None: not known). A kernel
+    weight that differs is drift: a manual ipvsadm change keepalived will set back."""
 
     @property
     def key(self) -> str:
@@ -57,6 +60,10 @@ class VirtualService:
     stats: LvsCounters | None = None
     rates: LvsCounters | None = None
     director: str = ""
+    managed_by: str | None = None
+    """``keepalived`` (or ``ldirectord``) when the director's keepalived.conf
+    (ldirectord.cf) configures this service: its weights are that daemon's, and a manual
+    ipvsadm change lasts until a check or a reload sets them back. None: not known."""
     gone: tuple[str, ...] = ()
     """Real servers (``192.0.2.22:80``) known to belong here that the table no longer
     holds: keepalived removes a real server whose health check fails, so a dead one

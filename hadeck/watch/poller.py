@@ -222,8 +222,9 @@ class Poller:
         # A node whose stream is live is not read: the stream knows better, and a
         # 60-resource events2 dump is a few ms of parsing per node and poll.
         access = self.access()
-        # The SNMP agents (a real server's load) are polled beside the nodes, in a
-        # thread of the read: an agent that does not answer costs its own timeout there.
+        # The SNMP agents (a real server's load, the LVS screen's weight columns) are
+        # polled beside the nodes, in a thread of the read: an agent that does not answer
+        # costs its own timeout there.
         state = collect(access, self.config, clock=self.clock, skip_drbd=followed,
                         snmp=bool(self.config.snmp_agents),
                         on_progress=progress if on_partial is not None else None)

@@ -556,7 +556,7 @@ async def test_a_new_guest_from_the_command_line_of_the_dashboard(lab: Lab,
         await wait_for(app, pilot, lambda: screen.phase != "preparing")
         assert screen.phase == "confirm", text_of(app, "#text")
         shown = text_of(app, "#text")
-        for part in ("Preview (drbdadm as each node, crm_verify and crm_simulate",
+        for part in ("What will happen (drbdadm as each node, crm_verify and crm_simulate",
                      "resource vm9 {", "✔ crm_simulate: the scheduler would start vm9 on "
                      "jupiter1",
                      "jupiter1: lvcreate --thin --virtualsize 10G --name vm9 vg_drbd/pool",
