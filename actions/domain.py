@@ -74,6 +74,7 @@ def domain_for(verb: str) -> Domain | None:
 def domains() -> tuple[Domain, ...]:
     """Every domain, in the order the faces list their verbs."""
     # Imported here: the domains import the action path's modules, which import this one.
+    from hadeck.actions.drbd import DRBD
     from hadeck.actions.pacemaker import PACEMAKER
 
-    return (PACEMAKER,)
+    return (PACEMAKER, DRBD)
