@@ -241,7 +241,7 @@ def words(planned: Plan, state: ClusterState) -> list[str]:
     req = planned.request
     name = req.target
     all_sides = sides(state, name)
-    out = [planned.summary]
+    out: list[str] = []
     if req.verb == "drbd-resolve":
         out += split_brain_table(state, name, planned.node)
         out.append(f"{planned.node}'s writes since the split are lost; the survivor's "

@@ -67,7 +67,7 @@ def precheck(plan: Plan, state: ClusterState, preview: Preview | None,
     if victim is not None:
         checks.append(_only_copy(victim, [s for s in all_sides if s is not victim]))
         if pm.managed and victim.node in pm.promoted:
-            checks.append(Check("Pacemaker", True, f"Pacemaker wants {name} Primary on "
+            checks.append(Check("Pacemaker's Primary", True, f"Pacemaker wants {name} Primary on "
                                 f"{victim.node}, the victim: it may promote it again once "
                                 "resynced"))
     return tuple(checks)
