@@ -280,7 +280,7 @@ def split_brain_table(state: ClusterState, name: str, victim: str | None) -> lis
         ("disk", ["/".join(s.disks) for s in all_sides]),
         ("connection", [", ".join(f"{c.state}" for c in s.res.connections) or "-"
                         for s in all_sides]),
-        ("Pacemaker", [("wants Primary" if s.node in pm.promoted else "Secondary")
+        ("Pacemaker", [("wants Primary" if s.node in pm.promoted else "wants Secondary")
                        if pm.clone else "not managed" for s in all_sides]),
         ("guest", [", ".join(f"{g} writes to it" for g in guests_on(state, name, s.node))
                    or "-" for s in all_sides]),
