@@ -264,3 +264,20 @@ def drbd_requests(selection: Selection, state: ClusterState) -> list[tuple[str, 
                                                            option=option)),
     ]
     return out
+
+
+def about_of(selection: Selection, state: ClusterState | None) -> str | None:
+    """What the panel shows above the actions beyond kind, id and node: for a DRBD
+    resource in split brain, both sides side by side, to choose the victim from."""
+    obj = selection.obj
+    if state is None or not isinstance(obj, (DrbdResource, DrbdConnection,
+                                             DrbdPeerVolume)):
+        return None
+    from hadeck.actions.drbd import split_brain_table, split_sides
+
+    name = obj.name if isinstance(obj, DrbdResource) else selection.id.split("@", 1)[0]
+    if selection.node not in split_sides(state, name):
+        return None
+    return "\n".join([f"{name} is in split brain: every side stands alone. Choose the "
+                      "victim: its changes since the split are discarded.",
+                      *split_brain_table(state, name, None)])

@@ -554,6 +554,10 @@ async def test_a_split_brain_is_resolved_from_the_drbd_screen(lab: Lab, journal:
         assert labels[:2] == ["Resolve the split brain of r2: discard jupiter1's changes",
                               "Resolve the split brain of r2: discard jupiter2's changes"]
         assert "Connect r2 on jupiter1" in labels
+        about = text_of(app, "#about")  # both sides, to choose the victim from
+        for part in ("r2 is in split brain", "Choose the victim", "wants Primary",
+                     "vm2 writes to it", "jupiter1", "jupiter2"):
+            assert part in about, (part, about)
         screen = await choose(app, pilot, panel, "drbd-resolve", "jupiter1")
         assert screen.phase == "confirm", text_of(app, "#text")
         shown = text_of(app, "#text")
