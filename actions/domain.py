@@ -79,8 +79,9 @@ def domain_for(verb: str) -> Domain | None:
 def domains() -> tuple[Domain, ...]:
     """Every domain, in the order the faces list their verbs."""
     # Imported here: the domains import the action path's modules, which import this one.
+    from hadeck.actions.drbd import DRBD
     from hadeck.actions.lvs import LVS
     from hadeck.actions.newguest_domain import NEW_GUEST
     from hadeck.actions.pacemaker import PACEMAKER
 
-    return (PACEMAKER, LVS, NEW_GUEST)
+    return (PACEMAKER, DRBD, LVS, NEW_GUEST)

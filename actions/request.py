@@ -81,7 +81,12 @@ class Request:
         if self.verb.startswith(("drbd-", "lvs-")):
             # hadeck drbd connect r1 --node jupiter2; hadeck lvs weight SERVICE RS 3
             words = [*self.verb.split("-", 1), self.target]
-            words += ["--node", self.node] if self.node else []
+            if self.verb == "drbd-resolve":
+                words += ["--victim", self.node] if self.node else []
+            else:
+                words += ["--node", self.node] if self.node else []
+            words += ["--peer", self.option] if self.option and self.verb.startswith(
+                "drbd-") else []
             words += [self.value] if self.value else []
             return " ".join(words + (["--force"] if self.force else []))
         words = [self.verb, self.target or "(all resources)"]
