@@ -109,11 +109,14 @@ from hadeck.model import Health
 from hadeck.redact import MASK, is_secret
 from hadeck.runner import DEFAULT_TIMEOUT, SSH_OPTIONS
 from hadeck.snmp.agent import AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, VERSIONS, SnmpAgent
-from hadeck.sources.backups import RepoSpec, valid_name
 from hadeck.weights import WeightRule
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    # The backups source (and its model) load only where a configuration has
+    # repositories: a check of another area never loads them (issue 15).
+    from hadeck.sources.backup_spec import RepoSpec
 
 MAX_FILE_BYTES = 1024 * 1024
 """A configuration file larger than this is refused, not read (a device, a wrong file)."""
@@ -573,6 +576,8 @@ def _backup_policy(backups: Mapping[str, object]) -> dict[str, float]:
 
 
 def _repo(name: str, table: object) -> RepoSpec:
+    from hadeck.sources.backup_spec import RepoSpec, valid_name
+
     where = ("backups", "repos", name)
     dotted = ".".join(_quoted(p) for p in where)
     if not valid_name(name):

@@ -67,13 +67,13 @@ from hadeck.runner import (
     file_result,
     kind_of,
 )
-from hadeck.sources.backups import RepoSpec, valid_name
 
 if TYPE_CHECKING:
     import tarfile
 
     from hadeck.snmp.agent import SnmpAgent
     from hadeck.snmp.poller import Answers
+    from hadeck.sources.backup_spec import RepoSpec
 
 TOP = "hadeck-bundle"
 META = "meta.json"
@@ -313,9 +313,13 @@ class Bundle:
         """The rdiff-backup repositories the recording read (``<node>/backups/NAME/``),
         from their recorded argv: replayed without the recording's configuration. The
         guest each one backs up is not recorded (a configuration given names it)."""
-        found: dict[str, RepoSpec] = {}
         commands = self.meta.get("commands", {})
-        for key, entry in (commands.items() if isinstance(commands, dict) else ()):
+        if not isinstance(commands, dict) or not any("/backups/" in k for k in commands):
+            return ()  # a check of another area never loads the backups source
+        from hadeck.sources.backup_spec import RepoSpec, valid_name
+
+        found: dict[str, RepoSpec] = {}
+        for key, entry in commands.items():
             parts = key.split("/")
             argv = entry.get("argv") if isinstance(entry, dict) else None
             if len(parts) != 4 or parts[1] != "backups" or parts[3] != "increments.txt" \

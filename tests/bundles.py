@@ -24,8 +24,11 @@ def write(root: Path, hostname: str, files: dict[str, str],
 
 
 def seed_cluster(root: Path, drbd_case: str = "healthy-primary-2node.txt",
-                 ipvs_case: str = "dr-http-https-persistent.txt") -> Path:
-    """jupiter1 as the local node: real crm_mon of the seed, DRBD, LVS, virsh, corosync."""
+                 ipvs_case: str = "dr-http-https-persistent.txt",
+                 storage: bool = False) -> Path:
+    """jupiter1 as the local node: real crm_mon of the seed, DRBD, LVS, virsh, corosync;
+    with ``storage``, also its LVM (lvm2 2.03.16) and one rdiff-backup repository
+    (2.2.2, a run that died) as a recording of ``[backups.repos.vm1]`` keeps them."""
     node = "jupiter1"
     files = {
         f"{node}/pacemaker/crm_mon.xml": (PCMK / "all-up.xml").read_text(),
@@ -43,4 +46,18 @@ def seed_cluster(root: Path, drbd_case: str = "healthy-primary-2node.txt",
         f"{node}/host/mdstat.txt": sample("proc-mdstat", "raid1-healthy-bitmap.txt"),
         f"{node}/host/facts.json": (FIXTURES / "host" / "facts.json").read_text(),
     }
-    return write(root, node, files)
+    commands: dict[str, dict[str, object]] = {}
+    if storage:
+        lvm, rdiff = FIXTURES / "lvm" / "2.03.16", FIXTURES / "rdiff-backup" / "2.2.2"
+        files |= {
+            f"{node}/lvm/vgs.json": (lvm / "vgs.json").read_text(),
+            f"{node}/lvm/lvs.json": (lvm / "lvs.json").read_text(),
+            f"{node}/backups/vm1/increments.txt":
+                (rdiff / "increments-interrupted.txt").read_text(),
+            f"{node}/backups/vm1/rdiff-backup-data.txt":
+                (rdiff / "data-dir-interrupted.txt").read_text(),
+        }
+        commands[f"{node}/backups/vm1/increments.txt"] = {
+            "argv": ["rdiff-backup", "--parsable-output", "list", "increments",
+                     "/srv/backup/vm1"]}
+    return write(root, node, files, commands)

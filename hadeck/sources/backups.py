@@ -24,12 +24,15 @@ and replays them like any other source.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hadeck.model import BackupRepo, BackupRun
 from hadeck.runner import Command, CommandResult, Runner
+from hadeck.sources.backup_spec import RepoSpec as RepoSpec
+from hadeck.sources.backup_spec import valid_name as valid_name
 from hadeck.sources.base import Clock, ParseError, Reading, internal_error, parsed, whole
 
 SOURCE = "backups"
@@ -39,27 +42,9 @@ the rest is in the file."""
 _NEW_CLI = "Action list failed"
 """What rdiff-backup 2.1+ prints when it understood ``list increments`` but the
 repository is at fault: then the old form would fail the same way and is not tried."""
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _LINE = re.compile(r"^(-1|[0-9]{1,20}) (\S+)$")
 _ERROR_LOG = re.compile(r"^error_log\.(\S+)\.data(\.gz)?$")
 
-
-@dataclass(frozen=True)
-class RepoSpec:
-    """A repository to watch (``[backups.repos.NAME]``)."""
-
-    name: str
-    """A short name (letters, digits, ``_.-``): also the bundle's folder for it."""
-    path: str
-    """The repository's directory on its node (the one holding ``rdiff-backup-data``)."""
-    node: str = ""
-    """The node that holds it; empty: the local node."""
-    guest: str | None = None
-    """The guest (or resource) it backs up, for the dashboard's guest lines."""
-
-
-def valid_name(name: str) -> bool:
-    return _SAFE_NAME.fullmatch(name) is not None and ".." not in name
 
 
 def list_command(spec: RepoSpec) -> Command:
@@ -77,10 +62,14 @@ def data_dir(spec: RepoSpec) -> str:
 
 
 def ls_command(spec: RepoSpec) -> Command:
-    """The markers and error logs of the repository, each as ``SIZE NAME``."""
+    """The markers, error logs and session statistics of the repository, each as ``SIZE
+    NAME``: one ``session_statistics`` file per backup session, which ``list increments``
+    does not count (it lists the top directory's increments, and a session that changed
+    only files below it makes none: measured with rdiff-backup 2.2.2)."""
     return Command(f"backups/{spec.name}/rdiff-backup-data.txt",
                    ("find", data_dir(spec), "-maxdepth", "1", "(", "-name", "current_mirror.*",
-                    "-o", "-name", "error_log.*", ")", "-printf", "%s %f\\n"))
+                    "-o", "-name", "error_log.*", "-o", "-name", "session_statistics.*", ")",
+                    "-printf", "%s %f\\n"))
 
 
 def error_log_command(spec: RepoSpec, file: str) -> Command:
@@ -132,9 +121,32 @@ class DataDir:
     """The newest ``error_log`` file's name, if any."""
     error_log_bytes: int = 0
     """Its size: 0 after a run without errors."""
+    sessions: tuple[float, ...] = ()
+    """The time of each backup session (``session_statistics.TIME.data``), oldest first."""
 
 
 _SIZED = re.compile(r"^([0-9]{1,20}) (\S+)$")
+_SESSION = re.compile(r"^session_statistics\.(\d{4})-(\d\d)-(\d\d)T(\d\d)[:-](\d\d)[:-](\d\d)"
+                      r"(Z|[+-]\d\d[:-]?\d\d)\.data(\.gz)?$")
+
+
+def _session_time(name: str) -> float | None:
+    """A session's Unix time from its statistics file's name (rdiff-backup writes the
+    local time with its offset, or ``Z``; ``-`` for ``:`` where the file system needs)."""
+    match = _SESSION.match(name)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    zone = match.group(7)
+    offset = 0
+    if zone != "Z":
+        digits = zone[1:].replace(":", "").replace("-", "")
+        offset = (int(digits[:2]) * 60 + int(digits[2:])) * 60 * (1 if zone[0] == "+" else -1)
+    try:
+        stamp = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    return float(stamp - offset)
 
 
 def parse_data_dir(text: str) -> DataDir:
@@ -158,8 +170,9 @@ def parse_data_dir(text: str) -> DataDir:
         raise ParseError("no current_mirror marker: not an rdiff-backup repository")
     logs = sorted((m.group(1), n) for n in sizes if (m := _ERROR_LOG.match(n)))
     newest = logs[-1][1] if logs else None
+    sessions = sorted(t for n in sizes if (t := _session_time(n)) is not None)
     return DataDir(markers=markers, error_log=newest,
-                   error_log_bytes=sizes[newest] if newest else 0)
+                   error_log_bytes=sizes[newest] if newest else 0, sessions=tuple(sessions))
 
 
 def last_lines(text: str, count: int = ERROR_LINES) -> str | None:
@@ -197,7 +210,13 @@ def read_repo(runner: Runner, spec: RepoSpec) -> BackupRepo:
                 and listing.error_log_bytes > 0:
             log, _ = parsed(runner.fetch(error_log_command(spec, listing.error_log)),
                             last_lines, name="error_log")
-        finished = tuple(sorted((r for r in runs if r.time >= 0), key=lambda r: r.time))
+        # list increments names the sessions that changed the top directory and the
+        # mirror; the statistics files name every session: the union is every run.
+        times = {r.time: r for r in runs if r.time >= 0}
+        for when in (listing.sessions if listing is not None else ()):
+            if all(abs(when - t) >= 1 for t in times):
+                times[when] = BackupRun(time=when)
+        finished = tuple(sorted(times.values(), key=lambda r: r.time))
         return BackupRepo(name=spec.name, node=runner.node, path=spec.path, guest=spec.guest,
                           runs=finished, error_log=log, interrupted=interrupted,
                           error=None if listing is not None else ls_error)

@@ -65,6 +65,9 @@ AREA_MODULES = {
     "host": ("hadeck.model.host", "hadeck.sources.host", "hadeck.health.host"),
     "pings": ("hadeck.model.probes", "hadeck.probes", "hadeck.health.connectivity"),
     "snmp": ("hadeck.model.snmp",),
+    "storage": ("hadeck.model.storage", "hadeck.health.storage"),
+    "lvm": ("hadeck.sources.lvm",),
+    "backups": ("hadeck.sources.backups",),
 }
 """Each area's modules: its model classes, its source, its rules."""
 
@@ -76,6 +79,8 @@ AREAS = {
     "pingd": {"pacemaker", "pings"},
     "corosync": {"corosync"},
     "node": {"host"},
+    "lvm": {"storage", "lvm", "drbd"},
+    "backup": {"storage", "backups"},
 }
 """The areas each plugin judges (its sources, as in its ``Plugin``)."""
 
@@ -117,7 +122,7 @@ def whole_run(plugin: str, bundle: Path | None, tmp: Path) -> tuple[str, list[st
 
 @pytest.fixture(scope="module")
 def seed_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return bundles.seed_cluster(tmp_path_factory.mktemp("hygiene") / "seed")
+    return bundles.seed_cluster(tmp_path_factory.mktemp("hygiene") / "seed", storage=True)
 
 
 def test_the_walk_finds_every_plugin() -> None:

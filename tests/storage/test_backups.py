@@ -172,8 +172,11 @@ def test_a_stale_repository(repos: dict[str, RepoSpec]) -> None:
 def test_a_run_that_died(repos: dict[str, RepoSpec]) -> None:
     repo = _read(repos["died"])
     assert repo.interrupted
-    # rdiff-backup lists the unfinished mirror as -1: the last finished session counts.
-    assert repo.last == int(NOW - 25 * HOUR)
+    # rdiff-backup lists the unfinished mirror as -1 (and lists only the sessions that
+    # changed the top directory): the last finished session is the last one whose
+    # statistics rdiff-backup wrote, the one an hour ago.
+    assert repo.last == int(NOW - HOUR)
+    assert repo.increments == 2
     verdict = judge_backup(repo, NOW)
     assert verdict.health == WARNING
     assert "the last run did not finish" in verdict.reason
