@@ -184,3 +184,23 @@ def test_exit_code_without_the_document(seed: ClusterState, tmp_path: Path) -> N
         from hadeck.health import AREAS, worst
         mine = worst(judgement.area_health(a) for a in (areas or AREAS))
         assert int(mine) == doc["health"]["exit_code"]
+
+
+def test_judging_walks_the_resource_tree_once_not_once_per_constraint(
+        bigger: ClusterState, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PacemakerState.find walks the whole tree: once per colocation and order made
+    # judging quadratic (4,000 × 4,000 at 32 nodes / 1,000 guests).
+    from hadeck.model import PacemakerState
+
+    walks = 0
+    inner = PacemakerState.find
+
+    def counting(self: PacemakerState, resource_id: str) -> Resource | None:
+        nonlocal walks
+        walks += 1
+        return inner(self, resource_id)
+
+    monkeypatch.setattr(PacemakerState, "find", counting)
+    assert bigger.pacemaker is not None and len(bigger.pacemaker.colocations) >= 40
+    judge(bigger)
+    assert walks <= 2
