@@ -60,7 +60,13 @@ from hadeck.tui.screen_resources import ResourcesScreen
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 from hadeck.watch.eventlog import EventLog, default_path
-from hadeck.watch.poller import Poller, Snapshot, default_interval, over_ssh
+from hadeck.watch.poller import (
+    Poller,
+    Snapshot,
+    default_interval,
+    over_ssh,
+    refresh_delay,
+)
 
 READ_ONLY = (f"{perform.READ_ONLY} (started with --read-only, or actions.read_only = true "
              "in the configuration)")
@@ -144,6 +150,10 @@ class HadeckApp(App[None]):
         self.poller = poller
         self.event_log = poller.log
         self.interval = interval or default_interval()
+        self.period = self.interval
+        """The refresh in effect: the interval, stretched where a poll costs more than
+        :data:`~hadeck.watch.poller.CPU_BUDGET` of a core (:func:`refresh_delay`)."""
+        self._cycle = (time.process_time(), time.monotonic())
         self.clock = clock
         self.refreshing = auto_refresh and not poller.frozen
         self.snapshot: Snapshot | None = None
@@ -170,7 +180,7 @@ class HadeckApp(App[None]):
         self.set_interval(2.0 if over_ssh() else 1.0, self._tick)
 
     def view(self) -> View:
-        return View(self.snapshot, self.clock(), self.interval, self.poll_error,
+        return View(self.snapshot, self.clock(), self.period, self.poll_error,
                     self.poller.frozen, self._polling)
 
     def poll_now(self) -> None:
@@ -181,6 +191,7 @@ class HadeckApp(App[None]):
             self._timer.stop()
             self._timer = None
         self._polling = True
+        self._cycle = (time.process_time(), time.monotonic())
         self._poll()
 
     def action_poll_now(self) -> None:
@@ -202,7 +213,7 @@ class HadeckApp(App[None]):
         screen = self.shown
         if screen is None:
             return None
-        view = View(snapshot, self.clock(), self.interval, None, self.poller.frozen)
+        view = View(snapshot, self.clock(), self.period, None, self.poller.frozen)
         try:
             return screen.plan_view(view)
         except Exception:
@@ -271,7 +282,11 @@ class HadeckApp(App[None]):
             self.poll_error = f"{type(error).__name__}: {error}" if error else "unknown error"
             self._redraw()
         if self.refreshing:
-            self._timer = self.set_timer(self.interval, self.poll_now)
+            cpu, started = self._cycle
+            wall = time.monotonic() - started
+            delay = refresh_delay(self.interval, time.process_time() - cpu, wall)
+            self.period = max(self.interval, round(wall + delay, 1))
+            self._timer = self.set_timer(delay, self.poll_now)
 
     def _area_screen(self) -> AreaScreen | None:
         """The area screen on top, once mounted: a timer or a message can land while a
