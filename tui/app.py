@@ -150,9 +150,7 @@ class HadeckApp(App[None]):
         self.poller = poller
         self.event_log = poller.log
         self.interval = interval or default_interval()
-        self.period = self.interval
-        """The refresh in effect: the interval, stretched where a poll costs more than
-        :data:`~hadeck.watch.poller.CPU_BUDGET` of a core (:func:`refresh_delay`)."""
+        self._stretched: float | None = None
         self._cycle = (time.process_time(), time.monotonic())
         self.clock = clock
         self.refreshing = auto_refresh and not poller.frozen
@@ -178,6 +176,13 @@ class HadeckApp(App[None]):
     def on_mount(self) -> None:
         self.poll_now()
         self.set_interval(2.0 if over_ssh() else 1.0, self._tick)
+
+    @property
+    def period(self) -> float:
+        """The refresh in effect: the interval, or the cycle it was stretched to where a
+        poll costs more than :data:`~hadeck.watch.poller.CPU_BUDGET` of a core
+        (:func:`~hadeck.watch.poller.refresh_delay`)."""
+        return max(self.interval, self._stretched or 0.0)
 
     def view(self) -> View:
         return View(self.snapshot, self.clock(), self.period, self.poll_error,
@@ -285,7 +290,7 @@ class HadeckApp(App[None]):
             cpu, started = self._cycle
             wall = time.monotonic() - started
             delay = refresh_delay(self.interval, time.process_time() - cpu, wall)
-            self.period = max(self.interval, round(wall + delay, 1))
+            self._stretched = round(wall + delay, 1) if delay > self.interval else None
             self._timer = self.set_timer(delay, self.poll_now)
 
     def _area_screen(self) -> AreaScreen | None:
