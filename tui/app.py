@@ -27,7 +27,9 @@ worker too: judging and diffing a 500-guest state takes ~100 ms.
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -151,6 +153,9 @@ class HadeckApp(App[None]):
         self.event_log = poller.log
         self.interval = interval or default_interval()
         self._stretched: float | None = None
+        self._costs: deque[float] = deque(maxlen=3)
+        """CPU seconds of the last polls: the median decides the refresh, so one poll that
+        overlapped a screen being drawn does not stretch it."""
         self._cycle = (time.process_time(), time.monotonic())
         self.clock = clock
         self.refreshing = auto_refresh and not poller.frozen
@@ -289,7 +294,8 @@ class HadeckApp(App[None]):
         if self.refreshing:
             cpu, started = self._cycle
             wall = time.monotonic() - started
-            delay = refresh_delay(self.interval, time.process_time() - cpu, wall)
+            self._costs.append(time.process_time() - cpu)
+            delay = refresh_delay(self.interval, statistics.median(self._costs), wall)
             self._stretched = round(wall + delay, 1) if delay > self.interval else None
             self._timer = self.set_timer(delay, self.poll_now)
 

@@ -101,7 +101,7 @@ def default_interval() -> float:
 
 CPU_BUDGET = 0.10
 """The share of one core a dashboard may take between polls (issue #15: under 10 %)."""
-MAX_STRETCH = 10.0
+MAX_STRETCH = 5.0
 """The refresh is never stretched past this many times the configured interval."""
 
 
@@ -117,9 +117,10 @@ def refresh_delay(interval: float, cycle_cpu: float, cycle_wall: float,
 
     Args:
         interval: the configured seconds between polls.
-        cycle_cpu: the process's CPU seconds since the last poll began (reading in every
-            thread, judging, drawing its result).
-        cycle_wall: the seconds since the last poll began.
+        cycle_cpu: the process's CPU seconds while a poll ran (reading in every thread,
+            judging, planning the shown screen's rows; the dashboard gives the median of
+            the last three).
+        cycle_wall: the seconds the poll took.
         budget: the share of one core to stay under.
     """
     wanted = cycle_cpu / budget - cycle_wall

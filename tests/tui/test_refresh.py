@@ -14,7 +14,7 @@ def test_a_cheap_poll_keeps_the_interval() -> None:
     assert refresh_delay(2.0, cycle_cpu=0.15, cycle_wall=0.3) == 2.0
 
 
-@pytest.mark.parametrize("cpu", [0.15, 0.4, 0.9])
+@pytest.mark.parametrize("cpu", [0.15, 0.3, 0.45])
 def test_a_costly_poll_stretches_the_refresh_to_the_budget(cpu: float) -> None:
     # 16 nodes / 500 guests: ~150 ms a poll, 15 % of a core at 1 s.
     wall = 0.4
@@ -24,4 +24,4 @@ def test_a_costly_poll_stretches_the_refresh_to_the_budget(cpu: float) -> None:
 
 
 def test_the_stretch_is_bounded() -> None:
-    assert refresh_delay(1.0, cycle_cpu=60.0, cycle_wall=1.0) == MAX_STRETCH
+    assert refresh_delay(1.0, cycle_cpu=60.0, cycle_wall=1.0) == MAX_STRETCH * 1.0
