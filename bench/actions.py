@@ -39,7 +39,13 @@ constraint yet) now writes the cli-prefer on the copy itself, and takes it off t
 copy for the clear-afterwards, as crm_resource would (tests/actions/test_preview.py
 compares both with the real tool): cibadmin -Q and two crm_simulate runs are left. With
 that (same machine, loaded, best of 5): seed lab move 369 ms vs crm_simulate alone 296 ms,
-1.25x. Schema validation is off on the copy (``validate-with="none"``): it was 80–90 % of
+1.25x. Not yet on a big CIB: on the 4-node, 125-guest lab (1.6 MiB) the move's preview is
+2.4 s vs 0.48 s (4.9x; standby 1.5x), because the clear-afterwards check needs the settled
+copy, and ``crm_simulate -S -O`` (simulate the transition, write the settled CIB) costs
+4.2–4.8 s there against 1.0–1.4 s for ``-R`` (of which ~1 s is printing the cluster's
+status: ``-R -Q`` 0.46 s, but ``-Q`` drops the Transition Summary too). Next: a cheaper
+way to the settled state, or the afterwards check made after the preview is shown.
+Schema validation is off on the copy (``validate-with="none"``): it was 80–90 % of
 each tool's run on the seed CIB. Request → settled for a move in the lab: 1.5–2.1 s (two
 scheduler convergences: the move, then the cli-prefer cleared).
 """
