@@ -30,15 +30,24 @@ move vm1 (and its clear)        137–336 ms        41–84 ms     3.3–5.5x
 
 A node's standby is near the aim (1.5x): ``cibadmin -Q`` (32–113 ms in the lab, the real
 cibadmin on a file validating it; live it asks the CIB daemon), ``crm_attribute`` on the
-copy, crm_simulate. A move is not, and cannot be while the preview runs the plan's own
-argv and checks what clearing the constraint afterwards does (five tools:
-``cibadmin -Q``, ``crm_resource --move``, ``crm_simulate -S -O``, ``crm_resource
---clear``, ``crm_simulate -R``): ``crm_resource --move`` on a file unpacks the whole
-status to find where the resource runs — 0.8 s on a 547 KiB CIB (4 nodes, 40 guests)
-against 0.08 s for ``crm_attribute``, about what crm_simulate itself costs. Schema
-validation is off on the copy (``validate-with="none"``): it was 80–90 % of each tool's
-run on the seed CIB. Request → settled for a move in the lab: 1.5–2.1 s (two scheduler
-convergences: the move, then the cli-prefer cleared).
+copy, crm_simulate. A move was not (five tools: ``cibadmin -Q``, ``crm_resource --move``,
+``crm_simulate -S -O``, ``crm_resource --clear``, ``crm_simulate -R``): ``crm_resource``
+on a file unpacks the whole status to find where the resource runs — 12.5 s for
+``--move`` and 11.3 s for ``--clear`` on a 1.6 MiB CIB (4 nodes, 125 guests) against
+3.7 s for crm_simulate. A plain move (no lifetime, a primitive or group with no cli-
+constraint yet) now writes the cli-prefer on the copy itself, and takes it off the settled
+copy for the clear-afterwards, as crm_resource would (tests/actions/test_preview.py
+compares both with the real tool): cibadmin -Q and two crm_simulate runs are left. With
+that (same machine, loaded, best of 5): seed lab move 369 ms vs crm_simulate alone 296 ms,
+1.25x. Not yet on a big CIB: on the 4-node, 125-guest lab (1.6 MiB) the move's preview is
+2.4 s vs 0.48 s (4.9x; standby 1.5x), because the clear-afterwards check needs the settled
+copy, and ``crm_simulate -S -O`` (simulate the transition, write the settled CIB) costs
+4.2–4.8 s there against 1.0–1.4 s for ``-R`` (of which ~1 s is printing the cluster's
+status: ``-R -Q`` 0.46 s, but ``-Q`` drops the Transition Summary too). Next: a cheaper
+way to the settled state, or the afterwards check made after the preview is shown.
+Schema validation is off on the copy (``validate-with="none"``): it was 80–90 % of
+each tool's run on the seed CIB. Request → settled for a move in the lab: 1.5–2.1 s (two
+scheduler convergences: the move, then the cli-prefer cleared).
 """
 
 from __future__ import annotations

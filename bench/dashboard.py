@@ -229,6 +229,7 @@ async def _drive(app: HadeckApp, args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(args.seconds)
                 wall = time.monotonic() - wall0
                 out["idle"][key] = {
+                    "period": app.period,
                     "wall": wall,
                     "cpu": time.process_time() - cpu0,
                     "ui": time.thread_time() - ui0,
@@ -333,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  screen {key}: {100 * idle['cpu'] / wall:5.1f} % of one core "
               f"(UI thread {100 * idle['ui'] / wall:4.1f} %, poll worker "
               f"{100 * (idle['cpu'] - idle['ui']) / wall:4.1f} %); {idle['polls']} refreshes "
-              f"in {wall:.1f} s, {1000 * idle['cpu'] / polls:.0f} ms CPU each")
+              f"in {wall:.1f} s, {1000 * idle['cpu'] / polls:.0f} ms CPU each; refresh "
+              f"every {idle['period']:g} s (asked: {args.interval:g} s)")
         print(f"    rows built and diffed in the worker: {_ms(idle['plan'])}; UI thread "
               f"applying them: {_ms(idle['apply'])}")
     print(f"one DRBD events2 stream update (judge, events, rows; off the UI thread): "

@@ -185,7 +185,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(json_schema(), indent=2))
         return 0
     from hadeck.collect import collect
-    from hadeck.health import judge
+    from hadeck.health import judge, worst
 
     areas = _areas(args.area)
     with _open(args) as opened:
@@ -195,14 +195,16 @@ def cmd_status(args: argparse.Namespace) -> int:
 
             state = probe_state(state, opened.access, opened.config)
     judgement = judge(state, opened.config.policy)
-    doc = status_document(state, judgement, areas)
     if args.json:
+        doc = status_document(state, judgement, areas)
         print(json.dumps(doc, indent=2))
-    else:
-        from hadeck.cli.status_view import print_status
+        return int(doc["health"]["exit_code"])
+    # The document (redaction, every verdict as data) is built only for --json; the
+    # exit code is the same worst verdict of the chosen areas.
+    from hadeck.cli.status_view import print_status
 
-        print_status(state, judgement, areas)
-    return int(doc["health"]["exit_code"])
+    print_status(state, judgement, areas)
+    return int(worst(judgement.area_health(a) for a in (areas or AREAS)))
 
 
 def cmd_snapshot(args: argparse.Namespace) -> int:

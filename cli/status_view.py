@@ -12,10 +12,11 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from hadeck.cli.table_lines import table_segments
 from hadeck.health import (
     AREAS,
     Judgement,
@@ -48,6 +49,15 @@ class _Table(Table):
 
     def add_row(self, *cells: RenderableType | None, **kwargs: object) -> None:
         super().add_row(*(_cell(c) for c in cells), **kwargs)  # type: ignore[arg-type]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # Line by line when nothing wraps: the same output, in linear time
+        # (cli/table_lines.py); rich lays out what has to fold.
+        lines = table_segments(self, console, options)
+        if lines is None:
+            yield from super().__rich_console__(console, options)
+        else:
+            yield from lines
 
 
 def _cell(cell: RenderableType | None) -> RenderableType | None:

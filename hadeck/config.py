@@ -24,7 +24,7 @@ Example::
     peers = "ssh"            # read guests/DRBD/host/LVS of the other nodes: "ssh" or "none"
     extra_nodes = []         # nodes Pacemaker does not list (e.g. a quorum device host)
     directors = ["lvs1", "lvs2"]   # LVS directors, if they are not cluster nodes
-    timeout = 10             # seconds per command
+    timeout = 10             # seconds per command (crm_mon: + 2 ms per primitive × node)
 
     [ssh]
     options = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]

@@ -27,7 +27,9 @@ worker too: judging and diffing a 500-guest state takes ~100 ms.
 
 from __future__ import annotations
 
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -60,7 +62,13 @@ from hadeck.tui.screen_resources import ResourcesScreen
 from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 from hadeck.watch.eventlog import EventLog, default_path
-from hadeck.watch.poller import Poller, Snapshot, default_interval, over_ssh
+from hadeck.watch.poller import (
+    Poller,
+    Snapshot,
+    default_interval,
+    over_ssh,
+    refresh_delay,
+)
 
 READ_ONLY = (f"{perform.READ_ONLY} (started with --read-only, or actions.read_only = true "
              "in the configuration)")
@@ -144,6 +152,11 @@ class HadeckApp(App[None]):
         self.poller = poller
         self.event_log = poller.log
         self.interval = interval or default_interval()
+        self._stretched: float | None = None
+        self._costs: deque[float] = deque(maxlen=3)
+        """CPU seconds of the last polls: the median decides the refresh, so one poll that
+        overlapped a screen being drawn does not stretch it."""
+        self._cycle = (time.process_time(), time.monotonic())
         self.clock = clock
         self.refreshing = auto_refresh and not poller.frozen
         self.snapshot: Snapshot | None = None
@@ -169,8 +182,15 @@ class HadeckApp(App[None]):
         self.poll_now()
         self.set_interval(2.0 if over_ssh() else 1.0, self._tick)
 
+    @property
+    def period(self) -> float:
+        """The refresh in effect: the interval, or the cycle it was stretched to where a
+        poll costs more than :data:`~hadeck.watch.poller.CPU_BUDGET` of a core
+        (:func:`~hadeck.watch.poller.refresh_delay`)."""
+        return max(self.interval, self._stretched or 0.0)
+
     def view(self) -> View:
-        return View(self.snapshot, self.clock(), self.interval, self.poll_error,
+        return View(self.snapshot, self.clock(), self.period, self.poll_error,
                     self.poller.frozen, self._polling)
 
     def poll_now(self) -> None:
@@ -181,6 +201,7 @@ class HadeckApp(App[None]):
             self._timer.stop()
             self._timer = None
         self._polling = True
+        self._cycle = (time.process_time(), time.monotonic())
         self._poll()
 
     def action_poll_now(self) -> None:
@@ -202,7 +223,7 @@ class HadeckApp(App[None]):
         screen = self.shown
         if screen is None:
             return None
-        view = View(snapshot, self.clock(), self.interval, None, self.poller.frozen)
+        view = View(snapshot, self.clock(), self.period, None, self.poller.frozen)
         try:
             return screen.plan_view(view)
         except Exception:
@@ -271,7 +292,12 @@ class HadeckApp(App[None]):
             self.poll_error = f"{type(error).__name__}: {error}" if error else "unknown error"
             self._redraw()
         if self.refreshing:
-            self._timer = self.set_timer(self.interval, self.poll_now)
+            cpu, started = self._cycle
+            wall = time.monotonic() - started
+            self._costs.append(time.process_time() - cpu)
+            delay = refresh_delay(self.interval, statistics.median(self._costs), wall)
+            self._stretched = round(wall + delay, 1) if delay > self.interval else None
+            self._timer = self.set_timer(delay, self.poll_now)
 
     def _area_screen(self) -> AreaScreen | None:
         """The area screen on top, once mounted: a timer or a message can land while a

@@ -27,11 +27,12 @@ def judge_colocations(pcmk: PacemakerState) -> list[Verdict]:
     colocation (the stop is judged on its own).
     """
     out: list[Verdict] = []
+    find = resource_index(pcmk).get
     for col in pcmk.colocations:
         if col.score not in _MANDATORY and col.score != "-INFINITY":
             continue
-        rsc = pcmk.find(col.resource)
-        other = pcmk.find(col.with_resource)
+        rsc = find(col.resource)
+        other = find(col.with_resource)
         if rsc is None or other is None:
             continue  # a resource set, or a resource not in crm_mon's view
         here = _placed(rsc, col.resource_role)
@@ -70,12 +71,13 @@ def judge_orders(pcmk: PacemakerState, busy: bool = False) -> list[Verdict]:
     it is a WARNING: Pacemaker may be on its way to keeping it.
     """
     out: list[Verdict] = []
+    find = resource_index(pcmk).get
     for order in pcmk.orders:
         if order.kind != "Mandatory" or order.first_action not in _DONE_BY \
                 or order.then_action not in _DONE_BY:
             continue
-        first = pcmk.find(order.first)
-        then = pcmk.find(order.then)
+        first = find(order.first)
+        then = find(order.then)
         if first is None or then is None:
             continue
         then_on = _placed(then, _DONE_BY[order.then_action])
@@ -89,6 +91,20 @@ def judge_orders(pcmk: PacemakerState, busy: bool = False) -> list[Verdict]:
             f"{order.first} {need[order.first_action]} first, and it is "
             f"{need[order.first_action]} nowhere", then_on[0]))
     return out
+
+
+def resource_index(pcmk: PacemakerState) -> dict[str, Resource]:
+    """Every resource by id, at any depth (the first of an id wins, as
+    :meth:`~hadeck.model.PacemakerState.find` answers): one walk, where a ``find`` per
+    constraint walked the whole tree each time (4,000 constraints × 4,000 resources at
+    32 nodes / 1,000 guests: ~3 s of a ``hadeck status``)."""
+    index: dict[str, Resource] = {}
+    stack = list(reversed(pcmk.resources))
+    while stack:
+        rsc = stack.pop()
+        index.setdefault(rsc.id, rsc)
+        stack.extend(reversed(rsc.children))
+    return index
 
 
 def _placed(rsc: Resource, role: str | None) -> list[str]:

@@ -674,10 +674,18 @@ def read(runner: Runner) -> Reading[PacemakerState]:
         runner: where to run crm_mon and cibadmin.
     """
     clock = Clock(SOURCE, runner.node)
-    result = runner.fetch(CRM_MON)
+    # The configuration first: its size sets crm_mon's time (crm_mon_timeout).
+    configuration = runner.fetch(CIB_CONFIGURATION)
+    if configuration.error_kind == "timeout":
+        # crm_mon asks the same CIB manager: it would hang as long again.
+        return clock.failed(f"{configuration.reason()}; crm_mon not tried after it",
+                            CIB_CONFIGURATION.describe())
+    timeout = crm_mon_timeout(runner.timeout, configuration.stdout if configuration.ok
+                              else "")
+    result = runner.fetch(CRM_MON, timeout=timeout)
     detail = CRM_MON.describe()
     if _output_as_rejected(result):
-        result = runner.fetch(CRM_MON_AS_XML)
+        result = runner.fetch(CRM_MON_AS_XML, timeout=timeout)
         detail = CRM_MON_AS_XML.describe()
     error = _crm_mon_error(result)
     if error is not None:
@@ -686,7 +694,44 @@ def read(runner: Runner) -> Reading[PacemakerState]:
         state = parse_output(_parse_status, result.stdout)
     except ParseError as exc:
         return clock.failed(_parse_failure(exc), detail)
-    return _with_configuration(clock, runner, state, detail)
+    return _with_configuration(clock, configuration, state, detail)
+
+
+CRM_MON_SECONDS_PER_PLACEMENT = 0.002
+"""crm_mon's time per primitive and node, on top of ``[cluster] timeout``.
+
+crm_mon runs the scheduler over the whole status to show it: its time grows with
+primitives × nodes. The lab's 16-node CIB with 500 guests (1,004 primitives × 17 nodes)
+costs crm_mon ~3.2 s of CPU: 3.5 s on a quiet 2-core machine, 10–30 s on a loaded one,
+past the 10 s default, so Pacemaker read UNKNOWN on a cluster that was fine. 2 ms per
+placement gives it 10 + 34 s there; the seed lab's 10 primitives × 3 nodes add 0.06 s. A
+hung crm_mon is still found: later, in proportion to what it has to do.
+"""
+
+
+def crm_mon_timeout(base: float, configuration: str) -> float:
+    """Seconds crm_mon may take: the configured timeout, plus the cluster's size.
+
+    Args:
+        base: ``[cluster] timeout`` (the runner's timeout).
+        configuration: ``cibadmin -Q -o configuration``'s output ("" when unknown): its
+            ``<primitive`` and ``<node`` elements are counted, not parsed.
+    """
+    extra = CRM_MON_SECONDS_PER_PLACEMENT * _placements(configuration)
+    return min(base + extra, max(base, MAX_COMMAND_SECONDS))
+
+
+def _count_placements(configuration: str) -> int:
+    return configuration.count("<primitive ") * max(1, configuration.count("<node "))
+
+
+# Counting a 16-node configuration (1.6 MB) costs 30 ms; it is the same text every poll.
+_placements = LastParses(_count_placements, size=2)
+
+
+MAX_COMMAND_SECONDS = 3600.0
+"""No command is given longer than an hour, whatever the size says (as ``[cluster]
+timeout``'s own bound)."""
 
 
 _LAST_UPDATE = re.compile(r'<last_update time="([^"]*)"')
@@ -759,9 +804,8 @@ def _parse_failure(exc: ParseError) -> str:
 
 
 def _with_configuration(
-    clock: Clock, runner: Runner, state: PacemakerState, detail: str
+    clock: Clock, result: CommandResult, state: PacemakerState, detail: str
 ) -> Reading[PacemakerState]:
-    result = runner.fetch(CIB_CONFIGURATION)
     why: str | None = None
     if not result.ok:
         why = result.reason()

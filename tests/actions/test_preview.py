@@ -131,3 +131,56 @@ def test_what_the_preview_says_is_what_the_cluster_does(lab: Lab, request_: Requ
     assert outcome.exit_code == 0, outcome.verified
     for change in prepared.preview.changes:
         assert _did(change, lab), change.words
+
+
+def _constraints(cib: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(cib)
+    return sorted((el.tag, tuple(sorted(el.attrib.items())))
+                  for el in root.iterfind("./configuration/constraints/*"))
+
+
+def test_a_plain_move_on_the_copy_is_what_crm_resource_writes(lab: Lab,
+                                                               tmp_path: Path) -> None:
+    # The preview writes a plain move's cli-prefer itself (crm_resource on a big CIB costs
+    # several crm_simulate runs): the real crm_resource, then its --clear, write the same.
+    from hadeck.actions import preview as previewing
+
+    state = collect(open_cluster(lab=str(lab.directory)).access)
+    moving = plan(Request("move", "vm1", "jupiter2"), state)
+    cib = Path(_cib(lab)).read_text()
+    ours = previewing.move_on_copy(moving, cib, previewing.cib_facts(cib))
+    assert ours is not None
+    real = tmp_path / "real.xml"
+    real.write_text(cib)
+    env = {**os.environ, "CIB_file": str(real)}
+    subprocess.run(moving.steps[0].argv, env=env, check=True, capture_output=True)
+    assert _constraints(ours) == _constraints(real.read_text())
+    assert _constraints(ours) != _constraints(cib)
+    # The clear afterwards, on the moved copy.
+    settled = tmp_path / "settled.xml"
+    settled.write_text(ours)
+    assert previewing._cleared_on_copy(moving, str(settled))
+    subprocess.run(moving.after[0].argv, env=env, check=True, capture_output=True)
+    assert _constraints(settled.read_text()) == _constraints(real.read_text()) \
+        == _constraints(cib)
+    # A move with a lifetime (a rule crm_resource writes) is left to crm_resource.
+    timed = plan(Request("move", "vm1", "jupiter2", lifetime="PT1H"), state)
+    assert previewing.move_on_copy(timed, cib, previewing.cib_facts(cib)) is None
+
+
+def test_the_preview_of_a_move_is_the_same_without_crm_resource(
+        lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hadeck.actions import preview as previewing
+
+    opened = open_cluster(lab=str(lab.directory))
+    state = collect(opened.access)
+    moving = plan(Request("move", "vm1", "jupiter2"), state)
+    runner = opened.access.runner(moving.steps[0].node)
+    fast = preview(moving, runner)
+    monkeypatch.setattr(previewing, "move_on_copy", lambda *_: None)
+    monkeypatch.setattr(previewing, "_cleared_on_copy", lambda *_: False)
+    slow = preview(moving, runner)
+    assert fast == slow
+    assert fast.changes and fast.text == slow.text

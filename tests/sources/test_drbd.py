@@ -6,6 +6,8 @@ them stand in for situations nobody captured (unknown words, truncation).
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 
 import pytest
@@ -21,6 +23,7 @@ from hadeck.sources.drbd import (
     PROC_DRBD,
     STATUS_JSON,
     Events2Tracker,
+    _ByResource,
     parse_drbdadm_status,
     parse_events2,
     parse_proc_drbd,
@@ -91,6 +94,41 @@ def test_every_events2_sample_parses_as_drbd9(name: str) -> None:
         assert res.version == "9"
         assert res.node == ""
         assert res.volumes and res.connections
+
+
+@pytest.mark.parametrize("name", files("drbd-events2"))
+def test_events2_by_resource_is_the_whole_parse(name: str) -> None:
+    # The dashboard's reader parses resource by resource and remembers each by its lines:
+    # the same resources as the whole parse, or the same error.
+    text = sample("drbd-events2", name)
+    try:
+        whole = tuple(dataclasses.replace(r, node="n1") for r in parse_events2(text))
+    except ParseError as exc:
+        with pytest.raises(ParseError, match=re.escape(str(exc))):
+            _ByResource().parse(text, "n1")
+        return
+    assert _ByResource().parse(text, "n1") == whole
+
+
+def test_events2_by_resource_reuses_what_did_not_change() -> None:
+    text = sample("drbd-events2", "multi-resource-volumes-peers.txt")
+    parser = _ByResource()
+    first = parser.parse(text, "n1")
+    assert len(first) >= 2
+    # One counter of the last resource moves (its device wrote more): only it is new.
+    last = first[-1].name
+    lines = text.splitlines(keepends=True)
+    at = max(i for i, line in enumerate(lines)
+             if f"name:{last} " in line and " written:" in line)
+    lines[at] = re.sub(r"written:(\d+)", lambda m: f"written:{int(m[1]) + 8}", lines[at])
+    second = parser.parse("".join(lines), "n1")
+    assert all(a is b for a, b in zip(first[:-1], second[:-1], strict=True))
+    assert second[-1] is not first[-1]
+    assert second[-1].volumes != first[-1].volumes
+    assert second == tuple(dataclasses.replace(r, node="n1")
+                           for r in parse_events2("".join(lines)))
+    # Another node's identical text is its own objects.
+    assert parser.parse(text, "n2")[0].node == "n2"
 
 
 def test_events2_healthy_primary() -> None:

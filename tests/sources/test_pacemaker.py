@@ -12,7 +12,7 @@ import dataclasses
 import re
 import shutil
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ import pytest
 from hadeck.lab.errors import LabError
 from hadeck.lab.history import op_digest
 from hadeck.lab.scenario import CibScenario
+from hadeck.lab.seed import Layout, seed_cib
 from hadeck.model import PacemakerState, Resource
 from hadeck.runner import CommandResult, LocalRunner
 from hadeck.sources import pacemaker
@@ -30,6 +31,7 @@ from hadeck.sources.pacemaker import (
     CRM_MON,
     CRM_MON_AS_XML,
     CrmMonError,
+    crm_mon_timeout,
     parse_cib_configuration,
     parse_crm_mon,
     split_op_key,
@@ -643,7 +645,54 @@ def test_read_joins_crm_mon_and_cib() -> None:
     assert reading.status.source == "pacemaker"
     assert reading.value is not None
     assert [loc.id for loc in reading.value.locations if loc.from_cli] == ["cli-prefer-vm1"]
-    assert runner.calls == [CRM_MON.argv, CIB_CONFIGURATION.argv]
+    # The configuration first: its size sets crm_mon's timeout.
+    assert runner.calls == [CIB_CONFIGURATION.argv, CRM_MON.argv]
+
+
+class _TimedRunner(ScriptedRunner):
+    """Answers as scripted and notes the timeout each command was given."""
+
+    def __init__(self, answers: dict[tuple[str, ...] | str, str | CommandResult],
+                 timeout: float) -> None:
+        super().__init__(answers)
+        self.timeout = timeout
+        self.timeouts: dict[tuple[str, ...], float] = {}
+
+    def run(self, argv: Sequence[str], timeout: float | None = None,
+            input: str | None = None) -> CommandResult:
+        self.timeouts[tuple(argv)] = self.limit(timeout)
+        return super().run(argv, timeout, input)
+
+
+def test_crm_mon_timeout_follows_the_configuration_and_the_size() -> None:
+    # The seed cluster's crm_mon gets [cluster] timeout; a 16-node one with 500 guests
+    # (crm_mon took 10–21 s there on a loaded machine: UNKNOWN at the 10 s default) gets
+    # more, in proportion to primitives × nodes.
+    small = _TimedRunner(answers(), timeout=7.0)
+    assert pacemaker.read(small).status.ok
+    assert 7.0 <= small.timeouts[CRM_MON.argv] < 7.5
+    assert small.timeouts[CIB_CONFIGURATION.argv] == 7.0
+    nodes = tuple(f"jupiter{i}" for i in range(1, 17))
+    big_cib = seed_cib(Layout(nodes, "sun", 500, 1))
+    big = _TimedRunner(answers(cib=big_cib), timeout=10.0)
+    pacemaker.read(big)
+    assert 25.0 <= big.timeouts[CRM_MON.argv] <= 60.0
+    assert crm_mon_timeout(10.0, big_cib) == big.timeouts[CRM_MON.argv]
+    # A longer configured timeout is kept; nothing gets more than an hour.
+    assert crm_mon_timeout(600.0, big_cib) > 600.0
+    assert crm_mon_timeout(3000.0, big_cib * 40) == 3600.0
+    assert crm_mon_timeout(7200.0, "") == 7200.0  # never less than configured
+
+
+def test_a_hung_cib_manager_costs_one_timeout() -> None:
+    hung = CommandResult(CIB_CONFIGURATION.argv, returncode=None,
+                         error="cibadmin: timed out after 10 s", error_kind="timeout")
+    runner = ScriptedRunner(answers(cib=hung))
+    reading = pacemaker.read(runner)
+    assert reading.value is None
+    assert reading.status.error == ("cibadmin: timed out after 10 s; crm_mon not tried "
+                                    "after it")
+    assert runner.calls == [CIB_CONFIGURATION.argv]
 
 
 def test_read_again_reuses_the_parse_of_an_unchanged_cluster() -> None:
