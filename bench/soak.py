@@ -35,6 +35,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -66,6 +67,11 @@ def fault_cycle(lab: Lab) -> list[tuple[str, Callable[[], str]]]:
 
 def slope_per_hour(samples: list[tuple[float, int]]) -> float:
     """Least-squares growth of (seconds, bytes) samples, in bytes per hour."""
+    return slope(samples) * 3600
+
+
+def slope(samples: list[tuple[float, int]]) -> float:
+    """Least-squares slope of (x, bytes) samples, in bytes per unit of x."""
     n = len(samples)
     if n < 2:
         return 0.0
@@ -75,15 +81,19 @@ def slope_per_hour(samples: list[tuple[float, int]]) -> float:
     if var == 0:
         return 0.0
     cov = sum((t - mean_t) * (v - mean_v) for t, v in samples)
-    return cov / var * 3600
+    return cov / var
 
 
-async def soak(lab: Lab, args: argparse.Namespace) -> list[tuple[float, int]]:
+Sample = tuple[float, int, int]
+"""(seconds since the start, resident bytes less tracemalloc's own, polls done)."""
+
+
+async def soak(lab: Lab, args: argparse.Namespace) -> list[Sample]:
     poller = Poller(lambda: LabAccess(lab), log=EventLog(None, "lab"))
     app = HadeckApp(poller, interval=args.interval)
     proc = psutil.Process()
     cycle = fault_cycle(lab)
-    samples: list[tuple[float, int]] = []
+    samples: list[Sample] = []
     async with app.run_test(size=(160, 50)) as pilot:
         start = time.monotonic()
         end = start + args.minutes * 60
@@ -91,6 +101,7 @@ async def soak(lab: Lab, args: argparse.Namespace) -> list[tuple[float, int]]:
         next_switch = start + args.switch_every
         next_sample = start
         switches = faults_done = 0
+        traced: tracemalloc.Snapshot | None = None
         while (now := time.monotonic()) < end:
             if now >= next_fault:
                 name, fault = cycle[faults_done % len(cycle)]
@@ -109,13 +120,26 @@ async def soak(lab: Lab, args: argparse.Namespace) -> list[tuple[float, int]]:
                 next_switch += args.switch_every
             if now >= next_sample:
                 gc.collect()
-                rss = proc.memory_info().rss
-                samples.append((now - start, rss))
+                if args.trace and traced is None and now - start >= args.warm_up_s:
+                    traced = tracemalloc.take_snapshot()  # the warm-up's end: the baseline
+                # tracemalloc's own bookkeeping grows with what it traces: left out.
+                rss = proc.memory_info().rss - tracemalloc.get_tracemalloc_memory()
+                samples.append((now - start, rss, app.polls))
                 print(f"{(now - start) / 60:6.1f} min  RSS {rss / 2**20:6.1f} MB  "
                       f"polls {app.polls}  events {poller.log.count}  faults {faults_done}  "
                       f"switches {switches}", flush=True)
                 next_sample += args.sample
             await asyncio.sleep(0.2)
+        if traced is not None:
+            gc.collect()
+            grown = tracemalloc.take_snapshot().compare_to(traced, "lineno")
+            print(f"Python allocations grown after the warm-up (tracemalloc, top "
+                  f"{args.trace}):")
+            for stat in grown[:args.trace]:
+                print(f"  {stat.size_diff / 2**10:+9.1f} KiB {stat.count_diff:+7d} blocks  "
+                      f"{stat.traceback}")
+            total = sum(stat.size_diff for stat in grown)
+            print(f"  total {total / 2**20:+.1f} MB of Python allocations")
     return samples
 
 
@@ -134,8 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switch-every", type=float, default=5.0,
                         help="seconds between two screen switches")
     parser.add_argument("--screens", default="ogdlrce", help="screen keys, in turn")
+    parser.add_argument("--trace", type=int, default=0, metavar="N",
+                        help="trace Python allocations (tracemalloc: slower) and print the "
+                             "N source lines whose allocations grew most after the warm-up")
     args = parser.parse_args(argv)
     warm_up = args.warm_up if args.warm_up is not None else min(3.0, args.minutes / 3)
+    args.warm_up_s = warm_up * 60
+    if args.trace:
+        tracemalloc.start(1)
     with tempfile.TemporaryDirectory() as tmp:
         if args.lab:
             shutil.copytree(args.lab, Path(tmp) / "lab")
@@ -144,15 +174,20 @@ def main(argv: list[str] | None = None) -> int:
             lab = Lab.init(Path(tmp) / "lab", seed_topology(nodes=args.nodes,
                                                              guests=args.guests))
         samples = asyncio.run(soak(lab, args))
-    after = [(t, v) for t, v in samples if t >= warm_up * 60]
+    after = [(t, v, p) for t, v, p in samples if t >= warm_up * 60]
     if len(after) < 2:
         print("too short to measure growth after the warm-up", file=sys.stderr)
         return 1
     first, last = after[0][1], after[-1][1]
+    polls = after[-1][2] - after[0][2]
+    # Per poll as well as per hour: on a loaded machine a poll takes longer, and what a
+    # dashboard could keep grows with the polls it has seen, not with the clock.
+    per_poll = slope([(float(p), v) for _, v, p in after]) if polls else 0.0
     print(f"after a {warm_up:g} min warm-up: RSS {first / 2**20:.1f} → {last / 2**20:.1f} MB "
-          f"over {(after[-1][0] - after[0][0]) / 60:.1f} min; growth "
-          f"{slope_per_hour(after) / 2**20:+.1f} MB/hour (least squares over "
-          f"{len(after)} samples); peak {max(v for _, v in samples) / 2**20:.1f} MB")
+          f"over {(after[-1][0] - after[0][0]) / 60:.1f} min and {polls} polls; growth "
+          f"{slope_per_hour([(t, v) for t, v, _ in after]) / 2**20:+.1f} MB/hour, "
+          f"{per_poll * 1000 / 2**20:+.1f} MB per 1,000 polls (least squares over "
+          f"{len(after)} samples); peak {max(v for _, v, _ in samples) / 2**20:.1f} MB")
     return 0
 
 
