@@ -45,7 +45,7 @@ from hadeck.lab import faults
 from hadeck.lab.runner import LabAccess
 from hadeck.lab.world import Lab, seed_topology
 from hadeck.tui.app import HadeckApp
-from hadeck.watch.eventlog import EventLog
+from hadeck.watch.eventlog import MAX_EVENTS, EventLog
 from hadeck.watch.poller import Poller
 
 
@@ -89,7 +89,7 @@ Sample = tuple[float, int, int]
 
 
 async def soak(lab: Lab, args: argparse.Namespace) -> list[Sample]:
-    poller = Poller(lambda: LabAccess(lab), log=EventLog(None, "lab"))
+    poller = Poller(lambda: LabAccess(lab), log=EventLog(None, "lab", keep=args.keep_events))
     app = HadeckApp(poller, interval=args.interval)
     proc = psutil.Process()
     cycle = fault_cycle(lab)
@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--switch-every", type=float, default=5.0,
                         help="seconds between two screen switches")
     parser.add_argument("--screens", default="ogdlrce", help="screen keys, in turn")
+    parser.add_argument("--keep-events", type=int, default=MAX_EVENTS, metavar="N",
+                        help=f"events the dashboard keeps (default {MAX_EVENTS}, as it does): "
+                             "fewer reach that bound sooner, so that what grows past it shows")
     parser.add_argument("--trace", type=int, default=0, metavar="N",
                         help="trace Python allocations (tracemalloc: slower) and print the "
                              "N source lines whose allocations grew most after the warm-up")
