@@ -24,6 +24,23 @@ the test suite running beside it for its first 2 min) grew like the first "befor
 bundles, no DRBD stream, objects the collector tracks) is flat, so what still grows is
 outside it: the live DRBD streams and their apply workers, the in-process lab, memory the
 collector does not track (strings, bytes), or the allocator's arenas — to be found.
+
+Measured again (2026-12-02, the machine shared by eight busy sessions, load 16–22 on 2
+cores, so a poll took 3–6 s instead of ~1.2 s):
+
+- ``--trace 25``, 12 min: after the warm-up, Python's own allocations grew by 5.1 MB in
+  all, nearly all of it in Textual's bounded LRU caches (``textual/cache.py``), strips and
+  Rich segments being drawn, and the JSON of polls in flight — no list or dict of ours
+  among the top 25. What RSS added beyond that is not Python objects.
+- 25 min at the dashboard's own 5,000-event bound: 90.7 → 100.2 MB over 20 min and 190
+  polls, but the event log was still filling (5,000 reached at 21 min): ~1.7 KB of RSS per
+  event kept (the event, its row, its drawn cells), i.e. ~8 MB when full, by design.
+- 16 min with ``--keep-events 300`` (the bound reached in the first minute, so what grows
+  past it shows), 503 polls: 89.9 MB at 4 min, 94.3 at 8, then 93.7–96.0 to the end (95.4
+  last); least squares from 10 min on +6 MB/hour (+2.7 MB per 1,000 polls), inside the
+  ±1 MB noise of the samples — the growth slows to a plateau instead of the 5 MB a
+  minute of the run above. A long run on a quiet machine (hours, the default bound) is
+  still to do to call it flat for weeks.
 """
 
 from __future__ import annotations
