@@ -3,7 +3,10 @@
 Where: ``$HADECK_JOURNAL`` if set (tests, a site's own place); as root
 ``/var/log/hadeck/actions.jsonl``; otherwise ``~/.local/state/hadeck/actions.jsonl``.
 The file is written as every file hadeck writes (:mod:`hadeck.outfile`): mode 0600, its
-directory 0700 when hadeck creates it, never through a symlink. Each line goes through
+directory 0700 when hadeck creates it, never through a symlink — neither at the file nor
+at its directory, and through a symlink above it only when root or the writer owns that
+link; the directory must be root's or the writer's, writable by no one else
+(:func:`hadeck.outfile.open_private_append`). Each line goes through
 the one secrets policy before it is written: :func:`hadeck.redact.redact_data` for
 fields named like secrets, :func:`hadeck.redact.scrub` for free text (``passwd=…`` in a
 tool's output, and any secret value the caller knows) — and for a command line, which
@@ -28,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from hadeck.outfile import DIR_MODE, WriteError, open_append
+from hadeck.outfile import WriteError, open_private_append
 from hadeck.redact import MASK, is_secret, redact_data, scrub_data
 
 ROOT_PATH = Path("/var/log/hadeck/actions.jsonl")
@@ -84,11 +87,7 @@ def append(entry: Mapping[str, Any], secrets: Iterable[str] = ()) -> Path:
     # and the cluster's known secret values are.
     data = scrub_data(_redact_commands(redact_data(dict(entry))), frozenset(secrets))
     line = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
-    try:
-        where.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError(f"{where.parent}: cannot create: {exc.strerror or exc}") from None
-    with open_append(where) as handle:
+    with open_private_append(where) as handle:
         handle.write(line.encode())
     return where
 

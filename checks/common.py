@@ -55,7 +55,16 @@ import nagiosplugin
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
 from hadeck import __version__
-from hadeck.health import Verdict, judge_sources, nothing_to_judge, rank
+from hadeck.health import (
+    Judgement,
+    Problem,
+    Verdict,
+    find_causes,
+    judge_pingd,
+    judge_sources,
+    nothing_to_judge,
+    rank,
+)
 from hadeck.model import ClusterState, Health
 from hadeck.runner import Command, CommandResult, Runner, failure, not_found
 from hadeck.text import safe
@@ -547,6 +556,10 @@ class StateResource(nagiosplugin.Resource):
         self.deadline = deadline
         self.measures: dict[str, Measure] = {}
         self.ok_text = ""
+        self.problems: tuple[Problem, ...] = ()
+        """The plugin's problems grouped as every face groups them, root cause first."""
+        self.own: set[int] = set()
+        """The ids of the plugin's own verdicts (a cause may bring witnesses)."""
 
     # nagiosplugin's Resource.name is a read-only property; its stubs call it an attribute.
     @property
@@ -570,6 +583,8 @@ class StateResource(nagiosplugin.Resource):
         if not verdicts:
             # Never an empty check (nagiosplugin would print a warning line): say why.
             verdicts.append(nothing_to_judge(state.local_node, state.sources))
+        self.own = {id(v) for v in verdicts}
+        self.problems = grouped_problems(state, verdicts)
         metrics = [nagiosplugin.Metric(f"verdict{i}", v, context="verdict")
                    for i, v in enumerate(verdicts)]
         for m in assessment.measures:
@@ -582,6 +597,25 @@ class StateResource(nagiosplugin.Resource):
                                                _tidy(m.min), _tidy(m.max),
                                                context=m.threshold or "perf"))
         return metrics
+
+
+def grouped_problems(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Problem, ...]:
+    """The problems among a plugin's ``verdicts``, each root cause with what it caused, as
+    ``hadeck status`` groups them: the status line leads with the cause.
+
+    A cause may lie outside what the plugin judges — check_hadeck_cluster does not judge
+    pingd, yet lost ping nodes are why vm1 stopped — so the pingd verdicts are judged
+    too, as witnesses only: a problem is kept when one of the plugin's own verdicts is in
+    it, and the plugin's state still comes from its own verdicts alone.
+    """
+    own = {id(v) for v in verdicts}
+    witnesses: list[Verdict] = []
+    if state.pacemaker is not None and not any(v.area == "connectivity" for v in verdicts):
+        witnesses = judge_pingd(state.pacemaker)
+    everything = tuple(verdicts) + tuple(witnesses)
+    judgement = Judgement(everything, find_causes(state, everything))
+    return tuple(p for p in judgement.grouped()
+                 if any(id(v) in own for v in p.verdicts))
 
 
 def _finite_or_none(value: float | None) -> float | None:
@@ -617,9 +651,26 @@ class CheckSummary(nagiosplugin.Summary):
         if not bad:  # pragma: no cover - problem() is only called with a problem
             return self.ok(results)
         text = str(bad[0])
-        if len(bad) > 1:
-            text += f" (+{len(bad) - 1} more)"
+        more = len(bad) - 1
+        headline = self._headline(bad[0].state)
+        if headline is not None:
+            # A root cause and what it caused are one problem, said cause first (as
+            # hadeck status says it); a threshold that fired is one more.
+            text = f"{headline.subject}: {headline.reason}"
+            more = len(self.resource.problems) - 1 + len(
+                [r for r in bad if r.metric is None or not isinstance(r.metric.value, Verdict)])
+        if more > 0:
+            text += f" (+{more} more)"
         return plugin_text(text)
+
+    def _headline(self, state: ServiceState) -> Problem | None:
+        """The first grouped problem whose own verdicts reach ``state`` (None: the worst
+        result is a threshold, not a verdict)."""
+        for problem in self.resource.problems:
+            if any(STATES[v.health] == state for v in problem.verdicts
+                   if id(v) in self.resource.own):
+                return problem
+        return None
 
     def verbose(self, results: nagiosplugin.Results) -> list[str]:
         return [plugin_text(f"{str(r.state).upper()}: {r}") for r in self._said(results)]

@@ -12,6 +12,12 @@ they hold came from the cluster and may be run as root:
   (``hadeck snapshot --force``), and then it is unlinked first — a symlink is removed,
   never followed — and created anew.
 
+A file that lives in a directory of its own (the actions' journal) is opened with
+:func:`open_private_append`, which also refuses a symlinked directory on the way: the
+journal's own directory is never a symlink, a symlink above it is followed only when root
+or the writer owns it, and the directory must belong to root or the writer and be
+writable by no one else.
+
 Each failure is one :class:`WriteError` whose message names the path and the reason.
 """
 
@@ -92,6 +98,84 @@ def open_append(path: str | Path) -> BinaryIO:
             os.fchmod(fd, FILE_MODE)
         except OSError:
             pass  # not ours to change (another user's file we may append to)
+    return os.fdopen(fd, "ab")
+
+
+def open_private_append(path: str | Path) -> BinaryIO:
+    """``path`` open for appending, as :func:`open_append`, in a private directory that
+    is created (0700, each missing level) if it is not there.
+
+    Every directory on the way is checked before it is trusted, so that nobody else can
+    steer the write (``/tmp/j/actions.jsonl`` with ``/tmp/j → /etc`` planted by another
+    user; a journal directory swapped for a symlink):
+
+    * a symlink among the ancestors is followed only if root or the writer owns it (the
+      rule of the kernel's ``protected_symlinks``, for every level);
+    * the file's own directory is never a symlink; it is opened with ``O_NOFOLLOW`` and its
+      ``fstat`` must be the very directory checked (same device and inode), owned by root
+      or the writer, and writable by no one else (who could otherwise swap the file);
+    * the file is opened relative to that directory's descriptor, ``O_NOFOLLOW``.
+
+    Raises:
+        WriteError: a check fails, or the directory or file cannot be made or opened.
+    """
+    path = Path(os.path.abspath(path))
+    parent = path.parent
+    me = os.geteuid()
+    prefix = Path(parent.anchor)
+    for part in parent.parts[1:]:
+        prefix = prefix / part
+        try:
+            info = os.lstat(prefix)
+        except FileNotFoundError:
+            break  # made below, by us
+        except OSError as exc:
+            raise _why(prefix, exc) from None
+        if stat.S_ISLNK(info.st_mode):
+            if prefix == parent:
+                raise WriteError(f"{prefix}: is a symbolic link; refusing to write the "
+                                 "journal through it")
+            if info.st_uid not in (0, me):
+                raise WriteError(f"{prefix}: is a symbolic link owned by uid "
+                                 f"{info.st_uid}, neither root nor you; refusing to "
+                                 "follow it")
+    try:
+        # Each missing level 0700 (os.makedirs gives the upper ones the umask's mode).
+        for level in reversed([parent, *parent.parents]):
+            if not os.path.lexists(level):
+                try:
+                    os.mkdir(level, DIR_MODE)
+                except FileExistsError:
+                    pass
+        seen = os.lstat(parent)
+        fd_dir = os.open(parent, _DIR)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR) and os.path.islink(parent):
+            exc = OSError(errno.ELOOP, "is a symbolic link")
+        raise _why(parent, exc) from None
+    try:
+        info = os.fstat(fd_dir)
+        if (info.st_dev, info.st_ino) != (seen.st_dev, seen.st_ino):
+            raise WriteError(f"{parent}: changed while it was opened; refusing to write")
+        if info.st_uid not in (0, me):
+            raise WriteError(f"{parent}: belongs to uid {info.st_uid}, neither root nor "
+                             "you; refusing to write into it")
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise WriteError(f"{parent}: others may write in it (mode "
+                             f"{stat.S_IMODE(info.st_mode):04o}); refusing to write into "
+                             "it (make it 0700)")
+        try:
+            fd = os.open(path.name, _APPEND, FILE_MODE, dir_fd=fd_dir)
+        except OSError as exc:
+            raise _why(path, exc) from None
+    finally:
+        os.close(fd_dir)
+    info = os.fstat(fd)
+    if stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) != FILE_MODE:
+        try:
+            os.fchmod(fd, FILE_MODE)
+        except OSError:
+            pass  # not ours to change
     return os.fdopen(fd, "ab")
 
 

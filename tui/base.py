@@ -28,6 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.css.query import NoMatches
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
@@ -226,6 +227,19 @@ class AreaScreen(Screen[None]):
         for widget in ("#filter", "#command", "#message", "#kept"):
             self.query_one(widget).display = False
         self.diff_tables = {table.id or "": table for table in self.query(DiffTable)}
+
+    def on_resize(self, event: Resize) -> None:
+        # Columns re-flow with the terminal: the flexible column takes what the fixed ones
+        # leave at the new width, without a restart (issue 12). A screen not shown gets
+        # its Resize when it is shown again at another size.
+        self.refit(event.size.width)
+
+    def refit(self, width: int) -> None:
+        """Give the tables' flexible columns the room ``width`` leaves."""
+        for table_id, columns in self.tables().items():
+            table = self.diff_tables.get(table_id)
+            if table is not None:
+                table.set_widths(_fit(columns, width))
 
     @property
     def ready(self) -> bool:

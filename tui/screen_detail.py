@@ -442,6 +442,7 @@ class DetailScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "back"),
         Binding("enter", "dismiss", "back", show=False),
+        Binding("q", "dismiss", "back", show=False),
         Binding("j", "scroll('down')", "down", show=False),
         Binding("k", "scroll('up')", "up", show=False),
     ]

@@ -30,8 +30,9 @@ the installed Textual is another version or lacks one of the names below. What i
   changed cells, where ``update_cell`` would redraw every visible cell; and
   :meth:`DiffTable._forget_old_renders` empties them once the update count (part of
   every key) has moved on, so that they hold no dead entries.
-- ``DataTable``'s default cell formatter draws an object that is neither a string nor a
-  renderable as ``Text(str(obj))``: what :class:`Plain` relies on.
+- ``DataTable``'s default cell formatter hands a renderable over as it is: :class:`Plain`
+  is one (``__rich__``), made a ``Text`` only when drawn, with an ellipsis where it is
+  cut.
 
 :data:`PRIVATE_ATTRIBUTES` lists the DataTable names; the test checks that it covers every
 private name this module touches and that each exists on the installed Textual.
@@ -109,8 +110,8 @@ class Plain:
     DataTable would read ``[…]`` in a ``str`` as markup, and names come from the cluster
     (a resource may be called ``[bold]x``); progress bars use brackets. A ``Text`` per
     cell is safe but costs a few µs: ~45 ms more of UI thread to fill a 3,000-row table
-    of which 50 rows show. DataTable draws an object that is neither a string nor renderable as
-    ``Text(str(obj))``, plain, and only for the rows it draws.
+    of which 50 rows show. DataTable hands a renderable to Rich as it is: ``__rich__``
+    makes the ``Text`` (plain, never markup) only for the rows it draws.
     """
 
     __slots__ = ("text",)
@@ -130,11 +131,24 @@ class Plain:
     def __hash__(self) -> int:
         return hash(self.text)
 
+    def __rich__(self) -> Text:
+        # Drawn only for the rows on screen. Ellipsized, never cut silently: a value
+        # wider than its column ends in "…" (issue 12: "not runnin", "r10@jupiter2 →
+        # jupiter" read as something else); the detail view (Enter) shows it whole.
+        return Text(self.text, no_wrap=True, overflow="ellipsis", end="")
+
 
 def _text(cell: Cell) -> Text | Plain:
     # The output boundary of every table: names from the cluster are shown, never obeyed
     # (hadeck/text.py). Rows keep the real text; the filter and the diff compare that.
-    return Plain(safe(cell)) if isinstance(cell, str) else safe_text(cell)
+    if isinstance(cell, str):
+        return Plain(safe(cell))
+    text = safe_text(cell)
+    if text.overflow is None:
+        # As Plain: too long for its column ends in "…" (DataTable crops silently).
+        # Overflow is not part of a Text's equality, so the diff is not affected.
+        text.overflow = "ellipsis"
+    return text
 
 
 def _forget(cache: LRUCache[_Key, Any], stale: Callable[[_Key], bool]) -> None:
@@ -247,6 +261,26 @@ class DiffTable(DataTable[Text | Plain]):
     def on_mount(self) -> None:
         for col in self.spec:
             self.add_column(col.label, width=col.width, key=col.key)
+
+    def set_widths(self, columns: Sequence[Column]) -> None:
+        """Give the columns new widths (the terminal was resized); the same ones: nothing.
+
+        The cells are drawn again at the new widths: every render cache is keyed by the
+        update count, not by the width, so the count moves on and they are emptied.
+        """
+        changed = False
+        for col in columns:
+            current = self.columns.get(ColumnKey(col.key))
+            if current is not None and not current.auto_width and current.width != col.width:
+                current.width = col.width
+                changed = True
+        if not changed:
+            return
+        self.spec = tuple(columns)
+        self._update_count += 1
+        self._forget_old_renders()
+        self._update_dimensions(())  # the virtual width follows the columns'
+        self.refresh(layout=True)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row, for auto-width columns and

@@ -389,9 +389,13 @@ def _ping_lost(pcmk: PacemakerState, tree: _Tree, claims: _Claims) -> list[Probl
     effects = claims.take(v for v in claims.free() if v.area == "resources"
                           and tree.within(v.key.name, guarded) and tree.stopped(v.key.name))
     nodes = [v.key.node or "" for v in causes]
-    reason = (f"reach{'es' if len(nodes) == 1 else ''} no ping node"
-              if all("reaches no ping node" in v.reason for v in causes)
-              else "; ".join(f"{v.key.node}: {v.reason}" for v in causes))
+    said = list(dict.fromkeys(v.reason for v in causes))
+    if all("reaches no ping node" in v.reason for v in causes):
+        reason = f"reach{'es' if len(nodes) == 1 else ''} no ping node"
+    elif len(said) == 1:
+        reason = said[0]  # the subject names the nodes: their one reason once
+    else:
+        reason = "; ".join(f"{v.key.node}: {v.reason}" for v in causes)
     rule_ids = _names((loc.id for loc in rules), 2)
     plural = "s" if len(rules) > 1 else ""
     top = [tree.top.get(v.key.name, v.key.name) for v in effects]

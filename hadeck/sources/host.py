@@ -550,7 +550,10 @@ def _peer_facts(runner: Runner) -> Reading[HostMetrics] | None:
     disks = part(DF, lambda text: parse_df(text, mounts or {}))
     if len(errors) == len(PEER_COMMANDS):
         kinds = {r.error_kind for r in results.values()}
-        return clock.failed("; ".join(errors), kind=kinds.pop() if len(kinds) == 1 else None)
+        # Every command failed alike on an unreachable node (one batched round trip):
+        # its error once, not once per file ("director lvs1 down (ssh lvs1: … × 6)").
+        return clock.failed("; ".join(dict.fromkeys(errors)),
+                            kind=kinds.pop() if len(kinds) == 1 else None)
     total, available, swap_total, swap_used = memory or (None, None, None, None)
     metrics = HostMetrics(
         node=runner.node, load=load,

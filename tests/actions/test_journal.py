@@ -139,3 +139,68 @@ def test_the_journal_appends_and_never_follows_a_symlink(
             journal.append({"summary": "x"})
     assert victim.read_text() == "keep me\n"
     assert not (tmp_path / "created").exists()
+
+
+def test_the_journal_never_follows_a_symlinked_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """#17: the journal's directory swapped for a symlink (``hadeck → /etc``) is refused;
+    nothing is written where it points."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    (tmp_path / "hadeck").symlink_to(elsewhere)
+    monkeypatch.setenv(journal.ENV, str(tmp_path / "hadeck" / "actions.jsonl"))
+    with pytest.raises(journal.WriteError, match="hadeck: is a symbolic link"):
+        journal.append({"summary": "x"})
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_the_journal_makes_its_missing_directories_private(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A symlink the writer owns above the journal is followed (a site's /var/log → /srv
+    link); the levels hadeck makes are 0700 and the file 0600."""
+    real = tmp_path / "real"
+    real.mkdir(mode=0o700)
+    (tmp_path / "mine").symlink_to(real)
+    monkeypatch.setenv(journal.ENV, str(tmp_path / "mine" / "state" / "hadeck" / "j.jsonl"))
+    journal.append({"summary": "x"})
+    made = real / "state" / "hadeck"
+    assert [e["summary"] for e in journal.read()] == ["x"]
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700
+    assert stat.S_IMODE((real / "state").stat().st_mode) == 0o700
+    assert stat.S_IMODE((made / "j.jsonl").stat().st_mode) == 0o600
+
+
+def test_the_journal_refuses_a_directory_others_may_write(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # anyone could swap the journal for a file of their own
+    monkeypatch.setenv(journal.ENV, str(shared / "actions.jsonl"))
+    with pytest.raises(journal.WriteError, match=r"others may write in it \(mode 0777\)"):
+        journal.append({"summary": "x"})
+    assert list(shared.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a link and a directory "
+                                              "to another user (lchown)")
+def test_the_journal_refuses_what_another_user_planted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root: a symlink above the journal owned by another user is not followed, and a
+    directory another user owns is not written into."""
+    nobody = 65534
+    victim = tmp_path / "etc"
+    victim.mkdir(mode=0o700)
+    link = tmp_path / "planted"
+    link.symlink_to(victim)
+    os.lchown(link, nobody, nobody)
+    monkeypatch.setenv(journal.ENV, str(link / "hadeck" / "actions.jsonl"))
+    with pytest.raises(journal.WriteError, match="symbolic link owned by uid 65534"):
+        journal.append({"summary": "x"})
+    assert list(victim.iterdir()) == []
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o700)
+    os.chown(theirs, nobody, nobody)
+    monkeypatch.setenv(journal.ENV, str(theirs / "actions.jsonl"))
+    with pytest.raises(journal.WriteError, match="belongs to uid 65534"):
+        journal.append({"summary": "x"})
+    assert list(theirs.iterdir()) == []

@@ -43,8 +43,9 @@ def test_all_up_is_ok(tmp_path: Path, scenario: CibScenario) -> None:
 def test_node_failed_is_critical(tmp_path: Path, scenario: CibScenario) -> None:
     out = run_check("cluster", "--from", captured(tmp_path, scenario, "node-failed"), "-v")
     assert out.returncode == 2
-    # A crash (the node is expected up) is said apart from a clean shutdown (issue 12).
-    assert out.text.startswith("jupiter1: offline: crashed or cut off (expected up) (+")
+    # A crash (the node is expected up) is said apart from a clean shutdown (issue 12),
+    # and what it caused folds under it, as hadeck status groups it.
+    assert out.text.startswith("jupiter1: offline: crashed or cut off (expected up) → ")
     assert out.perf["nodes_online"].value == 2
     assert out.long[0] == "CRITICAL: jupiter1: offline: crashed or cut off (expected up)"
 
@@ -67,11 +68,14 @@ def test_blocked_stop_is_critical(tmp_path: Path, scenario: CibScenario) -> None
     out = run_check("cluster", "--from", bundle)
     assert out.returncode == 2
     # crm_mon: "FAILED jupiter1 (blocked)"; say blocked, and what it means (issue 12).
-    assert out.text.startswith("vm1: blocked on jupiter1: its stop failed and no fencing "
-                               "recovered it: Pacemaker will do nothing until someone acts")
+    # The status line is the grouped problem's headline, worded as hadeck status's.
+    assert out.text.startswith("vm1: blocked on jupiter1 (stop failed, not fenced): "
+                               "Pacemaker will do nothing until someone acts")
     assert out.perf["resources_failed"].value == 1
     # The scheduler promoted vm1's DRBD on jupiter2 under it: said, as hadeck status says it.
     out = run_check("cluster", "--from", bundle, "-v")
+    assert any(line.startswith("CRITICAL: vm1: blocked on jupiter1: its stop failed and no "
+                               "fencing recovered it") for line in out.long), out.long
     assert any(line.startswith("CRITICAL: vm1: runs on jupiter1, but colocation "
                                "col_vm1_on_drbd needs it with ms_drbd_vm1 Promoted")
                for line in out.long), out.long
@@ -157,7 +161,10 @@ def test_pingd_partial_and_lost(tmp_path: Path, scenario: CibScenario) -> None:
     scenario.set_node_attr("jupiter2", "pingd", "50")
     out = run_check("pingd", "--from", live(tmp_path, scenario), "-v")
     assert out.returncode == 2
-    assert out.text == "pingd jupiter1: pingd 0: reaches no ping node (+1 more)"
+    # The lost node is the cause (grouped as hadeck status groups it); jupiter2's partial
+    # loss is one more problem.
+    assert out.text.startswith("jupiter1: reaches no ping node → "), out.text
+    assert out.text.endswith(" (+1 more)"), out.text
     assert "WARNING: pingd jupiter2: pingd 50 of 100: some ping nodes lost" in out.long
     assert out.perf["pingd_jupiter2"].value == 50
 
@@ -171,5 +178,6 @@ def test_pingd_thresholds(tmp_path: Path, scenario: CibScenario) -> None:
 def test_pingd_attribute_nowhere_is_critical(tmp_path: Path, scenario: CibScenario) -> None:
     out = run_check("pingd", "--from", live(tmp_path, scenario), "--attribute", "connected")
     assert out.returncode == 2
-    assert out.text == ("connected jupiter1: no connected score: the ping resource runs "
-                        "nowhere (+2 more)")
+    # One cause on three nodes: said once, the nodes named.
+    assert out.text == ("jupiter1, jupiter2, sun: no connected score: the ping resource "
+                        "runs nowhere")

@@ -402,7 +402,7 @@ def test_drbd_is_critical_when_the_link_is_cut(lab: Lab) -> None:
     faults.cut_drbd(lab, "r1")
     out = run_check("drbd", "--lab", lab.directory, "--node", "jupiter2")
     assert out.state == "CRITICAL"
-    assert out.text.startswith("r1@jupiter2"), out.text
+    assert out.text.startswith("r1: jupiter2 → jupiter1: peer not connected"), out.text
     assert "r2/jupiter1/0_sync" in out.perf  # the other resource is still measured
 
 
@@ -439,6 +439,6 @@ def test_pingd_is_critical_when_a_node_loses_the_ping_node(lab: Lab) -> None:
     faults.ping_lost(lab, "jupiter2")
     out = run_check("pingd", "--lab", lab.directory)
     assert out.state == "CRITICAL"
-    assert out.text.startswith("pingd jupiter2"), out.text
+    assert out.text.startswith("jupiter2: reaches no ping node → "), out.text
     assert out.perf["pingd_jupiter2"].value == 0
     assert out.perf["pingd_jupiter1"].value == 100

@@ -143,6 +143,10 @@ def test_fail_director_makes_the_backup_master(lab: Lab) -> None:
     assert roles == {"lvs2": "MASTER"}
     assert any(s.node == "lvs1" and s.error and s.error.startswith("ssh lvs1:")
                for s in state.sources)
+    # The unreachable director's reason ("director lvs1 down (…) — lvs2 is MASTER") says
+    # ssh's error once, not once per file the batched read asked for.
+    down = [s.error for s in state.sources if s.node == "lvs1" and s.source == "node"]
+    assert len(down) == 1 and down[0] is not None and down[0].count("ssh lvs1:") == 1, down
 
 
 def test_ping_lost_stops_the_guests(lab: Lab) -> None:

@@ -18,7 +18,7 @@ from tests.tui.helpers import aio, settle
 
 SHOWN = {
     "overview": ("web\\x1b]0;pwned\\x07", "QUORUM service\\x1b]2;owned\\x07"),
-    "guests": ("web\\x1b]0;pw",),
+    "guests": ("web\\x1b]0;p…",),  # escaped, and ellipsized where its column cuts it
     "drbd": ("r0|\\x07\\x9b2J\\u202e",),
     "lvs": ("VI_\\x1b[5mWEB",),
     "resources": (),

@@ -8,7 +8,7 @@ from textual.widgets._data_table import default_cell_formatter
 
 from hadeck.health import judge
 from hadeck.tui.fmt import age, bar, coarse_age
-from hadeck.tui.tables import Column, DiffTable, Row
+from hadeck.tui.tables import Column, DiffTable, Plain, Row
 from hadeck.tui.view import View
 from hadeck.watch.poller import Snapshot
 from tests.tui.helpers import aio
@@ -54,6 +54,8 @@ async def test_diff_table_updates_only_changed_cells_and_reorders() -> None:
         # Names are data: brackets are not markup.
         table.show([Row("z", ("[b]x", "8"))])
         drawn = default_cell_formatter(table.get_row("z")[0])
+        if isinstance(drawn, Plain):
+            drawn = drawn.__rich__()  # Rich asks for it when it draws the cell
         assert isinstance(drawn, Text) and drawn.plain == "[b]x" and not drawn.spans
         assert table.row_count == 1
 
@@ -125,3 +127,20 @@ async def test_rows_added_in_bulk_are_as_add_row_makes_them() -> None:
         bulk.show([*rows, *(Row(f"s{i}", (f"m{i}", "y")) for i in range(9))])
         await pilot.pause()
         assert bulk.row_count == 21 and str(bulk.get_row("s8")[0]) == "m8"
+
+
+@aio
+async def test_a_cell_too_wide_for_its_column_ends_in_an_ellipsis() -> None:
+    """Issue 12: a value cut to its column's width reads as another ("not runnin",
+    "threshold 10" for 1000000): every table's cell ends in "…" where it is cut, for a
+    plain string and for a styled Text; one that fits is drawn whole."""
+    app = _TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DiffTable)
+        table.show([Row("x", ("not running", Text("1000000", style="bold"))),
+                    Row("y", ("ok", "12345"))])
+        await pilot.pause()
+        lines = [table.render_line(y).text.rstrip() for y in range(1, 3)]
+        assert lines == [" not …  1000…", " ok     12345"], lines
+        # The row keeps the whole value (the filter, the detail view and the diff read it).
+        assert table.rows_by_key["x"].cells[0] == "not running"
