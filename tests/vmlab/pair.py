@@ -32,6 +32,7 @@ resource {RESOURCE} {{
 
 CLEAN = re.compile(r"cs:Connected ro:Secondary/Secondary ds:UpToDate/UpToDate")
 """/proc/drbd's line of a resource at rest: what every test starts from."""
+IN_SYNC = re.compile(r"cs:Connected ro:\w+/\w+ ds:UpToDate/UpToDate")
 
 CLIENT_NS = "vml-cl"
 """The client network namespace inside VM a (its traffic goes through the director)."""
@@ -100,6 +101,9 @@ class Pair:
         """
         for vm in self.machines:
             vm.hmp("set_link n0 on")
+        if all(IN_SYNC.search(self.proc_drbd(vm)) for vm in self.machines):
+            for vm in self.machines:  # a Primary left by a test: demoting it is enough
+                vm.sh(f"drbdadm secondary {RESOURCE}")
         if all(CLEAN.search(self.proc_drbd(vm)) for vm in self.machines):
             return
         for vm in self.machines:
