@@ -97,6 +97,7 @@ class Machine:
         self.boot_seconds = 0.0
 
     def start(self) -> None:
+        self._buf = b""
         with open(self.disk, "wb") as handle:
             handle.truncate(64 << 20)
         sock, peersock = (self.workdir / f"{n}.net" for n in (self.name, self.peer))
@@ -214,7 +215,8 @@ class Machine:
             return
         data = proc.stdout.read(65536) or b""
         if not data and proc.poll() is not None:
-            raise VmError(f"{self.name}: qemu exited {proc.returncode}")
+            raise VmError(f"{self.name}: qemu exited {proc.returncode}; console tail "
+                          f"{self._buf[-600:]!r}")
         if self._log is not None:
             self._log.write(data)
             self._log.flush()
