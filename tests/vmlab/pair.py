@@ -51,6 +51,7 @@ class Pair:
         self.a = Machine("a", "10.0.0.1", "b", "52:54:00:00:00:01", self.workdir, image)
         self.b = Machine("b", "10.0.0.2", "a", "52:54:00:00:00:02", self.workdir, image)
         self.runners = (VmRunner(self.a), VmRunner(self.b))
+        self._adjust = False
 
     @property
     def machines(self) -> tuple[Machine, Machine]:
@@ -120,6 +121,10 @@ class Pair:
         """
         for vm in self.machines:
             vm.hmp("set_link n0 on")
+        if self._adjust:  # the configured resync rate again
+            for vm in self.machines:
+                vm.sh(f"drbdadm adjust {RESOURCE}")
+            self._adjust = False
         if all(IN_SYNC.search(self.proc_drbd(vm)) for vm in self.machines):
             for vm in self.machines:  # a Primary left by a test: demoting it is enough
                 vm.sh(f"drbdadm secondary {RESOURCE}")
@@ -133,6 +138,25 @@ class Pair:
         self.a.check(f"drbdadm -- --clear-bitmap new-current-uuid {RESOURCE}")
         for vm in self.machines:
             self.wait_drbd(vm, CLEAN.pattern)
+
+    def fast_sync(self) -> None:
+        """Resync and verify at up to 100 MiB/s until the next reset (the configured
+        2 MiB/s is for reading a resync while it runs)."""
+        for vm in self.machines:
+            vm.check(f"drbdadm disk-options --c-plan-ahead=0 --resync-rate=100M {RESOURCE}")
+        self._adjust = True
+
+    def split_brain(self) -> None:
+        """Both Primary and written while apart, then reconnected: StandAlone on both."""
+        self.a.hmp("set_link n0 off")
+        for vm in self.machines:
+            self.wait_drbd(vm, r"cs:WFConnection")
+        for vm in self.machines:
+            vm.check(f"drbdadm primary {RESOURCE} && "
+                     "dd if=/dev/urandom of=/dev/drbd0 bs=4096 count=16 conv=fsync")
+        self.a.hmp("set_link n0 on")
+        for vm in self.machines:
+            self.wait_drbd(vm, r"cs:StandAlone")
 
     # ------------------------------------------------------------------ LVS
     def reset_lvs(self) -> None:

@@ -101,15 +101,7 @@ def test_pulled_cable_reads_disconnected_and_critical(drbd: Pair) -> None:
 
 
 def test_split_brain_reads_standalone_on_both_and_two_primaries(drbd: Pair) -> None:
-    drbd.a.hmp("set_link n0 off")
-    for vm in drbd.machines:
-        drbd.wait_drbd(vm, r"cs:WFConnection")
-    for vm in drbd.machines:
-        vm.check(f"drbdadm primary {R} && "
-                 "dd if=/dev/urandom of=/dev/drbd0 bs=4096 count=16 conv=fsync")
-    drbd.a.hmp("set_link n0 on")
-    for vm in drbd.machines:
-        drbd.wait_drbd(vm, r"cs:StandAlone")
+    drbd.split_brain()
     state, judgement = read(drbd)
     for vm in drbd.machines:
         res = resource(state, vm.name)
