@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from hadeck.actions.domain import domain_for
+from hadeck.actions.drbd_plan import sides, split
 from hadeck.actions.plan import Refused, plan
 from hadeck.actions.request import Request
 from hadeck.health import Verdict
@@ -130,9 +132,12 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
         Only the plan is consulted here (pure and fast); the preview and the pre-checks
         come when one is chosen.
     """
-    if state is None or state.pacemaker is None:
+    if state is None:
         return []
-    requests = _requests(selection, state)
+    requests = drbd_requests(selection, state)
+    if not requests and state.pacemaker is None:
+        return []
+    requests = requests or _requests(selection, state)
     out: list[Action] = []
     for label, request in requests:
         why: str | None = None
@@ -141,8 +146,9 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
 
             why = READ_ONLY
         else:
+            domain = domain_for(request.verb)
             try:
-                plan(request, state)
+                (domain.plan if domain is not None else plan)(request, state)
             except Refused as exc:
                 why = str(exc)
             if why is None and request.verb in ("move", "migrate") and request.node:
@@ -216,3 +222,62 @@ def _requests(selection: Selection, state: ClusterState) -> list[tuple[str, Requ
     out.append((f"Manage {rsc_id}", Request("manage", rsc_id)))
     out.append((f"Clean up {rsc_id}", Request("cleanup", rsc_id)))
     return out
+
+
+def drbd_requests(selection: Selection, state: ClusterState) -> list[tuple[str, Request]]:
+    """The DRBD actions of a DRBD row (the resource, a connection or a peer volume as
+    one node sees it), run on that node; a split resource leads with the recovery, one
+    entry per possible victim. Empty for any other row."""
+    obj = selection.obj
+    if not isinstance(obj, (DrbdResource, DrbdConnection, DrbdPeerVolume)):
+        return []
+    name = obj.name if isinstance(obj, DrbdResource) else selection.id.split("@", 1)[0]
+    node = selection.node
+    peer = obj.peer if isinstance(obj, DrbdConnection) else None
+    all_sides = sides(state, name)
+    mine = next((s for s in all_sides if s.node == node), None)
+    if mine is None:
+        return []
+    # DRBD 9 with several peers: a connection row acts on that connection only.
+    option = peer if peer is not None and len(mine.res.connections) > 1 else None
+    out: list[tuple[str, Request]] = []
+    for other in all_sides:
+        if other is not mine and split(mine, other):
+            out += [(f"Resolve the split brain of {name}: discard {victim}'s changes",
+                     Request("drbd-resolve", name, victim))
+                    for victim in (node, other.node)]
+    out += [
+        (f"Connect {name} on {node}", Request("drbd-connect", name, node, option=option)),
+        (f"Disconnect {name} on {node}", Request("drbd-disconnect", name, node,
+                                                 option=option)),
+        (f"Adjust {name} on {node} to its configuration", Request("drbd-adjust", name,
+                                                                  node)),
+        (f"Primary: promote {name} on {node}", Request("drbd-primary", name, node)),
+        (f"Secondary: demote {name} on {node}", Request("drbd-secondary", name, node)),
+        (f"Verify {name} online from {node}", Request("drbd-verify", name, node,
+                                                      option=option)),
+        (f"Invalidate {name} on {node}: full resync from the peer",
+         Request("drbd-invalidate", name, node)),
+        (f"Pause the resync of {name} on {node}", Request("drbd-pause-sync", name, node,
+                                                          option=option)),
+        (f"Resume the resync of {name} on {node}", Request("drbd-resume-sync", name, node,
+                                                           option=option)),
+    ]
+    return out
+
+
+def about_of(selection: Selection, state: ClusterState | None) -> str | None:
+    """What the panel shows above the actions beyond kind, id and node: for a DRBD
+    resource in split brain, both sides side by side, to choose the victim from."""
+    obj = selection.obj
+    if state is None or not isinstance(obj, (DrbdResource, DrbdConnection,
+                                             DrbdPeerVolume)):
+        return None
+    from hadeck.actions.drbd import split_brain_table, split_sides
+
+    name = obj.name if isinstance(obj, DrbdResource) else selection.id.split("@", 1)[0]
+    if selection.node not in split_sides(state, name):
+        return None
+    return "\n".join([f"{name} is in split brain: every side stands alone. Choose the "
+                      "victim: its changes since the split are discarded.",
+                      *split_brain_table(state, name, None)])

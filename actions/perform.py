@@ -6,12 +6,15 @@ Every face calls these two functions, and nothing else in hadeck changes a clust
     # the face shows prepared.preview / prepared.checks and asks the operator
     outcome = execute(prepared, opened, wait=60, progress=print)
 
-:func:`execute` runs the plan's commands through the runner of their node (argv only),
-waits until Pacemaker has settled (``crm_resource --wait``: the scheduler has nothing
-left to do), then reads the cluster with the core's :func:`~hadeck.collect.collect` until
-what was asked for — and what the preview said would happen — holds, or the time is up.
-A move's ``cli-prefer`` constraint is cleared after it settled (unless ``--keep`` or a
-lifetime) and the placement checked again. The journal gets one line either way.
+What differs between Pacemaker, DRBD and LVS — how to plan, preview, pre-check, settle
+and verify — is asked of the request's domain (:mod:`hadeck.actions.domain`); the road
+is the same. :func:`execute` runs the plan's commands through the runner of their node
+(argv only), waits until the domain says the change has settled (Pacemaker:
+``crm_resource --wait``), then reads the cluster with the core's
+:func:`~hadeck.collect.collect` until what was asked for — and what the preview said
+would happen — holds, or the time is up. A move's ``cli-prefer`` constraint is cleared
+after it settled (unless ``--keep`` or a lifetime) and the placement checked again. The
+journal gets one line either way.
 
 Exit codes, the same in every face: 0 done and verified; 1 refused (a pre-check, a
 request that makes no sense, read-only); 2 failed or not settled in time; 3 the cluster
@@ -28,11 +31,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hadeck.actions import journal
-from hadeck.actions.checks import Check, failed, precheck
-from hadeck.actions.plan import Plan, Refused, Step, plan
-from hadeck.actions.preview import Change, Preview, PreviewError, preview
+from hadeck.actions.checks import Check, failed
+from hadeck.actions.domain import Domain, domain_for, domains
+from hadeck.actions.plan import Plan, Refused, Step
+from hadeck.actions.preview import Preview
 from hadeck.actions.request import Request
-from hadeck.model import ClusterState, PacemakerState, Resource, ResourceKind
+from hadeck.model import ClusterState
 from hadeck.outfile import WriteError
 
 if TYPE_CHECKING:
@@ -77,6 +81,7 @@ class Prepared:
         plan_ = self.plan
         return {
             "request": self.request.as_dict() if self.request else None,
+            "domain": _domain_name(self.request),
             "summary": plan_.summary if plan_ else None,
             "destructive": plan_.destructive if plan_ else None,
             "confirm_word": plan_.confirm_word if plan_ else None,
@@ -114,7 +119,8 @@ class Outcome:
 
     Attributes:
         ok: it ran, settled and was verified.
-        settled: Pacemaker had nothing left to do before the time was up.
+        settled: what carries the change out (Pacemaker: its scheduler) had nothing left
+            to do before the time was up.
         results: every command run, in order.
         verified: what was found afterwards, in one line per fact.
         exit_code: 0 done and verified, 2 failed or not settled (1 when it was refused).
@@ -183,33 +189,28 @@ def prepare(request: Request, opened: Opened, read_only: bool | None = None,
         why = "a snapshot bundle is a recording: it cannot be acted on"
         return Prepared(None, None, (Check("cluster", False, why),), why, state,
                         EXIT_REFUSED, request=request)
+    domain = domain_for(request.verb)
+    if domain is None:
+        known = ", ".join(v for d in domains() for v in d.verbs)
+        why = f"unknown action {request.verb!r}; choose from {known}"
+        return Prepared(None, None, (Check("request", False, why),), why, state,
+                        EXIT_REFUSED, request=request)
     if state is None:
         from hadeck.collect import collect
 
         state = collect(opened.access, opened.config)
-    if state.pacemaker is None:
-        reasons = "; ".join(f"{s.source}@{s.node}: {s.error}" for s in state.sources
-                            if s.source == "pacemaker" and s.error)
-        why = f"could not read the cluster: {reasons or 'Pacemaker did not answer'}"
+    unreadable = domain.unreadable(state)
+    if unreadable is not None:
+        why = f"could not read the cluster: {unreadable}"
         return Prepared(None, None, (Check("cluster", False, why),), why, state,
                         EXIT_UNREADABLE, request=request)
     try:
-        planned = plan(request, state)
+        planned = domain.plan(request, state)
     except Refused as exc:
         return Prepared(None, None, (Check("request", False, str(exc)),), str(exc), state,
                         EXIT_REFUSED, request=request)
-    runner = opened.access.runner(planned.steps[0].node)
-    extra: list[Check] = []
-    shown: Preview | None = None
-    try:
-        shown = preview(planned, runner)
-    except (PreviewError, WriteError, OSError) as exc:
-        # OSError: no private temporary directory could be made for the copy.
-        extra.append(Check("preview", False, f"no preview: {exc}", overridable=True))
-    else:
-        extra.append(Check("preview", True, "the scheduler (crm_simulate) on a copy of the "
-                                            "live CIB"))
-    checks = (*extra, *precheck(planned, state, shown))
+    shown, how = domain.preview(planned, opened, state)
+    checks = (how, *domain.precheck(planned, state, shown))
     refusing = failed(checks, request.force)
     overridden = tuple(c for c in checks if not c.ok and c not in refusing)
     refused = "; ".join(c.reason for c in refusing) or None
@@ -227,7 +228,7 @@ def execute(prepared: Prepared, opened: Opened, wait: float = 60.0,
     Args:
         prepared: from :func:`prepare`; one that was refused is not run (exit 1).
         opened: the same opened cluster.
-        wait: seconds to wait for Pacemaker to settle and the result to show.
+        wait: seconds to wait for the change to settle and the result to show.
         progress: called with one line at each stage (the faces show it).
 
     Returns:
@@ -241,6 +242,7 @@ def execute(prepared: Prepared, opened: Opened, wait: float = 60.0,
         return Outcome(False, False, (), f"refused: {prepared.refused}",
                        prepared.exit_code or EXIT_REFUSED)
     deadline = started + max(wait, 0.0)
+    domain = _domain(planned)
     results: list[StepResult] = []
     ok = _run_steps(planned.steps, opened, results, say)
     settled = False
@@ -248,15 +250,14 @@ def execute(prepared: Prepared, opened: Opened, wait: float = 60.0,
     unmet: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
     if ok:
-        settled = _settle(planned.steps[-1], opened, deadline, say)
-        state, facts, unmet = _verify(planned, prepared.preview, opened, deadline, say,
-                                      with_preview=True)
+        settled = domain.settle(planned, opened, deadline, say)
+        state, facts, unmet = _verify(domain, planned, prepared.preview, opened, deadline,
+                                      say)
         if not unmet and planned.after:
             ok = _run_steps(planned.after, opened, results, say)
             if ok:
-                settled = _settle(planned.after[-1], opened, deadline, say) and settled
-                state, more, unmet = _verify(planned, None, opened, deadline, say,
-                                             with_preview=False)
+                settled = domain.settle(planned, opened, deadline, say) and settled
+                state, more, unmet = _verify(domain, planned, None, opened, deadline, say)
                 facts = (*facts, *(f for f in more if f not in facts),
                          *_cleared(planned, state))
     done = ok and settled and not unmet
@@ -291,17 +292,20 @@ def _run_steps(steps: Sequence[Step], opened: Opened, results: list[StepResult],
     return True
 
 
-def _settle(step: Step, opened: Opened, deadline: float, say: Callable[[str], None]) -> bool:
-    """Wait until Pacemaker has no pending actions (``crm_resource --wait``)."""
-    left = max(1, int(deadline - time.monotonic()))
-    say(f"waiting for Pacemaker to settle (up to {left} s)")
-    got = opened.access.runner(step.node).run(
-        ("crm_resource", "--wait", f"--timeout={left}s"), timeout=left + 10)
-    return got.ok
+def _domain_name(request: Request | None) -> str | None:
+    found = domain_for(request.verb) if request is not None else None
+    return found.name if found is not None else None
 
 
-def _verify(planned: Plan, shown: Preview | None, opened: Opened, deadline: float,
-            say: Callable[[str], None], with_preview: bool
+def _domain(planned: Plan) -> Domain:
+    found = domain_for(planned.request.verb)
+    if found is None:  # prepare() planned it, so some domain knows the verb
+        raise ValueError(f"no domain carries out {planned.request.verb!r}")
+    return found
+
+
+def _verify(domain: Domain, planned: Plan, shown: Preview | None, opened: Opened,
+            deadline: float, say: Callable[[str], None]
             ) -> tuple[ClusterState | None, tuple[str, ...], tuple[str, ...]]:
     """Read the cluster until every expectation holds or the deadline passes."""
     from hadeck.collect import collect
@@ -311,9 +315,7 @@ def _verify(planned: Plan, shown: Preview | None, opened: Opened, deadline: floa
     facts: tuple[str, ...] = ()
     while True:
         state = collect(opened.access, opened.config)
-        if state.pacemaker is not None:
-            facts, unmet = expectations(planned, shown if with_preview else None,
-                                        state.pacemaker)
+        facts, unmet = domain.expectations(planned, shown, state)
         if not unmet or time.monotonic() >= deadline:
             break
         say("waiting: " + "; ".join(unmet))
@@ -329,113 +331,6 @@ def _cleared(planned: Plan, state: ClusterState | None) -> tuple[str, ...]:
     if left:
         return (f"{left[0]} is still there",)
     return (f"cli-prefer-{planned.resource} cleared",)
-
-
-# --------------------------------------------------------------------------- verify
-
-
-def expectations(planned: Plan, shown: Preview | None, pcmk: PacemakerState
-                 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What was asked for, and what the preview said would happen, against the cluster.
-
-    Args:
-        planned: the plan that ran.
-        shown: its preview (its changes are checked too), or None.
-        pcmk: Pacemaker's state read afterwards.
-
-    Returns:
-        (facts that hold, facts that do not), each in the operator's words.
-    """
-    good: list[str] = []
-    bad: list[str] = []
-
-    def expect(holds: bool, yes: str, no: str) -> None:
-        (good if holds else bad).append(yes if holds else no)
-
-    req = planned.request
-    verb = req.verb
-    rsc = pcmk.find(planned.resource) if planned.resource else None
-    node = pcmk.node(planned.node) if planned.node else None
-    if verb in ("move", "migrate") and rsc is not None and planned.node:
-        where = _where(rsc)
-        expect(where == (planned.node,), f"{rsc.id} runs on {planned.node}",
-               f"{rsc.id} runs on {', '.join(where) or 'no node'}, not {planned.node}")
-    elif verb == "ban" and rsc is not None and planned.node:
-        expect(planned.node not in _where(rsc), f"{rsc.id} does not run on {planned.node}",
-               f"{rsc.id} still runs on {planned.node}")
-    elif verb == "clear" and planned.resource:
-        left = [c.id for c in pcmk.locations if c.from_cli and c.resource == planned.resource
-                and (planned.node is None or c.node == planned.node)]
-        expect(not left, f"no cli- constraint left on {planned.resource}",
-               f"still there: {', '.join(left)}")
-    elif verb in ("standby", "online") and node is not None:
-        on = verb == "standby"
-        expect(node.standby == on, f"{node.name} is {'in standby' if on else 'online'}",
-               f"{node.name} is {'not ' if on else ''}in standby")
-    elif verb == "node-maintenance" and node is not None:
-        on = req.option == "on"
-        expect(node.maintenance == on, f"{node.name} maintenance {req.option}",
-               f"{node.name} maintenance is {'off' if on else 'on'}")
-    elif verb == "cluster-maintenance":
-        on = req.option == "on"
-        expect(pcmk.cluster.maintenance_mode == on, f"cluster maintenance-mode {req.option}",
-               f"cluster maintenance-mode is {'off' if on else 'on'}")
-    elif verb in ("manage", "unmanage") and rsc is not None:
-        managed = verb == "manage"
-        prims = rsc.primitives() or (rsc,)
-        expect(all(p.managed == managed for p in prims),
-               f"{rsc.id} is {'managed' if managed else 'unmanaged'}",
-               f"{rsc.id} is still {'unmanaged' if managed else 'managed'}")
-    elif verb == "stop" and rsc is not None:
-        expect(not _where(rsc), f"{rsc.id} is stopped",
-               f"{rsc.id} still runs on {', '.join(_where(rsc))}")
-    elif verb == "start" and rsc is not None:
-        expect(bool(_where(rsc)), f"{rsc.id} runs on {', '.join(_where(rsc))}",
-               f"{rsc.id} is not running")
-    elif verb == "cleanup":
-        left = [f"{f.resource}@{f.node}" for f in pcmk.failed_actions
-                if (not planned.resource or f.resource.split(":")[0] == planned.resource)
-                and (planned.node is None or f.node == planned.node)]
-        expect(not left, f"no failed operations of {planned.resource or 'any resource'}",
-               f"failed operations still recorded: {', '.join(left)}")
-    if shown is not None:
-        for change in shown.changes:
-            holds = _happened(change, pcmk)
-            if holds is not None:
-                expect(holds, f"as previewed: {change.words}",
-                       f"not as previewed: {change.words}")
-    return tuple(good), tuple(bad)
-
-
-def _where(rsc: Resource) -> tuple[str, ...]:
-    return tuple(sorted(rsc.running_on))
-
-
-def _instances(pcmk: PacemakerState, prim: str) -> list[Resource]:
-    found: list[Resource] = []
-    stack = list(pcmk.resources)
-    while stack:
-        r = stack.pop()
-        if r.id == prim and r.kind == ResourceKind.PRIMITIVE:
-            found.append(r)
-        stack.extend(r.children)
-    return found
-
-
-def _happened(change: Change, pcmk: PacemakerState) -> bool | None:
-    """Whether the cluster shows ``change`` done; None for a change it cannot show."""
-    if not change.resource:
-        return None
-    inst = _instances(pcmk, change.resource)
-    if change.verb in ("move", "migrate", "start", "restart", "recover") and change.node:
-        return any(change.node in r.nodes for r in inst)
-    if change.verb == "stop" and change.source:
-        return not any(change.source in r.nodes for r in inst)
-    if change.verb == "promote" and change.node:
-        return any(change.node in r.nodes and r.role == "Promoted" for r in inst)
-    if change.verb == "demote" and change.node:
-        return not any(change.node in r.nodes and r.role == "Promoted" for r in inst)
-    return None
 
 
 # --------------------------------------------------------------------------- journal

@@ -34,6 +34,8 @@ class Request:
             (by default it is cleared, as ``pcs resource move`` does since 0.11).
         force: override the pre-checks that may be overridden; the journal records it.
         option: ``"on"`` or ``"off"`` for node-maintenance and cluster-maintenance.
+        value: the verb's one argument where it has one that is none of the above (a
+            real server's weight); DRBD and LVS verbs say what theirs is.
     """
 
     verb: str
@@ -43,6 +45,7 @@ class Request:
     keep: bool = False
     force: bool = False
     option: str | None = None
+    value: str | None = None
 
     def describe(self) -> str:
         """The request in the command line's words (``move vm1 jupiter2``)."""
@@ -50,6 +53,17 @@ class Request:
             return f"maintenance --cluster {self.option}"
         if self.verb == "node-maintenance":
             return f"maintenance {self.target} {self.option}"
+        if self.verb.startswith(("drbd-", "lvs-")):
+            # hadeck drbd connect r1 --node jupiter2; hadeck lvs weight SERVICE RS 3
+            words = [*self.verb.split("-", 1), self.target]
+            if self.verb == "drbd-resolve":
+                words += ["--victim", self.node] if self.node else []
+            else:
+                words += ["--node", self.node] if self.node else []
+            words += ["--peer", self.option] if self.option and self.verb.startswith(
+                "drbd-") else []
+            words += [self.value] if self.value else []
+            return " ".join(words + (["--force"] if self.force else []))
         words = [self.verb, self.target or "(all resources)"]
         if self.node and self.verb == "cleanup":
             words += ["--node", self.node]
@@ -67,4 +81,4 @@ class Request:
         """The request as JSON data (the journal, ``--json``)."""
         return {"verb": self.verb, "target": self.target, "node": self.node,
                 "lifetime": self.lifetime, "keep": self.keep, "force": self.force,
-                "option": self.option}
+                "option": self.option, "value": self.value}

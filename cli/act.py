@@ -155,12 +155,18 @@ def run(args: argparse.Namespace) -> int:
     """Run one action subcommand (see the module docstring for the exit codes)."""
     if args.command == "journal":
         return show_journal(args.json)
+    return act(args, request_of(args))
+
+
+def act(args: argparse.Namespace, request: Any) -> int:
+    """Prepare, print, confirm, execute and report ``request`` with the action flags in
+    ``args`` (``--dry-run --yes --json --wait --read-only``): every action command's
+    face, whatever its domain (cli/drbd.py uses it too)."""
     from hadeck.actions.perform import EXIT_REFUSED, execute, prepare
     from hadeck.opening import open_cluster
 
     from .main import UsageError
 
-    request = request_of(args)
     if getattr(args, "bundle", None):
         raise UsageError("a snapshot bundle cannot be acted on (--from): act on the live "
                          "cluster or the lab")
@@ -242,7 +248,12 @@ def print_prepared(prepared: Any, out: TextIO) -> None:
     if plan is not None:
         print(safe(plan.summary), file=out)
     if prepared.preview is not None:
-        print("preview (crm_simulate on a copy of the live CIB):", file=out)
+        # The preview check says how it was learnt (the scheduler, drbdadm -d …).
+        how = next((c.reason for c in prepared.checks if c.name == "preview" and c.ok),
+                   "crm_simulate on a copy of the live CIB")
+        if how.startswith("the scheduler (crm_simulate)"):
+            how = "crm_simulate on a copy of the live CIB"
+        print(safe(f"preview ({how}):"), file=out)
         for line in prepared.preview.text.splitlines():
             print(safe(f"  {line}"), file=out)
     if prepared.checks:

@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hadeck.cli.act import add_parsers
 
     add_parsers(sub, _add_source_options)
+    from hadeck.cli.drbd import add_parser as add_drbd
+
+    add_drbd(sub, _add_source_options)
     return parser
 
 
@@ -378,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from hadeck.lab.cli import run
 
             return run(args)
+        if args.command == "drbd":
+            from hadeck.cli.drbd import run as run_drbd
+
+            return run_drbd(args)
         from hadeck.cli.act import COMMANDS as ACTIONS
         from hadeck.cli.act import run as act
 

@@ -77,6 +77,14 @@ def forcible(prepared: Prepared) -> bool:
             and all(c.overridable for c in failed) and not prepared.plan.request.force)
 
 
+def preview_heading(prepared: Prepared) -> str:
+    """The preview's heading: who says what would happen (the scheduler; drbdadm -d)."""
+    how = next((c.reason for c in prepared.checks if c.name == "preview" and c.ok), "")
+    if not how or how.startswith("the scheduler (crm_simulate)"):
+        return "Pacemaker would (crm_simulate on a copy of the CIB)"
+    return f"What will happen ({how})"
+
+
 def _heading(text: Text, title: str) -> None:
     text.append("\n\n")
     text.append(title, style="bold underline")
@@ -110,7 +118,7 @@ def prepared_text(request: Request, prepared: Prepared) -> Text:
 
     preview = prepared.preview
     if preview is not None:
-        _heading(text, "Pacemaker would (crm_simulate on a copy of the CIB)")
+        _heading(text, preview_heading(prepared))
         # Its text: one line per top-level resource in the operator's words, what the
         # scheduler would not do ("not done: …", with the score or constraint), and
         # what it leaves alone.

@@ -31,7 +31,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
-from hadeck.actions.contract import actions_for, selection_of
+from hadeck.actions.contract import about_of, actions_for, selection_of
 from hadeck.model import Health
 from hadeck.text import safe, safe_lines
 from hadeck.tui.fmt import STALE_MARK, STYLE, age, badge, safe_text
@@ -384,7 +384,8 @@ class AreaScreen(Screen[None]):
         note = self.hadeck.actions_refused()
         actions = refuse_all(actions_for(selection, snapshot.state, self.hadeck.read_only),
                              note)
-        self.app.push_screen(ActionScreen(selection, actions, note))
+        self.app.push_screen(ActionScreen(selection, actions, note,
+                                          about_of(selection, snapshot.state)))
 
     def selected_row(self) -> Row | None:
         """The row under the cursor of the focused table (or of the first table)."""

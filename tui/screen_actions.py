@@ -37,14 +37,18 @@ def refuse_all(actions: list[Action], reason: str | None) -> list[Action]:
     return [dataclasses.replace(a, unavailable=a.unavailable or reason) for a in actions]
 
 
-def header_text(selection: Selection, actions: list[Action], note: str | None = None) -> Text:
-    """What the object is; then ``note`` (why nothing can run) or the hint to choose."""
+def header_text(selection: Selection, actions: list[Action], note: str | None = None,
+                about: str | None = None) -> Text:
+    """What the object is (and ``about`` it: a split brain's two sides); then ``note``
+    (why nothing can run) or the hint to choose."""
     text = Text()
     text.append(f"Actions — {selection.kind} {safe(selection.id)}\n\n", style="bold")
     for label, value in (("kind", selection.kind), ("id", selection.id),
                          ("node", selection.node or "-")):
         text.append(f"{label:<6}", style="bold")
         text.append(f"{safe(value)}\n")
+    if about:
+        text.append(f"\n{safe(about)}\n")
     if note:
         text.append("\n✖ ", style="bold magenta")
         text.append(safe(note), style="magenta")
@@ -91,6 +95,7 @@ class ActionScreen(TextPanel):
         selection: the object under the cursor.
         actions: from ``actions_for``, already marked unavailable when nothing may run.
         note: why nothing may run here (read-only, a replay), or None.
+        about: more about the object (a split brain's two sides), or None.
     """
 
     DEFAULT_CSS = """
@@ -106,15 +111,17 @@ class ActionScreen(TextPanel):
     ]
 
     def __init__(self, selection: Selection, actions: list[Action],
-                 note: str | None = None) -> None:
+                 note: str | None = None, about: str | None = None) -> None:
         super().__init__()
         self.selection = selection
         self.actions = actions
         self.note = note
+        self.about = about
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="actions"):
-            yield Static(header_text(self.selection, self.actions, self.note), id="about")
+            yield Static(header_text(self.selection, self.actions, self.note, self.about),
+                         id="about")
             if self.actions:
                 yield OptionList(*(Option(option_text(a, self.note), id=str(i),
                                           disabled=a.unavailable is not None

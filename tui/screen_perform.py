@@ -136,9 +136,10 @@ class PerformScreen(ModalScreen[None]):
 
     def _start_prepare(self) -> None:
         self.phase = "preparing"
+        how = ("drbdadm -d" if self.request.verb.startswith("drbd-") else
+               "crm_simulate on a copy of the CIB")
         self._body(Text.assemble((safe(describe(self.request)), "bold"), "\n\npreparing: "
-                                 "planning, previewing with crm_simulate on a copy of the "
-                                 "CIB, pre-checking …"))
+                                 f"planning, previewing with {how}, pre-checking …"))
         self._prompt("Esc: cancel (nothing has been changed)")
         self.refresh_bindings()
         self._prepare()
@@ -260,7 +261,9 @@ class PerformScreen(ModalScreen[None]):
         app.acting = True
         request = self.request
         app.event_log.extend([started_event(request, time.time())])
-        self._prompt(Text("running … until Pacemaker settles", style="bold"))
+        self._prompt(Text("running … until DRBD shows the result" if
+                          request.verb.startswith("drbd-") else
+                          "running … until Pacemaker settles", style="bold"))
         self._show_progress()
         opened = app.opened()
         wait = app.action_wait

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from hadeck.lab.world import (
     RESYNC_RATE_KIB_S,
+    VERIFY_RATE_KIB_S,
     LabState,
     drbd_connected,
     out_of_sync_while_disconnected,
     resync_progress,
+    verify_progress,
 )
 from hadeck.model import (
     CorosyncLink,
@@ -71,6 +73,7 @@ def _drbd_resource(state: LabState, guest: dict[str, object], node: str,
     peer_disk = "UpToDate"
     replication = "Established"
     done = rate = eta = None
+    suspended = "no"
     oos = 0
     if connected and progress is not None:
         done_kib, total = progress
@@ -83,6 +86,23 @@ def _drbd_resource(state: LabState, guest: dict[str, object], node: str,
         rate = RESYNC_RATE_KIB_S
         eta = float(round(left / RESYNC_RATE_KIB_S))
         oos = left
+        if resync.get("paused_at") is not None:
+            # drbdadm pause-sync: the resync stands still, DRBD says the user paused it.
+            replication = "PausedSyncS" if source else "PausedSyncT"
+            suspended = "user"
+            rate = 0.0
+            eta = None
+    verify = info.get("verify") or {}
+    checking = verify_progress(info, state.now) if connected and progress is None else None
+    if checking is not None:
+        done_kib, total = checking
+        replication = "VerifyS" if verify.get("source") == node else "VerifyT"
+        done = round(100.0 * done_kib / total, 2) if total else 100.0
+        rate = VERIFY_RATE_KIB_S
+        eta = float(round((total - done_kib) / VERIFY_RATE_KIB_S))
+        oos = int(int(verify.get("found_kib", 0)) * done_kib / total) if total else 0
+    elif connected and progress is None and verify:
+        oos = int(verify.get("found_kib", 0))  # what the last verify found stays counted
     if not connected:
         replication = "Off"
         peer_disk = "DUnknown"
@@ -91,17 +111,20 @@ def _drbd_resource(state: LabState, guest: dict[str, object], node: str,
         if info["cut"] and role == "Secondary":
             # Resource-level fencing outdates the Secondary when the link is cut.
             disk = "Outdated"
-    standalone = info["split_brain"] or node in info["standalone_on"]
+    standalone = (info["split_brain"] and node not in info.get("sb_connecting", [])) \
+        or node in info["standalone_on"]
     conn_state = "Connected" if connected else ("StandAlone" if standalone else "Connecting")
     peer_role = (state.drbd_role(name, peer) or "Unknown") if connected else "Unknown"
     volume = DrbdVolume(
         volume=0, minor=minor, disk=disk, client=False, open=role == "Primary",
         quorum=True, backing_dev=f"/dev/vg_drbd/{name}", size_kib=size,
-        read_kib=int(size * 0.01), written_kib=int(size * 0.02), blocked="no",
+        read_kib=int(size * 0.01), blocked="no",
+        # A Primary cut off from its peer keeps writing: what it wrote shows here.
+        written_kib=int(size * 0.02) + (oos if role == "Primary" and not connected else 0),
     )
     peer_volume = DrbdPeerVolume(
         volume=0, replication=replication, peer_disk=peer_disk, peer_client=False,
-        resync_suspended="no", out_of_sync_kib=oos, done_percent=done, rate_kib_s=rate,
+        resync_suspended=suspended, out_of_sync_kib=oos, done_percent=done, rate_kib_s=rate,
         eta_seconds=eta, received_kib=0, sent_kib=int(size * 0.02),
     )
     connection = DrbdConnection(

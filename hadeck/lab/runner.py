@@ -21,9 +21,11 @@ changed, as DRBD prints them (:func:`events2_changes`).
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from hadeck.collect import Access
 from hadeck.lab import derive
@@ -35,7 +37,7 @@ from hadeck.lab.formats import host as host_fmt
 from hadeck.lab.formats import keepalived as keepalived_fmt
 from hadeck.lab.formats import lvs as lvs_fmt
 from hadeck.lab.formats import ping as ping_fmt
-from hadeck.lab.world import Lab, LabState
+from hadeck.lab.world import Lab, LabState, drbd_connected, resync_progress
 from hadeck.model import HostMetrics
 from hadeck.probes import ping as ping_batch
 from hadeck.runner import (
@@ -324,7 +326,9 @@ class LabRunner(Runner):
         if not words:
             return CommandResult(args, "", "USAGE: drbdadm COMMAND [OPTION...] "
                                            "{all|RESOURCE...}\n", 20)
-        verb, names = words[0], words[1:]
+        verb, targets = words[0], words[1:]
+        # RES, RES:PEER (a DRBD 9 connection), RES/VOL: the resource is what precedes.
+        names = [re.split(r"[:/]", t, maxsplit=1)[0] for t in targets]
         if verb == "status":
             mine = derive.drbd_resources(state, self.node)
             if names:
@@ -336,7 +340,62 @@ class LabRunner(Runner):
             if name not in state.world["drbd"] or self.node not in state.drbd_nodes(name):
                 return CommandResult(args, "", f"'{name}' not defined in your config (for this "
                                                f"host).\n", 10)
+        if verb == "dump":
+            return CommandResult(args, "".join(self._drbd_dump(state, n) for n in names))
+        if verb not in _DRBDADM_VERBS:
+            return CommandResult(args, "", f"drbdadm: Unknown command '{verb}'\n", 20)
+        if "-d" in args or "--dry-run" in args:
+            return CommandResult(args, "".join(self._drbd_dry(state, verb, n, args)
+                                               for n in names))
         return self._drbd_change(state, args, verb, names)
+
+    def _drbd_peer(self, state: LabState, name: str) -> tuple[str, int, int]:
+        """(peer node, its DRBD node-id, the local minor) of resource ``name``."""
+        a, b = state.drbd_nodes(name)
+        peer = b if self.node == a else a
+        minor = int(state.guest_of_drbd(name)["minor"])
+        return peer, state.topology.cluster_nodes.index(peer), minor
+
+    def _drbd_dump(self, state: LabState, name: str) -> str:
+        """``drbdadm dump RES``: the configuration as drbdadm re-prints it."""
+        minor = int(state.guest_of_drbd(name)["minor"])
+        topo = state.topology.cluster_nodes
+        hosts = "".join(
+            f"    on {n} {{\n        node-id {topo.index(n)};\n"
+            f"        volume 0 {{\n            device       minor {minor};\n"
+            f"            disk         /dev/vg_drbd/{name};\n"
+            f"            meta-disk    internal;\n        }}\n"
+            f"        address          ipv4 10.0.0.{topo.index(n) + 1}:{7788 + minor};\n"
+            f"    }}\n" for n in state.drbd_nodes(name))
+        return (f"# resource {name} on {self.node}: not ignored, not stacked\n"
+                f"# defined at /etc/drbd.d/{name}.res:1\nresource {name} {{\n{hosts}"
+                f"    net {{\n        protocol           C;\n"
+                f"        after-sb-0pri    disconnect;\n    }}\n}}\n\n")
+
+    def _drbd_dry(self, state: LabState, verb: str, name: str,
+                  args: tuple[str, ...]) -> str:
+        """What ``drbdadm -d VERB RES`` prints on DRBD 9: the drbdsetup commands."""
+        _, peer_id, minor = self._drbd_peer(state, name)
+        info = state.world["drbd"][name]
+        discard = " --discard-my-data" if "--discard-my-data" in args else ""
+        if verb == "adjust":
+            standalone = info["split_brain"] or self.node in info["standalone_on"]
+            return f"drbdsetup connect {name} {peer_id}\n" if standalone else ""
+        return {
+            "connect": f"drbdsetup connect {name} {peer_id}{discard}\n",
+            "disconnect": f"drbdsetup disconnect {name} {peer_id}\n",
+            "primary": f"drbdsetup primary {name}{' --force' if '--force' in args else ''}\n",
+            "secondary": f"drbdsetup secondary {name}\n",
+            "verify": f"drbdsetup verify {name} {peer_id} 0\n",
+            "invalidate": f"drbdsetup invalidate {minor}\n",
+            "pause-sync": f"drbdsetup pause-sync {name} {peer_id} 0\n",
+            "resume-sync": f"drbdsetup resume-sync {name} {peer_id} 0\n",
+            "up": f"drbdsetup new-resource {name} {self.node}\n",
+            "down": f"drbdsetup down {name}\n",
+            "attach": f"drbdsetup attach {minor} /dev/vg_drbd/{name} "
+                      f"/dev/vg_drbd/{name} internal\n",
+            "detach": f"drbdsetup detach {minor}\n",
+        }[verb]
 
     def _drbd_change(
         self, state: LabState, args: tuple[str, ...], verb: str, names: list[str]
@@ -359,27 +418,83 @@ class LabRunner(Runner):
                     f"{name}: State change failed: (-12) Device is held open by someone\n"
                     f"Command 'drbdsetup secondary {name}' terminated with exit code 11\n"),
                     11)
+            connected = drbd_connected(state, name)
+            info = state.world["drbd"][name]
+            peer_id = state.topology.cluster_nodes.index(peer)
+            if verb in ("verify", "invalidate") and not connected:
+                return CommandResult(args, "", (
+                    f"{name}: State change failed: (-15) Need a connection to start verify "
+                    f"or resync\nCommand 'drbdsetup {verb} {name} {peer_id}' terminated "
+                    f"with exit code 11\n"), 11)
+            resync = info.get("resync") or {}
+            syncing = connected and resync_progress(info, state.now) is not None
+            if verb == "pause-sync" and (not syncing or resync.get("paused_at") is not None):
+                return CommandResult(args, "", (
+                    f"{name}: State change failed: (-11) Resync pause flag is already set\n"
+                    if syncing else f"{name}: no resync running\n"), 11 if syncing else 10)
+            if verb == "resume-sync" and resync.get("paused_at") is None:
+                return CommandResult(args, "", (
+                    f"{name}: State change failed: (-12) Resync pause flag is already "
+                    f"cleared\n"), 11)
+            if verb == "connect" and not (info["split_brain"] or node in info["standalone_on"]):
+                return CommandResult(args, "", (
+                    f"{name}: Failure: (125) Device has a net-config (use disconnect first)\n"
+                    f"additional info from kernel:\nconnection exists\nCommand 'drbdsetup "
+                    f"connect {name} {peer_id}' terminated with exit code 10\n"), 10)
         with self.lab.changing() as world:
             for name in names:
-                info = world["drbd"][name]
-                if verb == "disconnect":
-                    if node not in info["standalone_on"]:
-                        info["standalone_on"].append(node)
-                elif verb in ("connect", "adjust"):
-                    info["standalone_on"] = [n for n in info["standalone_on"] if n != node]
-                    if info["split_brain"] and "--discard-my-data" in args:
-                        info["split_brain"] = False
-                    if info["split_brain"]:
-                        info["standalone_on"].append(node)
-                elif verb in ("primary", "secondary"):
-                    # Held until Pacemaker acts again: its next transition re-asserts the
-                    # roles it wants, as the DRBD agent would.
-                    info.setdefault("manual_roles", {})[node] = verb.capitalize()
-                elif verb in ("up", "down", "attach", "detach", "adjust"):
-                    pass
-                else:
-                    return CommandResult(args, "", f"drbdadm: Unknown command '{verb}'\n", 20)
+                self._drbd_apply(world, state, verb, name, args)
         return CommandResult(args, "")
+
+    def _drbd_apply(self, world: dict[str, Any], state: LabState, verb: str, name: str,
+                    args: tuple[str, ...]) -> None:
+        """Change the world as ``drbdadm VERB NAME`` changes the kernel's state."""
+        node = self.node
+        a, b = state.drbd_nodes(name)
+        peer = b if node == a else a
+        info = world["drbd"][name]
+        if verb == "disconnect":
+            if node not in info["standalone_on"]:
+                info["standalone_on"].append(node)
+            connecting = info.setdefault("sb_connecting", [])
+            if node in connecting:
+                connecting.remove(node)
+        elif verb in ("connect", "adjust"):
+            info["standalone_on"] = [n for n in info["standalone_on"] if n != node]
+            if info["split_brain"]:
+                connecting = info.setdefault("sb_connecting", [])
+                if "--discard-my-data" in args:
+                    # The victim gives up its changes: the split is over once the peer
+                    # connects too (it may already wait, Connecting).
+                    info["split_brain"] = False
+                    info["discard_on"] = node
+                    if peer not in connecting:
+                        info["standalone_on"].append(peer)
+                    info["sb_connecting"] = []
+                elif peer in connecting:
+                    # Both connect keeping their data: DRBD finds the split brain again
+                    # and both drop back to StandAlone.
+                    info["sb_connecting"] = []
+                elif node not in connecting:
+                    connecting.append(node)
+        elif verb in ("primary", "secondary"):
+            # Held until Pacemaker acts again: its next transition re-asserts the roles it
+            # wants, as the DRBD agent would.
+            info.setdefault("manual_roles", {})[node] = verb.capitalize()
+        elif verb == "verify":
+            size = int(state.guest_of_drbd(name)["size_kib"])
+            info["verify"] = {"source": node, "started": state.now, "total_kib": size,
+                              "found_kib": int(info.get("verify_finds_kib", 0))}
+        elif verb == "invalidate":
+            # The local data is thrown away: a full resync from the peer.
+            size = int(state.guest_of_drbd(name)["size_kib"])
+            info["resync"] = {"source": peer, "total_kib": size, "started": state.now}
+            info["verify"] = None
+        elif verb == "pause-sync":
+            info["resync"]["paused_at"] = state.now
+        elif verb == "resume-sync":
+            resync = info["resync"]
+            resync["started"] += state.now - resync.pop("paused_at")
 
     # ------------------------------------------------------------------ LVS
 
@@ -423,6 +538,10 @@ class LabRunner(Runner):
                 world["rs_weight"][key] = int(weight or 0)
         return CommandResult(args, "")
 
+
+_DRBDADM_VERBS = ("connect", "disconnect", "adjust", "primary", "secondary", "verify",
+                  "invalidate", "pause-sync", "resume-sync", "up", "down", "attach", "detach")
+"""What the lab's drbdadm changes (besides ``status`` and ``dump``, which read)."""
 
 STREAMS = (("drbdsetup", "events2", "--statistics"), ("drbdsetup", "events2"))
 """The commands :meth:`LabRunner.stream` follows."""

@@ -405,6 +405,11 @@ def _track_links(
             info["resync"] = None
         elif connected and info["disconnected_at"] is not None:
             source = _sync_source(state, name)
+            discarded = info.pop("discard_on", None)
+            if discarded is not None:
+                # connect --discard-my-data: the victim becomes the SyncTarget.
+                a, b = state.drbd_nodes(name)
+                source = b if discarded == a else a
             total = out_of_sync_while_disconnected(info, state.now)
             info["resync"] = {"source": source, "total_kib": total, "started": state.now}
             info["disconnected_at"] = None
@@ -428,12 +433,34 @@ def out_of_sync_while_disconnected(info: dict[str, Any], now: float) -> int:
 
 
 def resync_progress(info: dict[str, Any], now: float) -> tuple[int, int] | None:
-    """(done KiB, total KiB) of a running resync; None when none runs (or it finished)."""
+    """(done KiB, total KiB) of a running resync; None when none runs (or it finished).
+
+    A resync paused by hand (``drbdadm pause-sync``) stands still from then on."""
     resync = info.get("resync")
     if not resync:
         return None
     total = int(resync["total_kib"])
+    if resync.get("paused_at") is not None:
+        now = float(resync["paused_at"])
     done = int(min(total, RESYNC_RATE_KIB_S * max(0.0, now - resync["started"])))
+    if done >= total:
+        return None
+    return done, total
+
+
+VERIFY_RATE_KIB_S = 512 * 1024.0
+"""How fast the lab's online verify reads (both sides read and compare checksums;
+nothing but checksums crosses the link, so it is far faster than a resync)."""
+
+
+def verify_progress(info: dict[str, Any], now: float) -> tuple[int, int] | None:
+    """(done KiB, total KiB) of a running online verify; None when none runs (or it
+    finished: ``verify["found_kib"]`` then says what it found out of sync)."""
+    verify = info.get("verify")
+    if not verify:
+        return None
+    total = int(verify["total_kib"])
+    done = int(min(total, VERIFY_RATE_KIB_S * max(0.0, now - verify["started"])))
     if done >= total:
         return None
     return done, total

@@ -531,3 +531,70 @@ def test_move_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_path: Path) 
     assert "action move vm1 jupiter2 done" in events.read_text()
     tmux("send-keys", "-t", "dash", "Escape")
     tmux("send-keys", "-t", "dash", "q")
+
+
+def drbd_status(lab: Lab, node: str, res: str) -> str:
+    """``drbdadm status RES`` on a lab node, as the operator would read it."""
+    return LabAccess(lab).runner(node).run(("drbdadm", "status", res)).stdout
+
+
+@LAB
+@aio
+async def test_a_split_brain_is_resolved_from_the_drbd_screen(lab: Lab, journal: Path) -> None:
+    from hadeck.lab import faults
+
+    faults.split_brain(lab, "r2")
+    poller = Poller(lambda: LabAccess(lab), log=EventLog(None, "lab"))
+    app = HadeckApp(poller, interval=3600, auto_refresh=False, stream_drbd=False,
+                    action_wait=0.5)
+    async with app.run_test(size=(110, 50)) as pilot:
+        panel = await open_panel(app, pilot, "d", "r2@jupiter1")
+        labels = [a.label for a in panel.actions]
+        # The recovery leads, one entry per possible victim; the others follow.
+        assert labels[:2] == ["Resolve the split brain of r2: discard jupiter1's changes",
+                              "Resolve the split brain of r2: discard jupiter2's changes"]
+        assert "Connect r2 on jupiter1" in labels
+        about = text_of(app, "#about")  # both sides, to choose the victim from
+        for part in ("r2 is in split brain", "Choose the victim", "wants Primary",
+                     "vm2 writes to it", "jupiter1", "jupiter2"):
+            assert part in about, (part, about)
+        screen = await choose(app, pilot, panel, "drbd-resolve", "jupiter1")
+        assert screen.phase == "confirm", text_of(app, "#text")
+        shown = text_of(app, "#text")
+        for part in ("What will happen (drbdadm -d", "jupiter1 (victim)", "wants Primary",
+                     "vm2 writes to it", "StandAlone", "jupiter1: drbdsetup connect r2 1 "
+                     "--discard-my-data", "✔ discard-my-data: the survivor holds UpToDate",
+                     "jupiter1: drbdadm connect --discard-my-data r2",
+                     "jupiter2: drbdadm connect r2"):
+            assert part in shown, (part, shown)
+        assert screen.confirm_word == "jupiter1"  # type-to-confirm: the victim's name
+        await pilot.press("y", "enter")
+        await pilot.pause()
+        assert screen.phase == "confirm"
+        assert "connection:StandAlone" in drbd_status(lab, "jupiter1", "r2")
+        await pilot.press(*"jupiter1", "enter")
+        await wait_for(app, pilot, lambda: screen.phase == "done")
+        result = text_of(app, "#text")
+        assert "done (exit 0)" in result, result
+        assert "r2 connected on jupiter1" in result
+    assert "replication:SyncTarget" in drbd_status(lab, "jupiter1", "r2")
+    assert '"domain":"drbd"' in journal.read_text()
+
+
+@LAB
+@aio
+async def test_a_drbd_refusal_stays_on_screen_and_cannot_be_forced(lab: Lab) -> None:
+    app = app_on(lab)
+    async with app.run_test(size=(110, 50)) as pilot:
+        panel = await open_panel(app, pilot, "d", "r1@jupiter1")
+        assert not any(a.label.startswith("Resolve") for a in panel.actions)
+        connect = panel.actions[index_of(panel, "drbd-connect")]
+        assert connect.unavailable is not None and "not StandAlone" in connect.unavailable
+        screen = await choose(app, pilot, panel, "drbd-disconnect")
+        assert screen.phase == "refused"
+        shown = text_of(app, "#text")
+        assert "r1 is managed by Pacemaker (ms_drbd_vm1)" in shown, shown
+        assert "f: force" not in text_of(app, "#prompt")
+        await pilot.press("f", "y")
+        assert screen.phase == "refused"
+    assert "jupiter2 role:Secondary" in drbd_status(lab, "jupiter1", "r1")
