@@ -134,10 +134,15 @@ def actions_for(selection: Selection, state: ClusterState | None = None,
     """
     if state is None:
         return []
-    requests = drbd_requests(selection, state)
-    if not requests and state.pacemaker is None:
-        return []
-    requests = requests or _requests(selection, state)
+    if isinstance(selection.obj, RealServer):
+        from hadeck.actions.lvs import real_server_requests
+
+        requests = real_server_requests(selection.id, selection.obj, selection.node, state)
+    else:
+        requests = drbd_requests(selection, state)
+        if not requests and state.pacemaker is None:
+            return []
+        requests = requests or _requests(selection, state)
     out: list[Action] = []
     for label, request in requests:
         why: str | None = None

@@ -75,6 +75,7 @@ def domains() -> tuple[Domain, ...]:
     """Every domain, in the order the faces list their verbs."""
     # Imported here: the domains import the action path's modules, which import this one.
     from hadeck.actions.drbd import DRBD
+    from hadeck.actions.lvs import LVS
     from hadeck.actions.pacemaker import PACEMAKER
 
-    return (PACEMAKER, DRBD)
+    return (PACEMAKER, DRBD, LVS)

@@ -91,6 +91,7 @@ class Prepared:
             "checks": [c.as_dict() for c in self.checks],
             "forced": [c.name for c in self.overridden],
             "refused": self.refused,
+            **({"remember": dict(plan_.remember)} if plan_ and plan_.remember else {}),
         }
 
 

@@ -62,6 +62,8 @@ class Plan:
             cleared, unless ``--keep`` or ``--lifetime``).
         resource: the resource acted on, None for node and cluster requests.
         node: the node acted on or towards, if any.
+        remember: what the journal keeps of the cluster as it was, for a later action
+            (an LVS drain: the weight before it, which ``lvs restore`` puts back).
     """
 
     request: Request
@@ -72,6 +74,7 @@ class Plan:
     after: tuple[Step, ...] = ()
     resource: str | None = None
     node: str | None = None
+    remember: tuple[tuple[str, str], ...] = ()
 
     @property
     def argv(self) -> tuple[tuple[str, ...], ...]:

@@ -36,6 +36,11 @@ class Request:
         option: ``"on"`` or ``"off"`` for node-maintenance and cluster-maintenance.
         value: the verb's one argument where it has one that is none of the above (a
             real server's weight); DRBD and LVS verbs say what theirs is.
+        method: ``lvs-add`` only: the forwarding method (``dr``, ``nat``, ``tun``).
+
+    LVS verbs (``lvs-weight``, ``lvs-drain``, ``lvs-restore``, ``lvs-add``,
+    ``lvs-remove``): ``target`` is the virtual service, ``option`` the real server,
+    ``value`` the weight, ``node`` the director (None: the one that holds the service).
     """
 
     verb: str
@@ -46,6 +51,7 @@ class Request:
     force: bool = False
     option: str | None = None
     value: str | None = None
+    method: str | None = None
 
     def describe(self) -> str:
         """The request in the command line's words (``move vm1 jupiter2``)."""
@@ -53,6 +59,13 @@ class Request:
             return f"maintenance --cluster {self.option}"
         if self.verb == "node-maintenance":
             return f"maintenance {self.target} {self.option}"
+        if self.verb.startswith("lvs-"):
+            # hadeck lvs weight 192.0.2.80:80 192.0.2.22:80 3 --director lvs1
+            words = ["lvs", self.verb[4:], self.target, self.option or "?"]
+            words += [self.value] if self.value else []
+            words += ["--method", self.method] if self.method else []
+            words += ["--director", self.node] if self.node else []
+            return " ".join(words + (["--force"] if self.force else []))
         if self.verb.startswith(("drbd-", "lvs-")):
             # hadeck drbd connect r1 --node jupiter2; hadeck lvs weight SERVICE RS 3
             words = [*self.verb.split("-", 1), self.target]
@@ -81,4 +94,5 @@ class Request:
         """The request as JSON data (the journal, ``--json``)."""
         return {"verb": self.verb, "target": self.target, "node": self.node,
                 "lifetime": self.lifetime, "keep": self.keep, "force": self.force,
-                "option": self.option, "value": self.value}
+                "option": self.option, "value": self.value,
+                **({"method": self.method} if self.method else {})}

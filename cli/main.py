@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     from hadeck.cli.weights import add_parser as add_weights
 
     add_weights(sub, _add_source_options)
+    from hadeck.cli.lvs import add_parser as add_lvs
+
+    add_lvs(sub, _add_source_options)
 
     from hadeck.lab.cli import add_parser
 
@@ -377,6 +380,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_weights(args, _open(args))
         if args.command == "explain":
             return cmd_explain(args)
+        if args.command == "lvs":
+            from hadeck.cli.lvs import run as run_lvs
+
+            return run_lvs(args)
         if args.command == "lab":
             from hadeck.lab.cli import run
 

@@ -3,9 +3,9 @@
 By default it prints, for every real server of the active director(s), its load, free
 capacity, configured weight, the kernel's weight now and the computed one (the formula:
 :mod:`hadeck.weights`), then the ipvsadm commands that would set the weights that
-change. It never changes a weight itself yet: applying goes through the LVS actions'
-path (planned, journaled), which is not built; the commands are printed so an operator
-can see, and run, exactly what it would do.
+change. ``--apply`` sets them: each change is an ``lvs weight`` action on the one action
+path (:mod:`hadeck.cli.lvs`): previewed, pre-checked, confirmed (``--yes`` for scripts),
+run on the director that holds the service, verified and journaled.
 
 ``--keepalived ADDRESS[:PORT]`` is the keepalived way, for a ``MISC_CHECK`` with
 ``misc_dynamic`` (share/keepalived/hadeck-weights.conf): it reads one real server's
@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from hadeck.cli.act import DEFAULT_WAIT, _seconds
 from hadeck.config import Config
 from hadeck.text import safe
 from hadeck.weights import KEEPALIVED_MAX, WeightRow, agent_for, compute, plan
@@ -47,6 +48,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
     weights.add_argument("--json", action="store_true", help="print the rows as JSON")
     weights.add_argument("--every", type=float, metavar="SECONDS",
                          help="print again every SECONDS until interrupted")
+    weights.add_argument("--apply", action="store_true",
+                         help="set the weights that change, each as `hadeck lvs weight` "
+                              "does: preview, confirmation, journal (with --every: each "
+                              "round)")
+    weights.add_argument("--yes", "-y", action="store_true",
+                         help="--apply: do not ask (without it and without a terminal: "
+                              "refused)")
+    weights.add_argument("--dry-run", action="store_true",
+                         help="--apply: print each action's preview and pre-checks only")
+    weights.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
+                         help="--apply: how long each change may take to show (default 60)")
+    weights.add_argument("--force", action="store_true",
+                         help="--apply: override the pre-checks that may be overridden")
+    weights.add_argument("--read-only", action="store_true",
+                         help="--apply: refuse to act (as actions.read_only = true)")
     weights.add_argument("--keepalived", metavar="ADDRESS[:PORT]",
                          help="keepalived MISC_CHECK misc_dynamic mode: exit with the "
                               "computed weight + 2 for this real server (0: unchanged)")
@@ -57,6 +73,12 @@ def run(args: argparse.Namespace, opened: Opened) -> int:
     config = opened.config
     if args.keepalived:
         return keepalived(args.keepalived, opened, config)
+    if args.apply and args.json:
+        print("hadeck: weights --apply prints each action for people; every one is in the "
+              "journal (hadeck journal --json)", file=sys.stderr)
+        return EXIT_UNKNOWN
+    if getattr(args, "read_only_top", False):
+        args.read_only = True
     if args.every is not None and not args.every > 0:
         print("hadeck: --every must be a positive number of seconds", file=sys.stderr)
         return EXIT_UNKNOWN
@@ -83,7 +105,26 @@ def once(args: argparse.Namespace, opened: Opened, config: Config) -> int:
         print("hadeck: no real servers on an active LVS director: nothing to weigh",
               file=sys.stderr)
         return EXIT_UNKNOWN
+    if args.apply:
+        return apply(rows, args)
     return 0
+
+
+def apply(rows: Sequence[WeightRow], args: argparse.Namespace) -> int:
+    """Set each computed weight that changes through the LVS actions' path; the worst
+    exit code of them (0 when nothing changes)."""
+    from hadeck.actions.request import Request
+    from hadeck.cli.act import act
+
+    worst = 0
+    for row in rows:
+        if not row.decision.changes:
+            continue
+        print()
+        request = Request("lvs-weight", row.service.key, row.director, force=args.force,
+                          option=row.server.key, value=str(row.decision.computed))
+        worst = max(worst, act(args, request))
+    return worst
 
 
 def row_data(row: WeightRow) -> dict[str, object]:
@@ -128,7 +169,7 @@ def print_rows(rows: Sequence[WeightRow]) -> None:
               + "  " + safe(r[-1]))
     changes = [row for row in rows if row.decision.changes]
     if changes:
-        print("\nWould run (applying through the LVS actions' path is not built yet):")
+        print("\nWould run (hadeck weights --apply: through the LVS actions' path):")
         for row in changes:
             print("  " + safe(shlex.join(row.argv())))
     elif rows:

@@ -469,6 +469,9 @@ class RealServer:
     persistent_conns: int | None = None
     stats: LvsCounters | None = None
     rates: LvsCounters | None = None
+    configured_weight: int | None = None
+    """The weight the director's keepalived.conf gives it (None: not known). A kernel
+    weight that differs is drift: a manual ipvsadm change keepalived will set back."""
 
     @property
     def key(self) -> str:
@@ -494,6 +497,10 @@ class VirtualService:
     stats: LvsCounters | None = None
     rates: LvsCounters | None = None
     director: str = ""
+    managed_by: str | None = None
+    """``keepalived`` when the director's keepalived.conf configures this service (its
+    weights are keepalived's: a manual ipvsadm change lasts until a reload); None when
+    not known."""
     gone: tuple[str, ...] = ()
     """Real servers (``192.0.2.22:80``) known to belong here that the table no longer
     holds: keepalived removes a real server whose health check fails, so a dead one

@@ -312,7 +312,27 @@ def redact_output(name: str, text: str) -> str:
                 return text
             raise Withheld(f"withheld by hadeck: {exc}, and it names a secret "
                            f"({secret!r}), so it cannot be redacted safely") from None
+    if name.endswith(".conf"):
+        return redact_keywords(redact_text(text))
     return redact_text(text)
+
+
+_KEYWORD = re.compile(r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w-]*)(?P<sep>\s+)(?P<value>\S.*?)"
+                      r"(?P<trail>\s*)$")
+
+
+def redact_keywords(text: str) -> str:
+    """A ``keyword value`` configuration file (keepalived.conf: ``auth_pass s3cret``)
+    with the value of every secret-named keyword masked."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        match = _KEYWORD.match(body)
+        if match and is_secret(match["name"]):
+            line = (match["lead"] + match["name"] + match["sep"] + MASK + match["trail"]
+                    + line[len(body):])
+        out.append(line)
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- the model

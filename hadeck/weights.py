@@ -69,7 +69,8 @@ class Decision:
     """What one real server's weight should be, and why."""
 
     configured: int
-    """The weight it has when idle (its agent's ``weight``, else ``[weights] base``)."""
+    """The weight it has when idle (its agent's ``weight``, else keepalived.conf's, else
+    ``[weights] base``)."""
     current: int | None
     """The kernel's weight now (None when not known: no hysteresis then)."""
     computed: int
@@ -171,6 +172,16 @@ def ipvsadm_argv(service: VirtualService, server: RealServer, weight: int) -> tu
             *((forward,) if forward else ()), "-w", str(weight))
 
 
+def configured_weight(server: RealServer, agent: SnmpAgent | None, rule: WeightRule) -> int:
+    """The weight a real server has when idle: its agent's ``weight``, else the one the
+    director's keepalived.conf gives it, else ``[weights] base``."""
+    if agent is not None and agent.weight is not None:
+        return agent.weight
+    if server.configured_weight is not None and server.configured_weight > 0:
+        return server.configured_weight
+    return rule.base
+
+
 def agent_for(server: RealServer, agents: Sequence[SnmpAgent]) -> SnmpAgent | None:
     """The configured agent of a real server: the one whose address (or name) is the
     server's address."""
@@ -212,8 +223,7 @@ def plan(directors: Sequence[LvsDirector], agents: Sequence[SnmpAgent],
             for server in service.real_servers:
                 agent = agent_for(server, agents)
                 reading = by_name.get(agent.name) if agent else None
-                configured = (agent.weight if agent and agent.weight is not None
-                              else rule.base)
+                configured = configured_weight(server, agent, rule)
                 rows.append(WeightRow(director.node, service, server,
                                       agent.name if agent else None, reading,
                                       compute(rule, configured, server.weight, reading)))

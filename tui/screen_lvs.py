@@ -1,22 +1,58 @@
-"""LVS: virtual service → real servers (weight, connections, rates); VRRP roles."""
+"""LVS: virtual service → real servers (weights, connections, rates); VRRP roles.
+
+A real server's weights side by side: the kernel's (``Weight``), the one keepalived.conf
+gives it (``Conf``; a kernel weight that differs is drift — a manual ipvsadm change
+keepalived will set back — shown yellow and named in the info column), the one
+hadeck's formula computes from its load over SNMP (``Comp``, :mod:`hadeck.weights`) and
+that load (``Load``, the 1-minute laLoad), when ``[snmp.agents]`` names its agent."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
+from hadeck.config import Config
 from hadeck.health import service_subject, vrrp_subject
+from hadeck.model import RealServer, SnmpReading, VirtualService
 from hadeck.text import safe
 from hadeck.tui.base import AreaScreen, health_cell
 from hadeck.tui.fmt import sparkline
 from hadeck.tui.tables import Column, Row
 from hadeck.tui.view import View
 from hadeck.watch.poller import lvs_key
+from hadeck.weights import agent_for, compute, configured_weight, reading_for
 
 TREND = 10
 """Polls shown by the Conn/s sparkline (the poller keeps more)."""
 
 
-def lvs_rows(view: View) -> list[Row]:
+def weight_cells(svc: VirtualService, rs: RealServer, config: Config | None,
+                 readings: tuple[SnmpReading, ...]) -> tuple[Text | str, str, str, str, str]:
+    """(kernel weight, configured, computed, load, drift note) of one real server."""
+    conf = rs.configured_weight
+    drift = ""
+    if conf is not None and conf != rs.weight:
+        drift = f"drift: keepalived.conf {conf}, kernel {rs.weight}"
+    elif conf is None and svc.managed_by:
+        drift = "not in keepalived.conf (added by hand?)"
+    kernel: Text | str = str(rs.weight)
+    if rs.weight == 0:
+        kernel = Text("0 quiesced", style="yellow")
+    elif drift:
+        kernel = Text(str(rs.weight), style="bold yellow")
+    load = computed = "-"
+    if config is not None and config.snmp_agents:
+        agent = agent_for(rs, config.snmp_agents)
+        reading = reading_for(rs, readings) if agent is not None else None
+        if reading is not None and reading.load:
+            load = f"{reading.load[0]:.2f}"
+        if agent is not None:
+            decision = compute(config.weights, configured_weight(rs, agent, config.weights),
+                               rs.weight, reading)
+            computed = str(decision.computed)
+    return kernel, "-" if conf is None else str(conf), computed, load, drift
+
+
+def lvs_rows(view: View, config: Config | None = None) -> list[Row]:
     snap = view.snapshot
     assert snap is not None
     judgement = snap.judgement
@@ -35,30 +71,34 @@ def lvs_rows(view: View) -> list[Row]:
             cps = str(svc.rates.conns) if svc.rates else "-"
             rows.append(Row(f"svc:{subject}",
                             (health_cell(health, word=False),
-                             Text(safe(subject), style="bold"), "", "", "", "", cps,
-                             trend(lvs_key(subject)), sched),
+                             Text(safe(subject), style="bold"), "", "", "", "", "", "", "",
+                             cps, trend(lvs_key(subject)),
+                             sched + (f" │ {svc.managed_by}" if svc.managed_by else "")),
                             obj=svc, source=source))
             if not svc.real_servers:
                 rows.append(Row(f"rs:{subject}/none", (health_cell(health, word=False),
-                                "  (no real servers)", "", "", "", "", "", "", ""),
+                                "  (no real servers)", "", "", "", "", "", "", "", "", "",
+                                ""),
                             source=source))
             for rs in svc.real_servers:
-                quiesced = Text("0 quiesced", style="yellow") if rs.weight == 0 \
-                    else str(rs.weight)
+                kernel, conf, computed, load, drift = weight_cells(svc, rs, config,
+                                                                   snap.state.snmp)
+                info = f"in {rs.rates.in_bytes} B/s" if rs.rates else ""
                 rows.append(Row(f"rs:{subject}/{rs.key}",
-                                ("", "  " + rs.key, rs.forward, quiesced, str(rs.active_conns),
-                                 str(rs.inactive_conns),
+                                ("", "  " + rs.key, rs.forward, kernel, conf, computed, load,
+                                 str(rs.active_conns), str(rs.inactive_conns),
                                  str(rs.rates.conns) if rs.rates else "-",
                                  trend(lvs_key(subject, rs.key)),
-                                 f"in {rs.rates.in_bytes} B/s" if rs.rates else ""),
+                                 Text(safe(drift), style="yellow") + Text(" " + info)
+                                 if drift else info),
                                 obj=rs, source=source))
             # Gone from the table (keepalived removed it; seen in an earlier poll): a
             # named row, down, rather than a silent gap.
             for gone in svc.gone:
                 rows.append(Row(f"rs:{subject}/{gone}",
                                 (Text("✖", style="bold red"), "  " + gone,
-                                 Text("down", style="bold red"), "-", "-", "-", "-", "",
-                                 "gone from the IPVS table"),
+                                 Text("down", style="bold red"), "-", "-", "-", "-", "-",
+                                 "-", "-", "", "gone from the IPVS table"),
                                 source=source))
     for director in snap.state.lvs:
         for inst in director.vrrp:
@@ -67,7 +107,7 @@ def lvs_rows(view: View) -> list[Row]:
             prio = f"prio {inst.effective_priority or inst.priority or '-'}"
             rows.append(Row(f"vrrp:{subject}",
                             (health_cell(judgement.of("lvs", key), word=False), subject,
-                             "", "", "", "", "", "", f"{inst.state} {prio}"),
+                             "", "", "", "", "", "", "", "", "", f"{inst.state} {prio}"),
                             obj=inst, source=("keepalived", director.node)))
     return rows
 
@@ -80,6 +120,8 @@ class LvsScreen(AreaScreen):
     def tables(self) -> dict[str, list[Column]]:
         return {"lvs": [Column("health", "", 2), Column("object", "Service / real server", 24),
                         Column("fwd", "Fwd", 5), Column("weight", "Weight", 6),
+                        Column("conf", "Conf", 4), Column("comp", "Comp", 4),
+                        Column("load", "Load", 5),
                         Column("active", "Active", 6), Column("inactive", "Inact", 6),
                         Column("cps", "Conn/s", 6),
                         Column("trend", "CPS trend", TREND),
@@ -95,4 +137,5 @@ class LvsScreen(AreaScreen):
                 f"MASTER: {', '.join(masters) or 'NONE'}")
 
     def build(self, view: View) -> dict[str, list[Row]]:
-        return {"lvs": lvs_rows(view)}
+        poller = getattr(self.app, "poller", None)
+        return {"lvs": lvs_rows(view, getattr(poller, "config", None))}

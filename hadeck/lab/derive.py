@@ -186,19 +186,26 @@ def director(state: LabState, node: str) -> LvsDirector | None:
     if node not in state.topology.directors:
         return None
     master = master_director(state) == node
+    world = state.world
+    weights, forwards = world["rs_weight"], world.get("rs_forward", {})
     services = []
     for svc in state.topology.services:
         rss = []
         for rs in svc.real_servers:
             key = f"{svc.name}/{rs['address']}:{rs['port']}"
-            if key in state.world["dead_rs"] or key in state.world["rs_removed"]:
-                continue  # keepalived's health check took it out of the table
-            weight = int(state.world["rs_weight"].get(key, rs["weight"]))
-            rss.append(_real_server(state, key, rs, weight, master))
-        for extra in state.world.get("rs_added", []):
-            if extra["service"] == svc.name:
+            here = f"{node}|{key}"
+            if key in world["dead_rs"] or key in world["rs_removed"] \
+                    or here in world["rs_removed"]:
+                continue  # keepalived's health check (or ipvsadm -d) took it out
+            # An ipvsadm change is this director's own; keepalived's config is both's.
+            weight = int(weights.get(here, weights.get(key, rs["weight"])))
+            shown = {**rs, "forward": forwards.get(here, rs.get("forward", "Route"))}
+            rss.append(_real_server(state, key, shown, weight, master, here))
+        for extra in world.get("rs_added", []):
+            if extra["service"] == svc.name and extra.get("director", node) == node:
                 key = f"{svc.name}/{extra['address']}:{extra['port']}"
-                rss.append(_real_server(state, key, extra, int(extra["weight"]), master))
+                rss.append(_real_server(state, key, extra, int(extra["weight"]), master,
+                                        f"{node}|{key}"))
         services.append(VirtualService(
             protocol=svc.protocol, address=svc.vip, port=svc.port, scheduler=svc.scheduler,
             persistent_s=svc.persistent, real_servers=tuple(rss), director=node,
@@ -208,10 +215,21 @@ def director(state: LabState, node: str) -> LvsDirector | None:
     return LvsDirector(node=node, version="1.2.1", services=tuple(services), totals=totals)
 
 
+DRAIN_S = 8.0
+"""Lab seconds a drained real server's active connections take to finish."""
+
+
 def _real_server(state: LabState, key: str, rs: dict[str, object], weight: int,
-                 master: bool) -> RealServer:
+                 master: bool, here: str = "") -> RealServer:
     # Connections follow weight on the MASTER; the BACKUP's table carries no traffic.
     load = weight * (3 + 4 * state.noise(key, "load")) if master else 0.0
+    active, inactive = int(load * 4), int(load * 11)
+    drain = state.world.get("rs_drained", {}).get(here) if weight == 0 else None
+    if drain is not None:
+        # Weight 0: no new connections; those it had finish (and linger as inactive).
+        left = max(0.0, 1.0 - (state.now - float(drain["at"])) / DRAIN_S)
+        active = int(int(drain["active"]) * left + 0.999)
+        inactive = int(drain["inactive"]) + int(drain["active"]) - active
     age = max(0.0, state.now - state.world["created"])
     conns = int(age * weight * 2.5) if master else 0
     stats = LvsCounters(conns=conns, in_packets=conns * 40, out_packets=0,
@@ -223,7 +241,7 @@ def _real_server(state: LabState, key: str, rs: dict[str, object], weight: int,
     return RealServer(
         address=str(rs["address"]), port=int(rs["port"]),  # type: ignore[call-overload]
         forward=str(rs.get("forward", "Route")), weight=weight,
-        active_conns=int(load * 4), inactive_conns=int(load * 11), stats=stats, rates=rates,
+        active_conns=active, inactive_conns=inactive, stats=stats, rates=rates,
     )
 
 

@@ -317,6 +317,15 @@ class LabRunner(Runner):
         if path == "/tmp/keepalived.json":
             instances = derive.vrrp(state, node)
             return keepalived_fmt.json_dump(instances) if instances else None
+        if path == "/etc/keepalived/keepalived.conf":
+            instances = derive.vrrp(state, node)
+            if not instances:
+                return None
+            first = state.topology.directors[0] == node
+            return keepalived_fmt.config(
+                state.topology.services, state.topology.vrrp_instance,
+                instances[0].priority or 100, instances[0].virtual_ips,
+                "MASTER" if first else "BACKUP")
         return None
 
     # ------------------------------------------------------------------ DRBD
@@ -499,43 +508,79 @@ class LabRunner(Runner):
     # ------------------------------------------------------------------ LVS
 
     def _ipvsadm(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """``ipvsadm -a/-e/-d`` as ipvsadm 1.31 and the kernel answer them: on this
+        director's table only; what the command line leaves out takes ipvsadm's defaults
+        (weight 1, direct routing); errors on stderr with exit 255 (captured on a real
+        kernel: tests/fixtures/vmlab). A weight set to 0 starts a drain: the server's
+        active connections finish over :data:`DRAIN_S` seconds of lab time."""
         if self.node not in state.topology.directors:
             return _not_found(args)
         op = args[1] if len(args) > 1 else ""
         if op not in ("-e", "-d", "-a", "--edit-server", "--delete-server", "--add-server"):
             return CommandResult(args, "", "ipvsadm: lab answers -Ln, --stats, --rate, "
                                            "-a/-e/-d only\n", 2)
+        protocol = "UDP" if _option(args, "-u", "--udp-service") else "TCP"
         vip = _option(args, "-t", "--tcp-service") or _option(args, "-u", "--udp-service")
         rs = _option(args, "-r", "--real-server")
         weight = _option(args, "-w", "--weight")
+        forward = ("Masq" if {"-m", "--masquerading"} & set(args) else
+                   "Tunnel" if {"-i", "--ipip"} & set(args) else "Route")
         service = next((s for s in state.topology.services
-                        if f"{s.vip}:{s.port}" == vip), None)
+                        if f"{s.vip}:{s.port}" == vip and s.protocol == protocol), None)
         if service is None or rs is None:
-            return CommandResult(args, "", "Service not defined\n", 2)
+            return CommandResult(args, "", "Service not defined\n", 255)
+        if forward in ("Route", "Tunnel") and op not in ("-d", "--delete-server"):
+            # ipvsadm -a/-e give a directly routed or tunnelled server the service's port.
+            rs = f"{rs.rpartition(':')[0] or rs}:{service.port}"
         key = f"{service.name}/{rs}"
-        known = any(f"{service.name}/{r['address']}:{r['port']}" == key
-                    for r in service.real_servers)
+        here = f"{self.node}|{key}"
+        table = derive.director(state, self.node)
+        row = next((r for s in (table.services if table else ()) for r in s.real_servers
+                    if s.port == service.port and s.address == service.vip
+                    and f"{service.name}/{r.key}" == key), None)
         with self.lab.changing() as world:
+            weights = world["rs_weight"]
+            forwards = world.setdefault("rs_forward", {})
+            drained = world.setdefault("rs_drained", {})
             if op in ("-d", "--delete-server"):
-                if not known or key in world["rs_removed"] or key in world["dead_rs"]:
-                    return CommandResult(args, "", "No such destination\n", 2)
-                world["rs_removed"].append(key)
+                if row is None:
+                    return CommandResult(args, "", "No such destination\n", 255)
+                world["rs_removed"].append(here)
+                world["rs_added"] = [a for a in world.get("rs_added", [])
+                                     if not (a.get("director") == self.node and
+                                             f"{a['service']}/{a['address']}:{a['port']}"
+                                             == key)]
+                drained.pop(here, None)
             elif op in ("-a", "--add-server"):
-                if key in world["rs_removed"]:
-                    world["rs_removed"].remove(key)
-                elif known:
-                    return CommandResult(args, "", "Destination already exists\n", 2)
-                else:
+                if row is not None:
+                    return CommandResult(args, "", "Destination already exists\n", 255)
+                known = any(f"{service.name}/{r['address']}:{r['port']}" == key
+                            for r in service.real_servers)
+                if here in world["rs_removed"]:
+                    world["rs_removed"].remove(here)
+                if not known:
                     address, _, port = rs.rpartition(":")
                     world.setdefault("rs_added", []).append(
                         {"service": service.name, "address": address, "port": int(port),
-                         "weight": int(weight or 1), "forward": "Route"})
-                if weight is not None:
-                    world["rs_weight"][key] = int(weight)
+                         "weight": int(weight or 1), "forward": forward,
+                         "director": self.node})
+                weights[here] = int(weight or 1)
+                forwards[here] = forward
             else:
-                if not known or key in world["rs_removed"] or key in world["dead_rs"]:
-                    return CommandResult(args, "", "No such destination\n", 2)
-                world["rs_weight"][key] = int(weight or 0)
+                if row is None:
+                    return CommandResult(args, "", "No such destination\n", 255)
+                new = int(weight or 1)
+                if new == 0 and row.weight > 0:
+                    drained[here] = {"at": state.now, "active": row.active_conns,
+                                     "inactive": row.inactive_conns}
+                elif new > 0:
+                    drained.pop(here, None)
+                weights[here] = new
+                forwards[here] = forward
+                for added in world.get("rs_added", []):
+                    if added.get("director") == self.node and \
+                            f"{added['service']}/{added['address']}:{added['port']}" == key:
+                        added["weight"], added["forward"] = new, forward
         return CommandResult(args, "")
 
 

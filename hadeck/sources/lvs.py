@@ -44,6 +44,7 @@ from hadeck.sources.base import (
     parse_output,
     whole,
 )
+from hadeck.sources.keepalived_conf import KEEPALIVED_CONF, parse_keepalived_conf
 
 IPVSADM_LIST = Command("lvs/ipvsadm-Ln.txt", argv=("ipvsadm", "-Ln"))
 IPVSADM_STATS = Command(
@@ -59,6 +60,7 @@ COMMANDS: tuple[Command, ...] = (
     IPVSADM_STATS,
     IPVSADM_RATE,
     PROC_IP_VS_STATS,
+    KEEPALIVED_CONF,
 )
 
 TABLE = "table"
@@ -593,8 +595,35 @@ def read(runner: Runner) -> Reading[LvsDirector]:
     stats = _optional_table(runner, IPVSADM_STATS, STATS, notes)
     rates = _optional_table(runner, IPVSADM_RATE, RATE, notes)
     totals = _totals(runner, notes)
-    director = _director(runner.node, version, merge_lvs(services, stats, rates), totals)
+    merged = _configured(runner, merge_lvs(services, stats, rates), notes)
+    director = _director(runner.node, version, merged, totals)
     return Reading(director, clock.status(detail="; ".join(notes)))
+
+
+def _configured(runner: Runner, services: tuple[VirtualService, ...], notes: list[str]
+                ) -> tuple[VirtualService, ...]:
+    """The services with keepalived.conf's weights, where the director has one (best
+    effort: without it, a note; weights stay "not known")."""
+    result = runner.fetch(KEEPALIVED_CONF)
+    if not result.ok:
+        if not result.missing:
+            notes.append(f"no keepalived.conf: {result.reason()}")
+        return services
+    try:
+        config = parse_output(parse_keepalived_conf, result.stdout)
+    except ParseError as exc:
+        notes.append(f"keepalived.conf: {exc}")
+        return services
+    notes.append("keepalived.conf" + (" (includes not followed)" if config.includes else ""))
+    out = []
+    for svc in services:
+        weights = config.weights(svc.key)
+        if weights is None:
+            out.append(svc)
+            continue
+        out.append(replace(svc, managed_by="keepalived", real_servers=tuple(
+            replace(rs, configured_weight=weights.get(rs.key)) for rs in svc.real_servers)))
+    return tuple(out)
 
 
 def _from_proc(

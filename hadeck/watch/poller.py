@@ -222,8 +222,10 @@ class Poller:
         # A node whose stream is live is not read: the stream knows better, and a
         # 60-resource events2 dump is a few ms of parsing per node and poll.
         access = self.access()
+        # [snmp.agents] configured: their load feeds the LVS screen's weight columns.
         state = collect(access, self.config, clock=self.clock, skip_drbd=followed,
-                        on_progress=progress if on_partial is not None else None)
+                        on_progress=progress if on_partial is not None else None,
+                        snmp=bool(self.config.snmp_agents))
         if self.config.probe_ping:
             # One prober for the whole run: it remembers since when each host answers.
             self._prober = self._prober or prober_for(self.config)

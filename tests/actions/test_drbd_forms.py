@@ -39,7 +39,7 @@ def read(path: Path, node: str) -> tuple[DrbdResource, ...]:
     """The resources a node's events2 capture shows, as that node reported them."""
     return tuple(dataclasses.replace(r, node=node)
                  for r in parse_events2(path.read_text(), version="8.4"
-                                        if "vmlab" in str(path) else None))
+                                        if path.parent.name == "vmlab" else None))
 
 
 def split_brain_84() -> ClusterState:

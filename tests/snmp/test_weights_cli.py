@@ -64,7 +64,7 @@ def test_weights_table_and_the_commands_it_would_run(
     header = out.splitlines()[0]
     assert header.split() == ["DIRECTOR", "SERVICE", "REAL", "SERVER", "LOAD", "CPUS",
                               "FREE", "CONF", "KERNEL", "COMPUTED", "NOTE"]
-    assert "Would run (applying through the LVS actions' path is not built yet):" in out
+    assert "Would run (hadeck weights --apply: through the LVS actions' path):" in out
     assert re.search(r"^  ipvsadm -e -t 192\.0\.2\.80:80 -r 192\.0\.2\.21:80 -g -w \d+$", out,
                      re.M)
     assert snmpd.community not in out
@@ -92,3 +92,32 @@ def test_keepalived_mode_exits_with_the_weight_plus_two(
                  "--keepalived", "192.0.2.99"]) == 0
     assert "no [snmp.agents] entry for 192.0.2.99: weight unchanged" in \
         capsys.readouterr().out
+
+
+def test_apply_sets_the_weights_through_the_lvs_actions(
+        tmp_path: Path, lab: str, snmpd: Snmpd, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    journal = tmp_path / "actions.jsonl"
+    monkeypatch.setenv("HADECK_JOURNAL", str(journal))
+    config = site(tmp_path, {"192.0.2.21": snmpd})
+    assert main(["weights", "--lab", lab, "--config", str(config), "--json"]) == 0
+    (row,) = [r for r in json.loads(capsys.readouterr().out)
+              if r["real_server"] == "192.0.2.21:80" and r["changes"]]
+    # Without --yes and without a terminal nothing is set.
+    assert main(["weights", "--lab", lab, "--config", str(config), "--apply"]) == 1
+    assert not journal.exists()
+    assert main(["weights", "--lab", lab, "--config", str(config), "--apply", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "preview (ipvsadm -Ln on lvs1 as read" in out and "done:" in out
+    entries = [json.loads(line) for line in journal.read_text().splitlines()]
+    assert {e["remember"]["real_server"] for e in entries} == {"192.0.2.21:80",
+                                                               "192.0.2.21:22"}
+    assert all(e["domain"] == "lvs" and e["outcome"] == "done" and
+               e["request"]["verb"] == "lvs-weight" for e in entries)
+    # The kernel now has what was computed (the next round's KERNEL column).
+    assert main(["weights", "--lab", lab, "--config", str(config), "--json"]) == 0
+    again = {r["real_server"]: r for r in json.loads(capsys.readouterr().out)
+             if r["service"] == "TCP 192.0.2.80:80"}
+    assert again["192.0.2.21:80"]["kernel"] != row["kernel"]
+    assert main(["weights", "--lab", lab, "--config", str(config), "--apply",
+                 "--json"]) == 3

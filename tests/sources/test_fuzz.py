@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,7 +40,17 @@ from hadeck.probes.ping_output import parse_ping
 from hadeck.snmp import answers as snmp_answers
 from hadeck.snmp import parse as snmp_parse
 from hadeck.snmp.poller import Answers, reading
-from hadeck.sources import corosync, drbd, drbd_proc, guests, host, keepalived, lvs, pacemaker
+from hadeck.sources import (
+    corosync,
+    drbd,
+    drbd_proc,
+    guests,
+    host,
+    keepalived,
+    keepalived_conf,
+    lvs,
+    pacemaker,
+)
 from hadeck.sources.base import ParseError
 from tests.conftest import FIXTURES
 from tests.snmp.test_answers import NET_SNMP
@@ -268,6 +279,12 @@ _DATES = ["2026-12-02 09:18:33Z", "2026-12-02 10:20:00 +01:00", "2026-12-02T09:1
 PARSERS["placement.parse_date"] = (parse_date, _DATES)
 PARSERS["placement.score_value"] = (score_value, ["INFINITY", "+INFINITY", "-INFINITY", "50",
                                                   "-1000000", "0"])
+PARSERS["parse_keepalived_conf"] = (keepalived_conf.parse_keepalived_conf, [
+    (Path(__file__).resolve().parents[2] / "share" / "keepalived" /
+     "hadeck-weights.conf").read_text(),
+    "virtual_server_group g {\n 192.0.2.80 80\n fwmark 7\n}\nvirtual_server group g {\n"
+    " real_server 192.0.2.21 80 { weight 3 }\n}\nvirtual_server fwmark 9 {\n"
+    " ip_family inet6\n real_server 2001:db8::1 443\n {\n weight 2\n }\n}\n"])
 PARSERS["probes.duration_s"] = (pingd.duration_s, ["5s", "5", "1m", "250ms", "2h", "10 sec"])
 
 

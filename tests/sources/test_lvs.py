@@ -527,7 +527,8 @@ def test_commands() -> None:
     assert lvs.PROC_IP_VS_STATS.path == "/proc/net/ip_vs_stats"
     names = [c.name for c in lvs.COMMANDS]
     assert "lvs/ipvsadm-Ln.txt" in names
-    assert len(set(names)) == len(names) == 5
+    assert "lvs/keepalived.conf" in names
+    assert len(set(names)) == len(names) == 6
 
 
 def test_read_full_director() -> None:

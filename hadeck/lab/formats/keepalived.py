@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hadeck.model import VrrpInstance
 
@@ -480,3 +481,33 @@ _LOOPBACK = (
     "   Original promote_secondaries 0",
     "   Reset promote_secondaries counter 0",
 )
+
+
+def config(services: Sequence[Any], instance: str, priority: int, vips: Sequence[str],
+           state: str) -> str:
+    """``/etc/keepalived/keepalived.conf`` of a lab director: its VRRP instance and one
+    ``virtual_server`` per lab service, each real server with its configured weight (the
+    lab's :class:`~hadeck.lab.world.LabService`; keepalived.conf(5) syntax, checked with
+    ``keepalived -t -f`` in tests/lab)."""
+    kinds = {"Route": "DR", "Masq": "NAT", "Tunnel": "TUN"}
+    lines = ["! Configuration File for keepalived (hadeck lab)", "",
+             "global_defs {", "    router_id hadeck_lab", "}", "",
+             f"vrrp_instance {instance} {{", f"    state {state}", "    interface eth0",
+             "    virtual_router_id 51", f"    priority {priority}", "    advert_int 1",
+             "    authentication {", "        auth_type PASS", "        auth_pass labpass",
+             "    }", "    virtual_ipaddress {",
+             *(f"        {vip}" for vip in vips), "    }", "}"]
+    for svc in services:
+        forwards = {rs.get("forward", "Route") for rs in svc.real_servers}
+        kind = kinds.get(forwards.pop() if len(forwards) == 1 else "Route", "DR")
+        lines += ["", f"virtual_server {svc.vip} {svc.port} {{", "    delay_loop 6",
+                  f"    lb_algo {svc.scheduler}", f"    lb_kind {kind}",
+                  f"    protocol {svc.protocol}"]
+        if svc.persistent:
+            lines.append(f"    persistence_timeout {svc.persistent}")
+        for rs in svc.real_servers:
+            lines += ["", f"    real_server {rs['address']} {rs['port']} {{",
+                      f"        weight {rs['weight']}", "        TCP_CHECK {",
+                      "            connect_timeout 3", "        }", "    }"]
+        lines.append("}")
+    return "\n".join(lines) + "\n"
