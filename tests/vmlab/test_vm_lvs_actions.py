@@ -8,6 +8,8 @@ fixture, tests/vmlab/conftest.py): everything it runs goes through the VMs' runn
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 
@@ -36,6 +38,19 @@ def kernel_row(pair: Pair, server: str) -> tuple[str, int, int] | None:
     return (match.group(1), int(match.group(2)), int(match.group(3))) if match else None
 
 
+def finish_after_drain_began(pair: Pair) -> None:
+    """Once the drain's weight 0 is in the table, let hadeck see the two connections
+    for a few seconds, then end them, as clients finishing their requests would."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        row = kernel_row(pair, BIG)
+        if row is not None and row[1] == 0:
+            break
+        time.sleep(0.5)
+    time.sleep(4)
+    pair.a.sh("kill $(pidof nc)")
+
+
 def test_weight_sets_the_kernels_weight(web: Pair, hadeck: Hadeck) -> None:
     code, out, err = hadeck("lvs", "weight", SERVICE, SMALL, "5", "--yes")
     assert code == 0, out + err
@@ -48,14 +63,18 @@ def test_drain_follows_real_connections_to_zero_then_restore(web: Pair,
                                                              hadeck: Hadeck) -> None:
     # Two connections held open from the client namespace to the bigger server (the
     # smaller one quiesced meanwhile, so both land there); they end a few seconds into
-    # the drain, as a client finishing its requests would.
+    # the drain.
     web.a.check(f"ipvsadm -e -t {VIP}:80 -r {SMALL} -m -w 0")
     web.a.check(f"ip netns exec {CLIENT_NS} sh -c 'sleep 300 | nc {VIP} 80 >/dev/null & "
                 f"sleep 300 | nc {VIP} 80 >/dev/null &'")
     web.wait_lvs(rf"{re.escape(BIG)}\s+Masq\s+3\s+2\s", "ipvsadm -Ln")
     web.a.check(f"ipvsadm -e -t {VIP}:80 -r {SMALL} -m -w 1")
-    web.a.check("(sleep 8; kill $(pidof nc)) >/dev/null 2>&1 &")
-    code, out, err = hadeck("lvs", "drain", SERVICE, BIG, "--yes", "--wait", "90")
+    clients_done = threading.Thread(target=finish_after_drain_began, args=(web,))
+    clients_done.start()
+    try:
+        code, out, err = hadeck("lvs", "drain", SERVICE, BIG, "--yes", "--wait", "120")
+    finally:
+        clients_done.join()
     assert code == 0, out + err
     assert "2 active connections left" in out  # it followed them …
     assert f"{BIG} is empty: no active connections" in out  # … down to 0
