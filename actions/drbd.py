@@ -33,7 +33,7 @@ from hadeck.health.drbd import format_duration
 
 if TYPE_CHECKING:
     from hadeck.actions.request import Request
-    from hadeck.model import ClusterState, DrbdPeerVolume
+    from hadeck.model import ClusterState, DrbdPeerVolume, DrbdResource
     from hadeck.opening import Opened
 
 POLL = 1.0
@@ -97,12 +97,22 @@ class _Drbd:
     def settle(self, plan: Plan, opened: Opened, deadline: float,
                say: Callable[[str], None]) -> bool:
         """Read DRBD on the nodes concerned until the change shows and any resync or
-        verify it started has finished; at the deadline, settled if it is progressing."""
-        from hadeck.collect import collect
+        verify it started has finished; at the deadline, settled if it is progressing.
 
+        Only DRBD is read, only on the nodes the plan ran on (each sees its peers'
+        states): a poll a second must stay light over ssh. :func:`perform.execute`
+        verifies on a whole reading afterwards."""
+        from hadeck.model import ClusterState
+        from hadeck.sources import drbd as drbd_source
+
+        nodes = list(dict.fromkeys(s.node for s in plan.steps))
         last = ""
         while True:
-            state = collect(opened.access, opened.config)
+            found: list[DrbdResource] = []
+            for node in nodes:
+                found += drbd_source.read(opened.access.runner(node)).value or ()
+            state = ClusterState(taken_at=time.time(), local_node=nodes[0],
+                                 drbd=tuple(found))
             _, unmet = self.expectations(plan, None, state)
             running = progress(plan, state)
             if not unmet and running is None:
