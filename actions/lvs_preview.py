@@ -73,18 +73,22 @@ def _keepalived(verb: str, service: VirtualService, server: RealServer | None,
                 director: str, vrrp: bool) -> list[str]:
     """What keepalived will make of a manual change, and the lasting way."""
     conf = server.configured_weight if server is not None else None
-    if service.managed_by == "keepalived":
+    manager = service.managed_by
+    if manager is not None:
+        config = "keepalived.conf" if manager == "keepalived" else "ldirectord.cf"
         if verb == "lvs-add":
-            said = (f"keepalived.conf on {director} has {service.key} but not this server: "
-                    "keepalived's checks will not watch it")
+            said = (f"{config} on {director} has {service.key} but not this server: "
+                    f"{manager}'s checks will not watch it")
         elif verb == "lvs-remove":
-            said = (f"keepalived manages {service.key} on {director}: a reload or its "
+            said = (f"{manager} manages {service.key} on {director}: a reload or its "
                     "checker's next change of state puts the server back")
         else:
             weight = f"weight {conf}" if conf is not None else "its configured weight"
-            said = (f"keepalived manages {service.key} on {director} (keepalived.conf: "
-                    f"{weight}): this ipvsadm change lasts until keepalived's checker "
+            said = (f"{manager} manages {service.key} on {director} ({config}: "
+                    f"{weight}): this ipvsadm change lasts until {manager}'s checker "
                     f"changes the server's state or a reload puts {weight} back")
+        if manager != "keepalived":
+            return [said, f"the lasting way: change {config} and reload {manager}"]
     elif vrrp:
         said = (f"keepalived runs on {director}: if it manages {service.key}, this ipvsadm "
                 "change lasts until its checker changes the server's state or a reload "

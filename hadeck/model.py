@@ -498,9 +498,9 @@ class VirtualService:
     rates: LvsCounters | None = None
     director: str = ""
     managed_by: str | None = None
-    """``keepalived`` when the director's keepalived.conf configures this service (its
-    weights are keepalived's: a manual ipvsadm change lasts until a reload); None when
-    not known."""
+    """``keepalived`` (or ``ldirectord``) when the director's keepalived.conf
+    (ldirectord.cf) configures this service: its weights are that daemon's, and a manual
+    ipvsadm change lasts until a check or a reload sets them back. None: not known."""
     gone: tuple[str, ...] = ()
     """Real servers (``192.0.2.22:80``) known to belong here that the table no longer
     holds: keepalived removes a real server whose health check fails, so a dead one

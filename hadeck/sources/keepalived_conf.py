@@ -15,7 +15,7 @@ lasts until keepalived sets it back. :func:`parse_keepalived_conf` reads the
   touch a word.
 
 ``include`` cannot be followed through a runner: a file with one says so
-(:attr:`KeepalivedConfig.includes`), so that a service found nowhere is "not known"
+(:attr:`LvsConfig.includes`), so that a service found nowhere is "not known"
 rather than "not configured". Nothing else is kept: the file also holds VRRP
 ``auth_pass`` values, and no secret leaves this parser (a bundle keeps the file only
 through :func:`hadeck.redact.redact_output`, which masks ``keyword value`` secrets).
@@ -50,7 +50,9 @@ class ConfiguredService:
 
 
 @dataclass(frozen=True)
-class KeepalivedConfig:
+class LvsConfig:
+    """The services a director's keepalived.conf (or ldirectord.cf) configures."""
+
     services: tuple[ConfiguredService, ...]
     includes: tuple[str, ...] = ()
 
@@ -120,7 +122,7 @@ def _host(address: str, port: int) -> tuple[str, bool]:
     return (f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"), ip.version == 6
 
 
-def parse_keepalived_conf(text: str) -> KeepalivedConfig:
+def parse_keepalived_conf(text: str) -> LvsConfig:
     """The virtual services and real-server weights of a keepalived.conf.
 
     Raises:
@@ -153,7 +155,7 @@ def parse_keepalived_conf(text: str) -> KeepalivedConfig:
             key = _service_key(member, protocol, v6_family)
             if key is not None:
                 services.append(ConfiguredService(key, weights))
-    return KeepalivedConfig(tuple(services), tuple(includes))
+    return LvsConfig(tuple(services), tuple(includes))
 
 
 def _service_key(member: list[str], protocol: str, v6_family: bool) -> str | None:

@@ -44,7 +44,8 @@ from hadeck.sources.base import (
     parse_output,
     whole,
 )
-from hadeck.sources.keepalived_conf import KEEPALIVED_CONF, parse_keepalived_conf
+from hadeck.sources.keepalived_conf import KEEPALIVED_CONF, LvsConfig, parse_keepalived_conf
+from hadeck.sources.ldirectord_conf import LDIRECTORD_CF, parse_ldirectord_cf
 
 IPVSADM_LIST = Command("lvs/ipvsadm-Ln.txt", argv=("ipvsadm", "-Ln"))
 IPVSADM_STATS = Command(
@@ -61,6 +62,7 @@ COMMANDS: tuple[Command, ...] = (
     IPVSADM_RATE,
     PROC_IP_VS_STATS,
     KEEPALIVED_CONF,
+    LDIRECTORD_CF,
 )
 
 TABLE = "table"
@@ -602,26 +604,36 @@ def read(runner: Runner) -> Reading[LvsDirector]:
 
 def _configured(runner: Runner, services: tuple[VirtualService, ...], notes: list[str]
                 ) -> tuple[VirtualService, ...]:
-    """The services with keepalived.conf's weights, where the director has one (best
-    effort: without it, a note; weights stay "not known")."""
-    result = runner.fetch(KEEPALIVED_CONF)
-    if not result.ok:
-        if not result.missing:
-            notes.append(f"no keepalived.conf: {result.reason()}")
-        return services
-    try:
-        config = parse_output(parse_keepalived_conf, result.stdout)
-    except ParseError as exc:
-        notes.append(f"keepalived.conf: {exc}")
-        return services
-    notes.append("keepalived.conf" + (" (includes not followed)" if config.includes else ""))
+    """The services with the weights keepalived.conf (else ldirectord.cf) gives them, where
+    the director has one (best effort: without it, a note; weights stay "not known")."""
+    for command, manager, parse in ((KEEPALIVED_CONF, "keepalived", parse_keepalived_conf),
+                                    (LDIRECTORD_CF, "ldirectord", parse_ldirectord_cf)):
+        result = runner.fetch(command)
+        if result.missing:
+            continue
+        name = command.path.rsplit("/", 1)[-1] if command.path else manager
+        if not result.ok:
+            notes.append(f"no {name}: {result.reason()}")
+            continue
+        try:
+            config: LvsConfig = parse_output(parse, result.stdout)
+        except ParseError as exc:
+            notes.append(f"{name}: {exc}")
+            continue
+        notes.append(name + (" (includes not followed)" if config.includes else ""))
+        return _with_weights(services, config, manager)
+    return services
+
+
+def _with_weights(services: tuple[VirtualService, ...], config: LvsConfig, manager: str
+                  ) -> tuple[VirtualService, ...]:
     out = []
     for svc in services:
         weights = config.weights(svc.key)
         if weights is None:
             out.append(svc)
             continue
-        out.append(replace(svc, managed_by="keepalived", real_servers=tuple(
+        out.append(replace(svc, managed_by=manager, real_servers=tuple(
             replace(rs, configured_weight=weights.get(rs.key)) for rs in svc.real_servers)))
     return tuple(out)
 

@@ -335,6 +335,11 @@ def test_every_real_capture_passes_unchanged() -> None:
             continue
         text = path.read_text(errors="replace")
         name = path.name if path.suffix in (".xml", ".json") else f"{path.name}.txt"
+        if path.parent.parent.name == "ldirectord":
+            # ldirectord's shipped sample holds example check passwords: masked, as
+            # every ldirectord.cf's are.
+            assert "passwd=***" in redact_output(name, text), path
+            continue
         assert redact_output(name, text) == text, path
         checked += 1
     assert checked > 100

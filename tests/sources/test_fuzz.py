@@ -48,6 +48,7 @@ from hadeck.sources import (
     host,
     keepalived,
     keepalived_conf,
+    ldirectord_conf,
     lvs,
     pacemaker,
 )
@@ -285,6 +286,10 @@ PARSERS["parse_keepalived_conf"] = (keepalived_conf.parse_keepalived_conf, [
     "virtual_server_group g {\n 192.0.2.80 80\n fwmark 7\n}\nvirtual_server group g {\n"
     " real_server 192.0.2.21 80 { weight 3 }\n}\nvirtual_server fwmark 9 {\n"
     " ip_family inet6\n real_server 2001:db8::1 443\n {\n weight 2\n }\n}\n"])
+PARSERS["parse_ldirectord_cf"] = (ldirectord_conf.parse_ldirectord_cf, [
+    (FIXTURES / "ldirectord" / "4.12" / "ldirectord.cf").read_text(),
+    "virtual=1\n\treal=10.0.0.2->10.0.0.9 gate 3\nvirtual6=[2001:db8::5]:119\n"
+    "\treal6=[2001:db8::4]:119 masq\n\tprotocol=tcp\n"])
 PARSERS["probes.duration_s"] = (pingd.duration_s, ["5s", "5", "1m", "250ms", "2h", "10 sec"])
 
 

@@ -528,7 +528,7 @@ def test_commands() -> None:
     names = [c.name for c in lvs.COMMANDS]
     assert "lvs/ipvsadm-Ln.txt" in names
     assert "lvs/keepalived.conf" in names
-    assert len(set(names)) == len(names) == 6
+    assert len(set(names)) == len(names) == 7
 
 
 def test_read_full_director() -> None:
@@ -667,3 +667,23 @@ def test_ipv6_firewall_mark_from_proc_is_ipv6() -> None:
     v4 = VirtualService(protocol="FWM", address="1", scheduler="rr",
                         real_servers=(RealServer("192.0.2.11", 0),))
     assert [s.key for s in parse_proc_ip_vs(render.proc_ip_vs([v4], "1.2.1"))[1]] == ["FWM 1"]
+
+
+def test_configured_weights_from_keepalived_conf_else_ldirectord_cf() -> None:
+    keepalived = ("virtual_server 10.0.0.10 80 {\n  lb_kind NAT\n"
+                  "  real_server 10.0.0.2 80 {\n    weight 3\n  }\n}\n")
+    director = lvs.read(full_director({"/etc/keepalived/keepalived.conf": keepalived})).value
+    assert director is not None
+    (svc,) = [s for s in director.services if s.port == 80]
+    assert svc.managed_by == "keepalived"
+    assert {r.key: r.configured_weight for r in svc.real_servers}["10.0.0.2:80"] == 3
+    ldirectord = "virtual=10.0.0.10:80\n\treal=10.0.0.2:80 masq 4\n"
+    director = lvs.read(full_director({"/etc/ha.d/ldirectord.cf": ldirectord})).value
+    assert director is not None
+    (svc,) = [s for s in director.services if s.port == 80]
+    assert (svc.managed_by, svc.real_servers[0].configured_weight) == ("ldirectord", 4)
+    # Neither file: nothing is known, nothing is an error.
+    reading = lvs.read(full_director())
+    assert reading.status.ok and all(s.managed_by is None for s in reading.value.services)
+    broken = lvs.read(full_director({"/etc/keepalived/keepalived.conf": "virtual_server {"}))
+    assert broken.status.ok and "keepalived.conf:" in (broken.status.detail or "")
