@@ -51,7 +51,7 @@ class Recorder:
 
 def capture(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    pair = Pair(build_image())
+    pair = Pair(build_image(), disk_mib=64)  # as tests/fixtures/vmlab/ was made
     try:
         pair.start()
         rec = Recorder(pair, out)

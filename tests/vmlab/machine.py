@@ -5,7 +5,7 @@ kernel; software-emulated qemu (TCG) with Debian 12's cloud kernel can, and that
 ships ``drbd.ko`` (DRBD 8.4.11) and ``ip_vs*.ko``. ``build.sh`` makes the kernel and a
 busybox initramfs with drbd-utils, ipvsadm and iproute2 (cached outside the checkout).
 
-Each VM has 1 vCPU, 256 MB, a raw 64 MiB disk (``/dev/vda``) and one NIC joined to its
+Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``) and one NIC joined to its
 peer's through a pair of unix datagram sockets (qemu ``-netdev dgram``): no tap, bridge,
 netns or port on the host. The guest's ``/init`` prints ``VMLAB-READY`` and then reads
 shell commands from the serial line (stdin ``/dev/null``, output a pipe: no tty, no
@@ -34,6 +34,11 @@ CACHE = Path(os.environ.get("HADECK_VMLAB_CACHE", "/var/tmp/hadeck-vmlab"))
 
 BOOT_TIMEOUT = 240.0
 """Seconds a VM may take to its shell: 6–9 s alone, 30 s and more on a busy 2-core host."""
+
+
+DISK_MIB = 32
+"""Each VM's disk (DRBD's backing device): small, so that a full resync, a verify and a
+checksum take seconds under TCG; a resync at the configured 2 MiB/s still lasts ~16 s."""
 
 
 class VmError(Exception):
@@ -80,11 +85,13 @@ class Machine:
         peer: the other VM's name (their NICs are joined).
         mac: its NIC's address.
         workdir: a private directory for the disk, sockets and console log.
+        disk_mib: the size of its disk.
     """
 
     def __init__(self, name: str, ip: str, peer: str, mac: str, workdir: Path,
-                 image: Image) -> None:
+                 image: Image, disk_mib: int = DISK_MIB) -> None:
         self.name, self.ip, self.peer, self.mac = name, ip, peer, mac
+        self.disk_mib = disk_mib
         self.workdir, self.image = workdir, image
         self.disk = workdir / f"{name}.img"
         self.monitor = workdir / f"{name}.mon"
@@ -99,7 +106,7 @@ class Machine:
     def start(self) -> None:
         self._buf = b""
         with open(self.disk, "wb") as handle:
-            handle.truncate(64 << 20)
+            handle.truncate(self.disk_mib << 20)
         sock, peersock = (self.workdir / f"{n}.net" for n in (self.name, self.peer))
         argv = [
             "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",

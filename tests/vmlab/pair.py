@@ -15,13 +15,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.vmlab.machine import Image, Machine, VmError
+from tests.vmlab.machine import DISK_MIB, Image, Machine, VmError
 from tests.vmlab.runner import VmRunner
 
 RESOURCE = "r0"
 DRBD_PORT = 7789
 # A fixed resync rate (c-plan-ahead 0 turns the dynamic controller off), slow enough
-# that a full sync of the 64 MiB disk lasts long enough to be read while it runs.
+# that a full sync of the disk lasts long enough to be read while it runs.
 DRBD_CONF = f"""global {{ usage-count no; }}
 resource {RESOURCE} {{
   net {{ protocol C; ping-int 2; verify-alg crc32c; }}
@@ -46,10 +46,12 @@ WEB_PORTS = (80, 8080)
 class Pair:
     """Both VMs, booted and ready; :meth:`close` stops them and removes their files."""
 
-    def __init__(self, image: Image) -> None:
+    def __init__(self, image: Image, disk_mib: int = DISK_MIB) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="vml-"))
-        self.a = Machine("a", "10.0.0.1", "b", "52:54:00:00:00:01", self.workdir, image)
-        self.b = Machine("b", "10.0.0.2", "a", "52:54:00:00:00:02", self.workdir, image)
+        self.a = Machine("a", "10.0.0.1", "b", "52:54:00:00:00:01", self.workdir, image,
+                         disk_mib)
+        self.b = Machine("b", "10.0.0.2", "a", "52:54:00:00:00:02", self.workdir, image,
+                         disk_mib)
         self.runners = (VmRunner(self.a), VmRunner(self.b))
         self._adjust = False
 
