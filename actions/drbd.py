@@ -107,6 +107,7 @@ class _Drbd:
 
         nodes = list(dict.fromkeys(s.node for s in plan.steps))
         last = ""
+        alone = 0
         while True:
             found: list[DrbdResource] = []
             for node in nodes:
@@ -117,6 +118,13 @@ class _Drbd:
             running = progress(plan, state)
             if not unmet and running is None:
                 return True
+            # A connect leaves StandAlone at once (to Connecting); StandAlone again, twice
+            # running, is DRBD giving up (a split brain found): no use waiting on.
+            alone = alone + 1 if any("is StandAlone" in u for u in unmet) \
+                and plan.request.verb in ("drbd-connect", "drbd-resolve") else 0
+            if alone >= 2:
+                say("; ".join(unmet))
+                return False
             line = "; ".join(unmet) or running or ""
             if line != last:
                 say(line)

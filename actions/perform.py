@@ -252,8 +252,10 @@ def execute(prepared: Prepared, opened: Opened, wait: float = 60.0,
     facts: tuple[str, ...] = ()
     if ok:
         settled = domain.settle(planned, opened, deadline, say)
-        state, facts, unmet = _verify(domain, planned, prepared.preview, opened, deadline,
-                                      say)
+        # Not settled: the domain waited to the deadline or knows it will not (DRBD back
+        # to StandAlone): read once, do not wait on.
+        state, facts, unmet = _verify(domain, planned, prepared.preview, opened,
+                                      deadline if settled else time.monotonic(), say)
         if not unmet and planned.after:
             ok = _run_steps(planned.after, opened, results, say)
             if ok:

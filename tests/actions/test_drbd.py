@@ -261,3 +261,32 @@ def test_read_only_refuses(hadeck, lab: Lab) -> None:
     assert ran.code == EXIT_REFUSED
     assert "read-only" in ran.err
     assert "connection:StandAlone" in status(lab, "jupiter2")
+
+
+def test_resolve_after_a_side_already_tried_to_connect(hadeck, lab: Lab) -> None:
+    """The survivor was told to connect before (it waits, Connecting): only the victim
+    is left to do; a victim that waits too is first made StandAlone (DRBD connects with
+    --discard-my-data only from there)."""
+    faults.split_brain(lab, "r2")
+    behind_the_back(lab, "jupiter2", "drbdadm", "connect", "r2")
+    assert "connection:Connecting" in status(lab, "jupiter2", "r2")
+    ran = hadeck("drbd", "resolve", "r2", "--victim", "jupiter1", "--yes", "--json",
+                 "--wait", "0.2")
+    assert ran.code == EXIT_DONE, ran.out + ran.err
+    doc = json.loads(ran.out)
+    assert [(c["node"], c["argv"]) for c in doc["commands"]] == [
+        ("jupiter1", ["drbdadm", "secondary", "r2"]),
+        ("jupiter1", ["drbdadm", "connect", "--discard-my-data", "r2"])]
+    assert "replication:SyncTarget" in status(lab, "jupiter1", "r2")
+
+
+def test_both_connecting_without_discarding_is_a_split_brain_again(
+        hadeck, lab: Lab, journal_file: Path) -> None:
+    faults.split_brain(lab, "r2")
+    ran = hadeck("drbd", "connect", "r2", "--yes", "--wait", "60")
+    assert ran.code == 2, ran.out + ran.err  # DRBD finds the split brain again
+    assert "split brain again? `hadeck drbd resolve`" in ran.out
+    # StandAlone again is DRBD giving up: hadeck does not wait the minute out.
+    assert float(journal(journal_file)["elapsed_s"]) < 15  # type: ignore[arg-type]
+    for node in ("jupiter1", "jupiter2"):
+        assert "connection:StandAlone" in status(lab, node, "r2")
