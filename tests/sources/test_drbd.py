@@ -1043,6 +1043,38 @@ def test_reader_drbd84_reads_drbdsetup_84_events2() -> None:
     assert runner.calls == ["/proc/drbd", EVENTS2_84.argv]
 
 
+def test_reader_drbd84_takes_a_resyncs_progress_from_proc_drbd() -> None:
+    # The 8.4 module's events2 has no done/rate/ETA; /proc/drbd, read at the same
+    # moment on the real kernel (tests/fixtures/vmlab/), has them.
+    vmlab = CAPTURED.parent.parent / "vmlab"
+    runner = ScriptedRunner({
+        "/proc/drbd": (vmlab / "cat_proc_drbd__b__syncing.txt").read_text(),
+        EVENTS2_84.argv: (vmlab / "drbdsetup_events2_--now_--statistics__b__syncing.txt"
+                          ).read_text(),
+    }, node="b")
+    reading = read(runner)
+    assert reading.status.ok and reading.value is not None
+    peer = only(reading.value).connections[0].peer_volumes[0]
+    # /proc/drbd: "sync'ed:  6.3% (62376/65496)K", "finish: 0:00:19 speed: 3,120"
+    assert (peer.replication, peer.done_percent, peer.rate_kib_s, peer.eta_seconds) == \
+        ("SyncTarget", 6.3, 3120.0, 19.0)
+    assert peer.out_of_sync_kib == 61960  # events2's own count, not /proc/drbd's
+
+
+def test_reader_drbd84_adds_no_progress_when_not_resyncing() -> None:
+    vmlab = CAPTURED.parent.parent / "vmlab"
+    runner = ScriptedRunner({
+        "/proc/drbd": (vmlab / "cat_proc_drbd__b__syncing.txt").read_text(),
+        EVENTS2_84.argv: (vmlab / "drbdsetup_events2_--now_--statistics__b__"
+                          "connected_secondary.txt").read_text(),
+    }, node="b")
+    reading = read(runner)
+    assert reading.value is not None
+    peer = only(reading.value).connections[0].peer_volumes[0]
+    assert (peer.replication, peer.done_percent, peer.eta_seconds) == ("Established", None,
+                                                                       None)
+
+
 def test_reader_drbd84_falls_back_to_proc_drbd() -> None:
     runner = ScriptedRunner({"/proc/drbd": proc_84()}, node="a")
     reading = read(runner)
