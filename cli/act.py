@@ -41,6 +41,25 @@ def _seconds(text: str) -> float:
     return value
 
 
+def add_action_flags(parser: argparse.ArgumentParser, wait_help: str) -> None:
+    """The flags every action subcommand takes (``hadeck move``, ``drbd``, ``lvs``,
+    ``new-guest`` …), the same words everywhere; ``wait_help`` says what ``--wait``
+    waits for in that domain."""
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the preview and the pre-checks only (exit 0, or 1 "
+                             "when refused)")
+    parser.add_argument("--yes", "-y", action="store_true",
+                        help="do not ask (without it and without a terminal: refused)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
+                        help=wait_help)
+    parser.add_argument("--force", action="store_true",
+                        help="override the pre-checks that may be overridden (recorded "
+                             "in the journal; the prompt then asks for the name)")
+    parser.add_argument("--read-only", action="store_true",
+                        help="refuse to act (as actions.read_only = true)")
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                 source_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add the action subcommands and ``journal`` to ``hadeck``'s parser.
@@ -56,19 +75,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser],
             parser.add_argument("--node", dest="seen_from", metavar="N",
                                 help="the node to read and act from (default: this one; "
                                      "in the lab its first node that is up)")
-        parser.add_argument("--dry-run", action="store_true",
-                            help="print the preview and the pre-checks only (exit 0, or 1 "
-                                 "when refused)")
-        parser.add_argument("--yes", "-y", action="store_true",
-                            help="do not ask (without it and without a terminal: refused)")
-        parser.add_argument("--json", action="store_true", help="print one JSON document")
-        parser.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
-                            help="how long to wait for Pacemaker to settle (default 60)")
-        parser.add_argument("--force", action="store_true",
-                            help="override the pre-checks that may be overridden (recorded "
-                                 "in the journal; the prompt then asks for the name)")
-        parser.add_argument("--read-only", action="store_true",
-                            help="refuse to act (as actions.read_only = true)")
+        add_action_flags(parser, "how long to wait for Pacemaker to settle (default 60)")
         return parser
 
     p = action("move", "Move a resource or guest to a node (crm_resource --move); the "

@@ -35,7 +35,7 @@ _HELP = {
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                add_source_options: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``hadeck drbd`` (``add_source_options``: cli.main's, for --lab etc.)."""
-    from hadeck.cli.act import _EXITS, _seconds
+    from hadeck.cli.act import _EXITS, add_action_flags
 
     drbd = sub.add_parser("drbd", help="DRBD actions: connect, disconnect, primary, "
                                        "verify, resolve a split brain …",
@@ -57,20 +57,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         p.add_argument("--from-node", dest="seen_from", metavar="N",
                        help="the node to read the cluster from (default: this one; in the "
                             "lab its first node that is up)")
-        p.add_argument("--dry-run", action="store_true",
-                       help="print the preview and the pre-checks only (exit 0, or 1 when "
-                            "refused)")
-        p.add_argument("--yes", "-y", action="store_true",
-                       help="do not ask (without it and without a terminal: refused)")
-        p.add_argument("--json", action="store_true", help="print one JSON document")
-        p.add_argument("--wait", type=_seconds, default=60.0, metavar="SECONDS",
-                       help="how long to follow DRBD until it shows the result (default "
+        add_action_flags(p, "how long to follow DRBD until it shows the result (default "
                             "60; a resync still running then is reported, not waited for)")
-        p.add_argument("--force", action="store_true",
-                       help="override the pre-checks that may be overridden (recorded in "
-                            "the journal; the prompt then asks for the name)")
-        p.add_argument("--read-only", action="store_true",
-                       help="refuse to act (as actions.read_only = true)")
 
 
 def run(args: argparse.Namespace) -> int:

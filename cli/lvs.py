@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from hadeck.cli.act import DEFAULT_WAIT, _seconds
+from hadeck.cli.act import add_action_flags
 
 VERBS = ("weight", "drain", "restore", "add", "remove")
 _EXITS = ("Exit 0 done and verified, 1 refused (pre-check, read-only, not confirmed), "
@@ -41,20 +41,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
         p.add_argument("--director", metavar="NODE",
                        help="the director to act on (default: the VRRP MASTER for the "
                             "service; a BACKUP is refused)")
-        p.add_argument("--dry-run", action="store_true",
-                       help="print the preview and the pre-checks only (exit 0, or 1 when "
-                            "refused)")
-        p.add_argument("--yes", "-y", action="store_true",
-                       help="do not ask (without it and without a terminal: refused)")
-        p.add_argument("--json", action="store_true", help="print one JSON document")
-        p.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
-                       help="how long to wait for the table to show it (a drain: for the "
+        add_action_flags(p, "how long to wait for the table to show it (a drain: for the "
                             "active connections to finish; default 60)")
-        p.add_argument("--force", action="store_true",
-                       help="override the pre-checks that may be overridden (recorded in "
-                            "the journal; the prompt then asks for the real server)")
-        p.add_argument("--read-only", action="store_true",
-                       help="refuse to act (as actions.read_only = true)")
         return p
 
     p = verb("weight", "Set a real server's weight (ipvsadm -e)")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                source_options: Callable[[argparse.ArgumentParser], None]) -> None:
-    from hadeck.cli.act import DEFAULT_WAIT, _seconds
+    from hadeck.cli.act import add_action_flags
 
     p = sub.add_parser(
         "new-guest", help="create a new guest on DRBD the way the cluster makes its guests",
@@ -44,15 +44,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                                                      "(default: the guest's)")
     p.add_argument("--start", action="store_true",
                    help="let it start once configured (default: target-role Stopped)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the files, the commands, the preview and the checks only")
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask")
-    p.add_argument("--json", action="store_true", help="print one JSON document")
-    p.add_argument("--wait", type=_seconds, default=DEFAULT_WAIT, metavar="SECONDS",
-                   help="how long to wait for the cluster to settle (default 60)")
-    p.add_argument("--force", action="store_true",
-                   help="override the pre-checks that may be overridden")
-    p.add_argument("--read-only", action="store_true", help="refuse to act")
+    add_action_flags(p, "how long to wait for the cluster to settle (default 60)")
 
 
 def request_of(args: argparse.Namespace) -> object:
