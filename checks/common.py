@@ -59,8 +59,6 @@ from hadeck.health import (
     Judgement,
     Problem,
     Verdict,
-    find_causes,
-    judge_pingd,
     judge_sources,
     nothing_to_judge,
     rank,
@@ -608,9 +606,13 @@ def grouped_problems(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[
     too, as witnesses only: a problem is kept when one of the plugin's own verdicts is in
     it, and the plugin's state still comes from its own verdicts alone.
     """
+    from hadeck.health.causes import find_causes
+
     own = {id(v) for v in verdicts}
     witnesses: list[Verdict] = []
     if state.pacemaker is not None and not any(v.area == "connectivity" for v in verdicts):
+        from hadeck.health.connectivity import judge_pingd
+
         witnesses = judge_pingd(state.pacemaker)
     everything = tuple(verdicts) + tuple(witnesses)
     judgement = Judgement(everything, find_causes(state, everything))

@@ -20,9 +20,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hadeck.health.verdict import OK, Kind, Subject, Verdict, rank, worst
-from hadeck.model import ClusterState, Health, PacemakerState, Resource, ResourceKind
+from hadeck.model import Health
+
+if TYPE_CHECKING:
+    # A check plugin of another area groups its problems here too: Pacemaker's model is
+    # loaded only where a Pacemaker state is grouped (issue 15, the plugins' imports).
+    from hadeck.model import ClusterState, PacemakerState, Resource
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,8 @@ def _names(items: Iterable[str], most: int = 4) -> str:
 
 def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
              claims: _Claims) -> list[Problem]:
+    from hadeck.model import ResourceKind
+
     out: list[Problem] = []
     guests_of: dict[str, list[Subject]] = {}
     for g in state.guests:
@@ -310,6 +318,8 @@ def _twice_with(v: Verdict, node: str) -> bool:
 
 def _clone_short_of(v: Verdict, node: str, tree: _Tree) -> bool:
     """A clone verdict about missing instances, none of which runs on ``node``."""
+    from hadeck.model import ResourceKind
+
     if v.area != "resources":
         return False
     rsc = tree.by_id.get(v.key.name)
@@ -319,6 +329,8 @@ def _clone_short_of(v: Verdict, node: str, tree: _Tree) -> bool:
 
 def _moved_away(pcmk: PacemakerState, tree: _Tree, node: str) -> list[tuple[str, str]]:
     """Resources that prefer ``node`` (a positive location score) and run elsewhere."""
+    from hadeck.model import ResourceKind
+
     moved: list[tuple[str, str]] = []
     for loc in pcmk.locations:
         if loc.node != node or loc.is_ban or loc.has_rules or loc.from_cli:
@@ -335,6 +347,8 @@ def _moved_away(pcmk: PacemakerState, tree: _Tree, node: str) -> list[tuple[str,
 def _consequences(effects: Sequence[Verdict], tree: _Tree) -> list[str]:
     """What the effects are, in a few words each: ``vm1, vm2 stopped``,
     ``DRBD r1, r2 without their peer`` …"""
+    from hadeck.model import ResourceKind
+
     stopped: list[str] = []
     short: list[str] = []
     drbd: list[str] = []

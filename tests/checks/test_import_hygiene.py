@@ -54,7 +54,9 @@ AREA_MODULES = {
     "pacemaker": ("hadeck.model.pacemaker", "hadeck.sources.pacemaker",
                   "hadeck.health.pacemaker", "hadeck.health.constraints",
                   "hadeck.health.placement", "hadeck.health.membership", "hadeck.placement",
-                  *PACEMAKER_XML),
+                  # pingd is a Pacemaker node attribute: its verdicts witness a grouped
+                  # cause (lost ping nodes) in every plugin that reads Pacemaker.
+                  "hadeck.health.connectivity", *PACEMAKER_XML),
     "drbd": ("hadeck.model.drbd", "hadeck.sources.drbd", "hadeck.sources.drbd_proc",
              "hadeck.health.drbd"),
     "guests": ("hadeck.model.guests", "hadeck.sources.guests", "hadeck.health.guests"),
