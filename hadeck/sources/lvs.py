@@ -652,7 +652,12 @@ def _with_weights(services: tuple[VirtualService, ...], config: LvsConfig, manag
         if weights is None:
             out.append(svc)
             continue
-        out.append(replace(svc, managed_by=manager, real_servers=tuple(
+        # keepalived removes a real server whose check fails from the table: one the file
+        # configures and the table lacks is named, as gone (a one-shot read cannot
+        # remember it as the dashboard does; an operator's ipvsadm -d looks the same).
+        present = {rs.key for rs in svc.real_servers}
+        gone = tuple(key for key in weights if key not in present)
+        out.append(replace(svc, managed_by=manager, gone=gone, real_servers=tuple(
             replace(rs, configured_weight=weights.get(rs.key)) for rs in svc.real_servers)))
     return tuple(out)
 

@@ -460,7 +460,8 @@ def remember_real_servers(
             where = (svc.director or director.node, svc.key)
             present = tuple(rs.key for rs in svc.real_servers)
             seen = now.get(where, ())
-            gone = tuple(k for k in seen if k not in present)
+            # Those the source names (configured, not in the table) and those seen before.
+            gone = tuple(dict.fromkeys((*svc.gone, *(k for k in seen if k not in present))))
             now[where] = seen + tuple(k for k in present if k not in seen)
             if gone != svc.gone:
                 svc = dataclasses.replace(svc, gone=gone)

@@ -76,15 +76,36 @@ def test_dead_real_server_is_one_named_problem(lab: Lab) -> None:
     assert not [p for p in again.judgement.grouped() if p.area == "lvs"]
 
 
-def test_without_an_earlier_read_nothing_is_invented(lab: Lab) -> None:
-    """One read (hadeck status) cannot know what vanished: the counts speak, nothing more."""
+def test_one_read_names_what_keepalived_conf_configures(lab: Lab) -> None:
+    """One read (hadeck status) has no earlier table to remember: the directors'
+    keepalived.conf names the real servers, so one it configures and the table lacks is
+    named as down from the first read; a service the file does not name invents nothing."""
     faults.kill_rs(lab, "192.0.2.22")
     config = open_cluster(None, lab=str(lab.directory)).config  # the lab's expected counts
     snap = Poller(lambda: LabAccess(lab), config, log=EventLog(None)).poll()
-    assert not gone(snap.state)
+    assert gone(snap.state) == {
+        (d, f"TCP 192.0.2.80:{port}"): (f"192.0.2.22:{port}",)
+        for d in ("lvs1", "lvs2") for port in (22, 80)}
     reasons = [p.reason for p in snap.judgement.grouped() if p.area == "lvs"]
-    assert len(reasons) == 2 and not any("192.0.2.22" in r for r in reasons), reasons
-    assert any(r.startswith("1 of 2 real servers in service") for r in reasons), reasons
+    assert reasons == ["real server 192.0.2.22 down (gone from the IPVS table) → out of "
+                       "TCP 192.0.2.80:22, TCP 192.0.2.80:80 on lvs1 (MASTER), lvs2"]
+
+
+def test_a_service_keepalived_conf_does_not_name_invents_nothing() -> None:
+    from hadeck.model import RealServer, VirtualService
+    from hadeck.sources.keepalived_conf import parse_keepalived_conf
+    from hadeck.sources.lvs import _with_weights
+
+    svc = VirtualService(protocol="TCP", address="192.0.2.80", port=80, scheduler="wlc",
+                         real_servers=(RealServer(address="192.0.2.21", port=80),))
+    config = parse_keepalived_conf("virtual_server 192.0.2.99 80 {\n  real_server "
+                                   "192.0.2.21 80 {\n    weight 2\n  }\n}\n")
+    assert _with_weights((svc,), config, "keepalived") == (svc,)
+    named = parse_keepalived_conf("virtual_server 192.0.2.80 80 {\n  real_server "
+                                  "192.0.2.21 80 {\n    weight 2\n  }\n  real_server "
+                                  "192.0.2.22 80 {\n    weight 1\n  }\n}\n")
+    (seen,) = _with_weights((svc,), named, "keepalived")
+    assert seen.gone == ("192.0.2.22:80",) and seen.managed_by == "keepalived"
 
 
 def test_remembered_rows_are_per_director_and_service(lab: Lab) -> None:
