@@ -249,6 +249,12 @@ def _address(text: str) -> tuple[str, str, int] | None:
 
 def _host(name: str, block: Sequence[Statement]) -> DrbdHost:
     values: dict[str, str] = {s.key: s.value for s in block if s.block is None}
+    # DRBD 9 with volumes: device, disk and meta-disk sit in ``volume N { … }``; a new
+    # resource takes the first volume's.
+    volume = next((s.block for s in block if s.key == "volume" and s.block is not None), ())
+    for stmt in volume:
+        if stmt.block is None:
+            values.setdefault(stmt.key, stmt.value)
     device = values.get("device")
     minor: int | None = None
     if device:

@@ -131,18 +131,22 @@ def remove(lab: Lab, state: LabState, node: str, args: tuple[str, ...]) -> Comma
     return CommandResult(args, "")
 
 
-def defined(state: LabState, node: str, name: str) -> DrbdResourceConfig | None:
-    """The resource ``name`` from a file written on ``node`` (None: no such file)."""
+def written(state: LabState, node: str) -> list[DrbdResourceConfig]:
+    """The resources of the resource files written on ``node``."""
+    found: list[DrbdResourceConfig] = []
     for path, text in files(state, node).items():
         if not path.startswith("/etc/drbd.d/"):
             continue
         try:
-            found = parse_dump(text).resource(name)
+            found.extend(parse_dump(text).resources)
         except ParseError:
             continue
-        if found is not None:
-            return found
-    return None
+    return found
+
+
+def defined(state: LabState, node: str, name: str) -> DrbdResourceConfig | None:
+    """The resource ``name`` from a file written on ``node`` (None: no such file)."""
+    return next((r for r in written(state, node) if r.name == name), None)
 
 
 def written_dumps(state: LabState, node: str) -> str:

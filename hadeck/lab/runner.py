@@ -28,7 +28,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hadeck.collect import Access
-from hadeck.drbdconf import DrbdResourceConfig, parse_dump
 from hadeck.lab import derive, provision
 from hadeck.lab import storage as lab_storage
 from hadeck.lab.errors import LabError
@@ -53,7 +52,6 @@ from hadeck.runner import (
 )
 from hadeck.sources import host as host_source
 from hadeck.sources import lvm as lvm_source
-from hadeck.sources.base import ParseError
 
 if TYPE_CHECKING:
     from hadeck.snmp.agent import SnmpAgent
@@ -392,7 +390,7 @@ class LabRunner(Runner):
         # RES, RES:PEER (a DRBD 9 connection), RES/VOL: the resource is what precedes.
         names = [re.split(r"[:/]", t, maxsplit=1)[0] for t in targets]
         if verb == "dump" and names in ([], ["all"]):
-            return self._drbdadm_dump(state, args, names)
+            return self._drbdadm_dump(state, args)
         if names:
             made = provision.drbdadm(self.lab, state, self.node, verb, names[0], args)
             if made is not None:
@@ -417,37 +415,14 @@ class LabRunner(Runner):
                                                for n in names))
         return self._drbd_change(state, args, verb, names)
 
-    def _drbdadm_dump(self, state: LabState, args: tuple[str, ...],
-                      names: list[str]) -> CommandResult:
-        """``drbdadm dump [all|RES…]`` as drbd-utils 9 prints it for an 8.4 kernel."""
-        wanted = [n for n in names if n != "all"]
-        out: list[str] = ["# /etc/drbd.conf"]
-        addresses = state.topology.node_addresses
-        written = {r.name for r in provision_defined(state, self.node)}
-        for guest in state.topology.guests:
-            name = str(guest["drbd"])
-            if (wanted and name not in wanted) or name in written:
-                continue
-            minor = int(guest["minor"])
-            out += [f"# defined at /etc/drbd.d/{name}.res:1", f"resource {name} {{"]
-            for host in state.drbd_nodes(name):
-                out += [f"    on {host} {{",
-                        f"        device           /dev/drbd{minor} minor {minor};",
-                        f"        disk             /dev/vg_drbd/{name};",
-                        "        meta-disk        internal;",
-                        f"        address          ipv4 {addresses[host]}:{7788 + minor};",
-                        "    }"]
-            out += ["    net {", "        protocol           C;",
-                    "        after-sb-0pri    discard-zero-changes;",
-                    "        after-sb-1pri    discard-secondary;",
-                    "        after-sb-2pri    disconnect;", "    }",
-                    "    disk {", "        on-io-error      detach;",
-                    "        resync-rate      40M;", "    }", "}", ""]
-        missing = [n for n in wanted if n not in state.world["drbd"] and n not in written]
-        if missing:
-            return CommandResult(args, "", f"'{missing[0]}' not defined in your config.\n", 10)
-        extra = provision.written_dumps(state, self.node)
-        return CommandResult(args, "\n".join(out) + "\n" + extra)
+    def _drbdadm_dump(self, state: LabState, args: tuple[str, ...]) -> CommandResult:
+        """``drbdadm dump all``: every resource as ``drbdadm dump RES`` prints it, then the
+        resource files written since (``hadeck new-guest``) not up yet."""
+        written = {r.name for r in provision.written(state, self.node)}
+        dumps = [self._drbd_dump(state, str(g["drbd"])) for g in state.topology.guests
+                 if str(g["drbd"]) not in written]
+        return CommandResult(args, "# /etc/drbd.conf\n" + "".join(dumps)
+                             + provision.written_dumps(state, self.node))
 
     def _drbd_peer(self, state: LabState, name: str) -> tuple[str, int, int]:
         """(peer node, its DRBD node-id, the local minor) of resource ``name``."""
@@ -823,18 +798,6 @@ def events2_changes(before: str, after: str) -> list[str]:
         out.append(" ".join(["destroy", kind, *(f"{k}:{v}" for k, v in old[key]
                                                 if k in identity)]))
     return out
-
-
-def provision_defined(state: LabState, node: str) -> list[DrbdResourceConfig]:
-    """The resources of the files written on ``node`` (``hadeck new-guest``)."""
-    found: list[DrbdResourceConfig] = []
-    for path, text in provision.files(state, node).items():
-        if path.startswith("/etc/drbd.d/"):
-            try:
-                found.extend(parse_dump(text).resources)
-            except ParseError:
-                continue
-    return found
 
 
 def _forget_manual_changes(world: dict[str, object]) -> None:
