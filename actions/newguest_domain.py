@@ -146,7 +146,7 @@ class _NewGuest:
         steps = tuple(_with_input(s, proposal, seen.cib) for s in proposal.steps)
         summary = (f"new guest {spec.name} ({proposal.template.kind}, like "
                    f"{proposal.template.guest}) on {' and '.join(spec.nodes)}: "
-                   f"{spec.size} in {spec.vg}, DRBD {proposal.resource.name} minor "
+                   f"{spec.size} in {_where(proposal)}, DRBD {proposal.resource.name} minor "
                    f"{proposal.minor} port {proposal.port}")
         return Plan(request, steps, summary, True, spec.name, resource=spec.name,
                     node=proposal.spec.prefer or spec.nodes[0], detail=proposal)
@@ -217,6 +217,14 @@ class _NewGuest:
                 f"{spec.name} is stopped (target-role Stopped), ready to start"
                 if not guest.running_on else f"{spec.name} runs, yet was to stay stopped")
         return tuple(good), tuple(bad)
+
+
+def _where(proposal: Proposal) -> str:
+    """Where the volume goes: its group, and its thin pool when it is thin."""
+    volume = proposal.volume
+    if volume is None:
+        return str(proposal.spec.vg)
+    return f"{volume.vg}/{volume.pool} (thin)" if volume.pool else volume.vg
 
 
 def _proposal(plan: Plan) -> Proposal:

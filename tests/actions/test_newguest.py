@@ -223,12 +223,12 @@ def test_the_dry_run_prints_the_plan_and_changes_nothing(
     from hadeck.cli.main import main
 
     code = main(["--lab", str(lab.directory), "new-guest", "vm9", "--nodes",
-                 "jupiter1,jupiter2", "--size", "10G", "--vg", "vg_drbd", "--dry-run",
-                 "--json"])
+                 "jupiter1,jupiter2", "--size", "10G", "--dry-run", "--json"])
     doc = json.loads(capsys.readouterr().out)
     assert code == 0, doc["refused"]
     assert doc["domain"] == "provision" and doc["confirm_word"] == "vm9"
     assert "minor 2 port 7790" in doc["summary"]
+    assert "10G in vg_drbd/pool (thin)" in doc["summary"]  # the copied guest's, not --vg
     assert doc["commands"][-1]["argv"] == ["cibadmin", "--patch", "--xml-pipe"]
     assert all(c["ok"] for c in doc["checks"])
     # Nothing was made: the volume is still free, as LVM reads it.
