@@ -14,6 +14,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -160,8 +161,22 @@ async def wait_for(app: HadeckApp, pilot: Pilot[None], done: object, limit: floa
 
 @LAB
 @aio
-async def test_move_a_guest_from_the_dashboard(lab: Lab, journal: Path) -> None:
+async def test_move_a_guest_from_the_dashboard(lab: Lab, journal: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     assert running_on(lab, "vm1") == ("jupiter1",)
+    # The real execute, held at its start until the keys below have been pressed: on a
+    # quick machine the move could settle before them, and Esc then rightly closes the
+    # finished screen (the test would check the wrong phase).
+    from hadeck.tui import screen_perform
+
+    keys_pressed = threading.Event()
+    real_execute = screen_perform.execute
+
+    def held_execute(*args: object, **kwargs: object) -> Outcome:
+        keys_pressed.wait(30)
+        return real_execute(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(screen_perform, "execute", held_execute)
     app = app_on(lab)
     async with app.run_test(size=(100, 40)) as pilot:
         panel = await open_panel(app, pilot, "g", "vm1@jupiter1")
@@ -182,6 +197,8 @@ async def test_move_a_guest_from_the_dashboard(lab: Lab, journal: Path) -> None:
         assert screen.phase == "running"
         await pilot.press("o", "escape")  # no screen switch, no leaving while it runs
         assert app.screen is screen
+        assert screen.phase == "running"
+        keys_pressed.set()
         await wait_for(app, pilot, lambda: screen.phase == "done")
         result = text_of(app, "#text")
         assert "✔ done (exit 0)" in result, result
