@@ -77,6 +77,7 @@ def record(lab: Lab, polls: int, out: Path) -> list[Path]:
     for name in sorted(state.world["drbd"])[:RESYNCING]:
         faults.heal_drbd(lab, name)
     victim = state.topology.services[0].real_servers[0]["address"]
+    out.mkdir(parents=True, exist_ok=True)  # write_tree makes only the bundle's own directory
     bundles = []
     start = time.monotonic()
     for i in range(polls):
