@@ -59,7 +59,11 @@ MAX_IN_FLIGHT = 32
 answers wait in the socket while others are decoded, and an agent whose timeout is
 short would be counted dead while it answered in time."""
 MAX_RESOLVED = 4096
-"""Request OIDs kept resolved (the scalars, and the table rows where walks go on)."""
+"""Request OIDs kept resolved (the scalars, and the table rows where walks go on), and
+agents whose processor rows are remembered."""
+MAX_ENGINES = 16
+"""SNMPv3 engines a poller keeps (one per set of credentials) before it closes those a
+poll does not use."""
 MAX_ROUNDS = 200
 """GETBULKs per agent at most: past this an agent that keeps sending rows is cut off."""
 
@@ -104,47 +108,205 @@ def reading(answers: Answers) -> SnmpReading:
 
 
 def poll_answers(agents: Sequence[SnmpAgent]) -> list[Answers]:
-    """Poll every agent once, concurrently; their answers as text, in the agents' order."""
+    """Poll every agent once, concurrently; their answers as text, in the agents' order.
+
+    Polls through the process's :class:`Poller` (started by the first poll, kept for the
+    next ones): call it from any thread but the poller's own.
+    """
     if not agents:
         return []
-    import asyncio
-
-    return asyncio.run(poll_async(agents))
+    return shared().poll_answers(agents)
 
 
 async def poll_async(agents: Sequence[SnmpAgent]) -> list[Answers]:
-    """:func:`poll_answers` inside a running event loop."""
-    import asyncio
-
-    engines: dict[tuple[object, ...], Any] = {}
-    slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-
-    async def one(agent: SnmpAgent) -> Answers:
-        async with slots:
-            return await _poll_within_budget(agent, _engine(engines, agent))
-
+    """Poll every agent once in the running event loop, from nothing: what a poll costs
+    when nothing is kept (a new v2c dispatcher, new SNMPv3 engines and discoveries)."""
+    session = _Session()
     try:
-        return list(await asyncio.gather(*(one(a) for a in agents)))
+        return await session.poll(agents)
     finally:
-        for engine in engines.values():  # their UDP sockets, in the loop that opened them
+        session.close()
+
+
+class Poller:
+    """Polls from one event loop in a thread of its own, kept from one poll to the next.
+
+    pysnmp's dispatcher and SNMP engines belong to the event loop that opened their
+    sockets, so a poller that runs each poll in a new loop (``asyncio.run``) pays every
+    time for what could be kept: the SNMPv3 engine, its discovery of each agent's engine
+    ID and the key localised for it, the target pysnmp configures in its own MIB for each
+    agent (~4 ms of CPU). This one keeps its loop, and with it those, for its life: the
+    first poll of an agent costs that once, the next ones only the request and its
+    answer (bench/snmp.py: cold and warm figures).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: Any = None
+        self._thread: threading.Thread | None = None
+        self._session: _Session | None = None
+
+    def poll_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        """:func:`poll_answers` in this poller's loop (waits for the answers)."""
+        if not agents:
+            return []
+        import asyncio
+
+        loop, session = self._started()
+        # Each agent's poll ends within its budget (asyncio.wait_for): this wait does too.
+        waited = max(budget(a) for a in agents) * (1 + len(agents) // MAX_IN_FLIGHT) + 10
+        return asyncio.run_coroutine_threadsafe(session.poll(agents), loop).result(waited)
+
+    def close(self) -> None:
+        """Close the sockets and stop the loop and its thread (a new poll starts them)."""
+        import asyncio
+
+        with self._lock:
+            loop, thread, session = self._loop, self._thread, self._session
+            self._loop = self._thread = self._session = None
+        if loop is None or thread is None or session is None:
+            return
+
+        async def close() -> None:
+            session.close()
+
+        asyncio.run_coroutine_threadsafe(close(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+    def _started(self) -> tuple[Any, _Session]:
+        with self._lock:
+            if self._loop is None or self._session is None:
+                import asyncio
+
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="hadeck-snmp",
+                                          daemon=True)
+                thread.start()
+                self._loop, self._thread, self._session = loop, thread, _Session()
+            return self._loop, self._session
+
+
+_SHARED: list[Poller] = []
+
+
+def shared() -> Poller:
+    """The process's poller (the dashboard's and the weight loop's polls reuse it)."""
+    with _LOCK:
+        if not _SHARED:
+            _SHARED.append(Poller())
+        return _SHARED[0]
+
+
+class _Session:
+    """What one event loop keeps between polls: the v2c dispatcher (pysnmp's light,
+    engine-less v1/v2c API: a request is encoded, sent and matched by its request ID),
+    the SNMPv3 engines (one per set of credentials), and the processor rows each agent
+    had (the next poll asks for that many, not :data:`MAX_REPETITIONS`)."""
+
+    def __init__(self) -> None:
+        self.dispatcher: Any = None
+        self.engines: dict[tuple[object, ...], Any] = {}
+        self.rows: dict[tuple[str, int], int] = {}
+
+    async def poll(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        import asyncio
+
+        self._forget(agents)
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+        async def one(agent: SnmpAgent) -> Answers:
+            async with slots:
+                return await _poll_within_budget(agent, self)
+
+        return list(await asyncio.gather(*(one(a) for a in agents)))
+
+    def close(self) -> None:
+        """Close the sockets, in the loop that opened them."""
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+            self.dispatcher = None
+        for engine in self.engines.values():
             engine.close_dispatcher()
+        self.engines.clear()
+
+    def _forget(self, agents: Sequence[SnmpAgent]) -> None:
+        """Past :data:`MAX_ENGINES` sets of credentials (a configuration changed many
+        times), close the engines this poll does not use."""
+        if len(self.engines) > MAX_ENGINES:
+            used = {_engine_key(a) for a in agents}
+            for key in [k for k in self.engines if k not in used]:
+                self.engines.pop(key).close_dispatcher()
+        if len(self.rows) > MAX_RESOLVED:
+            self.rows.clear()
+
+    def repetitions(self, agent: SnmpAgent) -> int:
+        """Processor rows to ask for: one past the rows the agent had (the extra row
+        shows the table ended), :data:`MAX_REPETITIONS` when not known yet."""
+        rows = self.rows.get((agent.address, agent.port))
+        return MAX_REPETITIONS if rows is None else min(rows + 1, MAX_REPETITIONS)
+
+    def engine(self, agent: SnmpAgent) -> Any:
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+        key = _engine_key(agent)
+        if key not in self.engines:
+            engine = SnmpEngine()
+            # pysnmp builds a MIB view per engine (~0.3 s, compiling its MIB modules) to
+            # resolve the OIDs asked for: one for the process does, it is only read.
+            engine.cache["mibViewController"] = _mib_view()
+            self.engines[key] = engine
+        return self.engines[key]
+
+    def forget(self, agent: SnmpAgent, target: Any) -> bool:
+        """Forget the engine ID this poller's engine learned for ``agent`` (the next
+        request discovers it again); True when it had one.
+
+        pysnmp keeps a peer's engine ID by its address for 300 s and drops, unanswered,
+        an answer signed with another: an agent reinstalled (or whose engineID changed)
+        would time out for five minutes. pysnmp has no call for this: its cache is
+        reached by name (pysnmp 7.1; tests/snmp/test_poller.py fails if that changes).
+        """
+        engine = self.engines.get(_engine_key(agent))
+        model = engine.message_processing_subsystems.get(3) if engine is not None else None
+        prefix = "_SnmpV3MessageProcessingModel__engineIdCache"
+        cache, queue = getattr(model, prefix, None), getattr(model, prefix + "ExpQueue", None)
+        if not isinstance(cache, dict) or not isinstance(queue, dict):
+            return False
+        address = tuple(target.transport_address)[:2]
+        stale = [k for k in cache if tuple(k[1])[:2] == address]
+        for k in stale:
+            del cache[k]
+            for keys in queue.values():  # its expiry would delete it again: a KeyError
+                while k in keys:
+                    keys.remove(k)
+        return bool(stale)
+
+    async def bulk(self, agent: SnmpAgent, target: Any, non_repeaters: int,
+                   repetitions: int, asked: Sequence[str]) -> Any:
+        """One GETBULK: pysnmp's (errorIndication, errorStatus, errorIndex, varBinds)."""
+        if agent.version == "2c":
+            from pysnmp.hlapi.v1arch.asyncio import CommunityData, SnmpDispatcher
+            from pysnmp.hlapi.v1arch.asyncio import bulk_cmd as bulk_v2c
+
+            if self.dispatcher is None:
+                self.dispatcher = SnmpDispatcher()
+            return await bulk_v2c(self.dispatcher, CommunityData(agent.community, mpModel=1),
+                                  target, non_repeaters, repetitions,
+                                  *(_pair(oid) for oid in asked))
+        from pysnmp.hlapi.v3arch.asyncio import ContextData, bulk_cmd
+
+        return await bulk_cmd(self.engine(agent), _auth(agent), target, ContextData(),
+                              non_repeaters, repetitions, *(_asked(oid) for oid in asked),
+                              lookupMib=False)
 
 
-def _engine(engines: dict[tuple[object, ...], Any], agent: SnmpAgent) -> Any:
-    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
-
-    if agent.version == "2c":
-        key: tuple[object, ...] = ("v2c",)  # communities are kept apart by pysnmp itself
-    else:
-        key = ("v3", agent.user, agent.auth_protocol, agent.auth_password,
-               agent.priv_protocol, agent.priv_password)
-    if key not in engines:
-        engine = SnmpEngine()
-        # pysnmp builds a MIB view per engine (~0.3 s, compiling its MIB modules) to
-        # resolve the OIDs asked for: one for the process does, it is only read.
-        engine.cache["mibViewController"] = _mib_view()
-        engines[key] = engine
-    return engines[key]
+def _engine_key(agent: SnmpAgent) -> tuple[object, ...]:
+    # pysnmp keeps one key per user name in an engine: a user name with two different
+    # passwords needs an engine of its own.
+    return ("v3", agent.user, agent.auth_protocol, agent.auth_password,
+            agent.priv_protocol, agent.priv_password)
 
 
 _MIB_VIEW: list[Any] = []
@@ -177,14 +339,32 @@ def _asked(oid: str) -> Any:
     return found
 
 
-async def _poll_within_budget(agent: SnmpAgent, engine: Any) -> Answers:
+def _pair(oid: str) -> Any:
+    """The v2c request's (name, NULL) for ``oid``, made once (the engine-less API
+    resolves nothing: the name goes out as it is)."""
+    found = _PAIRS.get(oid)
+    if found is None:
+        from pysnmp.proto.rfc1902 import Null, ObjectName
+
+        found = (ObjectName(oid), Null(""))
+        with _LOCK:
+            if len(_PAIRS) >= MAX_RESOLVED:
+                _PAIRS.clear()
+            _PAIRS[oid] = found
+    return found
+
+
+_PAIRS: dict[str, Any] = {}
+
+
+async def _poll_within_budget(agent: SnmpAgent, session: _Session) -> Answers:
     import asyncio
 
     read_at, start = time.time(), time.monotonic()
     lines: list[str] = []
     limit = budget(agent)
     try:
-        error, kind = await asyncio.wait_for(_poll(agent, engine, lines), limit)
+        error, kind = await asyncio.wait_for(_poll(agent, session, lines), limit)
     except TimeoutError:
         error, kind = f"no complete answer within {limit:g} s", "timeout"
     except Exception as exc:  # pysnmp's own errors (a name that does not resolve …)
@@ -207,30 +387,40 @@ def _say(exc: object, agent: SnmpAgent | None = None) -> str:
     return text[:300]
 
 
-async def _poll(agent: SnmpAgent, engine: Any, lines: list[str]) -> tuple[str | None, str]:
+async def _poll(agent: SnmpAgent, session: _Session, lines: list[str]
+                ) -> tuple[str | None, str]:
     """Ask one agent; fill ``lines``; return the error and its kind (None when it answered)."""
-    from pysnmp.hlapi.v3arch.asyncio import (
-        ContextData,
-        Udp6TransportTarget,
-        UdpTransportTarget,
-    )
+    if agent.version == "2c":
+        from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget, UdpTransportTarget
+    else:
+        from pysnmp.hlapi.v3arch.asyncio import (
+            Udp6TransportTarget,
+            UdpTransportTarget,
+        )
 
     target_class = Udp6TransportTarget if ":" in agent.address else UdpTransportTarget
     target = await target_class.create((agent.address, agent.port), timeout=agent.timeout,
                                        retries=agent.retries)
-    auth, context = _auth(agent), ContextData()
-    first = await _first(agent, engine, auth, target, context, lines)
+    first = await _first(agent, session, target, lines)
+    if isinstance(first, tuple) and first[1] == "timeout" and agent.version == "3" \
+            and session.forget(agent, target):
+        # Silence from an agent this engine knew: it may be answering with another
+        # engine ID (reinstalled); ask again, discovering it. A dead agent costs this
+        # once (it is then no longer known), not at every poll.
+        first = await _first(agent, session, target, lines)
     if isinstance(first, tuple):
         return first
     current = {**first, **{c: c for c in (oids.HOST_COLUMNS if agent.role == "node"
                                            else ())}}
-    problem = await _walk(agent, engine, auth, target, context, current, lines)
+    problem = await _walk(agent, session, target, current, lines)
     if problem is None and agent.role == "node" \
             and not any(ln.startswith(f".{oids.DSK_PATH}.") for ln in lines):
-        problem = await _walk(agent, engine, auth, target, context,
+        problem = await _walk(agent, session, target,
                               {c: c for c in oids.STORAGE_COLUMNS}, lines)
     if problem is not None:
         return f"while walking the tables: {problem[0]}", problem[1]
+    rows = sum(ln.startswith(f".{oids.HR_PROCESSOR_FRW_ID}.") for ln in lines)
+    session.rows[(agent.address, agent.port)] = rows
     return None, ""
 
 
@@ -242,20 +432,18 @@ def _before(oid: str) -> str:
     return parent if int(last) == 0 else f"{parent}.{int(last) - 1}"
 
 
-async def _first(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: Any,
+async def _first(agent: SnmpAgent, session: _Session, target: Any,
                  lines: list[str]) -> dict[str, str] | tuple[str, str]:
     """The scalars and the first rows of the load columns, in one GETBULK.
 
     Returns the load columns not finished yet, each with the last row seen (what
     :func:`_walk` goes on from), or the error and its kind.
     """
-    from pysnmp.hlapi.v3arch.asyncio import bulk_cmd
     from pysnmp.proto.rfc1905 import NoSuchObject
 
     scalars, columns = oids.SCALARS, oids.LOAD_COLUMNS
-    found = await bulk_cmd(engine, auth, target, context, len(scalars), MAX_REPETITIONS,
-                           *(_asked(_before(oid)) for oid in scalars),
-                           *(_asked(c) for c in columns), lookupMib=False)
+    found = await session.bulk(agent, target, len(scalars), session.repetitions(agent),
+                               [*(_before(oid) for oid in scalars), *columns])
     problem = _problem(agent, found)
     if problem is not None:
         return problem
@@ -291,7 +479,7 @@ def _take(current: dict[str, str], asked: Sequence[str], table: Sequence[Any],
         current[column] = oid
 
 
-async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: Any,
+async def _walk(agent: SnmpAgent, session: _Session, target: Any,
                 current: dict[str, str], lines: list[str]) -> tuple[str, str] | None:
     """Bulk-walk several table columns at once (``current``: each column → the last row
     seen, or the column itself to start), appending their rows to ``lines``.
@@ -301,14 +489,12 @@ async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: 
     next column) or the MIB ends; not when fewer rows came than asked, which only means
     the agent cut its answer to fit a message.
     """
-    from pysnmp.hlapi.v3arch.asyncio import bulk_cmd
-
     for _ in range(MAX_ROUNDS):
         if not current:
             return None
         asked = list(current)
-        found = await bulk_cmd(engine, auth, target, context, 0, MAX_REPETITIONS,
-                               *(_asked(current[c]) for c in asked), lookupMib=False)
+        found = await session.bulk(agent, target, 0, MAX_REPETITIONS,
+                                   [current[c] for c in asked])
         problem = _problem(agent, found)
         if problem is not None:
             return problem
@@ -324,11 +510,8 @@ def _key(oid: str) -> tuple[int, ...]:
 
 
 def _auth(agent: SnmpAgent) -> Any:
-    from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData
-
-    if agent.version == "2c":
-        return CommunityData(agent.community, mpModel=1)
-    from pysnmp.hlapi.v3arch.asyncio import auth
+    """An SNMPv3 agent's user, as pysnmp takes it (v2c goes without an engine)."""
+    from pysnmp.hlapi.v3arch.asyncio import UsmUserData, auth
 
     auth_protocols = {
         "MD5": auth.usmHMACMD5AuthProtocol, "SHA": auth.usmHMACSHAAuthProtocol,
