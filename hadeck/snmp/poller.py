@@ -1,8 +1,8 @@
 """Poll many SNMP agents at once (pysnmp 7, asyncio), and keep their answers as text.
 
-pysnmp (~0.2 s to import) and asyncio are imported inside :func:`poll_answers`, never at
-module level: a check plugin or ``hadeck status`` that reads no SNMP agent never pays for
-them (tests/core/test_import_hygiene.py imports every core module and fails if they load).
+pysnmp (~0.2 s to import) and asyncio are imported by a poll, never at module level: a
+check plugin or ``hadeck status`` that reads no SNMP agent never pays for them
+(tests/core/test_import_hygiene.py imports every core module and fails if they load).
 
 One poll of one agent is:
 
@@ -10,24 +10,39 @@ One poll of one agent is:
    (:data:`hadeck.snmp.oids.SCALARS`: uptime, load, memory) as its non-repeaters — each
    as a GETNEXT of the OID just before it, so the answer is the scalar itself — and the
    first rows of the processor table (:data:`hadeck.snmp.oids.LOAD_COLUMNS`) as its
-   repeaters. A real server (its weight needs the load and the number of CPUs) is
-   usually done in this one round trip. It is also the liveness and credentials check:
-   an agent that does not answer it, or refuses the user, is not asked anything more (a
-   dead agent costs one timeout, not one per table);
+   repeaters (:data:`MAX_REPETITIONS` at first, then one more than the agent had:
+   each value past a table's end costs its decoding). A real server (its weight needs
+   the load and the number of CPUs) is usually done in this one round trip. It is also
+   the liveness and credentials check: an agent that does not answer it, or refuses the
+   user, is not asked anything more (a dead agent costs one timeout, not one per table);
 2. a bulk walk of what is left, all columns at once (:func:`_walk`): each GETBULK asks
    for the next rows of all the columns not yet finished, so the whole poll is two or
    three round trips whatever the number of columns: the rest of the processor table
    on a host with many CPUs, and for a node disks and interfaces (``HOST_COLUMNS``), and
    hrStorage when it has no dskTable.
 
-The poll is CPU-bound in pysnmp (pyasn1 decodes each value, and each request costs
-pysnmp its own target configuration), so one request where there were two matters more
-than the round trip it saves (bench/snmp.py).
+The poll is CPU-bound in pysnmp (pyasn1 encodes and decodes each value, ~0.1 ms each),
+so one request where there were two, and fewer values, matter more than the round trips
+they save (bench/snmp.py).
 
 All agents are polled concurrently in one event loop, each with its own timeout and
-retries and an overall budget (:func:`budget`). Agents sharing credentials share one
-SNMP engine; a v3 user name with two different passwords gets an engine of its own, as
-pysnmp keeps one key per user name in an engine.
+retries and an overall budget (:func:`budget`). The loop is a :class:`Poller`'s, in a
+thread of its own, kept from one poll to the next (the process shares one,
+:func:`shared`: the dashboard's and the weight loop's polls), and with it what pysnmp
+would otherwise build again at every poll:
+
+* v2c goes through pysnmp's engine-less v1/v2c API (``hlapi.v1arch``: one dispatcher,
+  a request encoded, sent and matched by its request ID), not through an SNMP engine
+  and the target configuration pysnmp writes into its own MIB for each agent;
+* SNMPv3 needs an engine: one per set of credentials (pysnmp keeps one key per user
+  name in an engine), kept, so each agent's engine-ID discovery, key localisation and
+  target configuration are paid at its first poll, not at every one. pysnmp keeps a
+  discovered engine ID for 300 s and drops unanswered what is signed with another: an
+  agent that falls silent in a kept engine is forgotten and asked once more, which
+  rediscovers a reinstalled agent at once (and costs a dead agent one more timeout,
+  once: it is then no longer known).
+
+:func:`poll_async` polls in the caller's loop with nothing kept: a cold poll.
 
 Errors are said for an operator and never carry a secret: pysnmp's ``Wrong SNMP PDU
 digest`` becomes "authentication failed (wrong SNMPv3 password or auth protocol)", a
@@ -82,8 +97,9 @@ class Answers:
 
 
 def budget(agent: SnmpAgent) -> float:
-    """Seconds one agent's whole poll may take: the GET's worst case, plus as much for
-    the walk's round trips (each answers in milliseconds when the agent is alive)."""
+    """Seconds one agent's whole poll may take: the first request's worst case, plus as
+    much for the walk's round trips (each answers in milliseconds when the agent is
+    alive) or for the one rediscovery of an SNMPv3 agent that fell silent."""
     return 2 * agent.timeout * (agent.retries + 1) + 1.0
 
 
@@ -91,7 +107,7 @@ def poll(agents: Sequence[SnmpAgent]) -> tuple[SnmpReading, ...]:
     """Poll every agent once, concurrently, and read the model from the answers.
 
     Never raises for an agent that fails: its reading says why (``error``,
-    ``error_kind``). Runs its own event loop: call it from a thread that has none.
+    ``error_kind``). Polls through the process's :class:`Poller` and waits for it.
     """
     return tuple(reading(a) for a in poll_answers(agents))
 
@@ -168,10 +184,14 @@ class Poller:
             return
 
         async def close() -> None:
+            # An answer that came in as the sockets closed (a retry's late twin) finds
+            # its transport gone: pysnmp raises for it, and nobody is waiting for it.
+            loop.set_exception_handler(lambda _loop, _context: None)
             session.close()
+            await asyncio.sleep(0)  # the transports' closing callbacks run
+            loop.stop()
 
-        asyncio.run_coroutine_threadsafe(close(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
+        asyncio.run_coroutine_threadsafe(close(), loop)
         thread.join(10)
         loop.close()
 
