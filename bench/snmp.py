@@ -5,55 +5,78 @@ port, many loopback addresses: N agents for the poller, one process for the mach
 with a throwaway community and SNMPv3 user (addresses past 127.0.0.250 go on at
 127.0.1.1), and times, median of ``--repeat``:
 
-* one agent, then 64 and 256 agents at once, each polled as a real server (the GET of
-  load and memory, the walk of the processor table) and, with ``--role node``, as a node
-  (disks and interfaces too);
+* one agent, then 64 and 256 agents at once, each polled as a real server (the GETBULK of
+  load, memory and the processor table) and, with ``--role node``, as a node (disks and
+  interfaces too);
 * the same over SNMPv3 authPriv (SHA/AES) with ``--v3``;
 
-and reports the ratio to one agent (the issue's goal: 64 at once ≤ 2× one), and the
-memory one more agent costs: Python's allocations at the poll's peak (tracemalloc) per
-agent, and the process's RSS growth.
+each **cold** (a new :class:`~hadeck.snmp.poller.Poller`: what a one-shot command such
+as ``hadeck status`` pays) and **warm** (a poller that has polled these agents before:
+what the dashboard and ``hadeck weights --every`` pay at every poll after the first),
+as wall time and CPU time (``time.process_time``, the whole process: the poller's
+thread too), and the ratio to one agent (the issue's goal: 64 at once ≤ 2× one), and
+the memory per agent: Python's allocations at a warm poll's peak (tracemalloc), what the
+poller keeps between polls, and the process's RSS growth.
 
 Run ``python bench/snmp.py`` (``--help`` for the options). No pytest: this is a report.
+Other work on the machine stretches the wall times; read the CPU times.
 
-What it showed here (2 shared cores, busy; one snmpd answering all agents; real-server
-poll; medians of 3–5; read them as ratios):
+Before (2026-12-02, main at 7303185: every poll in a new event loop with new SNMP
+engines; the figures of the brief, quiet machine, median of 5): v2c one agent 57 ms,
+64 agents 538 ms = 9.4×, 8.4 ms per agent. Measured again here beside the new poller
+(same process, alternating, CPU ms, machine at load 5–14):
 
-====================  ==========  ===========  ============  ===========================
-                       1 agent     64 agents    256 agents    per agent (64 / 256)
-====================  ==========  ===========  ============  ===========================
-v2c                    125–260 ms  1.05–1.6 s   4.7 s         16–26 ms, 70 / 32 KiB peak
-v3 authPriv SHA/AES    302 ms      3.25 s       12.7 s        50 ms, 70 / 36 KiB peak
-====================  ==========  ===========  ============  ===========================
+====================  ==========  ============  ============
+CPU ms, median of 5    1 agent     64 agents     256 agents
+====================  ==========  ============  ============
+v2c, before            89          380–411       2,040–2,300
+v2c, cold              5           160–193       605–816
+v2c, warm              3           120–155       513–588
+v3 authPriv, before    87–119      574–687       2,490–2,770
+v3 authPriv, cold      102–130     566–643       2,350–2,600
+v3 authPriv, warm      4.5–4.8     174–206       1,135–1,238
+====================  ==========  ============  ============
 
-**The issue's goal (64 at once ≤ 2× one) is not met: 6–11×.** The round trips overlap
-(the 64 polls take the time of their CPU, not of 64 × their waits), but the poll is
-CPU-bound in pysnmp: pyasn1 decodes ~0.3 ms per value (one GET of 13 scalars plus one
-GETBULK of the processor table ≈ 30 values ≈ 10 ms), and SNMPv3 adds an engine-ID
-discovery and a key localisation per agent per poll (pysnmp cannot keep an engine past its
-event loop, so every poll starts new engines). One agent's time is mostly fixed cost (a
-new SNMP engine, ~0.1 s). What was done: the MIB view that pysnmp builds per engine is
-shared (was ~0.3 s a poll), request OIDs are resolved once per process (~0.4 ms each,
-was the largest cost: 64 agents 3.9 s → 1.05 s), a real server's poll walks only the
-processor table, and at most 32 agents are in flight so a short timeout is not missed
-while others are decoded. Next, if it matters: fewer values (``laLoadInt`` is redundant
-with ``laLoad``; fewer GETBULK repetitions for the processor table), or polling from a
-process pool.
+And this bench on a quieter machine (load 1.5–3.4; wall / CPU ms; median of 5):
 
-Since then (2026-12-02) a poll is one request per agent, not two: the scalars ride as
-the non-repeaters of the GETBULK that starts the processor table. Paired with the
-previous poller in the same process (alternating, 7 rounds, v2c, 64 agents, on a machine
-at load average 14–24, so CPU time, ``time.process_time``, is the figure to read): 782 →
-721 ms of CPU for 64 agents (111 ms for one: a new SNMP engine and its MIB modules), i.e.
-~10.6 → ~9.8 ms per extra agent. Wall-clock ratios at that load were 4.6–6.8× for both
-versions, noise larger than the change. What is left per agent: pyasn1 decoding the
-answer (~45 %), pysnmp configuring the target in its own SNMP-TARGET-MIB for every new
-engine (~4 ms, ``lcd.configure`` → ``add_target_address``), encoding and sending. The 2×
-aim is out of reach while each agent costs ~10 ms of CPU and one agent ~110 ms: on
-loopback the round trips are all that overlaps. Next, if it matters: a long-lived engine
-(one event loop in a thread of its own: the target configuration is then paid once per
-agent, not per poll, and the engine's ~0.1 s once), or the request sent through
-``msgAndPduDsp.send_pdu`` without the target MIB.
+====================  ===========  ============  ============  =======================
+wall / CPU ms          1 agent      64 agents     256 agents    per agent (64 / 256)
+====================  ===========  ============  ============  =======================
+v2c cold               7.6 / 5.7    276 / 253     849 / 837
+v2c warm               3.9 / 3.3    182 / 180     569 / 562     20 / 6 KiB peak, <1 kept
+v3 cold                107 / 104    552 / 528     1931 / 1904
+v3 warm                5.2 / 4.5    258 / 256     981 / 964     62 / 34 KiB peak,
+                                                                41 / 28 KiB kept
+====================  ===========  ============  ============  =======================
+
+(The v2c rows are from before laLoadInt was dropped: 3 values of 19 fewer, ~10 %.)
+
+**The issue's goal (64 at once ≤ 2× one) is still not met, and the ratio got worse,
+because one agent got much cheaper:** warm, 64 agents take ~50× one agent; cold, v2c
+~36×, v3 ~5× (one v3 agent cold is mostly its new engine, ~0.1 s). What got better is
+the cost of each agent: 64 v2c agents now take ~3× what *one* agent took before (182 ms
+against 57–67 ms), and about a third of the CPU. On loopback a poll is all CPU and
+nothing overlaps but round trips of ~0.1 ms: 64 agents at once can only cost what
+their CPU costs (~2–3 ms each), one agent ~3 ms. The 2× would need each agent's round
+trip to outweigh the CPU of all the others (≥ ~150 ms for 64): true for agents far
+away, not here. Which "one agent" to compare with: for a long-lived poller (the
+dashboard, the weight loop) the warm poll is what recurs, so warm against warm is the
+honest ratio; cold against cold is what a one-shot command sees.
+
+What was done, in order (each measured): the MIB view pysnmp builds per engine is
+shared (was ~0.3 s a poll); request OIDs resolved once per process (~0.4 ms each: 64
+agents 3.9 s → 1.05 s); one request per agent, not two (the scalars as the
+non-repeaters of the GETBULK that starts the processor table: ~8 %); then (this
+version) v2c through pysnmp's engine-less v1/v2c API (``hlapi.v1arch``: no SNMP engine,
+no per-agent target configuration in pysnmp's MIB, which cost ~4 ms an agent); a
+long-lived poller, one event loop in a thread of its own, keeping the v2c dispatcher
+and the SNMPv3 engines, so v3 discovery, key localisation and target configuration are
+paid once per agent, not per poll (v3 warm ~3× less CPU than before); a kept agent
+asked for one processor row more than it had, not 8 (2 CPUs: 6 values instead of 16);
+laLoadInt no longer asked (laLoad says the same). Where the CPU goes now (warm, v2c):
+pyasn1 decoding the answers ~65–75 %, building and encoding the request ~20 %.
+Next, if it matters: a decoder of our own for the few answer shapes hadeck asks for, or
+polling from a second process (this machine has two cores, and other work).
 
 snmpd 5.9 listens on only the first ~121 addresses of one ``agentAddress`` line (the
 rest silently not): this bench passes the addresses on snmpd's command line.
