@@ -208,15 +208,22 @@ class Poller:
             return self._loop, self._session
 
 
-_SHARED: list[Poller] = []
+_SHARED: dict[int, Poller] = {}
 
 
 def shared() -> Poller:
-    """The process's poller (the dashboard's and the weight loop's polls reuse it)."""
+    """The process's poller (the dashboard's and the weight loop's polls reuse it).
+
+    One per process id: a forked child has the parent's poller but not its thread.
+    """
+    import os
+
     with _LOCK:
-        if not _SHARED:
-            _SHARED.append(Poller())
-        return _SHARED[0]
+        pid = os.getpid()
+        if pid not in _SHARED:
+            _SHARED.clear()
+            _SHARED[pid] = Poller()
+        return _SHARED[pid]
 
 
 class _Session:
