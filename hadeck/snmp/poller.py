@@ -60,7 +60,7 @@ from typing import Any
 
 from hadeck.model import SnmpReading
 from hadeck.redact import MASK
-from hadeck.snmp import oids
+from hadeck.snmp import ber, oids
 from hadeck.snmp.agent import SnmpAgent
 from hadeck.snmp.answers import AnswerError, line
 from hadeck.snmp.parse import parse_reading
@@ -314,19 +314,99 @@ class _Session:
                    repetitions: int, asked: Sequence[str]) -> Any:
         """One GETBULK: pysnmp's (errorIndication, errorStatus, errorIndex, varBinds)."""
         if agent.version == "2c":
-            from pysnmp.hlapi.v1arch.asyncio import CommunityData, SnmpDispatcher
-            from pysnmp.hlapi.v1arch.asyncio import bulk_cmd as bulk_v2c
-
-            if self.dispatcher is None:
-                self.dispatcher = SnmpDispatcher()
-            return await bulk_v2c(self.dispatcher, CommunityData(agent.community, mpModel=1),
-                                  target, non_repeaters, repetitions,
-                                  *(_pair(oid) for oid in asked))
+            return await self._bulk_v2c(agent, target, non_repeaters, repetitions, asked)
         from pysnmp.hlapi.v3arch.asyncio import ContextData, bulk_cmd
 
         return await bulk_cmd(self.engine(agent), _auth(agent), target, ContextData(),
                               non_repeaters, repetitions, *(_asked(oid) for oid in asked),
                               lookupMib=False)
+
+
+    async def _bulk_v2c(self, agent: SnmpAgent, target: Any, non_repeaters: int,
+                        repetitions: int, asked: Sequence[str]) -> Any:
+        """A v2c GETBULK written and read by :mod:`hadeck.snmp.ber`, sent, resent and
+        timed out by pysnmp's dispatcher; its answer's values are ``ber.Value``."""
+        import asyncio
+        import random
+
+        from pysnmp.proto import errind
+
+        if self.dispatcher is None:
+            self.dispatcher = _v2c_dispatcher()
+        future = asyncio.get_running_loop().create_future()
+
+        def done(*args: Any) -> None:
+            # (dispatcher, request id, error indication, answer, context); pysnmp's
+            # close() calls it with one argument fewer, for a request it drops.
+            if future.done() or future.get_loop().is_closed():
+                return
+            indication, answer = (args[2], args[3]) if len(args) == 5 else ("closed", None)
+            if indication is not None or answer is None:
+                future.set_result((indication or errind.requestTimedOut, 0, 0, ()))
+            else:
+                future.set_result((None, answer.error_status, answer.error_index,
+                                   answer.values))
+
+        request_id = random.randrange(1, 2**31 - 1)
+        while request_id in self.dispatcher.pending():
+            request_id = random.randrange(1, 2**31 - 1)
+        message = ber.get_bulk(agent.community.encode(), request_id, non_repeaters,
+                               repetitions, b"".join(_encoded(oid) for oid in asked))
+        self.dispatcher.send(target, message, request_id, done)
+        return await future
+
+
+def _v2c_dispatcher() -> Any:
+    """pysnmp's v1/v2c dispatcher (its socket, resends and timeouts), sending messages
+    already written and reading answers with :func:`hadeck.snmp.ber.decode_response`."""
+    from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
+
+    class Dispatcher(SnmpDispatcher):  # type: ignore[misc]
+        # pysnmp 7.1's send_pdu without its encoding: the pending request's fields are
+        # the ones its _timer_callback resends and times out by (tests/snmp run both).
+        def send(self, target: Any, message: bytes, request_id: int, done: Any) -> None:
+            domain = target.TRANSPORT_DOMAIN
+            if self._automaticDispatcher and domain not in self._configuredTransports:
+                self.transport_dispatcher.register_transport(
+                    domain, target.PROTO_TRANSPORT().open_client_mode(target.iface))
+                self._configuredTransports.add(domain)
+            self._pendingReqs[request_id] = {
+                "outgoingMsg": message, "transportTarget": target, "cbFun": done,
+                "cbCtx": None, "timestamp": time.time() + target.timeout, "retries": 0}
+            self.transport_dispatcher.send_message(message, domain, target.transport_address)
+            self.transport_dispatcher.job_started(id(self))
+
+        def pending(self) -> dict[int, Any]:
+            return self._pendingReqs  # type: ignore[no-any-return]
+
+        def _recv_callback(self, snmpEngine: Any, transportDomain: Any,
+                           transportAddress: Any, wholeMsg: bytes) -> bytes:
+            try:
+                answer = ber.decode_response(bytes(wholeMsg))
+            except ber.BerError:
+                return b""  # not an answer: dropped, as pysnmp drops what it cannot read
+            state = self._pendingReqs.pop(answer.request_id, None)
+            if state is not None:
+                self.transport_dispatcher.job_finished(id(self))
+                state["cbFun"](self, answer.request_id, None, answer, state["cbCtx"])
+            return b""
+
+    return Dispatcher()
+
+
+_ENCODED: dict[str, bytes] = {}
+
+
+def _encoded(oid: str) -> bytes:
+    """The v2c request's (OID, NULL) pair for ``oid``, encoded once."""
+    found = _ENCODED.get(oid)
+    if found is None:
+        found = ber.varbinds([oid])
+        with _LOCK:
+            if len(_ENCODED) >= MAX_RESOLVED:
+                _ENCODED.clear()
+            _ENCODED[oid] = found
+    return found
 
 
 def _engine_key(agent: SnmpAgent) -> tuple[object, ...]:
@@ -364,24 +444,6 @@ def _asked(oid: str) -> Any:
                 _RESOLVED.clear()
             _RESOLVED[oid] = found
     return found
-
-
-def _pair(oid: str) -> Any:
-    """The v2c request's (name, NULL) for ``oid``, made once (the engine-less API
-    resolves nothing: the name goes out as it is)."""
-    found = _PAIRS.get(oid)
-    if found is None:
-        from pysnmp.proto.rfc1902 import Null, ObjectName
-
-        found = (ObjectName(oid), Null(""))
-        with _LOCK:
-            if len(_PAIRS) >= MAX_RESOLVED:
-                _PAIRS.clear()
-            _PAIRS[oid] = found
-    return found
-
-
-_PAIRS: dict[str, Any] = {}
 
 
 async def _poll_within_budget(agent: SnmpAgent, session: _Session) -> Answers:
@@ -591,11 +653,23 @@ def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
                     f"protocol ({agent.priv_protocol or 'none'}) or security level", "auth")
         return f"SNMP error: {_say(indication)}", "failed"
     if status:
-        return f"the agent answered {status.prettyPrint()} (at value {index})", "failed"
+        said = status.prettyPrint() if hasattr(status, "prettyPrint") else \
+            _ERROR_STATUS.get(int(status), str(status))
+        return f"the agent answered {said} (at value {index})", "failed"
     return None
 
 
+_ERROR_STATUS = dict(enumerate((
+    "noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess",
+    "wrongType", "wrongLength", "wrongEncoding", "wrongValue", "noCreation",
+    "inconsistentValue", "resourceUnavailable", "commitFailed", "undoFailed",
+    "authorizationError", "notWritable", "inconsistentName")))
+"""RFC 3416 error-status names (what pysnmp prints for a v3 answer's)."""
+
+
 def _is_end(value: Any) -> bool:
+    if isinstance(value, ber.Value):
+        return not value.kind
     from pysnmp.proto.rfc1902 import Null
     from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
@@ -606,6 +680,9 @@ def _render(oid: str, value: Any) -> str:
     """One pysnmp value as an answer line (:func:`hadeck.snmp.answers.line`)."""
     if _is_end(value):
         return line(oid, "", None)
+    if isinstance(value, ber.Value):
+        kind = "STRING" if value.kind == "Opaque" else value.kind
+        return line(oid, kind, value.value)
     kind = type(value).__name__
     if kind in ("OctetString", "Opaque", "Bits"):
         return line(oid, "STRING", bytes(value.asOctets()))
