@@ -21,9 +21,10 @@ One poll of one agent is:
    on a host with many CPUs, and for a node disks and interfaces (``HOST_COLUMNS``), and
    hrStorage when it has no dskTable.
 
-The poll is CPU-bound in pysnmp (pyasn1 encodes and decodes each value, ~0.1 ms each),
-so one request where there were two, and fewer values, matter more than the round trips
-they save (bench/snmp.py).
+The poll is CPU-bound: pyasn1, which pysnmp encodes and decodes with, costs ~0.05–0.1 ms
+per value, so one request where there were two, and fewer values, matter more than the
+round trips they save (bench/snmp.py); v2c messages are written and read by
+:mod:`hadeck.snmp.ber` instead (~25× faster).
 
 All agents are polled concurrently in one event loop, each with its own timeout and
 retries and an overall budget (:func:`budget`). The loop is a :class:`Poller`'s, in a
@@ -31,9 +32,10 @@ thread of its own, kept from one poll to the next (the process shares one,
 :func:`shared`: the dashboard's and the weight loop's polls), and with it what pysnmp
 would otherwise build again at every poll:
 
-* v2c goes through pysnmp's engine-less v1/v2c API (``hlapi.v1arch``: one dispatcher,
-  a request encoded, sent and matched by its request ID), not through an SNMP engine
-  and the target configuration pysnmp writes into its own MIB for each agent;
+* v2c goes through pysnmp's engine-less v1/v2c dispatcher (``hlapi.v1arch``: its
+  socket, resends and timeouts; the request written and the answer read by
+  :mod:`hadeck.snmp.ber`, matched by request ID), not through an SNMP engine and the
+  target configuration pysnmp writes into its own MIB for each agent;
 * SNMPv3 needs an engine: one per set of credentials (pysnmp keeps one key per user
   name in an engine), kept, so each agent's engine-ID discovery, key localisation and
   target configuration are paid at its first poll, not at every one. pysnmp keeps a
@@ -67,10 +69,10 @@ from hadeck.snmp.parse import parse_reading
 
 MAX_REPETITIONS = 8
 """Rows per column in one GETBULK. Each column costs up to this many values past its end
-(pysnmp decodes ~0.5 ms of CPU per value): enough for a host's CPUs and disks in one
+(each decoded: ~0.05–0.1 ms of CPU in pyasn1 for v3): enough for a host's CPUs and disks in one
 round, interfaces in a few."""
 MAX_IN_FLIGHT = 32
-"""Agents polled at the same moment at most. The poll is CPU-bound in pysnmp; past this,
+"""Agents polled at the same moment at most. The poll is CPU-bound; past this,
 answers wait in the socket while others are decoded, and an agent whose timeout is
 short would be counted dead while it answered in time."""
 MAX_RESOLVED = 4096
@@ -227,8 +229,8 @@ def shared() -> Poller:
 
 
 class _Session:
-    """What one event loop keeps between polls: the v2c dispatcher (pysnmp's light,
-    engine-less v1/v2c API: a request is encoded, sent and matched by its request ID),
+    """What one event loop keeps between polls: the v2c dispatcher (pysnmp's engine-less
+    v1/v2c one, sending what :mod:`hadeck.snmp.ber` writes),
     the SNMPv3 engines (one per set of credentials), and the processor rows each agent
     had (the next poll asks for that many, not :data:`MAX_REPETITIONS`)."""
 
