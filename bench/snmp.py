@@ -22,61 +22,65 @@ Run ``python bench/snmp.py`` (``--help`` for the options). No pytest: this is a 
 Other work on the machine stretches the wall times; read the CPU times.
 
 Before (2026-12-02, main at 7303185: every poll in a new event loop with new SNMP
-engines; the figures of the brief, quiet machine, median of 5): v2c one agent 57 ms,
-64 agents 538 ms = 9.4×, 8.4 ms per agent. Measured again here beside the new poller
-(same process, alternating, CPU ms, machine at load 5–14):
+engines, pyasn1 for every message; the brief's figures, quiet machine, median of 5):
+v2c one agent 57 ms, 64 agents 538 ms = 9.4×, 8.4 ms per agent. Measured again beside
+the new poller (same process, alternating, median of 5, CPU ms; the machine at load
+9–13, so the CPU times are the figures to read):
 
 ====================  ==========  ============  ============
-CPU ms, median of 5    1 agent     64 agents     256 agents
+CPU ms                 1 agent     64 agents     256 agents
 ====================  ==========  ============  ============
-v2c, before            89          380–411       2,040–2,300
-v2c, cold              5           160–193       605–816
-v2c, warm              3           120–155       513–588
-v3 authPriv, before    87–119      574–687       2,490–2,770
-v3 authPriv, cold      102–130     566–643       2,350–2,600
-v3 authPriv, warm      4.5–4.8     174–206       1,135–1,238
+v2c, before            79–89       380–504       2,040–2,350
+v2c, cold              1.7         24            92
+v2c, warm              0.9         19            73
+v3 authPriv, before    87–119      574–687       2,470–2,770
+v3 authPriv, cold      102–130     540–643       2,350–2,670
+v3 authPriv, warm      4.3–4.8     174–206       1,135–1,240
 ====================  ==========  ============  ============
 
-And this bench on a quieter machine (load 1.5–3.4; wall / CPU ms; median of 5):
+This bench (wall / CPU ms, median of 5; v2c at load ~10, v3 at load ~3):
 
-====================  ===========  ============  ============  =======================
-wall / CPU ms          1 agent      64 agents     256 agents    per agent (64 / 256)
-====================  ===========  ============  ============  =======================
-v2c cold               7.6 / 5.7    276 / 253     849 / 837
-v2c warm               3.9 / 3.3    182 / 180     569 / 562     20 / 6 KiB peak, <1 kept
-v3 cold                107 / 104    552 / 528     1931 / 1904
-v3 warm                5.2 / 4.5    258 / 256     981 / 964     62 / 34 KiB peak,
-                                                                41 / 28 KiB kept
-====================  ===========  ============  ============  =======================
+=============  ===========  ===========  ===========  ==================================
+wall / CPU ms   1 agent      64 agents    256 agents   memory per agent (64 / 256)
+=============  ===========  ===========  ===========  ==================================
+v2c cold        6.2 / 1.8    127 / 25     192 / 77
+v2c warm        0.8 / 0.6    33 / 15      175 / 70     8 / 3 KiB peak, 0.9 / 0.3 KiB kept
+v3 cold         107 / 104    552 / 528    1931 / 1904
+v3 warm         5.2 / 4.5    258 / 256    981 / 964    62 / 34 KiB peak, 41 / 28 KiB kept
+=============  ===========  ===========  ===========  ==================================
 
-(The v2c rows are from before laLoadInt was dropped: 3 values of 19 fewer, ~10 %.)
+(v2c ``--role node``, disks and interfaces too: 64 agents warm 70 ms of CPU, 1.1 ms
+each.) RSS grows by a few KiB per agent (less than the allocator's granularity); one
+SNMPv3 engine keeps ~1.1 MiB.
 
-**The issue's goal (64 at once ≤ 2× one) is still not met, and the ratio got worse,
-because one agent got much cheaper:** warm, 64 agents take ~50× one agent; cold, v2c
-~36×, v3 ~5× (one v3 agent cold is mostly its new engine, ~0.1 s). What got better is
-the cost of each agent: 64 v2c agents now take ~3× what *one* agent took before (182 ms
-against 57–67 ms), and about a third of the CPU. On loopback a poll is all CPU and
-nothing overlaps but round trips of ~0.1 ms: 64 agents at once can only cost what
-their CPU costs (~2–3 ms each), one agent ~3 ms. The 2× would need each agent's round
-trip to outweigh the CPU of all the others (≥ ~150 ms for 64): true for agents far
-away, not here. Which "one agent" to compare with: for a long-lived poller (the
-dashboard, the weight loop) the warm poll is what recurs, so warm against warm is the
-honest ratio; cold against cold is what a one-shot command sees.
+**The issue's goal (64 at once ≤ 2× one) is still not met — warm, 64 agents take
+~20–40× one agent — though each agent costs 15–30× less CPU than before:** 64 v2c
+agents now take less than *one* agent took before (33 ms against 57 ms), 256 agents
+~1/30 of the CPU they took. The ratio did not fall because one agent got as much
+cheaper: on loopback a poll is all CPU and nothing overlaps but round trips of ~0.1 ms,
+so 64 agents cost 64 agents' CPU (~0.25 ms each for v2c), one agent ~1 ms. The 2× would
+need each agent's round trip to outweigh the CPU of all the others (≥ ~20 ms for 64
+v2c agents, ~250 ms for v3): true for agents far away, not here. Which "one agent" to
+compare with: for a long-lived poller (the dashboard, the weight loop) the warm poll is
+what recurs, so warm against warm is the honest ratio; cold against cold is what a
+one-shot command sees (v3 cold 64/1 is ~5×, because one agent's cold poll is mostly its
+new engine, ~0.1 s).
 
 What was done, in order (each measured): the MIB view pysnmp builds per engine is
 shared (was ~0.3 s a poll); request OIDs resolved once per process (~0.4 ms each: 64
 agents 3.9 s → 1.05 s); one request per agent, not two (the scalars as the
-non-repeaters of the GETBULK that starts the processor table: ~8 %); then (this
-version) v2c through pysnmp's engine-less v1/v2c API (``hlapi.v1arch``: no SNMP engine,
-no per-agent target configuration in pysnmp's MIB, which cost ~4 ms an agent); a
-long-lived poller, one event loop in a thread of its own, keeping the v2c dispatcher
-and the SNMPv3 engines, so v3 discovery, key localisation and target configuration are
-paid once per agent, not per poll (v3 warm ~3× less CPU than before); a kept agent
-asked for one processor row more than it had, not 8 (2 CPUs: 6 values instead of 16);
-laLoadInt no longer asked (laLoad says the same). Where the CPU goes now (warm, v2c):
-pyasn1 decoding the answers ~65–75 %, building and encoding the request ~20 %.
-Next, if it matters: a decoder of our own for the few answer shapes hadeck asks for, or
-polling from a second process (this machine has two cores, and other work).
+non-repeaters of the GETBULK that starts the processor table: ~8 %); then, in this
+version: a long-lived poller, one event loop in a thread of its own, keeping the v2c
+dispatcher and the SNMPv3 engines, so v3 discovery, key localisation and target
+configuration are paid once per agent, not per poll (v3 warm: a third of the CPU);
+v2c through pysnmp's engine-less v1/v2c dispatcher (``hlapi.v1arch``: no SNMP engine,
+no per-agent target configuration in pysnmp's MIB, which cost ~4 ms an agent): v2c
+CPU ~0.4×; a kept agent asked for one processor row more than it had, not 8 (2 CPUs:
+6 values instead of 16); laLoadInt no longer asked (laLoad says the same); and the v2c
+messages written and read by ``hadeck.snmp.ber`` instead of pyasn1 (one answer of ~20
+values: 1.1 ms → 0.04 ms to decode): v2c CPU another ~8× less. SNMPv3 is still pyasn1
+in pysnmp (~75 % of its CPU). Next, if v3 matters: its USM (HMAC-SHA, AES-CFB) over
+``ber`` as well; and for v2c, nothing much is left (the event loop and the answer text).
 
 snmpd 5.9 listens on only the first ~121 addresses of one ``agentAddress`` line (the
 rest silently not): this bench passes the addresses on snmpd's command line.
