@@ -1,8 +1,8 @@
 """Poll many SNMP agents at once (pysnmp 7, asyncio), and keep their answers as text.
 
-pysnmp (~0.2 s to import) and asyncio are imported inside :func:`poll_answers`, never at
-module level: a check plugin or ``hadeck status`` that reads no SNMP agent never pays for
-them (tests/core/test_import_hygiene.py imports every core module and fails if they load).
+pysnmp (~0.2 s to import) and asyncio are imported by a poll, never at module level: a
+check plugin or ``hadeck status`` that reads no SNMP agent never pays for them
+(tests/core/test_import_hygiene.py imports every core module and fails if they load).
 
 One poll of one agent is:
 
@@ -10,24 +10,41 @@ One poll of one agent is:
    (:data:`hadeck.snmp.oids.SCALARS`: uptime, load, memory) as its non-repeaters — each
    as a GETNEXT of the OID just before it, so the answer is the scalar itself — and the
    first rows of the processor table (:data:`hadeck.snmp.oids.LOAD_COLUMNS`) as its
-   repeaters. A real server (its weight needs the load and the number of CPUs) is
-   usually done in this one round trip. It is also the liveness and credentials check:
-   an agent that does not answer it, or refuses the user, is not asked anything more (a
-   dead agent costs one timeout, not one per table);
+   repeaters (:data:`MAX_REPETITIONS` at first, then one more than the agent had:
+   each value past a table's end costs its decoding). A real server (its weight needs
+   the load and the number of CPUs) is usually done in this one round trip. It is also
+   the liveness and credentials check: an agent that does not answer it, or refuses the
+   user, is not asked anything more (a dead agent costs one timeout, not one per table);
 2. a bulk walk of what is left, all columns at once (:func:`_walk`): each GETBULK asks
    for the next rows of all the columns not yet finished, so the whole poll is two or
    three round trips whatever the number of columns: the rest of the processor table
    on a host with many CPUs, and for a node disks and interfaces (``HOST_COLUMNS``), and
    hrStorage when it has no dskTable.
 
-The poll is CPU-bound in pysnmp (pyasn1 decodes each value, and each request costs
-pysnmp its own target configuration), so one request where there were two matters more
-than the round trip it saves (bench/snmp.py).
+The poll is CPU-bound: pyasn1, which pysnmp encodes and decodes with, costs ~0.05–0.1 ms
+per value, so one request where there were two, and fewer values, matter more than the
+round trips they save (bench/snmp.py); v2c messages are written and read by
+:mod:`hadeck.snmp.ber` instead (~25× faster).
 
 All agents are polled concurrently in one event loop, each with its own timeout and
-retries and an overall budget (:func:`budget`). Agents sharing credentials share one
-SNMP engine; a v3 user name with two different passwords gets an engine of its own, as
-pysnmp keeps one key per user name in an engine.
+retries and an overall budget (:func:`budget`). The loop is a :class:`Poller`'s, in a
+thread of its own, kept from one poll to the next (the process shares one,
+:func:`shared`: the dashboard's and the weight loop's polls), and with it what pysnmp
+would otherwise build again at every poll:
+
+* v2c goes through pysnmp's engine-less v1/v2c dispatcher (``hlapi.v1arch``: its
+  socket, resends and timeouts; the request written and the answer read by
+  :mod:`hadeck.snmp.ber`, matched by request ID), not through an SNMP engine and the
+  target configuration pysnmp writes into its own MIB for each agent;
+* SNMPv3 needs an engine: one per set of credentials (pysnmp keeps one key per user
+  name in an engine), kept, so each agent's engine-ID discovery, key localisation and
+  target configuration are paid at its first poll, not at every one. pysnmp keeps a
+  discovered engine ID for 300 s and drops unanswered what is signed with another: an
+  agent that falls silent in a kept engine is forgotten and asked once more, which
+  rediscovers a reinstalled agent at once (and costs a dead agent one more timeout,
+  once: it is then no longer known).
+
+:func:`poll_async` polls in the caller's loop with nothing kept: a cold poll.
 
 Errors are said for an operator and never carry a secret: pysnmp's ``Wrong SNMP PDU
 digest`` becomes "authentication failed (wrong SNMPv3 password or auth protocol)", a
@@ -45,21 +62,25 @@ from typing import Any
 
 from hadeck.model import SnmpReading
 from hadeck.redact import MASK
-from hadeck.snmp import oids
+from hadeck.snmp import ber, oids
 from hadeck.snmp.agent import SnmpAgent
 from hadeck.snmp.answers import AnswerError, line
 from hadeck.snmp.parse import parse_reading
 
 MAX_REPETITIONS = 8
 """Rows per column in one GETBULK. Each column costs up to this many values past its end
-(pysnmp decodes ~0.5 ms of CPU per value): enough for a host's CPUs and disks in one
+(each decoded: ~0.05–0.1 ms of CPU in pyasn1 for v3): enough for a host's CPUs and disks in one
 round, interfaces in a few."""
 MAX_IN_FLIGHT = 32
-"""Agents polled at the same moment at most. The poll is CPU-bound in pysnmp; past this,
+"""Agents polled at the same moment at most. The poll is CPU-bound; past this,
 answers wait in the socket while others are decoded, and an agent whose timeout is
 short would be counted dead while it answered in time."""
 MAX_RESOLVED = 4096
-"""Request OIDs kept resolved (the scalars, and the table rows where walks go on)."""
+"""Request OIDs kept resolved (the scalars, and the table rows where walks go on), and
+agents whose processor rows are remembered."""
+MAX_ENGINES = 16
+"""SNMPv3 engines a poller keeps (one per set of credentials) before it closes those a
+poll does not use."""
 MAX_ROUNDS = 200
 """GETBULKs per agent at most: past this an agent that keeps sending rows is cut off."""
 
@@ -78,8 +99,9 @@ class Answers:
 
 
 def budget(agent: SnmpAgent) -> float:
-    """Seconds one agent's whole poll may take: the GET's worst case, plus as much for
-    the walk's round trips (each answers in milliseconds when the agent is alive)."""
+    """Seconds one agent's whole poll may take: the first request's worst case, plus as
+    much for the walk's round trips (each answers in milliseconds when the agent is
+    alive) or for the one rediscovery of an SNMPv3 agent that fell silent."""
     return 2 * agent.timeout * (agent.retries + 1) + 1.0
 
 
@@ -87,7 +109,7 @@ def poll(agents: Sequence[SnmpAgent]) -> tuple[SnmpReading, ...]:
     """Poll every agent once, concurrently, and read the model from the answers.
 
     Never raises for an agent that fails: its reading says why (``error``,
-    ``error_kind``). Runs its own event loop: call it from a thread that has none.
+    ``error_kind``). Polls through the process's :class:`Poller` and waits for it.
     """
     return tuple(reading(a) for a in poll_answers(agents))
 
@@ -104,47 +126,296 @@ def reading(answers: Answers) -> SnmpReading:
 
 
 def poll_answers(agents: Sequence[SnmpAgent]) -> list[Answers]:
-    """Poll every agent once, concurrently; their answers as text, in the agents' order."""
+    """Poll every agent once, concurrently; their answers as text, in the agents' order.
+
+    Polls through the process's :class:`Poller` (started by the first poll, kept for the
+    next ones): call it from any thread but the poller's own.
+    """
     if not agents:
         return []
-    import asyncio
-
-    return asyncio.run(poll_async(agents))
+    return shared().poll_answers(agents)
 
 
 async def poll_async(agents: Sequence[SnmpAgent]) -> list[Answers]:
-    """:func:`poll_answers` inside a running event loop."""
-    import asyncio
-
-    engines: dict[tuple[object, ...], Any] = {}
-    slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-
-    async def one(agent: SnmpAgent) -> Answers:
-        async with slots:
-            return await _poll_within_budget(agent, _engine(engines, agent))
-
+    """Poll every agent once in the running event loop, from nothing: what a poll costs
+    when nothing is kept (a new v2c dispatcher, new SNMPv3 engines and discoveries)."""
+    session = _Session()
     try:
-        return list(await asyncio.gather(*(one(a) for a in agents)))
+        return await session.poll(agents)
     finally:
-        for engine in engines.values():  # their UDP sockets, in the loop that opened them
+        session.close()
+
+
+class Poller:
+    """Polls from one event loop in a thread of its own, kept from one poll to the next.
+
+    pysnmp's dispatcher and SNMP engines belong to the event loop that opened their
+    sockets, so a poller that runs each poll in a new loop (``asyncio.run``) pays every
+    time for what could be kept: the SNMPv3 engine, its discovery of each agent's engine
+    ID and the key localised for it, the target pysnmp configures in its own MIB for each
+    agent (~4 ms of CPU). This one keeps its loop, and with it those, for its life: the
+    first poll of an agent costs that once, the next ones only the request and its
+    answer (bench/snmp.py: cold and warm figures).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: Any = None
+        self._thread: threading.Thread | None = None
+        self._session: _Session | None = None
+
+    def poll_answers(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        """:func:`poll_answers` in this poller's loop (waits for the answers)."""
+        if not agents:
+            return []
+        import asyncio
+
+        loop, session = self._started()
+        # Each agent's poll ends within its budget (asyncio.wait_for): this wait does too.
+        waited = max(budget(a) for a in agents) * (1 + len(agents) // MAX_IN_FLIGHT) + 10
+        return asyncio.run_coroutine_threadsafe(session.poll(agents), loop).result(waited)
+
+    def close(self) -> None:
+        """Close the sockets and stop the loop and its thread (a new poll starts them)."""
+        import asyncio
+
+        with self._lock:
+            loop, thread, session = self._loop, self._thread, self._session
+            self._loop = self._thread = self._session = None
+        if loop is None or thread is None or session is None:
+            return
+
+        async def close() -> None:
+            # An answer that came in as the sockets closed (a retry's late twin) finds
+            # its transport gone: pysnmp raises for it, and nobody is waiting for it.
+            loop.set_exception_handler(lambda _loop, _context: None)
+            session.close()
+            await asyncio.sleep(0)  # the transports' closing callbacks run
+            loop.stop()
+
+        asyncio.run_coroutine_threadsafe(close(), loop)
+        thread.join(10)
+        loop.close()
+
+    def _started(self) -> tuple[Any, _Session]:
+        with self._lock:
+            if self._loop is None or self._session is None:
+                import asyncio
+
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="hadeck-snmp",
+                                          daemon=True)
+                thread.start()
+                self._loop, self._thread, self._session = loop, thread, _Session()
+            return self._loop, self._session
+
+
+_SHARED: dict[int, Poller] = {}
+
+
+def shared() -> Poller:
+    """The process's poller (the dashboard's and the weight loop's polls reuse it).
+
+    One per process id: a forked child has the parent's poller but not its thread.
+    """
+    import os
+
+    with _LOCK:
+        pid = os.getpid()
+        if pid not in _SHARED:
+            _SHARED.clear()
+            _SHARED[pid] = Poller()
+        return _SHARED[pid]
+
+
+class _Session:
+    """What one event loop keeps between polls: the v2c dispatcher (pysnmp's engine-less
+    v1/v2c one, sending what :mod:`hadeck.snmp.ber` writes),
+    the SNMPv3 engines (one per set of credentials), and the processor rows each agent
+    had (the next poll asks for that many, not :data:`MAX_REPETITIONS`)."""
+
+    def __init__(self) -> None:
+        self.dispatcher: Any = None
+        self.engines: dict[tuple[object, ...], Any] = {}
+        self.rows: dict[tuple[str, int], int] = {}
+
+    async def poll(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
+        import asyncio
+
+        self._forget(agents)
+        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+
+        async def one(agent: SnmpAgent) -> Answers:
+            async with slots:
+                return await _poll_within_budget(agent, self)
+
+        return list(await asyncio.gather(*(one(a) for a in agents)))
+
+    def close(self) -> None:
+        """Close the sockets, in the loop that opened them."""
+        if self.dispatcher is not None:
+            self.dispatcher.close()
+            self.dispatcher = None
+        for engine in self.engines.values():
             engine.close_dispatcher()
+        self.engines.clear()
+
+    def _forget(self, agents: Sequence[SnmpAgent]) -> None:
+        """Past :data:`MAX_ENGINES` sets of credentials (a configuration changed many
+        times), close the engines this poll does not use."""
+        if len(self.engines) > MAX_ENGINES:
+            used = {_engine_key(a) for a in agents}
+            for key in [k for k in self.engines if k not in used]:
+                self.engines.pop(key).close_dispatcher()
+        if len(self.rows) > MAX_RESOLVED:
+            self.rows.clear()
+
+    def repetitions(self, agent: SnmpAgent) -> int:
+        """Processor rows to ask for: one past the rows the agent had (the extra row
+        shows the table ended), :data:`MAX_REPETITIONS` when not known yet."""
+        rows = self.rows.get((agent.address, agent.port))
+        return MAX_REPETITIONS if rows is None else min(rows + 1, MAX_REPETITIONS)
+
+    def engine(self, agent: SnmpAgent) -> Any:
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+        key = _engine_key(agent)
+        if key not in self.engines:
+            engine = SnmpEngine()
+            # pysnmp builds a MIB view per engine (~0.3 s, compiling its MIB modules) to
+            # resolve the OIDs asked for: one for the process does, it is only read.
+            engine.cache["mibViewController"] = _mib_view()
+            self.engines[key] = engine
+        return self.engines[key]
+
+    def forget(self, agent: SnmpAgent, target: Any) -> bool:
+        """Forget the engine ID this poller's engine learned for ``agent`` (the next
+        request discovers it again); True when it had one.
+
+        pysnmp keeps a peer's engine ID by its address for 300 s and drops, unanswered,
+        an answer signed with another: an agent reinstalled (or whose engineID changed)
+        would time out for five minutes. pysnmp has no call for this: its cache is
+        reached by name (pysnmp 7.1; tests/snmp/test_poller.py fails if that changes).
+        """
+        engine = self.engines.get(_engine_key(agent))
+        model = engine.message_processing_subsystems.get(3) if engine is not None else None
+        prefix = "_SnmpV3MessageProcessingModel__engineIdCache"
+        cache, queue = getattr(model, prefix, None), getattr(model, prefix + "ExpQueue", None)
+        if not isinstance(cache, dict) or not isinstance(queue, dict):
+            return False
+        address = tuple(target.transport_address)[:2]
+        stale = [k for k in cache if tuple(k[1])[:2] == address]
+        for k in stale:
+            del cache[k]
+            for keys in queue.values():  # its expiry would delete it again: a KeyError
+                while k in keys:
+                    keys.remove(k)
+        return bool(stale)
+
+    async def bulk(self, agent: SnmpAgent, target: Any, non_repeaters: int,
+                   repetitions: int, asked: Sequence[str]) -> Any:
+        """One GETBULK: pysnmp's (errorIndication, errorStatus, errorIndex, varBinds)."""
+        if agent.version == "2c":
+            return await self._bulk_v2c(agent, target, non_repeaters, repetitions, asked)
+        from pysnmp.hlapi.v3arch.asyncio import ContextData, bulk_cmd
+
+        return await bulk_cmd(self.engine(agent), _auth(agent), target, ContextData(),
+                              non_repeaters, repetitions, *(_asked(oid) for oid in asked),
+                              lookupMib=False)
 
 
-def _engine(engines: dict[tuple[object, ...], Any], agent: SnmpAgent) -> Any:
-    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+    async def _bulk_v2c(self, agent: SnmpAgent, target: Any, non_repeaters: int,
+                        repetitions: int, asked: Sequence[str]) -> Any:
+        """A v2c GETBULK written and read by :mod:`hadeck.snmp.ber`, sent, resent and
+        timed out by pysnmp's dispatcher; its answer's values are ``ber.Value``."""
+        import asyncio
+        import random
 
-    if agent.version == "2c":
-        key: tuple[object, ...] = ("v2c",)  # communities are kept apart by pysnmp itself
-    else:
-        key = ("v3", agent.user, agent.auth_protocol, agent.auth_password,
-               agent.priv_protocol, agent.priv_password)
-    if key not in engines:
-        engine = SnmpEngine()
-        # pysnmp builds a MIB view per engine (~0.3 s, compiling its MIB modules) to
-        # resolve the OIDs asked for: one for the process does, it is only read.
-        engine.cache["mibViewController"] = _mib_view()
-        engines[key] = engine
-    return engines[key]
+        from pysnmp.proto import errind
+
+        if self.dispatcher is None:
+            self.dispatcher = _v2c_dispatcher()
+        future = asyncio.get_running_loop().create_future()
+
+        def done(*args: Any) -> None:
+            # (dispatcher, request id, error indication, answer, context); pysnmp's
+            # close() calls it with one argument fewer, for a request it drops.
+            if future.done() or future.get_loop().is_closed():
+                return
+            indication, answer = (args[2], args[3]) if len(args) == 5 else ("closed", None)
+            if indication is not None or answer is None:
+                future.set_result((indication or errind.requestTimedOut, 0, 0, ()))
+            else:
+                future.set_result((None, answer.error_status, answer.error_index,
+                                   answer.values))
+
+        request_id = random.randrange(1, 2**31 - 1)
+        while request_id in self.dispatcher.pending():
+            request_id = random.randrange(1, 2**31 - 1)
+        message = ber.get_bulk(agent.community.encode(), request_id, non_repeaters,
+                               repetitions, b"".join(_encoded(oid) for oid in asked))
+        self.dispatcher.send(target, message, request_id, done)
+        return await future
+
+
+def _v2c_dispatcher() -> Any:
+    """pysnmp's v1/v2c dispatcher (its socket, resends and timeouts), sending messages
+    already written and reading answers with :func:`hadeck.snmp.ber.decode_response`."""
+    from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
+
+    class Dispatcher(SnmpDispatcher):  # type: ignore[misc]
+        # pysnmp 7.1's send_pdu without its encoding: the pending request's fields are
+        # the ones its _timer_callback resends and times out by (tests/snmp run both).
+        def send(self, target: Any, message: bytes, request_id: int, done: Any) -> None:
+            domain = target.TRANSPORT_DOMAIN
+            if self._automaticDispatcher and domain not in self._configuredTransports:
+                self.transport_dispatcher.register_transport(
+                    domain, target.PROTO_TRANSPORT().open_client_mode(target.iface))
+                self._configuredTransports.add(domain)
+            self._pendingReqs[request_id] = {
+                "outgoingMsg": message, "transportTarget": target, "cbFun": done,
+                "cbCtx": None, "timestamp": time.time() + target.timeout, "retries": 0}
+            self.transport_dispatcher.send_message(message, domain, target.transport_address)
+            self.transport_dispatcher.job_started(id(self))
+
+        def pending(self) -> dict[int, Any]:
+            return self._pendingReqs  # type: ignore[no-any-return]
+
+        def _recv_callback(self, snmpEngine: Any, transportDomain: Any,
+                           transportAddress: Any, wholeMsg: bytes) -> bytes:
+            try:
+                answer = ber.decode_response(bytes(wholeMsg))
+            except ber.BerError:
+                return b""  # not an answer: dropped, as pysnmp drops what it cannot read
+            state = self._pendingReqs.pop(answer.request_id, None)
+            if state is not None:
+                self.transport_dispatcher.job_finished(id(self))
+                state["cbFun"](self, answer.request_id, None, answer, state["cbCtx"])
+            return b""
+
+    return Dispatcher()
+
+
+_ENCODED: dict[str, bytes] = {}
+
+
+def _encoded(oid: str) -> bytes:
+    """The v2c request's (OID, NULL) pair for ``oid``, encoded once."""
+    found = _ENCODED.get(oid)
+    if found is None:
+        found = ber.varbinds([oid])
+        with _LOCK:
+            if len(_ENCODED) >= MAX_RESOLVED:
+                _ENCODED.clear()
+            _ENCODED[oid] = found
+    return found
+
+
+def _engine_key(agent: SnmpAgent) -> tuple[object, ...]:
+    # pysnmp keeps one key per user name in an engine: a user name with two different
+    # passwords needs an engine of its own.
+    return ("v3", agent.user, agent.auth_protocol, agent.auth_password,
+            agent.priv_protocol, agent.priv_password)
 
 
 _MIB_VIEW: list[Any] = []
@@ -177,14 +448,14 @@ def _asked(oid: str) -> Any:
     return found
 
 
-async def _poll_within_budget(agent: SnmpAgent, engine: Any) -> Answers:
+async def _poll_within_budget(agent: SnmpAgent, session: _Session) -> Answers:
     import asyncio
 
     read_at, start = time.time(), time.monotonic()
     lines: list[str] = []
     limit = budget(agent)
     try:
-        error, kind = await asyncio.wait_for(_poll(agent, engine, lines), limit)
+        error, kind = await asyncio.wait_for(_poll(agent, session, lines), limit)
     except TimeoutError:
         error, kind = f"no complete answer within {limit:g} s", "timeout"
     except Exception as exc:  # pysnmp's own errors (a name that does not resolve …)
@@ -207,30 +478,40 @@ def _say(exc: object, agent: SnmpAgent | None = None) -> str:
     return text[:300]
 
 
-async def _poll(agent: SnmpAgent, engine: Any, lines: list[str]) -> tuple[str | None, str]:
+async def _poll(agent: SnmpAgent, session: _Session, lines: list[str]
+                ) -> tuple[str | None, str]:
     """Ask one agent; fill ``lines``; return the error and its kind (None when it answered)."""
-    from pysnmp.hlapi.v3arch.asyncio import (
-        ContextData,
-        Udp6TransportTarget,
-        UdpTransportTarget,
-    )
+    if agent.version == "2c":
+        from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget, UdpTransportTarget
+    else:
+        from pysnmp.hlapi.v3arch.asyncio import (
+            Udp6TransportTarget,
+            UdpTransportTarget,
+        )
 
     target_class = Udp6TransportTarget if ":" in agent.address else UdpTransportTarget
     target = await target_class.create((agent.address, agent.port), timeout=agent.timeout,
                                        retries=agent.retries)
-    auth, context = _auth(agent), ContextData()
-    first = await _first(agent, engine, auth, target, context, lines)
+    first = await _first(agent, session, target, lines)
+    if isinstance(first, tuple) and first[1] == "timeout" and agent.version == "3" \
+            and session.forget(agent, target):
+        # Silence from an agent this engine knew: it may be answering with another
+        # engine ID (reinstalled); ask again, discovering it. A dead agent costs this
+        # once (it is then no longer known), not at every poll.
+        first = await _first(agent, session, target, lines)
     if isinstance(first, tuple):
         return first
     current = {**first, **{c: c for c in (oids.HOST_COLUMNS if agent.role == "node"
                                            else ())}}
-    problem = await _walk(agent, engine, auth, target, context, current, lines)
+    problem = await _walk(agent, session, target, current, lines)
     if problem is None and agent.role == "node" \
             and not any(ln.startswith(f".{oids.DSK_PATH}.") for ln in lines):
-        problem = await _walk(agent, engine, auth, target, context,
+        problem = await _walk(agent, session, target,
                               {c: c for c in oids.STORAGE_COLUMNS}, lines)
     if problem is not None:
         return f"while walking the tables: {problem[0]}", problem[1]
+    rows = sum(ln.startswith(f".{oids.HR_PROCESSOR_FRW_ID}.") for ln in lines)
+    session.rows[(agent.address, agent.port)] = rows
     return None, ""
 
 
@@ -242,20 +523,18 @@ def _before(oid: str) -> str:
     return parent if int(last) == 0 else f"{parent}.{int(last) - 1}"
 
 
-async def _first(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: Any,
+async def _first(agent: SnmpAgent, session: _Session, target: Any,
                  lines: list[str]) -> dict[str, str] | tuple[str, str]:
     """The scalars and the first rows of the load columns, in one GETBULK.
 
     Returns the load columns not finished yet, each with the last row seen (what
     :func:`_walk` goes on from), or the error and its kind.
     """
-    from pysnmp.hlapi.v3arch.asyncio import bulk_cmd
     from pysnmp.proto.rfc1905 import NoSuchObject
 
     scalars, columns = oids.SCALARS, oids.LOAD_COLUMNS
-    found = await bulk_cmd(engine, auth, target, context, len(scalars), MAX_REPETITIONS,
-                           *(_asked(_before(oid)) for oid in scalars),
-                           *(_asked(c) for c in columns), lookupMib=False)
+    found = await session.bulk(agent, target, len(scalars), session.repetitions(agent),
+                               [*(_before(oid) for oid in scalars), *columns])
     problem = _problem(agent, found)
     if problem is not None:
         return problem
@@ -291,7 +570,7 @@ def _take(current: dict[str, str], asked: Sequence[str], table: Sequence[Any],
         current[column] = oid
 
 
-async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: Any,
+async def _walk(agent: SnmpAgent, session: _Session, target: Any,
                 current: dict[str, str], lines: list[str]) -> tuple[str, str] | None:
     """Bulk-walk several table columns at once (``current``: each column → the last row
     seen, or the column itself to start), appending their rows to ``lines``.
@@ -301,14 +580,12 @@ async def _walk(agent: SnmpAgent, engine: Any, auth: Any, target: Any, context: 
     next column) or the MIB ends; not when fewer rows came than asked, which only means
     the agent cut its answer to fit a message.
     """
-    from pysnmp.hlapi.v3arch.asyncio import bulk_cmd
-
     for _ in range(MAX_ROUNDS):
         if not current:
             return None
         asked = list(current)
-        found = await bulk_cmd(engine, auth, target, context, 0, MAX_REPETITIONS,
-                               *(_asked(current[c]) for c in asked), lookupMib=False)
+        found = await session.bulk(agent, target, 0, MAX_REPETITIONS,
+                                   [current[c] for c in asked])
         problem = _problem(agent, found)
         if problem is not None:
             return problem
@@ -324,11 +601,8 @@ def _key(oid: str) -> tuple[int, ...]:
 
 
 def _auth(agent: SnmpAgent) -> Any:
-    from pysnmp.hlapi.v3arch.asyncio import CommunityData, UsmUserData
-
-    if agent.version == "2c":
-        return CommunityData(agent.community, mpModel=1)
-    from pysnmp.hlapi.v3arch.asyncio import auth
+    """An SNMPv3 agent's user, as pysnmp takes it (v2c goes without an engine)."""
+    from pysnmp.hlapi.v3arch.asyncio import UsmUserData, auth
 
     auth_protocols = {
         "MD5": auth.usmHMACMD5AuthProtocol, "SHA": auth.usmHMACSHAAuthProtocol,
@@ -381,11 +655,23 @@ def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
                     f"protocol ({agent.priv_protocol or 'none'}) or security level", "auth")
         return f"SNMP error: {_say(indication)}", "failed"
     if status:
-        return f"the agent answered {status.prettyPrint()} (at value {index})", "failed"
+        said = status.prettyPrint() if hasattr(status, "prettyPrint") else \
+            _ERROR_STATUS.get(int(status), str(status))
+        return f"the agent answered {said} (at value {index})", "failed"
     return None
 
 
+_ERROR_STATUS = dict(enumerate((
+    "noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess",
+    "wrongType", "wrongLength", "wrongEncoding", "wrongValue", "noCreation",
+    "inconsistentValue", "resourceUnavailable", "commitFailed", "undoFailed",
+    "authorizationError", "notWritable", "inconsistentName")))
+"""RFC 3416 error-status names (what pysnmp prints for a v3 answer's)."""
+
+
 def _is_end(value: Any) -> bool:
+    if isinstance(value, ber.Value):
+        return not value.kind
     from pysnmp.proto.rfc1902 import Null
     from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
@@ -396,6 +682,9 @@ def _render(oid: str, value: Any) -> str:
     """One pysnmp value as an answer line (:func:`hadeck.snmp.answers.line`)."""
     if _is_end(value):
         return line(oid, "", None)
+    if isinstance(value, ber.Value):
+        kind = "STRING" if value.kind == "Opaque" else value.kind
+        return line(oid, kind, value.value)
     kind = type(value).__name__
     if kind in ("OctetString", "Opaque", "Bits"):
         return line(oid, "STRING", bytes(value.asOctets()))

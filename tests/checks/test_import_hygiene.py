@@ -40,6 +40,7 @@ NEVER = (
     "socket", "ssl", "http", "email", "sqlite3",
     "hadeck.tui", "hadeck.cli", "hadeck.actions", "hadeck.lab", "hadeck.watch",
     "hadeck.ssh", "hadeck.batch", "hadeck.snmp.poller", "hadeck.snmp.parse",
+    "hadeck.snmp.ber",
     "hadeck.report", "hadeck.serial", "hadeck.probes.prober", "hadeck.probes.icmp",
 )
 """No plugin loads these on a bundle (a package stands for all of its modules).

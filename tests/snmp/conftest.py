@@ -8,6 +8,7 @@ community and two random SNMPv3 users (``createUser``): ``hauth`` (authNoPriv, S
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -58,6 +59,17 @@ class Snmpd:
     def secrets(self) -> tuple[str, ...]:
         return (self.community, self.auth_password, self.priv_password)
 
+    def restart(self, new_engine_id: bool = False) -> None:
+        """Stop snmpd and start it again on the same port, with the same users and
+        SNMPv3 engine ID (its clock starts again), or, with ``new_engine_id``, a new one
+        (as a reinstalled host has)."""
+        self.stop()
+        if new_engine_id:
+            conf = self.directory / "snmpd.conf"
+            conf.write_text(re.sub(r"(?m)^engineID .*$", f"engineID hadeck-{secrets.token_hex(4)}",
+                                   conf.read_text()))
+        self.process = launch(self.directory, "restart")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -86,6 +98,7 @@ def start_snmpd(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) ->
         listen = ",".join(f"udp:{a}:{port}" for a in addresses)
         (directory / "snmpd.conf").write_text(
             f"agentAddress {listen}\n"
+            f"engineID hadeck-{secrets.token_hex(4)}\n"
             f"rocommunity {community} 127.0.0.0/8\n"
             f'createUser hauth SHA "{auth_password}"\n'
             f'createUser hpriv SHA "{auth_password}" AES "{priv_password}"\n'
@@ -94,13 +107,7 @@ def start_snmpd(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) ->
             "disk /\n")
         (directory / "snmpd.conf").chmod(0o600)
         log = directory / f"snmpd-{attempt}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [SNMPD, "-f", "-Lo", "-C", "-c", str(directory / "snmpd.conf"),
-                 "-M", "/dev/null", "-m", "",
-                 f"--persistentDir={directory / 'persist'}",
-                 "-p", str(directory / "snmpd.pid")],
-                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(directory)})
+        process = launch(directory, str(attempt))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             text = log.read_text(errors="replace")
@@ -113,6 +120,26 @@ def start_snmpd(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) ->
             process.kill()
             process.wait()
     pytest.fail(f"snmpd did not start: {log.read_text(errors='replace')[-500:]}")
+
+
+def launch(directory: Path, name: str) -> subprocess.Popen[bytes]:
+    """Start snmpd on the configuration in ``directory``, its log in snmpd-NAME.log;
+    when ``name`` is ``restart``, return once it answers."""
+    assert SNMPD is not None
+    log = directory / f"snmpd-{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [SNMPD, "-f", "-Lo", "-C", "-c", str(directory / "snmpd.conf"),
+             "-M", "/dev/null", "-m", "",
+             f"--persistentDir={directory / 'persist'}",
+             "-p", str(directory / "snmpd.pid")],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "HOME": str(directory)})
+    deadline = time.monotonic() + 10
+    while name == "restart" and "NET-SNMP version" not in log.read_text(errors="replace"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"snmpd did not start again: {log.read_text(errors='replace')[-500:]}")
+        time.sleep(0.05)
+    return process
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from hadeck.serial import to_data
 from hadeck.snmp import oids
 from hadeck.snmp.parse import parse_reading
-from hadeck.snmp.poller import budget, poll, poll_answers
+from hadeck.snmp.poller import Poller, budget, poll, poll_answers, reading
 from tests.snmp.conftest import Snmpd
 
 
@@ -168,3 +168,34 @@ def test_polls_leave_no_socket_open(snmpd: Snmpd) -> None:
     for _ in range(5):
         assert [r.error for r in poll(agents)] == [None, None]
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("new_engine_id", [False, True], ids=["restarted", "reinstalled"])
+def test_a_kept_poller_reads_an_agent_restarted_between_polls(
+        snmpd: Snmpd, new_engine_id: bool) -> None:
+    """The poller keeps each SNMPv3 agent's engine ID and clock from one poll to the
+    next: an snmpd started again (its engine boots once more) or reinstalled (a new
+    engine ID) still answers the next poll, not a stale-discovery error."""
+    poller = Poller()
+    agents = [snmpd.agent("v2"), snmpd.v3("v3"), snmpd.v3("v3-auth", privacy=False)]
+    try:
+        assert [a.error for a in poller.poll_answers(agents)] == [None] * 3
+        snmpd.restart(new_engine_id=new_engine_id)
+        answers = poller.poll_answers(agents)
+        assert [a.error for a in answers] == [None] * 3
+        for a in answers:
+            check_real_answers(reading(a))
+    finally:
+        poller.close()
+
+
+def test_a_kept_poller_says_a_stopped_agent_and_a_wrong_password_as_a_new_one_does(
+        snmpd: Snmpd) -> None:
+    poller = Poller()
+    good, wrong = snmpd.v3("good"), snmpd.v3("wrong", auth_password="not-the-password")
+    try:
+        assert [a.error_kind for a in poller.poll_answers([good, wrong])] == [None, "auth"]
+        snmpd.stop()
+        assert [a.error_kind for a in poller.poll_answers([good, wrong])] == ["timeout"] * 2
+    finally:
+        poller.close()
