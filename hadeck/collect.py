@@ -358,6 +358,7 @@ def collect(
     skip_drbd: Collection[str] = (),
     snmp: bool = False,
     on_progress: Progress | None = None,
+    progress_after: float = 0.0,
 ) -> ClusterState:
     """Read every source once and return the state.
 
@@ -373,6 +374,11 @@ def collect(
         on_progress: called with a :class:`Partial` once Pacemaker is read and after
             each node's sources arrive while others are still pending (none for the
             last: the complete state is returned). A callback's exception ends the read.
+        progress_after: call ``on_progress`` only once the read has taken this many
+            seconds, and then at most once every so many, with all that arrived since
+            (0: at each arrival). A read done sooner hands over its complete state only:
+            each partial costs the caller a judgement and a drawing, and a quick read
+            has nothing to show early.
     """
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
@@ -403,8 +409,14 @@ def collect(
         waiting: set[Future[Any]] = {pcmk_future, *started.values()}
         pcmk_reading: Reading[PacemakerState] | None = None
         nodes: tuple[str, ...] = ()
+        due = time.monotonic() + progress_after
+        """When the next partial may be handed over."""
+        shown = -1
+        """Nodes arrived at the last partial handed over (-1: none handed over yet)."""
+        timeout: float | None = None
         while waiting:
-            _, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            _, waiting = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
+            timeout = None
             if pcmk_reading is None and pcmk_future.done():
                 pcmk_reading = pcmk_future.result()
                 nodes = nodes_to_read(access, pcmk_reading.value, config)
@@ -415,10 +427,16 @@ def collect(
             if on_progress is None or pcmk_reading is None:
                 continue  # nothing to show before the Pacemaker view
             pending = tuple(n for n in nodes if not started[n].done())
-            if pending:
-                arrived = [started[n].result() for n in nodes if started[n].done()]
-                on_progress(Partial(_assemble(access, pcmk_reading, arrived, taken_at),
-                                    pending))
+            if not pending or len(nodes) - len(pending) == shown:
+                continue  # the complete state is the return value; or nothing new
+            now = time.monotonic()
+            if now < due:
+                timeout = due - now  # wake then, to hand over what arrived by then
+                continue
+            arrived = [started[n].result() for n in nodes if n not in pending]
+            on_progress(Partial(_assemble(access, pcmk_reading, arrived, taken_at),
+                                pending))
+            shown, due = len(arrived), time.monotonic() + progress_after
         assert pcmk_reading is not None  # waited for above
         per_node = [started[n].result() for n in nodes]
         snmp_readings = snmp_future.result() if snmp_future is not None else ()

@@ -63,6 +63,7 @@ from hadeck.tui.tables import Row
 from hadeck.tui.view import View
 from hadeck.watch.eventlog import EventLog, default_path
 from hadeck.watch.poller import (
+    PARTIAL_AFTER,
     Poller,
     Snapshot,
     default_interval,
@@ -209,7 +210,8 @@ class HadeckApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
     def _poll(self) -> Snapshot:
-        snapshot = self.poller.poll(on_partial=self._post_partial)
+        snapshot = self.poller.poll(on_partial=self._post_partial,
+                                    partial_after=PARTIAL_AFTER)
         self.post_message(Polled(snapshot, self._prepare(snapshot)))
         return snapshot
 
