@@ -434,14 +434,14 @@ def collect(
                 timeout = due - now  # wake then, to hand over what arrived by then
                 continue
             arrived = [started[n].result() for n in nodes if n not in pending]
-            on_progress(Partial(_assemble(access, pcmk_reading, arrived, taken_at),
-                                pending))
+            on_progress(Partial(_assemble(access, pcmk_reading, arrived, taken_at,
+                                          skip_drbd=skip_drbd), pending))
             shown, due = len(arrived), time.monotonic() + progress_after
         assert pcmk_reading is not None  # waited for above
         per_node = [started[n].result() for n in nodes]
         snmp_readings = snmp_future.result() if snmp_future is not None else ()
     return _assemble(access, pcmk_reading, per_node, taken_at, config.snmp_agents,
-                     snmp_readings)
+                     snmp_readings, skip_drbd)
 
 
 def read_local(access: Access, sources: Collection[str], director: bool = False,
@@ -537,8 +537,11 @@ def at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
 
 def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_node:
               Sequence[_NodeFacts], taken_at: float, agents: Sequence[SnmpAgent] = (),
-              snmp_readings: tuple[SnmpReading, ...] = ()) -> ClusterState:
-    """The state of what was read: Pacemaker, the nodes' facts in reading order, SNMP."""
+              snmp_readings: tuple[SnmpReading, ...] = (),
+              skip_drbd: Collection[str] = ()) -> ClusterState:
+    """The state of what was read: Pacemaker, the nodes' facts in reading order, SNMP.
+    The LVM of a node whose DRBD was not read (``skip_drbd``) is left unjoined: the
+    caller joins it with the DRBD it follows (:func:`hadeck.sources.lvm.join_drbd`)."""
     pcmk = pcmk_reading.value if pcmk_reading is not None else None
     statuses = [pcmk_reading.status] if pcmk_reading is not None else []
     all_drbd: list[DrbdResource] = []
@@ -574,7 +577,7 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_
         snmp=snmp_readings,
         sources=tuple(statuses),
         origin=access.origin,
-        lvm=_lvm_joined(reports, all_drbd),
+        lvm=_lvm_joined(reports, all_drbd, skip_drbd),
         backups=tuple(repos),
     )
     state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
@@ -582,14 +585,16 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_
     return state if frozen is None else freeze(state, frozen)
 
 
-def _lvm_joined(reports: Sequence[LvmReport], drbd: Sequence[DrbdResource]
-                ) -> tuple[LvmReport, ...]:
+def _lvm_joined(reports: Sequence[LvmReport], drbd: Sequence[DrbdResource],
+                skip: Collection[str] = ()) -> tuple[LvmReport, ...]:
     """Each node's LVM with the DRBD resources on its volumes (the LVM source is imported
-    only when a node reported LVM: a check of another area never loads it)."""
+    only when a node reported LVM: a check of another area never loads it); a node in
+    ``skip`` as read."""
     if not reports:
         return ()
     join = source_module("lvm").join_drbd
-    return tuple(join(report, drbd) for report in reports)
+    return tuple(report if report.node in skip else join(report, drbd)
+                 for report in reports)
 
 
 def _snmp_hosts(agents: Sequence[SnmpAgent], readings: Sequence[SnmpReading],

@@ -19,6 +19,7 @@ they return: a :class:`Verdict` about a typed :class:`Subject`, and the
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -271,14 +272,23 @@ def judge(state: ClusterState, policy: Policy | None = None,
     verdicts: list[Verdict] = []
     down = directors_down(policy.directors, state.sources)
     verdicts += judge_sources(state.sources, explained=down)
-    if state.pacemaker is not None:
-        verdicts += judge_cluster(state.pacemaker)
-        verdicts += judge_nodes(state.pacemaker)
-        verdicts += judge_resources(state.pacemaker, memo)
-        verdicts += judge_constraints(state.pacemaker, state.taken_at)
-        verdicts += judge_pingd(state.pacemaker)
-        verdicts += judge_colocations(state.pacemaker)
-        verdicts += judge_orders(state.pacemaker, in_transition(state.pacemaker))
+    pcmk = state.pacemaker
+    if pcmk is not None:
+        def cluster() -> list[Verdict]:
+            assert pcmk is not None
+            return [*judge_cluster(pcmk), *judge_nodes(pcmk), *judge_resources(pcmk, memo)]
+
+        def placement() -> list[Verdict]:
+            assert pcmk is not None
+            return [*judge_pingd(pcmk), *judge_colocations(pcmk),
+                    *judge_orders(pcmk, in_transition(pcmk))]
+
+        # Pure in the Pacemaker view: judged again only when it is a new one.
+        verdicts += cluster() if memo is None else memo.last("pacemaker", pcmk, None,
+                                                             cluster)
+        verdicts += judge_constraints(pcmk, state.taken_at)
+        verdicts += placement() if memo is None else memo.last("placement", pcmk, None,
+                                                               placement)
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
     verdicts += judge_primaries(state.drbd)
     guests_read, guest_tools = guest_lists(state.sources)
@@ -295,7 +305,9 @@ def judge(state: ClusterState, policy: Policy | None = None,
     if state.lvm or state.backups:  # a check of another area never loads these rules
         from hadeck.health.storage import judge_backups, judge_lvm
 
-        verdicts += judge_lvm(state.lvm, policy)
+        for report in state.lvm:  # the same report while LVM prints the same
+            verdicts += judge_lvm((report,), policy) if memo is None else memo.get(
+                report, policy, partial(judge_lvm, (report,), policy))
         verdicts += judge_backups(state.backups, state.taken_at, policy)
     if memo is not None:
         memo.turn()

@@ -355,6 +355,19 @@ class Memo:
     def __init__(self) -> None:
         self._old: dict[int, tuple[object, object, list[Verdict]]] = {}
         self._new: dict[int, tuple[object, object, list[Verdict]]] = {}
+        self._last: dict[str, tuple[object, object, tuple[Verdict, ...]]] = {}
+
+    def last(self, rule: str, obj: object, context: object,
+             judge: Callable[[], Iterable[Verdict]]) -> tuple[Verdict, ...]:
+        """``judge()``, or what ``rule`` gave last time if it was for this very object in
+        this very context: one result per rule, kept until the object changes (the
+        Pacemaker view stays the same object while crm_mon prints the same)."""
+        hit = self._last.get(rule)
+        if hit is not None and hit[0] is obj and hit[1] == context:
+            return hit[2]
+        verdicts = tuple(judge())
+        self._last[rule] = (obj, context, verdicts)
+        return verdicts
 
     def get(self, obj: object, context: object, judge: Callable[[], list[Verdict]]
             ) -> list[Verdict]:

@@ -53,6 +53,7 @@ from hadeck.health import Judgement, Memo, judge, service_subject
 from hadeck.join import join_guests
 from hadeck.model import ClusterState, DrbdResource, SourceStatus
 from hadeck.probes.prober import PingProber, probe_state, prober_for
+from hadeck.sources.lvm import join_drbd
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.events import Event, diff
 
@@ -410,8 +411,10 @@ class Poller:
                                 detail=STREAM_DETAIL)
             if s.source == "drbd" and s.node in live else s
             for s in state.sources)
-        return dataclasses.replace(state, drbd=_by_node(drbd, state.sources),
-                                   sources=sources)
+        drbd = _by_node(drbd, state.sources)
+        # The LVM of a streamed node was not joined by the read (its DRBD was not read).
+        lvm = tuple(join_drbd(r, drbd) if r.node in live else r for r in state.lvm)
+        return dataclasses.replace(state, drbd=drbd, sources=sources, lvm=lvm)
 
     def _keep_last_good(
         self, previous: ClusterState | None, state: ClusterState
