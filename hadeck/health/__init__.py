@@ -93,7 +93,7 @@ if TYPE_CHECKING:
         rank,
         worst,
     )
-    from hadeck.model import ClusterState
+    from hadeck.model import ClusterState, PacemakerState
 
 # Where each name lives. A check plugin judges one area: importing every area's rules
 # (and the model classes they need) on every start cost it ~45 ms of a ~250 ms run
@@ -283,12 +283,11 @@ def judge(state: ClusterState, policy: Policy | None = None,
             return [*judge_pingd(pcmk), *judge_colocations(pcmk),
                     *judge_orders(pcmk, in_transition(pcmk))]
 
-        # Pure in the Pacemaker view: judged again only when it is a new one.
-        verdicts += cluster() if memo is None else memo.last("pacemaker", pcmk, None,
-                                                             cluster)
+        # Pure in the Pacemaker view: judged again only when it changed (not its time).
+        key = _pacemaker_key(pcmk)
+        verdicts += cluster() if memo is None else memo.last("pacemaker", key, cluster)
         verdicts += judge_constraints(pcmk, state.taken_at)
-        verdicts += placement() if memo is None else memo.last("placement", pcmk, None,
-                                                               placement)
+        verdicts += placement() if memo is None else memo.last("placement", key, placement)
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
     verdicts += judge_primaries(state.drbd)
     guests_read, guest_tools = guest_lists(state.sources)
@@ -314,3 +313,12 @@ def judge(state: ClusterState, policy: Policy | None = None,
     return Judgement(tuple(verdicts), find_causes(state, verdicts))
 
 
+
+
+def _pacemaker_key(pcmk: PacemakerState) -> tuple[object, ...]:
+    """The Pacemaker view's parts, but for the time crm_mon printed it (no rule reads it):
+    equal while crm_mon prints the same, compared part by part by identity."""
+    import dataclasses
+
+    return (dataclasses.replace(pcmk.cluster, last_update=None),
+            *(getattr(pcmk, f.name) for f in dataclasses.fields(pcmk) if f.name != "cluster"))
