@@ -228,6 +228,7 @@ __all__ = [
     "lvm_subject",
     "nothing_to_judge",
     "out_of_cluster",
+    "pacemaker_key",
     "rank",
     "select_drbd",
     "select_services",
@@ -284,7 +285,7 @@ def judge(state: ClusterState, policy: Policy | None = None,
                     *judge_orders(pcmk, in_transition(pcmk))]
 
         # Pure in the Pacemaker view: judged again only when it changed (not its time).
-        key = _pacemaker_key(pcmk)
+        key = pacemaker_key(pcmk)
         verdicts += cluster() if memo is None else memo.last("pacemaker", key, cluster)
         verdicts += judge_constraints(pcmk, state.taken_at)
         verdicts += placement() if memo is None else memo.last("placement", key, placement)
@@ -315,7 +316,7 @@ def judge(state: ClusterState, policy: Policy | None = None,
 
 
 
-def _pacemaker_key(pcmk: PacemakerState) -> tuple[object, ...]:
+def pacemaker_key(pcmk: PacemakerState) -> tuple[object, ...]:
     """The Pacemaker view's parts, but for the time crm_mon printed it (no rule reads it):
     equal while crm_mon prints the same, compared part by part by identity."""
     import dataclasses

@@ -100,7 +100,7 @@ def default_interval() -> float:
     return SSH_INTERVAL if over_ssh() else DEFAULT_INTERVAL
 
 
-PARTIAL_AFTER = 0.5
+PARTIAL_AFTER = 1.0
 """Seconds a dashboard's poll runs before it shows what has arrived (then at most once
 every so many): a slow peer holds back only its own rows, and a poll done sooner is
 judged and drawn once, not once per node (on 17 nodes that doubled a poll's CPU)."""
