@@ -227,9 +227,9 @@ def _join(report: LvmReport, links: Iterable[tuple[str, str]]) -> LvmReport:
                 by_path[path] = lv
     found: dict[str, list[str]] = {}
     for name, device in links:
-        lv = by_path.get(device)
-        if lv is not None:
-            found.setdefault(lv.name + "\0" + lv.vg, []).append(name)
+        on = by_path.get(device)
+        if on is not None:
+            found.setdefault(on.name + "\0" + on.vg, []).append(name)
     if not found:
         return report
     return replace(report, volumes=tuple(

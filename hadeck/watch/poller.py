@@ -411,10 +411,10 @@ class Poller:
                                 detail=STREAM_DETAIL)
             if s.source == "drbd" and s.node in live else s
             for s in state.sources)
-        drbd = _by_node(drbd, state.sources)
+        ordered = _by_node(drbd, state.sources)
         # The LVM of a streamed node was not joined by the read (its DRBD was not read).
-        lvm = tuple(join_drbd(r, drbd) if r.node in live else r for r in state.lvm)
-        return dataclasses.replace(state, drbd=drbd, sources=sources, lvm=lvm)
+        lvm = tuple(join_drbd(r, ordered) if r.node in live else r for r in state.lvm)
+        return dataclasses.replace(state, drbd=ordered, sources=sources, lvm=lvm)
 
     def _keep_last_good(
         self, previous: ClusterState | None, state: ClusterState
