@@ -39,5 +39,5 @@ def test_a_streamed_nodes_volumes_keep_their_drbd(lab: Lab) -> None:
     # A stream update keeps them too, and gives the very same report back.
     third = poller.apply_drbd(node, tuple(r for r in second.state.drbd if r.node == node))
     assert third is not None and links(third.state, node) == before
-    assert [r for r in third.state.lvm if r.node == node][0] is \
-        [r for r in second.state.lvm if r.node == node][0]
+    assert next(r for r in third.state.lvm if r.node == node) is \
+        next(r for r in second.state.lvm if r.node == node)
