@@ -19,6 +19,7 @@ they return: a :class:`Verdict` about a typed :class:`Subject`, and the
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ if TYPE_CHECKING:
         rank,
         worst,
     )
-    from hadeck.model import ClusterState
+    from hadeck.model import ClusterState, PacemakerState
 
 # Where each name lives. A check plugin judges one area: importing every area's rules
 # (and the model classes they need) on every start cost it ~45 ms of a ~250 ms run
@@ -227,6 +228,7 @@ __all__ = [
     "lvm_subject",
     "nothing_to_judge",
     "out_of_cluster",
+    "pacemaker_key",
     "rank",
     "select_drbd",
     "select_services",
@@ -271,14 +273,22 @@ def judge(state: ClusterState, policy: Policy | None = None,
     verdicts: list[Verdict] = []
     down = directors_down(policy.directors, state.sources)
     verdicts += judge_sources(state.sources, explained=down)
-    if state.pacemaker is not None:
-        verdicts += judge_cluster(state.pacemaker)
-        verdicts += judge_nodes(state.pacemaker)
-        verdicts += judge_resources(state.pacemaker, memo)
-        verdicts += judge_constraints(state.pacemaker, state.taken_at)
-        verdicts += judge_pingd(state.pacemaker)
-        verdicts += judge_colocations(state.pacemaker)
-        verdicts += judge_orders(state.pacemaker, in_transition(state.pacemaker))
+    pcmk = state.pacemaker
+    if pcmk is not None:
+        def cluster() -> list[Verdict]:
+            assert pcmk is not None
+            return [*judge_cluster(pcmk), *judge_nodes(pcmk), *judge_resources(pcmk, memo)]
+
+        def placement() -> list[Verdict]:
+            assert pcmk is not None
+            return [*judge_pingd(pcmk), *judge_colocations(pcmk),
+                    *judge_orders(pcmk, in_transition(pcmk))]
+
+        # Pure in the Pacemaker view: judged again only when it changed (not its time).
+        key = pacemaker_key(pcmk)
+        verdicts += cluster() if memo is None else memo.last("pacemaker", key, cluster)
+        verdicts += judge_constraints(pcmk, state.taken_at)
+        verdicts += placement() if memo is None else memo.last("placement", key, placement)
     verdicts += judge_drbd(state.drbd, policy.drbd_states, memo)
     verdicts += judge_primaries(state.drbd)
     guests_read, guest_tools = guest_lists(state.sources)
@@ -295,10 +305,21 @@ def judge(state: ClusterState, policy: Policy | None = None,
     if state.lvm or state.backups:  # a check of another area never loads these rules
         from hadeck.health.storage import judge_backups, judge_lvm
 
-        verdicts += judge_lvm(state.lvm, policy)
+        for report in state.lvm:  # the same report while LVM prints the same
+            verdicts += judge_lvm((report,), policy) if memo is None else memo.get(
+                report, policy, partial(judge_lvm, (report,), policy))
         verdicts += judge_backups(state.backups, state.taken_at, policy)
     if memo is not None:
         memo.turn()
     return Judgement(tuple(verdicts), find_causes(state, verdicts))
 
 
+
+
+def pacemaker_key(pcmk: PacemakerState) -> tuple[object, ...]:
+    """The Pacemaker view's parts, but for the time crm_mon printed it (no rule reads it):
+    equal while crm_mon prints the same, compared part by part by identity."""
+    import dataclasses
+
+    return (dataclasses.replace(pcmk.cluster, last_update=None),
+            *(getattr(pcmk, f.name) for f in dataclasses.fields(pcmk) if f.name != "cluster"))

@@ -216,6 +216,15 @@ def parse_virsh_domstats(text: str) -> dict[str, DomStats]:
     Raises:
         ParseError: a line outside a record, a non-number in a decoded field, truncation.
     """
+    return {name: _domstats(name, fields) for name, fields in _records(text).items()}
+
+
+def _records(text: str) -> dict[str, dict[str, str]]:
+    """``virsh domstats``'s records, each its ``key=value`` words as printed.
+
+    Raises:
+        ParseError: as :func:`parse_virsh_domstats`.
+    """
     if text == "":
         return {}
     records: dict[str, dict[str, str]] = {}
@@ -230,7 +239,7 @@ def parse_virsh_domstats(text: str) -> dict[str, DomStats]:
             current = None
         else:
             raise ParseError(f"unexpected line in virsh domstats output: {line[:80]!r}")
-    return {name: _domstats(name, fields) for name, fields in records.items()}
+    return records
 
 
 def _domstats(name: str, fields: dict[str, str]) -> DomStats:
@@ -253,27 +262,84 @@ def _domstats(name: str, fields: dict[str, str]) -> DomStats:
     )
 
 
+Merges = dict[tuple[int, bool | None, int], tuple[Guest, DomStats | None, Guest]]
+"""Merged guests by (id of the listed guest, autostart, id of its record), each kept
+with its parts (which keeps the ids from being reused while it is kept)."""
+
+
 def merge_virsh(
     listed: tuple[Guest, ...],
     autostart: set[str] | None = None,
     stats: dict[str, DomStats] | None = None,
+    known: Merges | None = None,
+    remember: Merges | None = None,
 ) -> tuple[Guest, ...]:
     """Add autostart and domstats detail to the guests of ``virsh list --all``.
 
     The list's state word is kept: it is what an operator sees in virsh. ``None`` for
     ``autostart`` or ``stats`` means that command failed, and the fields stay unknown.
+
+    Args:
+        listed: the guests of ``virsh list --all``.
+        autostart: the names of ``virsh list --autostart``.
+        stats: ``virsh domstats``'s records by name.
+        known: earlier merges, by the very listed guest and record: the same parts
+            give the very same guest back (the dashboard's poll: a stopped guest is the
+            same object poll after poll, and judged as such).
+        remember: where this call's merges are recorded, for the next call's ``known``.
     """
     merged = []
     for guest in listed:
         record = (stats or {}).get(guest.name)
-        merged.append(replace(
+        auto = None if autostart is None else guest.name in autostart
+        key = (id(guest), auto, id(record))
+        hit = known.get(key) if known is not None else None
+        if hit is not None and hit[0] is guest and hit[1] is record:
+            merged.append(hit[2])
+            if remember is not None:
+                remember[key] = hit
+            continue
+        one = replace(
             guest,
-            autostart=None if autostart is None else guest.name in autostart,
+            autostart=auto,
             vcpus=record.vcpus if record else guest.vcpus,
             memory_kib=record.memory_kib if record else guest.memory_kib,
             cpu_time_s=record.cpu_time_s if record else guest.cpu_time_s,
-        ))
+        )
+        if remember is not None:
+            remember[key] = (guest, record, one)
+        merged.append(one)
     return tuple(merged)
+
+
+class _NodeGuests:
+    """One node's last reading of libvirt, to give back what did not change: the list
+    (by its text), each domstats record (by its words), each merged guest (by the very
+    list row and record). Replaced at each read, so it holds one reading's worth."""
+
+    def __init__(self) -> None:
+        self.lists: dict[tuple[str, str], tuple[Guest, ...]] = {}
+        self.records: dict[tuple[str, ...], DomStats] = {}
+        self.merged: Merges = {}
+
+
+_NODES_KEPT = 256
+_last_reads: dict[str, _NodeGuests] = {}
+"""Node → its last libvirt reading (each node is read by one thread at a time)."""
+
+
+def _listed(last: _NodeGuests, text: str, node: str, hypervisor: str) -> tuple[Guest, ...]:
+    found = last.lists.get((text, hypervisor))
+    return found if found is not None else parse_virsh_list(text, node, hypervisor)
+
+
+def _stats(last: _NodeGuests, now: _NodeGuests, text: str) -> dict[str, DomStats]:
+    out = {}
+    for name, fields in _records(text).items():
+        key = (name, *(w for item in fields.items() for w in item))
+        record = last.records.get(key) or _domstats(name, fields)
+        now.records[key] = out[name] = record
+    return out
 
 
 # --------------------------------------------------------------------------- xl
@@ -391,12 +457,20 @@ def _probe_libvirt(runner: Runner) -> _Probe:
     uri, _ = parsed(runner.fetch(VIRSH_URI), parse_virsh_uri)
     hypervisor = uri or "libvirt"
     detail = f"virsh ({hypervisor})"
-    listed, error = parsed(listing, lambda text: parse_virsh_list(text, runner.node, hypervisor))
+    node = runner.node
+    last, now = _last_reads.get(node) or _NodeGuests(), _NodeGuests()
+    listed, error = parsed(listing, lambda text: _listed(last, text, node, hypervisor))
     if listed is None:
         return _Probe(True, (), error, detail, hypervisor)
+    now.lists[(listing.stdout, hypervisor)] = listed
     autostart, _ = parsed(runner.fetch(VIRSH_AUTOSTART), parse_virsh_autostart)
-    stats, _ = parsed(runner.fetch(VIRSH_DOMSTATS), parse_virsh_domstats)
-    return _Probe(True, merge_virsh(listed, autostart, stats), None, detail, hypervisor)
+    stats, _ = parsed(runner.fetch(VIRSH_DOMSTATS), lambda text: _stats(last, now, text))
+    guests = merge_virsh(listed, autostart, stats, last.merged, now.merged)
+    _last_reads.pop(node, None)
+    while len(_last_reads) >= _NODES_KEPT:
+        del _last_reads[next(iter(_last_reads))]
+    _last_reads[node] = now
+    return _Probe(True, guests, None, detail, hypervisor)
 
 
 def _probe_xl(runner: Runner) -> _Probe:

@@ -92,3 +92,35 @@ def test_a_hung_peer_does_not_hold_back_the_pacemaker_view(lab: Lab) -> None:
     assert errors == {("guests", SLOW)}
     assert SLOW in {h.node for h in state.hosts}
 
+
+
+@pytest.mark.pacemaker
+def test_a_read_done_before_progress_after_hands_over_no_partial(lab: Lab) -> None:
+    partials: list[Partial] = []
+    state = collect(LabAccess(lab, "jupiter1"), Config(), on_progress=partials.append,
+                    progress_after=60.0)
+    assert partials == []  # each partial costs the dashboard a judgement and a drawing
+    assert {h.node for h in state.hosts} == {"jupiter1", SLOW, "sun", "lvs1", "lvs2"}
+
+
+@pytest.mark.pacemaker
+def test_a_slow_read_hands_over_what_arrived_once_progress_after_has_passed(
+        lab: Lab) -> None:
+    release = threading.Event()
+    access = SlowPeerAccess(lab, "jupiter1", SLOW, release)
+    timer = threading.Timer(1.5, release.set)
+    seen: list[tuple[float, Partial]] = []
+    start = time.monotonic()
+    timer.start()
+    try:
+        state = collect(access, Config(), progress_after=0.4,
+                        on_progress=lambda p: seen.append((time.monotonic() - start, p)))
+    finally:
+        timer.cancel()
+    assert seen, "no partial while the slow peer was held"
+    assert all(at >= 0.4 for at, _ in seen), [at for at, _ in seen]
+    # Everything else had arrived by then: one partial, the slow peer pending.
+    at, last = seen[-1]
+    assert last.pending == (SLOW,) and at < 1.5
+    assert {h.node for h in last.state.hosts} == {"jupiter1", "sun", "lvs1", "lvs2"}
+    assert SLOW in {h.node for h in state.hosts}
