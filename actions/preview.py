@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import quoteattr
 
 from hadeck.actions.plan import Plan
+from hadeck.actions.settle import settled_cib
 from hadeck.outfile import create
 from hadeck.runner import CommandResult, LocalRunner, Runner
 
@@ -323,8 +324,9 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
             moved = move_on_copy(plan, text, facts)
             if moved is not None:
                 text = moved
+        written = _unvalidated(text)
         with create(copy) as handle:
-            handle.write(_unvalidated(text).encode())
+            handle.write(written.encode())
         here = local or LocalRunner(env={"CIB_file": copy},
                                     timeout=timeout or runner.timeout)
         if_gone: tuple[Change, ...] = ()
@@ -337,18 +339,23 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
                 if not done.ok:
                     raise PreviewError(f"on a copy of the CIB, {_quoted(step.argv)} failed: "
                                        f"{done.reason()}")
-        settled = os.path.join(workdir, "settled.xml")
+            if plan.after:
+                with open(copy, encoding="utf-8") as handle:
+                    written = handle.read()
+        graph = os.path.join(workdir, "graph.xml")
         if plan.after:
-            # -S -O: the same transition summary, and the cluster as it would be after it.
-            with create(settled):
+            # -G: the transition graph, from which the settled cluster is written
+            # (hadeck.actions.settle) for the check after the constraint is cleared.
+            with create(graph):
                 pass
-            sim = _simulate(here, ("crm_simulate", "-S", "-O", settled), copy, timeout)
+            sim = _simulate(here, (*SIMULATE, "-G", graph), copy, timeout)
         else:
             sim = _simulate(here, SIMULATE, copy, timeout)
         changes = parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
         afterwards: tuple[Change, ...] = ()
         if plan.after:
-            afterwards = _afterwards(plan, settled, facts, timeout or runner.timeout)
+            afterwards = _afterwards(plan, written, graph, workdir, facts, here, copy,
+                                     timeout or runner.timeout)
         blocked, scores = _blocked(plan, changes, facts, here, copy, timeout)
         # The scheduler's own "blocked" (a failed stop without fencing, for one).
         blocked += tuple(f"{c.words}: Pacemaker cannot carry it out" for c in changes
@@ -364,21 +371,36 @@ def preview(plan: Plan, runner: Runner, local: Runner | None = None,
                    if_gone, afterwards)
 
 
-def _afterwards(plan: Plan, settled: str, facts: CibFacts,
-                timeout: float) -> tuple[Change, ...]:
+def _afterwards(plan: Plan, copied: str, graph: str, workdir: str, facts: CibFacts,
+                here: Runner, copy: str, timeout: float) -> tuple[Change, ...]:
     """What the scheduler would do once the plan's ``after`` steps ran on the settled
-    cluster (``settled``: the copy after the transition, ``crm_simulate -S -O``): a move's
-    cli-prefer cleared, is the resource moved back (its preferences outweighing
-    stickiness)? ``pcs resource move`` asks the same before it clears."""
+    cluster: a move's cli-prefer cleared, is the resource moved back (its preferences
+    outweighing stickiness)? ``pcs resource move`` asks the same before it clears.
+
+    The settled cluster is the copy (``copied``, its text) with the transition ``graph``
+    carried out (:func:`hadeck.actions.settle.settled_cib`); where that cannot reproduce
+    the graph, ``crm_simulate -S -O`` carries it out on the copy (a second run of the
+    scheduler, and one CIB modification per action: several times ``-R``'s cost on a
+    big CIB)."""
+    settled = os.path.join(workdir, "settled.xml")
+    with open(graph, encoding="utf-8") as handle:
+        text = settled_cib(copied, handle.read())
+    if text is None:
+        with create(settled):
+            pass
+        _simulate(here, ("crm_simulate", "-S", "-Q", "-O", settled), copy, timeout)
+        with open(settled, encoding="utf-8") as handle:
+            text = handle.read()
+    cleared = _cleared_text(plan, text)
+    with create(settled, force=True) as handle:
+        handle.write((cleared if cleared is not None else text).encode())
     there = LocalRunner(env={"CIB_file": settled}, timeout=timeout)
-    if _cleared_on_copy(plan, settled):
-        sim = _simulate(there, SIMULATE, settled, timeout)
-        return parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
-    for step in plan.after:
-        ran = there.run(step.argv, timeout=timeout)
-        if not ran.ok:
-            raise PreviewError(f"on a copy of the CIB, {_quoted(step.argv)} failed: "
-                               f"{ran.reason()}")
+    if cleared is None:
+        for step in plan.after:
+            ran = there.run(step.argv, timeout=timeout)
+            if not ran.ok:
+                raise PreviewError(f"on a copy of the CIB, {_quoted(step.argv)} failed: "
+                                   f"{ran.reason()}")
     sim = _simulate(there, SIMULATE, settled, timeout)
     return parse_transition(sim.stdout, facts.tops, facts.nodes, tuple(facts.clones))
 
@@ -436,24 +458,32 @@ def move_on_copy(plan: Plan, cib: str, facts: CibFacts) -> str | None:
 
 
 def _cleared_on_copy(plan: Plan, settled: str) -> bool:
-    """Clear the cli-prefer a plain move left on ``settled``, as ``crm_resource --clear
-    -r R -N N`` does when it is the only cli- constraint of R (see :func:`move_on_copy`);
-    False to run crm_resource there instead (it costs as much as the move)."""
+    """Clear the cli-prefer a plain move left on the file ``settled`` (see
+    :func:`_cleared_text`); False to run crm_resource there instead."""
+    with open(settled, encoding="utf-8") as handle:
+        cleared = _cleared_text(plan, handle.read())
+    if cleared is None:
+        return False
+    with create(settled, force=True) as handle:
+        handle.write(cleared.encode())
+    return True
+
+
+def _cleared_text(plan: Plan, text: str) -> str | None:
+    """``text`` without the cli-prefer a plain move left, as ``crm_resource --clear -r R
+    -N N`` clears it when it is the only cli- constraint of R (see :func:`move_on_copy`);
+    None to run crm_resource instead (it costs as much as the move)."""
     move = _prefer_move(plan)
     if move is None or len(plan.after) != 1 or plan.after[0].argv != (
             "crm_resource", "--clear", "-r", move[0], "-N", move[1]):
-        return False
-    with open(settled, encoding="utf-8") as handle:
-        text = handle.read()
+        return None
     rsc = re.escape(move[0])
     if len(re.findall(rf'<rsc_location id="cli-(?:prefer|ban)-{rsc}\b', text)) != 1:
-        return False
+        return None
     found = list(re.finditer(rf'<rsc_location id="cli-prefer-{rsc}"[^<>]*/>', text))
     if len(found) != 1:
-        return False
-    with create(settled, force=True) as handle:
-        handle.write((text[:found[0].start()] + text[found[0].end():]).encode())
-    return True
+        return None
+    return text[:found[0].start()] + text[found[0].end():]
 
 
 def _if_gone(node: str, cib: str, workdir: str, facts: CibFacts,

@@ -179,8 +179,11 @@ def test_the_preview_of_a_move_is_the_same_without_crm_resource(
     moving = plan(Request("move", "vm1", "jupiter2"), state)
     runner = opened.access.runner(moving.steps[0].node)
     fast = preview(moving, runner)
+    # With crm_resource --move/--clear on the copy, and crm_simulate -S -O for the settled
+    # cluster instead of the one written from the transition graph.
     monkeypatch.setattr(previewing, "move_on_copy", lambda *_: None)
-    monkeypatch.setattr(previewing, "_cleared_on_copy", lambda *_: False)
+    monkeypatch.setattr(previewing, "_cleared_text", lambda *_: None)
+    monkeypatch.setattr(previewing, "settled_cib", lambda *_: None)
     slow = preview(moving, runner)
     assert fast == slow
     assert fast.changes and fast.text == slow.text
