@@ -54,7 +54,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +74,27 @@ def best(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def paired(fns: dict[str, object], runs: int) -> dict[str, tuple[float, float]]:
+    """Each of ``fns`` run ``runs`` times, interleaved (the machine's load moves them
+    together): (best wall, median CPU) by name. CPU is this process's and its
+    children's: what the work cost, whatever else the machine runs."""
+    walls: dict[str, list[float]] = {name: [] for name in fns}
+    cpus: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            cpu, start = _cpu(), time.perf_counter()
+            fn()  # type: ignore[operator]
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(_cpu() - cpu)
+    return {name: (min(walls[name]), statistics.median(cpus[name])) for name in fns}
 
 
 def main() -> int:
@@ -124,7 +147,6 @@ def main() -> int:
         planned = plan(request, state)
         runner = opened.access.runner(planned.steps[0].node)
 
-        t_preview = best(lambda: preview(planned, runner), args.n)
         # crm_simulate alone on the same CIB: the copy with the move applied.
         cib = runner.run(("cibadmin", "-Q")).stdout
         copy = scratch / "same.xml"
@@ -133,26 +155,27 @@ def main() -> int:
         subprocess.run(planned.steps[0].argv, env=env, check=True, capture_output=True)
         simulate = shutil.which(SIMULATE[0], path=os.environ.get("PATH", "") +
                                 ":/usr/sbin:/sbin") or SIMULATE[0]
-        t_alone = best(lambda: subprocess.run((simulate, *SIMULATE[1:], "-x", str(copy)),
-                                              check=True, capture_output=True), args.n)
-        print(f"cib: {len(cib) / 1024:.0f} KiB; move {args.resource} {source} → {to}")
-        print(f"preview              {t_preview * 1000:8.0f} ms  (cibadmin -Q, the move on "
-              "a copy, crm_simulate -R)")
-        print(f"crm_simulate alone   {t_alone * 1000:8.0f} ms")
-        print(f"ratio                {t_preview / t_alone:8.2f}x  (aim ≤ 1.5x)")
-        # A node's standby: crm_attribute is cheap where crm_resource --move is not
-        # (it unpacks the cluster's status to find where the resource runs).
+
+        def alone(path: Path) -> None:
+            subprocess.run((simulate, *SIMULATE[1:], "-x", str(path)), check=True,
+                           capture_output=True)
+
         node_plan = plan(Request("standby", source or to), state)
-        t_node = best(lambda: preview(node_plan, runner), args.n)
         same = scratch / "same-standby.xml"
         same.write_text(cib)
         subprocess.run(node_plan.steps[0].argv, env={**os.environ, "CIB_file": str(same)},
                        check=True, capture_output=True)
-        t_node_alone = best(lambda: subprocess.run(
-            (simulate, *SIMULATE[1:], "-x", str(same)), check=True, capture_output=True),
-            args.n)
-        print(f"standby {source or to}: preview {t_node * 1000:.0f} ms, crm_simulate alone "
-              f"{t_node_alone * 1000:.0f} ms, ratio {t_node / t_node_alone:.2f}x")
+        got = paired({"move": lambda: preview(planned, runner),
+                      "alone": lambda: alone(copy),
+                      "standby": lambda: preview(node_plan, runner),
+                      "standby alone": lambda: alone(same)}, args.n)
+        print(f"cib: {len(cib) / 1024:.0f} KiB; move {args.resource} {source} → {to}; "
+              f"{args.n} runs each, interleaved: best wall, median CPU (own + children)")
+        for what, base in (("move", "alone"), ("standby", "standby alone")):
+            (wall, cpu), (wall0, cpu0) = got[what], got[base]
+            print(f"{what + ' preview':<16} wall {wall * 1000:6.0f} ms  CPU {cpu * 1000:6.0f} ms"
+                  f"   crm_simulate alone wall {wall0 * 1000:6.0f} ms  CPU {cpu0 * 1000:6.0f}"
+                  f" ms   ratio wall {wall / wall0:4.2f}x  CPU {cpu / cpu0:4.2f}x  (aim ≤ 1.5x)")
         t_query = best(lambda: runner.run(("cibadmin", "-Q")), args.n)
         print(f"  of the preview, cibadmin -Q through the runner {t_query * 1000:.0f} ms "
               "(the lab's is the real cibadmin on a file, validating it; live it asks the "
