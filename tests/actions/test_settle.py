@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hadeck.actions.settle import digest, settled_cib
+from hadeck.actions.settle import settled_cib
 from hadeck.lab.world import Lab
+from hadeck.transition import op_digest
 
 Entries = dict[tuple[str, str, str], dict[str, str]]
 
@@ -81,15 +82,15 @@ def test_what_it_does_not_reproduce_is_left_to_crm_simulate(lab: Lab,
     # An action on a resource the node's status does not know.
     assert settled_cib(copy.read_text(), text.replace('id="vm1"', 'id="vm99"')) is None
     assert settled_cib(copy.read_text(), "not a graph") is None
+    # A parameter whose digest would need XML escaping.
+    assert 'config="/etc/libvirt/qemu/vm1.xml"' in text
+    assert settled_cib(copy.read_text(), text.replace(
+        'config="/etc/libvirt/qemu/vm1.xml"', 'config="/etc/a&amp;b.xml"')) is None
 
 
 def test_the_digest_is_pacemakers() -> None:
     # Recorded by crm_simulate 2.1.5 for the lab's vm1 (a start, and its 30 s monitor).
-    params = {"CRM_meta_on_node": "jupiter2", "CRM_meta_on_node_uuid": "2",
-              "CRM_meta_timeout": "20000", "config": "/etc/libvirt/qemu/vm1.xml",
-              "crm_feature_set": "3.16.1", "hypervisor": "qemu:///system",
+    params = {"config": "/etc/libvirt/qemu/vm1.xml", "hypervisor": "qemu:///system",
               "migration_transport": "ssh"}
-    assert digest(params, 0) == "0d451529ec7b05930047c4f9808df7fd"
-    assert digest({**params, "CRM_meta_interval": "30000", "CRM_meta_name": "monitor"},
-                  30000) == "749ed8828e22322af8f98d7c0ba841a9"
-    assert digest({**params, "config": "a&b"}, 0) is None
+    assert op_digest(params) == "0d451529ec7b05930047c4f9808df7fd"
+    assert op_digest(params, 30000, "20000") == "749ed8828e22322af8f98d7c0ba841a9"
