@@ -22,39 +22,40 @@ DIR``; ``--nodes/--guests`` for a bigger one) or on the live cluster seen from t
                             [--resource vm1 --to jupiter2] [--no-move]
 
 Measured here (Debian 12, 2 cores shared with other jobs at load 5–12, Pacemaker 2.1.5;
-N = 9–11; CPU ratios moved by ±0.1 between runs, wall ratios by far more):
+N = 9–11; CPU ratios moved by ±0.15 between runs, wall ratios by far more):
 
 =====================================  ===============  ===================  ==========
 preview (CPU, median)                  preview          crm_simulate alone   ratio
 =====================================  ===============  ===================  ==========
-seed lab (35 KiB CIB): standby          56 ms           33 ms                1.7x
-seed lab: move vm1 (and its clear)      63 ms           31 ms                2.0x
-4 nodes, 125 guests (1.6 MiB): standby  633–731 ms      473–543 ms           1.2–1.35x
-4 nodes, 125 guests: move vm1           756–864 ms      405–478 ms           1.7–1.9x
+seed lab (35 KiB CIB): standby          39 ms           28 ms                1.4x
+seed lab: move vm1 (and its clear)      58–72 ms        27–35 ms             2.0–2.1x
+4 nodes, 125 guests (1.6 MiB): standby  512 ms          472 ms               1.1x
+4 nodes, 125 guests: move vm1           756–1004 ms     394–491 ms           1.7–2.0x
 =====================================  ===============  ===================  ==========
 
 Where it goes. ``cibadmin -Q``: in the lab the real cibadmin on the lab's file, which
-validates it (21 ms CPU on the seed lab — two thirds of crm_simulate alone there, so the
-small lab's ratios are mostly this; 100–200 ms on the big one); live it asks the CIB
-daemon. Then one scheduler run for a standby, two for a move with its clear-afterwards
-check: the second run, on the cluster as the move leaves it with the cli-prefer cleared,
-is what refuses a resource that would move straight back (as pcs does), and no exact
-answer to that comes without running the scheduler on that CIB — so ~2 runs is the
-move's floor, the 1.5x aim is out of its reach by construction. What was removed to get
-there, on the 1.6 MiB CIB: ``crm_resource --move`` / ``--clear`` on a file (each unpacks
-the whole status: 12.5 s and 11.3 s against 3.7 s for crm_simulate; the cli-prefer is
-written on the copy and taken off the settled copy instead, tests/actions/test_preview.py
-compares both with the real tool); ``crm_simulate -S -O`` for the settled copy (it
-modifies the whole CIB once per action: 4.2–4.8 s for the move's 34 actions, against
-0.3–0.5 s for ``-R``; the settled copy is now written from ``-R -G``'s transition graph
-as -S records it, :mod:`hadeck.actions.settle`, 10–20 ms; tests/actions/test_settle.py
-compares it entry by entry with the real tool's). Each tool on the copy runs without
-schema validation (``validate-with="none"``: 80–90 % of a run on the seed CIB, ~17 % on
-the big one) and with glibc's fast bins off (``GLIBC_TUNABLES=glibc.malloc.mxfast=0``:
-15 % less CPU for crm_simulate on the big CIB, same output); Python parses only the
-copy's configuration. Before (same lab, loaded): move 4.9–5.0x wall. Request → settled
-for a move in the lab: 1.5–2.1 s (two scheduler convergences: the move, then the
-cli-prefer cleared).
+validates it (20 ms CPU on the seed lab — two thirds of crm_simulate alone there, so the
+small lab's ratios are mostly this; 120–140 ms on the big one); live it asks the CIB
+daemon. Then one scheduler run for a standby (its attribute written on the copy as
+crm_attribute writes it: crm_attribute itself was 110–125 ms CPU on the big CIB), two
+for a move with its clear-afterwards check: the second run, on the cluster as the move
+leaves it with the cli-prefer cleared, is what refuses a resource that would move
+straight back (as pcs does), and no exact answer to that comes without running the
+scheduler on that CIB: ~2 runs plus cibadmin -Q is the move's floor, and the 1.5x aim
+out of its reach by construction. What was removed to get there, on the 1.6 MiB CIB:
+``crm_resource --move`` / ``--clear`` on a file (each unpacks the whole status: 12.5 s
+and 11.3 s against 3.7 s for crm_simulate; the cli-prefer is written on the copy and
+taken off the settled copy instead, tests/actions/test_preview.py compares both with the
+real tool); ``crm_simulate -S -O`` for the settled copy (it modifies the whole CIB once
+per action: 4.2–4.8 s for the move's 34 actions, against 0.3–0.5 s for ``-R``; the
+settled copy is now written from ``-R -G``'s transition graph as -S records it,
+:mod:`hadeck.actions.settle`, 10–20 ms; tests/actions/test_settle.py compares it entry
+by entry with the real tool's). Each tool on the copy runs without schema validation
+(``validate-with="none"``: 80–90 % of a run on the seed CIB, ~17 % on the big one) and
+with glibc's fast bins off (``GLIBC_TUNABLES=glibc.malloc.mxfast=0``: 15 % less CPU for
+crm_simulate on the big CIB, same output); Python parses only the copy's configuration.
+Before (same lab, loaded): move 4.9–5.0x wall. Request → settled for a move in the lab:
+1.5–2.1 s (two scheduler convergences: the move, then the cli-prefer cleared).
 """
 
 from __future__ import annotations
