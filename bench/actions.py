@@ -4,11 +4,14 @@ Informational, not a test. On a lab (a fresh one in a temporary directory, or ``
 DIR``; ``--nodes/--guests`` for a bigger one) or on the live cluster seen from this node
 (``--live``):
 
-- **preview**: :func:`hadeck.actions.preview.preview` of a move — ``cibadmin -Q``
-  through the runner, the move on a private copy, ``crm_simulate -R`` on it — best of
-  N, next to ``crm_simulate -x COPY -R`` alone on the very same CIB (the copy with the
-  move applied), best of N. The ratio is what to watch (aim: 1.5x or less); absolute
-  times on a shared machine are noise.
+- **preview**: :func:`hadeck.actions.preview.preview` of a move and of a node's
+  standby — ``cibadmin -Q`` through the runner, the change on a private copy,
+  ``crm_simulate -R`` on it (a move that clears its constraint afterwards: the copy
+  settled from the transition graph, cleared, and ``crm_simulate -R`` again) — next to
+  ``crm_simulate -x COPY -R`` alone on the very same CIB (the copy with the change
+  applied, schema validation on, as crm_simulate runs by hand), N times each,
+  interleaved: best wall and median CPU (this process's and its children's). The ratios
+  are what to watch (aim: 1.5x or less), CPU first: wall on a shared machine is noise.
 - **prepare**: everything before the confirmation (read the cluster, plan, preview,
   pre-checks), once.
 - **request → settled**: :func:`hadeck.actions.perform.execute` of the move, until
@@ -16,45 +19,52 @@ DIR``; ``--nodes/--guests`` for a bigger one) or on the live cluster seen from t
   the command runs; live this is the real cluster's time), then the move back.
 
     python bench/actions.py [-n 10] [--lab DIR | --live] [--nodes 2 --guests 2]
-                            [--resource vm1 --to jupiter2]
+                            [--resource vm1 --to jupiter2] [--no-move]
 
-Measured here (Debian 12, 2 cores shared with 7 other jobs, Pacemaker 2.1.5; best of 5–7,
-so ±30 %; the machine's load moved "crm_simulate alone" between 35 and 126 ms):
+Measured here (Debian 12, 2 cores shared with other jobs at load 5–12, Pacemaker 2.1.5;
+N = 9–11; CPU ratios moved by ±0.15 between runs, wall ratios by far more):
 
-==============================  ==========  =================  ==========
-seed lab, 35 KiB CIB            preview     crm_simulate alone  ratio
-==============================  ==========  =================  ==========
-standby of a node               67–127 ms         43–74 ms     1.1–1.7x
-move vm1 (and its clear)        137–336 ms        41–84 ms     3.3–5.5x
-==============================  ==========  =================  ==========
+=====================================  ===============  ===================  ==========
+preview (CPU, median)                  preview          crm_simulate alone   ratio
+=====================================  ===============  ===================  ==========
+seed lab (35 KiB CIB): standby          39 ms           28 ms                1.4x
+seed lab: move vm1 (and its clear)      58–72 ms        27–35 ms             2.0–2.1x
+4 nodes, 125 guests (1.6 MiB): standby  512 ms          472 ms               1.1x
+4 nodes, 125 guests: move vm1           756–1004 ms     394–491 ms           1.7–2.0x
+=====================================  ===============  ===================  ==========
 
-A node's standby is near the aim (1.5x): ``cibadmin -Q`` (32–113 ms in the lab, the real
-cibadmin on a file validating it; live it asks the CIB daemon), ``crm_attribute`` on the
-copy, crm_simulate. A move was not (five tools: ``cibadmin -Q``, ``crm_resource --move``,
-``crm_simulate -S -O``, ``crm_resource --clear``, ``crm_simulate -R``): ``crm_resource``
-on a file unpacks the whole status to find where the resource runs — 12.5 s for
-``--move`` and 11.3 s for ``--clear`` on a 1.6 MiB CIB (4 nodes, 125 guests) against
-3.7 s for crm_simulate. A plain move (no lifetime, a primitive or group with no cli-
-constraint yet) now writes the cli-prefer on the copy itself, and takes it off the settled
-copy for the clear-afterwards, as crm_resource would (tests/actions/test_preview.py
-compares both with the real tool): cibadmin -Q and two crm_simulate runs are left. With
-that (same machine, loaded, best of 5): seed lab move 369 ms vs crm_simulate alone 296 ms,
-1.25x. Not yet on a big CIB: on the 4-node, 125-guest lab (1.6 MiB) the move's preview is
-2.4 s vs 0.48 s (4.9x; standby 1.5x), because the clear-afterwards check needs the settled
-copy, and ``crm_simulate -S -O`` (simulate the transition, write the settled CIB) costs
-4.2–4.8 s there against 1.0–1.4 s for ``-R`` (of which ~1 s is printing the cluster's
-status: ``-R -Q`` 0.46 s, but ``-Q`` drops the Transition Summary too). Next: a cheaper
-way to the settled state, or the afterwards check made after the preview is shown.
-Schema validation is off on the copy (``validate-with="none"``): it was 80–90 % of
-each tool's run on the seed CIB. Request → settled for a move in the lab: 1.5–2.1 s (two
-scheduler convergences: the move, then the cli-prefer cleared).
+Where it goes. ``cibadmin -Q``: in the lab the real cibadmin on the lab's file, which
+validates it (20 ms CPU on the seed lab — two thirds of crm_simulate alone there, so the
+small lab's ratios are mostly this; 120–140 ms on the big one); live it asks the CIB
+daemon. Then one scheduler run for a standby (its attribute written on the copy as
+crm_attribute writes it: crm_attribute itself was 110–125 ms CPU on the big CIB), two
+for a move with its clear-afterwards check: the second run, on the cluster as the move
+leaves it with the cli-prefer cleared, is what refuses a resource that would move
+straight back (as pcs does), and no exact answer to that comes without running the
+scheduler on that CIB: ~2 runs plus cibadmin -Q is the move's floor, and the 1.5x aim
+out of its reach by construction. What was removed to get there, on the 1.6 MiB CIB:
+``crm_resource --move`` / ``--clear`` on a file (each unpacks the whole status: 12.5 s
+and 11.3 s against 3.7 s for crm_simulate; the cli-prefer is written on the copy and
+taken off the settled copy instead, tests/actions/test_preview.py compares both with the
+real tool); ``crm_simulate -S -O`` for the settled copy (it modifies the whole CIB once
+per action: 4.2–4.8 s for the move's 34 actions, against 0.3–0.5 s for ``-R``; the
+settled copy is now written from ``-R -G``'s transition graph as -S records it,
+:mod:`hadeck.actions.settle`, 10–20 ms; tests/actions/test_settle.py compares it entry
+by entry with the real tool's). Each tool on the copy runs without schema validation
+(``validate-with="none"``: 80–90 % of a run on the seed CIB, ~17 % on the big one) and
+with glibc's fast bins off (``GLIBC_TUNABLES=glibc.malloc.mxfast=0``: 15 % less CPU for
+crm_simulate on the big CIB, same output); Python parses only the copy's configuration.
+Before (same lab, loaded): move 4.9–5.0x wall. Request → settled for a move in the lab:
+1.5–2.1 s (two scheduler convergences: the move, then the cli-prefer cleared).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,13 +75,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def best(fn, runs: int) -> float:  # type: ignore[no-untyped-def]
-    times = []
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def paired(fns: dict[str, object], runs: int) -> dict[str, tuple[float, float]]:
+    """Each of ``fns`` run ``runs`` times, interleaved (the machine's load moves them
+    together): (best wall, median CPU) by name. CPU is this process's and its
+    children's: what the work cost, whatever else the machine runs."""
+    walls: dict[str, list[float]] = {name: [] for name in fns}
+    cpus: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in fns.items():
+            cpu, start = _cpu(), time.perf_counter()
+            fn()  # type: ignore[operator]
+            walls[name].append(time.perf_counter() - start)
+            cpus[name].append(_cpu() - cpu)
+    return {name: (min(walls[name]), statistics.median(cpus[name])) for name in fns}
 
 
 def main() -> int:
@@ -124,7 +146,6 @@ def main() -> int:
         planned = plan(request, state)
         runner = opened.access.runner(planned.steps[0].node)
 
-        t_preview = best(lambda: preview(planned, runner), args.n)
         # crm_simulate alone on the same CIB: the copy with the move applied.
         cib = runner.run(("cibadmin", "-Q")).stdout
         copy = scratch / "same.xml"
@@ -133,30 +154,32 @@ def main() -> int:
         subprocess.run(planned.steps[0].argv, env=env, check=True, capture_output=True)
         simulate = shutil.which(SIMULATE[0], path=os.environ.get("PATH", "") +
                                 ":/usr/sbin:/sbin") or SIMULATE[0]
-        t_alone = best(lambda: subprocess.run((simulate, *SIMULATE[1:], "-x", str(copy)),
-                                              check=True, capture_output=True), args.n)
-        print(f"cib: {len(cib) / 1024:.0f} KiB; move {args.resource} {source} → {to}")
-        print(f"preview              {t_preview * 1000:8.0f} ms  (cibadmin -Q, the move on "
-              "a copy, crm_simulate -R)")
-        print(f"crm_simulate alone   {t_alone * 1000:8.0f} ms")
-        print(f"ratio                {t_preview / t_alone:8.2f}x  (aim ≤ 1.5x)")
-        # A node's standby: crm_attribute is cheap where crm_resource --move is not
-        # (it unpacks the cluster's status to find where the resource runs).
+
+        def alone(path: Path) -> None:
+            subprocess.run((simulate, *SIMULATE[1:], "-x", str(path)), check=True,
+                           capture_output=True)
+
         node_plan = plan(Request("standby", source or to), state)
-        t_node = best(lambda: preview(node_plan, runner), args.n)
         same = scratch / "same-standby.xml"
         same.write_text(cib)
         subprocess.run(node_plan.steps[0].argv, env={**os.environ, "CIB_file": str(same)},
                        check=True, capture_output=True)
-        t_node_alone = best(lambda: subprocess.run(
-            (simulate, *SIMULATE[1:], "-x", str(same)), check=True, capture_output=True),
-            args.n)
-        print(f"standby {source or to}: preview {t_node * 1000:.0f} ms, crm_simulate alone "
-              f"{t_node_alone * 1000:.0f} ms, ratio {t_node / t_node_alone:.2f}x")
-        t_query = best(lambda: runner.run(("cibadmin", "-Q")), args.n)
-        print(f"  of the preview, cibadmin -Q through the runner {t_query * 1000:.0f} ms "
-              "(the lab's is the real cibadmin on a file, validating it; live it asks the "
-              "CIB daemon)")
+        got = paired({"move": lambda: preview(planned, runner),
+                      "alone": lambda: alone(copy),
+                      "standby": lambda: preview(node_plan, runner),
+                      "standby alone": lambda: alone(same)}, args.n)
+        print(f"cib: {len(cib) / 1024:.0f} KiB; move {args.resource} {source} → {to}; "
+              f"{args.n} runs each, interleaved: best wall, median CPU (own + children)")
+        for what, base in (("move", "alone"), ("standby", "standby alone")):
+            (wall, cpu), (wall0, cpu0) = got[what], got[base]
+            print(f"{what + ' preview':<16} wall {wall * 1000:6.0f} ms  CPU {cpu * 1000:6.0f} ms"
+                  f"   crm_simulate alone wall {wall0 * 1000:6.0f} ms  CPU {cpu0 * 1000:6.0f}"
+                  f" ms   ratio wall {wall / wall0:4.2f}x  CPU {cpu / cpu0:4.2f}x  (aim ≤ 1.5x)")
+        ((t_query, c_query),) = paired({"q": lambda: runner.run(("cibadmin", "-Q"))},
+                                       args.n).values()
+        print(f"  of each preview, cibadmin -Q through the runner: wall {t_query * 1000:.0f} ms,"
+              f" CPU {c_query * 1000:.0f} ms (the lab's is the real cibadmin on a file, "
+              "validating it; live it asks the CIB daemon)")
 
         started = time.perf_counter()
         prepared = prepare(request, opened)

@@ -7,80 +7,24 @@ the real scheduler must then read those records exactly as its own: an operation
 :func:`op_digest` differs from the one Pacemaker computes would make it restart the
 resource ("parameters changed"). So the digest is Pacemaker's own algorithm, and the
 records (:func:`op_record`) copy crm_simulate 2.1.5's attribute for attribute, mirrored
-from a converged 2-guest CIB; tests/sources/test_pacemaker.py (``TestFastPaths``)
+from a converged 2-guest CIB (both in :mod:`hadeck.transition`, which a move's preview
+shares); tests/sources/test_pacemaker.py (``TestFastPaths``)
 compares them with what the real tools record on the small seeds.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from hadeck.lab.cib_xml import xml_id
 from hadeck.lab.errors import LabError
-from hadeck.lab.seed import CRM_FEATURE_SET, Layout, seed_placement
+from hadeck.lab.seed import Layout, seed_placement
+from hadeck.transition import DEFAULT_OP_TIMEOUT_MS, FAKE_UUID, op_digest, op_record
 
-FAKE_UUID = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-"""The transition UUID crm_simulate records in every operation it executes."""
-DEFAULT_OP_TIMEOUT_MS = "20000"
-"""No op sets a timeout, so recurring monitors' digests carry the 20 s default."""
-
-
-def op_digest(params: dict[str, str], interval_ms: int = 0,
-              timeout_ms: str = DEFAULT_OP_TIMEOUT_MS) -> str:
-    """The ``op-digest`` Pacemaker records: MD5 of the agent's parameters, v1 format.
-
-    The parameters minus the meta-attributes, plus ``CRM_meta_timeout`` for a recurring
-    operation, as one ``<parameters …/>`` element with sorted attributes, preceded by a
-    space and followed by a newline (``pcmk__filter_op_for_digest`` and
-    ``calculate_xml_digest_v1`` in lib/common/digest.c). A wrong digest would make the
-    scheduler restart the resource ("parameters changed"); the converged 2-guest CIB's
-    digests are reproduced exactly.
-    """
-    attrs = dict(params)
-    if interval_ms:
-        attrs["CRM_meta_timeout"] = timeout_ms
-    text = " <parameters" + "".join(
-        f' {name}="{_xml_escape(value)}"' for name, value in sorted(attrs.items())) + "/>\n"
-    return hashlib.md5(text.encode()).hexdigest()
-
-
-def op_record(op_id: str, key: str, operation: str, call_id: int, target_rc: int,
-              interval_ms: int, last_rc_change: str) -> dict[str, str]:
-    """The attributes of one ``lrm_rsc_op`` crm_simulate records, but the digest.
-
-    An operation that succeeded at once with the expected ``target_rc``, in the order
-    ``pcmk__create_history_xml`` adds them (the caller adds the migration attributes and
-    ``op-digest`` after these): the scheduler reads the result back from
-    ``transition-magic``, and the fast-path tests compare the order too.
-
-    Args:
-        op_id: the record's id (``<rsc>_last_0``, ``<rsc>_monitor_<ms>`` …).
-        key: the ``operation_key`` (``<rsc>_<operation>_<interval>``).
-        operation: ``start``, ``monitor``, ``notify`` …
-        call_id: the call id, also the action number in the transition key.
-        target_rc: the result the scheduler expects, recorded as the result.
-        interval_ms: the recurring interval, 0 for a one-off operation.
-        last_rc_change: epoch seconds, as text.
-    """
-    transition_key = f"{call_id}:-1:{target_rc}:{FAKE_UUID}"
-    return {
-        "id": op_id, "operation_key": key, "operation": operation,
-        "crm-debug-origin": "crm_simulate", "crm_feature_set": CRM_FEATURE_SET,
-        "transition-key": transition_key,
-        "transition-magic": f"0:{target_rc};{transition_key}", "exit-reason": "",
-        "call-id": str(call_id), "rc-code": str(target_rc), "op-status": "0",
-        "interval": str(interval_ms), "last-rc-change": last_rc_change, "exec-time": "0",
-        "queue-time": "0",
-    }
-
-
-def _xml_escape(value: str) -> str:
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
+__all__ = ["DEFAULT_OP_TIMEOUT_MS", "FAKE_UUID", "op_digest", "op_record",
+           "write_converged_status"]
 
 # ---------------------------------------------------------------------- the settled seed
 

@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hadeck.lab.cib_xml import xml_id
+from hadeck.transition import CRM_FEATURE_SET
 
-CRM_FEATURE_SET = "3.16.1"
-"""What Pacemaker 2.1.5 writes; ``#feature-set`` of every node, so no node looks mixed."""
+# CRM_FEATURE_SET (hadeck.transition): what Pacemaker 2.1.5 writes; ``#feature-set`` of
+# every node, so no node looks mixed.
 VALIDATE_WITH = "pacemaker-3.8"
 """3.7 is the first schema with Promoted/Unpromoted; 3.10 is rejected by 2.1.5."""
 DC_VERSION = "2.1.5-a3f44794f94"
