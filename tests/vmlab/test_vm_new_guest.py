@@ -24,7 +24,6 @@ import io
 import json
 import os
 import re
-import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -68,8 +67,8 @@ TEMPLATE_RES = """resource r1 {
 resource under /etc/drbd.d/, included from drbd.conf (it is never brought up here)."""
 
 CAPTURE = os.environ.get("HADECK_VMLAB_CAPTURE_LVM")
-"""A directory: the test also writes LVM's real output there (tests/fixtures/lvm/
-2.03.16-vmlab/ was made so)."""
+"""A directory: the filling test also writes LVM's real output there
+(tests/fixtures/lvm/2.03.16-vmlab/ was made so)."""
 
 
 def lvm_setup(vm: Machine) -> None:
@@ -301,15 +300,12 @@ def test_a_filling_thin_pool_is_judged_from_the_kernels_numbers(lvm_pair: Pair) 
 
 
 def capture(pair: Pair, out: Path) -> None:
-    """LVM's real output on both VMs, by hadeck's own commands, into ``out``."""
+    """LVM's real output on both VMs, by hadeck's own commands, into ``out`` (as
+    tests/fixtures/lvm/2.03.16-vmlab/, whose README says what each file is)."""
     out.mkdir(parents=True, exist_ok=True)
     for runner in pair.runners:
         for command in (lvm.VGS, lvm.LVS, lvm.VGS_COLUMNS, lvm.LVS_COLUMNS):
-            got = runner.run(command.argv)
             name = command.name.split("/")[-1].replace(".", f"-{runner.node}.", 1)
-            (out / name).write_text(got.stdout)
-        slaves = runner.run(("ls", "/sys/block/drbd2/slaves"))
-        (out / f"drbd2-slaves-{runner.node}.txt").write_text(slaves.stdout)
-        (out / f"index-{runner.node}.txt").write_text("\n".join(
-            shlex.join(c.argv) for c in (lvm.VGS, lvm.LVS, lvm.VGS_COLUMNS,
-                                         lvm.LVS_COLUMNS)) + "\n")
+            (out / name).write_text(runner.run(command.argv).stdout)
+        slaves = runner.run(("ls", "/sys/block/drbd2/slaves")).stdout
+        (out / f"sys-block-drbd2-slaves-{runner.node}.txt").write_text(slaves)
