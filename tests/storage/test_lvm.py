@@ -299,3 +299,28 @@ def test_check_hadeck_lvm_on_the_vmlab_capture(tmp_path: Path) -> None:
     assert out.returncode == 1, out.stdout
     assert out.text.startswith("vg0/pool@b: 87.5 % data used")
     assert out.perf["vg0/pool_data"].value == 87.5
+
+
+def test_drbd_84_names_its_backing_devices_in_drbdsetup_84_show() -> None:
+    from hadeck.sources import drbd
+
+    # Captured on b after hadeck new-guest: 8.4's events2 names no backing device.
+    shown = (VMLAB / "drbdsetup-84-show-b.txt").read_text()
+    assert drbd.parse_show_84(shown) == {("ng1", 0): "/dev/vg0/ng1"}
+    with pytest.raises(ParseError):
+        drbd.parse_show_84("resource ng1 {\n")
+    # Where show fails (or prints garbage), the resources are read as events2 has them.
+    vmlab = FIXTURES / "vmlab"
+    answers = {
+        "/proc/drbd": (vmlab / "cat_proc_drbd__a__connected_secondary.txt").read_text(),
+        drbd.EVENTS2_84.argv: (vmlab / "drbdsetup_events2_--now_--statistics__a__"
+                                       "connected_secondary.txt").read_text(),
+    }
+    # r0's own show, as ng1's with the names changed: it is filled in.
+    for show, backing in (({}, None), ({drbd.SHOW_84.argv: "resource r0 {\n"}, None),
+                          ({drbd.SHOW_84.argv: shown.replace("ng1", "r0")}, "/dev/vg0/r0")):
+        reading = drbd.read(FakeRunner({**answers, **show}, node="a"))
+        assert reading.status.error is None, reading.status
+        assert reading.value is not None
+        (r0,) = reading.value
+        assert r0.volumes[0].backing_dev == backing

@@ -40,6 +40,7 @@ from hadeck.health.verdict import CRITICAL, OK, WARNING
 from hadeck.model import ClusterState, Health, LvmReport
 from hadeck.opening import Opened
 from hadeck.runner import CommandResult, LocalRunner
+from hadeck.sources import drbd as drbd_source
 from hadeck.sources import lvm
 from tests.vmlab.conftest import Hadeck
 from tests.vmlab.machine import Machine
@@ -211,7 +212,11 @@ def test_a_new_guest_is_made_synced_and_read_back_for_real(
             "vg0", "thin", "pool", True)
         assert volume.data_percent is not None
         assert_pool_adds_up(report)
-        # The kernel names DRBD's backing device dm-N (sysfs): it is the new volume.
+        # DRBD 8.4 names its backing device in its configuration (drbdsetup-84 show):
+        # hadeck joins it to the volume, whose pool now carries DRBD's ng1.
+        assert volume.drbd == (f"{GUEST}/0",)
+        assert seen.volumes[0].backing_dev == "/dev/vg0/ng1"
+        # The kernel names the same device dm-N (sysfs): it is the new volume too.
         slave = next(vm for vm in pair.machines if vm.name == node).check(
             "ls /sys/block/drbd2/slaves").split()
         assert report.volume_for(f"/dev/{slave[0]}") == volume
@@ -284,8 +289,9 @@ def test_a_filling_thin_pool_is_judged_from_the_kernels_numbers(lvm_pair: Pair) 
     d, m = pool.data_percent, pool.metadata_percent
     assert m is not None
     words = f"thin pool data {d:.1f} %, metadata {m:.1f} %"
+    on_it = f"; DRBD on it: {GUEST}/0" if any(v.drbd for v in report.volumes) else ""
     assert pool_verdict(Policy(thin_data_warning_percent=d - 1,
-                               thin_data_critical_percent=d + 1)) == (WARNING, words)
+                               thin_data_critical_percent=d + 1)) == (WARNING, words + on_it)
     assert pool_verdict(Policy(thin_data_warning_percent=d - 2,
                                thin_data_critical_percent=d))[0] == CRITICAL
     assert pool_verdict(Policy(thin_data_warning_percent=d + 1,
@@ -307,5 +313,7 @@ def capture(pair: Pair, out: Path) -> None:
         for command in (lvm.VGS, lvm.LVS, lvm.VGS_COLUMNS, lvm.LVS_COLUMNS):
             name = command.name.split("/")[-1].replace(".", f"-{runner.node}.", 1)
             (out / name).write_text(runner.run(command.argv).stdout)
+        shown = runner.run(drbd_source.SHOW_84.argv).stdout
+        (out / f"drbdsetup-84-show-{runner.node}.txt").write_text(shown)
         slaves = runner.run(("ls", "/sys/block/drbd2/slaves")).stdout
         (out / f"sys-block-drbd2-slaves-{runner.node}.txt").write_text(slaves)
