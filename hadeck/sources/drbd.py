@@ -893,9 +893,11 @@ def read(runner: Runner) -> Reading[tuple[DrbdResource, ...]]:
             tries.insert(0, (EVENTS2_84, partial(_events2_84, proc_text=proc.stdout,
                                                  node=runner.node), None))
     reading = _first_that_parses(runner, clock, tries, f"DRBD {version}")
-    # Only where drbdsetup-84 answered: where it is missing, show is missing too.
+    # Only where drbdsetup-84 answered (where it is missing, show is missing too) and
+    # named no backing device (the 8.4 module's events2 never does).
     if series == "8.4" and reading.value and (reading.status.detail or "").startswith(
-            EVENTS2_84.describe()):
+            EVENTS2_84.describe()) and not any(v.backing_dev for r in reading.value
+                                               for v in r.volumes):
         reading = replace(reading, value=_with_backing(reading.value, runner))
     return reading
 
