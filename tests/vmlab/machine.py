@@ -3,14 +3,14 @@
 The test machines' kernel has neither DRBD nor IPVS, and their KVM cannot run a stock
 kernel; software-emulated qemu (TCG) with Debian 12's cloud kernel can, and that kernel
 ships ``drbd.ko`` (DRBD 8.4.11) and ``ip_vs*.ko``. ``build.sh`` makes the kernel and a
-busybox initramfs with drbd-utils, ipvsadm and iproute2 (cached outside the checkout).
+busybox initramfs with drbd-utils, ipvsadm, iproute2 and lvm2 (cached outside the
+checkout); the kernel has dm-thin-pool too.
 
 Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``), a spare 64 MiB one
-(``/dev/vdb``, LVM's) and one NIC joined to its
-peer's through a pair of unix datagram sockets (qemu ``-netdev dgram``): no tap, bridge,
-netns or port on the host. The guest's ``/init`` prints ``VMLAB-READY`` and then reads
-shell commands from the serial line (stdin ``/dev/null``, output a pipe: no tty, no
-colours, no prompt). :meth:`Machine.sh` sends one snippet framed by markers of its own and
+(``/dev/vdb``, LVM's) and one NIC joined to its peer's through a pair of unix datagram
+sockets (qemu ``-netdev dgram``): no tap, bridge, netns or port on the host. The guest's
+``/init`` prints ``VMLAB-READY`` and then reads shell commands from the serial line (stdin
+``/dev/null``, output a pipe: no tty, no colours, no prompt). :meth:`Machine.sh` sends one snippet framed by markers of its own and
 reads to the end marker; there is no sshd and no Python in the guest.
 """
 
