@@ -10,8 +10,9 @@ Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``), a spare 64 MiB one
 (``/dev/vdb``, LVM's) and one NIC joined to its peer's through a pair of unix datagram
 sockets (qemu ``-netdev dgram``): no tap, bridge, netns or port on the host. The guest's
 ``/init`` prints ``VMLAB-READY`` and then reads shell commands from the serial line (stdin
-``/dev/null``, output a pipe: no tty, no colours, no prompt). :meth:`Machine.sh` sends one snippet framed by markers of its own and
-reads to the end marker; there is no sshd and no Python in the guest.
+``/dev/null``, output a pipe: no tty, no colours, no prompt). :meth:`Machine.sh` sends
+one snippet framed by markers of its own and reads to the end marker; there is no sshd and
+no Python in the guest.
 """
 
 from __future__ import annotations
