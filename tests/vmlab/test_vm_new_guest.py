@@ -163,8 +163,10 @@ def proc_line(pair: Pair, vm: Machine, minor: int) -> str:
 def test_a_new_guest_is_made_synced_and_read_back_for_real(
         lvm_pair: Pair, new_guest: Hadeck, cib: Path, tmp_path: Path) -> None:
     pair = lvm_pair
+    before = [len(r.calls) for r in pair.runners]  # the session's runners: earlier tests'
     code, out, err = new_guest("new-guest", GUEST, "--nodes", "a,b", "--size", "8M",
                                "--yes", "--wait", "180")
+    ran = [r.calls[n:] for r, n in zip(pair.runners, before, strict=True)]
     assert code == 0, f"exit {code}\n{out}\n{err}"
     # The proposal followed the VMs' own DRBD configuration: r0 (minor 0, port 7789)
     # and the template r1 (minor 1, 7790), thin in r1's pool.
@@ -172,15 +174,15 @@ def test_a_new_guest_is_made_synced_and_read_back_for_real(
     assert "8M in vg0/pool (thin)" in out
     assert "drbdadm dump on a: drbdadm reads the file as a would" in out
     # What ran in the VMs, in order, through hadeck's runner.
-    for runner in pair.runners:
-        made = [c for c in runner.calls if c[0] in ("lvcreate", "dd", "drbdadm")
+    for calls in ran:
+        made = [c for c in calls if c[0] in ("lvcreate", "dd", "drbdadm")
                 and c[1:2] != ("dump",) and c[1:2] != ("--version",)]
         assert made[:4] == [
             ("lvcreate", "--thin", "--virtualsize", "8M", "--name", GUEST, "vg0/pool"),
             ("dd", f"of=/etc/drbd.d/{GUEST}.res", "conv=excl", "status=none"),
             ("drbdadm", "create-md", "--force", GUEST), ("drbdadm", "up", GUEST)]
-    assert ("drbdadm", "primary", "--force", GUEST) in pair.runners[0].calls
-    assert ("drbdadm", "primary", "--force", GUEST) not in pair.runners[1].calls
+    assert ("drbdadm", "primary", "--force", GUEST) in ran[0]
+    assert ("drbdadm", "primary", "--force", GUEST) not in ran[1]
 
     # The kernels: the initial sync ran to its end, both Secondary (Pacemaker's to promote).
     for vm in pair.machines:
