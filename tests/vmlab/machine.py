@@ -7,7 +7,7 @@ busybox initramfs with drbd-utils, ipvsadm, iproute2 and lvm2 (cached outside th
 checkout); the kernel has dm-thin-pool too.
 
 Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``), a spare 64 MiB one
-(``/dev/vdb``, LVM's) and one NIC joined to its peer's through a pair of unix datagram
+(LVM's, found by its serial) and one NIC joined to its peer's through a pair of unix datagram
 sockets (qemu ``-netdev dgram``): no tap, bridge, netns or port on the host. The guest's
 ``/init`` prints ``VMLAB-READY`` and then reads shell commands from the serial line (stdin
 ``/dev/null``, output a pipe: no tty, no colours, no prompt). :meth:`Machine.sh` sends
@@ -43,8 +43,15 @@ DISK_MIB = 32
 checksum take seconds under TCG; a resync at the configured 2 MiB/s still lasts ~16 s."""
 
 SPARE_MIB = 64
-"""Each VM's second disk (``/dev/vdb``, sparse on the host): LVM's physical volume for
-the tests that make volume groups, thin pools and new guests in the VMs."""
+"""Each VM's spare disk (sparse on the host): LVM's physical volume for the tests that
+make volume groups, thin pools and new guests in the VMs."""
+SPARE_SERIAL = "vmlab-spare"
+"""The spare disk's serial: the guest finds it by ``/sys/block/vd*/serial``, whatever
+other disks come before it."""
+SPARE_DEVICE = ("$(for s in /sys/block/vd*/serial; do "
+                f"[ \"$(cat $s)\" = {SPARE_SERIAL} ] && echo /dev/$(basename ${{s%/serial}}); "
+                "done)")
+"""A shell word that is the spare disk's device in the guest (``/dev/vdb``)."""
 
 
 class VmError(Exception):
@@ -125,7 +132,9 @@ class Machine:
             "-append", f"console=ttyS0 quiet panic=-1 vmlab.name={self.name} "
                        f"vmlab.ip={self.ip}/24",
             "-drive", f"file={self.disk},if=virtio,format=raw,cache=writeback",
-            "-drive", f"file={self.spare},if=virtio,format=raw,cache=writeback",
+            "-drive", f"file={self.spare},if=none,id=spare,format=raw,cache=writeback",
+            # A high PCI slot: probed after every if=virtio disk, so /dev/vda stays DRBD's.
+            "-device", f"virtio-blk-pci,drive=spare,serial={SPARE_SERIAL},addr=0x10",
             "-netdev", f"dgram,id=n0,local.type=unix,local.path={sock},"
                        f"remote.type=unix,remote.path={peersock}",
             "-device", f"virtio-net-pci,netdev=n0,mac={self.mac}",

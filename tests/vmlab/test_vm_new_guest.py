@@ -43,7 +43,7 @@ from hadeck.runner import CommandResult, LocalRunner
 from hadeck.sources import drbd as drbd_source
 from hadeck.sources import lvm
 from tests.vmlab.conftest import Hadeck
-from tests.vmlab.machine import Machine
+from tests.vmlab.machine import SPARE_DEVICE, Machine
 from tests.vmlab.pair import DRBD_CONF, Pair, wait_for
 from tests.vmlab.runner import VM_TIMEOUT, VmAccess, WithPacemaker
 
@@ -75,7 +75,9 @@ CAPTURE = os.environ.get("HADECK_VMLAB_CAPTURE_LVM")
 def lvm_setup(vm: Machine) -> None:
     """The volume group ``vg0`` on the spare disk with the thin pool ``vg0/pool`` and
     the template's thin volume in it, and its resource file."""
-    vm.check("modprobe dm_thin_pool && pvcreate -q /dev/vdb && vgcreate -q vg0 /dev/vdb && "
+    spare = vm.check(f"echo {SPARE_DEVICE}").strip()
+    assert spare.startswith("/dev/vd") and spare != "/dev/vda", spare  # vda: r0's disk
+    vm.check(f"modprobe dm_thin_pool && pvcreate -q {spare} && vgcreate -q vg0 {spare} && "
              f"lvcreate -q --type thin-pool -L {POOL_MIB}M -n pool vg0 && "
              f"lvcreate -q --thin -V {TEMPLATE_MIB}M -n r1 vg0/pool", timeout=120)
     vm.write_file("/etc/drbd.d/r1.res", TEMPLATE_RES)
@@ -84,7 +86,7 @@ def lvm_setup(vm: Machine) -> None:
 
 def lvm_teardown(vm: Machine) -> None:
     vm.sh(f"drbdadm down {GUEST}; rm -f /etc/drbd.d/*.res; vgremove -q -f vg0; "
-          "pvremove -q /dev/vdb", timeout=120)
+          f"pvremove -q {SPARE_DEVICE}", timeout=120)
     vm.write_file("/etc/drbd.conf", DRBD_CONF)
 
 
