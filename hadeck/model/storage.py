@@ -59,6 +59,17 @@ class LvmVolume:
     drbd: tuple[str, ...] = ()
     """The DRBD resources (``r0/0``: resource and volume) whose backing device is this
     volume, once joined with the DRBD source."""
+    kernel_major: int | None = None
+    """``lv_kernel_major``: device-mapper's block major where the volume is active; None
+    where it is not (LVM prints -1) or the report did not say."""
+    kernel_minor: int | None = None
+    """``lv_kernel_minor``: the N of the kernel's name for it, ``/dev/dm-N``."""
+
+    @property
+    def kernel_name(self) -> str | None:
+        """``/dev/dm-N``, the kernel's own name of an active volume (sysfs, DRBD's
+        ``slaves``, ``/proc/partitions`` use it); None when not active."""
+        return f"/dev/dm-{self.kernel_minor}" if self.kernel_minor is not None else None
 
     @property
     def is_thin_pool(self) -> bool:
@@ -87,9 +98,18 @@ class LvmReport:
     """``json`` (``--reportformat json``) or ``columns`` (LVM older than 2.02.158)."""
 
     def volume_for(self, device: str) -> LvmVolume | None:
-        """The logical volume a device path names (``/dev/vg0/r0``, ``/dev/mapper/vg0-r0``)."""
+        """The logical volume a device names: ``/dev/vg0/r0``, ``/dev/mapper/vg0-r0``,
+        ``/dev/disk/by-id/dm-name-vg0-r0``, or the kernel's ``/dev/dm-4`` (or ``dm-4``),
+        matched by the volume's kernel minor (every device-mapper device has the one
+        major, so the minor alone names it)."""
+        name = device.strip()
+        if name.startswith("dm-"):
+            name = "/dev/" + name
+        if name.startswith("/dev/disk/by-id/dm-name-"):
+            name = "/dev/mapper/" + name.removeprefix("/dev/disk/by-id/dm-name-")
         for lv in self.volumes:
-            if device in (lv.path, lv.dm_path):
+            if name in (lv.path, lv.dm_path) or (lv.kernel_name is not None
+                                                 and name == lv.kernel_name):
                 return lv
         return None
 

@@ -47,12 +47,14 @@ __all__ = [
     "EVENTS2",
     "EVENTS2_84",
     "PROC_DRBD",
+    "SHOW_84",
     "SOURCE",
     "STATUS_JSON",
     "Events2Tracker",
     "parse_drbdadm_status",
     "parse_events2",
     "parse_proc_drbd",
+    "parse_show_84",
     "parse_status_json",
     "proc_drbd_version",
     "read",
@@ -69,7 +71,11 @@ DRBDADM_STATUS = Command("drbd/drbdadm-status.txt", ("drbdadm", "status"))
 EVENTS2_84 = Command(
     "drbd/events2-84.txt", ("/lib/drbd/drbdsetup-84", "events2", "--now", "--statistics")
 )
-COMMANDS: tuple[Command, ...] = (PROC_DRBD, EVENTS2, STATUS_JSON, DRBDADM_STATUS, EVENTS2_84)
+# 8.4's events2 names no backing device: the module's own configuration does (the disk
+# as drbdadm gave it to the kernel), one resource block per resource.
+SHOW_84 = Command("drbd/show-84.txt", ("/lib/drbd/drbdsetup-84", "show"))
+COMMANDS: tuple[Command, ...] = (PROC_DRBD, EVENTS2, STATUS_JSON, DRBDADM_STATUS, EVENTS2_84,
+                                 SHOW_84)
 
 _BOOLS = {"yes": True, "no": False}
 _RESYNC_WORDS = ("Sync", "PausedSync", "StartingSync", "Verify", "WFBitMap", "WFSyncUUID")
@@ -886,7 +892,57 @@ def read(runner: Runner) -> Reading[tuple[DrbdResource, ...]]:
         if series == "8.4":
             tries.insert(0, (EVENTS2_84, partial(_events2_84, proc_text=proc.stdout,
                                                  node=runner.node), None))
-    return _first_that_parses(runner, clock, tries, f"DRBD {version}")
+    reading = _first_that_parses(runner, clock, tries, f"DRBD {version}")
+    # Only where drbdsetup-84 answered (where it is missing, show is missing too) and
+    # named no backing device (the 8.4 module's events2 never does).
+    if series == "8.4" and reading.value and (reading.status.detail or "").startswith(
+            EVENTS2_84.describe()) and not any(v.backing_dev for r in reading.value
+                                               for v in r.volumes):
+        reading = replace(reading, value=_with_backing(reading.value, runner))
+    return reading
+
+
+def parse_show_84(text: str) -> dict[tuple[str, int], str]:
+    """The backing device of each local volume in ``drbdsetup-84 show``: the ``disk``
+    statement of each ``volume N`` under ``_this_host``, by (resource, volume).
+
+    Raises:
+        ParseError: not a DRBD configuration (unbalanced braces, a statement without ``;``).
+    """
+    from hadeck.drbdconf import parse_statements
+
+    found: dict[tuple[str, int], str] = {}
+    for res in parse_statements(text):
+        if res.key != "resource" or res.block is None or len(res.words) < 2:
+            continue
+        for host in res.block:
+            if host.key != "_this_host" or host.block is None:
+                continue
+            for volume in host.block:
+                if volume.key != "volume" or volume.block is None or len(volume.words) < 2:
+                    continue
+                number = _int(volume.words[1], "volume")
+                disk = next((d.value for d in volume.block
+                             if d.key == "disk" and d.block is None), None)
+                if number is not None and disk and disk != "none":
+                    found[(res.words[1], number)] = disk
+    return found
+
+
+def _with_backing(resources: tuple[DrbdResource, ...], runner: Runner
+                  ) -> tuple[DrbdResource, ...]:
+    """8.4's resources with their backing devices from ``drbdsetup-84 show``; as they
+    were when it fails (the devices are then not known, as events2 left them)."""
+    shown = runner.fetch(SHOW_84)
+    if not shown.ok:
+        return resources
+    try:
+        disks = parse_show_84(shown.stdout)
+    except ParseError:
+        return resources
+    return tuple(replace(r, volumes=tuple(
+        replace(v, backing_dev=disks.get((r.name, v.volume), v.backing_dev))
+        for v in r.volumes)) for r in resources)
 
 
 def _events2_84(text: str, proc_text: str, node: str = "") -> tuple[DrbdResource, ...]:

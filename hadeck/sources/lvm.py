@@ -11,7 +11,9 @@ device-mapper) has no ``data_percent``: LVM prints an empty string, read as None
 judged as "not known", never as 0 %. Which DRBD backing device sits on which logical
 volume is joined after the read (:func:`join_drbd`): DRBD names its disk by the path in
 its configuration (``/dev/vg0/r0`` or ``/dev/mapper/vg0-r0``), both of which ``lvs``
-prints (``lv_path``, ``lv_dm_path``).
+prints (``lv_path``, ``lv_dm_path``), and the kernel by its own name, ``/dev/dm-N``
+(sysfs, and a configuration that names the disk so): ``lvs`` prints the active volume's
+``lv_kernel_major``/``lv_kernel_minor``, and N is that minor (-1 where not active).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ SOURCE = "lvm"
 
 VG_FIELDS = "vg_name,vg_size,vg_free,pv_count,lv_count,vg_attr"
 LV_FIELDS = ("lv_name,vg_name,lv_attr,lv_size,segtype,pool_lv,data_percent,"
-             "metadata_percent,lv_path,lv_dm_path")
+             "metadata_percent,lv_path,lv_dm_path,lv_kernel_major,lv_kernel_minor")
 _UNITS = ("--units", "b", "--nosuffix")
 _COLUMNS = ("--noheadings", "--separator", "|")
 
@@ -101,6 +103,12 @@ def _bytes(row: dict[str, object], field: str) -> int:
     return whole(value, field)
 
 
+def _kernel(row: dict[str, object], field: str) -> int | None:
+    """``lv_kernel_major``/``_minor``: -1 (not active) and a missing field are None."""
+    value = _text(row, field).strip()
+    return None if value in ("", "-1") else whole(value, field)
+
+
 def _percent(row: dict[str, object], field: str) -> float | None:
     value = _text(row, field).strip()
     return percent(decimal(value, field), field) if value else None
@@ -133,7 +141,9 @@ def _volume(row: dict[str, object], node: str) -> LvmVolume:
         data_percent=_percent(row, "data_percent"),
         metadata_percent=_percent(row, "metadata_percent"),
         path=_text(row, "lv_path") or None,
-        dm_path=_text(row, "lv_dm_path") or dm_path(vg, bare))
+        dm_path=_text(row, "lv_dm_path") or dm_path(vg, bare),
+        kernel_major=_kernel(row, "lv_kernel_major"),
+        kernel_minor=_kernel(row, "lv_kernel_minor"))
 
 
 def parse_vgs_json(text: str, node: str = "") -> tuple[LvmVolumeGroup, ...]:
@@ -154,15 +164,18 @@ def parse_lvs_json(text: str, node: str = "") -> tuple[LvmVolume, ...]:
     return tuple(_volume(row, node) for row in _report(text, "lv"))
 
 
-def _columns(text: str, fields: Sequence[str]) -> list[dict[str, object]]:
+def _columns(text: str, fields: Sequence[str], optional: int = 0
+             ) -> list[dict[str, object]]:
+    """Rows of ``|``-separated cells; the last ``optional`` fields may be missing (a
+    report asked without them: they read as not known)."""
     rows: list[dict[str, object]] = []
     for line in text.splitlines():
         if not line.strip():
             continue
         cells = line.strip().split("|")
-        if len(cells) != len(fields):
+        if not len(fields) - optional <= len(cells) <= len(fields):
             raise ParseError(f"{len(cells)} columns, expected {len(fields)}: {line[:60]!r}")
-        rows.append(dict(zip(fields, cells, strict=True)))
+        rows.append(dict(zip(fields[:len(cells)], cells, strict=True)))
     return rows
 
 
@@ -182,7 +195,8 @@ def parse_lvs_columns(text: str, node: str = "") -> tuple[LvmVolume, ...]:
         ParseError: a line with the wrong number of columns, a size out of form.
     """
     fields = LV_FIELDS.replace(",lv_dm_path", "").split(",")
-    return tuple(_volume(row, node) for row in _columns(text, fields))
+    # Reports asked before hadeck asked the kernel numbers (recorded bundles) lack them.
+    return tuple(_volume(row, node) for row in _columns(text, fields, optional=2))
 
 
 # --------------------------------------------------------------------------- join

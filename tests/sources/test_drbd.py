@@ -21,6 +21,7 @@ from hadeck.sources.drbd import (
     EVENTS2,
     EVENTS2_84,
     PROC_DRBD,
+    SHOW_84,
     STATUS_JSON,
     Events2Tracker,
     _ByResource,
@@ -934,7 +935,7 @@ def proc_84() -> str:
 def test_commands_are_named_and_unique() -> None:
     assert {c.name for c in COMMANDS} == {
         "drbd/proc-drbd.txt", "drbd/events2.txt", "drbd/status.json",
-        "drbd/drbdadm-status.txt", "drbd/events2-84.txt"}
+        "drbd/drbdadm-status.txt", "drbd/events2-84.txt", "drbd/show-84.txt"}
     assert PROC_DRBD.path == "/proc/drbd" and PROC_DRBD.argv == ()
     assert EVENTS2.argv == ("drbdsetup", "events2", "--now", "--statistics")
     assert EVENTS2_84.argv == ("/lib/drbd/drbdsetup-84", "events2", "--now", "--statistics")
@@ -1040,7 +1041,9 @@ def test_reader_drbd84_reads_drbdsetup_84_events2() -> None:
     res = only(reading.value)
     assert (res.name, res.node, res.version, res.role) == ("r0", "a", "8.4", "Primary")
     assert (reading.status.detail or "").startswith("/lib/drbd/drbdsetup-84 events2")
-    assert runner.calls == ["/proc/drbd", EVENTS2_84.argv]
+    # then its backing devices, which 8.4's events2 does not name (here: not answered)
+    assert runner.calls == ["/proc/drbd", EVENTS2_84.argv, SHOW_84.argv]
+    assert res.volumes[0].backing_dev is None and reading.status.error is None
 
 
 def test_reader_drbd84_takes_a_resyncs_progress_from_proc_drbd() -> None:

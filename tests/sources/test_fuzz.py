@@ -233,10 +233,12 @@ PARSERS: dict[str, tuple[Callable[[str], Any], list[str]]] = {
     "parse_mounts": (host.parse_mounts, _texts("host/proc/proc-mounts.txt")),
     "parse_df": (partial(host.parse_df, mounts=host.parse_mounts(
         (FIXTURES / "host/proc/proc-mounts.txt").read_text())), _texts("host/proc/df-P.txt")),
-    "parse_vgs_json": (lvm.parse_vgs_json, _texts("lvm/*/vgs.json")),
+    "parse_vgs_json": (lvm.parse_vgs_json, _texts("lvm/*/vgs.json", "lvm/*/vgs-*.json")),
     "parse_lvs_json": (lvm.parse_lvs_json, _texts("lvm/*/lvs*.json")),
-    "parse_vgs_columns": (lvm.parse_vgs_columns, _texts("lvm/*/vgs.txt")),
-    "parse_lvs_columns": (lvm.parse_lvs_columns, _texts("lvm/*/lvs.txt")),
+    "parse_vgs_columns": (lvm.parse_vgs_columns, _texts("lvm/*/vgs.txt",
+                                                        "lvm/2.03.16-vmlab/vgs-*.txt")),
+    "parse_lvs_columns": (lvm.parse_lvs_columns, _texts("lvm/*/lvs.txt", "lvm/*/lvs-*.txt")),
+    "parse_show_84": (drbd.parse_show_84, _texts("lvm/*/drbdsetup-84-show-*.txt")),
     "parse_increments": (backups.parse_increments, _texts("rdiff-backup/*/increments*.txt")),
     "parse_data_dir": (backups.parse_data_dir, _texts("rdiff-backup/*/data-dir*.txt")),
 }

@@ -217,3 +217,110 @@ def test_no_lvm_is_nothing_to_judge_not_an_error(tmp_path: Path) -> None:
     out = run_plugin("lvm", "--from", bundle)
     assert out.returncode == 3
     assert "nothing to judge" in out.text and "LVM not installed" in out.text
+
+
+# --------------------------------------------------------------------------- vmlab capture
+
+VMLAB = FIXTURES / "lvm" / "2.03.16-vmlab"
+"""An active thin pool under a new guest's DRBD disk, captured in the vmlab VMs (README)."""
+
+
+def _vmlab(node: str) -> LvmReport:
+    return LvmReport(node=node, groups=lvm.parse_vgs_json((VMLAB / f"vgs-{node}.json")
+                                                          .read_text(), node),
+                     volumes=lvm.parse_lvs_json((VMLAB / f"lvs-{node}.json").read_text(),
+                                                node))
+
+
+@pytest.mark.parametrize("node", ["a", "b"])
+def test_an_active_pool_reads_alike_in_both_forms(node: str) -> None:
+    report = _vmlab(node)
+    assert report.groups == lvm.parse_vgs_columns((VMLAB / f"vgs-{node}.txt").read_text(), node)
+    assert report.volumes == lvm.parse_lvs_columns((VMLAB / f"lvs-{node}.txt").read_text(),
+                                                   node)
+
+
+def test_an_active_pool_as_the_kernel_reported_it() -> None:
+    by_name = {v.name: v for v in _vmlab("b").volumes}
+    pool, ng1 = by_name["pool"], by_name["ng1"]
+    assert (pool.is_thin_pool, pool.active, pool.data_percent, pool.metadata_percent) == (
+        True, True, 87.5, 11.23)
+    assert (ng1.segtype, ng1.pool, ng1.data_percent, ng1.active) == ("thin", "pool", 100.0,
+                                                                    True)
+    assert (ng1.kernel_major, ng1.kernel_minor, ng1.kernel_name) == (253, 5, "/dev/dm-5")
+    # An inactive volume: LVM prints -1, read as not known.
+    assert (by_name["[lvol0_pmspare]"].kernel_minor, by_name["[lvol0_pmspare]"].active) == (
+        None, False)
+    # a was the initial sync's source: its copy of ng1 holds DRBD's metadata chunk only.
+    a = {v.name: v for v in _vmlab("a").volumes}
+    assert (a["ng1"].data_percent, a["pool"].data_percent) == (0.78, 0.2)
+
+
+def test_an_active_pool_is_judged_against_the_thresholds() -> None:
+    pool = lvm_subject("vg0", "pool", "b")
+    (verdict,) = [v for v in judge_lvm([_vmlab("b")]) if v.key == pool]
+    assert (verdict.health, verdict.reason) == (WARNING, "thin pool data 87.5 %, metadata 11.2 %")
+    strict = Policy(thin_data_warning_percent=70, thin_data_critical_percent=85)
+    assert [v.health for v in judge_lvm([_vmlab("b")], strict) if v.key == pool] == [CRITICAL]
+    meta = Policy(thin_data_warning_percent=95, thin_data_critical_percent=99,
+                  thin_metadata_warning_percent=11, thin_metadata_critical_percent=12)
+    assert [v.health for v in judge_lvm([_vmlab("b")], meta) if v.key == pool] == [WARNING]
+    assert [v.health for v in judge_lvm([_vmlab("a")])
+            if v.key == lvm_subject("vg0", "pool", "a")] == [OK]
+
+
+@pytest.mark.parametrize("name", ["/dev/dm-5", "dm-5", "/dev/vg0/ng1", "/dev/mapper/vg0-ng1",
+                                  "/dev/disk/by-id/dm-name-vg0-ng1"])
+def test_a_backing_device_is_joined_by_any_of_its_names(name: str) -> None:
+    report = _vmlab("b")
+    # The kernel's own name of DRBD minor 2's backing device, as sysfs listed it.
+    assert (VMLAB / "sys-block-drbd2-slaves-b.txt").read_text().split() == ["dm-5"]
+    drbd = (DrbdResource("ng1", node="b", volumes=(DrbdVolume(0, minor=2, backing_dev=name),)),)
+    joined = lvm.join_drbd(report, drbd)
+    assert {v.name: v.drbd for v in joined.volumes if v.drbd} == {"ng1": ("ng1/0",)}
+    (verdict,) = [v for v in judge_lvm([joined]) if v.key == lvm_subject("vg0", "pool", "b")]
+    assert verdict.reason.endswith("; DRBD on it: ng1/0")
+
+
+def test_dm_n_never_names_a_volume_whose_kernel_numbers_are_not_known() -> None:
+    # The other capture's LVM could not ask the kernel: no volume is any dm-N there.
+    assert all(_active().volume_for(f"/dev/dm-{n}") is None for n in range(8))
+    assert _vmlab("b").volume_for("/dev/dm-3") is None  # the pool's -tpool: not an LV
+    assert _vmlab("b").volume_for("/dev/dm-4") == next(
+        v for v in _vmlab("b").volumes if v.name == "r1")
+
+
+def test_check_hadeck_lvm_on_the_vmlab_capture(tmp_path: Path) -> None:
+    bundle = bundles.write(tmp_path / "b", "b", {
+        "b/lvm/vgs.json": (VMLAB / "vgs-b.json").read_text(),
+        "b/lvm/lvs.json": (VMLAB / "lvs-b.json").read_text(),
+    })
+    out = run_plugin("lvm", "--from", bundle)
+    assert out.returncode == 1, out.stdout
+    assert out.text.startswith("vg0/pool@b: 87.5 % data used")
+    assert out.perf["vg0/pool_data"].value == 87.5
+
+
+def test_drbd_84_names_its_backing_devices_in_drbdsetup_84_show() -> None:
+    from hadeck.sources import drbd
+
+    # Captured on b after hadeck new-guest: 8.4's events2 names no backing device.
+    shown = (VMLAB / "drbdsetup-84-show-b.txt").read_text()
+    assert drbd.parse_show_84(shown) == {("ng1", 0): "/dev/vg0/ng1"}
+    with pytest.raises(ParseError):
+        drbd.parse_show_84("resource ng1 {\n")
+    # Where show fails (or prints garbage), the resources are read as events2 has them.
+    vmlab = FIXTURES / "vmlab"
+    answers = {
+        "/proc/drbd": (vmlab / "cat_proc_drbd__a__connected_secondary.txt").read_text(),
+        drbd.EVENTS2_84.argv: (vmlab / "drbdsetup_events2_--now_--statistics__a__"
+                                       "connected_secondary.txt").read_text(),
+    }
+    # r0's own show, as ng1's with the names changed: it is filled in.
+    for show, backing in (({}, None), ({drbd.SHOW_84.argv: "resource r0 {\n"}, None),
+                          ({drbd.SHOW_84.argv: shown.replace("ng1", "r0")}, "/dev/vg0/r0")):
+        reading = drbd.read(FakeRunner({**answers, **show}, node="a"))
+        assert reading.status.error is None, reading.status
+        assert reading.value is not None
+        (r0,) = reading.value
+        assert r0.volumes[0].backing_dev == backing

@@ -3,14 +3,16 @@
 The test machines' kernel has neither DRBD nor IPVS, and their KVM cannot run a stock
 kernel; software-emulated qemu (TCG) with Debian 12's cloud kernel can, and that kernel
 ships ``drbd.ko`` (DRBD 8.4.11) and ``ip_vs*.ko``. ``build.sh`` makes the kernel and a
-busybox initramfs with drbd-utils, ipvsadm and iproute2 (cached outside the checkout).
+busybox initramfs with drbd-utils, ipvsadm, iproute2 and lvm2 (cached outside the
+checkout); the kernel has dm-thin-pool too.
 
-Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``) and one NIC joined to its
-peer's through a pair of unix datagram sockets (qemu ``-netdev dgram``): no tap, bridge,
-netns or port on the host. The guest's ``/init`` prints ``VMLAB-READY`` and then reads
-shell commands from the serial line (stdin ``/dev/null``, output a pipe: no tty, no
-colours, no prompt). :meth:`Machine.sh` sends one snippet framed by markers of its own and
-reads to the end marker; there is no sshd and no Python in the guest.
+Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``), a spare 64 MiB one
+(LVM's, found by its serial) and one NIC joined to its peer's through a pair of unix datagram
+sockets (qemu ``-netdev dgram``): no tap, bridge, netns or port on the host. The guest's
+``/init`` prints ``VMLAB-READY`` and then reads shell commands from the serial line (stdin
+``/dev/null``, output a pipe: no tty, no colours, no prompt). :meth:`Machine.sh` sends
+one snippet framed by markers of its own and reads to the end marker; there is no sshd and
+no Python in the guest.
 """
 
 from __future__ import annotations
@@ -39,6 +41,17 @@ BOOT_TIMEOUT = 240.0
 DISK_MIB = 32
 """Each VM's disk (DRBD's backing device): small, so that a full resync, a verify and a
 checksum take seconds under TCG; a resync at the configured 2 MiB/s still lasts ~16 s."""
+
+SPARE_MIB = 64
+"""Each VM's spare disk (sparse on the host): LVM's physical volume for the tests that
+make volume groups, thin pools and new guests in the VMs."""
+SPARE_SERIAL = "vmlab-spare"
+"""The spare disk's serial: the guest finds it by ``/sys/block/vd*/serial``, whatever
+other disks come before it."""
+SPARE_DEVICE = ("$(for s in /sys/block/vd*/serial; do "
+                f"[ \"$(cat $s)\" = {SPARE_SERIAL} ] && echo /dev/$(basename ${{s%/serial}}); "
+                "done)")
+"""A shell word that is the spare disk's device in the guest (``/dev/vdb``)."""
 
 
 class VmError(Exception):
@@ -94,6 +107,7 @@ class Machine:
         self.disk_mib = disk_mib
         self.workdir, self.image = workdir, image
         self.disk = workdir / f"{name}.img"
+        self.spare = workdir / f"{name}.spare.img"
         self.monitor = workdir / f"{name}.mon"
         self.console = workdir / f"{name}.console.log"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -107,6 +121,8 @@ class Machine:
         self._buf = b""
         with open(self.disk, "wb") as handle:
             handle.truncate(self.disk_mib << 20)
+        with open(self.spare, "wb") as handle:
+            handle.truncate(SPARE_MIB << 20)
         sock, peersock = (self.workdir / f"{n}.net" for n in (self.name, self.peer))
         argv = [
             "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
@@ -116,6 +132,9 @@ class Machine:
             "-append", f"console=ttyS0 quiet panic=-1 vmlab.name={self.name} "
                        f"vmlab.ip={self.ip}/24",
             "-drive", f"file={self.disk},if=virtio,format=raw,cache=writeback",
+            "-drive", f"file={self.spare},if=none,id=spare,format=raw,cache=writeback",
+            # A high PCI slot: probed after every if=virtio disk, so /dev/vda stays DRBD's.
+            "-device", f"virtio-blk-pci,drive=spare,serial={SPARE_SERIAL},addr=0x10",
             "-netdev", f"dgram,id=n0,local.type=unix,local.path={sock},"
                        f"remote.type=unix,remote.path={peersock}",
             "-device", f"virtio-net-pci,netdev=n0,mac={self.mac}",

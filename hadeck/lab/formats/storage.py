@@ -38,12 +38,26 @@ def vgs_json(groups: Sequence[LvmVolumeGroup]) -> str:
     return _report("vg", rows)
 
 
+DM_MAJOR = 253
+"""device-mapper's block major on the lab's nodes (dynamic; 253 on the test VMs)."""
+
+
 def lvs_json(volumes: Sequence[LvmVolume]) -> str:
+    """The active volumes get device-mapper numbers in the order listed (``-1``, as LVM
+    prints it, for the others), unless the volume says its own."""
     rows = []
+    active = 0
     for lv in volumes:
+        if lv.kernel_minor is not None:
+            major, minor = str(lv.kernel_major or DM_MAJOR), str(lv.kernel_minor)
+        elif lv.active:
+            major, minor = str(DM_MAJOR), str(active)
+            active += 1
+        else:
+            major = minor = "-1"
         values = (lv.name, lv.vg, lv.attr, str(lv.size_bytes), lv.segtype, lv.pool or "",
                   _percent(lv.data_percent), _percent(lv.metadata_percent), lv.path or "",
-                  lv.dm_path or "")
+                  lv.dm_path or "", major, minor)
         rows.append(dict(zip(LV_FIELDS.split(","), values, strict=True)))
     return _report("lv", rows)
 
