@@ -87,6 +87,17 @@ class LvmVolume:
         return self.name.startswith("[")
 
 
+def device_path(device: str) -> str:
+    """A device name in the form an LV's names are compared in: ``dm-4`` is
+    ``/dev/dm-4``, ``/dev/disk/by-id/dm-name-X`` is ``/dev/mapper/X``."""
+    name = device.strip()
+    if name.startswith("dm-"):
+        name = "/dev/" + name
+    if name.startswith("/dev/disk/by-id/dm-name-"):
+        name = "/dev/mapper/" + name.removeprefix("/dev/disk/by-id/dm-name-")
+    return name
+
+
 @dataclass(frozen=True)
 class LvmReport:
     """LVM on one node: its volume groups and logical volumes."""
@@ -102,11 +113,7 @@ class LvmReport:
         ``/dev/disk/by-id/dm-name-vg0-r0``, or the kernel's ``/dev/dm-4`` (or ``dm-4``),
         matched by the volume's kernel minor (every device-mapper device has the one
         major, so the minor alone names it)."""
-        name = device.strip()
-        if name.startswith("dm-"):
-            name = "/dev/" + name
-        if name.startswith("/dev/disk/by-id/dm-name-"):
-            name = "/dev/mapper/" + name.removeprefix("/dev/disk/by-id/dm-name-")
+        name = device_path(device)
         for lv in self.volumes:
             if name in (lv.path, lv.dm_path) or (lv.kernel_name is not None
                                                  and name == lv.kernel_name):

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from hadeck.model import DrbdResource, LvmReport, LvmVolume, LvmVolumeGroup
+from hadeck.model.storage import device_path
 from hadeck.runner import Command, CommandResult, Runner
 from hadeck.sources.base import (
     Clock,
@@ -236,12 +237,12 @@ _joined: dict[str, tuple[LvmReport, tuple[tuple[str, str], ...], LvmReport]] = {
 def _join(report: LvmReport, links: Iterable[tuple[str, str]]) -> LvmReport:
     by_path: dict[str, LvmVolume] = {}
     for lv in reversed(report.volumes):  # the first volume a path names wins
-        for path in (lv.path, lv.dm_path):
+        for path in (lv.path, lv.dm_path, lv.kernel_name):
             if path:
                 by_path[path] = lv
     found: dict[str, list[str]] = {}
     for name, device in links:
-        on = by_path.get(device)
+        on = by_path.get(device_path(device))
         if on is not None:
             found.setdefault(on.name + "\0" + on.vg, []).append(name)
     if not found:
