@@ -41,7 +41,6 @@ when used.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import os
 import re
@@ -64,6 +63,7 @@ from hadeck.health import (
     rank,
 )
 from hadeck.model import ClusterState, Health
+from hadeck.record import replace
 from hadeck.runner import Command, CommandResult, Runner, failure, not_found
 from hadeck.text import safe
 
@@ -306,14 +306,14 @@ def _unsudo(argv: tuple[str, ...], result: CommandResult) -> CommandResult:
     would be needed) is a ``permission`` error naming the sudoers file to install.
     """
     if result.error is not None:
-        return dataclasses.replace(result, argv=argv)
+        return replace(result, argv=argv)
     if result.returncode == 1 and _SUDO_NOT_FOUND.search(result.stderr):
         return not_found(argv)
     if result.returncode == 1 and result.stderr.startswith("sudo:") and not result.stdout:
         why = result.stderr.strip().splitlines()[0]
         return failure(argv, "permission", f"{argv[0]} via sudo: {why}; {SUDO_HINT}",
                        result.stdout, result.stderr, result.duration)
-    return dataclasses.replace(result, argv=argv)
+    return replace(result, argv=argv)
 
 
 def read_state(args: argparse.Namespace, sources: Collection[str],
@@ -366,7 +366,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
         state = read_local(access, sources, director=here in config.directors,
                            repos=repos_on(config, here, here) if "backups" in sources else ())
         kept = tuple(s for s in state.sources if s.source in sources)
-        state = dataclasses.replace(state, sources=kept)
+        state = replace(state, sources=kept)
         if measure is not None:
             state = measure(state, inner, config, deadline, args)
     return state, config

@@ -26,10 +26,10 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, TypeVar
 
 from hadeck.model import DiskUsage, HostMetrics, MdArray, MdMember
+from hadeck.record import replace
 from hadeck.runner import Command, Runner
 from hadeck.sources.base import (
     Clock,

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 from hadeck.model import DrbdResource, LvmReport, LvmVolume, LvmVolumeGroup
+from hadeck.record import replace
 from hadeck.runner import Command, CommandResult, Runner
 from hadeck.sources.base import (
     Clock,
