@@ -99,7 +99,8 @@ def timed(name, fn):
             spent[name] += time.perf_counter() - start
     return wrapper
 common.read_state = timed("read", common.read_state)
-module.PLUGIN = module.PLUGIN._replace(assess=timed("judge", module.PLUGIN.assess))
+from hadeck.record import replace
+module.PLUGIN = replace(module.PLUGIN, assess=timed("judge", module.PLUGIN.assess))
 code = 0
 try:
     module.main({argv!r})

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 import nagiosplugin
 
@@ -35,6 +34,10 @@ from hadeck.checks.common import (
 from hadeck.health import Policy, Verdict, judge_backups
 from hadeck.model import ClusterState
 from hadeck.record import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 _INF = float("inf")
 _HOUR = 3600.0

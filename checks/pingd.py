@@ -30,7 +30,6 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hadeck.checks.common import (
     TIMEOUT_MARGIN,
@@ -47,6 +46,10 @@ from hadeck.model import ClusterState
 from hadeck.probes.pingd import expected as expected_from
 from hadeck.probes.pingd import ping_agents
 from hadeck.record import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 DEFAULT_ATTRIBUTE = "pingd"
 

@@ -34,12 +34,10 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from hadeck.join import join_guests, name_corosync_peers
 from hadeck.model import ClusterState
 from hadeck.record import FACTORY, field, record, replace
-from hadeck.redact import redact_state
 from hadeck.runner import (
     Command,
     CommandResult,
@@ -50,7 +48,12 @@ from hadeck.runner import (
 )
 from hadeck.sources.base import Clock, Reading
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
     from concurrent.futures import Future
 
     from hadeck.config import Config
@@ -75,7 +78,6 @@ if TYPE_CHECKING:
     from hadeck.sources.backups import RepoSpec
     from hadeck.ssh import ControlDir, SshRunner
 
-T = TypeVar("T")
 
 NODE_SOURCES = ("host", "drbd", "guests", "corosync", "lvs", "keepalived", "lvm")
 """A node's own sources, in reading order (the host first: it tells a dead node)."""
@@ -612,7 +614,10 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_
         lvm=_lvm_joined(reports, all_drbd),
         backups=tuple(repos),
     )
-    state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
+    if state.pacemaker is not None:  # the only secrets: a plugin of another area skips it
+        from hadeck.redact import redact_state
+
+        state = redact_state(state)  # no face ever holds a secret (hadeck/redact.py)
     frozen = access.frozen_at()
     return state if frozen is None else freeze(state, frozen)
 

@@ -101,18 +101,18 @@ import math
 import os
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
 from hadeck.health import Policy
 from hadeck.model import Health
 from hadeck.record import FACTORY, field, record, replace
-from hadeck.redact import MASK, is_secret
 from hadeck.runner import DEFAULT_TIMEOUT, SSH_OPTIONS
 from hadeck.snmp.agent import AUTH_PROTOCOLS, PRIV_PROTOCOLS, ROLES, VERSIONS, SnmpAgent
 from hadeck.weights import WeightRule
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     # The backups source (and its model) load only where a configuration has
     # repositories: a check of another area never loads them (issue 15).
@@ -404,6 +404,8 @@ def _check_mode(path: Path, mode: int, data: Mapping[str, object]) -> None:
     snmp = data.get("snmp")
     if not isinstance(snmp, dict):
         return
+    from hadeck.redact import is_secret
+
     agents = snmp.get("agents")
     tables = [snmp, *(t for t in agents.values() if isinstance(t, dict))] \
         if isinstance(agents, dict) else [snmp]
@@ -478,6 +480,8 @@ def _weight_rows(rule: WeightRule) -> list[tuple[str, object]]:
 
 def _snmp_rows(config: Config, origins: Mapping[str, str]) -> list[tuple[str, object]]:
     """The SNMP keys the file set (defaults and agents), secrets shown as ``***``."""
+    from hadeck.redact import MASK, is_secret
+
     agents = {a.name: a for a in config.snmp_agents}
     rows: list[tuple[str, object]] = []
     for key in (k for k in origins if k.startswith("snmp.")):
@@ -818,10 +822,11 @@ def _strings(data: Mapping[str, object], key: str, parent: str) -> list[str]:
 
 _PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
 _DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
-_HEADER = re.compile(rf"^\s*\[\[?\s*({_DOTTED})\s*\]")
-_KEY = re.compile(rf"^\s*({_DOTTED})\s*=")
-_PARTS = re.compile(_PART)
-_BARE = re.compile(r"[A-Za-z0-9_-]+")
+_HEADER = rf"^\s*\[\[?\s*({_DOTTED})\s*\]"
+_KEY = rf"^\s*({_DOTTED})\s*="
+_BARE = r"[A-Za-z0-9_-]+"
+# Patterns, compiled by re (and cached there) when a configuration file is read: a check
+# plugin without one does not compile them.
 
 
 def key_lines(text: str) -> dict[tuple[str, ...], int]:
@@ -839,12 +844,12 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
         if in_string:
             in_string = quotes % 2 == 0
             continue
-        header = _HEADER.match(line)
+        header = re.match(_HEADER, line)
         if header:
             prefix = _parts(header.group(1))
             lines.setdefault(prefix, number)
             continue
-        key = _KEY.match(line)
+        key = re.match(_KEY, line)
         if key:
             parts = _parts(key.group(1))
             for end in range(1, len(parts) + 1):
@@ -854,11 +859,11 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
 
 
 def _parts(dotted: str) -> tuple[str, ...]:
-    return tuple(p[1:-1] if p[0] in "\"'" else p for p in _PARTS.findall(dotted))
+    return tuple(p[1:-1] if p[0] in "\"'" else p for p in re.findall(_PART, dotted))
 
 
 def _quoted(name: str) -> str:
-    return name if _BARE.fullmatch(name) else '"' + name.replace('"', '\\"') + '"'
+    return name if re.fullmatch(_BARE, name) else '"' + name.replace('"', '\\"') + '"'
 
 
 def _dotted(parts: tuple[str, ...]) -> str:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from hadeck.record import replace
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:  # types only: a check plugin need not load every area's classes
     from hadeck.model import CorosyncStatus, Guest, PacemakerState, PrimitiveConfig
 

@@ -16,10 +16,9 @@ configuration are imported inside :func:`open_cluster`, when used.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hadeck.record import record, replace
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
     from hadeck.collect import Access
     from hadeck.config import Config

@@ -59,13 +59,14 @@ import functools
 import json
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from hadeck.model import ClusterState
 from hadeck.record import replace
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:  # types only: a check plugin need not load Pacemaker's classes
     import xml.etree.ElementTree as ET
+    from typing import Any
 
     from hadeck.model import NodeAttribute, PacemakerState, PrimitiveConfig
 

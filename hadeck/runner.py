@@ -32,9 +32,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import IO, Literal, cast, get_args
 
 from hadeck.record import field, record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds a command may take before it is killed and reported as a timeout, unless the
@@ -110,8 +111,16 @@ class Command:
     # End of generated code.
 
 
-ErrorKind = Literal["missing", "timeout", "permission", "unreachable", "failed"]
-"""Why a command has no result: ``missing`` (no such program or file on the node: not
+if TYPE_CHECKING:
+    from typing import IO, Literal
+
+    ErrorKind = Literal["missing", "timeout", "permission", "unreachable", "failed"]
+
+ERROR_KINDS: tuple[ErrorKind, ...] = ("missing", "timeout", "permission", "unreachable",
+                                     "failed")
+"""Every :data:`ErrorKind` (a type, ``Literal[...]``, for mypy only).
+
+Why a command has no result: ``missing`` (no such program or file on the node: not
 installed, no module loaded), ``timeout`` (killed after its timeout, or no time left to
 start it), ``permission`` (not allowed: an unreadable file, a sudo refusal),
 ``unreachable`` (the node itself: ssh could not connect or log in, or timed out, or the
@@ -235,9 +244,9 @@ def kind_of(error: str, recorded: object = None) -> ErrorKind:
     The words are read only for results stored before kinds were (old bundles): runners
     name the kind where they make the error.
     """
-    for kind in get_args(ErrorKind):
+    for kind in ERROR_KINDS:
         if recorded == kind:
-            return cast(ErrorKind, kind)
+            return kind
     lowered = error.lower()
     if error.startswith("ssh ") and ": " in error:
         return "unreachable"

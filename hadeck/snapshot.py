@@ -50,14 +50,10 @@ import stat
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
 
 from hadeck import __version__
 from hadeck.collect import Access
-from hadeck.outfile import create, write_tree
 from hadeck.record import record
-from hadeck.redact import Withheld, redact_output, redact_text
 from hadeck.runner import (
     MAX_OUTPUT_BYTES,
     Command,
@@ -68,8 +64,11 @@ from hadeck.runner import (
     kind_of,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
     import tarfile
+    from pathlib import Path
+    from typing import Any
 
     from hadeck.snmp.agent import SnmpAgent
     from hadeck.snmp.poller import Answers
@@ -237,6 +236,11 @@ def write_bundle(
         BundleError: a node or command name would climb out of the bundle.
         hadeck.outfile.WriteError: the target exists, is a symlink, or cannot be written.
     """
+    from pathlib import Path
+
+    from hadeck.outfile import create, write_tree
+    from hadeck.redact import Withheld, redact_output, redact_text
+
     path = Path(path)
     files: dict[str, str] = {}
     commands: dict[str, dict[str, Any]] = {}
@@ -289,6 +293,8 @@ def write_bundle(
 
 def _check_member(name: str) -> None:
     """Node and command names become paths: refuse anything that could climb out."""
+    from pathlib import PurePosixPath  # writing only: replaying a bundle needs no pathlib
+
     parts = PurePosixPath(name).parts
     if name.startswith("/") or ".." in parts or not parts:
         raise BundleError(f"refusing unsafe bundle member name {name!r}")
@@ -301,7 +307,9 @@ class Bundle:
     """A bundle's files, read whole into memory (bundles are small: text outputs)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+        # os.path, not pathlib: pathlib pulls urllib.parse and ipaddress in, ~10 % of a
+        # check plugin's start (issue 15).
+        self.path = os.fspath(path)
         self.files = _load_files(self.path)
         if META not in self.files:
             raise BundleError(f"{self.path}: no {META}: not a hadeck bundle")
@@ -407,7 +415,7 @@ def _is_number(value: Any) -> bool:
 class _Tally:
     """Counts a bundle's entries and bytes, refusing past the caps before a read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
         self.members = 0
         self.size = 0
@@ -431,23 +439,23 @@ class _Tally:
                               "refusing to read it")
 
 
-def _load_dir(path: Path) -> dict[str, str]:
+def _load_dir(path: str) -> dict[str, str]:
     """A directory bundle's files, never following a symlink out of it."""
     files: dict[str, str] = {}
     tally = _Tally(path)
-    root = path.resolve()
+    root = os.path.realpath(path)
     for dirpath, dirnames, filenames in os.walk(path):
         for name in dirnames + filenames:
             tally.entry()
-            item = Path(dirpath) / name
-            rel = item.relative_to(path).as_posix()
+            item = os.path.join(dirpath, name)
+            rel = os.path.relpath(item, path)
             mode = os.lstat(item).st_mode
             if stat.S_ISLNK(mode):
-                target = item.resolve()
-                if not target.is_relative_to(root):
+                target = os.path.realpath(item)
+                if os.path.commonpath((target, root)) != root:
                     raise BundleError(f"{path}: {rel} is a symbolic link to {target}, "
                                       "outside the bundle; refusing to read it")
-                if target.is_dir():
+                if os.path.isdir(target):
                     raise BundleError(f"{path}: {rel} is a symbolic link to a directory; "
                                       "refusing to read it")
                 mode = os.stat(target).st_mode
@@ -470,7 +478,7 @@ class _Inflated:
     may run ahead of the files counted so far (``tally``, each counted before its bytes
     are read) by their headers and ``_TAR_OVERHEAD`` only."""
 
-    def __init__(self, path: Path, raw: io.BufferedReader, tally: _Tally) -> None:
+    def __init__(self, path: str, raw: io.BufferedReader, tally: _Tally) -> None:
         # The compressors are imported here: a check plugin reading a directory bundle,
         # or none, does not load them (issue 15).
         import bz2
@@ -513,8 +521,8 @@ class _Inflated:
         return data
 
 
-def _load_files(path: Path) -> dict[str, str]:
-    if path.is_dir():
+def _load_files(path: str) -> dict[str, str]:
+    if os.path.isdir(path):
         try:
             return _load_dir(path)
         except OSError as exc:
@@ -551,7 +559,7 @@ def _load_files(path: Path) -> dict[str, str]:
     return files
 
 
-def _check_member_kind(path: Path, member: tarfile.TarInfo) -> None:
+def _check_member_kind(path: str, member: tarfile.TarInfo) -> None:
     if member.issym() or member.islnk():
         raise BundleError(f"{path}: {member.name} is a link to {member.linkname}; "
                           "refusing to read it")

@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from hadeck.record import record
 from hadeck.snmp.agent import SnmpAgent
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:  # types only: the model's LVS and SNMP classes load when used
     from hadeck.model import LvsDirector, RealServer, SnmpReading, VirtualService
 

@@ -121,7 +121,11 @@ def block(cls: ast.ClassDef, fields: list[Field], frozen: bool) -> list[str]:
             else:
                 params.append(f"{f.name}: {f.annotation}")
         out.append("")
-        out += _wrap("def __init__(", params, ") -> None:", "    ")
+        signature = _wrap("def __init__(", params, ") -> None:", "    ")
+        if any(len(line) > WIDTH for line in signature):  # one parameter per line
+            signature = (["    def __init__("] + [f"        {p}," for p in params]
+                         + ["    ) -> None:"])
+        out += signature
         body = []
         for f in fields:
             if f.init:

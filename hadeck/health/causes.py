@@ -19,12 +19,12 @@ effects): nothing is hidden, only folded.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from hadeck.health.verdict import OK, Kind, Subject, Verdict, rank, worst
 from hadeck.model import Health
 from hadeck.record import field, record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
     # A check plugin of another area groups its problems here too: Pacemaker's model is
     # loaded only where a Pacemaker state is grouped (issue 15, the plugins' imports).

@@ -5,12 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
 
 from hadeck.model import Health
 from hadeck.record import field, record, replace
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
+    _K = TypeVar("_K")
+
     from hadeck.health.causes import Problem
     from hadeck.model import Resource  # a type only: Pacemaker's classes load when used
 
@@ -20,7 +24,6 @@ AREAS = ("sources", "cluster", "nodes", "resources", "drbd", "guests", "lvs",
          "connectivity", "host", "storage", "backups")
 """Every area a verdict can belong to, in the order the faces show them."""
 
-_K = TypeVar("_K")
 
 _RANK = {OK: 0, WARNING: 1, UNKNOWN: 2, CRITICAL: 3}
 

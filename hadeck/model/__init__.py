@@ -25,11 +25,13 @@ at import, ~0.5 ms a class, and a DRBD check needs 7 of the 37 classes, not all 
 from __future__ import annotations
 
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
 
 from hadeck.record import record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
+    from typing import Any
+
     from hadeck.model.corosync import CorosyncLink as CorosyncLink
     from hadeck.model.corosync import CorosyncLinkPeer as CorosyncLinkPeer
     from hadeck.model.corosync import CorosyncQuorum as CorosyncQuorum

@@ -18,13 +18,22 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar, cast
 
 from hadeck.model import SourceStatus
 from hadeck.record import record
-from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, ErrorKind, Runner
+from hadeck.runner import MAX_OUTPUT_BYTES, CommandResult, Runner
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Generic, TypeVar, cast
+
+    from hadeck.runner import ErrorKind
+
+    T = TypeVar("T")
+else:
+    from hadeck.record import Generic, cast
+
+    T = None
 
 
 class ParseError(ValueError):

@@ -23,7 +23,6 @@ import json
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from hadeck.model import DrbdConnection, DrbdPeerVolume, DrbdResource, DrbdVolume
 from hadeck.record import FACTORY, field, record, replace
@@ -40,6 +39,10 @@ from hadeck.sources.base import (
     whole,
 )
 from hadeck.sources.drbd_proc import PEER_NAME, parse_proc_drbd, proc_drbd_version
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "COMMANDS",

@@ -24,9 +24,11 @@ PEER_NAME = "peer"
 
 # [0-9], not \d: \d takes every script's digits, which int() reads or chokes on.
 _VERSION = re.compile(r"^version:\s*([0-9]{1,4}(?:\.[0-9]{1,4})+)")
-_MINOR = re.compile(r"^\s*([0-9]+):\s+(.*)$")
-_PROGRESS = re.compile(r"(?:sync'ed|verified):\s*([0-9]+(?:\.[0-9]+)?)%")
-_FINISH = re.compile(r"finish:\s*([0-9]+):([0-9][0-9]):([0-9][0-9])\s+speed:\s*([0-9,]+)")
+# DRBD 8's minors only: compiled (and cached by re) when a DRBD 8 /proc/drbd is read, not
+# at a check plugin's start (issue 15).
+_MINOR = r"^\s*([0-9]+):\s+(.*)$"
+_PROGRESS = r"(?:sync'ed|verified):\s*([0-9]+(?:\.[0-9]+)?)%"
+_FINISH = r"finish:\s*([0-9]+):([0-9][0-9]):([0-9][0-9])\s+speed:\s*([0-9,]+)"
 
 # cs: words that are connection states without a replication (DRBD 9's split).
 _UNREPLICATED = frozenset({
@@ -158,7 +160,7 @@ def _read_minors(lines: list[str]) -> list[_Minor]:
 
 
 def _read_line(line: str, minors: list[_Minor]) -> None:
-    match = _MINOR.match(line)
+    match = re.match(_MINOR, line)
     if match:
         minors.append(_minor_line(whole(match.group(1), "minor"), match.group(2)))
         return
@@ -168,14 +170,14 @@ def _read_line(line: str, minors: list[_Minor]) -> None:
     stripped = line.strip()
     if stripped.startswith("ns:"):
         current.counters = _key_values(stripped.split())
-    elif progress := _PROGRESS.search(stripped):
+    elif progress := re.search(_PROGRESS, stripped):
         current.done = percent(decimal(progress.group(1), "sync'ed"), "sync'ed")
         current.progress_lines += 1
         # Above 4 GiB the kernel prints the totals in M and, in that branch, no line
         # break: "(6528/10240)Mfinish: 0:01:45 speed: …" is one line (drbd_proc.c).
-        if finish := _FINISH.search(stripped):
+        if finish := re.search(_FINISH, stripped):
             _finish(current, finish)
-    elif finish := _FINISH.search(stripped):
+    elif finish := re.search(_FINISH, stripped):
         _finish(current, finish)
     # Anything else indented is proc_details output (sector pos, averages): not needed.
 

@@ -30,12 +30,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from hadeck.model import VrrpInstance
 from hadeck.record import record, replace
 from hadeck.runner import Command, CommandResult, Runner
 from hadeck.sources.base import Clock, ParseError, Reading, never_raises, parse_output
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any
 
 JSON_DUMP = Command("keepalived/keepalived.json", path="/tmp/keepalived.json")
 DATA_DUMP = Command("keepalived/keepalived.data", path="/tmp/keepalived.data")
