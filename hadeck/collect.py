@@ -102,6 +102,8 @@ class Access:
     """How hadeck reaches a cluster: a runner per node."""
 
     origin = "live"
+    instant = False
+    """Every answer is there already (a bundle): nothing can hang, no thread is needed."""
 
     def __init__(self, local: Runner) -> None:
         self.local = local
@@ -508,7 +510,8 @@ def read_local(access: Access, sources: Collection[str], director: bool = False,
         read_repos = source_module("backups").read
         names.append("backups")
         calls.append(lambda: read_repos(runner, repos))
-    readings = dict(zip(names, at_once(calls), strict=True))
+    results = [call() for call in calls] if access.instant else at_once(calls)
+    readings = dict(zip(names, results, strict=True))
     facts = _NodeFacts()
     for name in NODE_SOURCES:
         reading = readings.get(name)

@@ -309,7 +309,8 @@ class Bundle:
     def __init__(self, path: str | Path) -> None:
         # os.path, not pathlib: pathlib pulls urllib.parse and ipaddress in, ~10 % of a
         # check plugin's start (issue 15).
-        self.path = os.fspath(path)
+        # Written as pathlib did (no trailing slash, no "." parts): origin says it.
+        self.path = os.path.normpath(os.fspath(path))
         self.files = _load_files(self.path)
         if META not in self.files:
             raise BundleError(f"{self.path}: no {META}: not a hadeck bundle")
@@ -596,6 +597,8 @@ class BundleRunner(Runner):
 
 class BundleAccess(Access):
     """A cluster frozen in a bundle."""
+
+    instant = True
 
     def __init__(self, path: str | Path) -> None:
         self.bundle = Bundle(path)
