@@ -2,9 +2,10 @@
 
 Every face (dashboard, check plugins, ``hadeck status``) reads a :class:`ClusterState`;
 every source (Pacemaker, DRBD, LVS, guests, corosync, host) contributes part of one. The
-classes are frozen dataclasses of plain values, tuples and nested dataclasses so that a
-state can be compared, diffed between two polls and written to JSON and back
-(:mod:`hadeck.serial`).
+classes are frozen records (:mod:`hadeck.record`: dataclasses for mypy and for
+``dataclasses.fields``/``replace``, their methods written out) of plain values, tuples and
+nested records so that a state can be compared, diffed between two polls and written to
+JSON and back (:mod:`hadeck.serial`).
 
 State words from the real tools (DRBD disk states, Pacemaker roles, virsh states) are kept
 as the text the tool printed. A word hadeck has never seen therefore survives parsing and
@@ -18,8 +19,9 @@ The few normalisations (``Master`` → ``Promoted``) are documented where they h
 :mod:`~hadeck.model.host`, :mod:`~hadeck.model.probes`, :mod:`~hadeck.model.storage`).
 ``from hadeck.model import X`` works for every class: an area's module is imported when
 one of its names is first asked for. The reason is the check plugins' start-up (issue 15,
-docs/design.md "The model's representation"): a frozen dataclass costs its generated code
-at import, ~0.5 ms a class, and a DRBD check needs 7 of the 37 classes, not all of them.
+docs/design.md "The model's representation"): even without code generation at import
+(records), a module costs its find and unmarshal, and a DRBD check needs 7 of the 37
+classes, not all of them.
 """
 
 from __future__ import annotations
