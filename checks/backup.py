@@ -15,10 +15,8 @@ metric) and ``<name>_increments``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 import nagiosplugin
 
@@ -35,6 +33,11 @@ from hadeck.checks.common import (
 )
 from hadeck.health import Policy, Verdict, judge_backups
 from hadeck.model import ClusterState
+from hadeck.record import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 _INF = float("inf")
 _HOUR = 3600.0
@@ -79,7 +82,7 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
         raise nagiosplugin.CheckError(
             f"no rdiff-backup repository to check on {state.local_node}{where}")
     # The age goes by -w/-c; errors, a dead run and the schedule by hadeck's rules.
-    rules = dataclasses.replace(policy, backup_warning_hours=_INF, backup_critical_hours=_INF)
+    rules = replace(policy, backup_warning_hours=_INF, backup_critical_hours=_INF)
     judged = judge_backups(repos, state.taken_at, rules)
     verdicts += judged
     measures: list[Measure] = []

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hadeck.checks.common import (
     Assessment,
@@ -46,6 +45,10 @@ from hadeck.health import (
     judge_resources,
 )
 from hadeck.model import ClusterState, PacemakerState, Resource
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

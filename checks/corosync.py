@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hadeck.checks.common import (
     Assessment,
@@ -32,6 +31,10 @@ from hadeck.checks.common import (
 )
 from hadeck.health import Verdict, judge_corosync_on
 from hadeck.model import ClusterState, CorosyncStatus
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

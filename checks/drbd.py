@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hadeck.checks.common import (
     Assessment,
@@ -38,6 +37,10 @@ from hadeck.checks.common import (
 )
 from hadeck.health import Verdict, judge_drbd_on, select_drbd
 from hadeck.model import ClusterState, DrbdResource, Health
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 _STATE_OPTIONS = (
     ("ok_states", Health.OK),

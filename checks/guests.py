@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hadeck.checks.common import (
     Assessment,
@@ -37,6 +36,10 @@ from hadeck.checks.common import (
 )
 from hadeck.health import Verdict, guest_lists, guests_expected_on, judge_guests_on
 from hadeck.model import ClusterState
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

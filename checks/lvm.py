@@ -25,10 +25,8 @@ Perfdata: ``<vg>/<pool>_data`` and ``<vg>/<pool>_metadata`` (%) per thin pool,
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 import nagiosplugin
 
@@ -44,6 +42,11 @@ from hadeck.checks.common import (
 )
 from hadeck.health import Policy, Verdict, judge_lvm
 from hadeck.model import ClusterState
+from hadeck.record import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 _INF = float("inf")
 _DEFAULTS = Policy()
@@ -92,7 +95,7 @@ def assess(state: ClusterState, args: argparse.Namespace, config: Any) -> Assess
     verdicts: list[Verdict] = source_verdicts(state)
     reports = [r for r in state.lvm if r.node == state.local_node]
     # The pools' use goes by the ranges; the groups by hadeck's rules.
-    groups_only = dataclasses.replace(policy, thin_data_warning_percent=_INF,
+    groups_only = replace(policy, thin_data_warning_percent=_INF,
                                       thin_data_critical_percent=_INF,
                                       thin_metadata_warning_percent=_INF,
                                       thin_metadata_critical_percent=_INF)

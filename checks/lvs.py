@@ -30,7 +30,6 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hadeck.checks.common import (
     Assessment,
@@ -44,6 +43,10 @@ from hadeck.checks.common import (
 )
 from hadeck.health import Verdict, judge_director, select_services
 from hadeck.model import ClusterState
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 ROLES = ("MASTER", "BACKUP", "any")
 

@@ -30,7 +30,6 @@ import argparse
 import fnmatch
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 import nagiosplugin
 
@@ -48,6 +47,10 @@ from hadeck.checks.common import (
 )
 from hadeck.health import Policy, Verdict, judge_hosts
 from hadeck.model import ClusterState, HostMetrics
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 _INF = float("inf")
 # Health judges the arrays only; load, memory and disks go by the command line's ranges.

@@ -27,11 +27,9 @@ The probe code is imported only with ``--probe``.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, NoReturn
 
 from hadeck.checks.common import (
     TIMEOUT_MARGIN,
@@ -47,6 +45,11 @@ from hadeck.health import UNKNOWN, Kind, Subject, Verdict, judge_ping_probes, ju
 from hadeck.model import ClusterState
 from hadeck.probes.pingd import expected as expected_from
 from hadeck.probes.pingd import ping_agents
+from hadeck.record import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 DEFAULT_ATTRIBUTE = "pingd"
 
@@ -91,7 +94,7 @@ def measure(state: ClusterState, access: Any, config: Any, deadline: float,
     settings = PingSettings(count=count, timeout=max(0.2, min(config.probe_timeout, left)))
     prober = PingProber(settings, (*config.probe_hosts, *args.host), links=False,
                         history=False)
-    local = dataclasses.replace(state, hosts=())  # only this node pings
+    local = replace(state, hosts=())  # only this node pings
     return probe_state(local, access, config, prober=prober)
 
 

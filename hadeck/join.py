@@ -10,11 +10,12 @@ DRBD resource.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from hadeck.record import replace
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:  # types only: a check plugin need not load every area's classes
     from hadeck.model import CorosyncStatus, Guest, PacemakerState, PrimitiveConfig
 
@@ -144,7 +145,7 @@ def join_guests(guests: Iterable[Guest], pcmk: PacemakerState | None) -> tuple[G
         if owner is None or (guest.resource, guest.drbd) == owner:
             joined.append(guest)
             continue
-        joined.append(dataclasses.replace(guest, resource=owner[0], drbd=owner[1]))
+        joined.append(replace(guest, resource=owner[0], drbd=owner[1]))
     return tuple(joined)
 
 
@@ -164,10 +165,10 @@ def name_corosync_peers(
     named = []
     for status in statuses:
         links = tuple(
-            dataclasses.replace(link, peers=tuple(
-                dataclasses.replace(peer, name=names.get(str(peer.node_id)))
+            replace(link, peers=tuple(
+                replace(peer, name=names.get(str(peer.node_id)))
                 if peer.name is None and str(peer.node_id) in names else peer
                 for peer in link.peers))
             for link in status.links)
-        named.append(dataclasses.replace(status, links=links))
+        named.append(replace(status, links=links))
     return tuple(named)

@@ -55,17 +55,18 @@ echoes its command line): what a face prints has passed both.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
 
 from hadeck.model import ClusterState
+from hadeck.record import replace
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:  # types only: a check plugin need not load Pacemaker's classes
     import xml.etree.ElementTree as ET
+    from typing import Any
 
     from hadeck.model import NodeAttribute, PacemakerState, PrimitiveConfig
 
@@ -378,7 +379,7 @@ def redact_state(state: ClusterState) -> ClusterState:
     if pcmk is None:
         return state
     hidden = _redact_pacemaker(pcmk)
-    return state if hidden is pcmk else dataclasses.replace(state, pacemaker=hidden)
+    return state if hidden is pcmk else replace(state, pacemaker=hidden)
 
 
 def _redact_pacemaker(pcmk: PacemakerState) -> PacemakerState:
@@ -389,19 +390,19 @@ def _redact_pacemaker(pcmk: PacemakerState) -> PacemakerState:
     nodes = _NODES.get(pcmk.nodes)
     if nodes is None:
         nodes = _NODES.put(_same_if_equal(pcmk.nodes, tuple(
-            dataclasses.replace(n, attributes=tuple(_redact_attribute(a)
+            replace(n, attributes=tuple(_redact_attribute(a)
                                                     for a in n.attributes))
             for n in pcmk.nodes)), pcmk.nodes)
     failed = _FAILED.get(pcmk.failed_actions, pcmk.primitives, pcmk.nodes)
     if failed is None:
         values = secret_values(pcmk)
         failed = _FAILED.put(_same_if_equal(pcmk.failed_actions, tuple(
-            dataclasses.replace(f, exit_reason=scrub(f.exit_reason, values))
+            replace(f, exit_reason=scrub(f.exit_reason, values))
             for f in pcmk.failed_actions)), pcmk.failed_actions, pcmk.primitives, pcmk.nodes)
     if (primitives is pcmk.primitives and nodes is pcmk.nodes
             and failed is pcmk.failed_actions):
         return pcmk
-    return dataclasses.replace(pcmk, primitives=primitives, nodes=nodes,
+    return replace(pcmk, primitives=primitives, nodes=nodes,
                                failed_actions=failed)
 
 
@@ -413,7 +414,7 @@ def _redact_primitive(prim: PrimitiveConfig) -> PrimitiveConfig:
     params, meta = _redact_map(prim.params), _redact_map(prim.meta)
     if params is prim.params and meta is prim.meta:
         return prim
-    return dataclasses.replace(prim, params=params, meta=meta)
+    return replace(prim, params=params, meta=meta)
 
 
 def _redact_map(values: dict[str, str]) -> dict[str, str]:
@@ -423,7 +424,7 @@ def _redact_map(values: dict[str, str]) -> dict[str, str]:
 
 def _redact_attribute(attr: NodeAttribute) -> NodeAttribute:
     value = redact_value(attr.name, attr.value)
-    return attr if value == attr.value else dataclasses.replace(attr, value=value)
+    return attr if value == attr.value else replace(attr, value=value)
 
 
 def secret_values(state: ClusterState | PacemakerState) -> frozenset[str]:

@@ -1,7 +1,8 @@
 """The state model as JSON-ready data.
 
-The model is frozen dataclasses of plain values, so one generic function serves every
-class: :func:`to_data` turns a dataclass into dicts and lists; enums become their names.
+The model is frozen records of plain values (:mod:`hadeck.record`: dataclasses to
+``dataclasses.fields``), so one generic function serves every class: :func:`to_data` turns
+one into dicts and lists; enums become their names.
 Properties are not stored. ``hadeck status --json`` adds computed fields on top of this
 (see :mod:`hadeck.report`). Nothing reads the data back into the model: a state is
 replayed from a snapshot bundle of the tools' raw outputs, through the very parsers that

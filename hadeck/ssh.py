@@ -53,7 +53,6 @@ from hadeck.runner import (
     SSH_OPTIONS,
     Command,
     CommandResult,
-    ErrorKind,
     LineStream,
     LocalRunner,
     Runner,
@@ -63,6 +62,10 @@ from hadeck.runner import (
     failure,
     file_result,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from hadeck.runner import ErrorKind
 
 RETRY_S = 10.0
 """Seconds between background attempts to reach a peer that is down."""

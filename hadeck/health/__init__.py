@@ -20,9 +20,11 @@ they return: a :class:`Verdict` about a typed :class:`Subject`, and the
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
+    from typing import Any
+
     from hadeck.health.causes import Problem, find_causes
     from hadeck.health.connectivity import (
         PING_AGENTS,

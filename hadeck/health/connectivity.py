@@ -4,10 +4,10 @@ own ping probes against them."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
     # Types only, and the probes' module where used: check_hadeck_corosync judges the
     # links alone and need not load Pacemaker's model or the ping probes (issue 15).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
@@ -25,6 +24,7 @@ from hadeck.model import (
     DrbdVolume,
     Health,
 )
+from hadeck.record import replace
 
 _DISK = {
     "UpToDate": OK,
@@ -156,7 +156,7 @@ def drbd_subject(res: DrbdResource, peer: str | None = None,
 
 
 def _vol_label(subject: Subject, volume: int, count: int) -> Subject:
-    return subject if count <= 1 else dataclasses.replace(subject, volume=volume)
+    return subject if count <= 1 else replace(subject, volume=volume)
 
 
 def _judge_volume(res: DrbdResource, vol: DrbdVolume, subject: Subject) -> Verdict:
@@ -194,7 +194,7 @@ def _judge_connection(
     res: DrbdResource, conn: DrbdConnection, subject: Subject,
     overrides: Mapping[str, Health],
 ) -> list[Verdict]:
-    label = dataclasses.replace(subject, peer=conn.peer)
+    label = replace(subject, peer=conn.peer)
     node = res.node or None
     if conn.state not in _CONNECTION_OK:
         if conn.state in _CONNECTION_DOWN:

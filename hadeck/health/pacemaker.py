@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 
 from hadeck.health.times import cluster_time
@@ -24,6 +23,7 @@ from hadeck.model import (
     Resource,
     ResourceKind,
 )
+from hadeck.record import replace
 
 DC = Subject(Kind.CLUSTER, "DC")
 QUORUM = Subject(Kind.CLUSTER, "quorum")
@@ -136,7 +136,7 @@ def _dated(v: Verdict, began: dict[tuple[str, str], float]) -> Verdict:
     at = began.get((v.key.name, v.node))
     if at is None or not v.reason.startswith(("failed", "blocked")):
         return v
-    return dataclasses.replace(v, since=at)
+    return replace(v, since=at)
 
 
 def _running_nodes(pcmk: PacemakerState) -> dict[str, tuple[str, ...]]:

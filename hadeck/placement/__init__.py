@@ -16,9 +16,11 @@ the rest at start-up.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
+    from typing import Any
+
     from hadeck.placement.cib import Cib, parse_cib
     from hadeck.placement.explanation import (
         Applied,

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from hadeck.model import PacemakerState, Resource
 from hadeck.placement.cib import Cib, Location
 from hadeck.placement.rules import evaluate, matching, parse_date
 from hadeck.placement.scores import INFINITY, Scores, score_text, score_value
 from hadeck.sources.base import ParseError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ExplainError(Exception):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from hadeck.placement.cib import parse_cib
 from hadeck.placement.explanation import ExplainError, Explanation, explain
@@ -29,6 +28,7 @@ from hadeck.runner import Command, LocalRunner, Runner
 from hadeck.sources import pacemaker
 from hadeck.sources.base import ParseError, parse_output
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
     from hadeck.collect import Access
 

@@ -17,9 +17,13 @@ from __future__ import annotations
 import re
 import time
 
-from hadeck.runner import Command, CommandResult, ErrorKind, failure
+from hadeck.runner import Command, CommandResult, failure
 from hadeck.snmp.agent import SnmpAgent
 from hadeck.snmp.poller import Answers
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from hadeck.runner import ErrorKind
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _TO_RUNNER: dict[str | None, ErrorKind] = {"timeout": "timeout", "auth": "permission"}

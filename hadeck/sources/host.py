@@ -26,10 +26,9 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Any, TypeVar
 
 from hadeck.model import DiskUsage, HostMetrics, MdArray, MdMember
+from hadeck.record import replace
 from hadeck.runner import Command, Runner
 from hadeck.sources.base import (
     Clock,
@@ -45,7 +44,12 @@ from hadeck.sources.base import (
     whole,
 )
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
 
 # On this machine the LocalRunner answers HOST_FACTS in process through ``local``; an ssh
 # runner refuses it (nothing of hadeck runs on a peer). The argv is what the lab and old

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 from hadeck.model import DrbdResource, LvmReport, LvmVolume, LvmVolumeGroup
 from hadeck.model.storage import device_path
+from hadeck.record import replace
 from hadeck.runner import Command, CommandResult, Runner
 from hadeck.sources.base import (
     Clock,

@@ -32,9 +32,9 @@ import functools
 import ipaddress
 import re
 from collections.abc import Callable
-from dataclasses import replace
 
 from hadeck.model import LvsCounters, LvsDirector, RealServer, VirtualService
+from hadeck.record import replace
 from hadeck.runner import Command, CommandResult, Runner
 from hadeck.sources.base import (
     Clock,

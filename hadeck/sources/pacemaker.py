@@ -26,7 +26,6 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import replace
 
 from hadeck.model import (
     Ban,
@@ -44,6 +43,7 @@ from hadeck.model import (
     Resource,
     ResourceKind,
 )
+from hadeck.record import replace
 from hadeck.runner import Command, CommandResult, Runner
 from hadeck.sources.base import (
     Clock,
