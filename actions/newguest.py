@@ -51,6 +51,10 @@ class Spec:
     start: bool = False
     resource: str | None = None
     """The DRBD resource's name (default: the guest's)."""
+    minor: int | None = None
+    """The DRBD minor (default: the next above every one configured)."""
+    port: int | None = None
+    """The replication port (default: the next above every one configured)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class Survey:
         drbd_version: ``8.4`` or ``9`` (``drbdadm --version``'s kernel version).
         lvm: each node's LVM as the LVM source reads it (None: unreadable, or no LVM).
         errors: what could not be read, one line each.
+        kernel: each node's DRBD minors as its kernel has them (the DRBD source's read),
+            minor → resource; a node whose DRBD could not be read is missing, with the
+            reason in ``kernel_errors``. A resource brought up by hand and never written
+            to a file is in the kernel, not in the dump.
     """
 
     cib: str
@@ -70,6 +78,8 @@ class Survey:
     drbd_version: str
     lvm: Mapping[str, LvmReport | None]
     errors: tuple[str, ...] = ()
+    kernel: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    kernel_errors: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -146,6 +156,9 @@ def survey(spec: Spec, runners: Mapping[str, Runner], at: str) -> Survey:
     drbd: dict[str, DrbdConfig] = {}
     lvm: dict[str, LvmReport | None] = {}
     version = "8.4"
+    kernel: dict[str, dict[int, str]] = {}
+    kernel_errors: dict[str, str] = {}
+    from hadeck.sources import drbd as drbd_source
     from hadeck.sources import lvm as lvm_source
     # Only the cluster's own nodes are asked: a mistyped name must not become an ssh
     # connection to whatever answers it (propose refuses it).
@@ -162,7 +175,13 @@ def survey(spec: Spec, runners: Mapping[str, Runner], at: str) -> Survey:
         if ver.ok and re.search(r"DRBD_KERNEL_VERSION=9", ver.stdout):
             version = "9"
         lvm[node] = lvm_source.read(run).value
-    return Survey(cib, drbd, version, lvm, tuple(errors))
+        running = drbd_source.read(run)
+        if running.value is None:
+            kernel_errors[node] = running.status.error or "not readable"
+        else:
+            kernel[node] = {v.minor: r.name for r in running.value for v in r.volumes
+                            if v.minor is not None}
+    return Survey(cib, drbd, version, lvm, tuple(errors), kernel, kernel_errors)
 
 
 def _members(cib: str) -> set[str]:
@@ -215,7 +234,7 @@ def propose(spec: Spec, seen: Survey, at: str) -> Proposal:
     if base is None:
         raise Refused(f"DRBD resource {template.drbd_resource} of {template.guest} is not in "
                       "the nodes' drbdadm dump: its conventions cannot be read")
-    minor, port = merged.next_minor(), merged.next_port()
+    minor, port = _minor_and_port(spec, merged)
     volume = _volume(spec, base, seen)
     hosts = []
     for node in spec.nodes:
@@ -230,10 +249,49 @@ def propose(spec: Spec, seen: Survey, at: str) -> Proposal:
     path = f"/etc/drbd.d/{res_name}.res"
     made = fragment(seen.cib, template, spec.name, res_name, spec.nodes, prefer, spec.start)
     started = fragment(seen.cib, template, spec.name, res_name, spec.nodes, prefer, True)
-    checks = _checks(spec, seen, size, volume)
+    checks = _checks(spec, seen, size, volume) + _in_kernel(spec, seen, minor)
     steps = _steps(spec, res_name, path, prefer, at, volume)
     return Proposal(spec, template, minor, port, resource, text, path, made, started,
                     steps, size, checks, volume)
+
+
+def _minor_and_port(spec: Spec, merged: DrbdConfig) -> tuple[int, int]:
+    """The asked minor and port, or the next free ones; one in use is refused."""
+    minor = merged.next_minor() if spec.minor is None else spec.minor
+    port = merged.next_port() if spec.port is None else spec.port
+    if not 0 <= minor <= MAX_MINOR:
+        raise Refused(f"minor {minor} is out of DRBD's range (0–{MAX_MINOR})")
+    if not 1 <= port <= 65535:
+        raise Refused(f"port {port} is not a TCP port (1–65535)")
+    for res in merged.resources:
+        if minor in res.minors:
+            raise Refused(f"minor {minor} is in use: DRBD resource {res.name} has it "
+                          f"(the next free one is {merged.next_minor()})")
+        if port in res.ports:
+            raise Refused(f"port {port} is in use: DRBD resource {res.name} replicates on "
+                          f"it (the next free one is {merged.next_port()})")
+    return minor, port
+
+
+MAX_MINOR = (1 << 20) - 1
+"""The highest minor DRBD accepts (``drbdsetup new-minor``: 2^20 - 1)."""
+
+
+def _in_kernel(spec: Spec, seen: Survey, minor: int) -> tuple[Check, ...]:
+    """The minor free in each node's kernel too: a resource brought up by hand and never
+    written to a file holds its minor without being in any dump."""
+    checks = []
+    for node in spec.nodes:
+        name = f"minor {minor} on {node}"
+        if node in seen.kernel_errors:
+            checks.append(Check(name, False, f"DRBD on {node} could not be read: "
+                                f"{seen.kernel_errors[node]}", overridable=True))
+            continue
+        holder = seen.kernel.get(node, {}).get(minor)
+        checks.append(Check(name, holder is None, f"minor {minor} is free on {node}"
+                            if holder is None else f"minor {minor} is in use on {node} by "
+                            f"DRBD resource {holder}, which no configuration file names"))
+    return tuple(checks)
 
 
 def _union(configs: Iterable[DrbdConfig]) -> DrbdConfig:

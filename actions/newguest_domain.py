@@ -46,15 +46,26 @@ def spec_of(request: Request) -> Spec:
         raise Refused("new-guest needs --nodes A,B and --size")
     return Spec(request.target, nodes, size, vg, request.param("hypervisor"),
                 request.param("like"), request.node, request.param("start") == "yes",
-                request.param("resource"))
+                request.param("resource"), _number(request, "minor"),
+                _number(request, "port"))
 
 
-_FLAGS = ("nodes", "size", "vg", "hypervisor", "like", "prefer", "resource")
+def _number(request: Request, key: str) -> int | None:
+    text = request.param(key)
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise Refused(f"--{key} {text!r} is not a number")
+    return int(text)
+
+
+_FLAGS = ("nodes", "size", "vg", "hypervisor", "like", "prefer", "resource", "minor", "port")
 
 
 def request_of_words(text: str) -> Request:
     """``NAME --nodes A,B --size S --vg VG [--hypervisor H] [--like G] [--prefer N]
-    [--resource R] [--start] [--force]`` (the dashboard's ``:new-guest``) as a request.
+    [--resource R] [--minor N] [--port P] [--start] [--force]`` (the dashboard's
+    ``:new-guest``) as a request.
 
     Raises:
         Refused: a word that is none of these, or an option without its value.
@@ -82,7 +93,7 @@ def request_of_words(text: str) -> Request:
         else:
             raise Refused(f"new-guest: unexpected {word!r} (NAME --nodes A,B --size S "
                           "--vg VG [--hypervisor kvm|xen|openvz] [--like GUEST] "
-                          "[--prefer NODE] [--resource RES] [--start])")
+                          "[--prefer NODE] [--resource RES] [--minor N] [--port P] [--start])")
     if name is None:
         raise Refused("new-guest: the guest's name is missing")
     params = [(k, values[k]) for k in _FLAGS if k in values and k != "prefer"]

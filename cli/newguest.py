@@ -42,6 +42,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser],
                                                     "first of --nodes)")
     p.add_argument("--resource", metavar="RES", help="the DRBD resource's name "
                                                      "(default: the guest's)")
+    p.add_argument("--minor", metavar="N", help="its DRBD minor (default: the next above "
+                                                "every one configured)")
+    p.add_argument("--port", metavar="PORT", help="its replication port (default: the next "
+                                                  "above every one configured)")
     p.add_argument("--start", action="store_true",
                    help="let it start once configured (default: target-role Stopped)")
     add_action_flags(p, "how long to wait for the cluster to settle (default 60)")
@@ -51,7 +55,7 @@ def request_of(args: argparse.Namespace) -> object:
     from hadeck.actions.request import Request
 
     params = [("nodes", args.nodes), ("size", args.size)]
-    for key in ("vg", "hypervisor", "like", "resource"):
+    for key in ("vg", "hypervisor", "like", "resource", "minor", "port"):
         if getattr(args, key):
             params.append((key, getattr(args, key)))
     if args.start:

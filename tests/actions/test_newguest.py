@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,42 @@ def test_what_cannot_be_made_is_refused_with_the_reason(lab: Lab, spec: Spec,
                                                          why: str) -> None:
     with pytest.raises(Refused, match=why):
         _propose(lab, spec)
+
+
+@pytest.mark.parametrize(("minor", "port", "why"), [
+    (1, None, "minor 1 is in use: DRBD resource r2 has it (the next free one is 2)"),
+    (None, 7788, "port 7788 is in use: DRBD resource r1 replicates on it (the next free one "
+                 "is 7790)"),
+    (1 << 20, None, "minor 1048576 is out of DRBD's range"),
+    (None, 70000, "port 70000 is not a TCP port"),
+])
+def test_a_minor_or_port_in_use_is_refused(lab: Lab, minor: int | None, port: int | None,
+                                           why: str) -> None:
+    with pytest.raises(Refused, match=re.escape(why)):
+        _propose(lab, Spec("vm9", ("jupiter1", "jupiter2"), "10G", minor=minor, port=port))
+    chosen = _propose(lab, Spec("vm9", ("jupiter1", "jupiter2"), "10G", minor=7, port=7800))
+    assert (chosen.minor, chosen.port) == (7, 7800)
+    assert "device    /dev/drbd7 minor 7;" in chosen.resource_file
+    assert "10.0.0.2:7800;" in chosen.resource_file
+
+
+def test_a_minor_the_kernel_holds_unconfigured_fails_its_check(lab: Lab) -> None:
+    access = open_cluster(lab=str(lab.directory)).access
+    spec = Spec("vm9", ("jupiter1", "jupiter2"), "10G")
+    seen = survey(spec, Runners(access), access.local.node)
+    # The survey reads each node's kernel through the DRBD source: the lab's r1 and r2.
+    assert seen.kernel["jupiter1"] == {0: "r1", 1: "r2"}, seen.kernel
+    # A resource brought up by hand on jupiter2 and never written to a file (no dump has
+    # it) holds minor 2 there: the proposal's minor 2 is then refused by its check.
+    by_hand = replace(seen, kernel={**seen.kernel, "jupiter2": {**seen.kernel["jupiter2"],
+                                                                2: "scratch"}})
+    proposal = propose(spec, by_hand, access.local.node)
+    failed = {c.name: c for c in proposal.checks if not c.ok}
+    assert failed["minor 2 on jupiter2"].reason == (
+        "minor 2 is in use on jupiter2 by DRBD resource scratch, which no configuration "
+        "file names")
+    assert not failed["minor 2 on jupiter2"].overridable
+    assert "minor 2 on jupiter1" not in failed
 
 
 def test_a_full_pool_or_a_taken_volume_fails_its_check(lab: Lab) -> None:
