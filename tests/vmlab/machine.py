@@ -86,12 +86,15 @@ class Machine:
         mac: its NIC's address.
         workdir: a private directory for the disk, sockets and console log.
         disk_mib: the size of its disk.
+        payload: a disk image attached read-only after it (tests/vmlab/payload.py: hadeck
+            for the guest), or None.
     """
 
     def __init__(self, name: str, ip: str, peer: str, mac: str, workdir: Path,
-                 image: Image, disk_mib: int = DISK_MIB) -> None:
+                 image: Image, disk_mib: int = DISK_MIB, payload: Path | None = None) -> None:
         self.name, self.ip, self.peer, self.mac = name, ip, peer, mac
         self.disk_mib = disk_mib
+        self.payload = payload
         self.workdir, self.image = workdir, image
         self.disk = workdir / f"{name}.img"
         self.monitor = workdir / f"{name}.mon"
@@ -120,6 +123,8 @@ class Machine:
                        f"remote.type=unix,remote.path={peersock}",
             "-device", f"virtio-net-pci,netdev=n0,mac={self.mac}",
         ]
+        if self.payload is not None:  # after the DRBD disk: that one stays /dev/vda
+            argv += ["-drive", f"file={self.payload},if=virtio,format=raw,readonly=on"]
         self._log = open(self.console, "wb")
         self._started = time.monotonic()
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
