@@ -10,7 +10,8 @@ peer's through a pair of unix datagram sockets (qemu ``-netdev dgram``): no tap,
 netns or port on the host. The guest's ``/init`` prints ``VMLAB-READY`` and then reads
 shell commands from the serial line (stdin ``/dev/null``, output a pipe: no tty, no
 colours, no prompt). :meth:`Machine.sh` sends one snippet framed by markers of its own and
-reads to the end marker; there is no sshd and no Python in the guest.
+reads to the end marker; there is no sshd in the guest (Python 3.11 is there for hadeck's
+keepalived check, whose code comes on a disk of its own: payload.py).
 """
 
 from __future__ import annotations
