@@ -385,10 +385,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             return cmd_config(args)
         if args.command == "weights":
+            from hadeck.cli.weights import keepalived_guard
             from hadeck.cli.weights import run as run_weights
 
-            with _open(args) as opened:
-                return run_weights(args, opened)
+            def weights() -> int:
+                with _open(args) as opened:
+                    return run_weights(args, opened)
+
+            return keepalived_guard(weights, args.keepalived) if args.keepalived else weights()
         if args.command == "explain":
             return cmd_explain(args)
         if args.command == "new-guest":

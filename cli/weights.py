@@ -10,9 +10,12 @@ run on the director that holds the service, verified and journaled.
 ``--keepalived ADDRESS[:PORT]`` is the keepalived way, for a ``MISC_CHECK`` with
 ``misc_dynamic`` (share/keepalived/hadeck-weights.conf): it reads one real server's
 agent, computes its weight against the local kernel's, says so in one line, and exits
-with the weight + 2, which keepalived sets; 0 (weight unchanged) when the agent does
-not answer or nothing should change. It never exits 1: a load reading must never take a
-real server out — that is the health checks' job.
+with the weight + 2, which keepalived sets. A weight kept (the agent does not answer,
+hysteresis) is said as the kernel's weight now + 2, never as 0: keepalived 2.x reads 0 as
+"back to the configured weight" (seen in tests/vmlab/test_vm_keepalived.py). It never
+exits 1: a load reading must never take a real server out — that is the health checks'
+job. Nor with any other code when it fails (:func:`keepalived_guard`): keepalived would
+read a configuration error's 3 as weight 1.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from hadeck.weights import KEEPALIVED_MAX, WeightRow, agent_for, compute, plan
 
 if TYPE_CHECKING:
     from hadeck.opening import Opened
+    from hadeck.runner import Runner
 
 EXIT_UNKNOWN = 3
 
@@ -176,23 +180,76 @@ def print_rows(rows: Sequence[WeightRow]) -> None:
         print("\nNo weight to change.")
 
 
-def keepalived(target: str, opened: Opened, config: Config) -> int:
-    """The MISC_CHECK ``misc_dynamic`` mode: exit with weight + 2, or 0 for unchanged."""
+def keepalived_guard(work: Callable[[], int], target: str) -> int:
+    """Run the ``--keepalived`` mode so that a failure holds the weight the kernel has.
+
+    keepalived's ``misc_dynamic`` reads every exit code: 1 fails the check (keepalived
+    takes the real server out), 2–255 set the weight to code − 2, and 0 (keepalived 2.x)
+    puts back the configured weight. hadeck's usual error exit, 3, would set weight 1, and
+    a traceback's 1 would take the server out. So a configuration that cannot be read, or
+    a bug, exits with the kernel's weight now + 2 (0 when that cannot be read either) and
+    says why on stderr.
+    """
+    try:
+        return work()
+    except Exception as exc:  # anything: keepalived must keep the weight
+        try:
+            from hadeck.runner import LocalRunner
+
+            current = kernel_weight(LocalRunner(), target)
+        except Exception:  # the table cannot be read either
+            current = None
+        print(safe(f"hadeck weights --keepalived: {exc}: {held(current)}"), file=sys.stderr)
+        return hold(current)
+
+
+def kernel_weight(runner: Runner, target: str) -> int | None:
+    """The weight of real server ``ADDRESS[:PORT]`` in the IPVS table ``runner`` reads
+    (its first service that has it); None when it is not there."""
     from hadeck.sources import lvs
 
-    address, _, port = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
-    address = address or target
-    director = lvs.read(opened.access.local).value
+    address, port = split_target(target)
+    director = lvs.read(runner).value
     servers = [rs for s in (director.services if director else ()) for rs in s.real_servers
                if rs.address == address and (not port or str(rs.port) == port)]
-    current = servers[0].weight if servers else None
+    return servers[0].weight if servers else None
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """``ADDRESS[:PORT]`` → (address, port or "")."""
+    address, _, port = target.rpartition(":") if target.count(":") == 1 else (target, "", "")
+    return (address or target), port
+
+
+def hold(current: int | None) -> int:
+    """The exit code that keeps the kernel's weight: keepalived (2.x) sets code − 2 when
+    the code changes and does nothing while it repeats; 0 when the weight is not known
+    (keepalived then keeps, or puts back, the configured weight)."""
+    return 0 if current is None else min(current, KEEPALIVED_MAX) + 2
+
+
+def held(current: int | None) -> str:
+    if current is None:
+        return "not in the kernel's table: the configured weight (exit 0)"
+    return f"weight {current} held (exit {hold(current)})"
+
+
+def keepalived(target: str, opened: Opened, config: Config) -> int:
+    """The MISC_CHECK ``misc_dynamic`` mode: exit with the weight + 2.
+
+    Every round says the weight, including a weight kept (hysteresis, an agent that does
+    not answer, a server out of service): keepalived 2.x reads exit 0 as "back to the
+    configured weight", not "unchanged", and acts only when the code changes.
+    """
+    address, port = split_target(target)
+    current = kernel_weight(opened.access.local, target)
     from hadeck.model import RealServer
 
     probe = RealServer(address=address, port=int(port) if port.isdigit() else 0)
     agent = agent_for(probe, config.snmp_agents)
     if agent is None:
-        print(safe(f"hadeck weights: no [snmp.agents] entry for {address}: weight unchanged"))
-        return 0
+        print(safe(f"hadeck weights: no [snmp.agents] entry for {address}: {held(current)}"))
+        return hold(current)
     from hadeck.snmp.poller import poll
 
     (reading,) = poll([agent])
@@ -204,8 +261,8 @@ def keepalived(target: str, opened: Opened, config: Config) -> int:
         why = decision.flag or "unchanged"
         if reading.error:
             why = f"{why}: {reading.error}"
-        print(safe(f"hadeck weights: {agent.name} {address}: {load}: {why}"))
-        return 0
-    print(safe(f"hadeck weights: {agent.name} {address}: {load}, free {decision.free:.0%} "
+        print(safe(f"hadeck weights: {agent.name} {target}: {load}: {why}: {held(current)}"))
+        return hold(current)
+    print(safe(f"hadeck weights: {agent.name} {target}: {load}, free {decision.free:.0%} "
                f"→ weight {weight} (exit {weight + 2})"))
     return weight + 2

@@ -7,7 +7,8 @@ whose MISC_CHECK is ``hadeck --config FILE weights --keepalived 127.0.0.2:80``.
 
 - The check as keepalived runs it (its argv split from ``misc_path``, a bare environment,
   inside the namespace): the exit code is the weight + 2 (keepalived's misc_dynamic rule)
-  for the load snmpd reports, and 0 — weight unchanged — once snmpd is stopped.
+  for the load snmpd reports; once snmpd is stopped, the weight the kernel has + 2, or 0
+  where there is no IPVS table to read it from (here).
 - keepalived itself running the check: it needs IPVS. Where the kernel has none (this
   machine: no ip_vs module), keepalived's checker process logs "IPVS: Can't initialize
   ipvs" and exits before it runs any check, so the test skips with what keepalived said;

@@ -11,8 +11,9 @@ Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``), a spare 64 MiB one
 sockets (qemu ``-netdev dgram``): no tap, bridge, netns or port on the host. The guest's
 ``/init`` prints ``VMLAB-READY`` and then reads shell commands from the serial line (stdin
 ``/dev/null``, output a pipe: no tty, no colours, no prompt). :meth:`Machine.sh` sends
-one snippet framed by markers of its own and reads to the end marker; there is no sshd and
-no Python in the guest.
+one snippet framed by markers of its own and reads to the end marker; there is no sshd in
+the guest (Python 3.11 is there for hadeck's keepalived check, whose code comes on a disk
+of its own: payload.py).
 """
 
 from __future__ import annotations
@@ -99,12 +100,15 @@ class Machine:
         mac: its NIC's address.
         workdir: a private directory for the disk, sockets and console log.
         disk_mib: the size of its disk.
+        payload: a disk image attached read-only after it (tests/vmlab/payload.py: hadeck
+            for the guest), or None.
     """
 
     def __init__(self, name: str, ip: str, peer: str, mac: str, workdir: Path,
-                 image: Image, disk_mib: int = DISK_MIB) -> None:
+                 image: Image, disk_mib: int = DISK_MIB, payload: Path | None = None) -> None:
         self.name, self.ip, self.peer, self.mac = name, ip, peer, mac
         self.disk_mib = disk_mib
+        self.payload = payload
         self.workdir, self.image = workdir, image
         self.disk = workdir / f"{name}.img"
         self.spare = workdir / f"{name}.spare.img"
@@ -139,6 +143,8 @@ class Machine:
                        f"remote.type=unix,remote.path={peersock}",
             "-device", f"virtio-net-pci,netdev=n0,mac={self.mac}",
         ]
+        if self.payload is not None:  # after the DRBD disk: that one stays /dev/vda
+            argv += ["-drive", f"file={self.payload},if=virtio,format=raw,readonly=on"]
         self._log = open(self.console, "wb")
         self._started = time.monotonic()
         self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

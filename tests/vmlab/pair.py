@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.vmlab import payload
 from tests.vmlab.machine import DISK_MIB, Image, Machine, VmError
 from tests.vmlab.runner import VmRunner
 
@@ -48,10 +49,15 @@ class Pair:
 
     def __init__(self, image: Image, disk_mib: int = DISK_MIB) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="vml-"))
+        try:  # hadeck in the guests (the keepalived test runs it there)
+            self.payload: Path | None = payload.make(self.workdir)
+            self.payload_error = ""
+        except (payload.PayloadError, OSError) as exc:
+            self.payload, self.payload_error = None, str(exc)
         self.a = Machine("a", "10.0.0.1", "b", "52:54:00:00:00:01", self.workdir, image,
-                         disk_mib)
+                         disk_mib, self.payload)
         self.b = Machine("b", "10.0.0.2", "a", "52:54:00:00:00:02", self.workdir, image,
-                         disk_mib)
+                         disk_mib, self.payload)
         self.runners = (VmRunner(self.a), VmRunner(self.b))
         self._adjust = False
 

@@ -2,7 +2,7 @@
 parsers and actions read and change the real kernel's DRBD and IPVS.
 
 Only argv crosses into the guest, quoted with :func:`shlex.join` (the guest has no
-Python and no sshd: its serial shell is the one way in). A command gets
+sshd: its serial shell is the one way in). A command gets
 ``timeout`` in the guest too, so one that hangs there is killed there and the serial line
 stays usable for the next (coreutils' ``timeout``: busybox's would run its own applets
 before ``$PATH``'s programs).
