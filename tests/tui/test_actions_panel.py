@@ -504,7 +504,7 @@ def test_hadeck_read_only_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_
                         "hadeck.cli", "--lab", str(lab.directory), "--config", str(config),
                         *flag])
     tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", str(ROOT), command)
-    in_terminal(tmux, "jupiter2")
+    in_terminal(tmux, "jupiter2", timeout=60)  # a cold start on a busy machine
     tmux("send-keys", "-t", "dash", "g")
     in_terminal(tmux, "vm1")
     tmux("send-keys", "-t", "dash", "a")
@@ -527,7 +527,7 @@ def test_move_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_path: Path) 
                         "TERM=xterm-256color", sys.executable, "-m", "hadeck.cli", "--lab",
                         str(lab.directory)])
     tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", str(ROOT), command)
-    in_terminal(tmux, "jupiter2")
+    in_terminal(tmux, "jupiter2", timeout=60)  # a cold start on a busy machine
     tmux("send-keys", "-t", "dash", "g")
     in_terminal(tmux, "vm1")
     tmux("send-keys", "-t", "dash", "a")

@@ -53,7 +53,7 @@ def test_dashboard_in_tmux(lab: Lab, tmux: Callable[..., str], tmp_path: Path) -
     command = " ".join([*(f"{k}={v}" for k, v in env.items()), sys.executable, "-m",
                         "hadeck.cli", "--lab", str(lab.directory)])
     tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", str(ROOT), command)
-    screen = wait_for(tmux, "jupiter2")
+    screen = wait_for(tmux, "jupiter2", timeout=60)  # a cold start on a busy machine
     assert "Overview" in screen and "no problems" in screen
     for node in ("jupiter1", "jupiter2", "sun"):
         assert node in screen
