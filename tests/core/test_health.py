@@ -239,6 +239,25 @@ def test_memo_reuses_verdicts_of_the_same_objects_only() -> None:
     assert relaxed != judge_drbd(split, memo=memo)
 
 
+def test_memo_judges_guests_by_value_not_by_their_cpu_time() -> None:
+    # A running guest is a new object every poll (its CPU time moves); its verdict reads
+    # only its state and resource, so the remembered verdicts are used while they hold.
+    def state(vm2: str, cpu: float) -> ClusterState:
+        return ClusterState(
+            taken_at=cpu, local_node="alpha",
+            guests=(Guest("vm1", "alpha", "kvm", "running", cpu_time_s=cpu),
+                    Guest("vm2", "alpha", "kvm", vm2, cpu_time_s=cpu)),
+            sources=(SourceStatus("guests", "alpha", 0.0, 0.1, tools=("virsh",)),))
+
+    memo = Memo()
+    first = judge(state("running", 1.0), memo=memo).area("guests")
+    again = judge(state("running", 2.0), memo=memo).area("guests")
+    assert all(a is b for a, b in zip(first, again, strict=True))  # not judged again
+    paused = judge(state("paused", 3.0), memo=memo)
+    assert paused.area("guests") == judge(state("paused", 3.0)).area("guests")
+    assert paused.of("guests", guest_subject("vm2", "alpha")) == WARNING
+
+
 def test_subjects_are_written_as_operators_name_them() -> None:
     assert str(Subject(Kind.DRBD, "r0", "n1", "n2", 0)) == "r0@n1 → n2/0"
     assert str(Subject(Kind.DRBD, "r0", "n1", volume=1)) == "r0@n1/1"
