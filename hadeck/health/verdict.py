@@ -230,38 +230,30 @@ class Verdict:
     # End of generated code.
 
 
-class _Index:
-    """Every question a face asks of a judgement, each answered by one dict lookup.
+class _Part:
+    """The index of one area's verdicts (areas never share a key: each table is keyed by
+    its area, and only the ``drbd`` area fills ``drbd``)."""
 
-    Built once per judgement, on the first question: on a big cluster (500 guests, ~4,400
-    verdicts) a scan per question made ``hadeck status`` and the dashboard's screens
-    quadratic (~5–10 s to render the status view).
-    """
+    __slots__ = ("area_health", "drbd", "of", "on_node", "verdicts")
 
-    def __init__(self, verdicts: tuple[Verdict, ...]) -> None:
-        self.of: dict[tuple[str, Subject], Health] = {}
-        self.area: dict[str, list[Verdict]] = {}
-        self.area_health: dict[str, Health] = {}
-        self.on_node: dict[tuple[str, str], Health] = {}
-        self.drbd: dict[Subject, Health] = {}
+    def __init__(self, name: str, verdicts: list[Verdict]) -> None:
+        self.verdicts = verdicts
+        of: dict[tuple[str, Subject], Health] = {}
+        on_node: dict[tuple[str, str], Health] = {}
+        drbd: dict[Subject, Health] = {}
         # Written out, not through _raise: built every poll over ~5,400 verdicts at 500
         # guests, where the calls were most of its cost.
-        of, area, area_health = self.of, self.area, self.area_health
-        on_node, drbd, ranks = self.on_node, self.drbd, _RANK
+        ranks = _RANK
+        worst_rank, area_health = -1, OK
         for v in verdicts:
-            health, name, r = v.health, v.area, _RANK[v.health]
+            health = v.health
+            r = ranks[health]
+            if r > worst_rank:
+                worst_rank, area_health = r, health
             key = (name, v.key)
             before = of.get(key)
             if before is None or r > ranks[before]:
                 of[key] = health
-            found = area.get(name)
-            if found is None:
-                area[name] = [v]
-                area_health[name] = health
-            else:
-                found.append(v)
-                if r > ranks[area_health[name]]:
-                    area_health[name] = health
             if v.node is not None:
                 where = (name, v.node)
                 before = on_node.get(where)
@@ -269,6 +261,50 @@ class _Index:
                     on_node[where] = health
             if name == "drbd" and v.key.kind == Kind.DRBD:
                 _raise(drbd, v.key.resource_view, health)
+        self.of, self.on_node, self.drbd, self.area_health = of, on_node, drbd, area_health
+
+    def same(self, verdicts: list[Verdict]) -> bool:
+        """Whether ``verdicts`` are the very verdicts this part indexes (the memo hands
+        the same objects over while the state they judge is the same)."""
+        mine = self.verdicts
+        return len(mine) == len(verdicts) and all(
+            a is b for a, b in zip(mine, verdicts, strict=True))
+
+
+class _Index:
+    """Every question a face asks of a judgement, each answered by one dict lookup.
+
+    Built once per judgement, on the first question: on a big cluster (500 guests, ~4,400
+    verdicts) a scan per question made ``hadeck status`` and the dashboard's screens
+    quadratic (~5–10 s to render the status view). Built area by area: an area whose
+    verdicts are the very objects of the previous judgement's (the dashboard's polls:
+    Pacemaker, the guests, DRBD from a quiet stream) takes that judgement's part as it is.
+    """
+
+    def __init__(self, verdicts: tuple[Verdict, ...], previous: _Index | None = None) -> None:
+        self.of: dict[tuple[str, Subject], Health] = {}
+        self.area: dict[str, list[Verdict]] = {}
+        self.area_health: dict[str, Health] = {}
+        self.on_node: dict[tuple[str, str], Health] = {}
+        self.drbd: dict[Subject, Health] = {}
+        self.parts: dict[str, _Part] = {}
+        area = self.area
+        for v in verdicts:
+            found = area.get(v.area)
+            if found is None:
+                area[v.area] = [v]
+            else:
+                found.append(v)
+        old = previous.parts if previous is not None else {}
+        for name, mine in area.items():
+            part = old.get(name)
+            if part is None or not part.same(mine):
+                part = _Part(name, mine)
+            self.parts[name] = part
+            self.of.update(part.of)
+            self.on_node.update(part.on_node)
+            self.drbd.update(part.drbd)
+            self.area_health[name] = part.area_health
 
 
 def _raise(table: dict[_K, Health], key: _K, health: Health) -> None:
@@ -298,9 +334,16 @@ class Judgement:
     def _index(self) -> _Index:
         return _Index(self.verdicts)
 
-    def index(self) -> None:
-        """Build the index now (the dashboard does it in its poll thread, not the UI's)."""
-        self._index  # noqa: B018 - the cached property builds it
+    def index(self, previous: Judgement | None = None) -> None:
+        """Build the index now (the dashboard does it in its poll thread, not the UI's).
+
+        Args:
+            previous: the judgement before (its index built): an area whose verdicts
+                are the same objects reuses its part of that index.
+        """
+        if "_index" not in self.__dict__:
+            before = previous.__dict__.get("_index") if previous is not None else None
+            self.__dict__["_index"] = _Index(self.verdicts, before)
 
     @functools.cached_property
     def _problems(self) -> tuple[Verdict, ...]:

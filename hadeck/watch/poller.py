@@ -390,7 +390,8 @@ class Poller:
                              time.monotonic() - start, time.thread_time() - cpu0, self._seq,
                              cpu, kept, frozenset(self._live),
                              {k: tuple(v) for k, v in self._cps.items()}, pending)
-        judgement.index()  # built here, off the UI thread (~10 ms at 500 guests)
+        # Built here, off the UI thread, reusing the areas that did not change.
+        judgement.index(previous.judgement if previous else None)
         return self.last
 
     def _with_live_drbd(self, state: ClusterState, only: str | None = None,

@@ -258,6 +258,28 @@ def test_memo_judges_guests_by_value_not_by_their_cpu_time() -> None:
     assert paused.of("guests", guest_subject("vm2", "alpha")) == WARNING
 
 
+def test_an_index_built_on_the_previous_one_answers_as_a_fresh_one() -> None:
+    vm1 = Verdict(OK, "guests", guest_subject("vm1", "alpha"), "running", "alpha")
+    r0 = Subject(Kind.DRBD, "r0", "alpha", "bravo", 0)
+    first = Judgement((vm1, Verdict(OK, "drbd", r0, "UpToDate", "alpha")))
+    first.index()
+    # The guests' verdict is the same object (reused); DRBD's changed (built again).
+    second = Judgement((vm1, Verdict(CRITICAL, "drbd", r0, "StandAlone", "alpha")))
+    second.index(first)
+    fresh = Judgement(second.verdicts)
+    for j in (second, fresh):
+        assert j.drbd_resource(Subject(Kind.DRBD, "r0", "alpha")) == CRITICAL
+        assert j.of("drbd", r0) == CRITICAL
+        assert j.on_node("drbd", "alpha") == CRITICAL
+        assert j.area_health("drbd") == CRITICAL
+        assert j.of("guests", guest_subject("vm1", "alpha")) == OK
+        assert j.area("guests") == (vm1,)
+    # An area gone since is gone from the index too.
+    third = Judgement(second.area("drbd"))
+    third.index(second)
+    assert third.area("guests") == () and third.area_health("drbd") == CRITICAL
+
+
 def test_subjects_are_written_as_operators_name_them() -> None:
     assert str(Subject(Kind.DRBD, "r0", "n1", "n2", 0)) == "r0@n1 → n2/0"
     assert str(Subject(Kind.DRBD, "r0", "n1", volume=1)) == "r0@n1/1"
