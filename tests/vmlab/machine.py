@@ -6,7 +6,7 @@ ships ``drbd.ko`` (DRBD 8.4.11) and ``ip_vs*.ko``. ``build.sh`` makes the kernel
 busybox initramfs with drbd-utils, ipvsadm, iproute2 and lvm2 (cached outside the
 checkout); the kernel has dm-thin-pool too.
 
-Each VM has 1 vCPU, 256 MB, a raw 32 MiB disk (``/dev/vda``), a spare 64 MiB one
+Each VM has 1 vCPU, 512 MB, a raw 32 MiB disk (``/dev/vda``), a spare 64 MiB one
 (LVM's, found by its serial) and one NIC joined to its peer's through a pair of unix datagram
 sockets (qemu ``-netdev dgram``): no tap, bridge, netns or port on the host. The guest's
 ``/init`` prints ``VMLAB-READY`` and then reads shell commands from the serial line (stdin
@@ -129,7 +129,9 @@ class Machine:
             handle.truncate(SPARE_MIB << 20)
         sock, peersock = (self.workdir / f"{n}.net" for n in (self.name, self.peer))
         argv = [
-            "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "256", "-smp", "1",
+            # 512 MB: the initramfs (~70 MB unpacked, a tmpfs) and two Pythons of hadeck's
+            # keepalived check at once; at 256 MB, after the DRBD tests, their start aborted.
+            "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1",
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-serial", "stdio", "-monitor", f"unix:{self.monitor},server=on,wait=off",
             "-kernel", self.image.kernel, "-initrd", self.image.initrd,
