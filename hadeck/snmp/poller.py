@@ -225,7 +225,22 @@ def shared() -> Poller:
         if pid not in _SHARED:
             _SHARED.clear()
             _SHARED[pid] = Poller()
+            import atexit
+
+            atexit.register(_close_at_exit, pid, _SHARED[pid])
         return _SHARED[pid]
+
+
+def _close_at_exit(pid: int, poller: Poller) -> None:
+    """Stop the poller's loop and thread before the interpreter finalizes: a daemon
+    thread woken by a late answer during finalization is ended by ``pthread_exit``,
+    which aborts the process (signal 6) where libgcc_s cannot be loaded — seen as
+    keepalived's check dying by signal 6 in the vmlab VMs. Only in the process that
+    started it (a forked child has its own)."""
+    import os
+
+    if os.getpid() == pid:
+        poller.close()
 
 
 class _Session:
