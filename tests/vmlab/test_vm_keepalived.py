@@ -210,12 +210,15 @@ def test_the_weight_follows_the_load(site: Site) -> None:
     # about half a minute, and the weight goes to its floor, 10 % of 100.
     site.pair.b.check("for i in 1 2 3; do (while :; do :; done) </dev/null >/dev/null 2>&1 & "
                       "echo $! >> /tmp/busy.pids; done")
-    site.wait_checks(r"load (\d+\.\d+), free 0% → weight 10 \(exit 12\)", 400)
-    rounds(site, 1, "unchanged: weight 10 held", 400)  # kept at the floor: no flapping
-    assert settled(site) == {s: 10 for s in SERVERS}
-    assert site.hadeck_read() == {s: 10 for s in SERVERS}
-    assert 10 in changed_to(site, SERVERS[0]) and 100 not in changed_to(site, SERVERS[0])
-    site.pair.b.check("kill $(cat /tmp/busy.pids) && rm /tmp/busy.pids")
+    try:
+        # The floor is reached below 10 % free (a round may see 5 %, the next 0 %).
+        site.wait_checks(r"load (\d+\.\d+), free \d% → weight 10 \(exit 12\)", 400)
+        rounds(site, 1, "unchanged: weight 10 held", 400)  # kept at the floor: no flapping
+        assert settled(site) == {s: 10 for s in SERVERS}
+        assert site.hadeck_read() == {s: 10 for s in SERVERS}
+        assert 10 in changed_to(site, SERVERS[0]) and 100 not in changed_to(site, SERVERS[0])
+    finally:  # the later tests need b's load back down
+        site.pair.b.check("kill $(cat /tmp/busy.pids) && rm /tmp/busy.pids")
 
 
 def test_an_agent_that_stops_answering_holds_the_weight(site: Site) -> None:
