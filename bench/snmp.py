@@ -90,9 +90,11 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import resource
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -105,13 +107,15 @@ from hadeck.snmp.agent import SnmpAgent
 from hadeck.snmp.poller import Answers, Poller, reading
 
 
-def start_snmpd(directory: Path, count: int) -> tuple[subprocess.Popen[bytes], int, str, str]:
-    snmpd = shutil.which("snmpd") or "/usr/sbin/snmpd"
-    import socket
-
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+        return int(sock.getsockname()[1])
+
+
+def start_snmpd(directory: Path, count: int) -> tuple[subprocess.Popen[bytes], int, str, str]:
+    snmpd = shutil.which("snmpd") or "/usr/sbin/snmpd"
+    port = free_port()
     community, password = "c-" + secrets.token_hex(8), "p-" + secrets.token_hex(8)
     # On the command line, not an agentAddress line: snmpd 5.9 reads a config line only
     # so far (121 addresses were listened on, the rest silently not).
@@ -131,6 +135,47 @@ def start_snmpd(directory: Path, count: int) -> tuple[subprocess.Popen[bytes], i
             sys.exit(f"snmpd did not start: {log.read_text(errors='replace')[-400:]}")
         time.sleep(0.05)
     return process, port, community, password
+
+
+class Relay:
+    """bench/udp_delay.py in a process of its own: every agent's address on ``port``,
+    each datagram held ``rtt / 2`` each way on its way to snmpd's ``upstream`` port."""
+
+    def __init__(self, count: int, upstream: int, rtt_ms: float) -> None:
+        self.port, self.control = free_port(), free_port()
+        script = Path(__file__).with_name("udp_delay.py")
+        routes = [f"{address(i)}:{self.port}:{upstream}" for i in range(count)]
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), "--delay-ms", str(rtt_ms / 2),
+             "--control", str(self.control), *routes])
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                self.ask("reset")
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    sys.exit("the relay did not start")
+                time.sleep(0.1)
+
+    def ask(self, what: str) -> dict[str, float]:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.5)
+            sock.sendto(what.encode(), ("127.0.0.1", self.control))
+            return json.loads(sock.recv(4096))  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def cpu_of(pid: int) -> float:
+    """Seconds of CPU a process (all its threads) has run: the scheduler's own count
+    (``/proc/PID/schedstat``, nanoseconds), finer than utime's 10 ms ticks."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
 
 
 def address(i: int) -> str:
@@ -201,12 +246,68 @@ def memory(group: list[SnmpAgent]) -> tuple[float, float, float]:
         float(rss_after - rss_before) / n
 
 
+def round_trips(args: argparse.Namespace, sizes: list[int], snmpd: subprocess.Popen[bytes],
+                port: int, community: str, password: str) -> None:
+    """Warm polls through the relay at each round trip, the sizes alternated poll by
+    poll (paired: the machine's load drifts alike for all), and what the relay added."""
+    print(f"\nThrough bench/udp_delay.py (each datagram held rtt/2 each way); warm polls, "
+          f"sizes alternated, median of {args.repeat}: wall ms, CPU ms (this process), "
+          f"× of one agent's wall; the relay's lateness p99 / max and CPU per poll; "
+          f"snmpd's CPU per poll")
+    for rtt in [None, *(float(r) for r in args.rtt.split(",") if r)]:
+        relay = None if rtt is None else Relay(max(sizes), port, rtt)
+        try:
+            group_port = port if relay is None else relay.port
+            every = agents(max(sizes), group_port, community, password, args.v3, args.role)
+            pollers = {size: Poller() for size in sizes}
+            runs: dict[int, list[tuple[float, float, float, float, float, float]]] = {
+                size: [] for size in sizes}
+            try:
+                for size in sizes:
+                    timed(pollers[size], every[:size])  # the cold poll
+                    timed(pollers[size], every[:size])
+                for _ in range(args.repeat):
+                    for size in sizes:
+                        if relay is not None:
+                            relay.ask("reset")
+                            relay_cpu = cpu_of(relay.process.pid)
+                        snmpd_cpu = cpu_of(snmpd.pid)
+                        wall, cpu = timed(pollers[size], every[:size])
+                        snmpd_cpu = cpu_of(snmpd.pid) - snmpd_cpu
+                        late = (0.0, 0.0, 0.0)
+                        if relay is not None:
+                            relay_cpu = cpu_of(relay.process.pid) - relay_cpu
+                            said = relay.ask("stats")
+                            late = (said["late_p99_ms"], said["late_max_ms"], relay_cpu)
+                        runs[size].append((wall, cpu, *late, snmpd_cpu))
+            finally:
+                for poller in pollers.values():
+                    poller.close()
+            name = "direct" if rtt is None else f"rtt {rtt:g} ms"
+            one = statistics.median(r[0] for r in runs[sizes[0]])
+            for size in sizes:
+                m = [statistics.median(r[i] for r in runs[size]) for i in range(6)]
+                print(f"{name:>11} {size:4} agents: {m[0] * 1000:7.1f} / {m[1] * 1000:6.1f} "
+                      f"(×{m[0] / one:4.2f}); {m[1] / size * 1000:5.3f} ms CPU per agent"
+                      + ("" if relay is None else
+                         f"; relay late {m[2]:.2f} / {m[3]:.2f} ms, CPU {m[4] * 1000:.1f} ms")
+                      + f"; snmpd CPU {m[5] * 1000:.1f} ms")
+        finally:
+            if relay is not None:
+                relay.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--v3", action="store_true", help="SNMPv3 authPriv SHA/AES")
     parser.add_argument("--role", choices=("real-server", "node"), default="real-server")
     parser.add_argument("--sizes", default="1,64,256")
+    parser.add_argument("--rtt", default="0,1,5,20",
+                        help="round trips (ms, comma-separated) to measure through the "
+                             "relay; '' for none")
+    parser.add_argument("--only-rtt", action="store_true",
+                        help="only the round trips (not the cold / warm table on loopback)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="hadeck-bench-snmp-") as name:
@@ -218,7 +319,7 @@ def main() -> None:
                   f"{'v3 authPriv SHA/AES' if args.v3 else 'v2c'}, role {args.role}, "
                   f"median of {args.repeat}; wall ms / CPU ms (× of one agent's wall)")
             first: dict[str, float] = {}
-            for size in sizes:
+            for size in [] if args.only_rtt else sizes:
                 group = every[:size]
                 runs = {"cold": [cold(group) for _ in range(args.repeat)]}
                 poller = Poller()
@@ -239,6 +340,8 @@ def main() -> None:
                       f"{statistics.median(c for _, c in runs['warm']) / size * 1000:5.2f} "
                       f"ms CPU warm, {peak:5.1f} KiB peak, {kept:5.1f} KiB kept, "
                       f"RSS +{rss:.1f} KiB")
+            if args.rtt:
+                round_trips(args, sizes, process, port, community, password)
         finally:
             process.terminate()
             process.wait(timeout=10)

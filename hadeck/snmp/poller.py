@@ -72,9 +72,18 @@ MAX_REPETITIONS = 8
 (each decoded: ~0.05–0.1 ms of CPU in pyasn1 for v3): enough for a host's CPUs and disks in one
 round, interfaces in a few."""
 MAX_IN_FLIGHT = 32
-"""Agents polled at the same moment at most. The poll is CPU-bound; past this,
-answers wait in the socket while others are decoded, and an agent whose timeout is
-short would be counted dead while it answered in time."""
+"""SNMPv3 agents polled at the same moment at most. Each answer costs pysnmp ~3–4 ms of
+CPU; past this, answers wait in the socket while others are decoded, and an agent whose
+timeout is short would be counted dead while it answered in time."""
+MAX_IN_FLIGHT_V2C = 256
+"""v2c agents polled at the same moment at most. An answer costs ~0.1–0.2 ms to read
+(:mod:`hadeck.snmp.ber`): 256 waiting are ~50 ms, far inside any timeout, and 64 agents
+a round trip away are asked in one round, not two (bench/snmp.py: at 32, 64 agents took
+two round trips)."""
+RECEIVE_BUFFER = 1 << 20
+"""Bytes the v2c socket may hold unread (asked for; the kernel caps it at
+``net.core.rmem_max``): 256 answers arriving at once are ~300 KiB in the kernel's
+accounting, more than the default 208 KiB."""
 MAX_RESOLVED = 4096
 """Request OIDs kept resolved (the scalars, and the table rows where walks go on), and
 agents whose processor rows are remembered."""
@@ -171,7 +180,7 @@ class Poller:
         import asyncio
 
         loop, session = self._started()
-        # Each agent's poll ends within its budget (asyncio.wait_for): this wait does too.
+        # Each agent's poll ends within its budget (asyncio.timeout): this wait does too.
         waited = max(budget(a) for a in agents) * (1 + len(agents) // MAX_IN_FLIGHT) + 10
         return asyncio.run_coroutine_threadsafe(session.poll(agents), loop).result(waited)
 
@@ -253,15 +262,42 @@ class _Session:
         self.dispatcher: Any = None
         self.engines: dict[tuple[object, ...], Any] = {}
         self.rows: dict[tuple[str, int], int] = {}
+        self.targets: dict[tuple[object, ...], Any] = {}
+
+    async def target(self, agent: SnmpAgent) -> Any:
+        """pysnmp's transport target for ``agent``: kept when its address is an IP
+        address (pysnmp's ``create`` resolves it in the loop's thread pool, a thread
+        hop per agent per poll); a name is resolved again at every poll."""
+        if agent.version == "2c":
+            from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget, UdpTransportTarget
+        else:
+            from pysnmp.hlapi.v3arch.asyncio import (
+                Udp6TransportTarget,
+                UdpTransportTarget,
+            )
+
+        key = (agent.version, agent.address, agent.port, agent.timeout, agent.retries)
+        found = self.targets.get(key)
+        if found is None:
+            target_class = Udp6TransportTarget if ":" in agent.address \
+                else UdpTransportTarget
+            found = await target_class.create((agent.address, agent.port),
+                                              timeout=agent.timeout, retries=agent.retries)
+            if _is_ip(agent.address):
+                if len(self.targets) >= MAX_RESOLVED:
+                    self.targets.clear()
+                self.targets[key] = found
+        return found
 
     async def poll(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
         import asyncio
 
         self._forget(agents)
-        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        slots = {"2c": asyncio.Semaphore(MAX_IN_FLIGHT_V2C),
+                 "3": asyncio.Semaphore(MAX_IN_FLIGHT)}
 
         async def one(agent: SnmpAgent) -> Answers:
-            async with slots:
+            async with slots[agent.version]:
                 return await _poll_within_budget(agent, self)
 
         return list(await asyncio.gather(*(one(a) for a in agents)))
@@ -368,7 +404,7 @@ class _Session:
         while request_id in self.dispatcher.pending():
             request_id = random.randrange(1, 2**31 - 1)
         message = ber.get_bulk(agent.community.encode(), request_id, non_repeaters,
-                               repetitions, b"".join(_encoded(oid) for oid in asked))
+                               repetitions, _encoded(tuple(asked)))
         self.dispatcher.send(target, message, request_id, done)
         return await future
 
@@ -376,9 +412,15 @@ class _Session:
 def _v2c_dispatcher() -> Any:
     """pysnmp's v1/v2c dispatcher (its socket, resends and timeouts), sending messages
     already written and reading answers with :func:`hadeck.snmp.ber.decode_response`."""
+    import socket
+
     from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
 
     class Dispatcher(SnmpDispatcher):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.sized: set[object] = set()  # the domains whose socket has its buffer
+
         # pysnmp 7.1's send_pdu without its encoding: the pending request's fields are
         # the ones its _timer_callback resends and times out by (tests/snmp run both).
         def send(self, target: Any, message: bytes, request_id: int, done: Any) -> None:
@@ -390,6 +432,15 @@ def _v2c_dispatcher() -> Any:
             self._pendingReqs[request_id] = {
                 "outgoingMsg": message, "transportTarget": target, "cbFun": done,
                 "cbCtx": None, "timestamp": time.time() + target.timeout, "retries": 0}
+            if domain not in self.sized:
+                # The socket exists once asyncio has made the endpoint (after the first
+                # send is queued): room for every answer of a poll.
+                transport = getattr(self.transport_dispatcher.get_transport(domain),
+                                    "transport", None)
+                if transport is not None:
+                    transport.get_extra_info("socket").setsockopt(
+                        socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+                    self.sized.add(domain)
             self.transport_dispatcher.send_message(message, domain, target.transport_address)
             self.transport_dispatcher.job_started(id(self))
 
@@ -411,19 +462,30 @@ def _v2c_dispatcher() -> Any:
     return Dispatcher()
 
 
-_ENCODED: dict[str, bytes] = {}
+_ENCODED: dict[tuple[str, ...], bytes] = {}
 
 
-def _encoded(oid: str) -> bytes:
-    """The v2c request's (OID, NULL) pair for ``oid``, encoded once."""
-    found = _ENCODED.get(oid)
+def _encoded(asked: tuple[str, ...]) -> bytes:
+    """A v2c request's (OID, NULL) pairs for ``asked``, encoded once (the first request
+    of every poll asks the same; a walk's go on from rows seen before)."""
+    found = _ENCODED.get(asked)
     if found is None:
-        found = ber.varbinds([oid])
+        found = ber.varbinds(list(asked))
         with _LOCK:
             if len(_ENCODED) >= MAX_RESOLVED:
                 _ENCODED.clear()
-            _ENCODED[oid] = found
+            _ENCODED[asked] = found
     return found
+
+
+def _is_ip(address: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _engine_key(agent: SnmpAgent) -> tuple[object, ...]:
@@ -470,7 +532,8 @@ async def _poll_within_budget(agent: SnmpAgent, session: _Session) -> Answers:
     lines: list[str] = []
     limit = budget(agent)
     try:
-        error, kind = await asyncio.wait_for(_poll(agent, session, lines), limit)
+        async with asyncio.timeout(limit):  # not wait_for: no task more per agent
+            error, kind = await _poll(agent, session, lines)
     except TimeoutError:
         error, kind = f"no complete answer within {limit:g} s", "timeout"
     except Exception as exc:  # pysnmp's own errors (a name that does not resolve …)
@@ -496,17 +559,7 @@ def _say(exc: object, agent: SnmpAgent | None = None) -> str:
 async def _poll(agent: SnmpAgent, session: _Session, lines: list[str]
                 ) -> tuple[str | None, str]:
     """Ask one agent; fill ``lines``; return the error and its kind (None when it answered)."""
-    if agent.version == "2c":
-        from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget, UdpTransportTarget
-    else:
-        from pysnmp.hlapi.v3arch.asyncio import (
-            Udp6TransportTarget,
-            UdpTransportTarget,
-        )
-
-    target_class = Udp6TransportTarget if ":" in agent.address else UdpTransportTarget
-    target = await target_class.create((agent.address, agent.port), timeout=agent.timeout,
-                                       retries=agent.retries)
+    target = await session.target(agent)
     first = await _first(agent, session, target, lines)
     if isinstance(first, tuple) and first[1] == "timeout" and agent.version == "3" \
             and session.forget(agent, target):
@@ -538,6 +591,17 @@ def _before(oid: str) -> str:
     return parent if int(last) == 0 else f"{parent}.{int(last) - 1}"
 
 
+def _first_asked() -> list[str]:
+    """What the first GETBULK asks: the scalars (each as the OID before it), then the
+    load columns."""
+    if not _FIRST_ASKED:
+        _FIRST_ASKED.extend([*(_before(oid) for oid in oids.SCALARS), *oids.LOAD_COLUMNS])
+    return _FIRST_ASKED
+
+
+_FIRST_ASKED: list[str] = []
+
+
 async def _first(agent: SnmpAgent, session: _Session, target: Any,
                  lines: list[str]) -> dict[str, str] | tuple[str, str]:
     """The scalars and the first rows of the load columns, in one GETBULK.
@@ -549,7 +613,7 @@ async def _first(agent: SnmpAgent, session: _Session, target: Any,
 
     scalars, columns = oids.SCALARS, oids.LOAD_COLUMNS
     found = await session.bulk(agent, target, len(scalars), session.repetitions(agent),
-                               [*(_before(oid) for oid in scalars), *columns])
+                               _first_asked())
     problem = _problem(agent, found)
     if problem is not None:
         return problem
