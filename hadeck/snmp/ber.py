@@ -179,9 +179,12 @@ def decode_response(data: bytes) -> Response:
         else:
             start, at = _expect(data, at, end, _MESSAGE)
             name, stop = _expect(data, start, at, _OID)
-        tag, value_start, value_end = _head(data, stop, at)
+        if stop + 2 <= at and data[stop + 1] < 0x80:
+            tag, value_start, value_end = data[stop], stop + 2, stop + 2 + data[stop + 1]
+        else:
+            tag, value_start, value_end = _head(data, stop, at)
         if value_end != at:
-            raise BerError("trailing bytes in a value")
+            raise BerError("a value that does not end its pair")
         kind = kinds.get(tag)
         if kind is None:
             raise BerError(f"unknown value type {tag:#04x}")

@@ -609,8 +609,6 @@ async def _first(agent: SnmpAgent, session: _Session, target: Any,
     Returns the load columns not finished yet, each with the last row seen (what
     :func:`_walk` goes on from), or the error and its kind.
     """
-    from pysnmp.proto.rfc1905 import NoSuchObject
-
     scalars, columns = oids.SCALARS, oids.LOAD_COLUMNS
     found = await session.bulk(agent, target, len(scalars), session.repetitions(agent),
                                _first_asked())
@@ -621,9 +619,8 @@ async def _first(agent: SnmpAgent, session: _Session, target: Any,
     for oid, (name, value) in zip(scalars, table, strict=False):
         # A GETNEXT past a scalar the agent lacks answers the next object: that is the
         # scalar missing, as a GET would have said.
-        lines.append(_render(oid, value) if str(name) == oid else
-                     _render(oid, NoSuchObject("")))
-    lines.extend(_render(oid, NoSuchObject("")) for oid in scalars[len(table):])
+        lines.append(_render(oid, value) if str(name) == oid else line(oid, "", None))
+    lines.extend(line(oid, "", None) for oid in scalars[len(table):])
     current = {column: column for column in columns}
     # A column that did not leave its subtree goes on in the walk (fewer rows than asked
     # only means the agent cut its answer to fit a message).
@@ -636,13 +633,16 @@ def _take(current: dict[str, str], asked: Sequence[str], table: Sequence[Any],
     """Append the rows of a GETBULK's repeaters (``asked``, in order) to ``lines``;
     drop from ``current`` each column that is finished (left its subtree, ended, or
     stopped increasing: a loop)."""
+    width = len(asked)
     for i, (name, value) in enumerate(table):
-        column = asked[i % len(asked)]
-        if column not in current:
+        column = asked[i % width]
+        last = current.get(column)
+        if last is None:
             continue
         oid = str(name)
+        # (A column's first row is past the column itself: only later rows are compared.)
         if (not oid.startswith(column + ".") or _is_end(value)
-                or _key(oid) <= _key(current[column])):
+                or (last != column and _key(oid) <= _key(last))):
             del current[column]
             continue
         lines.append(_render(oid, value))
@@ -757,13 +757,19 @@ def _is_end(value: Any) -> bool:
     return isinstance(value, (EndOfMibView, NoSuchInstance, NoSuchObject, Null))
 
 
+_NUMBERS = frozenset(("INTEGER", "Counter32", "Gauge32", "Counter64"))
+
+
 def _render(oid: str, value: Any) -> str:
-    """One pysnmp value as an answer line (:func:`hadeck.snmp.answers.line`)."""
+    """One value (``ber.Value`` or pysnmp's) as an answer line
+    (:func:`hadeck.snmp.answers.line`)."""
+    if isinstance(value, ber.Value):
+        kind = value.kind
+        if kind in _NUMBERS:  # most values: what line() would write, without its tests
+            return f".{oid} = {kind}: {value.value}"
+        return line(oid, "STRING" if kind == "Opaque" else kind, value.value)
     if _is_end(value):
         return line(oid, "", None)
-    if isinstance(value, ber.Value):
-        kind = "STRING" if value.kind == "Opaque" else value.kind
-        return line(oid, kind, value.value)
     kind = type(value).__name__
     if kind in ("OctetString", "Opaque", "Bits"):
         return line(oid, "STRING", bytes(value.asOctets()))
