@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import os
 import selectors
 import socket
 import struct
@@ -38,6 +39,14 @@ def main() -> None:
     parser.add_argument("routes", nargs="+", help="ADDRESS:LISTEN:UPSTREAM")
     args = parser.parse_args()
     delay = args.delay_ms / 1000
+    try:
+        # Real-time priority where allowed (root): woken at its due time even when the
+        # machine is busy (measured: without it, 0.5–1 ms late at load 3); it runs a few
+        # tens of µs per datagram, never spins (epoll or nanosleep), and the kernel keeps
+        # 5 % of each second for the others (sched_rt_runtime_us).
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    except (PermissionError, OSError, AttributeError):
+        pass
     chooser = selectors.EpollSelector()
     control = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     control.bind(("127.0.0.1", args.control))
