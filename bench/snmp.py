@@ -91,6 +91,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import resource
 import secrets
 import shutil
@@ -148,6 +149,7 @@ class Relay:
         self.process = subprocess.Popen(
             [sys.executable, str(script), "--delay-ms", str(rtt_ms / 2),
              "--control", str(self.control), *routes])
+        pin(self.process.pid, AGENTS_CPU)
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -167,6 +169,19 @@ class Relay:
     def close(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+POLLER_CPU: set[int] = set()
+AGENTS_CPU: set[int] = set()
+"""With ``--pin`` (the default on 2 CPUs or more): this process (the poller's thread
+too) on the first CPU, snmpd and the relay on the last: the agents stand for other
+machines, with CPUs of their own, and the relay for the network; neither takes CPU
+from the poller (other work on the machine still does)."""
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    if cpus:
+        os.sched_setaffinity(pid, cpus)
 
 
 def cpu_of(pid: int) -> float:
@@ -306,18 +321,30 @@ def main() -> None:
     parser.add_argument("--rtt", default="0,1,5,20",
                         help="round trips (ms, comma-separated) to measure through the "
                              "relay; '' for none")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction,
+                        default=len(os.sched_getaffinity(0)) >= 2,
+                        help="this process on one CPU, snmpd and the relay on another")
     parser.add_argument("--only-rtt", action="store_true",
                         help="only the round trips (not the cold / warm table on loopback)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="hadeck-bench-snmp-") as name:
+        if args.pin:
+            cpus = sorted(os.sched_getaffinity(0))
+            POLLER_CPU.add(cpus[0])
+            AGENTS_CPU.add(cpus[-1])
+            pin(0, POLLER_CPU)
         process, port, community, password = start_snmpd(Path(name), max(sizes))
+        pin(process.pid, AGENTS_CPU)
         try:
             every = agents(max(sizes), port, community, password, args.v3, args.role)
             cold(every[:1])  # pysnmp's own imports and first MIB view, not measured
             print(f"snmpd on {address(0)}..{address(max(sizes) - 1)}:{port}, "
                   f"{'v3 authPriv SHA/AES' if args.v3 else 'v2c'}, role {args.role}, "
-                  f"median of {args.repeat}; wall ms / CPU ms (× of one agent's wall)")
+                  f"median of {args.repeat}; wall ms / CPU ms (× of one agent's wall); "
+                  + (f"poller on CPU {sorted(POLLER_CPU)}, snmpd and relay on CPU "
+                     f"{sorted(AGENTS_CPU)}" if args.pin else "not pinned")
+                  + f"; load {os.getloadavg()[0]:.1f}")
             first: dict[str, float] = {}
             for size in [] if args.only_rtt else sizes:
                 group = every[:size]
