@@ -765,10 +765,10 @@ def _render(oid: str, value: Any) -> str:
     """One value (``ber.Value`` or pysnmp's) as an answer line
     (:func:`hadeck.snmp.answers.line`)."""
     if isinstance(value, ber.Value):
-        kind = value.kind
-        if kind in _NUMBERS:  # most values: what line() would write, without its tests
-            return f".{oid} = {kind}: {value.value}"
-        return line(oid, "STRING" if kind == "Opaque" else kind, value.value)
+        kind, number = value
+        if kind in _NUMBERS and isinstance(number, int):
+            return f".{oid} = {kind}: {number}"  # most values: what line() would write
+        return line(oid, "STRING" if kind == "Opaque" else kind, number)
     if _is_end(value):
         return line(oid, "", None)
     kind = type(value).__name__
