@@ -71,10 +71,20 @@ MAX_REPETITIONS = 8
 """Rows per column in one GETBULK. Each column costs up to this many values past its end
 (each decoded: ~0.05–0.1 ms of CPU in pyasn1 for v3): enough for a host's CPUs and disks in one
 round, interfaces in a few."""
-MAX_IN_FLIGHT = 32
-"""Agents polled at the same moment at most. The poll is CPU-bound; past this,
-answers wait in the socket while others are decoded, and an agent whose timeout is
-short would be counted dead while it answered in time."""
+MAX_IN_FLIGHT = 64
+"""SNMPv3 agents polled at the same moment at most. Each answer costs pysnmp ~3–4 ms of
+CPU: 64 answers coming in at once wait ~0.25 s for the last to be read, well inside the
+default 1 s timeout; past this, an agent whose timeout is short would be counted dead
+while it answered in time. (It was 32: 64 agents a round trip away took two.)"""
+MAX_IN_FLIGHT_V2C = 256
+"""v2c agents polled at the same moment at most. An answer costs ~0.1–0.2 ms to read
+(:mod:`hadeck.snmp.ber`): 256 waiting are ~50 ms, far inside any timeout, and 64 agents
+a round trip away are asked in one round, not two (bench/snmp.py: at 32, 64 agents took
+two round trips)."""
+RECEIVE_BUFFER = 1 << 20
+"""Bytes the v2c socket may hold unread (asked for; the kernel caps it at
+``net.core.rmem_max``): 256 answers arriving at once are ~300 KiB in the kernel's
+accounting, more than the default 208 KiB."""
 MAX_RESOLVED = 4096
 """Request OIDs kept resolved (the scalars, and the table rows where walks go on), and
 agents whose processor rows are remembered."""
@@ -171,7 +181,7 @@ class Poller:
         import asyncio
 
         loop, session = self._started()
-        # Each agent's poll ends within its budget (asyncio.wait_for): this wait does too.
+        # Each agent's poll ends within its budget (asyncio.timeout): this wait does too.
         waited = max(budget(a) for a in agents) * (1 + len(agents) // MAX_IN_FLIGHT) + 10
         return asyncio.run_coroutine_threadsafe(session.poll(agents), loop).result(waited)
 
@@ -253,15 +263,42 @@ class _Session:
         self.dispatcher: Any = None
         self.engines: dict[tuple[object, ...], Any] = {}
         self.rows: dict[tuple[str, int], int] = {}
+        self.targets: dict[tuple[object, ...], Any] = {}
+
+    async def target(self, agent: SnmpAgent) -> Any:
+        """pysnmp's transport target for ``agent``: kept when its address is an IP
+        address (pysnmp's ``create`` resolves it in the loop's thread pool, a thread
+        hop per agent per poll); a name is resolved again at every poll."""
+        if agent.version == "2c":
+            from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget, UdpTransportTarget
+        else:
+            from pysnmp.hlapi.v3arch.asyncio import (
+                Udp6TransportTarget,
+                UdpTransportTarget,
+            )
+
+        key = (agent.version, agent.address, agent.port, agent.timeout, agent.retries)
+        found = self.targets.get(key)
+        if found is None:
+            target_class = Udp6TransportTarget if ":" in agent.address \
+                else UdpTransportTarget
+            found = await target_class.create((agent.address, agent.port),
+                                              timeout=agent.timeout, retries=agent.retries)
+            if _is_ip(agent.address):
+                if len(self.targets) >= MAX_RESOLVED:
+                    self.targets.clear()
+                self.targets[key] = found
+        return found
 
     async def poll(self, agents: Sequence[SnmpAgent]) -> list[Answers]:
         import asyncio
 
         self._forget(agents)
-        slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        slots = {"2c": asyncio.Semaphore(MAX_IN_FLIGHT_V2C),
+                 "3": asyncio.Semaphore(MAX_IN_FLIGHT)}
 
         async def one(agent: SnmpAgent) -> Answers:
-            async with slots:
+            async with slots[agent.version]:
                 return await _poll_within_budget(agent, self)
 
         return list(await asyncio.gather(*(one(a) for a in agents)))
@@ -368,7 +405,7 @@ class _Session:
         while request_id in self.dispatcher.pending():
             request_id = random.randrange(1, 2**31 - 1)
         message = ber.get_bulk(agent.community.encode(), request_id, non_repeaters,
-                               repetitions, b"".join(_encoded(oid) for oid in asked))
+                               repetitions, _encoded(tuple(asked)))
         self.dispatcher.send(target, message, request_id, done)
         return await future
 
@@ -376,9 +413,15 @@ class _Session:
 def _v2c_dispatcher() -> Any:
     """pysnmp's v1/v2c dispatcher (its socket, resends and timeouts), sending messages
     already written and reading answers with :func:`hadeck.snmp.ber.decode_response`."""
+    import socket
+
     from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
 
     class Dispatcher(SnmpDispatcher):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.sized: set[object] = set()  # the domains whose socket has its buffer
+
         # pysnmp 7.1's send_pdu without its encoding: the pending request's fields are
         # the ones its _timer_callback resends and times out by (tests/snmp run both).
         def send(self, target: Any, message: bytes, request_id: int, done: Any) -> None:
@@ -390,6 +433,15 @@ def _v2c_dispatcher() -> Any:
             self._pendingReqs[request_id] = {
                 "outgoingMsg": message, "transportTarget": target, "cbFun": done,
                 "cbCtx": None, "timestamp": time.time() + target.timeout, "retries": 0}
+            if domain not in self.sized:
+                # The socket exists once asyncio has made the endpoint (after the first
+                # send is queued): room for every answer of a poll.
+                transport = getattr(self.transport_dispatcher.get_transport(domain),
+                                    "transport", None)
+                if transport is not None:
+                    transport.get_extra_info("socket").setsockopt(
+                        socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+                    self.sized.add(domain)
             self.transport_dispatcher.send_message(message, domain, target.transport_address)
             self.transport_dispatcher.job_started(id(self))
 
@@ -411,19 +463,30 @@ def _v2c_dispatcher() -> Any:
     return Dispatcher()
 
 
-_ENCODED: dict[str, bytes] = {}
+_ENCODED: dict[tuple[str, ...], bytes] = {}
 
 
-def _encoded(oid: str) -> bytes:
-    """The v2c request's (OID, NULL) pair for ``oid``, encoded once."""
-    found = _ENCODED.get(oid)
+def _encoded(asked: tuple[str, ...]) -> bytes:
+    """A v2c request's (OID, NULL) pairs for ``asked``, encoded once (the first request
+    of every poll asks the same; a walk's go on from rows seen before)."""
+    found = _ENCODED.get(asked)
     if found is None:
-        found = ber.varbinds([oid])
+        found = ber.varbinds(list(asked))
         with _LOCK:
             if len(_ENCODED) >= MAX_RESOLVED:
                 _ENCODED.clear()
-            _ENCODED[oid] = found
+            _ENCODED[asked] = found
     return found
+
+
+def _is_ip(address: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def _engine_key(agent: SnmpAgent) -> tuple[object, ...]:
@@ -470,7 +533,8 @@ async def _poll_within_budget(agent: SnmpAgent, session: _Session) -> Answers:
     lines: list[str] = []
     limit = budget(agent)
     try:
-        error, kind = await asyncio.wait_for(_poll(agent, session, lines), limit)
+        async with asyncio.timeout(limit):  # not wait_for: no task more per agent
+            error, kind = await _poll(agent, session, lines)
     except TimeoutError:
         error, kind = f"no complete answer within {limit:g} s", "timeout"
     except Exception as exc:  # pysnmp's own errors (a name that does not resolve …)
@@ -496,17 +560,7 @@ def _say(exc: object, agent: SnmpAgent | None = None) -> str:
 async def _poll(agent: SnmpAgent, session: _Session, lines: list[str]
                 ) -> tuple[str | None, str]:
     """Ask one agent; fill ``lines``; return the error and its kind (None when it answered)."""
-    if agent.version == "2c":
-        from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget, UdpTransportTarget
-    else:
-        from pysnmp.hlapi.v3arch.asyncio import (
-            Udp6TransportTarget,
-            UdpTransportTarget,
-        )
-
-    target_class = Udp6TransportTarget if ":" in agent.address else UdpTransportTarget
-    target = await target_class.create((agent.address, agent.port), timeout=agent.timeout,
-                                       retries=agent.retries)
+    target = await session.target(agent)
     first = await _first(agent, session, target, lines)
     if isinstance(first, tuple) and first[1] == "timeout" and agent.version == "3" \
             and session.forget(agent, target):
@@ -538,6 +592,17 @@ def _before(oid: str) -> str:
     return parent if int(last) == 0 else f"{parent}.{int(last) - 1}"
 
 
+def _first_asked() -> list[str]:
+    """What the first GETBULK asks: the scalars (each as the OID before it), then the
+    load columns."""
+    if not _FIRST_ASKED:
+        _FIRST_ASKED.extend([*(_before(oid) for oid in oids.SCALARS), *oids.LOAD_COLUMNS])
+    return _FIRST_ASKED
+
+
+_FIRST_ASKED: list[str] = []
+
+
 async def _first(agent: SnmpAgent, session: _Session, target: Any,
                  lines: list[str]) -> dict[str, str] | tuple[str, str]:
     """The scalars and the first rows of the load columns, in one GETBULK.
@@ -545,11 +610,9 @@ async def _first(agent: SnmpAgent, session: _Session, target: Any,
     Returns the load columns not finished yet, each with the last row seen (what
     :func:`_walk` goes on from), or the error and its kind.
     """
-    from pysnmp.proto.rfc1905 import NoSuchObject
-
     scalars, columns = oids.SCALARS, oids.LOAD_COLUMNS
     found = await session.bulk(agent, target, len(scalars), session.repetitions(agent),
-                               [*(_before(oid) for oid in scalars), *columns])
+                               _first_asked())
     problem = _problem(agent, found)
     if problem is not None:
         return problem
@@ -557,9 +620,8 @@ async def _first(agent: SnmpAgent, session: _Session, target: Any,
     for oid, (name, value) in zip(scalars, table, strict=False):
         # A GETNEXT past a scalar the agent lacks answers the next object: that is the
         # scalar missing, as a GET would have said.
-        lines.append(_render(oid, value) if str(name) == oid else
-                     _render(oid, NoSuchObject("")))
-    lines.extend(_render(oid, NoSuchObject("")) for oid in scalars[len(table):])
+        lines.append(_render(oid, value) if str(name) == oid else line(oid, "", None))
+    lines.extend(line(oid, "", None) for oid in scalars[len(table):])
     current = {column: column for column in columns}
     # A column that did not leave its subtree goes on in the walk (fewer rows than asked
     # only means the agent cut its answer to fit a message).
@@ -572,13 +634,16 @@ def _take(current: dict[str, str], asked: Sequence[str], table: Sequence[Any],
     """Append the rows of a GETBULK's repeaters (``asked``, in order) to ``lines``;
     drop from ``current`` each column that is finished (left its subtree, ended, or
     stopped increasing: a loop)."""
+    width = len(asked)
     for i, (name, value) in enumerate(table):
-        column = asked[i % len(asked)]
-        if column not in current:
+        column = asked[i % width]
+        last = current.get(column)
+        if last is None:
             continue
         oid = str(name)
+        # (A column's first row is past the column itself: only later rows are compared.)
         if (not oid.startswith(column + ".") or _is_end(value)
-                or _key(oid) <= _key(current[column])):
+                or (last != column and _key(oid) <= _key(last))):
             del current[column]
             continue
         lines.append(_render(oid, value))
@@ -693,13 +758,19 @@ def _is_end(value: Any) -> bool:
     return isinstance(value, (EndOfMibView, NoSuchInstance, NoSuchObject, Null))
 
 
+_NUMBERS = frozenset(("INTEGER", "Counter32", "Gauge32", "Counter64"))
+
+
 def _render(oid: str, value: Any) -> str:
-    """One pysnmp value as an answer line (:func:`hadeck.snmp.answers.line`)."""
+    """One value (``ber.Value`` or pysnmp's) as an answer line
+    (:func:`hadeck.snmp.answers.line`)."""
+    if isinstance(value, ber.Value):
+        kind, number = value
+        if kind in _NUMBERS and isinstance(number, int):
+            return f".{oid} = {kind}: {number}"  # most values: what line() would write
+        return line(oid, "STRING" if kind == "Opaque" else kind, number)
     if _is_end(value):
         return line(oid, "", None)
-    if isinstance(value, ber.Value):
-        kind = "STRING" if value.kind == "Opaque" else value.kind
-        return line(oid, kind, value.value)
     kind = type(value).__name__
     if kind in ("OctetString", "Opaque", "Bits"):
         return line(oid, "STRING", bytes(value.asOctets()))

@@ -121,6 +121,20 @@ def test_a_name_that_does_not_resolve(snmpd: Snmpd) -> None:
     assert reading.error.startswith("cannot resolve no-such-host.invalid")
 
 
+def test_an_agent_given_by_name_answers_at_every_poll_of_a_kept_poller(snmpd: Snmpd) -> None:
+    # A name is resolved at every poll (an IP address's target is kept): both paths answer.
+    poller = Poller()
+    try:
+        for _ in range(2):
+            by_name, by_ip = (reading(a) for a in poller.poll_answers(
+                [snmpd.agent("byname", address="localhost"), snmpd.agent("byip")]))
+            check_real_answers(by_name)
+            check_real_answers(by_ip)
+            assert by_name.address == "localhost"
+    finally:
+        poller.close()
+
+
 def test_secrets_never_appear_in_outputs_or_logs(
         snmpd: Snmpd, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
