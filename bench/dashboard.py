@@ -160,7 +160,12 @@ class ReplayRunner(BundleRunner):
 
 
 class Replayed(BundleAccess):
-    """A recorded reading answered as the live cluster: its state is taken *now*."""
+    """A recorded reading answered as the live cluster: its state is taken *now*.
+
+    Its nodes are read in threads of their own, as over ssh (not one after the other, as
+    a bundle's are); each node's sources in its thread, as from its ssh batch."""
+
+    instant = False
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
