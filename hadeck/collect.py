@@ -13,7 +13,11 @@ or a bundle's, the local node, the configured extra nodes and directors), then t
 members Pacemaker named; within a node, after the host read that tells whether the node
 can be reached at all, its five other sources. A hung tool therefore costs
 about one timeout of the whole read, not the sum of every timeout in a row, and a tool
-that hung is not run again within the same read (:class:`OnceHungRunner`).
+that hung is not run again within the same read (:class:`OnceHungRunner`). What is
+answered from memory needs no thread (threads only contend for the interpreter): a
+bundle's nodes are read one after the other, and a node whose runner answers from
+memory (:attr:`~hadeck.runner.Runner.instant`: a bundle, an ssh batch that reached it)
+has its sources read in its own thread.
 
 A node's read starts with ``runner.prefetch(node_commands())``: over ssh that is the
 node's one round trip of the poll (a batch on its master connection, :mod:`hadeck.ssh`),
