@@ -398,13 +398,26 @@ def merge_lvs(
     Returns:
         The table's services, in the table's order, with ``stats`` and ``rates`` set.
     """
-    return _joined(table, stats, rates)
+    return _joined(table, _counters_of(stats, "stats"), _counters_of(rates, "rates"))
+
+
+Counted = dict[str, tuple[LvsCounters | None, dict[tuple[str, int], LvsCounters | None]]]
+"""A ``--stats`` or ``--rate`` reading: service key → the service's counters and its real
+servers' counters by (address, port); a key or real server printed twice, its last."""
+
+
+def _counters_of(services: tuple[VirtualService, ...] | None, which: str) -> Counted | None:
+    if services is None:
+        return None
+    return {svc.key: (getattr(svc, which),
+                      {(rs.address, rs.port): getattr(rs, which) for rs in svc.real_servers})
+            for svc in services}
 
 
 def _joined(
     table: tuple[VirtualService, ...],
-    stats: tuple[VirtualService, ...] | None = None,
-    rates: tuple[VirtualService, ...] | None = None,
+    stats: Counted | None = None,
+    rates: Counted | None = None,
     config: LvsConfig | None = None,
     manager: str = "",
     director: str | None = None,
@@ -412,18 +425,15 @@ def _joined(
     """:func:`merge_lvs`, then the weights ``config`` gives (:func:`_with_weights`), then
     the ``director`` named on each service — in one pass, each real server built once (it
     was built twice more, ~20 ms a poll at 800 real servers)."""
-    stats_by_key = {svc.key: svc for svc in stats or ()}
-    rates_by_key = {svc.key: svc for svc in rates or ()}
     out = []
     for svc in table:
         key = svc.key
-        svc_stats, svc_rates = stats_by_key.get(key), rates_by_key.get(key)
+        svc_stats = stats.get(key) if stats else None
+        svc_rates = rates.get(key) if rates else None
         weights = config.weights(key) if config is not None else None
         # Real servers are matched by (address, port): what their key is made of.
-        rs_stats = {(rs.address, rs.port): rs.stats for rs in svc_stats.real_servers} \
-            if svc_stats else {}
-        rs_rates = {(rs.address, rs.port): rs.rates for rs in svc_rates.real_servers} \
-            if svc_rates else {}
+        rs_stats = svc_stats[1] if svc_stats else {}
+        rs_rates = svc_rates[1] if svc_rates else {}
         servers = []
         for rs in svc.real_servers:
             at = (rs.address, rs.port)
@@ -438,8 +448,8 @@ def _joined(
                 rs.address, rs.port, rs.forward, rs.weight, rs.active_conns,
                 rs.inactive_conns, rs.persistent_conns, rs_stat, rs_rate, configured))
         changes: dict[str, object] = {
-            "stats": svc_stats.stats if svc_stats else svc.stats,
-            "rates": svc_rates.rates if svc_rates else svc.rates,
+            "stats": svc_stats[0] if svc_stats else svc.stats,
+            "rates": svc_rates[0] if svc_rates else svc.rates,
             "real_servers": tuple(servers),
         }
         if weights is not None:
@@ -710,23 +720,64 @@ def _from_proc(
 
 def _optional_table(
     runner: Runner, command: Command, variant: str, notes: list[str]
-) -> tuple[VirtualService, ...] | None:
+) -> Counted | None:
     """A best-effort extra reading: on failure, a note instead of an error."""
     result = runner.fetch(command)
     if not result.ok:
         notes.append(f"no {variant}: {result.reason()}")
         return None
-    def services(text: str) -> tuple[VirtualService, ...]:
-        found = ipvsadm_variant(text)
-        if found != variant:
-            raise ParseError(f"got the {found} variant")
-        return parse_ipvsadm(text)[1]
-
     try:
-        return parse_output(services, result.stdout)
+        return parse_output(lambda text: _counted(text, variant), result.stdout)
     except ParseError as exc:
         notes.append(f"no {variant}: {exc}")
         return None
+
+
+def _counted(text: str, variant: str) -> Counted:
+    """The counters of an ``ipvsadm -Ln --stats`` or ``--rate`` table: what
+    ``parse_ipvsadm(text)`` holds of them, and its errors, without building its services
+    and real servers (only their counters are joined onto the plain table).
+
+    Raises:
+        ParseError: as :func:`parse_ipvsadm`; or the table is of another variant.
+    """
+    lines = text.splitlines()
+    _version(lines)
+    found = _variant(lines)
+    if found != variant:
+        raise ParseError(f"got the {found} variant")
+    kept = _counter_lines
+    if len(kept) > _KEEP_LINES:
+        kept.clear()
+    counted: Counted = {}
+    servers: dict[tuple[str, int], LvsCounters | None] | None = None
+    for lineno, line in enumerate(lines[3:], start=4):
+        tokens = line.split()
+        if not tokens:
+            continue
+        if tokens[0] == "->":
+            if servers is None:
+                raise ParseError(f"line {lineno}: a real server before any service")
+            key = (variant, *tokens)
+            known = kept.get(key)
+            if known is None:
+                fields = tokens[1:]
+                _expect(fields, 6, lineno)
+                address, port, _ = _host_port(fields[0], lineno)
+                known = kept[key] = ((address, port), _counters(fields[1:], lineno))
+            servers[known[0]] = known[1]
+        elif line[0].isspace():
+            raise ParseError(f"line {lineno}: unexpected indented line {line.strip()!r}")
+        else:
+            service, rest = _service_identity(tokens, lineno)
+            servers = {}
+            counted[service.key] = (_counters(rest, lineno), servers)
+    return counted
+
+
+_counter_lines: dict[tuple[str, ...], tuple[tuple[str, int], LvsCounters]] = {}
+"""Real-server lines of ``--stats`` and ``--rate`` tables read before, by variant and
+words: their (address, port) and counters (an idle real server's read as before)."""
 
 
 def _totals(runner: Runner, notes: list[str]) -> LvsCounters | None:
