@@ -59,6 +59,40 @@ Figures (``--nodes 16 --guests 500 --real-servers 400 --interval 1``; the record
   (both walk every object every poll), the LVS screen's ~800 changed rows a refresh on
   the UI thread. Screen switches (key → drawn) were 0.2–1.3 s before and 0.7–1.1 s
   after under that load: Textual filling a 3,000-row table.
+- The poll's read (issue 15), paired with main at d2cc43d on the same recorded readings,
+  one run after the other (load 0.3–0.7 on 2 cores, other helpers' work; a first pair
+  at load ~1–1.5 gave the same order), CPU per refresh and share of one core:
+
+  ======  ==============================  ==============================
+  screen  before (main d2cc43d)           after
+  ======  ==============================  ==============================
+  o       125 ms, every 1.2 s (11.2 %)    95 ms, every 1 s (9.5 %)
+  g       152 ms, every 1.4 s (13.7 %)    93 ms, every 1 s (9.3 %)
+  d       134 ms, every 1 s (10.7 %)      86 ms, every 1 s (7.8 %)
+  l       177 ms, every 1.2 s (16.0 %)    161 ms, every 1 s (14.5 %)
+  r       152 ms, every 1.3 s (12.2 %)    73 ms, every 1 s (6.6 %)
+  ======  ==============================  ==============================
+
+  ``collect`` alone, as the dashboard polls (19 nodes' reads in threads): ~64 → ~36 ms
+  of CPU a poll (medians of paired runs; ~50 → ~28 ms in one thread). Where it went: each
+  node's six sources read in six threads of their own although its answers were all in
+  memory (now read in the node's thread: ``Runner.instant``, a bundle or an ssh batch
+  that reached the node); every domstats record split into words every poll (now each
+  record's text is looked up, only the ~500 running guests' records are parsed); each
+  LVS real server built three times over (merge, weights, director: now once, and the
+  ``--stats`` / ``--rate`` tables give counters only, ~40 % of a read whose lines all
+  changed: 15.5 → 11.2 ms); corosync, mounts, df and mdstat parsed again though the
+  same (quorumtool's text differs only in its ``Date:``); guests and corosync peers
+  joined anew; crm_mon's 2.5 MB copied twice to make its memo key. Sources per poll:
+  guests 7.5 → 5.2 ms, LVS 6.8 → 3.8 ms, corosync 2.3 → 0.1 ms, host 2.0 → 1.5 ms,
+  Pacemaker 1.3 → 0.4 ms. Left in ``collect``: the ~500 running guests' records (their
+  CPU time moves every poll: parsed, merged and joined anew, ~5 ms), the three ipvsadm
+  tables (~800 real servers; the recording cycles 8 readings, so most lines are found
+  in the line memo here, as an idle real server's would be live), the threads of the
+  nodes' reads (~7 ms over one thread: as over ssh), garbage collection of what a poll
+  makes (gen 0/1, ~7 ms a poll). The rest of a refresh is judging, the event diff, the
+  verdict index and rows (the poll worker's other ~half), and on ``l`` the UI thread
+  applying ~800 changed rows.
 """
 
 from __future__ import annotations
@@ -160,7 +194,12 @@ class ReplayRunner(BundleRunner):
 
 
 class Replayed(BundleAccess):
-    """A recorded reading answered as the live cluster: its state is taken *now*."""
+    """A recorded reading answered as the live cluster: its state is taken *now*.
+
+    Its nodes are read in threads of their own, as over ssh (not one after the other, as
+    a bundle's are); each node's sources in its thread, as from its ssh batch."""
+
+    instant = False
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)

@@ -13,7 +13,11 @@ or a bundle's, the local node, the configured extra nodes and directors), then t
 members Pacemaker named; within a node, after the host read that tells whether the node
 can be reached at all, its five other sources. A hung tool therefore costs
 about one timeout of the whole read, not the sum of every timeout in a row, and a tool
-that hung is not run again within the same read (:class:`OnceHungRunner`).
+that hung is not run again within the same read (:class:`OnceHungRunner`). What is
+answered from memory needs no thread (threads only contend for the interpreter): a
+bundle's nodes are read one after the other, and a node whose runner answers from
+memory (:attr:`~hadeck.runner.Runner.instant`: a bundle, an ssh batch that reached it)
+has its sources read in its own thread.
 
 A node's read starts with ``runner.prefetch(node_commands())``: over ssh that is the
 node's one round trip of the poll (a batch on its master connection, :mod:`hadeck.ssh`),
@@ -201,6 +205,7 @@ class OnceHungRunner(Runner):
         self.node = inner.node
         self.local = inner.local
         self.timeout = inner.timeout
+        self.instant = inner.instant
         self._hung: dict[str, CommandResult] = {}
         self._lock = threading.Lock()
 
@@ -306,12 +311,14 @@ def repos_on(config: Config, node: str, local: str) -> tuple[RepoSpec, ...]:
 
 def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True,
                repos: Sequence[RepoSpec] = ()) -> _NodeFacts:
-    """Every source of one node: the host first, then the other five at once.
+    """Every source of one node: the host first, then the others at once.
 
     The host read comes first because it tells a node that cannot be reached: then one
     ``node`` error says so, instead of six, and no more connections are tried. The others
     run in parallel, so the slowest sets the time, not the sum of them: a hung tool costs
-    one timeout, and the node's other sources still answer.
+    one timeout, and the node's other sources still answer. A runner that answers from
+    memory (:attr:`~hadeck.runner.Runner.instant`) is read in this thread, one source
+    after the other.
     """
     runner = OnceHungRunner(node_runner.prefetch(node_commands(read_drbd, repos)))
     facts = _NodeFacts()
@@ -331,9 +338,12 @@ def _read_node(node_runner: Runner, director: bool, read_drbd: bool = True,
     if repos:
         read_repos = source_module("backups").read
         readers["backups"] = lambda r: read_repos(r, repos)
-    pool = _source_pool()
-    futures = {name: pool.submit(read, runner) for name, read in readers.items()}
-    readings = {name: future.result() for name, future in futures.items()}
+    if runner.instant:  # nothing to wait for: no thread to wait in
+        readings = {name: read(runner) for name, read in readers.items()}
+    else:
+        pool = _source_pool()
+        futures = {name: pool.submit(read, runner) for name, read in readers.items()}
+        readings = {name: future.result() for name, future in futures.items()}
 
     def take(reading: Reading[Any]) -> Any:
         facts.statuses.append(reading.status)
@@ -476,8 +486,9 @@ def collect(
     taken_at = clock()
     directors = set(config.directors)
     wanted = None if only is None else set(only)
-    with ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1,
-                            thread_name_prefix="collect") as pool:
+    with (_Inline() if access.instant else
+          ThreadPoolExecutor(max_workers=MAX_PARALLEL + 1, thread_name_prefix="collect")
+          ) as pool:
         # Pacemaker says who the members are; the nodes known without it are read
         # meanwhile, so a hung crm_mon and a hung tool on a node cost one timeout, not two.
         pcmk_future = pool.submit(source_module("pacemaker").read,
@@ -530,6 +541,28 @@ def collect(
         snmp_readings = snmp_future.result() if snmp_future is not None else ()
     return _assemble(access, pcmk_reading, per_node, taken_at, config.snmp_agents,
                      snmp_readings, skip_drbd)
+
+
+class _Inline:
+    """An executor for an access whose every answer is there already (a bundle): each
+    call runs at once, in the caller's thread (``collect`` then hands over no partial:
+    the read is done before it could)."""
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
+        from concurrent.futures import Future
+
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # raised by result(), as a pool's future would
+            future.set_exception(exc)
+        return future
 
 
 def read_local(access: Access, sources: Collection[str], director: bool = False,

@@ -138,15 +138,31 @@ def join_guests(guests: Iterable[Guest], pcmk: PacemakerState | None) -> tuple[G
     guests = tuple(guests)
     if pcmk is None or not pcmk.primitives:
         return guests
+    global _last_joined
     owners = guest_owners(pcmk)
     joined = []
+    last_joined, now_joined = _last_joined, {}
     for guest in guests:
         owner = owners.get(guest.name)
         if owner is None or (guest.resource, guest.drbd) == owner:
             joined.append(guest)
             continue
-        joined.append(replace(guest, resource=owner[0], drbd=owner[1]))
+        # A guest that is the very same object as at the last join (a stopped one, poll
+        # after poll) gives the very same joined guest.
+        last = last_joined.get(id(guest))
+        if last is not None and last[0] is guest and last[1] == owner:
+            one = last[2]
+        else:
+            one = replace(guest, resource=owner[0], drbd=owner[1])
+        now_joined[id(guest)] = (guest, owner, one)
+        joined.append(one)
+    _last_joined = now_joined
     return tuple(joined)
+
+
+_last_joined: dict[int, tuple[Guest, tuple[str, tuple[str, ...]], Guest]] = {}
+"""The last join's guests by id: each (which keeps its id from being reused), its owner
+and the joined guest. Replaced at each join (a lost race only joins twice)."""
 
 
 def name_corosync_peers(
@@ -161,14 +177,31 @@ def name_corosync_peers(
     statuses = tuple(statuses)
     if pcmk is None:
         return statuses
+    global _last_named
     names = {n.id: n.name for n in pcmk.nodes if n.id}
     named = []
+    last_named, now_named = _last_named, {}
     for status in statuses:
+        # The very same status named by the same names as before: the very same result
+        # (a steady node's corosync is the same object poll after poll).
+        last = last_named.get(id(status))
+        if last is not None and last[0] is status and last[1] == names:
+            now_named[id(status)] = last
+            named.append(last[2])
+            continue
         links = tuple(
             replace(link, peers=tuple(
                 replace(peer, name=names.get(str(peer.node_id)))
                 if peer.name is None and str(peer.node_id) in names else peer
                 for peer in link.peers))
             for link in status.links)
-        named.append(replace(status, links=links))
+        one = replace(status, links=links)
+        now_named[id(status)] = (status, names, one)
+        named.append(one)
+    _last_named = now_named
     return tuple(named)
+
+
+_last_named: dict[int, tuple[CorosyncStatus, dict[str, str], CorosyncStatus]] = {}
+"""The last call's statuses by id: each (which keeps its id from being reused), the names
+it was given and the named status. Replaced at each call (a lost race only names twice)."""

@@ -392,6 +392,11 @@ class Runner:
     timeout: float = DEFAULT_TIMEOUT
     """Seconds a command may take when the caller names no timeout: the configuration's
     ``[cluster] timeout``. Sources never name one, so every read they make uses it."""
+    instant: bool = False
+    """:meth:`fetch` answers from memory (a bundle's recorded outputs, an ssh batch that
+    reached the node): a read through this runner does not wait, so its sources are read
+    one after the other in the node's own thread (threads would only contend for the
+    interpreter: ~40 % more CPU for a poll of 19 nodes)."""
 
     def limit(self, timeout: float | None) -> float:
         """The timeout a command gets: ``timeout``, or this runner's own when None."""

@@ -312,6 +312,7 @@ class Bundle:
         # Written as pathlib did (no trailing slash, no "." parts): origin says it.
         self.path = os.path.normpath(os.fspath(path))
         self.files = _load_files(self.path)
+        self._answers: dict[tuple[str, Command], CommandResult] = {}
         if META not in self.files:
             raise BundleError(f"{self.path}: no {META}: not a hadeck bundle")
         try:
@@ -360,6 +361,14 @@ class Bundle:
         return tuple(found.values())
 
     def answer(self, node: str, command: Command) -> CommandResult:
+        """What ``command`` answered on ``node`` when the bundle was taken (the very same
+        result each time it is asked: a replay asks every poll)."""
+        found = self._answers.get((node, command))
+        if found is None:
+            found = self._answers[(node, command)] = self._answer(node, command)
+        return found
+
+    def _answer(self, node: str, command: Command) -> CommandResult:
         key = f"{node}/{command.name}"
         argv = command.argv if command.path is None else ("cat", command.path)
         recorded = self.meta.get("commands", {}).get(key, {})
@@ -578,6 +587,8 @@ def _strip_top(name: str) -> str:
 
 class BundleRunner(Runner):
     """Answers a node's named commands from a bundle; runs nothing."""
+
+    instant = True
 
     def __init__(self, bundle: Bundle, node: str) -> None:
         self.bundle = bundle

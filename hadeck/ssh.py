@@ -544,6 +544,11 @@ class _Prefetched(Runner):
         self._answers = answers
         self.fetched: set[Command] = set()
         self.reached = not any(r.error_kind == "unreachable" for r in answers.values())
+        # The node's sources are then read one after the other, in its read's thread:
+        # what they fetch is in the batch (each command's timeout ran on the node), but
+        # for what the last read did not fetch (a fallback newly needed, a backup
+        # repository's error log), which costs its own round trip.
+        self.instant = self.reached
         self._lock = threading.Lock()
 
     def fetch(self, command: Command, timeout: float | None = None) -> CommandResult:

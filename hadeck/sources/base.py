@@ -67,6 +67,8 @@ def whole(text: str, what: str, *, signed: bool = False) -> int:
         ParseError: not ASCII digits, more than :data:`MAX_DIGITS` of them, or negative
             where that is impossible.
     """
+    if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
+        return int(text)  # the common case (ASCII digits only), without the pattern
     if (_SIGNED if signed else _UNSIGNED).fullmatch(text) is None:
         kind = "a number" if signed else "a count (a whole number, not negative)"
         raise ParseError(f"{what} is not {kind}: {text[:40]!r}")
@@ -355,16 +357,18 @@ class NodeParses(Generic[T]):
         self._size = size
         self._kept: dict[str, tuple[str, T]] = {}
 
-    def __call__(self, text: str, node: str) -> T:
-        """``parse(text, node)``, or the value of ``node``'s last text if it is this one.
-        Parse errors propagate and are not remembered."""
+    def __call__(self, text: str, node: str, key: str | None = None) -> T:
+        """``parse(text, node)``, or the value of ``node``'s last text if it is this one
+        (or if it had the same ``key``: the text less what the parser ignores, such as a
+        time printed at the top). Parse errors propagate and are not remembered."""
+        key = text if key is None else key
         last = self._kept.get(node)
-        if last is not None and last[0] == text:
+        if last is not None and last[0] == key:
             return last[1]
         value = self._parse(text, node)
         kept = {k: v for k, v in self._kept.items() if k != node}
         while len(kept) >= self._size:
             del kept[next(iter(kept))]
-        kept[node] = (text, value)
+        kept[node] = (key, value)
         self._kept = kept
         return value

@@ -30,7 +30,15 @@ from hadeck.model import (
 )
 from hadeck.record import FACTORY, field, record, replace
 from hadeck.runner import Command, CommandResult, Runner
-from hadeck.sources.base import Clock, ParseError, Reading, never_raises, parsed, whole
+from hadeck.sources.base import (
+    Clock,
+    NodeParses,
+    ParseError,
+    Reading,
+    never_raises,
+    parsed,
+    whole,
+)
 
 CFGTOOL = Command("corosync/cfgtool-s.txt", ("corosync-cfgtool", "-s"))
 QUORUMTOOL = Command("corosync/quorumtool-s.txt", ("corosync-quorumtool", "-s"))
@@ -313,11 +321,11 @@ def _member(columns: list[str], parts: list[str], node_id: int, row: str) -> Quo
 
 
 def _read_cfgtool(
-    result: CommandResult,
+    result: CommandResult, node: str,
 ) -> tuple[tuple[int | None, str | None, tuple[CorosyncLink, ...]] | None, str | None]:
     # corosync 2 and 3.0 exit 1 when a ring or link is FAULTY, and still print it all.
     ok_codes = (0, 1) if "FAULTY" in result.stdout else (0,)
-    return parsed(result, parse_cfgtool, ok_codes)
+    return parsed(result, lambda text: _cfgtools(text, node), ok_codes)
 
 
 def name_links(
@@ -330,6 +338,44 @@ def name_links(
                                   for p in link.peers))
         for link in links
     )
+
+
+_cfgtools = NodeParses(lambda text, _node: parse_cfgtool(text))
+_quorumtools = NodeParses(lambda text, _node: parse_quorumtool(text))
+"""Each node's last parse of each tool: a steady cluster prints the same every poll
+(quorumtool but for its ``Date:`` line), and the same text gives the very same value."""
+_DATE_LINE = re.compile(
+    r"^Date: +[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}\n",
+    re.MULTILINE)
+"""quorumtool's time of printing (corosync 3), which :func:`parse_quorumtool` ignores."""
+_statuses: dict[str, tuple[object, object, CorosyncStatus]] = {}
+"""Node → the last status and the very parses it was made of."""
+
+
+def _quorumtool(text: str, node: str) -> CorosyncQuorum:
+    return _quorumtools(text, node, key=_DATE_LINE.sub("", text, count=1))
+
+
+def _status(node: str, cfg: tuple[int | None, str | None, tuple[CorosyncLink, ...]] | None,
+            quorum: CorosyncQuorum | None) -> CorosyncStatus:
+    """The node's status of these parses: the very same one as last time if they are."""
+    last = _statuses.get(node)
+    if last is not None and last[0] is cfg and last[1] is quorum:
+        return last[2]
+    local_id, transport, links = cfg if cfg is not None else (None, None, ())
+    if local_id is None and quorum is not None:
+        local_id = quorum.node_id
+    status = CorosyncStatus(
+        node=node,
+        local_node_id=local_id,
+        transport=transport,
+        links=name_links(links, quorum),
+        quorum=quorum,
+    )
+    if last is None and len(_statuses) >= 256:
+        _statuses.clear()
+    _statuses[node] = (cfg, quorum, status)
+    return status
 
 
 @never_raises("corosync")
@@ -345,21 +391,13 @@ def read(runner: Runner) -> Reading[CorosyncStatus]:
         # Not an error: LVS directors and other non-members run no corosync. On a
         # cluster member Pacemaker's own view says whether the node is in the cluster.
         return Reading(None, clock.status(detail=NOT_INSTALLED))
-    cfg, cfg_error = _read_cfgtool(cfg_result)
-    quorum, quorum_error = parsed(quorum_result, parse_quorumtool, QUORUMTOOL_OK_CODES)
+    node = runner.node
+    cfg, cfg_error = _read_cfgtool(cfg_result, node)
+    quorum, quorum_error = parsed(quorum_result, lambda text: _quorumtool(text, node),
+                                  QUORUMTOOL_OK_CODES)
     errors = "; ".join(e for e in (cfg_error, quorum_error) if e is not None) or None
     detail = "corosync-cfgtool -s, corosync-quorumtool -s"
     if cfg is None and quorum is None:
         kind = cfg_result.error_kind or quorum_result.error_kind
         return clock.failed(errors or "no answer", detail, kind)
-    local_id, transport, links = cfg if cfg is not None else (None, None, ())
-    if local_id is None and quorum is not None:
-        local_id = quorum.node_id
-    status = CorosyncStatus(
-        node=runner.node,
-        local_node_id=local_id,
-        transport=transport,
-        links=name_links(links, quorum),
-        quorum=quorum,
-    )
-    return Reading(status, clock.status(error=errors, detail=detail))
+    return Reading(_status(node, cfg, quorum), clock.status(error=errors, detail=detail))

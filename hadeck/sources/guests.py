@@ -70,11 +70,16 @@ _URI_HYPERVISORS = {"qemu": "kvm", "kvm": "kvm"}
 
 def _lines(text: str, what: str) -> list[str]:
     """The lines of a complete output: real tools end every line with a newline."""
+    _complete(text, what)
+    return text.splitlines()
+
+
+def _complete(text: str, what: str) -> None:
+    """Raise unless ``text`` is a complete output: not empty, ending with a newline."""
     if not text.strip():
         raise ParseError(f"empty {what} output")
     if not text.endswith("\n"):
         raise ParseError(f"{what} output is truncated (no final newline)")
-    return text.splitlines()
 
 
 def _int(value: str, what: str) -> int:
@@ -261,9 +266,13 @@ def _records(text: str) -> dict[str, dict[str, str]]:
     """
     if text == "":
         return {}
+    return _record_lines(_lines(text, "virsh domstats"))
+
+
+def _record_lines(lines: list[str]) -> dict[str, dict[str, str]]:
     records: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
-    for line in _lines(text, "virsh domstats"):
+    for line in lines:
         if line.startswith("Domain: '") and line.endswith("'") and len(line) > 10:
             current = records.setdefault(line[9:-1], {})
         elif line.startswith("  ") and "=" in line and current is not None:
@@ -348,12 +357,12 @@ def merge_virsh(
 
 class _NodeGuests:
     """One node's last reading of libvirt, to give back what did not change: the list
-    (by its text), each domstats record (by its words), each merged guest (by the very
+    (by its text), each domstats record (by its text), each merged guest (by the very
     list row and record). Replaced at each read, so it holds one reading's worth."""
 
     def __init__(self) -> None:
         self.lists: dict[tuple[str, str], tuple[Guest, ...]] = {}
-        self.records: dict[tuple[str, ...], DomStats] = {}
+        self.records: dict[str, tuple[tuple[str, DomStats], ...]] = {}
         self.merged: Merges = {}
 
 
@@ -368,11 +377,32 @@ def _listed(last: _NodeGuests, text: str, node: str, hypervisor: str) -> tuple[G
 
 
 def _stats(last: _NodeGuests, now: _NodeGuests, text: str) -> dict[str, DomStats]:
-    out = {}
-    for name, fields in _records(text).items():
-        key = (name, *(w for item in fields.items() for w in item))
-        record = last.records.get(key) or _domstats(name, fields)
-        now.records[key] = out[name] = record
+    """:func:`parse_virsh_domstats`, each record parsed only if its text is new.
+
+    The records are the text's parts between blank lines (a blank line ends a record):
+    a part that reads as it did at the last read gives the very same records back. Only
+    running guests' counters move, so about half of a node's ~60 records are parsed a
+    poll, not all, and none is split into its words again (~10 ms a poll at 500 guests).
+    """
+    if text == "":
+        return {}
+    _complete(text, "virsh domstats")
+    parts = text.split("\n\n")
+    # Every new part's lines first, then their numbers: the first error is the one a
+    # parse of the whole text meets first.
+    new = {part: _record_lines(part.splitlines()) for part in parts
+           if part not in last.records}
+    out: dict[str, DomStats] = {}
+    for part in parts:
+        records = last.records.get(part)
+        if records is None:
+            records = tuple((name, _domstats(name, fields))
+                            for name, fields in new[part].items())
+        now.records[part] = records
+        for name, one in records:
+            if name in out:  # a name printed twice: its records are one, as parsed whole
+                return parse_virsh_domstats(text)
+            out[name] = one
     return out
 
 

@@ -32,6 +32,7 @@ from hadeck.record import replace
 from hadeck.runner import Command, Runner
 from hadeck.sources.base import (
     Clock,
+    NodeParses,
     ParseError,
     Reading,
     decimal,
@@ -514,6 +515,27 @@ def _detail_line(array: MdArray, line: str) -> MdArray:
 # --------------------------------------------------------------------------- reading
 
 
+_mdstats = NodeParses(lambda text, _node: parse_mdstat(text))
+_mounts = NodeParses(lambda text, _node: parse_mounts(text))
+"""Each node's last parse of what seldom changes: the same text gives the very same
+value (the value is never changed: the mounts' dict is only read, by :func:`parse_df`)."""
+_last_disks: dict[str, tuple[str, dict[str, tuple[str, str]] | None, tuple[DiskUsage, ...]]] = {}
+"""Node → its last ``df -P`` text, the very mounts it was parsed with, and the disks."""
+
+
+def _df_disks(text: str, mounts: dict[str, tuple[str, str]] | None,
+           node: str) -> tuple[DiskUsage, ...]:
+    """:func:`parse_df`, or the node's last disks if the text and mounts are the same."""
+    last = _last_disks.get(node)
+    if last is not None and last[0] == text and last[1] is mounts:
+        return last[2]
+    disks = parse_df(text, mounts or {})
+    if last is None and len(_last_disks) >= 256:
+        _last_disks.clear()
+    _last_disks[node] = (text, mounts, disks)
+    return disks
+
+
 def _md_arrays(runner: Runner) -> tuple[tuple[MdArray, ...], str | None]:
     result = runner.fetch(MDSTAT)
     if result.missing:
@@ -521,7 +543,7 @@ def _md_arrays(runner: Runner) -> tuple[tuple[MdArray, ...], str | None]:
     if not result.ok:
         return (), f"/proc/mdstat: {result.reason()}"
     try:
-        return parse_output(parse_mdstat, result.stdout), None
+        return parse_output(lambda text: _mdstats(text, runner.node), result.stdout), None
     except ParseError as exc:
         return (), f"cannot parse /proc/mdstat: {exc}"
 
@@ -550,8 +572,9 @@ def _peer_facts(runner: Runner) -> Reading[HostMetrics] | None:
     cpu = part(PROC_STAT, parse_proc_stat)
     memory = part(PROC_MEMINFO, parse_meminfo)
     uptime = part(PROC_UPTIME, parse_uptime)
-    mounts = part(PROC_MOUNTS, parse_mounts)
-    disks = part(DF, lambda text: parse_df(text, mounts or {}))
+    node = runner.node
+    mounts = part(PROC_MOUNTS, lambda text: _mounts(text, node))
+    disks = part(DF, lambda text: _df_disks(text, mounts, node))
     if len(errors) == len(PEER_COMMANDS):
         kinds = {r.error_kind for r in results.values()}
         # Every command failed alike on an unreachable node (one batched round trip):

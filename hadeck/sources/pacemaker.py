@@ -740,13 +740,28 @@ _parsed_configuration = LastParses(parse_cib_configuration, size=2)
 _parsed_orders = LastParses(parse_cib_orders, size=2)
 
 
+_last_status: tuple[str, str, PacemakerState] | None = None
+"""The last status parsed: the text before and after its ``<last_update>`` time, and the
+state."""
+
+
 def _parse_status(text: str) -> PacemakerState:
     """:func:`parse_crm_mon`, remembered across polls: crm_mon's output of a cluster where
     nothing happened differs only in the time of ``<last_update>``, which is set apart."""
+    global _last_status
     found = _LAST_UPDATE.search(text)
     if found is None:
         return _parsed_status(text)
-    state = _parsed_status(text, key=text[:found.start(1)] + text[found.end(1):])
+    start, end = found.start(1), found.end(1)
+    last = _last_status
+    # The text around the time as the last one's, compared in place: building the key
+    # copies a 2.5 MB status twice (~2 ms a poll at 16 nodes / 500 guests).
+    if (last is not None and start == len(last[0]) and len(text) - end == len(last[1])
+            and text.startswith(last[0]) and text.endswith(last[1])):
+        state = last[2]
+    else:
+        state = _parsed_status(text, key=text[:start] + text[end:])
+        _last_status = (text[:start], text[end:], state)
     now = _text(found.group(1))
     if state.cluster.last_update == now:
         return state

@@ -320,3 +320,25 @@ def test_read_one_tool_failing_keeps_the_other() -> None:
     assert reading.value.local_node_id == 1  # from quorumtool's Node ID
     assert reading.status.error is not None
     assert "cannot parse corosync-cfgtool" in reading.status.error
+
+
+def test_a_steady_node_reads_as_the_very_same_status_whatever_the_date() -> None:
+    """quorumtool prints the time at the top: a steady node's output differs only there,
+    poll after poll, and gives the very same status (not parsed again); a change that
+    matters gives a new one."""
+    cfg = sample("corosync-cfgtool", "2links-one-peer-link-down.txt")
+    quorum = sample("corosync-quorumtool", "3node-one-down-quorate.txt")
+    assert "\nDate:" in quorum
+
+    def read(quorum_text: str) -> object:
+        runner = ScriptedRunner({CFGTOOL.argv: cfg, QUORUMTOOL.argv: quorum_text},
+                                node="hv-steady")
+        return corosync.read(runner).value
+
+    first = read(quorum)
+    lines = quorum.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("Date:"))
+    later = "".join([*lines[:at], "Date:             Thu Jan  1 00:00:09 2026\n",
+                     *lines[at + 1:]])
+    assert later != quorum and read(later) is first
+    assert read(later.replace("Quorate:          Yes", "Quorate:          No")) != first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -445,3 +446,44 @@ def test_read_with_the_real_virsh_and_test_driver() -> None:
     assert found["backup vm"].state == "shut off" and found["web01"].running
     assert {g.hypervisor for g in found.values()} == {"test"}
     assert all(g.autostart is False for g in found.values())
+
+
+def test_a_domstats_record_that_reads_as_before_gives_the_very_same_guest() -> None:
+    """A dashboard reads every node's libvirt every second: a record whose text did not
+    change (a stopped guest, an idle one) is not parsed again, and its guest is the very
+    same object; one that changed is read afresh, as a parse of the whole text reads it."""
+    stats = sample("virsh-domstats", "test-driver-state-only.txt")
+    answers = {VIRSH_LIST.argv: "Id Name State\n---\n 1 web01 running\n - db01 paused\n",
+               VIRSH_DOMSTATS.argv: stats}
+    first = by_name(guests.read(ScriptedRunner(answers, node="hv-same")).value or ())
+    changed = stats.replace("Domain: 'web01'\n  state.state=1\n  state.reason=0\n",
+                            "Domain: 'web01'\n  state.state=1\n  state.reason=0\n"
+                            "  cpu.time=5000000000\n")
+    assert changed != stats
+    answers = {**answers, VIRSH_DOMSTATS.argv: changed}
+    second = by_name(guests.read(ScriptedRunner(answers, node="hv-same")).value or ())
+    assert second["db01"] is first["db01"]
+    assert second["web01"] is not first["web01"] and second["web01"].cpu_time_s == 5.0
+    # What a whole parse gives, record for record.
+    whole = parse_virsh_domstats(answers[VIRSH_DOMSTATS.argv])
+    assert second["web01"].cpu_time_s == whole["web01"].cpu_time_s
+
+
+@pytest.mark.parametrize("text", [
+    "Domain: 'a'\n  x=1\n\n\n\nDomain: 'a'\n  y=2\n",  # a name twice: one record
+    "\n\nDomain: 'a'\r\n  cpu.time=5\n\n",
+    "Domain: 'a'\n  state.state=x\n\nfoo\n",  # the line error comes first, as whole
+    "Domain: 'a'\n\n  k=v\n",
+    "Domain: 'b'\n  k=v\r\rDomain: 'c'\n  k=1\n",
+])
+def test_domstats_read_by_record_agrees_with_a_whole_parse(text: str) -> None:
+    from hadeck.sources.guests import _NodeGuests, _stats
+
+    def outcome(parse: Callable[[str], object]) -> object:
+        try:
+            return parse(text)
+        except ParseError as exc:
+            return str(exc)
+
+    whole = outcome(parse_virsh_domstats)
+    assert outcome(lambda t: _stats(_NodeGuests(), _NodeGuests(), t)) == whole

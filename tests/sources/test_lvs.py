@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hadeck.model import LvsCounters, RealServer, VirtualService
+from hadeck.record import replace
 from hadeck.runner import CommandResult
 from hadeck.sources import lvs
 from hadeck.sources.base import ParseError
@@ -687,3 +688,27 @@ def test_configured_weights_from_keepalived_conf_else_ldirectord_cf() -> None:
     assert reading.status.ok and all(s.managed_by is None for s in reading.value.services)
     broken = lvs.read(full_director({"/etc/keepalived/keepalived.conf": "virtual_server {"}))
     assert broken.status.ok and "keepalived.conf:" in (broken.status.detail or "")
+
+
+@pytest.mark.parametrize("stats_text", [
+    "reordered", "IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port\n",
+    "garbage\n"])
+def test_read_joins_the_counters_as_merge_lvs_does(stats_text: str) -> None:
+    """The read takes only the counters of the --stats and --rate tables (it builds no
+    service or real server for them): what it shows is what :func:`lvs.merge_lvs` makes of
+    the three tables parsed whole, and a table it cannot use is the same note."""
+    table_text = sample("ipvsadm-Ln", "dr-http-https-persistent.txt")
+    if stats_text == "reordered":
+        stats_text = _reordered(sample("ipvsadm-Ln-stats-exact", "dr-http-https.txt"))
+    rate_text = _reordered(sample("ipvsadm-Ln-rate", "dr-http-https.txt"))
+    reading = lvs.read(full_director({lvs.IPVSADM_LIST.argv: table_text,
+                                      lvs.IPVSADM_STATS.argv: stats_text,
+                                      lvs.IPVSADM_RATE.argv: rate_text}))
+    assert reading.value is not None
+    try:
+        stats: tuple[VirtualService, ...] | None = services(stats_text)
+    except ParseError as exc:
+        stats = None
+        assert f"no stats: {exc}" in (reading.status.detail or "")
+    merged = lvs.merge_lvs(services(table_text), stats, services(rate_text))
+    assert reading.value.services == tuple(replace(s, director="lvs-a") for s in merged)
