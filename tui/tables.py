@@ -208,6 +208,12 @@ def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str]) -> Tabl
         rows: what it should show, in order.
         columns: the column keys, in the order of the cells.
     """
+    old = state.rows
+    if len(rows) == len(old) and all(old.get(row.key) is row for row in rows) \
+            and tuple(row.key for row in rows) == state.order:
+        # The very rows shown, in the same order (the resources and DRBD screens reuse a
+        # row while what it shows is the same object): nothing to compare.
+        return TableDiff(state.generation, old)
     wanted: dict[str, Row] = {}
     for row in rows:
         if row.key in wanted:
@@ -220,7 +226,6 @@ def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str]) -> Tabl
             row = dataclasses.replace(row, key=f"{row.key}#{n}")
         wanted[row.key] = row
     rows = list(wanted.values())
-    old = state.rows
     removed = tuple(k for k in old if k not in wanted)
     added: list[Row] = []
     changed: list[tuple[str, tuple[tuple[str, Text | Plain], ...]]] = []
@@ -229,7 +234,7 @@ def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str]) -> Tabl
         if previous is None:
             added.append(row)
             continue
-        if previous.cells == row.cells:
+        if previous is row or previous.cells == row.cells:
             continue
         changed.append((row.key, tuple(
             (col, _text(after))
