@@ -163,6 +163,10 @@ class _Tree:
             self._walk(rsc, rsc.id, None)
         self.disabled_ids = {r.id for r in self.by_id.values()
                              if r.disabled or r.target_role in ("Stopped", "stopped")}
+        # Every primitive that is blocked or failed, clone instances included (they
+        # share one id: the failed one is not always the first).
+        self.failing = [p for top in pcmk.resources for p in top.primitives()
+                        if p.blocked or p.failed]
 
     def _walk(self, rsc: Resource, top: str, parent: str | None) -> None:
         self.by_id.setdefault(rsc.id, rsc)
@@ -251,9 +255,7 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
     from hadeck.model import ResourceKind
 
     out: list[Problem] = []
-    # Every primitive, clone instances included (they share one id: the failed one is
-    # not always the first).
-    failing = [p for top in pcmk.resources for p in top.primitives() if p.blocked or p.failed]
+    failing = tree.failing
     if not failing:  # nearly always: no guest to look at (~1,000 subjects a poll)
         return out
     guests_of: dict[str, list[Subject]] = {}
