@@ -93,6 +93,40 @@ Figures (``--nodes 16 --guests 500 --real-servers 400 --interval 1``; the record
   makes (gen 0/1, ~7 ms a poll). The rest of a refresh is judging, the event diff, the
   verdict index and rows (the poll worker's other ~half), and on ``l`` the UI thread
   applying ~800 changed rows.
+- After the read (issue 15, later): changed rows repainted only in the window, each by its
+  line (``DataTable.refresh_row`` summed every row above each changed row: quadratic over
+  the LVS screen's ~800 and the guests screen's ~450 changed rows), cells converted and
+  grouped by row in the worker, judging and the event diff skipping what did not change,
+  subjects and health cells made once, and the collector's youngest generation walked once
+  per 50,000 new objects instead of 700 (~30 ms a refresh on l and g, every ~10 polls a
+  ~150 ms full pass). Paired on the recorded readings, main at d2cc43d then this, twice
+  (load 0.4-1.7 on 2 cores, other helpers working), CPU per refresh and share of a core:
+
+  ======  =============================  ======================================
+  screen  before (two runs)              after (two runs)
+  ======  =============================  ======================================
+  o       167 / 180 ms, every 1.2-1.5 s  109 / 116 ms, every 1 s (9.8 / 10.5 %)
+  g       181 / 168 ms, every 1.5-1.6 s  108 / 123 ms, every 1 s (9.7 / 11.1 %)
+  d       130 / 132 ms, every 1.1-1.2 s   85 /  94 ms, every 1 s (7.7 / 8.5 %)
+  l       177 / 231 ms, every 1.1-1.5 s  128 / 172 ms, every 1-1.2 s (11.5 / 13.8 %)
+  r       106 / 138 ms, every 1 s         87 / 106 ms, every 1 s (8.7 / 9.5 %)
+  ======  =============================  ======================================
+
+  UI thread applying rows: g 17.5-18.2 → 2.8-3.5 ms, l 20-23 → 5.4-6.8 ms; rows built in
+  the worker: o 14-15 → 5-5.5 ms, g 12-15.5 → 7-9 ms; one events2 stream update
+  32-34 → 19-26 ms. Per poll after the read (one thread, measured apart): judge ~15 →
+  ~10.5 ms, event diff ~7.5 → ~5.5 ms, index ~2 ms.
+- Where a refresh goes now (quiet machine, 17 nodes): reading ~55-70 ms of it (collect
+  and its ~120 reader threads a poll, the guest join); judging, events, index and the
+  poller's bookkeeping ~20 ms; rows 3-12 ms; the UI thread 5-10 ms on d and r, ~20 ms on
+  o and g, ~40-60 ms on l, nearly all of it Textual drawing the changed lines (each
+  changed cell ~40 µs through Rich's padding and styles; the LVS screen's rates and trends
+  change ~8 cells of each of its ~45 visible rows every poll); and what the collector
+  still finds, mostly Textual's rendered lines (a ``Strip`` and its caches in a cycle).
+- Not reached: ≤ 10 % at a true 1 s on every screen: d and r are under it, o and g at
+  it, l at 11-14 %. Next: the read (threads per poll, the guest join's ~1,000
+  ``replace`` a poll), and on l drawing fewer cells (a line renderer of our own would need
+  DataTable's private rendering).
 """
 
 from __future__ import annotations

@@ -77,6 +77,9 @@ READ_ONLY = (f"{perform.READ_ONLY} (started with --read-only, or actions.read_on
 """Why the action panel offers nothing in read-only mode."""
 REPLAY = "a bundle replay shows the past: it cannot be acted on (open the live cluster)"
 """Why the action panel offers nothing on a bundle."""
+YOUNG_OBJECTS = 50_000
+"""New objects (net of those freed) between two collections of the youngest generation,
+once the dashboard runs (Python's default: 700): see :meth:`HadeckApp.on_polled`."""
 ACTION_WAIT = 60.0
 """Seconds an action waits for Pacemaker to settle (as ``hadeck move --wait``'s default)."""
 
@@ -172,6 +175,8 @@ class HadeckApp(App[None]):
         self._streamed: dict[str, tuple[tuple[DrbdResource, ...], float]] = {}
         """Changes from the streams not yet applied (held for 50 ms)."""
         self._apply_timer: Timer | None = None
+        self._gc_threshold: tuple[int, int, int] | None = None
+        """The collector's thresholds before the first poll raised the youngest's."""
         self.shown: AreaScreen | None = None
         """The area screen on top, set on the UI thread; the poll worker plans its rows."""
         if over_ssh():
@@ -242,6 +247,14 @@ class HadeckApp(App[None]):
                 # whole run: out of the collector's sight, a full collection walks only
                 # what came since (on 500 guests they cost ~100 ms each, every few polls).
                 gc.freeze()
+                # A poll leaves tens of thousands of new objects (its state, verdicts,
+                # rows) that live a poll or two and go by reference counting, nearly
+                # never in cycles; with Python's default threshold (700) the collector
+                # walked them ~20 times a poll, and every ~10 polls all of them: ~30 ms
+                # a refresh on the LVS and guests screens at 500 guests (a full pass
+                # ~150 ms). Collected once per YOUNG_OBJECTS new objects, it is ~3-6 ms.
+                self._gc_threshold = gc.get_threshold()
+                gc.set_threshold(YOUNG_OBJECTS, *self._gc_threshold[1:])
         if self.snapshot is None or message.snapshot.seq > self.snapshot.seq:
             # A stream's snapshot and a poll's can cross on their way here: newest wins.
             self.snapshot = message.snapshot
@@ -289,6 +302,8 @@ class HadeckApp(App[None]):
     def on_unmount(self) -> None:
         # Kill the followed commands (drbdsetup, or ssh running it) with the app.
         self.streams.stop()
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "poll" or event.state not in (

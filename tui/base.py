@@ -441,12 +441,27 @@ class AreaScreen(Screen[None]):
                 self.hadeck.open_detail(row)
 
 
+_HEALTH_CELLS: dict[tuple[Health, bool], Text] = {}
+
+
 def health_cell(health: Health, word: bool = True) -> Text:
-    """A health as ``✖ CRITICAL`` (or the symbol alone where the row says the rest)."""
-    if word:
-        return badge(health)
-    symbol, style = STYLE[health]
-    return Text(symbol, style=style)
+    """A health as ``✖ CRITICAL`` (or the symbol alone where the row says the rest).
+
+    One ``Text`` per health, shared by every row and never changed (a cell is only
+    drawn, compared, or copied into another ``Text``): the DRBD and resources screens
+    have thousands of rows, and a row whose health did not change then compares equal by
+    identity alone when the poll worker diffs it.
+    """
+    cell = _HEALTH_CELLS.get((health, word))
+    if cell is None:
+        if word:
+            cell = badge(health)
+        else:
+            symbol, style = STYLE[health]
+            cell = Text(symbol, style=style)
+        cell.overflow = "ellipsis"  # as the tables set every cell's (tables._text)
+        _HEALTH_CELLS[(health, word)] = cell
+    return cell
 
 
 def _fit(columns: list[Column], width: int) -> list[Column]:

@@ -14,7 +14,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
-from hadeck.health import Kind, Subject, pacemaker_key
+from hadeck.health import Kind, interned, pacemaker_key
 from hadeck.health.words import count_text, location_words, score_text
 from hadeck.model import Ban, PacemakerState, Resource, ResourceKind
 from hadeck.text import safe
@@ -35,7 +35,7 @@ def resource_rows(pcmk: PacemakerState, view: View) -> list[Row]:
     source = ("pacemaker", view.snapshot.state.local_node) if view.snapshot else None
 
     def health(rid: str) -> Text | str:
-        return health_cell(judgement.of("resources", Subject(Kind.RESOURCE, rid)),
+        return health_cell(judgement.of("resources", interned(Kind.RESOURCE, rid)),
                            word=False) if judgement else ""
 
     def add(rsc: Resource, depth: int, path: str) -> None:
@@ -137,7 +137,7 @@ def resource_rows_by_node(pcmk: PacemakerState, view: View) -> list[Row]:
     rows: list[Row] = []
 
     def health(rid: str) -> Text | str:
-        return health_cell(judgement.of("resources", Subject(Kind.RESOURCE, rid)),
+        return health_cell(judgement.of("resources", interned(Kind.RESOURCE, rid)),
                            word=False) if judgement else ""
 
     # Every primitive instance with the top-level resource it belongs to, in crm_mon order.

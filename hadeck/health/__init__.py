@@ -93,6 +93,7 @@ if TYPE_CHECKING:
         Memo,
         Subject,
         Verdict,
+        interned,
         rank,
         worst,
     )
@@ -162,6 +163,7 @@ _LAZY = {
     "Memo": "verdict",
     "Subject": "verdict",
     "Verdict": "verdict",
+    "interned": "verdict",
     "rank": "verdict",
     "worst": "verdict",
 }
@@ -201,6 +203,7 @@ __all__ = [
     "guests_expected_on",
     "guests_key",
     "in_transition",
+    "interned",
     "judge",
     "judge_backup",
     "judge_backups",

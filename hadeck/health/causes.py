@@ -163,6 +163,10 @@ class _Tree:
             self._walk(rsc, rsc.id, None)
         self.disabled_ids = {r.id for r in self.by_id.values()
                              if r.disabled or r.target_role in ("Stopped", "stopped")}
+        # Every primitive that is blocked or failed, clone instances included (they
+        # share one id: the failed one is not always the first).
+        self.failing = [p for top in pcmk.resources for p in top.primitives()
+                        if p.blocked or p.failed]
 
     def _walk(self, rsc: Resource, top: str, parent: str | None) -> None:
         self.by_id.setdefault(rsc.id, rsc)
@@ -192,6 +196,22 @@ class _Tree:
             rid = self.parent[rid]
 
 
+_trees: list[tuple[object, _Tree]] = []
+"""The last resource tree built, with the resources it was built of."""
+
+
+def _tree(pcmk: PacemakerState) -> _Tree:
+    """The tree of ``pcmk``'s resources: the last one again while they are the very same
+    objects (the dashboard's polls while crm_mon prints the same; ~1,000 resources walked
+    a poll at 500 guests). A tree is only read once built."""
+    for resources, tree in _trees:
+        if resources is pcmk.resources:
+            return tree
+    tree = _Tree(pcmk)
+    _trees[:] = [(pcmk.resources, tree)]
+    return tree
+
+
 def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Problem, ...]:
     """The root causes among ``verdicts``, each with the verdicts it explains.
 
@@ -203,7 +223,7 @@ def find_causes(state: ClusterState, verdicts: Sequence[Verdict]) -> tuple[Probl
     if pcmk is None:
         return tuple(_same_drbd(claims) + _dead_real_servers(state, claims)
                      + _same_service(state, claims))
-    tree = _Tree(pcmk)
+    tree = _tree(pcmk)
     found: list[Problem] = []
     found += _blocked(state, pcmk, tree, claims)
     found += _nodes_down(state, pcmk, tree, claims)
@@ -235,13 +255,13 @@ def _blocked(state: ClusterState, pcmk: PacemakerState, tree: _Tree,
     from hadeck.model import ResourceKind
 
     out: list[Problem] = []
+    failing = tree.failing
+    if not failing:  # nearly always: no guest to look at (~1,000 subjects a poll)
+        return out
     guests_of: dict[str, list[Subject]] = {}
     for g in state.guests:
         if g.resource:
             guests_of.setdefault(g.resource, []).append(Subject(Kind.GUEST, g.name, g.node))
-    # Every primitive, clone instances included (they share one id: the failed one is
-    # not always the first).
-    failing = [p for top in pcmk.resources for p in top.primitives() if p.blocked or p.failed]
     for rsc in failing:
         rid = rsc.id
         own = _resource_verdicts(claims, rid)

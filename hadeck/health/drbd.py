@@ -15,6 +15,7 @@ from hadeck.health.verdict import (
     Memo,
     Subject,
     Verdict,
+    interned,
     memo_get,
 )
 from hadeck.model import (
@@ -152,6 +153,8 @@ def drbd_subject(res: DrbdResource, peer: str | None = None,
                  volume: int | None = None) -> Subject:
     """``r0@n1``, ``r0@n1 → n2``, ``r0@n1/0``, ``r0@n1 → n2/0``: a DRBD resource as one node
     sees it, or one of its peers, volumes or peer volumes."""
+    if peer is None and volume is None:
+        return interned(Kind.DRBD, res.name, res.node or None)
     return Subject(Kind.DRBD, res.name, res.node or None, peer, volume)
 
 

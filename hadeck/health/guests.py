@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from hadeck.health.verdict import CRITICAL, OK, UNKNOWN, WARNING, Kind, Subject, Verdict
+from hadeck.health.verdict import (
+    CRITICAL,
+    OK,
+    UNKNOWN,
+    WARNING,
+    Kind,
+    Subject,
+    Verdict,
+    interned,
+)
 from hadeck.model import (
     Guest,
     PacemakerState,
@@ -31,7 +40,7 @@ _GUEST_STATES = {
 
 def guest_subject(name: str, node: str) -> Subject:
     """``vm1@jupiter1``: a guest on a node."""
-    return Subject(Kind.GUEST, name, node or None)
+    return interned(Kind.GUEST, name, node or None)
 
 
 def judge_guests(

@@ -135,12 +135,15 @@ def _pacemaker(old: PacemakerState | None, new: PacemakerState | None, add: _Add
             "maintenance mode " + ("ON" if on else "off"))
     _nodes(old, new, add)
     _resources(old, new, add)
-    seen = {(f.op_key, f.node) for f in old.failed_actions}
-    for fa in new.failed_actions:
-        if (fa.op_key, fa.node) not in seen:
-            why = fa.exit_reason or fa.exit_status or f"rc {fa.exit_code}"
-            add(WARNING, "resources", fa.resource,
-                f"{fa.resource} {fa.task or fa.op_key} failed on {fa.node}: {why}")
+    if old.failed_actions is not new.failed_actions:
+        seen = {(f.op_key, f.node) for f in old.failed_actions}
+        for fa in new.failed_actions:
+            if (fa.op_key, fa.node) not in seen:
+                why = fa.exit_reason or fa.exit_status or f"rc {fa.exit_code}"
+                add(WARNING, "resources", fa.resource,
+                    f"{fa.resource} {fa.task or fa.op_key} failed on {fa.node}: {why}")
+    if old.locations is new.locations:
+        return  # the same parse (crm_mon printed the same): ~2,500 constraints at 500 guests
     old_cli = {c.id for c in old.locations if c.from_cli}
     for loc in new.locations:
         if loc.from_cli and loc.id not in old_cli:
@@ -222,10 +225,10 @@ def _resources(old: PacemakerState, new: PacemakerState, add: _Add) -> None:
 def _drbd(old: ClusterState, new: ClusterState, add: _Add) -> None:
     before = {(r.name, r.node): r for r in old.drbd}
     for res in new.drbd:
-        label = f"{res.name}@{res.node}" if res.node else res.name
         was = before.get((res.name, res.node))
         if was is None or was is res:  # the same object: a live stream saw no change
             continue
+        label = f"{res.name}@{res.node}" if res.node else res.name
         if was.role != res.role:
             add(OK, "drbd", label, f"{label} {res.role} (was {was.role})")
         old_disks = {v.volume: v.disk for v in was.volumes}

@@ -413,8 +413,15 @@ class Poller:
             if s.source == "drbd" and s.node in live else s
             for s in state.sources)
         ordered = _by_node(drbd, state.sources)
-        # The LVM of a streamed node was not joined by the read (its DRBD was not read).
-        lvm = tuple(join_drbd(r, ordered) if r.node in live else r for r in state.lvm)
+        # The LVM of a streamed node was not joined by the read (its DRBD was not read);
+        # join_drbd reads only the report's node's resources: handed only those (~1,000
+        # resources scanned per node and poll otherwise).
+        mine: dict[str, list[DrbdResource]] = {}
+        for r in ordered:
+            if r.node in live:
+                mine.setdefault(r.node or "", []).append(r)
+        lvm = tuple(join_drbd(r, mine.get(r.node, ())) if r.node in live else r
+                    for r in state.lvm)
         return dataclasses.replace(state, drbd=ordered, sources=sources, lvm=lvm)
 
     def _keep_last_good(

@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
+from hadeck.tui.app import YOUNG_OBJECTS
 from hadeck.watch.poller import CPU_BUDGET, MAX_STRETCH, refresh_delay
+from tests.tui.conftest import bundle_app
+from tests.tui.helpers import aio, screen_text, settle
 
 
 def test_a_cheap_poll_keeps_the_interval() -> None:
@@ -25,3 +30,17 @@ def test_a_costly_poll_stretches_the_refresh_to_the_budget(cpu: float) -> None:
 
 def test_the_stretch_is_bounded() -> None:
     assert refresh_delay(1.0, cycle_cpu=60.0, cycle_wall=1.0) == MAX_STRETCH * 1.0
+
+
+@aio
+async def test_the_collector_runs_less_often_while_the_dashboard_runs() -> None:
+    # After the first poll the youngest generation is collected once per YOUNG_OBJECTS
+    # new objects (a poll's state lives a poll or two and goes by reference counting);
+    # the process gets its thresholds back when the dashboard ends.
+    before = gc.get_threshold()
+    app = bundle_app()
+    async with app.run_test() as pilot:
+        await settle(app, pilot)
+        assert gc.get_threshold() == (YOUNG_OBJECTS, *before[1:])
+        assert "Overview" in screen_text(app)
+    assert gc.get_threshold() == before

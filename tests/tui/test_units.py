@@ -98,6 +98,48 @@ async def test_a_changed_cell_is_drawn_and_its_neighbours_stay() -> None:
         assert "n30    new" in lines, lines
 
 
+def _on_screen(app: App[None]) -> list[str]:
+    """The screen's lines as a terminal shows them: Textual's compositor gives each
+    widget's lines from its cache and renders again only those a refresh marked."""
+    return [strip.text[:30].rstrip() for strip in app.screen._compositor.render_strips()]
+
+
+@aio
+async def test_a_row_updated_in_place_shows_its_new_value_on_the_screen() -> None:
+    # Only the changed rows in the window are repainted (by line): the screen must show
+    # the new values there, keep the others, and show a row changed out of sight with its
+    # new value once it is scrolled to — also after the table was scrolled.
+    app = _TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DiffTable)
+
+        def show(new: set[int], value: str = "new") -> None:
+            table.show([Row(f"r{i}", (f"n{i}", value if i in new else "old"))
+                        for i in range(40)])
+
+        show(set())
+        await pilot.pause()
+        assert _on_screen(app)[1:4] == [" n0     old", " n1     old", " n2     old"]
+        show({1, 3, 30})
+        await pilot.pause()
+        assert _on_screen(app)[1:6] == [" n0     old", " n1     new", " n2     old",
+                                        " n3     new", " n4     old"]
+        table.move_cursor(row=30)
+        await pilot.pause()
+        assert " n30    new" in _on_screen(app)
+        top = table.scroll_offset.y
+        assert top > 0
+        show({1, 3, 30, top + 2}, "now")  # one row in the scrolled window, one above it
+        await pilot.pause()
+        screen = _on_screen(app)
+        assert f" {f'n{top + 2}':<6} now" in screen and " n30    now" in screen, screen
+        assert f" {f'n{top + 1}':<6} old" in screen
+        table.move_cursor(row=0)
+        await pilot.pause()
+        assert _on_screen(app)[1:5] == [" n0     old", " n1     now", " n2     old",
+                                        " n3     now"]
+
+
 class _TwoTables(App[None]):
     def compose(self) -> ComposeResult:
         yield DiffTable([Column("a", "A", 5), Column("b", "B", 5)], id="one")
