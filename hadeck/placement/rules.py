@@ -16,7 +16,6 @@ the answer "cannot tell" (None), and the explanation says so rather than guessin
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Mapping
 
@@ -39,6 +38,8 @@ def parse_date(text: str) -> float | None:
     found = _DATE.match(text.strip())
     if found is None:
         return None
+    import calendar  # here: a plugin whose CIB has no dated rule never needs it (issue 15)
+
     try:
         seconds = calendar.timegm((int(found["y"]), int(found["m"]), int(found["d"]),
                                    int(found["H"] or 0), int(found["M"] or 0),

@@ -48,6 +48,8 @@ NEVER = (
     # ~10 % of a plugin's start; pathlib pulls urllib.parse and ipaddress; outfile writes.
     "dataclasses", "inspect", "ast", "dis", "typing", "pathlib", "urllib", "ipaddress",
     "hadeck.outfile",
+    # A command is described without shlex unless an argument needs quoting.
+    "shlex",
 )
 """No plugin loads these on a bundle (a package stands for all of its modules).
 
@@ -68,11 +70,13 @@ AREA_MODULES = {
                   "hadeck.redact", *PACEMAKER_XML),
     "drbd": ("hadeck.model.drbd", "hadeck.sources.drbd", "hadeck.sources.drbd_proc",
              "hadeck.health.drbd"),
-    "guests": ("hadeck.model.guests", "hadeck.sources.guests", "hadeck.health.guests"),
+    "guests": ("hadeck.model.guests", "hadeck.sources.guests", "hadeck.health.guests",
+               # The join of guests with Pacemaker and of corosync's peers with its nodes.
+               "hadeck.join"),
     "lvs": ("hadeck.model.lvs", "hadeck.sources.lvs", "hadeck.sources.keepalived",
             "hadeck.health.lvs"),
     "corosync": ("hadeck.model.corosync", "hadeck.sources.corosync",
-                 "hadeck.health.connectivity"),
+                 "hadeck.health.connectivity", "hadeck.join"),
     "host": ("hadeck.model.host", "hadeck.sources.host", "hadeck.health.host"),
     "pings": ("hadeck.model.probes", "hadeck.probes", "hadeck.health.connectivity"),
     "snmp": ("hadeck.model.snmp",),
