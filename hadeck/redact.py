@@ -256,13 +256,15 @@ def redact_data(data: Any) -> Any:
 
 # ``Name = value`` / ``Name: value`` as a whole line (keepalived's data dump: "   Password
 # = x", " Password : x", "  SSL password:x"); the name may hold spaces.
-_LINE = re.compile(r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w .-]*?)(?P<sep>\s*[=:]\s*)"
-                   r"(?P<value>.*?)(?P<trail>\s*)$")
+# The text patterns compile on first use (``re`` caches them): a check plugin redacts
+# Pacemaker's state only, never text (issue 15).
+_LINE = (r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w .-]*?)(?P<sep>\s*[=:]\s*)"
+         r"(?P<value>.*?)(?P<trail>\s*)$")
 # ``name=value``, ``--name=value`` and then ``name: value`` inside a line (stderr, an
 # agent's exit reason); one pass per separator, so that "error: --passwd=x" is seen.
 _WORDS = (
-    re.compile(r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>=)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)"),
-    re.compile(r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>:\s?)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)"),
+    r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>=)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)",
+    r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>:\s?)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)",
 )
 
 
@@ -274,7 +276,7 @@ def redact_text(text: str) -> str:
 def _redact_line(line: str) -> str:
     body = line.rstrip("\r\n")
     end = line[len(body):]
-    match = _LINE.match(body)
+    match = re.match(_LINE, body)
     if match and match["value"] and is_secret(match["name"]):
         return match["lead"] + match["name"] + match["sep"] + MASK + match["trail"] + end
 
@@ -285,7 +287,7 @@ def _redact_line(line: str) -> str:
         return word.group(0)
 
     for pattern in _WORDS:
-        body = pattern.sub(hide, body)
+        body = re.sub(pattern, hide, body)
     return _URL_PASSWORD.sub(r"\g<1>" + MASK + "@", body) + end
 
 
@@ -324,8 +326,8 @@ def redact_output(name: str, text: str) -> str:
     return redact_text(text)
 
 
-_KEYWORD = re.compile(r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w-]*)(?P<sep>\s+)(?P<value>\S.*?)"
-                      r"(?P<trail>\s*)$")
+_KEYWORD = (r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w-]*)(?P<sep>\s+)(?P<value>\S.*?)"
+            r"(?P<trail>\s*)$")
 
 
 def redact_keywords(text: str) -> str:
@@ -334,7 +336,7 @@ def redact_keywords(text: str) -> str:
     out = []
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
-        match = _KEYWORD.match(body)
+        match = re.match(_KEYWORD, body)
         if match and is_secret(match["name"]):
             line = (match["lead"] + match["name"] + match["sep"] + MASK + match["trail"]
                     + line[len(body):])
