@@ -21,11 +21,13 @@ from collections.abc import Mapping
 
 from hadeck.record import record
 
-_DATE = re.compile(
+# Compiled on first use (``re`` caches them): few CIBs have a dated or numeric rule, and
+# every Pacemaker check plugin imports this (issue 15).
+_DATE = (
     r"^(?P<y>[0-9]{4})-(?P<m>[0-9]{2})-(?P<d>[0-9]{2})"
     r"(?:[ T](?P<H>[0-9]{2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2}))?(?:\.[0-9]+)?)?"
     r"\s*(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})?$")
-_NUMBER = re.compile(r"^[+-]?[0-9]{1,20}(?:\.[0-9]{1,20})?$")
+_NUMBER = r"^[+-]?[0-9]{1,20}(?:\.[0-9]{1,20})?$"
 
 
 def parse_date(text: str) -> float | None:
@@ -35,7 +37,7 @@ def parse_date(text: str) -> float | None:
     ``2026-12-02 10:20:00 +01:00``, ``2026-12-02T09:18:33Z``, ``2026-12-02``. A date
     without a zone is read as UTC.
     """
-    found = _DATE.match(text.strip())
+    found = re.match(_DATE, text.strip())
     if found is None:
         return None
     import calendar  # here: a plugin whose CIB has no dated rule never needs it (issue 15)
@@ -255,7 +257,7 @@ def _date(e: Expression, now: float) -> bool | None:
 def _compare(left: str, right: str, kind: str) -> int | None:
     """-1, 0, 1 as Pacemaker compares two attribute values of this type."""
     if kind in ("number", "integer"):
-        if not (_NUMBER.match(left.strip()) and _NUMBER.match(right.strip())):
+        if not (re.match(_NUMBER, left.strip()) and re.match(_NUMBER, right.strip())):
             return None
         a, b = float(left), float(right)
     elif kind == "version":

@@ -378,8 +378,9 @@ def _stats(last: _NodeGuests, now: _NodeGuests, text: str) -> dict[str, DomStats
 
 # --------------------------------------------------------------------------- xl
 
-_XL_HEADER = re.compile(r"^Name\s+ID\s+Mem\s+VCPUs\s+State\s+Time\(s\)\s*$")
-_XL_FLAGS = re.compile(r"^[r-][b-][p-][s-][-rscwS?][d-]$")
+# Compiled on first use (``re`` caches them): most nodes run libvirt (issue 15).
+_XL_HEADER = r"^Name\s+ID\s+Mem\s+VCPUs\s+State\s+Time\(s\)\s*$"
+_XL_FLAGS = r"^[r-][b-][p-][s-][-rscwS?][d-]$"
 
 
 def parse_xl_list(text: str, node: str) -> tuple[Guest, ...]:
@@ -395,7 +396,7 @@ def parse_xl_list(text: str, node: str) -> tuple[Guest, ...]:
         ParseError: not ``xl list`` output, or a malformed row.
     """
     lines = _lines(text, "xl list")
-    if not _XL_HEADER.match(lines[0]):
+    if not re.match(_XL_HEADER, lines[0]):
         raise ParseError(f"not xl list output: {lines[0][:80]!r}")
     guests = []
     for row in lines[1:]:
@@ -422,7 +423,7 @@ def parse_xl_list(text: str, node: str) -> tuple[Guest, ...]:
 
 def xl_state(flags: str) -> str:
     """The virsh word for xl's six state flags (``-b----`` → ``idle``)."""
-    if not _XL_FLAGS.match(flags):
+    if not re.match(_XL_FLAGS, flags):
         return flags
     if flags[5] == "d":
         return "dying"
@@ -438,7 +439,7 @@ def xl_state(flags: str) -> str:
 
 # --------------------------------------------------------------------------- vzlist
 
-_VZ_HEADER = re.compile(r"^\s*CTID\s+NPROC\s+STATUS\s+IP_ADDR\s+HOSTNAME\s*$")
+_VZ_HEADER = r"^\s*CTID\s+NPROC\s+STATUS\s+IP_ADDR\s+HOSTNAME\s*$"  # compiled on first use
 
 
 def parse_vzlist(text: str, node: str) -> tuple[Guest, ...]:
@@ -453,7 +454,7 @@ def parse_vzlist(text: str, node: str) -> tuple[Guest, ...]:
     if text == "":
         return ()
     lines = _lines(text, "vzlist")
-    if not _VZ_HEADER.match(lines[0]):
+    if not re.match(_VZ_HEADER, lines[0]):
         raise ParseError(f"not vzlist -a output: {lines[0][:80]!r}")
     guests = []
     for row in lines[1:]:
