@@ -50,9 +50,11 @@ _LINK = re.compile(r"^(LINK|RING) ID (\d+)(?: (\S*))?\s*$")
 _KEY_VALUE = re.compile(r"^\s+(addr|id|status)\s*=\s*(.*?)\s*$")
 _STATUS_HEADER = re.compile(r"^\s+status:\s*$")
 _NODE = re.compile(r"^\s+nodeid:?\s*(\d+):\s*(.*?)\s*$")
-_NODE_ENABLED = re.compile(r"^link enabled:(\d)\s+link connected:(\d)$")
-_REACHABLE = re.compile(r"^nodeid: (\d+) reachable\b")
-_NODE_LINK = re.compile(r"^\s+LINK: (\d+) (\S*) ?\((.*?)\)(.*?) mtu: \d+\s*$")
+# The other output forms' patterns compile on first use (``re`` caches them), each behind
+# a test of the literal it starts with: the usual form never pays for them (issue 15).
+_NODE_ENABLED = r"^link enabled:(\d)\s+link connected:(\d)$"
+_REACHABLE = r"^nodeid: (\d+) reachable\b"
+_NODE_LINK = r"^\s+LINK: (\d+) (\S*) ?\((.*?)\)(.*?) mtu: \d+\s*$"
 _BANNERS = ("Printing ring status.", "Printing link status.")
 
 
@@ -140,9 +142,9 @@ def parse_cfgtool(text: str) -> tuple[int | None, str | None, tuple[CorosyncLink
         elif match := _LINK.match(line):
             link_id = whole(match.group(2), "link id")
             current = links.setdefault(link_id, _Link(link_id, match.group(3) or None))
-        elif match := _REACHABLE.match(line):
+        elif line.startswith("nodeid: ") and (match := re.match(_REACHABLE, line)):
             reachable = whole(match.group(1), "node id")
-        elif match := _NODE_LINK.match(line):
+        elif "LINK: " in line and (match := re.match(_NODE_LINK, line)):
             _node_link(links, reachable, match, line)
         elif current is not None and _link_line(current, line):
             continue
@@ -174,7 +176,7 @@ def _link_line(link: _Link, line: str) -> bool:
 
 
 def _peer(node_id: int, text: str) -> CorosyncLinkPeer:
-    if match := _NODE_ENABLED.match(text):
+    if text.startswith("link enabled:") and (match := re.match(_NODE_ENABLED, text)):
         connected = match.group(2) == "1"
         return CorosyncLinkPeer(node_id, "connected" if connected else "disconnected",
                                 enabled=match.group(1) == "1")
@@ -203,7 +205,7 @@ def _node_link(
 # --------------------------------------------------------------------------- quorumtool
 
 _FIELD = re.compile(r"^([A-Z][A-Za-z ]*?):\s*(.*?)\s*$")
-_QDEVICE_VOTES = re.compile(r"\(votes [0-9]+\)$")
+_QDEVICE_VOTES = r"\(votes [0-9]+\)$"  # compiled on first use: a quorum device is rare
 
 
 def _node_id(text: str) -> int:
@@ -285,7 +287,7 @@ def _with_members(quorum: CorosyncQuorum, block: str) -> CorosyncQuorum:
             votes_text, _, name = row.split(None, 1)[1].partition(" ")
             qdevice_votes = _cell_int(votes_text, "Qdevice votes")
             # Not "\s*\(votes…": a blank run before it made the search quadratic.
-            qdevice_name = _QDEVICE_VOTES.sub("", name.strip()).rstrip()
+            qdevice_name = re.sub(_QDEVICE_VOTES, "", name.strip()).rstrip()
             continue
         members.append(_member(columns, parts, node_id, row))
     if quorum.nodes is not None and len(members) != quorum.nodes:
