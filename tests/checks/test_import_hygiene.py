@@ -100,12 +100,19 @@ AREAS = {
 """The areas each plugin judges (its sources, as in its ``Plugin``)."""
 
 
+READS_DATES = {"cluster", "backup"}
+"""The plugins that parse a date on the seed bundle (a constraint's lifetime, a backup's
+time); the others load neither datetime nor calendar (issue 15: they load on use)."""
+
+
 def forbidden(plugin: str) -> tuple[str, ...]:
-    """What ``plugin`` must not load: :data:`NEVER` and the modules of other areas."""
+    """What ``plugin`` must not load: :data:`NEVER`, the modules of other areas, and the
+    date modules unless it parses a date (:data:`READS_DATES`)."""
     mine = {m for area in AREAS[plugin] for m in AREA_MODULES[area]}
     others = {m for area, mods in AREA_MODULES.items() if area not in AREAS[plugin]
               for m in mods} - mine
-    return (*NEVER, *sorted(others))
+    dates = () if plugin in READS_DATES else ("datetime", "calendar")
+    return (*NEVER, *dates, *sorted(others))
 
 
 def offending(loaded: list[str], names: tuple[str, ...]) -> list[str]:
