@@ -52,7 +52,7 @@ from collections.abc import Callable, Collection, Generator, Sequence
 import nagiosplugin
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
-from hadeck import __version__
+from hadeck import __version__, checks
 from hadeck.health import (
     Judgement,
     Problem,
@@ -835,7 +835,14 @@ class Plugin:
 def run(plugin: Plugin, argv: Sequence[str] | None = None) -> NoReturn:
     """Parse the options, run the check, print, exit. Never returns, never raises."""
     # verbose off: whatever goes wrong is one UNKNOWN line, never a traceback.
-    nagiosplugin.guarded(_run, verbose=False)(plugin, argv)
+    try:
+        nagiosplugin.guarded(_run, verbose=False)(plugin, argv)
+    except SystemExit as exc:
+        if isinstance(exc.code, int):
+            # Started as a console script, the process ends with it, unfinalized
+            # (hadeck/checks/__init__.py).
+            checks.exit_code = exc.code
+        raise
     sys.exit(EXIT_UNKNOWN)  # pragma: no cover - _run always exits
 
 
