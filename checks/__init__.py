@@ -15,6 +15,8 @@ such a process does not need (issue 15; docs/design.md, "A check plugin's start-
   registered first; this one is registered before any other of ours or the libraries').
 """
 
+from __future__ import annotations
+
 import sys
 
 STANDALONE = bool(sys.argv) and sys.argv[0].rpartition("/")[2].startswith("check_hadeck_")
@@ -38,9 +40,27 @@ def _end() -> None:
     os._exit(exit_code)
 
 
+def _compiled_patterns() -> None:
+    """Put the regular expressions a plugin uses into ``re``'s cache, compiled already
+    (:mod:`hadeck.checks.patterns`, written by ``scripts/patterns.py``), when this is the
+    interpreter that compiled them; otherwise each compiles when first used, as always."""
+    import _sre  # type: ignore[import-not-found]  # re's own engine, untyped
+    import re
+
+    from hadeck.checks import patterns
+
+    cache = getattr(re, "_cache", None)
+    if patterns.PYTHON != sys.version or patterns.MAGIC != _sre.MAGIC or cache is None:
+        return
+    for pattern, flags, final, code, groups, groupindex, indexgroup in patterns.PATTERNS:
+        cache[type(pattern), pattern, flags] = _sre.compile(
+            pattern, final, list(code), groups, dict(groupindex), indexgroup)
+
+
 if STANDALONE:
     import atexit
     import gc
 
     gc.disable()
     atexit.register(_end)
+    _compiled_patterns()
