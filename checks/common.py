@@ -346,6 +346,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
 
     class CheckAccess(Access):
         origin = inner.origin
+        instant = inner.instant  # a bundle's sources one after the other: no threads
 
         def __init__(self) -> None:
             local = inner.local

@@ -101,9 +101,10 @@ AREAS = {
 """The areas each plugin judges (its sources, as in its ``Plugin``)."""
 
 
-READS_DATES = {"cluster", "backup"}
-"""The plugins that parse a date on the seed bundle (a constraint's lifetime, a backup's
-time); the others load neither datetime nor calendar (issue 15: they load on use)."""
+READS_DATES = {"backup"}
+"""The plugins that parse a date with datetime on the seed bundle (a backup's time); the
+others load neither datetime nor calendar (issue 15: they load on use, and a constraint's
+lifetime is read without them: ``hadeck.placement.rules.timegm``)."""
 
 
 def forbidden(plugin: str) -> tuple[str, ...]:
