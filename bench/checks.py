@@ -95,6 +95,7 @@ FACTS = {
 
 PHASES = """
 import sys, time
+sys.argv[0] = "check_hadeck_{plugin}"  # started as its console script (hadeck/checks/__init__)
 t0 = time.perf_counter()
 import hadeck.checks.common as common
 import hadeck.checks.{plugin} as module
@@ -338,7 +339,8 @@ def explain(python: str, plugin: str, argv: list[str], bundle: Path, base: float
               "imports made then: bundle, configuration, source), judge {:.1f}, options + "
               "evaluation + output {:.1f}".format(*times))
     # -c as the floor is measured (python -m would add runpy's own imports).
-    run = f"from hadeck.checks.{plugin} import main; main(['--from', {str(bundle)!r}])"
+    run = (f"import sys; sys.argv[0] = 'check_hadeck_{plugin}'; "
+           f"from hadeck.checks.{plugin} import main; main(['--from', {str(bundle)!r}])")
     mine = import_times(python, ["-c", run], args.detail, env)
     floor_mods = import_times(python, ["-c", "import " + ", ".join(floor)], args.detail, env)
     above = {m: t for m, t in mine.items() if m not in floor_mods}

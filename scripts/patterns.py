@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "checks" / "patterns.py"
 WIDTH = 100
 
+ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+"""The environment of the runs: as Nagios's (a few variables), the same on every machine."""
+
 CAPTURE = """
 import sys
 import re._compiler as compiler
@@ -82,7 +85,7 @@ def used_patterns() -> list[tuple[str | bytes, int]]:
             for plugin in plugins():
                 code = CAPTURE.format(plugin=plugin, args=["--from", str(bundle)])
                 proc = subprocess.run([sys.executable, "-c", code], capture_output=True,
-                                      text=True, cwd=tmp, timeout=120)
+                                      text=True, cwd=tmp, timeout=120, env=ENV | {"HOME": tmp})
                 line = [x for x in proc.stderr.splitlines() if x.startswith("PATTERNS ")]
                 if not line:
                     sys.exit(f"{plugin}: no patterns reported: {proc.stderr[-500:]}")

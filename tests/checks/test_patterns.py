@@ -79,7 +79,8 @@ def test_a_plugin_started_as_nagios_starts_it_compiles_nothing(plugin: str,
     ``re``'s cache, and it still says what it says."""
     code = COUNT.format(plugin=plugin, args=["--from", str(seed_bundle)])
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
+                                           "HOME": str(seed_bundle.parent)})
     assert proc.stdout.startswith(f"HADECK {plugin.upper()} "), proc.stdout + proc.stderr
     line = [x for x in proc.stderr.splitlines() if x.startswith("COMPILED ")][-1]
     assert ast.literal_eval(line[len("COMPILED "):]) == []
