@@ -37,17 +37,14 @@ importtime`` shows time: callgrind dumps its counts at each import's start and e
 the interpreter's start and the run after the imports apart.
 
 A plugin started as its console script (as here) runs without the cyclic garbage
-collector, finds its regular expressions compiled in ``re``'s cache and ends without the
-interpreter's finalization (``hadeck/checks/__init__.py``); ``python -c`` with the floor's
-imports does neither, so a plugin can come out below "the floor" it imports.
+collector and ends without the interpreter's finalization
+(``hadeck/checks/__init__.py``); ``python -c`` with the floor's imports does neither.
 
 Where it stands (2026-12-02, instructions; ``import nagiosplugin`` 108 M, the floor 1.14x,
-with xml.etree 1.20x): drbd 1.17x, corosync 1.12x, node 1.13x, lvs 1.21x, pingd 1.27x,
-guests 1.29x, cluster 1.40x: every plugin meets the aim. Before issue 15's records,
-typing and pathlib work 2.97x, 2.90x, 2.89x, 3.06x, 3.46x, 3.48x, 4.18x; at d2cc43d 1.54x,
-1.51x, 1.53x, 1.63x, 1.73x, 1.76x, 2.02x (docs/design.md, "A check plugin's start-up").
-Wall, the same day on a machine at load ~1.5 (not quiet; 15 pairs): drbd 1.02x, corosync
-1.09x, node 1.13x, lvs 1.26x, pingd 1.24x, guests 1.21x, cluster 1.36x.
+with xml.etree 1.21x): drbd 1.32x, corosync 1.29x, node 1.30x, lvs 1.40x, pingd 1.45x,
+guests 1.47x, cluster 1.63x (misses the aim). Before issue 15's records, typing and
+pathlib work 2.97x, 2.90x, 2.89x, 3.06x, 3.46x, 3.48x, 4.18x; at d2cc43d 1.54x, 1.51x,
+1.53x, 1.63x, 1.73x, 1.76x, 2.02x (docs/design.md, "A check plugin's start-up").
 """
 
 from __future__ import annotations

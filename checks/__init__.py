@@ -2,7 +2,7 @@
 
 A plugin started as its console script (``check_hadeck_<name>``, as Nagios starts it, once
 per check) is a short process of its own; for it, and only for it (not for a test or a
-face that imports a plugin), this package spares it three costs of the interpreter that
+face that imports a plugin), this package spares it two costs of the interpreter that
 such a process does not need (issue 15; docs/design.md, "A check plugin's start-up"):
 
 - the cyclic garbage collector: its passes during the imports and the run are ~4 % of a
@@ -12,11 +12,7 @@ such a process does not need (issue 15; docs/design.md, "A check plugin's start-
   of a run. When the plugin has said its line (:func:`hadeck.checks.common.run` keeps its
   exit code in :data:`exit_code`), the last exit handler flushes stdout and stderr and
   ends the process with that code, after every other exit handler has run (they run last
-  registered first; this one is registered before any other of ours or the libraries');
-- compiling its regular expressions (~13 % of check_hadeck_cluster's run): they come
-  compiled from :mod:`hadeck.checks.patterns` when the interpreter is the very one
-  (``sys.version``, build date included) that wrote them; after a Python update, until
-  ``scripts/patterns.py`` is run again, they compile as usual: slower, never different.
+  registered first; this one is registered before any other of ours or the libraries').
 """
 
 from __future__ import annotations
@@ -44,27 +40,9 @@ def _end() -> None:
     os._exit(exit_code)
 
 
-def _compiled_patterns() -> None:
-    """Put the regular expressions a plugin uses into ``re``'s cache, compiled already
-    (:mod:`hadeck.checks.patterns`, written by ``scripts/patterns.py``), when this is the
-    interpreter that compiled them; otherwise each compiles when first used, as always."""
-    import _sre  # type: ignore[import-not-found]  # re's own engine, untyped
-    import re
-
-    from hadeck.checks import patterns
-
-    cache = getattr(re, "_cache", None)
-    if patterns.PYTHON != sys.version or patterns.MAGIC != _sre.MAGIC or cache is None:
-        return
-    for pattern, flags, final, code, groups, groupindex, indexgroup in patterns.PATTERNS:
-        cache[type(pattern), pattern, flags] = _sre.compile(
-            pattern, final, list(code), groups, dict(groupindex), indexgroup)
-
-
 if STANDALONE:
     import atexit
     import gc
 
     gc.disable()
     atexit.register(_end)
-    _compiled_patterns()

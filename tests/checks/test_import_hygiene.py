@@ -33,9 +33,8 @@ from hadeck.snapshot import TOP
 from tests import bundles
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(hadeck.checks.__path__))
-"""Every module of hadeck.checks (common, the compiled patterns and each plugin), found by
-walking the package."""
-PLUGINS = [m for m in MODULES if m not in ("common", "patterns")]
+"""Every module of hadeck.checks (common and each plugin), found by walking the package."""
+PLUGINS = [m for m in MODULES if m != "common"]
 
 NEVER = (
     "textual", "rich", "asyncio", "pysnmp", "psutil", "concurrent", "tomllib", "tarfile",
