@@ -474,7 +474,6 @@ class Assessment:
     # End of generated code.
 
 
-_LABEL_BAD = re.compile(r"[\s'=|]+")
 
 
 def perf_label(*parts: str) -> str:
@@ -489,7 +488,16 @@ def perf_label(*parts: str) -> str:
     text = "_".join(p for p in parts if p)
     if not text.isprintable():
         text = "".join(c if c.isprintable() else " " for c in text)
-    return _LABEL_BAD.sub("_", text)
+    # Now the only blank left is " " (every other is not printable): each run of " ", "'",
+    # "=" and "|" becomes one "_" (str methods: no pattern to compile; issue 15).
+    spaced = text.replace("'", " ").replace("=", " ").replace("|", " ")
+    if " " not in spaced:
+        return spaced
+    words = spaced.split(" ")
+    core = "_".join(w for w in words if w)
+    if not core:
+        return "_"
+    return ("_" if not words[0] else "") + core + ("_" if not words[-1] else "")
 
 
 def plugin_text(text: str) -> str:

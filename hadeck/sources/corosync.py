@@ -210,7 +210,8 @@ _QDEVICE_VOTES = r"\(votes [0-9]+\)$"  # compiled on first use: a quorum device 
 
 def _node_id(text: str) -> int:
     """A node id as quorumtool prints it: decimal, or ``0x%08x`` with ``-H``."""
-    if re.fullmatch(r"0[xX][0-9a-fA-F]{1,8}", text):
+    if (3 <= len(text) <= 10 and text[0] == "0" and text[1] in "xX" and text.isascii()
+            and all(c in "0123456789abcdefABCDEF" for c in text[2:])):
         return int(text, 16)
     return whole(text, "node id")
 
@@ -269,7 +270,8 @@ def parse_quorumtool(text: str) -> CorosyncQuorum:
 
 def _with_members(quorum: CorosyncQuorum, block: str) -> CorosyncQuorum:
     lines = [line for line in block.splitlines() if line.strip()]
-    if len(lines) < 2 or not re.fullmatch(r"-+", lines[0].strip()):
+    dashes = lines[0].strip() if lines else ""
+    if len(lines) < 2 or not dashes or dashes.strip("-"):
         raise ParseError("membership block has no header (truncated output?)")
     columns = lines[1].split()
     if not columns or columns[0] != "Nodeid" or columns[-1] != "Name":

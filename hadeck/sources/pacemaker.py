@@ -71,10 +71,11 @@ NOT_CONNECTED = 102
 
 _ROLE_NAMES = {"master": "Promoted", "slave": "Unpromoted"}
 _TRUE = frozenset({"true", "yes", "y", "on", "1"})
-# Operation names that themselves contain an underscore, for op keys without ``task``.
+# Operation names that themselves contain an underscore, for op keys without ``task``;
+# compiled on first use (``re`` caches them): only a failed action's key is split.
 _OP_KEYS = (
-    re.compile(r"^(?P<rsc>.+)_(?P<task>migrate_to|migrate_from)_(?P<interval>[0-9]{1,19})$"),
-    re.compile(r"^(?P<rsc>.+)_(?P<task>[^_]+)_(?P<interval>[0-9]{1,19})$"),
+    r"^(?P<rsc>.+)_(?P<task>migrate_to|migrate_from)_(?P<interval>[0-9]{1,19})$",
+    r"^(?P<rsc>.+)_(?P<task>[^_]+)_(?P<interval>[0-9]{1,19})$",
 )
 
 
@@ -437,7 +438,7 @@ def split_op_key(op_key: str, task: str | None = None) -> tuple[str, str, int]:
         if match:
             return match["rsc"], task, int(match["interval"])
     for pattern in _OP_KEYS:
-        match = pattern.match(op_key)
+        match = re.match(pattern, op_key)
         if match:
             return match["rsc"], match["task"], int(match["interval"])
     return op_key, task or "", 0
@@ -743,7 +744,8 @@ MAX_COMMAND_SECONDS = 3600.0
 timeout``'s own bound)."""
 
 
-_LAST_UPDATE = re.compile(r'<last_update time="([^"]*)"')
+_LAST_UPDATE = '<last_update time="'
+"""Where crm_mon's ``<last_update time="…"`` starts (found with str.find, not a pattern)."""
 _parsed_status = LastParses(parse_crm_mon, size=2)
 
 
@@ -761,11 +763,13 @@ _parsed_cib = LastParses(_parse_cib, size=2)
 def _parse_status(text: str) -> PacemakerState:
     """:func:`parse_crm_mon`, remembered across polls: crm_mon's output of a cluster where
     nothing happened differs only in the time of ``<last_update>``, which is set apart."""
-    found = _LAST_UPDATE.search(text)
-    if found is None:
+    start = text.find(_LAST_UPDATE)
+    end = -1 if start < 0 else text.find('"', start + len(_LAST_UPDATE))
+    if end < 0:
         return _parsed_status(text)
-    state = _parsed_status(text, key=text[:found.start(1)] + text[found.end(1):])
-    now = _text(found.group(1))
+    start += len(_LAST_UPDATE)
+    state = _parsed_status(text, key=text[:start] + text[end:])
+    now = _text(text[start:end])
     if state.cluster.last_update == now:
         return state
     return replace(state, cluster=replace(state.cluster, last_update=now))
