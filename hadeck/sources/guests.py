@@ -89,7 +89,14 @@ def _float(value: str, what: str) -> float:
 
 # --------------------------------------------------------------------------- virsh list
 
-_VIRSH_HEADER = re.compile(r"^ *Id +Name +State *$")
+
+
+def _virsh_header(line: str) -> bool:
+    """Whether this is virsh list's header, ``^ *Id +Name +State *$`` (blanks are spaces
+    only; a last newline allowed), read with str methods (issue 15)."""
+    line = line[:-1] if line.endswith("\n") else line
+    return [word for word in line.split(" ") if word] == ["Id", "Name", "State"]
+
 
 
 def parse_virsh_list(text: str, node: str, hypervisor: str = "kvm") -> tuple[Guest, ...]:
@@ -113,7 +120,7 @@ def parse_virsh_list(text: str, node: str, hypervisor: str = "kvm") -> tuple[Gue
         ParseError: not a virsh table, or truncated.
     """
     lines = _lines(text, "virsh list")
-    if not _VIRSH_HEADER.match(lines[0]):
+    if not _virsh_header(lines[0]):
         raise ParseError(f"not a virsh list table: {lines[0][:80]!r}")
     if len(lines) < 2 or len(lines[1]) < 3 or lines[1].strip("-"):
         raise ParseError("virsh list table has no dash line under its header")
@@ -164,7 +171,7 @@ def parse_virsh_autostart(text: str) -> set[str]:
     if not text.endswith("\n"):
         raise ParseError("virsh autostart list is truncated (no final newline)")
     names = {line for line in text.splitlines() if line.strip()}
-    if any(_VIRSH_HEADER.match(name) or re.fullmatch(r"-{3,}", name) for name in names):
+    if any(_virsh_header(name) or re.fullmatch(r"-{3,}", name) for name in names):
         raise ParseError("expected bare domain names, got a virsh table")
     return names
 
