@@ -32,12 +32,23 @@ next to the interpreter running this (``--bin`` to name another directory).
 On a loaded machine wall and CPU times are noise (CPU time comes in 10 ms ticks, a plugin
 takes 5-10 of them): ``--instructions`` counts instead the instructions of one whole run
 of each (valgrind's callgrind, ``apt-get install valgrind``), deterministic to ~1 %.
+``--instructions --by-module PLUGIN…`` counts them by module instead (self, as ``-X
+importtime`` shows time: callgrind dumps its counts at each import's start and end), with
+the interpreter's start and the run after the imports apart.
+
+A plugin started as its console script (as here) runs without the cyclic garbage
+collector and ends without the interpreter's finalization
+(``hadeck/checks/__init__.py``); ``python -c`` with the floor's imports does neither.
 
 Where it stands (2026-12-02, instructions; ``import nagiosplugin`` 108 M, the floor 1.14x,
-with xml.etree 1.21x): drbd 1.53x, corosync 1.50x, node 1.52x, lvs 1.62x, pingd 1.72x,
-guests 1.75x, cluster 2.00x — before issue 15's records, typing and pathlib work 2.97x,
-2.90x, 2.89x, 3.06x, 3.46x, 3.48x, 4.18x (docs/design.md, "A check plugin's start-up").
-The wall ratio on a quiet machine is a little above the instruction ratio.
+with xml.etree 1.21x): drbd 1.30x, corosync 1.25x, node 1.29x, lvs 1.39x, pingd 1.42x,
+guests 1.44x meet the aim; cluster 1.55x misses it (167 M; ~5 M to cut: hadeck's own
+modules are ~33.5 M of it, its run ~22 M — ``--by-module cluster``). Without branch
+plk's str methods for patterns 1.32x, 1.29x, 1.30x, 1.40x, 1.45x, 1.47x, 1.63x. Before
+issue 15's records, typing and pathlib work 2.97x, 2.90x, 2.89x, 3.06x, 3.46x, 3.48x,
+4.18x; at d2cc43d 1.54x, 1.51x, 1.53x, 1.63x, 1.73x, 1.76x, 2.02x (docs/design.md, "A
+check plugin's start-up"). Wall times on a machine not quiet are not a verdict; measure
+them on a quiet one.
 """
 
 from __future__ import annotations
@@ -95,6 +106,7 @@ FACTS = {
 
 PHASES = """
 import sys, time
+sys.argv[0] = "check_hadeck_{plugin}"  # started as its console script (hadeck/checks/__init__)
 t0 = time.perf_counter()
 import hadeck.checks.common as common
 import hadeck.checks.{plugin} as module
@@ -233,6 +245,9 @@ def main() -> int:
     parser.add_argument("--instructions", action="store_true",
                         help="count instructions (callgrind) instead of timing: for a "
                              "loaded machine")
+    parser.add_argument("--by-module", action="store_true",
+                        help="with --instructions: each plugin's instructions by module "
+                             "(self, as -X importtime but counted), its run and its start")
     parser.add_argument("plugins", nargs="*", default=list(EXPECTED),
                         help="plugins to measure (default: all seven)")
     args = parser.parse_args()
@@ -258,6 +273,12 @@ def main() -> int:
         bundle = build_bundle(Path(tmp))
         version = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
                                  capture_output=True, text=True, env=env).stdout.strip()
+        if args.instructions and args.by_module:
+            for plugin in args.plugins:
+                # Not inside the bundle, which is read as a whole.
+                with tempfile.TemporaryDirectory(prefix="hadeck-bench-cg-") as out:
+                    by_module(python, plugin, bundle, env, Path(out))
+            return 0
         if args.instructions:
             return count_instructions(python, scripts, bundle, env)
         print(f"interpreter {python} (Python {version}); {args.runs} paired runs; "
@@ -324,6 +345,71 @@ def count_instructions(python: str, scripts: dict[str, Path], bundle: Path,
     return 1 if failed else 0
 
 
+BY_MODULE = """
+import os, sys, _frozen_importlib as bootstrap
+sys.argv = ["check_hadeck_{plugin}", "--from", {bundle!r}, "-t", "600"]
+log = []
+mark, real = os.getppid, bootstrap._find_and_load
+def find_and_load(name, import_, real=real, mark=mark, log=log):
+    mark(); log.append("+" + name)
+    try:
+        return real(name, import_)
+    finally:
+        mark(); log.append("-")
+bootstrap._find_and_load = find_and_load
+from hadeck.checks.{plugin} import main
+mark(); log.append("=<run>")
+try:
+    main()
+except SystemExit:
+    pass
+mark(); log.append("=<end>")
+with open({log_file!r}, "w") as out:
+    out.write("\\n".join(log))
+"""
+"""A plugin's whole run with a mark (a call of ``getppid``, where callgrind dumps its
+counts) at each import's start and end and around the run (an import inside the run is
+its module's)."""
+
+
+def by_module(python: str, plugin: str, bundle: Path, env: dict[str, str],
+              out: Path, top: int = 25) -> None:
+    """Instructions of ``plugin``'s whole run by module (self: without the modules it
+    imports), its run after the imports, and the interpreter's start: callgrind dumps its
+    counts at each mark of :data:`BY_MODULE`, and each part goes to the module being
+    imported then."""
+    log_file = out / "log"
+    code = BY_MODULE.format(plugin=plugin, bundle=str(bundle), log_file=str(log_file))
+    proc = subprocess.run(["valgrind", "--tool=callgrind", "--dump-before=getppid",
+                           f"--callgrind-out-file={out}/part", python, "-c", code],
+                          capture_output=True, text=True, env=env)
+    if not log_file.exists():
+        sys.exit(f"valgrind did not run {plugin}: {proc.stderr.strip()[-300:]}")
+    parts: dict[int, int] = {}
+    for path in out.glob("part*"):
+        number = int(path.suffix[1:]) if path.suffix else sys.maxsize  # the last: no suffix
+        with path.open() as text:
+            parts[number] = next(int(line.split()[1]) for line in text
+                                 if line.startswith("summary:"))
+    events = log_file.read_text().split("\n")
+    stack, spent = ["<start>"], {}
+    for i, number in enumerate(sorted(parts)):
+        spent[stack[-1]] = spent.get(stack[-1], 0) + parts[number]
+        event = events[i] if i < len(events) else ""
+        if event.startswith("+"):
+            stack.append(event[1:])
+        elif event == "-":
+            stack.pop()
+        elif event.startswith("="):
+            stack = [event[1:]]
+    total = sum(parts.values())
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1])
+    hadeck = sum(v for k, v in spent.items() if k.startswith("hadeck"))
+    print(f"check_hadeck_{plugin}: {total / 1e6:.1f} M instructions (with the marks), "
+          f"hadeck's modules {hadeck / 1e6:.1f} M; the most (self, M):")
+    print("    " + ", ".join(f"{k} {v / 1e6:.2f}" for k, v in ranked[:top]))
+
+
 def explain(python: str, plugin: str, argv: list[str], bundle: Path, base: float,
             args: argparse.Namespace, env: dict[str, str]) -> None:
     """What is left above the aim: the floor, the phases, the imports above the floor."""
@@ -338,7 +424,8 @@ def explain(python: str, plugin: str, argv: list[str], bundle: Path, base: float
               "imports made then: bundle, configuration, source), judge {:.1f}, options + "
               "evaluation + output {:.1f}".format(*times))
     # -c as the floor is measured (python -m would add runpy's own imports).
-    run = f"from hadeck.checks.{plugin} import main; main(['--from', {str(bundle)!r}])"
+    run = (f"import sys; sys.argv[0] = 'check_hadeck_{plugin}'; "
+           f"from hadeck.checks.{plugin} import main; main(['--from', {str(bundle)!r}])")
     mine = import_times(python, ["-c", run], args.detail, env)
     floor_mods = import_times(python, ["-c", "import " + ", ".join(floor)], args.detail, env)
     above = {m: t for m, t in mine.items() if m not in floor_mods}

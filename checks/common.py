@@ -52,7 +52,7 @@ from collections.abc import Callable, Collection, Generator, Sequence
 import nagiosplugin
 from nagiosplugin.state import Critical, Ok, ServiceState, Unknown, Warn
 
-from hadeck import __version__
+from hadeck import __version__, checks
 from hadeck.health import (
     Judgement,
     Problem,
@@ -346,6 +346,7 @@ def read_state(args: argparse.Namespace, sources: Collection[str],
 
     class CheckAccess(Access):
         origin = inner.origin
+        instant = inner.instant  # a bundle's sources one after the other: no threads
 
         def __init__(self) -> None:
             local = inner.local
@@ -473,7 +474,6 @@ class Assessment:
     # End of generated code.
 
 
-_LABEL_BAD = re.compile(r"[\s'=|]+")
 
 
 def perf_label(*parts: str) -> str:
@@ -488,7 +488,16 @@ def perf_label(*parts: str) -> str:
     text = "_".join(p for p in parts if p)
     if not text.isprintable():
         text = "".join(c if c.isprintable() else " " for c in text)
-    return _LABEL_BAD.sub("_", text)
+    # Now the only blank left is " " (every other is not printable): each run of " ", "'",
+    # "=" and "|" becomes one "_" (str methods: no pattern to compile; issue 15).
+    spaced = text.replace("'", " ").replace("=", " ").replace("|", " ")
+    if " " not in spaced:
+        return spaced
+    words = spaced.split(" ")
+    core = "_".join(w for w in words if w)
+    if not core:
+        return "_"
+    return ("_" if not words[0] else "") + core + ("_" if not words[-1] else "")
 
 
 def plugin_text(text: str) -> str:
@@ -835,7 +844,14 @@ class Plugin:
 def run(plugin: Plugin, argv: Sequence[str] | None = None) -> NoReturn:
     """Parse the options, run the check, print, exit. Never returns, never raises."""
     # verbose off: whatever goes wrong is one UNKNOWN line, never a traceback.
-    nagiosplugin.guarded(_run, verbose=False)(plugin, argv)
+    try:
+        nagiosplugin.guarded(_run, verbose=False)(plugin, argv)
+    except SystemExit as exc:
+        if isinstance(exc.code, int):
+            # Started as a console script, the process ends with it, unfinalized
+            # (hadeck/checks/__init__.py).
+            checks.exit_code = exc.code
+        raise
     sys.exit(EXIT_UNKNOWN)  # pragma: no cover - _run always exits
 
 

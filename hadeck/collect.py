@@ -40,7 +40,6 @@ import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from types import ModuleType
 
-from hadeck.join import join_guests, name_corosync_peers
 from hadeck.model import ClusterState
 from hadeck.record import FACTORY, field, record, replace
 from hadeck.runner import (
@@ -692,9 +691,9 @@ def _assemble(access: Access, pcmk_reading: Reading[PacemakerState] | None, per_
         local_node=access.local.node,
         pacemaker=pcmk,
         drbd=tuple(all_drbd),
-        guests=join_guests(all_guests, pcmk),
+        guests=_joined_guests(all_guests, pcmk),
         lvs=tuple(directors_seen),
-        corosync=name_corosync_peers(rings, pcmk),
+        corosync=_named_rings(rings, pcmk),
         hosts=tuple(hosts),
         snmp=snmp_readings,
         sources=tuple(statuses),
@@ -720,6 +719,25 @@ def _lvm_joined(reports: Sequence[LvmReport], drbd: Sequence[DrbdResource],
     join = source_module("lvm").join_drbd
     return tuple(report if report.node in skip else join(report, drbd)
                  for report in reports)
+
+
+def _joined_guests(guests: list[Guest], pcmk: PacemakerState | None) -> tuple[Guest, ...]:
+    """:func:`hadeck.join.join_guests`, imported only when there are guests (issue 15)."""
+    if not guests:
+        return ()
+    from hadeck.join import join_guests
+
+    return join_guests(guests, pcmk)
+
+
+def _named_rings(rings: list[CorosyncStatus], pcmk: PacemakerState | None
+                 ) -> tuple[CorosyncStatus, ...]:
+    """:func:`hadeck.join.name_corosync_peers`, imported only when corosync was read."""
+    if not rings:
+        return ()
+    from hadeck.join import name_corosync_peers
+
+    return name_corosync_peers(rings, pcmk)
 
 
 def _snmp_hosts(agents: Sequence[SnmpAgent], readings: Sequence[SnmpReading],

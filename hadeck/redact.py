@@ -106,8 +106,11 @@ MIN_SCRUB = 4
 """Shorter secret values are not scrubbed from free text: masking every "on" or "1" in a
 line would destroy it, and such values are not passwords anyone relies on."""
 
-_URL_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
-_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+# Compiled on first use (``re`` caches it), only for a value with ``://`` in it (issue 15).
+_URL_PASSWORD = r"(://[^/\s:@]+:)[^/\s@]+@"
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_LOWER_DIGIT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_ALNUM = _UPPER | _LOWER_DIGIT
 
 
 class Withheld(ValueError):
@@ -118,8 +121,34 @@ class Withheld(ValueError):
 
 
 def words(name: str) -> tuple[str, ...]:
-    """A name's words, lower case: ``snmp_priv_passwd`` → snmp, priv, passwd."""
-    return tuple(w.lower() for w in _SPLIT.split(name) if w)
+    """A name's words, lower case: ``snmp_priv_passwd`` → snmp, priv, passwd.
+
+    Split at every run of characters other than ASCII letters and digits, and between a
+    lower-case letter or digit and an upper-case letter (``authKey`` → auth, key); read
+    with str methods, not a pattern (issue 15).
+    """
+    parts: list[str] = []
+    word = ""
+    for char in name:
+        if char not in _ALNUM:
+            if word:
+                parts.append(word)
+                word = ""
+            continue
+        if word and char in _UPPER and word[-1] in _LOWER_DIGIT:
+            parts.append(word)
+            word = ""
+        word += char
+    if word:
+        parts.append(word)
+    return tuple(w.lower() for w in parts)
+
+
+def _mask_url_password(text: str) -> str:
+    """``https://admin:pw@keystone/`` → ``https://admin:***@keystone/``."""
+    if "://" not in text:
+        return text
+    return re.sub(_URL_PASSWORD, r"\g<1>" + MASK + "@", text)
 
 
 @functools.lru_cache(maxsize=4096)  # a cluster's names repeat on every primitive
@@ -158,7 +187,7 @@ def redact_value(name: str, value: str) -> str:
         return value
     if is_secret(name):
         return MASK
-    return _URL_PASSWORD.sub(r"\g<1>" + MASK + "@", value)
+    return _mask_url_password(value)
 
 
 # --------------------------------------------------------------------------- XML
@@ -256,13 +285,15 @@ def redact_data(data: Any) -> Any:
 
 # ``Name = value`` / ``Name: value`` as a whole line (keepalived's data dump: "   Password
 # = x", " Password : x", "  SSL password:x"); the name may hold spaces.
-_LINE = re.compile(r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w .-]*?)(?P<sep>\s*[=:]\s*)"
-                   r"(?P<value>.*?)(?P<trail>\s*)$")
+# The text patterns compile on first use (``re`` caches them): a check plugin redacts
+# Pacemaker's state only, never text (issue 15).
+_LINE = (r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w .-]*?)(?P<sep>\s*[=:]\s*)"
+         r"(?P<value>.*?)(?P<trail>\s*)$")
 # ``name=value``, ``--name=value`` and then ``name: value`` inside a line (stderr, an
 # agent's exit reason); one pass per separator, so that "error: --passwd=x" is seen.
 _WORDS = (
-    re.compile(r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>=)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)"),
-    re.compile(r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>:\s?)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)"),
+    r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>=)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)",
+    r"(?P<name>[A-Za-z][\w.-]*)(?P<sep>:\s?)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]+)",
 )
 
 
@@ -274,7 +305,7 @@ def redact_text(text: str) -> str:
 def _redact_line(line: str) -> str:
     body = line.rstrip("\r\n")
     end = line[len(body):]
-    match = _LINE.match(body)
+    match = re.match(_LINE, body)
     if match and match["value"] and is_secret(match["name"]):
         return match["lead"] + match["name"] + match["sep"] + MASK + match["trail"] + end
 
@@ -285,8 +316,8 @@ def _redact_line(line: str) -> str:
         return word.group(0)
 
     for pattern in _WORDS:
-        body = pattern.sub(hide, body)
-    return _URL_PASSWORD.sub(r"\g<1>" + MASK + "@", body) + end
+        body = re.sub(pattern, hide, body)
+    return _mask_url_password(body) + end
 
 
 def names_a_secret(text: str) -> str | None:
@@ -324,8 +355,8 @@ def redact_output(name: str, text: str) -> str:
     return redact_text(text)
 
 
-_KEYWORD = re.compile(r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w-]*)(?P<sep>\s+)(?P<value>\S.*?)"
-                      r"(?P<trail>\s*)$")
+_KEYWORD = (r"^(?P<lead>\s*)(?P<name>[A-Za-z][\w-]*)(?P<sep>\s+)(?P<value>\S.*?)"
+            r"(?P<trail>\s*)$")
 
 
 def redact_keywords(text: str) -> str:
@@ -334,7 +365,7 @@ def redact_keywords(text: str) -> str:
     out = []
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
-        match = _KEYWORD.match(body)
+        match = re.match(_KEYWORD, body)
         if match and is_secret(match["name"]):
             line = (match["lead"] + match["name"] + match["sep"] + MASK + match["trail"]
                     + line[len(body):])

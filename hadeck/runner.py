@@ -53,6 +53,9 @@ _MAX_LINE = 2**20
 # Every tool is asked for untranslated output: virsh, for one, translates its state words.
 _ENV_OVERRIDES = {"LC_ALL": "C", "LANG": "C"}
 
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+"""The characters ``shlex.quote`` leaves unquoted (``[\\w@%+=:,./-]``, ASCII)."""
+
 _SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 """Where Debian puts crm_mon, drbdsetup, ipvsadm …, and leaves off a user's PATH."""
 
@@ -85,7 +88,9 @@ class Command:
     def describe(self) -> str:
         if self.path is not None:
             return self.path
-        import shlex  # here: a check plugin reading a bundle never describes a command
+        if all(arg and _SAFE.issuperset(arg) for arg in self.argv):
+            return " ".join(self.argv)  # what shlex.join gives, without importing shlex
+        import shlex  # here: only an argument that needs quoting needs it (issue 15)
 
         return shlex.join(self.argv)
 

@@ -53,14 +53,100 @@ NOT_INSTALLED = "corosync not installed (no corosync-cfgtool, no corosync-quorum
 
 # --------------------------------------------------------------------------- cfgtool
 
-_LOCAL = re.compile(r"^Local node ID (\d+)(?:, transport (\S+))?\s*$")
-_LINK = re.compile(r"^(LINK|RING) ID (\d+)(?: (\S*))?\s*$")
-_KEY_VALUE = re.compile(r"^\s+(addr|id|status)\s*=\s*(.*?)\s*$")
-_STATUS_HEADER = re.compile(r"^\s+status:\s*$")
-_NODE = re.compile(r"^\s+nodeid:?\s*(\d+):\s*(.*?)\s*$")
-_NODE_ENABLED = re.compile(r"^link enabled:(\d)\s+link connected:(\d)$")
-_REACHABLE = re.compile(r"^nodeid: (\d+) reachable\b")
-_NODE_LINK = re.compile(r"^\s+LINK: (\d+) (\S*) ?\((.*?)\)(.*?) mtu: \d+\s*$")
+# The usual form's lines are read with str methods, each helper exactly as the pattern in
+# its docstring (``\\s`` is str.isspace, ``\\d`` str.isdecimal; a line of splitlines has
+# no line break): compiling them cost more than reading a cluster's lines (issue 15).
+
+
+def _decimal_run(text: str) -> int:
+    """How many decimal digits (``\\d``) start the text."""
+    end = 0
+    while end < len(text) and text[end].isdecimal():
+        end += 1
+    return end
+
+
+def _word_run(text: str) -> int:
+    """How many characters other than blanks (``\\S``) start the text."""
+    end = 0
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return end
+
+
+def _local(line: str) -> tuple[str, str | None] | None:
+    """``^Local node ID (\\d+)(?:, transport (\\S+))?\\s*$``: the id and the transport."""
+    if not line.startswith("Local node ID "):
+        return None
+    rest = line[14:]
+    end = _decimal_run(rest)
+    if end == 0:
+        return None
+    node_id, rest = rest[:end], rest[end:]
+    if rest.startswith(", transport "):
+        after = rest[12:]
+        end = _word_run(after)
+        if end and not after[end:].strip():
+            return node_id, after[:end]
+    return (node_id, None) if not rest.strip() else None
+
+
+def _link(line: str) -> tuple[str, str | None] | None:
+    """``^(LINK|RING) ID (\\d+)(?: (\\S*))?\\s*$``: the link id and the word after it."""
+    if not (line.startswith("LINK ID ") or line.startswith("RING ID ")):
+        return None
+    rest = line[8:]
+    end = _decimal_run(rest)
+    if end == 0:
+        return None
+    link_id, rest = rest[:end], rest[end:]
+    if rest.startswith(" "):
+        after = rest[1:]
+        end = _word_run(after)
+        if not after[end:].strip():
+            return link_id, after[:end]
+    return (link_id, None) if not rest.strip() else None
+
+
+def _key_value(line: str) -> tuple[str, str] | None:
+    """``^\\s+(addr|id|status)\\s*=\\s*(.*?)\\s*$``: the key and its value."""
+    if not line[:1].isspace():
+        return None
+    text = line.lstrip()
+    for key in ("addr", "id", "status"):
+        if text.startswith(key):
+            rest = text[len(key):].lstrip()
+            if rest.startswith("="):
+                return key, rest[1:].strip()
+            return None
+    return None
+
+
+def _status_header(line: str) -> bool:
+    """``^\\s+status:\\s*$``."""
+    return line[:1].isspace() and line.strip() == "status:"
+
+
+def _node(line: str) -> tuple[str, str] | None:
+    """``^\\s+nodeid:?\\s*(\\d+):\\s*(.*?)\\s*$``: the node id and its state."""
+    if not line[:1].isspace():
+        return None
+    text = line.lstrip()
+    if not text.startswith("nodeid"):
+        return None
+    rest = text[6:]
+    rest = (rest[1:] if rest.startswith(":") else rest).lstrip()
+    end = _decimal_run(rest)
+    if end == 0 or rest[end:end + 1] != ":":
+        return None
+    return rest[:end], rest[end + 1:].strip()
+
+
+# The other output forms' patterns compile on first use (``re`` caches them), each behind
+# a test of the literal it starts with: the usual form never pays for them (issue 15).
+_NODE_ENABLED = r"^link enabled:(\d)\s+link connected:(\d)$"
+_REACHABLE = r"^nodeid: (\d+) reachable\b"
+_NODE_LINK = r"^\s+LINK: (\d+) (\S*) ?\((.*?)\)(.*?) mtu: \d+\s*$"
 _BANNERS = ("Printing ring status.", "Printing link status.")
 
 
@@ -143,14 +229,14 @@ def parse_cfgtool(text: str) -> tuple[int | None, str | None, tuple[CorosyncLink
     for line in text.splitlines():
         if not line.strip() or line.startswith("**") or line in _BANNERS:
             continue
-        if match := _LOCAL.match(line):
-            local_id, transport = whole(match.group(1), "local node id"), match.group(2)
-        elif match := _LINK.match(line):
-            link_id = whole(match.group(2), "link id")
-            current = links.setdefault(link_id, _Link(link_id, match.group(3) or None))
-        elif match := _REACHABLE.match(line):
+        if local := _local(line):
+            local_id, transport = whole(local[0], "local node id"), local[1]
+        elif link := _link(line):
+            link_id = whole(link[0], "link id")
+            current = links.setdefault(link_id, _Link(link_id, link[1] or None))
+        elif line.startswith("nodeid: ") and (match := re.match(_REACHABLE, line)):
             reachable = whole(match.group(1), "node id")
-        elif match := _NODE_LINK.match(line):
+        elif "LINK: " in line and (match := re.match(_NODE_LINK, line)):
             _node_link(links, reachable, match, line)
         elif current is not None and _link_line(current, line):
             continue
@@ -163,26 +249,26 @@ def parse_cfgtool(text: str) -> tuple[int | None, str | None, tuple[CorosyncLink
 
 def _link_line(link: _Link, line: str) -> bool:
     """Read one indented line of a LINK/RING block; False when it is not one."""
-    if match := _KEY_VALUE.match(line):
-        key, value = match.groups()
+    if key_value := _key_value(line):
+        key, value = key_value
         if key == "status":
             link.status = value
         else:
             link.address = value
         return True
-    if _STATUS_HEADER.match(line):
+    if _status_header(line):
         link.has_status_block = True
         return True
-    if match := _NODE.match(line):
-        if not match.group(2):
-            raise ParseError(f"node {match.group(1)} has no state (truncated output?)")
-        link.peers.append(_peer(whole(match.group(1), "node id"), match.group(2)))
+    if node := _node(line):
+        if not node[1]:
+            raise ParseError(f"node {node[0]} has no state (truncated output?)")
+        link.peers.append(_peer(whole(node[0], "node id"), node[1]))
         return True
     return False
 
 
 def _peer(node_id: int, text: str) -> CorosyncLinkPeer:
-    if match := _NODE_ENABLED.match(text):
+    if text.startswith("link enabled:") and (match := re.match(_NODE_ENABLED, text)):
         connected = match.group(2) == "1"
         return CorosyncLinkPeer(node_id, "connected" if connected else "disconnected",
                                 enabled=match.group(1) == "1")
@@ -210,13 +296,22 @@ def _node_link(
 
 # --------------------------------------------------------------------------- quorumtool
 
-_FIELD = re.compile(r"^([A-Z][A-Za-z ]*?):\s*(.*?)\s*$")
-_QDEVICE_VOTES = re.compile(r"\(votes [0-9]+\)$")
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz ")
+
+
+def _field(line: str) -> tuple[str, str] | None:
+    """``^([A-Z][A-Za-z ]*?):\\s*(.*?)\\s*$``: a field's name and value (str methods)."""
+    name, colon, value = line.partition(":")
+    if not colon or not name or not "A" <= name[0] <= "Z" or not _NAME_CHARS.issuperset(name):
+        return None
+    return name, value.strip()
+_QDEVICE_VOTES = r"\(votes [0-9]+\)$"  # compiled on first use: a quorum device is rare
 
 
 def _node_id(text: str) -> int:
     """A node id as quorumtool prints it: decimal, or ``0x%08x`` with ``-H``."""
-    if re.fullmatch(r"0[xX][0-9a-fA-F]{1,8}", text):
+    if (3 <= len(text) <= 10 and text[0] == "0" and text[1] in "xX" and text.isascii()
+            and all(c in "0123456789abcdefABCDEF" for c in text[2:])):
         return int(text, 16)
     return whole(text, "node id")
 
@@ -248,8 +343,8 @@ def parse_quorumtool(text: str) -> CorosyncQuorum:
     head, _, membership = text.partition("\nMembership information\n")
     fields: dict[str, str] = {}
     for line in head.splitlines():
-        if match := _FIELD.match(line):
-            fields[match.group(1)] = match.group(2)
+        if field := _field(line):
+            fields[field[0]] = field[1]
     if "Quorate" not in fields:
         raise ParseError("corosync-quorumtool output has no 'Quorate:' line (truncated?)")
     votequorum = "Votequorum information" in head
@@ -275,7 +370,8 @@ def parse_quorumtool(text: str) -> CorosyncQuorum:
 
 def _with_members(quorum: CorosyncQuorum, block: str) -> CorosyncQuorum:
     lines = [line for line in block.splitlines() if line.strip()]
-    if len(lines) < 2 or not re.fullmatch(r"-+", lines[0].strip()):
+    dashes = lines[0].strip() if lines else ""
+    if len(lines) < 2 or not dashes or dashes.strip("-"):
         raise ParseError("membership block has no header (truncated output?)")
     columns = lines[1].split()
     if not columns or columns[0] != "Nodeid" or columns[-1] != "Name":
@@ -293,7 +389,7 @@ def _with_members(quorum: CorosyncQuorum, block: str) -> CorosyncQuorum:
             votes_text, _, name = row.split(None, 1)[1].partition(" ")
             qdevice_votes = _cell_int(votes_text, "Qdevice votes")
             # Not "\s*\(votes…": a blank run before it made the search quadratic.
-            qdevice_name = _QDEVICE_VOTES.sub("", name.strip()).rstrip()
+            qdevice_name = re.sub(_QDEVICE_VOTES, "", name.strip()).rstrip()
             continue
         members.append(_member(columns, parts, node_id, row))
     if quorum.nodes is not None and len(members) != quorum.nodes:

@@ -20,7 +20,6 @@ None instead of being guessed.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from functools import partial
 
@@ -125,7 +124,17 @@ def _split_tokens(tokens: list[str]) -> dict[str, str]:
 # --------------------------------------------------------------------------- events2
 
 _ACTIONS = frozenset({"exists", "create", "change", "destroy", "rename", "call", "response"})
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+
+
+def _timestamped(token: str) -> bool:
+    """Whether a token starts as ``--timestamp`` prints, ``YYYY-MM-DDTHH:MM:SS`` (decimal
+    digits of any script, as ``\\d``), read with str methods (issue 15)."""
+    return (len(token) >= 19 and token[4] == token[7] == "-" and token[10] == "T"
+            and token[13] == token[16] == ":"
+            and (token[:4] + token[5:7] + token[8:10] + token[11:13] + token[14:16]
+                 + token[17:19]).isdecimal())
+
+
 _INT_KEYS = frozenset({
     "peer-node-id", "volume", "minor", "promotion_score", "size", "read", "written",
     "received", "sent", "out-of-sync",
@@ -234,7 +243,7 @@ class Events2Tracker:
 
     def _apply(self, line: str, compare: bool) -> bool:
         tokens = line.split()
-        if tokens and _TIMESTAMP.match(tokens[0]):
+        if tokens and _timestamped(tokens[0]):
             tokens = tokens[1:]
         if not tokens:
             return False
@@ -531,7 +540,6 @@ class _ByResource:
         return tuple(out)
 
 
-_NAME = re.compile(r"\sname:(\S+)")
 
 
 def _resource_groups(text: str) -> list[str] | None:
@@ -543,10 +551,11 @@ def _resource_groups(text: str) -> list[str] | None:
     names: list[str] = []
     current: list[str] = []
     for line in lines[:-1]:
-        found = _NAME.search(line)
-        if not line.startswith("exists ") or line == "exists -" or found is None:
+        # The first `` name:X`` (the line is stripped: its first word follows no blank).
+        name = next((word[5:] for word in line.split()[1:]
+                     if word.startswith("name:") and len(word) > 5), None)
+        if not line.startswith("exists ") or line == "exists -" or name is None:
             return None
-        name = found.group(1)
         if not names or names[-1] != name:
             if name in names:
                 return None  # a resource's lines apart: the whole parse orders them
@@ -566,7 +575,7 @@ _by_resource = _ByResource()
 def _guess_events2_version(text: str) -> str:
     for line in text.splitlines():
         tokens = line.split()
-        if tokens and _TIMESTAMP.match(tokens[0]):
+        if tokens and _timestamped(tokens[0]):
             tokens = tokens[1:]
         if len(tokens) > 1 and tokens[1] == "resource":
             keys = {token.partition(":")[0] for token in tokens[2:]}

@@ -23,7 +23,6 @@ PEER_NAME = "peer"
 """The name of the one peer of an 8.x resource, which DRBD 8 does not name."""
 
 # [0-9], not \d: \d takes every script's digits, which int() reads or chokes on.
-_VERSION = re.compile(r"^version:\s*([0-9]{1,4}(?:\.[0-9]{1,4})+)")
 # DRBD 8's minors only: compiled (and cached by re) when a DRBD 8 /proc/drbd is read, not
 # at a check plugin's start (issue 15).
 _MINOR = r"^\s*([0-9]+):\s+(.*)$"
@@ -58,9 +57,33 @@ def proc_drbd_version(text: str) -> str | None:
     """
     for line in text.splitlines():
         if line.strip():
-            match = _VERSION.match(line)
-            return match.group(1) if match else None
+            return _version(line)
     return None
+
+
+def _digit_run(text: str, start: int) -> int:
+    """The end of the ASCII digits at ``start``, at most four of them."""
+    end = start
+    while end < len(text) and end - start < 4 and "0" <= text[end] <= "9":
+        end += 1
+    return end
+
+
+def _version(line: str) -> str | None:
+    """``version: 8.4.11 (api:1/proto:86-101)`` → ``8.4.11``: numbers of one to four ASCII
+    digits, two or more, joined by dots, as ``[0-9]{1,4}(?:\\.[0-9]{1,4})+`` after
+    ``version:`` and any blanks (str methods, not a pattern: issue 15)."""
+    if not line.startswith("version:"):
+        return None
+    rest = line[8:].lstrip()
+    end = _digit_run(rest, 0)
+    if end == 0:
+        return None
+    parts = 0
+    while end + 1 < len(rest) and rest[end] == "." and "0" <= rest[end + 1] <= "9":
+        end = _digit_run(rest, end + 1)
+        parts += 1
+    return rest[:end] if parts else None
 
 
 def split_cs(cs: str) -> tuple[str, str]:

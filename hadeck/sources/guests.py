@@ -94,7 +94,14 @@ def _float(value: str, what: str) -> float:
 
 # --------------------------------------------------------------------------- virsh list
 
-_VIRSH_HEADER = re.compile(r"^ *Id +Name +State *$")
+
+
+def _virsh_header(line: str) -> bool:
+    """Whether this is virsh list's header, ``^ *Id +Name +State *$`` (blanks are spaces
+    only; a last newline allowed), read with str methods (issue 15)."""
+    line = line[:-1] if line.endswith("\n") else line
+    return [word for word in line.split(" ") if word] == ["Id", "Name", "State"]
+
 
 
 def parse_virsh_list(text: str, node: str, hypervisor: str = "kvm") -> tuple[Guest, ...]:
@@ -118,9 +125,9 @@ def parse_virsh_list(text: str, node: str, hypervisor: str = "kvm") -> tuple[Gue
         ParseError: not a virsh table, or truncated.
     """
     lines = _lines(text, "virsh list")
-    if not _VIRSH_HEADER.match(lines[0]):
+    if not _virsh_header(lines[0]):
         raise ParseError(f"not a virsh list table: {lines[0][:80]!r}")
-    if len(lines) < 2 or not re.fullmatch(r"-{3,}", lines[1]):
+    if len(lines) < 2 or len(lines[1]) < 3 or lines[1].strip("-"):
         raise ParseError("virsh list table has no dash line under its header")
     name_at, state_at = lines[0].index("Name"), lines[0].index("State")
     guests = []
@@ -169,7 +176,7 @@ def parse_virsh_autostart(text: str) -> set[str]:
     if not text.endswith("\n"):
         raise ParseError("virsh autostart list is truncated (no final newline)")
     names = {line for line in text.splitlines() if line.strip()}
-    if any(_VIRSH_HEADER.match(name) or re.fullmatch(r"-{3,}", name) for name in names):
+    if any(_virsh_header(name) or re.fullmatch(r"-{3,}", name) for name in names):
         raise ParseError("expected bare domain names, got a virsh table")
     return names
 
@@ -408,8 +415,9 @@ def _stats(last: _NodeGuests, now: _NodeGuests, text: str) -> dict[str, DomStats
 
 # --------------------------------------------------------------------------- xl
 
-_XL_HEADER = re.compile(r"^Name\s+ID\s+Mem\s+VCPUs\s+State\s+Time\(s\)\s*$")
-_XL_FLAGS = re.compile(r"^[r-][b-][p-][s-][-rscwS?][d-]$")
+# Compiled on first use (``re`` caches them): most nodes run libvirt (issue 15).
+_XL_HEADER = r"^Name\s+ID\s+Mem\s+VCPUs\s+State\s+Time\(s\)\s*$"
+_XL_FLAGS = r"^[r-][b-][p-][s-][-rscwS?][d-]$"
 
 
 def parse_xl_list(text: str, node: str) -> tuple[Guest, ...]:
@@ -425,7 +433,7 @@ def parse_xl_list(text: str, node: str) -> tuple[Guest, ...]:
         ParseError: not ``xl list`` output, or a malformed row.
     """
     lines = _lines(text, "xl list")
-    if not _XL_HEADER.match(lines[0]):
+    if not re.match(_XL_HEADER, lines[0]):
         raise ParseError(f"not xl list output: {lines[0][:80]!r}")
     guests = []
     for row in lines[1:]:
@@ -452,7 +460,7 @@ def parse_xl_list(text: str, node: str) -> tuple[Guest, ...]:
 
 def xl_state(flags: str) -> str:
     """The virsh word for xl's six state flags (``-b----`` → ``idle``)."""
-    if not _XL_FLAGS.match(flags):
+    if not re.match(_XL_FLAGS, flags):
         return flags
     if flags[5] == "d":
         return "dying"
@@ -468,7 +476,7 @@ def xl_state(flags: str) -> str:
 
 # --------------------------------------------------------------------------- vzlist
 
-_VZ_HEADER = re.compile(r"^\s*CTID\s+NPROC\s+STATUS\s+IP_ADDR\s+HOSTNAME\s*$")
+_VZ_HEADER = r"^\s*CTID\s+NPROC\s+STATUS\s+IP_ADDR\s+HOSTNAME\s*$"  # compiled on first use
 
 
 def parse_vzlist(text: str, node: str) -> tuple[Guest, ...]:
@@ -483,7 +491,7 @@ def parse_vzlist(text: str, node: str) -> tuple[Guest, ...]:
     if text == "":
         return ()
     lines = _lines(text, "vzlist")
-    if not _VZ_HEADER.match(lines[0]):
+    if not re.match(_VZ_HEADER, lines[0]):
         raise ParseError(f"not vzlist -a output: {lines[0][:80]!r}")
     guests = []
     for row in lines[1:]:

@@ -432,11 +432,12 @@ _MEMBER = re.compile(r"^(.+)\[(\d+)\]((?:\([A-Z]\))*)$")
 _BLOCKS = re.compile(r"^\s+([0-9]+) blocks\b")
 _DISKS = re.compile(r"\[([0-9]+)/([0-9]+)\]")
 _MAP = re.compile(r"\[([U_]+)\]")
-_PROGRESS = re.compile(
+# A resync and a delayed one compile on first use (``re`` caches them; issue 15).
+_PROGRESS = (
     r"^\s+\[[=>.]*\]\s+(\w+)\s*=\s*([0-9.]+)%\s*\([0-9]+/[0-9]+\)"
     r"(?:\s*finish=([0-9.]+)min)?(?:\s*speed=([0-9]+)K/sec)?"
 )
-_WAITING = re.compile(r"^\s+(\w+)=(DELAYED|PENDING)\s*$")
+_WAITING = r"^\s+(\w+)=(DELAYED|PENDING)\s*$"
 
 
 def parse_mdstat(text: str) -> tuple[MdArray, ...]:
@@ -496,7 +497,9 @@ def _detail_line(array: MdArray, line: str) -> MdArray:
             working_disks=whole(disks.group(2), "/proc/mdstat: disks") if disks else None,
             status_map=status_map.group(1) if status_map else None,
         )
-    if match := _PROGRESS.match(line):
+    if line.strip().startswith("bitmap:"):  # before the rare patterns: no compiling them
+        return array
+    if match := re.match(_PROGRESS, line):
         action, done, finish, speed = match.groups()
         return replace(
             array, action=action,
@@ -505,10 +508,8 @@ def _detail_line(array: MdArray, line: str) -> MdArray:
             finish_minutes=decimal(finish, "/proc/mdstat: finish") if finish else None,
             speed_kib_s=whole(speed, "/proc/mdstat: speed") if speed else None,
         )
-    if match := _WAITING.match(line):
+    if match := re.match(_WAITING, line):
         return replace(array, action=match.group(1), pending=match.group(2))
-    if line.strip().startswith("bitmap:"):
-        return array
     raise ParseError(f"unexpected line for {array.name} in /proc/mdstat: {line[:100]!r}")
 
 

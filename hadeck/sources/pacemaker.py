@@ -71,10 +71,11 @@ NOT_CONNECTED = 102
 
 _ROLE_NAMES = {"master": "Promoted", "slave": "Unpromoted"}
 _TRUE = frozenset({"true", "yes", "y", "on", "1"})
-# Operation names that themselves contain an underscore, for op keys without ``task``.
+# Operation names that themselves contain an underscore, for op keys without ``task``;
+# compiled on first use (``re`` caches them): only a failed action's key is split.
 _OP_KEYS = (
-    re.compile(r"^(?P<rsc>.+)_(?P<task>migrate_to|migrate_from)_(?P<interval>[0-9]{1,19})$"),
-    re.compile(r"^(?P<rsc>.+)_(?P<task>[^_]+)_(?P<interval>[0-9]{1,19})$"),
+    r"^(?P<rsc>.+)_(?P<task>migrate_to|migrate_from)_(?P<interval>[0-9]{1,19})$",
+    r"^(?P<rsc>.+)_(?P<task>[^_]+)_(?P<interval>[0-9]{1,19})$",
 )
 
 
@@ -437,7 +438,7 @@ def split_op_key(op_key: str, task: str | None = None) -> tuple[str, str, int]:
         if match:
             return match["rsc"], task, int(match["interval"])
     for pattern in _OP_KEYS:
-        match = pattern.match(op_key)
+        match = re.match(pattern, op_key)
         if match:
             return match["rsc"], match["task"], int(match["interval"])
     return op_key, task or "", 0
@@ -518,7 +519,12 @@ def parse_cib_configuration(
     Raises:
         ParseError: the text is not a CIB, its configuration or its constraints.
     """
-    constraints, resources = _configuration(xml_text)
+    return _configuration_of(*_configuration(xml_text))
+
+
+def _configuration_of(
+    constraints: ET.Element | None, resources: ET.Element | None,
+) -> tuple[tuple[LocationConstraint, ...], tuple[Colocation, ...], tuple[PrimitiveConfig, ...]]:
     locations: list[LocationConstraint] = []
     colocations: list[Colocation] = []
     if constraints is not None:
@@ -557,6 +563,10 @@ def parse_cib_orders(xml_text: str) -> tuple[Order, ...]:
         ParseError: the text is not a CIB, its configuration or its constraints.
     """
     constraints, _ = _configuration(xml_text)
+    return _orders_of(constraints)
+
+
+def _orders_of(constraints: ET.Element | None) -> tuple[Order, ...]:
     if constraints is None:
         return ()
     orders = []
@@ -734,10 +744,20 @@ MAX_COMMAND_SECONDS = 3600.0
 timeout``'s own bound)."""
 
 
-_LAST_UPDATE = re.compile(r'<last_update time="([^"]*)"')
+_LAST_UPDATE = '<last_update time="'
+"""Where crm_mon's ``<last_update time="…"`` starts (found with str.find, not a pattern)."""
 _parsed_status = LastParses(parse_crm_mon, size=2)
-_parsed_configuration = LastParses(parse_cib_configuration, size=2)
-_parsed_orders = LastParses(parse_cib_orders, size=2)
+
+
+def _parse_cib(xml_text: str) -> tuple[tuple[LocationConstraint, ...], tuple[Colocation, ...],
+                                       tuple[PrimitiveConfig, ...], tuple[Order, ...]]:
+    """:func:`parse_cib_configuration` and :func:`parse_cib_orders` from one parse of the
+    XML (parsing it was half of their cost; issue 15)."""
+    constraints, resources = _configuration(xml_text)
+    return (*_configuration_of(constraints, resources), _orders_of(constraints))
+
+
+_parsed_cib = LastParses(_parse_cib, size=2)
 
 
 _last_status: tuple[str, str, PacemakerState] | None = None
@@ -749,10 +769,11 @@ def _parse_status(text: str) -> PacemakerState:
     """:func:`parse_crm_mon`, remembered across polls: crm_mon's output of a cluster where
     nothing happened differs only in the time of ``<last_update>``, which is set apart."""
     global _last_status
-    found = _LAST_UPDATE.search(text)
-    if found is None:
+    start = text.find(_LAST_UPDATE)
+    end = -1 if start < 0 else text.find('"', start + len(_LAST_UPDATE))
+    if end < 0:
         return _parsed_status(text)
-    start, end = found.start(1), found.end(1)
+    start += len(_LAST_UPDATE)
     last = _last_status
     # The text around the time as the last one's, compared in place: building the key
     # copies a 2.5 MB status twice (~2 ms a poll at 16 nodes / 500 guests).
@@ -762,7 +783,7 @@ def _parse_status(text: str) -> PacemakerState:
     else:
         state = _parsed_status(text, key=text[:start] + text[end:])
         _last_status = (text[:start], text[end:], state)
-    now = _text(found.group(1))
+    now = _text(text[start:end])
     if state.cluster.last_update == now:
         return state
     return replace(state, cluster=replace(state.cluster, last_update=now))
@@ -826,11 +847,11 @@ def _with_configuration(
         why = result.reason()
     else:
         try:
-            locations, colocations, primitives = parse_output(_parsed_configuration, result.stdout)
+            locations, colocations, primitives, orders = parse_output(_parsed_cib,
+                                                                      result.stdout)
         except ParseError as exc:
             why = str(exc)
         else:
-            orders = parse_output(_parsed_orders, result.stdout)
             full = replace(state, locations=locations, colocations=colocations,
                            primitives=primitives, orders=orders)
             return clock.done(full, detail)

@@ -48,6 +48,8 @@ NEVER = (
     # ~10 % of a plugin's start; pathlib pulls urllib.parse and ipaddress; outfile writes.
     "dataclasses", "inspect", "ast", "dis", "typing", "pathlib", "urllib", "ipaddress",
     "hadeck.outfile",
+    # A command is described without shlex unless an argument needs quoting.
+    "shlex",
 )
 """No plugin loads these on a bundle (a package stands for all of its modules).
 
@@ -68,11 +70,13 @@ AREA_MODULES = {
                   "hadeck.redact", *PACEMAKER_XML),
     "drbd": ("hadeck.model.drbd", "hadeck.sources.drbd", "hadeck.sources.drbd_proc",
              "hadeck.health.drbd"),
-    "guests": ("hadeck.model.guests", "hadeck.sources.guests", "hadeck.health.guests"),
+    "guests": ("hadeck.model.guests", "hadeck.sources.guests", "hadeck.health.guests",
+               # The join of guests with Pacemaker and of corosync's peers with its nodes.
+               "hadeck.join"),
     "lvs": ("hadeck.model.lvs", "hadeck.sources.lvs", "hadeck.sources.keepalived",
             "hadeck.health.lvs"),
     "corosync": ("hadeck.model.corosync", "hadeck.sources.corosync",
-                 "hadeck.health.connectivity"),
+                 "hadeck.health.connectivity", "hadeck.join"),
     "host": ("hadeck.model.host", "hadeck.sources.host", "hadeck.health.host"),
     "pings": ("hadeck.model.probes", "hadeck.probes", "hadeck.health.connectivity"),
     "snmp": ("hadeck.model.snmp",),
@@ -96,12 +100,20 @@ AREAS = {
 """The areas each plugin judges (its sources, as in its ``Plugin``)."""
 
 
+READS_DATES = {"backup"}
+"""The plugins that parse a date with datetime on the seed bundle (a backup's time); the
+others load neither datetime nor calendar (issue 15: they load on use, and a constraint's
+lifetime is read without them: ``hadeck.placement.rules.timegm``)."""
+
+
 def forbidden(plugin: str) -> tuple[str, ...]:
-    """What ``plugin`` must not load: :data:`NEVER` and the modules of other areas."""
+    """What ``plugin`` must not load: :data:`NEVER`, the modules of other areas, and the
+    date modules unless it parses a date (:data:`READS_DATES`)."""
     mine = {m for area in AREAS[plugin] for m in AREA_MODULES[area]}
     others = {m for area, mods in AREA_MODULES.items() if area not in AREAS[plugin]
               for m in mods} - mine
-    return (*NEVER, *sorted(others))
+    dates = () if plugin in READS_DATES else ("datetime", "calendar")
+    return (*NEVER, *dates, *sorted(others))
 
 
 def offending(loaded: list[str], names: tuple[str, ...]) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hadeck.placement import INFINITY, parse_cib, parse_date, parse_scores
-from hadeck.placement.rules import evaluate
+from hadeck.placement.rules import evaluate, timegm
 from hadeck.sources.base import ParseError
 
 # crm_simulate 2.1.5 -s without -Q: the status first, then the scores.
@@ -68,6 +68,27 @@ def test_scores_refuse_what_is_not_crm_simulate(text: str) -> None:
 ])
 def test_dates(text: str, expected: float | None) -> None:
     assert parse_date(text) == expected
+
+
+def test_timegm_is_calendars() -> None:
+    """``rules.timegm`` (no calendar import on a plugin's path, issue 15) gives what
+    ``calendar.timegm`` gives, carries and errors included, over the years it takes."""
+    import calendar
+    import random
+
+    rng = random.Random(15)
+    years = [*range(1, 30), *range(1580, 2500), *range(9970, 10000)]
+    for year in years:
+        for month in range(1, 13):
+            for day in (0, 1, 28, 29, 30, 31, 99):
+                fields = (year, month, day, rng.randrange(100), rng.randrange(100),
+                          rng.randrange(100))
+                assert timegm(*fields) == calendar.timegm((*fields, 0, 0, 0)), fields
+    for year, month in ((0, 1), (10000, 1), (2000, 0), (2000, 13)):
+        with pytest.raises(ValueError):
+            calendar.timegm((year, month, 1, 0, 0, 0, 0, 0, 0))
+        with pytest.raises(ValueError):
+            timegm(year, month, 1)
 
 
 CIB = """\
