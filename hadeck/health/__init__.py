@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from hadeck.health.verdict import (
         AREAS,
         CRITICAL,
+        KINDS,
         OK,
         UNKNOWN,
         WARNING,
@@ -159,6 +160,7 @@ _LAZY = {
     "UNKNOWN": "verdict",
     "WARNING": "verdict",
     "Judgement": "verdict",
+    "KINDS": "verdict",
     "Kind": "verdict",
     "Memo": "verdict",
     "Subject": "verdict",
@@ -182,6 +184,7 @@ __all__ = [
     "CRITICAL",
     "DEFAULT_POLICY",
     "GUEST_AGENTS",
+    "KINDS",
     "OK",
     "PING_AGENTS",
     "UNKNOWN",
