@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from hadeck.health.verdict import WARNING, Kind, Subject, Verdict
 from hadeck.model import LocationConstraint, PacemakerState
-from hadeck.placement.rules import parse_date
 
 
 def judge_constraints(pcmk: PacemakerState, now: float | None = None) -> list[Verdict]:
@@ -40,7 +39,11 @@ def _verdict(loc: LocationConstraint, now: float | None) -> Verdict:
         what = f"pinned to {node} by {loc.id}"
     if loc.role and loc.role not in ("Started", "Slave", "Unpromoted"):
         what += f" (role {loc.role})"
-    end = parse_date(loc.lifetime) if loc.lifetime else None
+    end = None
+    if loc.lifetime:
+        from hadeck.dates import parse_date  # only a constraint with a lifetime reads one
+
+        end = parse_date(loc.lifetime)
     if loc.lifetime is None:
         lifetime = " with no lifetime: it stays until cleared"
     elif end is not None and now is not None and end <= now:

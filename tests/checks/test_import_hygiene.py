@@ -103,7 +103,7 @@ AREAS = {
 READS_DATES = {"backup"}
 """The plugins that parse a date with datetime on the seed bundle (a backup's time); the
 others load neither datetime nor calendar (issue 15: they load on use, and a constraint's
-lifetime is read without them: ``hadeck.placement.rules.timegm``)."""
+lifetime is read without them: ``hadeck.dates.timegm``)."""
 
 
 def forbidden(plugin: str) -> tuple[str, ...]:
