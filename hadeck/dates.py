@@ -1,13 +1,24 @@
-"""Pacemaker's dates (ISO 8601) as seconds since the epoch, with str methods and no
-calendar or datetime.
+"""Pacemaker's dates and times as seconds since the epoch.
+
+:func:`parse_date` reads its ISO 8601 dates (a constraint's lifetime, a rule's date) with
+str methods and no calendar or datetime; :func:`cluster_time` reads the times crm_mon
+prints (when a failure began), which the verdicts carry as ``since``.
 
 Its own module so that a check plugin reads a constraint's lifetime
 (:mod:`hadeck.health.constraints`) without loading :mod:`hadeck.placement` (~1 M
 instructions of check_hadeck_cluster's start; issue 15); :mod:`hadeck.placement.rules`
-re-exports these names.
+re-exports its names.
+
+The cluster's own times: hadeck only knows when it first saw a problem; an operator needs
+when it began. Where the cluster records it (``last-rc-change`` of a failed operation, a
+fail count's ``last-failure``) a verdict carries it as
+:attr:`~hadeck.health.verdict.Verdict.since`, and the faces show "since" from it;
+elsewhere they say "seen since" (at least that long).
 """
 
 from __future__ import annotations
+
+import time
 
 
 def parse_date(text: str) -> float | None:
@@ -88,3 +99,24 @@ def timegm(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
     days = era * 146097 + day_of_era - 719468 + day - 1
     return ((days * 24 + hour) * 60 + minute) * 60 + second
+
+
+def cluster_time(text: str | None) -> float | None:
+    """Epoch seconds of a time as crm_mon prints it; None when it is not one.
+
+    crm_mon writes ``2026-11-22 02:39:59Z`` (UTC; ``<failures>``, 2.1+) and
+    ``Sun Nov 22 02:39:59 2026`` (ctime, in the local time of the node that ran it:
+    ``last-failure``, operation history, 1.1's failures).
+    """
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        if text.endswith("Z"):
+            import datetime as dt  # here: most runs have no failure with a time (issue 15)
+
+            parsed = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%SZ")
+            return parsed.replace(tzinfo=dt.UTC).timestamp()
+        return time.mktime(time.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y"))
+    except (ValueError, OverflowError):
+        return None

@@ -9,8 +9,8 @@ its exit code; none of them judges on its own.
 Rules are grouped by area, one module per area (:mod:`~hadeck.health.pacemaker`,
 :mod:`~hadeck.health.constraints` (leftover ``cli-`` moves and bans),
 :mod:`~hadeck.health.drbd`, :mod:`~hadeck.health.guests`, :mod:`~hadeck.health.lvs`,
-:mod:`~hadeck.health.connectivity`, :mod:`~hadeck.health.host`,
-:mod:`~hadeck.health.sources`), so that a check plugin can judge just its area (with
+:mod:`~hadeck.health.connectivity`, :mod:`~hadeck.health.host`; the reads themselves in
+:mod:`~hadeck.health.verdict`), so that a check plugin can judge just its area (with
 per-state overrides where the old Nagios plugins had them, and its options as
 parameters) and still agree with the dashboard. :mod:`~hadeck.health.verdict` holds what
 they return: a :class:`Verdict` about a typed :class:`Subject`, and the
@@ -73,7 +73,6 @@ if TYPE_CHECKING:
     )
     from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
     from hadeck.health.policy import DEFAULT_POLICY, Policy
-    from hadeck.health.sources import judge_sources, nothing_to_judge
     from hadeck.health.storage import (
         backup_subject,
         judge_backup,
@@ -95,6 +94,8 @@ if TYPE_CHECKING:
         Subject,
         Verdict,
         interned,
+        judge_sources,
+        nothing_to_judge,
         rank,
         worst,
     )
@@ -146,8 +147,8 @@ _LAZY = {
     "judge_orders": "placement",
     "DEFAULT_POLICY": "policy",
     "Policy": "policy",
-    "judge_sources": "sources",
-    "nothing_to_judge": "sources",
+    "judge_sources": "verdict",
+    "nothing_to_judge": "verdict",
     "backup_subject": "storage",
     "judge_backup": "storage",
     "judge_backups": "storage",
@@ -275,8 +276,7 @@ def judge(state: ClusterState, policy: Policy | None = None,
     )
     from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
     from hadeck.health.policy import DEFAULT_POLICY
-    from hadeck.health.sources import judge_sources
-    from hadeck.health.verdict import Judgement
+    from hadeck.health.verdict import Judgement, judge_sources
 
     if policy is None:
         policy = DEFAULT_POLICY

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from hadeck.health.times import cluster_time
+from hadeck.dates import cluster_time
 from hadeck.health.verdict import (
     CRITICAL,
     OK,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from hadeck.model import Health
 from hadeck.record import field, record, replace
@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     _K = TypeVar("_K")
 
     from hadeck.health.causes import Problem
-    from hadeck.model import Resource  # a type only: Pacemaker's classes load when used
+    from hadeck.model import (
+        Resource,  # a type only: Pacemaker's classes load when used
+        SourceStatus,
+    )
 
 OK, WARNING, CRITICAL, UNKNOWN = Health.OK, Health.WARNING, Health.CRITICAL, Health.UNKNOWN
 
@@ -538,3 +541,30 @@ def memo_get(memo: Memo | None, obj: object, context: object,
              judge: Callable[[], list[Verdict]]) -> list[Verdict]:
     """``judge()``, through ``memo`` when there is one."""
     return judge() if memo is None else memo.get(obj, context, judge)
+
+
+# Health of the reads themselves: a source that failed is UNKNOWN (here rather than a
+# module of its own: every plugin judges its reads; issue 15).
+
+
+def judge_sources(sources: Iterable[SourceStatus],
+                  explained: Collection[str] = ()) -> list[Verdict]:
+    """A source that could not be read is UNKNOWN: hadeck cannot vouch for that part.
+
+    Args:
+        sources: how each source was read.
+        explained: nodes whose being unreachable another rule judges for what it is (a
+            director down): their ``node`` error is that rule's verdict, not an unknown.
+    """
+    return [
+        Verdict(UNKNOWN, "sources", Subject(Kind.SOURCE, s.source, s.node), s.error, s.node)
+        for s in sources
+        if s.error is not None and not (s.source == "node" and s.node in explained)
+    ]
+
+
+def nothing_to_judge(node: str, sources: Iterable[SourceStatus]) -> Verdict:
+    """UNKNOWN for a read that gave no verdict at all (never an empty check): why."""
+    details = "; ".join(s.detail for s in sources if s.detail)
+    return Verdict(UNKNOWN, "sources", Subject(Kind.NODE, node),
+                   f"nothing to judge ({details or 'nothing read'})", node)
