@@ -5,7 +5,7 @@ str methods and no calendar or datetime; :func:`cluster_time` reads the times cr
 prints (when a failure began), which the verdicts carry as ``since``.
 
 Its own module so that a check plugin reads a constraint's lifetime
-(:mod:`hadeck.health.constraints`) without loading :mod:`hadeck.placement` (~1 M
+(:func:`hadeck.health.pacemaker.judge_constraints`) without loading :mod:`hadeck.placement` (~1 M
 instructions of check_hadeck_cluster's start; issue 15); :mod:`hadeck.placement.rules`
 re-exports its names.
 

@@ -61,8 +61,7 @@ PACEMAKER_XML = ("xml",)
 
 AREA_MODULES = {
     "pacemaker": ("hadeck.model.pacemaker", "hadeck.sources.pacemaker",
-                  "hadeck.health.pacemaker", "hadeck.health.constraints",
-                  "hadeck.health.placement", "hadeck.health.membership", "hadeck.placement",
+                  "hadeck.health.pacemaker", "hadeck.placement",
                   # pingd is a Pacemaker node attribute: its verdicts witness a grouped
                   # cause (lost ping nodes) in every plugin that reads Pacemaker.
                   "hadeck.health.connectivity",
