@@ -40,11 +40,12 @@ A plugin started as its console script (as here) runs without the cyclic garbage
 collector and ends without the interpreter's finalization
 (``hadeck/checks/__init__.py``); ``python -c`` with the floor's imports does neither.
 
-Where it stands (2026-12-02, instructions; ``import nagiosplugin`` 108 M, the floor 1.13x,
-with xml.etree 1.21x): drbd 1.28x, corosync 1.24x, node 1.28x, lvs 1.37x, pingd 1.40x,
-guests 1.42x meet the aim; cluster 1.52x misses it (165 M; ~3 M to cut: hadeck's own
-modules are ~33 M of it, its run ~22 M — ``--by-module cluster``). Before branch clx
-(``Kind`` as str, ``hadeck.dates``) 1.30x, 1.26x, 1.29x, 1.39x, 1.42x, 1.44x, 1.56x.
+Where it stands (2026-12-02, instructions; ``import nagiosplugin`` 108 M, the floor 1.14x,
+with xml.etree 1.21x): drbd 1.26x, corosync 1.23x, node 1.26x, lvs 1.35x, pingd 1.39x,
+guests 1.40x, cluster 1.50x (161.7 M, 1.496x) all meet the aim; cluster's margin is
+~0.5 M (hadeck's own modules are ~29 M of it, its run ~22 M — ``--by-module
+cluster``). Before branch clx (``Kind`` as str, lazy ``Config`` defaults, fewer modules)
+1.30x, 1.26x, 1.29x, 1.39x, 1.42x, 1.44x, 1.56x (168.2 M).
 Without branch plk's str methods for patterns 1.32x, 1.29x, 1.30x, 1.40x, 1.45x, 1.47x,
 1.63x. Before issue 15's records, typing and pathlib work 2.97x, 2.90x, 2.89x, 3.06x, 3.46x, 3.48x,
 4.18x; at d2cc43d 1.54x, 1.51x, 1.53x, 1.63x, 1.73x, 1.76x, 2.02x (docs/design.md, "A
