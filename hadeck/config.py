@@ -102,7 +102,6 @@ import os
 import re
 from collections.abc import Mapping
 
-from hadeck.health import Policy
 from hadeck.model import Health
 from hadeck.record import FACTORY, field, record, replace
 from hadeck.runner import DEFAULT_TIMEOUT, SSH_OPTIONS
@@ -112,9 +111,12 @@ if TYPE_CHECKING:
     from pathlib import Path
     from typing import Any
 
+    # What a Config's defaults need is imported when a field is first read (__lazy__).
+    from hadeck.health import Policy
+    from hadeck.snmp.agent import SnmpAgent
+
     # The backups source (and its model) load only where a configuration has
     # repositories: a check of another area never loads them (issue 15).
-    from hadeck.snmp.agent import SnmpAgent
     from hadeck.sources.backup_spec import RepoSpec
     from hadeck.weights import WeightRule
 
@@ -135,6 +137,12 @@ DEFAULT_ORIGIN = "built-in default"
 
 class ConfigError(ValueError):
     """The configuration file is unreadable or says something hadeck cannot use."""
+
+
+def _default_policy() -> Policy:
+    from hadeck.health import Policy
+
+    return Policy()
 
 
 def _default_snmp() -> SnmpAgent:
@@ -177,7 +185,7 @@ class Config:
     """``actions.read_only``: every face refuses actions (move, standby, cleanup …) and
     says so; the same as ``--read-only`` on the command line. For a monitoring host or
     an account that must only look."""
-    policy: Policy = field(default_factory=Policy)
+    policy: Policy = field(default_factory=_default_policy)
     """``lvs.expected`` (real servers each virtual service should have, by
     ``"TCP 192.0.2.10:80"``) and ``drbd.states`` (the verdict of a DRBD state word,
     ``SyncTarget = "OK"``) go here, for the health rules."""
@@ -212,10 +220,11 @@ class Config:
     ``$HADECK_CONFIG`` when that named the file, or a command-line option. A key not here
     has its built-in default."""
 
-    __lazy__ = ("snmp_defaults", "weights")
-    """Fields whose default is built on first access: a check plugin never reads them, and
-    building them imported :mod:`hadeck.weights` and :mod:`hadeck.snmp.agent` at every
-    start (~1.3 M instructions; issue 15). :func:`hadeck.record.replace` keeps them
+    __lazy__ = ("policy", "snmp_defaults", "weights")
+    """Fields whose default is built on first access: a check plugin never reads the last
+    two and check_hadeck_cluster none, and building them imported
+    :mod:`hadeck.health.policy`, :mod:`hadeck.weights` and :mod:`hadeck.snmp.agent` at
+    every start (~1.8 M instructions; issue 15). :func:`hadeck.record.replace` keeps them
     unbuilt."""
 
     def __init__(self, peers: str = "ssh", extra_nodes: tuple[str, ...] = (),
@@ -234,13 +243,14 @@ class Config:
         object.__setattr__(self, "ssh_options", ssh_options)
         object.__setattr__(self, "ssh_sudo", ssh_sudo)
         object.__setattr__(self, "read_only", read_only)
-        object.__setattr__(self, "policy", Policy() if policy is FACTORY else policy)
+        if policy is not FACTORY:  # else built on first access (__getattr__)
+            object.__setattr__(self, "policy", policy)
         object.__setattr__(self, "probe_ping", probe_ping)
         object.__setattr__(self, "probe_hosts", probe_hosts)
         object.__setattr__(self, "probe_count", probe_count)
         object.__setattr__(self, "probe_timeout", probe_timeout)
         object.__setattr__(self, "probe_links", probe_links)
-        if snmp_defaults is not FACTORY:  # else built on first access (__getattr__)
+        if snmp_defaults is not FACTORY:
             object.__setattr__(self, "snmp_defaults", snmp_defaults)
         object.__setattr__(self, "snmp_agents", snmp_agents)
         if weights is not FACTORY:
@@ -252,8 +262,10 @@ class Config:
     if not TYPE_CHECKING:  # mypy: no attribute of Config is made up
 
         def __getattr__(self, name: str) -> object:
-            if name == "snmp_defaults":
-                value: object = _default_snmp()
+            if name == "policy":
+                value: object = _default_policy()
+            elif name == "snmp_defaults":
+                value = _default_snmp()
             elif name == "weights":
                 value = _default_weights()
             else:
@@ -575,6 +587,8 @@ def _unknown(kind: str, dotted: str) -> str:
 
 
 def _from_data(data: Mapping[str, object], path: str) -> Config:
+    from hadeck.health import Policy
+
     cluster = _table(data, "cluster")
     ssh = _table(data, "ssh")
     lvs = _table(data, "lvs")
@@ -652,6 +666,8 @@ def _limit(table: str, key: str, value: object, high: float) -> float:
 
 def _percents(lvm: Mapping[str, object]) -> dict[str, float]:
     """``[lvm]``: the thin pool and volume group thresholds, in percent."""
+    from hadeck.health import Policy
+
     found = {LVM_KEYS[k]: _limit("lvm", k, v, 100) for k, v in lvm.items() if k in LVM_KEYS}
     defaults = Policy()
     for kind in ("data", "metadata"):
@@ -668,6 +684,8 @@ def _percents(lvm: Mapping[str, object]) -> dict[str, float]:
 
 def _backup_policy(backups: Mapping[str, object]) -> dict[str, float]:
     """``[backups]``: the age thresholds (hours) and the full's period (days)."""
+    from hadeck.health import Policy
+
     found = {BACKUP_KEYS[k]: _limit("backups", k, v, 24 * 3660)
              for k, v in backups.items() if k in BACKUP_KEYS}
     warn = found.get("backup_warning_hours", Policy().backup_warning_hours)
