@@ -43,7 +43,7 @@ collector and ends without the interpreter's finalization
 Where it stands (2026-12-02, instructions; ``import nagiosplugin`` 108 M, the floor 1.14x,
 with xml.etree 1.21x): drbd 1.26x, corosync 1.22x, node 1.26x, lvs 1.36x, pingd 1.38x,
 guests 1.41x, cluster 1.49x (161.1 M) all meet the aim; cluster's margin is ~1 M
-(hadeck's own modules are ~28.5 M of it, its run ~22 M — ``--by-module cluster``).
+(hadeck's own modules are ~28 M of it, its run ~22 M — ``--by-module cluster``).
 Before branch clx (``Kind`` as str, lazy ``Config`` defaults, fewer modules) 1.30x,
 1.26x, 1.29x, 1.39x, 1.42x, 1.44x, 1.56x (168.2 M).
 Without branch plk's str methods for patterns 1.32x, 1.29x, 1.30x, 1.40x, 1.45x, 1.47x,
