@@ -41,11 +41,13 @@ collector and ends without the interpreter's finalization
 (``hadeck/checks/__init__.py``); ``python -c`` with the floor's imports does neither.
 
 Where it stands (2026-12-02, instructions; ``import nagiosplugin`` 108 M, the floor 1.14x,
-with xml.etree 1.21x): drbd 1.30x, corosync 1.25x, node 1.29x, lvs 1.39x, pingd 1.42x,
-guests 1.44x meet the aim; cluster 1.55x misses it (167 M; ~5 M to cut: hadeck's own
-modules are ~33.5 M of it, its run ~22 M — ``--by-module cluster``). Without branch
-plk's str methods for patterns 1.32x, 1.29x, 1.30x, 1.40x, 1.45x, 1.47x, 1.63x. Before
-issue 15's records, typing and pathlib work 2.97x, 2.90x, 2.89x, 3.06x, 3.46x, 3.48x,
+with xml.etree 1.21x): drbd 1.26x, corosync 1.22x, node 1.26x, lvs 1.36x, pingd 1.38x,
+guests 1.41x, cluster 1.49x (161.1 M) all meet the aim; cluster's margin is ~1 M
+(hadeck's own modules are ~28 M of it, its run ~22 M — ``--by-module cluster``).
+Before branch clx (``Kind`` as str, lazy ``Config`` defaults, fewer modules) 1.30x,
+1.26x, 1.29x, 1.39x, 1.42x, 1.44x, 1.56x (168.2 M).
+Without branch plk's str methods for patterns 1.32x, 1.29x, 1.30x, 1.40x, 1.45x, 1.47x,
+1.63x. Before issue 15's records, typing and pathlib work 2.97x, 2.90x, 2.89x, 3.06x, 3.46x, 3.48x,
 4.18x; at d2cc43d 1.54x, 1.51x, 1.53x, 1.63x, 1.73x, 1.76x, 2.02x (docs/design.md, "A
 check plugin's start-up"). Wall times on a machine not quiet are not a verdict; measure
 them on a quiet one.

@@ -105,6 +105,25 @@ SUDO_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # --------------------------------------------------------------------------- options
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, asking the terminal's width once a run.
+
+    argparse makes a formatter for every option it adds (to check its metavar), and each
+    asked the terminal's width (``shutil.get_terminal_size``: ~0.4 M instructions of a
+    plugin's start over its options; issue 15). The width is the same, as the help is.
+    """
+
+    width: int | None = None
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:
+            if _Formatter.width is None:
+                _Formatter.width = shutil.get_terminal_size().columns - 2
+            width = _Formatter.width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class PluginParser(argparse.ArgumentParser):
     """argparse, but every way out is exit 3 and a bad option is one line on stdout.
 
@@ -193,6 +212,7 @@ def add_thresholds(parser: argparse.ArgumentParser, what: str,
 def build_parser(plugin: Plugin) -> PluginParser:
     parser = PluginParser(
         prog=f"check_hadeck_{plugin.name}",
+        formatter_class=_Formatter,
         title=plugin.title,
         description=plugin.description,
         epilog=(

@@ -164,8 +164,13 @@ def _frozen_delattr(self: object, name: str) -> None:
 
 
 def replace(obj: T, /, **changes: Any) -> T:
-    """``dataclasses.replace`` for a record, without importing ``dataclasses``."""
+    """``dataclasses.replace`` for a record, without importing ``dataclasses``.
+
+    A field the class names in ``__lazy__`` (its default built on first access) that was
+    not built yet is left to the new record's default.
+    """
+    lazy = getattr(obj.__class__, "__lazy__", ())
     for name in obj.__match_args__:  # type: ignore[attr-defined]
-        if name not in changes:
+        if name not in changes and not (name in lazy and name not in obj.__dict__):
             changes[name] = getattr(obj, name)
     return obj.__class__(**changes)

@@ -16,7 +16,7 @@ import typing
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from hadeck import __version__
-from hadeck.health import AREAS, Judgement, Kind, Problem, Verdict
+from hadeck.health import AREAS, KINDS, Judgement, Problem, Verdict
 from hadeck.model import ClusterState, load_all
 from hadeck.redact import redact_state, scrub_data, secret_values
 from hadeck.serial import to_data
@@ -49,7 +49,7 @@ def verdict_data(v: Verdict) -> dict[str, Any]:
     return {"health": v.health.name, "area": v.area, "subject": v.subject,
             "reason": v.reason, "node": v.node,
             "since": _iso(v.since) if v.since is not None else None,
-            "key": {"kind": key.kind.value, "name": key.name, "node": key.node,
+            "key": {"kind": key.kind, "name": key.name, "node": key.node,
                     "peer": key.peer, "volume": key.volume}}
 
 
@@ -134,7 +134,7 @@ def json_schema() -> dict[str, Any]:
                 "type": "object",
                 "required": ["kind", "name", "node", "peer", "volume"],
                 "properties": {
-                    "kind": {"enum": [k.value for k in Kind]},
+                    "kind": {"enum": list(KINDS)},
                     "name": {"type": "string"},
                     "node": {"type": ["string", "null"]},
                     "peer": {"type": ["string", "null"]},

@@ -6,11 +6,11 @@ each OK / WARNING / CRITICAL / UNKNOWN with a reason a person can act on. The da
 colours what it says, the check plugins exit with it, and ``hadeck status`` returns it as
 its exit code; none of them judges on its own.
 
-Rules are grouped by area, one module per area (:mod:`~hadeck.health.pacemaker`,
-:mod:`~hadeck.health.constraints` (leftover ``cli-`` moves and bans),
+Rules are grouped by area, one module per area (:mod:`~hadeck.health.pacemaker`, with
+leftover ``cli-`` moves and bans, membership, colocations and orders,
 :mod:`~hadeck.health.drbd`, :mod:`~hadeck.health.guests`, :mod:`~hadeck.health.lvs`,
-:mod:`~hadeck.health.connectivity`, :mod:`~hadeck.health.host`,
-:mod:`~hadeck.health.sources`), so that a check plugin can judge just its area (with
+:mod:`~hadeck.health.connectivity`, :mod:`~hadeck.health.host`; the reads themselves in
+:mod:`~hadeck.health.verdict`), so that a check plugin can judge just its area (with
 per-state overrides where the old Nagios plugins had them, and its options as
 parameters) and still agree with the dashboard. :mod:`~hadeck.health.verdict` holds what
 they return: a :class:`Verdict` about a typed :class:`Subject`, and the
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
         judge_ping_probes,
         judge_pingd,
     )
-    from hadeck.health.constraints import judge_constraints
     from hadeck.health.drbd import (
         drbd_subject,
         format_duration,
@@ -63,17 +62,20 @@ if TYPE_CHECKING:
         service_subject,
         vrrp_subject,
     )
-    from hadeck.health.membership import judge_membership, out_of_cluster
     from hadeck.health.pacemaker import (
         in_transition,
         judge_cluster,
+        judge_colocations,
+        judge_constraints,
+        judge_guest_disks,
+        judge_membership,
         judge_node,
         judge_nodes,
+        judge_orders,
         judge_resources,
+        out_of_cluster,
     )
-    from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
     from hadeck.health.policy import DEFAULT_POLICY, Policy
-    from hadeck.health.sources import judge_sources, nothing_to_judge
     from hadeck.health.storage import (
         backup_subject,
         judge_backup,
@@ -85,6 +87,7 @@ if TYPE_CHECKING:
     from hadeck.health.verdict import (
         AREAS,
         CRITICAL,
+        KINDS,
         OK,
         UNKNOWN,
         WARNING,
@@ -94,6 +97,8 @@ if TYPE_CHECKING:
         Subject,
         Verdict,
         interned,
+        judge_sources,
+        nothing_to_judge,
         rank,
         worst,
     )
@@ -110,7 +115,7 @@ _LAZY = {
     "judge_corosync_on": "connectivity",
     "judge_ping_probes": "connectivity",
     "judge_pingd": "connectivity",
-    "judge_constraints": "constraints",
+    "judge_constraints": "pacemaker",
     "drbd_subject": "drbd",
     "format_duration": "drbd",
     "judge_drbd": "drbd",
@@ -133,20 +138,20 @@ _LAZY = {
     "select_services": "lvs",
     "service_subject": "lvs",
     "vrrp_subject": "lvs",
-    "judge_membership": "membership",
-    "out_of_cluster": "membership",
+    "judge_membership": "pacemaker",
+    "out_of_cluster": "pacemaker",
     "in_transition": "pacemaker",
     "judge_cluster": "pacemaker",
     "judge_node": "pacemaker",
     "judge_nodes": "pacemaker",
     "judge_resources": "pacemaker",
-    "judge_colocations": "placement",
-    "judge_guest_disks": "placement",
-    "judge_orders": "placement",
+    "judge_colocations": "pacemaker",
+    "judge_guest_disks": "pacemaker",
+    "judge_orders": "pacemaker",
     "DEFAULT_POLICY": "policy",
     "Policy": "policy",
-    "judge_sources": "sources",
-    "nothing_to_judge": "sources",
+    "judge_sources": "verdict",
+    "nothing_to_judge": "verdict",
     "backup_subject": "storage",
     "judge_backup": "storage",
     "judge_backups": "storage",
@@ -159,6 +164,7 @@ _LAZY = {
     "UNKNOWN": "verdict",
     "WARNING": "verdict",
     "Judgement": "verdict",
+    "KINDS": "verdict",
     "Kind": "verdict",
     "Memo": "verdict",
     "Subject": "verdict",
@@ -182,6 +188,7 @@ __all__ = [
     "CRITICAL",
     "DEFAULT_POLICY",
     "GUEST_AGENTS",
+    "KINDS",
     "OK",
     "PING_AGENTS",
     "UNKNOWN",
@@ -258,22 +265,23 @@ def judge(state: ClusterState, policy: Policy | None = None,
     """
     from hadeck.health.causes import find_causes
     from hadeck.health.connectivity import judge_corosync, judge_ping_probes, judge_pingd
-    from hadeck.health.constraints import judge_constraints
     from hadeck.health.drbd import judge_drbd, judge_primaries
     from hadeck.health.guests import guest_lists, judge_guests
     from hadeck.health.host import judge_hosts
     from hadeck.health.lvs import directors_down, judge_directors_down, judge_lvs
-    from hadeck.health.membership import judge_membership
     from hadeck.health.pacemaker import (
         in_transition,
         judge_cluster,
+        judge_colocations,
+        judge_constraints,
+        judge_guest_disks,
+        judge_membership,
         judge_nodes,
+        judge_orders,
         judge_resources,
     )
-    from hadeck.health.placement import judge_colocations, judge_guest_disks, judge_orders
     from hadeck.health.policy import DEFAULT_POLICY
-    from hadeck.health.sources import judge_sources
-    from hadeck.health.verdict import Judgement
+    from hadeck.health.verdict import Judgement, judge_sources
 
     if policy is None:
         policy = DEFAULT_POLICY

@@ -37,7 +37,6 @@ from hadeck.sources.base import (
     percent,
     whole,
 )
-from hadeck.sources.drbd_proc import PEER_NAME, parse_proc_drbd, proc_drbd_version
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (issue 15)
 if TYPE_CHECKING:
@@ -61,6 +60,59 @@ __all__ = [
     "proc_drbd_version",
     "read",
 ]
+
+PEER_NAME = "peer"
+"""The name of the one peer of an 8.x resource, which DRBD 8 does not name."""
+
+
+def proc_drbd_version(text: str) -> str | None:
+    """The DRBD module version from /proc/drbd's first line.
+
+    Args:
+        text: the content of /proc/drbd.
+
+    Returns:
+        ``8.4.11``, ``8.3.16``, ``9.2.5`` …, without the package release (``-1``);
+        None when there is no version line.
+    """
+    for line in text.splitlines():
+        if line.strip():
+            return _version(line)
+    return None
+
+
+def _digit_run(text: str, start: int) -> int:
+    """The end of the ASCII digits at ``start``, at most four of them."""
+    end = start
+    while end < len(text) and end - start < 4 and "0" <= text[end] <= "9":
+        end += 1
+    return end
+
+
+def _version(line: str) -> str | None:
+    """``version: 8.4.11 (api:1/proto:86-101)`` → ``8.4.11``: numbers of one to four ASCII
+    digits, two or more, joined by dots, as ``[0-9]{1,4}(?:\\.[0-9]{1,4})+`` after
+    ``version:`` and any blanks (str methods, not a pattern: issue 15)."""
+    if not line.startswith("version:"):
+        return None
+    rest = line[8:].lstrip()
+    end = _digit_run(rest, 0)
+    if end == 0:
+        return None
+    parts = 0
+    while end + 1 < len(rest) and rest[end] == "." and "0" <= rest[end + 1] <= "9":
+        end = _digit_run(rest, end + 1)
+        parts += 1
+    return rest[:end] if parts else None
+
+
+def parse_proc_drbd(text: str) -> tuple[DrbdResource, ...]:
+    """:func:`hadeck.sources.drbd_proc.parse_proc_drbd`: DRBD 8's ``/proc/drbd``, its
+    module imported on first use (a DRBD 9 node reads only the version line here;
+    issue 15)."""
+    from hadeck.sources import drbd_proc
+
+    return drbd_proc.parse_proc_drbd(text)
 
 SOURCE = "drbd"
 

@@ -18,9 +18,7 @@ import re
 from hadeck.model import DrbdConnection, DrbdPeerVolume, DrbdResource, DrbdVolume
 from hadeck.record import FACTORY, field, record
 from hadeck.sources.base import ParseError, decimal, percent, whole
-
-PEER_NAME = "peer"
-"""The name of the one peer of an 8.x resource, which DRBD 8 does not name."""
+from hadeck.sources.drbd import PEER_NAME, proc_drbd_version
 
 # [0-9], not \d: \d takes every script's digits, which int() reads or chokes on.
 # DRBD 8's minors only: compiled (and cached by re) when a DRBD 8 /proc/drbd is read, not
@@ -43,47 +41,6 @@ _REPLICATING = frozenset({
 _WRITE_ORDERING = {"b": "barrier", "f": "flush", "d": "drain", "n": "none"}
 # Resync pause flags in /proc/drbd order (a, p, u), reported in DRBD 9's order.
 _PAUSE_FLAGS = (("u", "user"), ("p", "peer"), ("a", "dependency"))
-
-
-def proc_drbd_version(text: str) -> str | None:
-    """The DRBD module version from /proc/drbd's first line.
-
-    Args:
-        text: the content of /proc/drbd.
-
-    Returns:
-        ``8.4.11``, ``8.3.16``, ``9.2.5`` …, without the package release (``-1``);
-        None when there is no version line.
-    """
-    for line in text.splitlines():
-        if line.strip():
-            return _version(line)
-    return None
-
-
-def _digit_run(text: str, start: int) -> int:
-    """The end of the ASCII digits at ``start``, at most four of them."""
-    end = start
-    while end < len(text) and end - start < 4 and "0" <= text[end] <= "9":
-        end += 1
-    return end
-
-
-def _version(line: str) -> str | None:
-    """``version: 8.4.11 (api:1/proto:86-101)`` → ``8.4.11``: numbers of one to four ASCII
-    digits, two or more, joined by dots, as ``[0-9]{1,4}(?:\\.[0-9]{1,4})+`` after
-    ``version:`` and any blanks (str methods, not a pattern: issue 15)."""
-    if not line.startswith("version:"):
-        return None
-    rest = line[8:].lstrip()
-    end = _digit_run(rest, 0)
-    if end == 0:
-        return None
-    parts = 0
-    while end + 1 < len(rest) and rest[end] == "." and "0" <= rest[end + 1] <= "9":
-        end = _digit_run(rest, end + 1)
-        parts += 1
-    return rest[:end] if parts else None
 
 
 def split_cs(cs: str) -> tuple[str, str]:

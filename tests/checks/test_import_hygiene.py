@@ -61,8 +61,7 @@ PACEMAKER_XML = ("xml",)
 
 AREA_MODULES = {
     "pacemaker": ("hadeck.model.pacemaker", "hadeck.sources.pacemaker",
-                  "hadeck.health.pacemaker", "hadeck.health.constraints",
-                  "hadeck.health.placement", "hadeck.health.membership", "hadeck.placement",
+                  "hadeck.health.pacemaker", "hadeck.placement",
                   # pingd is a Pacemaker node attribute: its verdicts witness a grouped
                   # cause (lost ping nodes) in every plugin that reads Pacemaker.
                   "hadeck.health.connectivity",
@@ -103,7 +102,7 @@ AREAS = {
 READS_DATES = {"backup"}
 """The plugins that parse a date with datetime on the seed bundle (a backup's time); the
 others load neither datetime nor calendar (issue 15: they load on use, and a constraint's
-lifetime is read without them: ``hadeck.placement.rules.timegm``)."""
+lifetime is read without them: ``hadeck.dates.timegm``)."""
 
 
 def forbidden(plugin: str) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Leftover cli- constraints as health verdicts (hadeck.health.constraints)."""
+"""Leftover cli- constraints as health verdicts (hadeck.health.pacemaker.judge_constraints)."""
 
 from __future__ import annotations
 

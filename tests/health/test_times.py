@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from hadeck.dates import cluster_time
 from hadeck.health import Judgement, Kind, Subject, judge_resources
 from hadeck.health.causes import find_causes
-from hadeck.health.times import cluster_time
 from hadeck.model import ClusterState
 from hadeck.sources.pacemaker import parse_crm_mon
 from hadeck.tui.screen_overview import _problems

@@ -20,7 +20,7 @@ import pytest
 from hadeck.checks.common import perf_label
 from hadeck.placement.rules import _date_fields
 from hadeck.redact import MASK, _mask_url_password, words
-from hadeck.sources import corosync, drbd, drbd_proc, guests
+from hadeck.sources import corosync, drbd, guests
 from hadeck.sources.base import ParseError, decimal, whole
 
 CASES = 20_000
@@ -112,7 +112,7 @@ def test_drbd() -> None:
           lambda t: stamp.match(t) is not None)
     version = re.compile(r"^version:\s*([0-9]{1,4}(?:\.[0-9]{1,4})+)")
     check(["version: 8.4.11 (api:1/proto:86-101)", "version: 9.2.5", "version: 12345.6",
-           "version: 1.22222.3"], "0123456789. :v", drbd_proc._version,
+           "version: 1.22222.3"], "0123456789. :v", drbd._version,
           lambda t: m.group(1) if (m := version.match(t)) else None)
 
 
