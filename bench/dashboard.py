@@ -139,8 +139,8 @@ Figures (``--nodes 16 --guests 500 --real-servers 400 --interval 1``; the record
   (load 1.2 → 0.3): l 114 → 76 ms (10.2 → 6.9 %), o 85 → 70 ms, r 53 → 58 ms. A first
   pair with ``ogdlr``: l 103 → 146 ms with the tests of this change running beside it.
   At this load a run's figure moves by ±25 ms: l is at 7-13 % of a core, on either side
-  of the aim. Where l's
-  refresh goes (thread CPU per poll, one run, this load): Textual drawing the table's
+  of the aim. Where l's refresh goes (thread CPU per poll, one run, this load): Textual
+  drawing the table's
   ~45 visible lines ~32 ms of the UI thread's ~45 (``DataTable.render_lines``: ~2.7
   changed cells a row, every row, as the trend moves each poll; every cell of every line
   after a real server comes or goes, which moves DataTable's update count); applying
