@@ -131,6 +131,27 @@ Figures (``--nodes 16 --guests 500 --real-servers 400 --interval 1``; the record
   o 65 ms a refresh (5.8 % of a core), g 64 ms (5.8 %), d 56 ms (5.6 %), r 57 ms (5.1 %),
   all every 1 s; l 147 ms (13.2 %: UI thread 4.5 %, poll worker 8.7 % — the LVS rows'
   rates and trends, rebuilt for ~800 real servers every poll).
+- The LVS screen (issue 15, later). Paired with main a32674a on the recorded readings,
+  ``--screens olr`` (the first polls of a run are stretched by the start's CPU: measure
+  a screen after another), twice, load 1.2-4 on 2 cores (other helpers working), l:
+  before 95 / 111 ms a refresh (8.6 / 10.0 %), after 121 / 104 ms (10.9 / 9.4 %); o and
+  r alike before and after (o 75-94 ms, r 57-71 ms); a third pair as the machine quietened
+  (load 1.2 → 0.3): l 114 → 76 ms (10.2 → 6.9 %), o 85 → 70 ms, r 53 → 58 ms. A first
+  pair with ``ogdlr``: l 103 → 146 ms with the tests of this change running beside it.
+  At this load a run's figure moves by ±25 ms: l is at 7-13 % of a core, on either side
+  of the aim. Where l's refresh goes (thread CPU per poll, one run, this load): Textual
+  drawing the table's
+  ~45 visible lines ~32 ms of the UI thread's ~45 (``DataTable.render_lines``: ~2.7
+  changed cells a row, every row, as the trend moves each poll; every cell of every line
+  after a real server comes or goes, which moves DataTable's update count); applying
+  the diff ~6 ms; the rows built and diffed ~10-15 ms of the worker (r: ~2), the rest
+  of the worker as on r (the poll ~25 ms). Measured apart, interleaved, median of 15:
+  ``lvs_rows`` 3.2 → 2.9 ms a poll (sparkline in one pass, a real server's key and rates
+  read once); a changed plain cell drawn as DataTable draws it 37 → 28 µs (a value that
+  fits is the one segment its ``Text`` would give, without Text's wrapping). Next on l:
+  fewer cells drawn per line (DataTable renders a whole line, each cell through Rich's
+  ``Padding`` and ``Styled``, ~28 µs a changed cell and ~0.5 ms a line), and the
+  ~2,250 changed cells converted in the worker only for rows near the window.
 """
 
 from __future__ import annotations

@@ -151,14 +151,18 @@ def sparkline(values: Sequence[float | None], width: int) -> str:
     and one busy poll stands out. Plain characters: it reads in tmux and in a
     ``capture-pane`` dump, no colour needed.
     """
-    shown = list(values)[-width:] if width > 0 else []
-    top = max((v for v in shown if v is not None), default=0.0)
-    out = []
+    if width <= 0:
+        return ""
+    shown = values[-width:] if isinstance(values, (tuple, list)) else tuple(values)[-width:]
+    # The LVS screen draws one per real server every refresh (~800): one pass, no calls.
+    top = 0.0
     for value in shown:
-        if value is None:
-            out.append(" ")
-        elif top <= 0:
-            out.append(SPARKS[0])
-        else:
-            out.append(SPARKS[min(len(SPARKS) - 1, int(value / top * (len(SPARKS) - 1) + 0.5))])
-    return "".join(out).rjust(width)
+        if value is not None and value > top:
+            top = value
+    if top <= 0:
+        line = "".join(" " if value is None else SPARKS[0] for value in shown)
+    else:
+        last = len(SPARKS) - 1
+        line = "".join(" " if value is None else SPARKS[min(last, int(value / top * last + 0.5))]
+                       for value in shown)
+    return line.rjust(width)

@@ -58,8 +58,10 @@ def lvs_rows(view: View, config: Config | None = None) -> list[Row]:
     judgement = snap.judgement
     rows: list[Row] = []
 
+    history = snap.cps
+
     def trend(key: str) -> str:
-        return sparkline(snap.cps.get(key, ()), TREND)
+        return sparkline(history.get(key, ()), TREND)
 
     for director in snap.state.lvs:
         source = ("lvs", director.node)
@@ -83,12 +85,14 @@ def lvs_rows(view: View, config: Config | None = None) -> list[Row]:
             for rs in svc.real_servers:
                 kernel, conf, computed, load, drift = weight_cells(svc, rs, config,
                                                                    snap.state.snmp)
-                info = f"in {rs.rates.in_bytes} B/s" if rs.rates else ""
-                rows.append(Row(f"rs:{subject}/{rs.key}",
-                                ("", "  " + rs.key, rs.forward, kernel, conf, computed, load,
+                rates = rs.rates
+                info = f"in {rates.in_bytes} B/s" if rates else ""
+                rs_key = rs.key  # a property that formats: once per row, not three times
+                rows.append(Row(f"rs:{subject}/{rs_key}",
+                                ("", "  " + rs_key, rs.forward, kernel, conf, computed, load,
                                  str(rs.active_conns), str(rs.inactive_conns),
-                                 str(rs.rates.conns) if rs.rates else "-",
-                                 trend(lvs_key(subject, rs.key)),
+                                 str(rates.conns) if rates else "-",
+                                 sparkline(history.get(lvs_key(subject, rs_key), ()), TREND),
                                  Text(safe(drift), style="yellow") + Text(" " + info)
                                  if drift else info),
                                 obj=rs, source=source))

@@ -55,7 +55,7 @@ async def test_diff_table_updates_only_changed_cells_and_reorders() -> None:
         table.show([Row("z", ("[b]x", "8"))])
         drawn = default_cell_formatter(table.get_row("z")[0])
         if isinstance(drawn, Plain):
-            drawn = drawn.__rich__()  # Rich asks for it when it draws the cell
+            drawn = drawn.as_text()  # how Rich draws it when it draws the cell
         assert isinstance(drawn, Text) and drawn.plain == "[b]x" and not drawn.spans
         assert table.row_count == 1
 
@@ -186,3 +186,28 @@ async def test_a_cell_too_wide_for_its_column_ends_in_an_ellipsis() -> None:
         assert lines == [" not …  1000…", " ok     12345"], lines
         # The row keeps the whole value (the filter, the detail view and the diff read it).
         assert table.rows_by_key["x"].cells[0] == "not running"
+
+
+def test_a_plain_cell_is_drawn_as_its_text() -> None:
+    # Plain draws a value that fits as one segment, skipping Text's wrapping: what a table
+    # cell shows (padded, styled, at its width, cut with "…") must be exactly the Text's.
+    import random
+
+    from rich.console import Console
+    from rich.padding import Padding
+    from rich.style import Style
+    from textual.renderables.styled import Styled
+
+    console = Console(width=80, color_system="truecolor", force_terminal=True)
+    pieces = ["a", "192.0.2.21:80", " ", "▁▂▃█", "[b]x", "é", "世界", "…", "-", "", "in 12 B/s",
+              "\t", "\\n", "x\ny", "\r"]
+    rnd = random.Random(15)
+    style = Style(color="red", bgcolor="blue", meta={"row": 1, "column": 2})
+    for _ in range(3000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+        width = rnd.randint(1, 16)
+        options = console.options.update_dimensions(width, 1).update(no_wrap=True)
+        drawn = [console.render_lines(Styled(Padding(cell, (0, 1)), pre_style=style,
+                                             post_style=Style.null()), options)
+                 for cell in (Plain(text), Plain(text).as_text())]
+        assert drawn[0] == drawn[1], (text, width)
