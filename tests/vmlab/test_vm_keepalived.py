@@ -211,8 +211,9 @@ def test_the_weight_follows_the_load(site: Site) -> None:
     site.pair.b.check("for i in 1 2 3; do (while :; do :; done) </dev/null >/dev/null 2>&1 & "
                       "echo $! >> /tmp/busy.pids; done")
     try:
-        # The floor is reached below 10 % free (a round may see 5 %, the next 0 %).
-        site.wait_checks(r"load (\d+\.\d+), free \d% → weight 10 \(exit 12\)", 400)
+        # The floor is reached at 10 % free or less (a round may see 10 %, 5 % or 0 %:
+        # one CI run's first full round read 10 %, and hysteresis then held it).
+        site.wait_checks(r"load (\d+\.\d+), free (?:\d|10)% → weight 10 \(exit 12\)", 400)
         rounds(site, 1, "unchanged: weight 10 held", 400)  # kept at the floor: no flapping
         assert settled(site) == {s: 10 for s in SERVERS}
         assert site.hadeck_read() == {s: 10 for s in SERVERS}
