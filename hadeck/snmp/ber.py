@@ -21,7 +21,7 @@ _KINDS = {0x02: "INTEGER", 0x04: "STRING", 0x06: "OID", 0x40: "IpAddress",
 """Value tags (RFC 2578, RFC 3416) and the type word of an answer line; ``""`` for NULL,
 noSuchObject, noSuchInstance and endOfMibView: no such value."""
 _MESSAGE, _INTEGER, _OCTETS, _NULL, _OID = 0x30, 0x02, 0x04, 0x05, 0x06
-_GET_BULK, _RESPONSE = 0xA5, 0xA2
+_GET, _GET_BULK, _RESPONSE, _REPORT = 0xA0, 0xA5, 0xA2, 0xA8
 _V2C = 1
 
 
@@ -86,12 +86,18 @@ def varbinds(oids: list[str]) -> bytes:
                     for oid in oids)
 
 
+def bulk_pdu(request_id: int, non_repeaters: int, max_repetitions: int,
+             encoded_varbinds: bytes) -> bytes:
+    """A GetBulkRequest PDU (what a v2c message and an SNMPv3 scoped PDU carry)."""
+    return _tlv(_GET_BULK, _integer(request_id) + _integer(non_repeaters)
+                + _integer(max_repetitions) + _tlv(_MESSAGE, encoded_varbinds))
+
+
 def get_bulk(community: bytes, request_id: int, non_repeaters: int, max_repetitions: int,
              encoded_varbinds: bytes) -> bytes:
     """A v2c GetBulkRequest message."""
-    pdu = (_integer(request_id) + _integer(non_repeaters) + _integer(max_repetitions)
-           + _tlv(_MESSAGE, encoded_varbinds))
-    return _tlv(_MESSAGE, _integer(_V2C) + _tlv(_OCTETS, community) + _tlv(_GET_BULK, pdu))
+    return _tlv(_MESSAGE, _integer(_V2C) + _tlv(_OCTETS, community)
+                + bulk_pdu(request_id, non_repeaters, max_repetitions, encoded_varbinds))
 
 
 def _head(data: bytes, at: int, end: int) -> tuple[int, int, int]:
@@ -158,7 +164,18 @@ def decode_response(data: bytes) -> Response:
     if int.from_bytes(data[version:at], "big", signed=True) != _V2C:
         raise BerError("not SNMPv2c")
     _, at = _expect(data, at, end, _OCTETS)
-    at, end = _expect(data, at, end, _RESPONSE)
+    tag, response = decode_pdu(data, at, end)
+    if tag != _RESPONSE:
+        raise BerError(f"tag {tag:#04x} where {_RESPONSE:#04x} was expected")
+    return response
+
+
+def decode_pdu(data: bytes, at: int, end: int) -> tuple[int, Response]:
+    """The Response or Report PDU at ``data[at:end]`` (a v2c message's, or an SNMPv3
+    scoped PDU's), and its tag (``0xA2``, ``0xA8``)."""
+    pdu, at, end = _head(data, at, end)
+    if pdu not in (_RESPONSE, _REPORT):
+        raise BerError(f"tag {pdu:#04x}: not a Response or Report PDU")
     numbers = []
     for _ in range(3):
         start, at = _expect(data, at, end, _INTEGER)
@@ -205,4 +222,4 @@ def decode_response(data: bytes) -> Response:
         key = data[name:stop]
         oid = oids.get(key)
         values.append((oid if oid is not None else decode_oid(key), Value(kind, value)))
-    return Response(numbers[0], numbers[1], numbers[2], values)
+    return pdu, Response(numbers[0], numbers[1], numbers[2], values)

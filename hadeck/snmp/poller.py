@@ -62,7 +62,7 @@ from typing import Any
 
 from hadeck.model import SnmpReading
 from hadeck.redact import MASK
-from hadeck.snmp import ber, oids
+from hadeck.snmp import ber, oids, usm
 from hadeck.snmp.agent import SnmpAgent
 from hadeck.snmp.answers import AnswerError, line
 from hadeck.snmp.parse import parse_reading
@@ -264,12 +264,15 @@ class _Session:
         self.engines: dict[tuple[object, ...], Any] = {}
         self.rows: dict[tuple[str, int], int] = {}
         self.targets: dict[tuple[object, ...], Any] = {}
+        self.usm_engines: dict[tuple[str, int], usm.Engine] = {}
+        self.pass_keys: dict[tuple[str, str], bytes] = {}
+        self.keys: dict[tuple[object, ...], usm.Keys] = {}
 
     async def target(self, agent: SnmpAgent) -> Any:
         """pysnmp's transport target for ``agent``: kept when its address is an IP
         address (pysnmp's ``create`` resolves it in the loop's thread pool, a thread
         hop per agent per poll); a name is resolved again at every poll."""
-        if agent.version == "2c":
+        if _own(agent):
             from pysnmp.hlapi.v1arch.asyncio import Udp6TransportTarget, UdpTransportTarget
         else:
             from pysnmp.hlapi.v3arch.asyncio import (
@@ -277,7 +280,7 @@ class _Session:
                 UdpTransportTarget,
             )
 
-        key = (agent.version, agent.address, agent.port, agent.timeout, agent.retries)
+        key = (_own(agent), agent.address, agent.port, agent.timeout, agent.retries)
         found = self.targets.get(key)
         if found is None:
             target_class = Udp6TransportTarget if ":" in agent.address \
@@ -294,11 +297,11 @@ class _Session:
         import asyncio
 
         self._forget(agents)
-        slots = {"2c": asyncio.Semaphore(MAX_IN_FLIGHT_V2C),
-                 "3": asyncio.Semaphore(MAX_IN_FLIGHT)}
+        slots = {True: asyncio.Semaphore(MAX_IN_FLIGHT_V2C),
+                 False: asyncio.Semaphore(MAX_IN_FLIGHT)}
 
         async def one(agent: SnmpAgent) -> Answers:
-            async with slots[agent.version]:
+            async with slots[_own(agent)]:
                 return await _poll_within_budget(agent, self)
 
         return list(await asyncio.gather(*(one(a) for a in agents)))
@@ -321,6 +324,9 @@ class _Session:
                 self.engines.pop(key).close_dispatcher()
         if len(self.rows) > MAX_RESOLVED:
             self.rows.clear()
+        for kept in (self.usm_engines, self.pass_keys, self.keys):
+            if len(kept) > MAX_RESOLVED:
+                kept.clear()
 
     def repetitions(self, agent: SnmpAgent) -> int:
         """Processor rows to ask for: one past the rows the agent had (the extra row
@@ -349,6 +355,12 @@ class _Session:
         would time out for five minutes. pysnmp has no call for this: its cache is
         reached by name (pysnmp 7.1; tests/snmp/test_poller.py fails if that changes).
         """
+        if usm.handles(agent):
+            # hadeck's own SNMPv3: an agent with a new engine ID reports it (the next
+            # request goes on with it), so silence is silence: no second try, but the
+            # next poll discovers the engine again.
+            self.usm_engines.pop((agent.address, agent.port), None)
+            return False
         engine = self.engines.get(_engine_key(agent))
         model = engine.message_processing_subsystems.get(3) if engine is not None else None
         prefix = "_SnmpV3MessageProcessingModel__engineIdCache"
@@ -369,6 +381,8 @@ class _Session:
         """One GETBULK: pysnmp's (errorIndication, errorStatus, errorIndex, varBinds)."""
         if agent.version == "2c":
             return await self._bulk_v2c(agent, target, non_repeaters, repetitions, asked)
+        if usm.handles(agent):
+            return await self._bulk_v3(agent, target, non_repeaters, repetitions, asked)
         from pysnmp.hlapi.v3arch.asyncio import ContextData, bulk_cmd
 
         return await bulk_cmd(self.engine(agent), _auth(agent), target, ContextData(),
@@ -380,8 +394,103 @@ class _Session:
                         repetitions: int, asked: Sequence[str]) -> Any:
         """A v2c GETBULK written and read by :mod:`hadeck.snmp.ber`, sent, resent and
         timed out by pysnmp's dispatcher; its answer's values are ``ber.Value``."""
-        import asyncio
+        request_id = self._new_id()
+        message = ber.get_bulk(agent.community.encode(), request_id, non_repeaters,
+                               repetitions, _encoded(tuple(asked)))
+        indication, answer = await self._exchange(target, message, request_id)
+        if indication is not None:
+            return indication, 0, 0, ()
+        return None, answer.error_status, answer.error_index, answer.values
+
+    async def _bulk_v3(self, agent: SnmpAgent, target: Any, non_repeaters: int,
+                       repetitions: int, asked: Sequence[str]) -> Any:
+        """An SNMPv3 GETBULK written and read by :mod:`hadeck.snmp.usm` (sent, resent and
+        timed out by the same dispatcher as v2c), after the engine's discovery when this
+        session does not know it yet; a report that the engine changed (a new engine
+        ID, a reboot: notInTimeWindow) is taken and the request sent again."""
+        from functools import partial
+
+        place = (agent.address, agent.port)
+        for _ in range(4):  # discovery, a new engine ID, a new boot, the request
+            engine = self.usm_engines.get(place)
+            if engine is None:
+                msg_id = self._new_id()
+                indication, answer = await self._exchange(
+                    target, usm.discovery(msg_id), msg_id, partial(usm.decode, msg_id=msg_id,
+                                                                   keys=None))
+                if indication is not None:
+                    return indication, 0, 0, ()
+                if answer.report != usm.UNKNOWN_ENGINE_ID or not answer.engine_id:
+                    return (f"the agent answered its engine's discovery with "
+                            f"{usm.report_name(answer.report or 'a response')}"), 0, 0, ()
+                self.usm_engines[place] = usm.Engine(answer.engine_id, answer.boots,
+                                                     answer.time, time.monotonic())
+                continue
+            keys = self._keys(agent, engine.engine_id)
+            msg_id = self._new_id()
+            message = usm.request(msg_id, engine, agent.user.encode(), keys,
+                                  ber.bulk_pdu(msg_id, non_repeaters, repetitions,
+                                               _encoded(tuple(asked))))
+            indication, answer = await self._exchange(
+                target, message, msg_id, partial(usm.decode, msg_id=msg_id, keys=keys))
+            if indication is not None:
+                return indication, 0, 0, ()
+            if answer.authentic:
+                engine.heard_from(answer.boots, answer.time)
+            if answer.report is None:
+                found = answer.response
+                return None, found.error_status, found.error_index, found.values
+            if answer.report == usm.UNKNOWN_ENGINE_ID and answer.engine_id:
+                # Another engine ID (a reinstalled agent): the report carries it.
+                self.usm_engines[place] = usm.Engine(answer.engine_id, answer.boots,
+                                                     answer.time, time.monotonic())
+                continue
+            if answer.report == usm.NOT_IN_TIME_WINDOW and answer.authentic:
+                # The agent booted again (or its clock moved): its report, signed,
+                # carries its boots and time (RFC 3414 3.2 step 7b, 4).
+                engine.boots, engine.time = answer.boots, answer.time
+                engine.heard = time.monotonic()
+                continue
+            return _reported(answer.report), 0, 0, ()
+        return "the agent's engine could not be synchronised (it keeps changing)", 0, 0, ()
+
+    def _keys(self, agent: SnmpAgent, engine_id: bytes) -> usm.Keys:
+        """The agent's user's keys localised for its engine: computed once per password
+        (~1 MiB hashed) and once per engine, then kept."""
+        key = (agent.auth_protocol, agent.auth_password, agent.priv_protocol,
+               agent.priv_password, engine_id)
+        found = self.keys.get(key)
+        if found is None:
+            found = self.keys[key] = usm.localize(
+                self._pass_key(agent.auth_password, agent.auth_protocol),
+                self._pass_key(agent.priv_password, agent.auth_protocol)
+                if agent.priv_protocol else None,
+                agent.auth_protocol, agent.priv_protocol, engine_id)
+        return found
+
+    def _pass_key(self, password: str, protocol: str) -> bytes:
+        found = self.pass_keys.get((protocol, password))
+        if found is None:
+            found = self.pass_keys[(protocol, password)] = usm.pass_key(password, protocol)
+        return found
+
+    def _new_id(self) -> int:
+        """A request (or SNMPv3 message) ID no request in flight has."""
         import random
+
+        if self.dispatcher is None:
+            self.dispatcher = _v2c_dispatcher()
+        found = random.randrange(1, 2**31 - 1)
+        while found in self.dispatcher.pending():
+            found = random.randrange(1, 2**31 - 1)
+        return found
+
+    async def _exchange(self, target: Any, message: bytes, request_id: int,
+                        decode: Any = None) -> tuple[Any, Any]:
+        """Send ``message``; its answer (what ``decode`` reads of an SNMPv3 message whose
+        msgID is ``request_id``; a v2c answer of that request ID when None) or pysnmp's
+        error indication: (indication, answer)."""
+        import asyncio
 
         from pysnmp.proto import errind
 
@@ -396,18 +505,12 @@ class _Session:
                 return
             indication, answer = (args[2], args[3]) if len(args) == 5 else ("closed", None)
             if indication is not None or answer is None:
-                future.set_result((indication or errind.requestTimedOut, 0, 0, ()))
+                future.set_result((indication or errind.requestTimedOut, None))
             else:
-                future.set_result((None, answer.error_status, answer.error_index,
-                                   answer.values))
+                future.set_result((None, answer))
 
-        request_id = random.randrange(1, 2**31 - 1)
-        while request_id in self.dispatcher.pending():
-            request_id = random.randrange(1, 2**31 - 1)
-        message = ber.get_bulk(agent.community.encode(), request_id, non_repeaters,
-                               repetitions, _encoded(tuple(asked)))
-        self.dispatcher.send(target, message, request_id, done)
-        return await future
+        self.dispatcher.send(target, message, request_id, done, decode)
+        return await future  # type: ignore[no-any-return]
 
 
 def _v2c_dispatcher() -> Any:
@@ -424,7 +527,8 @@ def _v2c_dispatcher() -> Any:
 
         # pysnmp 7.1's send_pdu without its encoding: the pending request's fields are
         # the ones its _timer_callback resends and times out by (tests/snmp run both).
-        def send(self, target: Any, message: bytes, request_id: int, done: Any) -> None:
+        def send(self, target: Any, message: bytes, request_id: int, done: Any,
+                 decode: Any = None) -> None:
             domain = target.TRANSPORT_DOMAIN
             if self._automaticDispatcher and domain not in self._configuredTransports:
                 self.transport_dispatcher.register_transport(
@@ -432,7 +536,8 @@ def _v2c_dispatcher() -> Any:
                 self._configuredTransports.add(domain)
             self._pendingReqs[request_id] = {
                 "outgoingMsg": message, "transportTarget": target, "cbFun": done,
-                "cbCtx": None, "timestamp": time.time() + target.timeout, "retries": 0}
+                "cbCtx": None, "timestamp": time.time() + target.timeout, "retries": 0,
+                "decode": decode}
             if domain not in self.sized:
                 # The socket exists once asyncio has made the endpoint (after the first
                 # send is queued): room for every answer of a poll.
@@ -450,14 +555,29 @@ def _v2c_dispatcher() -> Any:
 
         def _recv_callback(self, snmpEngine: Any, transportDomain: Any,
                            transportAddress: Any, wholeMsg: bytes) -> bytes:
+            # What is not an answer to a request in flight (a bad digest, a message that
+            # does not decrypt, bytes that are no message) is dropped, as pysnmp drops
+            # what it cannot read: the request waits on for its answer or its timeout.
+            data = bytes(wholeMsg)
             try:
-                answer = ber.decode_response(bytes(wholeMsg))
+                msg_id = usm.message_id(data)
+                if msg_id is None:
+                    answer: Any = ber.decode_response(data)
+                    key = answer.request_id
+                    state = self._pendingReqs.get(key)
+                    if state is None or state["decode"] is not None:
+                        return b""
+                else:
+                    key = msg_id
+                    state = self._pendingReqs.get(key)
+                    if state is None or state["decode"] is None:
+                        return b""
+                    answer = state["decode"](data)
             except ber.BerError:
-                return b""  # not an answer: dropped, as pysnmp drops what it cannot read
-            state = self._pendingReqs.pop(answer.request_id, None)
-            if state is not None:
-                self.transport_dispatcher.job_finished(id(self))
-                state["cbFun"](self, answer.request_id, None, answer, state["cbCtx"])
+                return b""
+            del self._pendingReqs[key]
+            self.transport_dispatcher.job_finished(id(self))
+            state["cbFun"](self, key, None, answer, state["cbCtx"])
             return b""
 
     return Dispatcher()
@@ -739,6 +859,25 @@ def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
             _ERROR_STATUS.get(int(status), str(status))
         return f"the agent answered {said} (at value {index})", "failed"
     return None
+
+
+def _reported(oid: str) -> Any:
+    """pysnmp's error indication for a report's usmStats OID (what :func:`_problem`
+    says for it), or the report said by its counter's name."""
+    from pysnmp.proto import errind
+
+    found = {usm.NOT_IN_TIME_WINDOW: errind.notInTimeWindow,
+             "1.3.6.1.6.3.15.1.1.1.0": errind.unsupportedSecurityLevel,
+             "1.3.6.1.6.3.15.1.1.3.0": errind.unknownUserName,
+             "1.3.6.1.6.3.15.1.1.5.0": errind.wrongDigest,
+             "1.3.6.1.6.3.15.1.1.6.0": errind.decryptionError}.get(oid)
+    return found if found is not None else f"the agent reported {usm.report_name(oid)}"
+
+
+def _own(agent: SnmpAgent) -> bool:
+    """Whether hadeck writes and reads this agent's messages itself (v2c, and SNMPv3
+    but for DES / AES-192 / AES-256 and noAuthNoPriv: :func:`hadeck.snmp.usm.handles`)."""
+    return agent.version == "2c" or usm.handles(agent)
 
 
 _ERROR_STATUS = dict(enumerate((
