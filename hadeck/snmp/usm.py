@@ -323,5 +323,7 @@ def _aes(key: bytes, boots: int, engine_time: int, salt: bytes, data: bytes, *,
 def report_name(oid: str) -> str:
     """A report's counter by name (``usmStatsWrongDigests``), or its OID."""
     found = REPORTS.get(oid)
-    return f"usmStats{found[0].upper()}{found[1:]}" if found else oid
+    if found:
+        return f"usmStats{found[0].upper()}{found[1:]}"
+    return oid or "an empty report"
 

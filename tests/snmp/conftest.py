@@ -1,8 +1,10 @@
 """A real snmpd (Debian's net-snmp) on 127.0.0.1, started per test with throwaway secrets.
 
 Each agent gets its own snmpd.conf in a temporary directory, a free UDP port, a random v2c
-community and two random SNMPv3 users (``createUser``): ``hauth`` (authNoPriv, SHA) and
-``hpriv`` (authPriv, SHA/AES). Nothing is sent anywhere but loopback.
+community and random SNMPv3 users (``createUser``): ``hauth`` (authNoPriv, SHA) and
+``hpriv`` (authPriv, SHA/AES), and for the other protocols ``hmd5`` (MD5/AES),
+``hsha256`` (SHA-256/AES), ``hsha512`` (authNoPriv, SHA-512) and ``hdes`` (SHA/DES), all
+with the same two passwords. Nothing is sent anywhere but loopback.
 """
 
 from __future__ import annotations
@@ -102,8 +104,18 @@ def start_snmpd(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) ->
             f"rocommunity {community} 127.0.0.0/8\n"
             f'createUser hauth SHA "{auth_password}"\n'
             f'createUser hpriv SHA "{auth_password}" AES "{priv_password}"\n'
+            # The other protocols hadeck's own SNMPv3 signs and encrypts (MD5, SHA-2), and
+            # DES, which goes through pysnmp (tests/snmp/test_poller.py).
+            f'createUser hmd5 MD5 "{auth_password}" AES "{priv_password}"\n'
+            f'createUser hsha256 SHA-256 "{auth_password}" AES "{priv_password}"\n'
+            f'createUser hsha512 SHA-512 "{auth_password}"\n'
+            f'createUser hdes SHA "{auth_password}" DES "{priv_password}"\n'
             "rouser hauth auth\n"
             "rouser hpriv priv\n"
+            "rouser hmd5 priv\n"
+            "rouser hsha256 priv\n"
+            "rouser hsha512 auth\n"
+            "rouser hdes priv\n"
             "disk /\n")
         (directory / "snmpd.conf").chmod(0o600)
         log = directory / f"snmpd-{attempt}.log"

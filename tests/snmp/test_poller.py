@@ -213,3 +213,108 @@ def test_a_kept_poller_says_a_stopped_agent_and_a_wrong_password_as_a_new_one_do
         assert [a.error_kind for a in poller.poll_answers([good, wrong])] == ["timeout"] * 2
     finally:
         poller.close()
+
+
+V3_PROTOCOLS = [("hpriv", "SHA", "AES"), ("hauth", "SHA", ""), ("hmd5", "MD5", "AES"),
+                ("hsha256", "SHA256", "AES"), ("hsha512", "SHA512", ""),
+                ("hdes", "SHA", "DES")]
+
+
+@pytest.mark.parametrize(("user", "auth", "priv"), V3_PROTOCOLS,
+                         ids=["-".join(p[1:]).strip("-") for p in V3_PROTOCOLS])
+def test_every_v3_protocol_reads_this_host(snmpd: Snmpd, user: str, auth: str,
+                                           priv: str) -> None:
+    """hadeck signs and encrypts MD5, SHA, SHA-2 and AES itself (hadeck.snmp.usm); DES
+    goes through pysnmp: each reads the real answers, twice from a kept poller."""
+    from hadeck.snmp import usm
+
+    agent = snmpd.v3(user=user, auth_protocol=auth, privacy=bool(priv),
+                     **({"priv_protocol": priv} if priv else {}))
+    assert usm.handles(agent) == (priv != "DES")
+    poller = Poller()
+    try:
+        for _ in range(2):
+            (answers,) = poller.poll_answers([agent])
+            check_real_answers(reading(answers))
+    finally:
+        poller.close()
+
+
+def steady(text: str) -> list[str]:
+    """An answer's lines, but the values that move between two polls (clocks, load,
+    memory in use, counters) replaced by their type."""
+    moving = (oids.SYS_UPTIME, "1.3.6.1.2.1.25.1.1.0", "1.3.6.1.4.1.2021.10.1.",
+              "1.3.6.1.4.1.2021.4.", "1.3.6.1.2.1.25.3.3.1.2.", "1.3.6.1.4.1.2021.9.1.",
+              "1.3.6.1.2.1.2.2.1.", "1.3.6.1.2.1.31.1.1.1.", "1.3.6.1.2.1.25.2.3.1.6.")
+    out = []
+    for ln in text.splitlines():
+        oid, _, value = ln.partition(" = ")
+        if any(oid.lstrip(".").startswith(m) for m in moving):
+            value = value.split(":")[0]
+        out.append(f"{oid} = {value}")
+    return out
+
+
+@pytest.mark.parametrize("role", ["real-server", "node"])
+@pytest.mark.parametrize("privacy", [True, False], ids=["authPriv-SHA-AES", "authNoPriv-SHA"])
+def test_hadecks_own_v3_answers_what_pysnmp_answers(
+        snmpd: Snmpd, monkeypatch: pytest.MonkeyPatch, privacy: bool, role: str) -> None:
+    """The same agent read through hadeck.snmp.usm and through pysnmp's engine
+    (poller.OWN_V3 off): the same lines, in the same order, the same values but those
+    that move between two polls."""
+    from hadeck.snmp import poller as poller_module
+
+    agent = snmpd.v3(privacy=privacy, role=role)
+    (own,) = poll_answers([agent])
+    monkeypatch.setattr(poller_module, "OWN_V3", False)
+    theirs_poller = Poller()  # a poller of its own: the shared one keeps the own path's
+    try:
+        (theirs,) = theirs_poller.poll_answers([agent])
+    finally:
+        theirs_poller.close()
+    assert own.error is None and theirs.error is None, (own.error, theirs.error)
+    assert len(own.text.splitlines()) > 10
+    assert steady(own.text) == steady(theirs.text)
+    mine, pysnmps = reading(own), reading(theirs)
+    assert (mine.memory_total, mine.cpu_count, mine.swap_total) == \
+        (pysnmps.memory_total, pysnmps.cpu_count, pysnmps.swap_total)
+
+
+def test_a_v3_agent_stopped_mid_poll_times_out_and_answers_once_it_goes_on(
+        snmpd_factory: Callable[..., Snmpd]) -> None:
+    """An snmpd stopped (SIGSTOP: it neither answers nor refuses) while a kept poller
+    knows its engine: a timeout said as for any silent agent, the other agent still read
+    in the same poll; continued, it answers the next poll (its engine discovered again)."""
+    import signal
+
+    first, second = snmpd_factory(), snmpd_factory()
+    agents = [first.v3("web1"), second.v3("web2", retries=0)]
+    poller = Poller()
+    try:
+        assert [a.error for a in poller.poll_answers(agents)] == [None, None]
+        second.process.send_signal(signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            web1, web2 = (reading(a) for a in poller.poll_answers(agents))
+            took = time.monotonic() - start
+        finally:
+            second.process.send_signal(signal.SIGCONT)
+        check_real_answers(web1)
+        assert web2.error_kind == "timeout"
+        assert web2.error == (f"no answer from 127.0.0.1:{second.port} in 0.5 s (1 try): "
+                              "snmpd down or unreachable, or a wrong privacy password (an "
+                              "agent answers that with silence)")
+        assert took < budget(agents[1])
+        check_real_answers(reading(poller.poll_answers(agents)[1]))
+    finally:
+        poller.close()
+
+
+def test_a_wrong_v3_password_on_each_own_protocol_is_said(snmpd: Snmpd) -> None:
+    agents = [snmpd.v3(user=u, auth_protocol=a, privacy=bool(p), auth_password="wrong-one",
+                       **({"priv_protocol": p} if p else {}))
+              for u, a, p in V3_PROTOCOLS]
+    for agent, got in zip(agents, poll(agents), strict=True):
+        assert got.error_kind == "auth", (agent.user, got.error)
+        assert got.error == (f"authentication failed for SNMPv3 user {agent.user!r}: wrong "
+                             f"password or auth protocol ({agent.auth_protocol})")
