@@ -109,6 +109,27 @@ sent v2c through pysnmp's engine-less dispatcher; asked a kept agent for one pro
 row more than it had, not 8; and wrote and read v2c messages with ``hadeck.snmp.ber``
 instead of pyasn1.
 
+**SNMPv3 written and read by hadeck** (``hadeck/snmp/usm.py``; measured 2026-12-02,
+22:10–22:15, load 0.5–2.0, pinned, median of 11, authPriv SHA/AES, real-server;
+"before" is this round's start, 4535677, run back to back with "after", twice):
+
+==============  ==========  ==========  ==========  ==============  =============
+64 ÷ 1 agent    rtt 0 ms    rtt 20 ms   rtt 50 ms   CPU/agent warm  64 warm, cold
+==============  ==========  ==========  ==========  ==============  =============
+before          36.1–36.2   5.97–6.03   3.19–3.46   2.1–3.7 ms      136–167 ms,
+                                                                    403–555 ms
+after           7.25–7.85   1.39–1.52   1.17–1.19   0.16–0.21 ms    10–13 ms,
+                                                                    25–26 ms
+==============  ==========  ==========  ==========  ==============  =============
+
+(The issue's 17.5× at 20 ms was the same pysnmp path on a machine at load 2.8–4.4.)
+Nearer, after (load 1.1): 6.8× at 1 ms, 3.7× at 2 ms, 2.3× at 5 ms, 1.88× at 10 ms.
+256 agents ÷ 1: 2.6–2.7× at 20 ms, 1.6–1.7× at 50 ms (before: 23–26×, 11.6×). Memory
+per agent at 256: 6 KiB peak, 1.0 KiB kept (before 37 / 28 KiB; the ~1.1 MiB of
+pysnmp's engine gone too). What an SNMPv3 poll is now: v2c's, plus two HMACs and an
+AES pass per message (hashlib, cryptography) and the engine's discovery and the keys
+(pysnmp's localkey: ~1 MiB hashed per password, once) at an agent's first poll.
+
 snmpd 5.9 listens on only the first ~121 addresses of one ``agentAddress`` line (the
 rest silently not): this bench passes the addresses on snmpd's command line.
 """

@@ -4,8 +4,10 @@ pyasn1, which pysnmp encodes and decodes with, builds an object per tag and valu
 was ~75 % of a v2c poll's CPU (~1.1 ms to decode one agent's answer of ~20 values,
 where this reads it in ~0.04 ms; bench/snmp.py). A v2c message is a small, fixed
 shape (RFC 3416: SEQUENCE { version, community, PDU { request-id, error-status,
-error-index, SEQUENCE OF { name, value } } }), so hadeck writes and reads it itself;
-SNMPv3 (security parameters, encryption) stays with pysnmp.
+error-index, SEQUENCE OF { name, value } } }), so hadeck writes and reads it itself.
+The PDU's writer and reader (:func:`bulk_pdu`, :func:`decode_pdu`) are also SNMPv3's:
+:mod:`hadeck.snmp.usm` wraps them in the v3 message, its security parameters and
+encryption.
 
 Pure: no I/O, no pysnmp. Anything that is not a well-formed answer raises
 :class:`BerError` (the poller drops it, as an answer to no request).
@@ -26,7 +28,7 @@ _V2C = 1
 
 
 class BerError(ValueError):
-    """Bytes that are not a well-formed SNMPv2c answer."""
+    """Bytes that are not a well-formed answer (v2c, or SNMPv3: :mod:`hadeck.snmp.usm`)."""
 
 
 class Value(NamedTuple):

@@ -24,7 +24,8 @@ One poll of one agent is:
 The poll is CPU-bound: pyasn1, which pysnmp encodes and decodes with, costs ~0.05–0.1 ms
 per value, so one request where there were two, and fewer values, matter more than the
 round trips they save (bench/snmp.py); v2c messages are written and read by
-:mod:`hadeck.snmp.ber` instead (~25× faster).
+:mod:`hadeck.snmp.ber` instead (~25× faster), SNMPv3 ones by :mod:`hadeck.snmp.usm`
+(~15× less CPU per agent than pysnmp's engine).
 
 All agents are polled concurrently in one event loop, each with its own timeout and
 retries and an overall budget (:func:`budget`). The loop is a :class:`Poller`'s, in a
@@ -36,20 +37,29 @@ would otherwise build again at every poll:
   socket, resends and timeouts; the request written and the answer read by
   :mod:`hadeck.snmp.ber`, matched by request ID), not through an SNMP engine and the
   target configuration pysnmp writes into its own MIB for each agent;
-* SNMPv3 needs an engine: one per set of credentials (pysnmp keeps one key per user
-  name in an engine), kept, so each agent's engine-ID discovery, key localisation and
-  target configuration are paid at its first poll, not at every one. pysnmp keeps a
-  discovered engine ID for 300 s and drops unanswered what is signed with another: an
-  agent that falls silent in a kept engine is forgotten and asked once more, which
-  rediscovers a reinstalled agent at once (and costs a dead agent one more timeout,
-  once: it is then no longer known).
+* SNMPv3 (authNoPriv and authPriv; MD5, SHA, SHA-2; AES-128) goes through the same
+  dispatcher and socket, its messages written, signed, encrypted and read by
+  :mod:`hadeck.snmp.usm`, matched by msgID (:meth:`_Session._bulk_v3`). The session
+  keeps each agent's engine (ID, boots, clock) and the user's keys localised for it:
+  the engine's discovery and the keys are paid at an agent's first poll; an agent
+  that booted again (a signed notInTimeWindow report) or got a new engine ID (an
+  unknownEngineIDs report) is caught up with at once, and the request sent again;
+* the rest of SNMPv3 (DES, AES-192, AES-256, noAuthNoPriv; everything when
+  :data:`OWN_V3` is off) needs pysnmp's engine: one per set of credentials (pysnmp keeps
+  one key per user name in an engine), kept, so each agent's engine-ID discovery, key
+  localisation and target configuration are paid at its first poll, not at every one.
+  pysnmp keeps a discovered engine ID for 300 s and drops unanswered what is signed with
+  another: an agent that falls silent in a kept engine is forgotten and asked once more,
+  which rediscovers a reinstalled agent at once (and costs a dead agent one more
+  timeout, once: it is then no longer known).
 
 :func:`poll_async` polls in the caller's loop with nothing kept: a cold poll.
 
-Errors are said for an operator and never carry a secret: pysnmp's ``Wrong SNMP PDU
-digest`` becomes "authentication failed (wrong SNMPv3 password or auth protocol)", a
-timeout says how long was waited and that a wrong v2c community looks the same (an agent
-answers a wrong community with silence).
+Errors are said for an operator and never carry a secret: an agent's
+usmStatsWrongDigests report (pysnmp's ``Wrong SNMP PDU digest``) becomes "authentication
+failed (wrong SNMPv3 password or auth protocol)", a timeout says how long was waited and
+that a wrong v2c community looks the same (an agent answers a wrong community with
+silence).
 """
 
 from __future__ import annotations
@@ -69,16 +79,18 @@ from hadeck.snmp.parse import parse_reading
 
 MAX_REPETITIONS = 8
 """Rows per column in one GETBULK. Each column costs up to this many values past its end
-(each decoded: ~0.05–0.1 ms of CPU in pyasn1 for v3): enough for a host's CPUs and disks in one
-round, interfaces in a few."""
+(each decoded: ~0.05–0.1 ms of CPU in pyasn1, where pysnmp reads v3): enough for a
+host's CPUs and disks in one round, interfaces in a few."""
 MAX_IN_FLIGHT = 64
-"""SNMPv3 agents polled at the same moment at most. Each answer costs pysnmp ~3–4 ms of
-CPU: 64 answers coming in at once wait ~0.25 s for the last to be read, well inside the
-default 1 s timeout; past this, an agent whose timeout is short would be counted dead
-while it answered in time. (It was 32: 64 agents a round trip away took two.)"""
+"""SNMPv3 agents polled through pysnmp's engine (:data:`OWN_V3`) at the same moment at
+most. Each answer costs pysnmp ~3–4 ms of CPU: 64 answers coming in at once wait ~0.25 s
+for the last to be read, well inside the default 1 s timeout; past this, an agent whose
+timeout is short would be counted dead while it answered in time. (It was 32: 64 agents
+a round trip away took two.)"""
 MAX_IN_FLIGHT_V2C = 256
-"""v2c agents polled at the same moment at most. An answer costs ~0.1–0.2 ms to read
-(:mod:`hadeck.snmp.ber`): 256 waiting are ~50 ms, far inside any timeout, and 64 agents
+"""v2c agents, and SNMPv3 agents whose messages hadeck reads itself, polled at the same
+moment at most. An answer costs ~0.1–0.2 ms to read (:mod:`hadeck.snmp.ber`,
+:mod:`hadeck.snmp.usm`): 256 waiting are ~50 ms, far inside any timeout, and 64 agents
 a round trip away are asked in one round, not two (bench/snmp.py: at 32, 64 agents took
 two round trips)."""
 RECEIVE_BUFFER = 1 << 20
@@ -259,10 +271,11 @@ def _close_at_exit(pid: int, poller: Poller) -> None:
 
 
 class _Session:
-    """What one event loop keeps between polls: the v2c dispatcher (pysnmp's engine-less
-    v1/v2c one, sending what :mod:`hadeck.snmp.ber` writes),
-    the SNMPv3 engines (one per set of credentials), and the processor rows each agent
-    had (the next poll asks for that many, not :data:`MAX_REPETITIONS`)."""
+    """What one event loop keeps between polls: the dispatcher (pysnmp's engine-less
+    v1/v2c one, sending what :mod:`hadeck.snmp.ber` and :mod:`hadeck.snmp.usm` write),
+    each SNMPv3 agent's engine and the keys localised for it, pysnmp's SNMPv3 engines
+    (one per set of credentials, for what usm does not do), and the processor rows each
+    agent had (the next poll asks for that many, not :data:`MAX_REPETITIONS`)."""
 
     def __init__(self) -> None:
         self.dispatcher: Any = None
@@ -520,7 +533,10 @@ class _Session:
 
 def _v2c_dispatcher() -> Any:
     """pysnmp's v1/v2c dispatcher (its socket, resends and timeouts), sending messages
-    already written and reading answers with :func:`hadeck.snmp.ber.decode_response`."""
+    already written and reading answers with :func:`hadeck.snmp.ber.decode_response`,
+    or, an SNMPv3 answer, with what the request in flight with its msgID left
+    (:func:`hadeck.snmp.usm.decode` with the agent's keys). A resend is the same bytes
+    (an SNMPv3 message's clock is then a timeout older: far inside the 150 s window)."""
     import socket
 
     from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
