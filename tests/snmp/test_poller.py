@@ -318,3 +318,82 @@ def test_a_wrong_v3_password_on_each_own_protocol_is_said(snmpd: Snmpd) -> None:
         assert got.error_kind == "auth", (agent.user, got.error)
         assert got.error == (f"authentication failed for SNMPv3 user {agent.user!r}: wrong "
                              f"password or auth protocol ({agent.auth_protocol})")
+
+
+class CutRelay:
+    """A UDP relay in front of a real snmpd that passes the first ``answers`` answers
+    and then drops everything (an agent that stops answering in the middle of a poll),
+    until :meth:`heal`."""
+
+    def __init__(self, snmpd: Snmpd, answers: int) -> None:
+        import socket
+        import threading
+
+        self.left = answers
+        self.front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.front.bind(("127.0.0.1", 0))
+        self.port = self.front.getsockname()[1]
+        self.back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.back.connect(("127.0.0.1", snmpd.port))
+        for sock in (self.front, self.back):
+            sock.settimeout(0.1)  # the threads see ``stopped`` at least this often
+        self.client: tuple[str, int] | None = None
+        self.stopped = False
+        self.threads = [threading.Thread(target=self._requests, daemon=True),
+                        threading.Thread(target=self._answers, daemon=True)]
+        for thread in self.threads:
+            thread.start()
+
+    def heal(self) -> None:
+        self.left = 10**9
+
+    def _requests(self) -> None:
+        while not self.stopped:
+            try:
+                data, self.client = self.front.recvfrom(65535)
+            except TimeoutError:
+                continue
+            self.back.send(data)
+
+    def _answers(self) -> None:
+        while not self.stopped:
+            try:
+                data = self.back.recv(65535)
+            except TimeoutError:
+                continue
+            if self.left > 0 and self.client is not None:
+                self.left -= 1
+                self.front.sendto(data, self.client)
+
+    def close(self) -> None:
+        self.stopped = True
+        for thread in self.threads:
+            thread.join(5)
+        self.front.close()
+        self.back.close()
+
+
+@pytest.mark.parametrize("version", ["3", "2c"])
+def test_an_agent_that_stops_answering_in_the_middle_of_a_poll(snmpd: Snmpd,
+                                                                version: str) -> None:
+    """A node's poll is several round trips (SNMPv3: the engine's discovery, the first
+    GETBULK, the walk of disks and interfaces): the agent answers the first ones and then
+    nothing: a timeout said as such, in the walk; answering again, the next poll of the
+    same poller reads it whole."""
+    relay = CutRelay(snmpd, answers=2 if version == "3" else 1)
+    agent = (snmpd.v3("node1", port=relay.port, role="node", retries=0) if version == "3"
+             else snmpd.agent("node1", port=relay.port, role="node", retries=0))
+    poller = Poller()
+    try:
+        (cut,) = (reading(a) for a in poller.poll_answers([agent]))
+        assert cut.error_kind == "timeout"
+        assert cut.error is not None
+        assert cut.error.startswith(f"while walking the tables: no answer from "
+                                    f"127.0.0.1:{relay.port} in 0.5 s (1 try)")
+        relay.heal()
+        (whole,) = (reading(a) for a in poller.poll_answers([agent]))
+        check_real_answers(whole)
+        assert whole.disks and whole.interfaces
+    finally:
+        poller.close()
+        relay.close()
