@@ -23,7 +23,7 @@ _KINDS = {0x02: "INTEGER", 0x04: "STRING", 0x06: "OID", 0x40: "IpAddress",
 """Value tags (RFC 2578, RFC 3416) and the type word of an answer line; ``""`` for NULL,
 noSuchObject, noSuchInstance and endOfMibView: no such value."""
 _MESSAGE, _INTEGER, _OCTETS, _NULL, _OID = 0x30, 0x02, 0x04, 0x05, 0x06
-_GET, _GET_BULK, _RESPONSE, _REPORT = 0xA0, 0xA5, 0xA2, 0xA8
+_GET_BULK, _RESPONSE, _REPORT = 0xA5, 0xA2, 0xA8
 _V2C = 1
 
 

@@ -42,6 +42,7 @@ from hadeck.snmp.ber import (
     _INTEGER,
     _MESSAGE,
     _OCTETS,
+    _REPORT,
     BerError,
     Response,
     _expect,
@@ -277,7 +278,7 @@ def decode(data: bytes, msg_id: int, keys: Keys | None) -> Answer:
     _, at = _expect(scoped, at, scoped_end, _OCTETS)
     tag, response = decode_pdu(scoped, at, scoped_end)
     report = None
-    if tag == 0xA8:
+    if tag == _REPORT:
         report = response.values[0][0] if response.values else ""
     elif keys is None or not authentic or (keys.priv and not flags & _PRIV):
         raise BerError("a response below the security level asked")
