@@ -1,9 +1,10 @@
 """SNMPv3 messages as bytes: the GETBULK hadeck sends and the answer it reads, signed
 (USM, HMAC) and encrypted (AES-128), and the engine discovery before them.
 
-pysnmp read and wrote an SNMPv3 message with pyasn1 (~4 ms of CPU per agent polled,
-~85 % of it pyasn1): 64 agents at once cost ~17× one agent's time at a 20 ms round trip
-(bench/snmp.py). The message is a small, fixed shape, so hadeck writes and reads it as
+pysnmp read and wrote an SNMPv3 message with pyasn1 (2–4 ms of CPU per agent polled,
+~85 % of it pyasn1): 64 agents at once cost 6–17× one agent's time at a 20 ms round
+trip, by the machine's load (bench/snmp.py; now ~0.2 ms and 1.4–2.6×). The message
+is a small, fixed shape, so hadeck writes and reads it as
 it does v2c (:mod:`hadeck.snmp.ber`, whose PDU reader reads the inner PDU):
 
 * RFC 3412: ``SEQUENCE { msgVersion 3, msgGlobalData SEQUENCE { msgID, msgMaxSize,

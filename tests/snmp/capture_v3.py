@@ -10,6 +10,7 @@ with the throwaway passphrases the keys come from (they exist nowhere else).
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sys
 import tempfile
@@ -22,7 +23,8 @@ from tests.snmp.conftest import start_snmpd
 
 
 def main(out: Path) -> None:
-    snmpd = start_snmpd(Path(tempfile.mkdtemp(prefix="capture-v3-")))
+    directory = Path(tempfile.mkdtemp(prefix="capture-v3-"))
+    snmpd = start_snmpd(directory)
     exchanges: list[dict[str, object]] = []
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -64,6 +66,7 @@ def main(out: Path) -> None:
                 usm.request(1007, other, b"hauth", without, bulk(1007)))
     finally:
         snmpd.stop()
+        shutil.rmtree(directory)
     out.write_text(json.dumps({
         "source": ("Debian 12 snmpd 5.9.3 on 127.0.0.1, tests/snmp/conftest.py's configuration "
                    "(createUser hauth SHA, hpriv SHA/AES), asked by tests/snmp/capture_v3.py"),
