@@ -4,8 +4,8 @@
 pysnmp read and wrote an SNMPv3 message with pyasn1 (2–4 ms of CPU per agent polled,
 ~85 % of it pyasn1): 64 agents at once cost 6–17× one agent's time at a 20 ms round
 trip, by the machine's load (bench/snmp.py; now ~0.2 ms and 1.4–2.6×). The message
-is a small, fixed shape, so hadeck writes and reads it as
-it does v2c (:mod:`hadeck.snmp.ber`, whose PDU reader reads the inner PDU):
+is a small, fixed shape, so hadeck writes and reads it as it does v2c
+(:mod:`hadeck.snmp.ber`, whose PDU reader reads the inner PDU):
 
 * RFC 3412: ``SEQUENCE { msgVersion 3, msgGlobalData SEQUENCE { msgID, msgMaxSize,
   msgFlags, msgSecurityModel 3 }, msgSecurityParameters OCTET STRING, msgData }``,
