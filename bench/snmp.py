@@ -123,7 +123,8 @@ after           7.25–7.85   1.39–1.52   1.17–1.19   0.16–0.21 ms    10�
 ==============  ==========  ==========  ==========  ==============  =============
 
 (The issue's 17.5× at 20 ms was the same pysnmp path on a machine at load 2.8–4.4.)
-With two busy loops (``python -c "while 1: pass"``) beside the bench, load 2.4–4.0:
+With two (before / after) or three (the v2c comparison) busy loops (``python -c "while
+1: pass"``) beside the bench, load 2.4–4.0:
 before 11.7× at 20 ms, 4.85× at 50 ms; after 1.83–2.55× and 1.45–1.91× — v2c in the
 same runs 1.75–1.97× and 1.21–1.76×: SNMPv3 is now about as cheap as v2c (0.18–0.24 ms
 of CPU per agent against 0.12–0.17 ms: the HMACs and AES).
