@@ -55,7 +55,9 @@ Example::
     version = "3"            # "2c" or "3"
     user = "hadeck"          # SNMPv3 user; auth_protocol MD5/SHA/SHA224…SHA512
     auth_password = "…"
-    priv_protocol = "AES"    # AES, AES192, AES256, DES, or "" for authNoPriv
+    priv_protocol = "AES"    # AES (AES-128), AES192, AES256, DES, or "" for authNoPriv;
+                             # AES192C/AES256C: Cisco's AES key extension (net-snmp's -x
+                             # names; the wrong one is answered with silence: a timeout)
     priv_password = "…"
     # community = "…"        # SNMPv2c
     timeout = 1              # seconds per request; retries = 1
@@ -776,16 +778,23 @@ def _snmp_settings(base: SnmpAgent, table: Mapping[str, object],
         elif not isinstance(value, str):
             # Never echo the value: it may be a password typed without quotes.
             raise _Problem(at, f"{name} must be a string")
-        elif key == "auth_protocol" and value.upper() not in AUTH_PROTOCOLS:
+        elif key == "auth_protocol" and _protocol(value) not in AUTH_PROTOCOLS:
             raise _Problem(at, f"{name} must be one of {', '.join(AUTH_PROTOCOLS)}, "
                                f"not {value!r}")
-        elif key == "priv_protocol" and value and value.upper() not in PRIV_PROTOCOLS:
+        elif key == "priv_protocol" and value and _protocol(value) not in PRIV_PROTOCOLS:
             raise _Problem(at, f"{name} must be one of {', '.join(PRIV_PROTOCOLS)} or "
                                f"\"\", not {value!r}")
         if key in ("auth_protocol", "priv_protocol"):
-            value = str(value).upper()
+            value = _protocol(str(value))
         changes[key] = value
     return replace(base, **changes)
+
+
+def _protocol(value: str) -> str:
+    """A protocol's name as hadeck keeps it, from any spelling net-snmp takes (``sha-256``,
+    ``AES-256-C``, ``AES-128``: upper case, no hyphens; AES128 is AES)."""
+    value = value.upper().replace("-", "")
+    return "AES" if value == "AES128" else value
 
 
 def _snmp_agent(defaults: SnmpAgent, name: str, table: object) -> SnmpAgent:

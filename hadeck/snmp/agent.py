@@ -11,7 +11,10 @@ from hadeck.record import field, record
 
 VERSIONS = ("2c", "3")
 AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
-PRIV_PROTOCOLS = ("DES", "AES", "AES192", "AES256")
+PRIV_PROTOCOLS = ("DES", "AES", "AES192", "AES256", "AES192C", "AES256C")
+"""net-snmp's names (``snmpget -x``): AES is AES-128; AES192/AES256 extend the key as
+draft-blumenthal-aes-usm-04 does (net-snmp, most Linux agents), AES192C/AES256C as Cisco
+does. An agent answers the other extension with silence, as a wrong password."""
 ROLES = ("real-server", "node")
 
 
@@ -33,7 +36,8 @@ class SnmpAgent:
     auth_protocol: str = "SHA"
     auth_password: str = field(default="", repr=False)
     priv_protocol: str = ""
-    """``AES`` (AES-128), ``AES192``, ``AES256``, ``DES``, or empty for authNoPriv."""
+    """``AES`` (AES-128), ``AES192``, ``AES256`` (net-snmp's key extension),
+    ``AES192C``, ``AES256C`` (Cisco's), ``DES``, or empty for authNoPriv."""
     priv_password: str = field(default="", repr=False)
     timeout: float = 1.0
     """Seconds to wait for each answer."""

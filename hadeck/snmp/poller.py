@@ -37,14 +37,14 @@ would otherwise build again at every poll:
   socket, resends and timeouts; the request written and the answer read by
   :mod:`hadeck.snmp.ber`, matched by request ID), not through an SNMP engine and the
   target configuration pysnmp writes into its own MIB for each agent;
-* SNMPv3 (authNoPriv and authPriv; MD5, SHA, SHA-2; AES-128) goes through the same
+* SNMPv3 (authNoPriv and authPriv; MD5, SHA, SHA-2; AES) goes through the same
   dispatcher and socket, its messages written, signed, encrypted and read by
   :mod:`hadeck.snmp.usm`, matched by msgID (:meth:`_Session._bulk_v3`). The session
   keeps each agent's engine (ID, boots, clock) and the user's keys localised for it:
   the engine's discovery and the keys are paid at an agent's first poll; an agent
   that booted again (a signed notInTimeWindow report) or got a new engine ID (an
   unknownEngineIDs report) is caught up with at once, and the request sent again;
-* the rest of SNMPv3 (DES, AES-192, AES-256, noAuthNoPriv; everything when
+* the rest of SNMPv3 (DES, noAuthNoPriv; everything when
   :data:`OWN_V3` is off) needs pysnmp's engine: one per set of credentials (pysnmp keeps
   one key per user name in an engine), kept, so each agent's engine-ID discovery, key
   localisation and target configuration are paid at its first poll, not at every one.
@@ -106,7 +106,7 @@ poll does not use."""
 OWN_V3 = True
 """SNMPv3 messages written and read by :mod:`hadeck.snmp.usm` (~0.2 ms of CPU per agent
 polled, where pysnmp spent ~3–4 ms); False sends every SNMPv3 agent through pysnmp's
-engine, as DES, AES-192, AES-256 and noAuthNoPriv always are (tests/snmp compare the two
+engine, as DES and noAuthNoPriv always are (tests/snmp compare the two
 paths' answers)."""
 MAX_ROUNDS = 200
 """GETBULKs per agent at most: past this an agent that keeps sending rows is cut off."""
@@ -832,9 +832,13 @@ def _auth(agent: SnmpAgent) -> Any:
         "SHA384": auth.usmHMAC256SHA384AuthProtocol,
         "SHA512": auth.usmHMAC384SHA512AuthProtocol,
     }
+    # pysnmp's usmAesCfb192/256Protocol are Cisco's key extension (net-snmp's AES192C);
+    # net-snmp's AES192/AES256 are pysnmp's "Blumenthal" ones.
     priv_protocols = {
         "DES": auth.usmDESPrivProtocol, "AES": auth.usmAesCfb128Protocol,
-        "AES192": auth.usmAesCfb192Protocol, "AES256": auth.usmAesCfb256Protocol,
+        "AES192": auth.usmAesBlumenthalCfb192Protocol,
+        "AES256": auth.usmAesBlumenthalCfb256Protocol,
+        "AES192C": auth.usmAesCfb192Protocol, "AES256C": auth.usmAesCfb256Protocol,
     }
     if not agent.auth_password:
         return UsmUserData(agent.user)
@@ -859,6 +863,13 @@ def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
             also = ""
             if agent.version == "2c":
                 also = ", or a wrong community (an agent answers that with silence)"
+            elif agent.security == "authPriv" and _extended(agent):
+                # Both extensions verified against net-snmp 5.9 (its AES256 and AES256C
+                # users): the other one is answered with silence, as a wrong password.
+                plain = agent.priv_protocol.rstrip("C")
+                also = (f", or a wrong privacy password or AES key extension "
+                        f"(priv_protocol {plain} is net-snmp's, {plain}C Cisco's; an agent "
+                        f"answers either with silence)")
             elif agent.security == "authPriv":
                 also = (", or a wrong privacy password (an agent answers that with "
                         "silence)")
@@ -882,6 +893,16 @@ def _problem(agent: SnmpAgent, found: Any) -> tuple[str, str] | None:
     return None
 
 
+def _extended(agent: SnmpAgent) -> bool:
+    """Whether the agent's AES key is longer than its authentication hash, so extended:
+    then AES192/AES256 and AES192C/AES256C differ (with SHA-256 and longer they don't)."""
+    import hashlib
+
+    bits = {"AES192": 192, "AES256": 256}.get(agent.priv_protocol.rstrip("C"))
+    name = usm.AUTH.get(agent.auth_protocol, ("", 0))[0]
+    return bits is not None and bool(name) and hashlib.new(name).digest_size * 8 < bits
+
+
 def _reported(oid: str) -> Any:
     """pysnmp's error indication for a report's usmStats OID (what :func:`_problem`
     says for it), or the report said by its counter's name."""
@@ -897,7 +918,7 @@ def _reported(oid: str) -> Any:
 
 def _own(agent: SnmpAgent) -> bool:
     """Whether hadeck writes and reads this agent's messages itself (v2c, and SNMPv3
-    but for DES / AES-192 / AES-256 and noAuthNoPriv: :func:`hadeck.snmp.usm.handles`)."""
+    but for DES and noAuthNoPriv: :func:`hadeck.snmp.usm.handles`)."""
     return agent.version == "2c" or (OWN_V3 and usm.handles(agent))
 
 

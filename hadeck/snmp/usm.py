@@ -1,5 +1,5 @@
 """SNMPv3 messages as bytes: the GETBULK hadeck sends and the answer it reads, signed
-(USM, HMAC) and encrypted (AES-128), and the engine discovery before them.
+(USM, HMAC) and encrypted (AES), and the engine discovery before them.
 
 pysnmp read and wrote an SNMPv3 message with pyasn1 (2–4 ms of CPU per agent polled,
 ~85 % of it pyasn1): 64 agents at once cost 6–17× one agent's time at a 20 ms round
@@ -16,13 +16,18 @@ is a small, fixed shape, so hadeck writes and reads it as it does v2c
   parameters are the HMAC of the whole message written with them zeroed (HMAC-MD5-96,
   HMAC-SHA-96; RFC 7860's HMAC-SHA-2 with their longer digests);
 * RFC 3826: AES-128 in CFB mode, the IV the engine's boots ‖ time ‖ the 64-bit salt that
-  travels as the privacy parameters.
+  travels as the privacy parameters; AES-192 and AES-256 the same way with a longer key
+  (draft-blumenthal-aes-usm-04), which a localised key is too short for and is extended
+  in one of two incompatible ways (:data:`PRIV`): the draft's (net-snmp's ``AES192`` /
+  ``AES256``, most Linux agents) or Cisco's (Reeder's 3DES draft: net-snmp's
+  ``AES192C`` / ``AES256C``). An agent answers the wrong one with silence, as it does a
+  wrong privacy password.
 
-No cryptography of hadeck's own: the keys are localised by pysnmp's own functions
-(:mod:`pysnmp.proto.secmod.rfc3414.localkey`, once per password and engine: not per
-message), the HMAC is the standard library's, AES is the ``cryptography`` package's.
-DES, AES-192 and AES-256 (keys extended in two incompatible ways by different vendors)
-stay with pysnmp (:func:`handles`).
+No cryptography of hadeck's own: the keys are localised and extended by pysnmp's own
+functions (:mod:`pysnmp.proto.secmod.rfc3414.localkey` and pysnmp's privacy services'
+``localize_key``, once per password and engine: not per message), the HMAC is the
+standard library's, AES is the ``cryptography`` package's. DES and noAuthNoPriv stay
+with pysnmp (:func:`handles`).
 
 Pure but for the clock (the engine's time is estimated from when it was last heard) and
 the random salt. Anything that is not a well-formed message, an answer to another
@@ -56,8 +61,23 @@ AUTH = {"MD5": ("md5", 12), "SHA": ("sha1", 12), "SHA224": ("sha224", 16),
         "SHA256": ("sha256", 24), "SHA384": ("sha384", 32), "SHA512": ("sha512", 48)}
 """The authentication protocols hadeck signs itself: the hash and the length of the
 authentication parameters (RFC 3414: 96 bits; RFC 7860: 128–384 bits)."""
-PRIV = {"": 0, "AES": 16}
-"""The privacy protocols hadeck encrypts itself, and their key length (none: authNoPriv)."""
+PRIV = {"": ("", ""), "AES": ("rfc3826.priv.aes", "Aes"),
+        "AES192": ("eso.priv.aes192", "AesBlumenthal192"),
+        "AES256": ("eso.priv.aes256", "AesBlumenthal256"),
+        "AES192C": ("eso.priv.aes192", "Aes192"), "AES256C": ("eso.priv.aes256", "Aes256")}
+"""The privacy protocols hadeck encrypts itself (none: authNoPriv), by the configuration's
+name (net-snmp's ``-x`` names), and the pysnmp privacy service (module under
+``pysnmp.proto.secmod``, class) whose ``localize_key`` makes the key: AES-128's is the
+localised key's first 16 bytes; ``AES192``/``AES256`` extend it as
+draft-blumenthal-aes-usm-04 does (the localised key ‖ its hash), ``AES192C``/``AES256C``
+as Cisco does (the localised key ‖ the key localised from it as if it were a password)."""
+_AUTH_SERVICES = {"MD5": ("rfc3414.auth.hmacmd5", "HmacMd5", "SERVICE_ID"),
+                  "SHA": ("rfc3414.auth.hmacsha", "HmacSha", "SERVICE_ID"),
+                  "SHA224": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA224_SERVICE_ID"),
+                  "SHA256": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA256_SERVICE_ID"),
+                  "SHA384": ("rfc7860.auth.hmacsha2", "HmacSha2", "SAH384_SERVICE_ID"),
+                  "SHA512": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA512_SERVICE_ID")}
+"""pysnmp's ID of each authentication protocol (its privacy services pick the hash by it)."""
 
 MAX_SIZE = 65507
 """msgMaxSize: the largest answer hadeck takes (a UDP datagram's payload)."""
@@ -80,7 +100,8 @@ REPORTS = {
 
 def handles(agent: Any) -> bool:
     """Whether hadeck writes and reads this SNMPv3 agent's messages itself (authNoPriv
-    or authPriv, MD5 / SHA / SHA-2, AES-128); the others go through pysnmp."""
+    or authPriv, MD5 / SHA / SHA-2, AES of any key length and extension); the others
+    (DES, noAuthNoPriv) go through pysnmp."""
     return (agent.version == "3" and bool(agent.auth_password)
             and agent.auth_protocol in AUTH and agent.priv_protocol in PRIV
             and bool(agent.priv_password) == bool(agent.priv_protocol))
@@ -95,7 +116,7 @@ class Keys(NamedTuple):
     """Bytes of the authentication parameters (the HMAC truncated)."""
     auth: bytes
     priv: bytes
-    """The AES key; empty for authNoPriv."""
+    """The AES key (16, 24 or 32 bytes); empty for authNoPriv."""
 
     def __repr__(self) -> str:
         return f"Keys({self.digest}, {self.size}, priv={bool(self.priv)})"
@@ -110,22 +131,30 @@ def pass_key(password: str, protocol: str) -> bytes:
 
 def localize(auth_key: bytes, priv_key: bytes | None, protocol: str, priv_protocol: str,
              engine_id: bytes) -> Keys:
-    """The keys localised for ``engine_id`` (RFC 3414 A.2; RFC 3826 3.1.2.1: the AES key
-    is the first 16 bytes of the privacy password's localised key), from the keys of
-    :func:`pass_key`."""
+    """The keys localised for ``engine_id`` (RFC 3414 A.2), from the keys of
+    :func:`pass_key`; the AES key by pysnmp's privacy service for ``priv_protocol``
+    (:data:`PRIV`; RFC 3826 3.1.2.1: AES-128's is the first 16 bytes of the privacy
+    password's localised key)."""
+    import importlib
+
     from pyasn1.type import univ
     from pysnmp.proto.secmod.rfc3414 import localkey
 
     name, size = AUTH[protocol]
-    hash_function = getattr(hashlib, name)
     engine = univ.OctetString(engine_id)
-    auth = bytes(localkey.localize_key(auth_key, engine, hash_function))
+    auth = bytes(localkey.localize_key(auth_key, engine, getattr(hashlib, name)))
     priv = b""
     if priv_protocol:
         if priv_key is None:
             raise ValueError("a privacy protocol without a privacy key")
-        priv = bytes(localkey.localize_key(priv_key, engine, hash_function))
-        priv = priv[:PRIV[priv_protocol]]
+        module, kind = PRIV[priv_protocol]
+        service = getattr(importlib.import_module(f"pysnmp.proto.secmod.{module}"), kind)()
+        module, kind, attribute = _AUTH_SERVICES[protocol]
+        auth_id = getattr(getattr(importlib.import_module(f"pysnmp.proto.secmod.{module}"),
+                                  kind), attribute)
+        priv = bytes(service.localize_key(auth_id, univ.OctetString(priv_key), engine))
+        if len(priv) != service.KEY_SIZE:
+            raise AssertionError(f"{priv_protocol}: a key of {len(priv)} bytes")
     return Keys(name, size, auth, priv)
 
 
@@ -306,7 +335,9 @@ def _scoped(engine_id: bytes, pdu: bytes) -> bytes:
 
 def _aes(key: bytes, boots: int, engine_time: int, salt: bytes, data: bytes, *,
          encrypt: bool) -> bytes:
-    """RFC 3826 3.1.3: AES-CFB128, IV = boots ‖ time ‖ salt (each 32 bits, 64 bits)."""
+    """RFC 3826 3.1.3: AES-CFB128, IV = boots ‖ time ‖ salt (each 32 bits, 64 bits);
+    AES-192 and AES-256 (draft-blumenthal-aes-usm-04 3.1.3.1) the same, by the key's
+    length."""
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
     try:  # cryptography ≥ 47 keeps CFB here (and drops it from modes in 49)

@@ -3,8 +3,12 @@
 Each agent gets its own snmpd.conf in a temporary directory, a free UDP port, a random v2c
 community and random SNMPv3 users (``createUser``): ``hauth`` (authNoPriv, SHA) and
 ``hpriv`` (authPriv, SHA/AES), and for the other protocols ``hmd5`` (MD5/AES),
-``hsha256`` (SHA-256/AES), ``hsha512`` (authNoPriv, SHA-512) and ``hdes`` (SHA/DES), all
-with the same two passwords. Nothing is sent anywhere but loopback.
+``hsha256`` (SHA-256/AES), ``hsha512`` (authNoPriv, SHA-512), ``hdes`` (SHA/DES), and
+AES-192/256 with a key longer than the hash, so extended: ``haes256`` (SHA/AES256) and
+``haes192`` (MD5/AES192) as net-snmp extends it (draft-blumenthal-aes-usm), ``haes256c``
+(SHA/AES256C) and ``haes192c`` (MD5/AES192C) as Cisco does, ``hsha256x256``
+(SHA-256/AES256: no extension); all with the same two passwords. Nothing is sent
+anywhere but loopback.
 """
 
 from __future__ import annotations
@@ -110,12 +114,21 @@ def start_snmpd(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) ->
             f'createUser hsha256 SHA-256 "{auth_password}" AES "{priv_password}"\n'
             f'createUser hsha512 SHA-512 "{auth_password}"\n'
             f'createUser hdes SHA "{auth_password}" DES "{priv_password}"\n'
+            # AES-192/256 whose key is extended (longer than the hash), both ways.
+            f'createUser haes256 SHA "{auth_password}" AES256 "{priv_password}"\n'
+            f'createUser haes192 MD5 "{auth_password}" AES192 "{priv_password}"\n'
+            f'createUser haes256c SHA "{auth_password}" AES256C "{priv_password}"\n'
+            f'createUser haes192c MD5 "{auth_password}" AES192C "{priv_password}"\n'
+            # ... and one whose key needs no extension (SHA-256's is 256 bits already).
+            f'createUser hsha256x256 SHA-256 "{auth_password}" AES256 "{priv_password}"\n'
             "rouser hauth auth\n"
             "rouser hpriv priv\n"
             "rouser hmd5 priv\n"
             "rouser hsha256 priv\n"
             "rouser hsha512 auth\n"
             "rouser hdes priv\n"
+            "rouser haes256 priv\nrouser haes192 priv\n"
+            "rouser haes256c priv\nrouser haes192c priv\nrouser hsha256x256 priv\n"
             "disk /\n")
         (directory / "snmpd.conf").chmod(0o600)
         log = directory / f"snmpd-{attempt}.log"

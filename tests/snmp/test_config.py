@@ -102,7 +102,11 @@ def test_group_readable_is_allowed_and_no_secret_no_check(tmp_path: Path) -> Non
     ('[snmp]\ntimeout = inf', "snmp.timeout must be a positive number of seconds"),
     ('[snmp.agents.w]\ncommunity = "c"\nrole = "director"', 'role must be "real-server"'),
     ('[snmp.agents.w]\ncommunity = "c"\nweight = -1', "weight must be a whole number"),
-    ('[snmp]\npriv_protocol = "ROT13"', "snmp.priv_protocol must be one of DES, AES"),
+    ('[snmp]\npriv_protocol = "ROT13"', 'snmp.priv_protocol must be one of DES, AES, '
+                                         'AES192, AES256, AES192C, AES256C or "", not '
+                                         "'ROT13'"),
+    ('[snmp]\npriv_protocol = "AES-512"', "snmp.priv_protocol must be one of DES, AES"),
+    ('[snmp]\nauth_protocol = "SHA-1"', "snmp.auth_protocol must be one of MD5, SHA, "),
     ("[weights]\nfloor = 60\nceiling = 50", "weights.floor (60) is above weights.ceiling"),
     ("[weights]\nfull_load = 0", "weights.full_load must be above 0"),
     ("[weights]\nhysterisis = 5", "did you mean weights.hysteresis?"),
@@ -111,6 +115,20 @@ def test_mistakes_are_said_with_file_and_line(tmp_path: Path, text: str, says: s
     with pytest.raises(ConfigError) as caught:
         load(str(write(tmp_path, text)))
     assert says in str(caught.value)
+
+
+@pytest.mark.parametrize("auth, priv, kept", [
+    ("sha", "aes256", ("SHA", "AES256")),
+    ("SHA-256", "AES-192-C", ("SHA256", "AES192C")),  # net-snmp's -a / -x spellings
+    ("md5", "AES-128", ("MD5", "AES")),
+    ("SHA512", "aes256c", ("SHA512", "AES256C")),
+])
+def test_protocols_are_taken_as_net_snmp_spells_them(tmp_path: Path, auth: str, priv: str,
+                                                     kept: tuple[str, str]) -> None:
+    text = (f'[snmp.agents.web1]\nversion = "3"\nuser = "u"\nauth_password = "a"\n'
+            f'auth_protocol = "{auth}"\npriv_protocol = "{priv}"\npriv_password = "p"\n')
+    (agent,) = load(str(write(tmp_path, text))).snmp_agents
+    assert (agent.auth_protocol, agent.priv_protocol) == kept
 
 
 def test_a_password_of_the_wrong_type_is_not_echoed(tmp_path: Path) -> None:

@@ -217,15 +217,18 @@ def test_a_kept_poller_says_a_stopped_agent_and_a_wrong_password_as_a_new_one_do
 
 V3_PROTOCOLS = [("hpriv", "SHA", "AES"), ("hauth", "SHA", ""), ("hmd5", "MD5", "AES"),
                 ("hsha256", "SHA256", "AES"), ("hsha512", "SHA512", ""),
-                ("hdes", "SHA", "DES")]
+                ("hdes", "SHA", "DES"), ("haes256", "SHA", "AES256"),
+                ("haes192", "MD5", "AES192"), ("haes256c", "SHA", "AES256C"),
+                ("haes192c", "MD5", "AES192C")]
 
 
 @pytest.mark.parametrize(("user", "auth", "priv"), V3_PROTOCOLS,
                          ids=["-".join(p[1:]).strip("-") for p in V3_PROTOCOLS])
 def test_every_v3_protocol_reads_this_host(snmpd: Snmpd, user: str, auth: str,
                                            priv: str) -> None:
-    """hadeck signs and encrypts MD5, SHA, SHA-2 and AES itself (hadeck.snmp.usm); DES
-    goes through pysnmp: each reads the real answers, twice from a kept poller."""
+    """hadeck signs and encrypts MD5, SHA, SHA-2 and AES (128, 192, 256; both key
+    extensions) itself (hadeck.snmp.usm); DES goes through pysnmp: each reads the real
+    answers, twice from a kept poller."""
     from hadeck.snmp import usm
 
     agent = snmpd.v3(user=user, auth_protocol=auth, privacy=bool(priv),
@@ -278,6 +281,62 @@ def test_hadecks_own_v3_answers_what_pysnmp_answers(
     mine, pysnmps = reading(own), reading(theirs)
     assert (mine.memory_total, mine.cpu_count, mine.swap_total) == \
         (pysnmps.memory_total, pysnmps.cpu_count, pysnmps.swap_total)
+
+
+EXTENDED = [("haes256", "SHA", "AES256"), ("haes192", "MD5", "AES192"),
+            ("haes256c", "SHA", "AES256C"), ("haes192c", "MD5", "AES192C")]
+
+
+@pytest.mark.parametrize(("user", "auth", "priv"), EXTENDED,
+                         ids=["-".join(p[1:]) for p in EXTENDED])
+def test_hadecks_own_aes_192_and_256_answer_what_pysnmp_answers(
+        snmpd: Snmpd, monkeypatch: pytest.MonkeyPatch, user: str, auth: str,
+        priv: str) -> None:
+    """AES-192/256 whose key is extended (net-snmp's way: AES192/AES256, pysnmp's
+    "Blumenthal" protocols; Cisco's: AES192C/AES256C), read by hadeck.snmp.usm and by
+    pysnmp's engine: the same lines and values."""
+    from hadeck.snmp import poller as poller_module
+
+    agent = snmpd.v3(user=user, auth_protocol=auth, priv_protocol=priv)
+    (own,) = poll_answers([agent])
+    monkeypatch.setattr(poller_module, "OWN_V3", False)
+    theirs_poller = Poller()
+    try:
+        (theirs,) = theirs_poller.poll_answers([agent])
+    finally:
+        theirs_poller.close()
+    assert own.error is None and theirs.error is None, (own.error, theirs.error)
+    assert len(own.text.splitlines()) > 10
+    assert steady(own.text) == steady(theirs.text)
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own", "pysnmp"])
+def test_the_other_aes_key_extension_is_a_timeout_that_names_both(
+        snmpd: Snmpd, monkeypatch: pytest.MonkeyPatch, own: bool) -> None:
+    """An AES256 user asked as AES256C (Cisco's extension) and an AES192C user asked as
+    AES192 (net-snmp's): snmpd cannot decrypt either and answers nothing; the timeout
+    says that the key extension may be the cause, and which name is which. With SHA-256
+    the key needs no extension: both names read the same user."""
+    from hadeck.snmp import poller as poller_module
+
+    monkeypatch.setattr(poller_module, "OWN_V3", own)
+    agents = [snmpd.v3("cisco", user="haes256", priv_protocol="AES256C", retries=0),
+              snmpd.v3("netsnmp", user="haes192c", auth_protocol="MD5",
+                       priv_protocol="AES192", retries=0),
+              snmpd.v3("sha256", user="hsha256x256", auth_protocol="SHA256",
+                       priv_protocol="AES256C", retries=0)]
+    poller = Poller()
+    try:
+        cisco, netsnmp, sha256 = poller.poll_answers(agents)
+    finally:
+        poller.close()
+    for got, plain in ((cisco, "AES256"), (netsnmp, "AES192")):
+        assert got.error_kind == "timeout"
+        assert got.error == (f"no answer from 127.0.0.1:{snmpd.port} in 0.5 s (1 try): "
+                             f"snmpd down or unreachable, or a wrong privacy password or "
+                             f"AES key extension (priv_protocol {plain} is net-snmp's, "
+                             f"{plain}C Cisco's; an agent answers either with silence)")
+    assert sha256.error is None, sha256.error
 
 
 def test_a_v3_agent_stopped_mid_poll_times_out_and_answers_once_it_goes_on(

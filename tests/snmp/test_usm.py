@@ -55,6 +55,28 @@ def test_keys_are_rfc_3414s_own_examples() -> None:
     assert (sha512.size, len(sha512.auth), len(sha512.priv)) == (48, 64, 16)
 
 
+def test_aes_192_and_256_keys_extend_the_localised_key_two_ways() -> None:
+    """An AES-192/256 key longer than the hash begins with the localised key (AES-128's
+    is its first 16 bytes) and goes on as net-snmp's AES192/AES256 do or as Cisco's
+    AES192C/AES256C do: different keys. A key no longer than SHA-256's hash needs no
+    extension: both names give the same key."""
+    engine = bytes(11) + b"\x02"
+
+    def priv(auth: str, protocol: str) -> bytes:
+        return usm.localize(usm.pass_key("maplesyrup", auth),
+                            usm.pass_key("maplesyrup", auth), auth, protocol, engine).priv
+
+    sha = usm.localize(usm.pass_key("maplesyrup", "SHA"), None, "SHA", "", engine).auth
+    for protocol, size in (("AES", 16), ("AES192", 24), ("AES256", 32), ("AES192C", 24),
+                           ("AES256C", 32)):
+        key = priv("SHA", protocol)
+        assert len(key) == size and key[:16] == sha[:16], protocol
+    assert priv("SHA", "AES256")[20:] != priv("SHA", "AES256C")[20:]
+    assert priv("MD5", "AES192")[16:] != priv("MD5", "AES192C")[16:]
+    assert priv("SHA256", "AES256") == priv("SHA256", "AES256C")
+    assert priv("SHA256", "AES192") == priv("SHA256", "AES192C")
+
+
 def test_keys_are_never_shown() -> None:
     shown = repr(keys(True)) + str(keys(True))
     assert keys(True).auth.hex() not in shown and "priv=True" in shown
