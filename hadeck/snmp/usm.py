@@ -70,7 +70,8 @@ name (net-snmp's ``-x`` names), and the pysnmp privacy service (module under
 ``pysnmp.proto.secmod``, class) whose ``localize_key`` makes the key: AES-128's is the
 localised key's first 16 bytes; ``AES192``/``AES256`` extend it as
 draft-blumenthal-aes-usm-04 does (the localised key ‖ its hash), ``AES192C``/``AES256C``
-as Cisco does (the localised key ‖ the key localised from it as if it were a password)."""
+as Cisco does (the localised key ‖ the key localised from it as if it were a password: 1 MiB
+hashed again, ~3 ms once per engine)."""
 _AUTH_SERVICES = {"MD5": ("rfc3414.auth.hmacmd5", "HmacMd5", "SERVICE_ID"),
                   "SHA": ("rfc3414.auth.hmacsha", "HmacSha", "SERVICE_ID"),
                   "SHA224": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA224_SERVICE_ID"),
