@@ -8,7 +8,7 @@ from textual.widgets._data_table import default_cell_formatter
 
 from hadeck.health import judge
 from hadeck.tui.fmt import age, bar, coarse_age
-from hadeck.tui.tables import Column, DiffTable, Plain, Row
+from hadeck.tui.tables import Column, DiffTable, Plain, Row, TableDiff, plan
 from hadeck.tui.view import View
 from hadeck.watch.poller import Snapshot
 from tests.tui.helpers import aio
@@ -70,6 +70,50 @@ async def test_diff_table_keeps_rows_whose_keys_repeat() -> None:
         assert [r.key.value for r in table.ordered_rows] == ["x", "x#2", "x#3"]
         table.show([Row("x", ("1", "2")), Row("x", ("3", "9"))])
         assert table.row_count == 2 and list(map(str, table.get_row("x#2"))) == ["3", "9"]
+
+
+@aio
+async def test_rows_changed_outside_the_window_are_made_when_shown() -> None:
+    # The poll worker makes the changed cells of the rows in and near the window only
+    # (plan's window); the others are made when scrolled to or read, from the newest row.
+    app = _TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DiffTable)
+
+        def drawn() -> list[str]:
+            return [table.render_line(y).text.strip() for y in range(0, 8)]
+
+        def plan_shown(values: dict[int, str]) -> TableDiff:
+            return plan(table.state, [Row(f"r{i}", (f"n{i}", values.get(i, "old")))
+                                      for i in range(40)],
+                        table.column_keys, table.plan_window())
+
+        table.show([Row(f"r{i}", (f"n{i}", "old")) for i in range(40)])
+        await pilot.pause()
+        first, end = table.window
+        assert first == 0 and 3 <= end < 10, table.window
+        diff = plan_shown({0: "new", 3: "new", 29: "new", 30: "new"})
+        assert [key for key, _ in diff.changed] == ["r0", "r3"]
+        assert "r29" in diff.stale and "r30" in diff.stale and "r3" not in diff.stale
+        assert table.apply(diff)
+        await pilot.pause()
+        assert table.cell_updates == 80 + 2  # rows 29 and 30: not yet
+        assert "n0     new" in drawn() and "n3     new" in drawn()
+        # Changed again before it was shown: made from what the table holds.
+        assert table.apply(plan_shown({0: "new", 3: "new", 29: "new", 30: "v2"}))
+        assert table.apply(plan_shown({0: "new", 3: "new", 29: "new", 30: "v3"}))
+        await pilot.pause()
+        table.move_cursor(row=30)
+        await pilot.pause()
+        assert "n29    new" in drawn() and "n30    v3" in drawn(), drawn()
+        assert table.cell_updates == 80 + 4
+        # Read through DataTable's API, a stale row is its newest too.
+        assert table.apply(plan_shown({0: "new", 3: "back", 29: "new", 30: "v3"}))
+        assert str(table.get_cell("r3", "b")) == "back"
+        assert [str(c) for c in table.get_row("r3")] == ["n3", "back"]
+        table.move_cursor(row=0)
+        await pilot.pause()
+        assert "n3     back" in drawn(), drawn()
 
 
 @aio
