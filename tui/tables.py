@@ -204,7 +204,8 @@ class Liner:
         return hash(self.widths)
 
     def header(self, labels: Sequence[str]) -> Text:
-        return self._join(labels)
+        # DataTable cuts a column's label without "…".
+        return self._join([Text(label, overflow="crop") for label in labels])
 
     def line(self, cells: Sequence[Cell]) -> Text:
         return self._join(cells)

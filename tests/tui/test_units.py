@@ -116,6 +116,55 @@ async def test_rows_changed_outside_the_window_are_made_when_shown() -> None:
         assert "n3     back" in drawn(), drawn()
 
 
+class _OneTableApp(App[None]):
+    COLUMNS = (Column("h", "", 2), Column("name", "Name of it", 8), Column("n", "N", 3),
+               Column("info", "Info", 12))
+
+    def __init__(self, one_cell: bool) -> None:
+        super().__init__()
+        self.one_cell = one_cell
+
+    def compose(self) -> ComposeResult:
+        yield DiffTable(self.COLUMNS, id="t", one_cell=self.one_cell)
+
+
+@aio
+async def test_a_one_cell_table_draws_what_its_columns_would() -> None:
+    # The LVS table holds a row as one cell (Liner): the same characters and styles,
+    # cell by cell, as its columns would draw — cut with "…", padded, styled.
+    rows = [
+        Row("a", (Text("✔", style="green"), Text("bold name", style="bold"), "7",
+                  Text("drift", style="yellow") + Text(" in 5 B/s"))),
+        Row("b", ("", "  [b]x", Text("0 quiesced", style="yellow"), "a very long information")),
+        Row("c", (Text("✖", style="bold red"), "日本語の名前", "12345", "tab\there")),
+        Row("d", ("", "", "", "")),
+    ]
+    changed = [rows[0], Row("b", ("", "  y", "3", "short")), *rows[2:]]
+
+    async def drawn(one_cell: bool) -> list[list[list[tuple[str, str]]]]:
+        app = _OneTableApp(one_cell)
+        frames = []
+        async with app.run_test(size=(60, 20)) as pilot:
+            table = app.query_one(DiffTable)
+            for shown in (rows, changed):
+                table.show(shown)
+                await pilot.pause()
+                frame = []
+                for y in range(len(rows) + 1):
+                    chars: list[tuple[str, str]] = []
+                    for segment in table.render_line(y):
+                        chars += [(c, str(segment.style)) for c in segment.text]
+                    frame.append(chars)
+                frames.append(frame)
+            if one_cell:
+                assert str(table.get_row("b")[0]).split() == ["y", "3", "short"]
+        return frames
+
+    line = await drawn(True)
+    assert line == await drawn(False)
+    assert "日本語 …  12…" in "".join(c for c, _ in line[0][3])  # wide letters cut, too
+
+
 @aio
 async def test_a_changed_cell_is_drawn_and_its_neighbours_stay() -> None:
     # Changed cells repaint without DataTable's update count: what is drawn must still
