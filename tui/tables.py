@@ -6,6 +6,13 @@ seconds of key latency; ``update_cell`` of every cell ~190 ms a tick; each repai
 whose value changed, adds new rows, and reorders only when the order really changed —
 never a rebuild per tick, never ``update_width``; every column has a fixed width.
 
+Only the rows a terminal shows are worked on each poll: :func:`plan` compares and converts
+the rows in and near the window, and names the other changed rows stale; the table makes
+them from their newest row when they come into the window or are read. And a table whose
+rows change many cells every poll (the LVS screen's ~800 real servers) is held one cell
+per row, the line its columns would draw (:class:`Liner`): DataTable draws a line cell by
+cell, each changed cell through Rich's padding and styles.
+
 Textual's private API
 ---------------------
 Doing that fast means reaching under DataTable's public methods; this module is the only
