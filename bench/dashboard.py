@@ -152,6 +152,29 @@ Figures (``--nodes 16 --guests 500 --real-servers 400 --interval 1``; the record
   fewer cells drawn per line (DataTable renders a whole line, each cell through Rich's
   ``Padding`` and ``Styled``, ~28 µs a changed cell and ~0.5 ms a line), and the
   ~2,250 changed cells converted in the worker only for rows near the window.
+- The LVS screen's window and one-cell rows (issue 15, later). Textual drawing a visible
+  line cost ~95 µs for the line plus ~37 µs per cell not drawn before and ~10 µs per
+  cached one (48 lines of 12 cells: 32 ms; of one cell: 9 ms); ~7 of an LVS row's 12
+  cells change every poll. Now the table holds a row as one cell, the line its columns
+  would draw (``Liner``: compared segment by segment, characters and styles, with the
+  columns on the recorded cluster at 160x50 and 80x24, scrolled, filtered, resized, and
+  on the lab with drift, a quiesced and a gone real server: identical), and the worker
+  compares and converts only the rows in the window and 4 around it; the others are made
+  when scrolled to or read. Paired with main 4535677 on the recorded readings, all
+  screens, one run after the other, quiet machine (load 0.03-0.9, other helpers idle),
+  CPU per refresh (share of one core) on l: before 120 / 154 ms (10.8 / 12.4 %), after
+  71 / 90 ms (6.4 / 8.1 %); UI thread 3.3-3.8 → 1.8-2.1 %; rows built and diffed in
+  the worker 8.9 → 7.4 ms, the UI thread applying them 4.9 → 1.9 ms. The other screens
+  alike before and after (o 61-103, g 62-101, d 47-77, r 49-74 ms in these runs). Thread
+  CPU per poll on l, measured apart (``gc.callbacks`` and ``thread_time`` around the
+  poll and the plan): before UI 37-43 ms, rest 64-69 ms; after 20 ms and 50-55 ms; the
+  collector ~3-11 ms a poll either way. A run's figure still moves by ±15 ms.
+- This script measured a screen 1.5 s after switching to it: the first screen visited
+  (or the only one, ``--screens l``) was measured while the start's polls still
+  stretched the refresh (the app follows the median CPU of the last three polls): l
+  alone showed 4-5 refreshes in 10 s at 3.4-5.1 % of a core. It now waits until three
+  polls have run there at the asked refresh (at most 60 s) and prints the longest
+  refresh in effect during the measure; l alone: 9 refreshes in 10 s, 78 ms each (7.0 %).
 """
 
 from __future__ import annotations
