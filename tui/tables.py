@@ -436,8 +436,11 @@ class DiffTable(DataTable[Text | Plain]):
                 self.liner = liner
                 current.width = self._line_width()
                 current.label = liner.header([c.label for c in columns])
-                # Every row's line is made again at the new widths, when it is shown.
+                # Every row's line is made again at the new widths, when it is shown; a
+                # plan made at the old widths is refused (its generation is past).
                 self.stale = {key: () for key in self.state.rows}
+                self.state = dataclasses.replace(self.state,
+                                                 generation=self.state.generation + 1)
                 changed = True
         for col in columns:
             current = self.columns.get(ColumnKey(col.key))
