@@ -161,11 +161,12 @@ Figures (``--nodes 16 --guests 500 --real-servers 400 --interval 1``; the record
   on the lab with drift, a quiesced and a gone real server: identical), and the worker
   compares and converts only the rows in the window and 4 around it; the others are made
   when scrolled to or read. Paired with main 4535677 on the recorded readings, all
-  screens, one run after the other, quiet machine (load 0.03-0.9, other helpers idle),
-  CPU per refresh (share of one core) on l: before 120 / 154 ms (10.8 / 12.4 %), after
-  71 / 90 ms (6.4 / 8.1 %); UI thread 3.3-3.8 → 1.8-2.1 %; rows built and diffed in
-  the worker 8.9 → 7.4 ms, the UI thread applying them 4.9 → 1.9 ms. The other screens
-  alike before and after (o 61-103, g 62-101, d 47-77, r 49-74 ms in these runs). Thread
+  screens, one run after the other, three pairs, quiet machine (load 0.03-0.9, other
+  helpers idle), CPU per refresh (share of one core) on l: before 120 / 154 / 100 ms
+  (10.8 / 12.4 / 10.0 %), after 71 / 90 / 84 ms (6.4 / 8.1 / 7.5 %); UI thread 3.3-3.8 →
+  1.8-2.1 %; rows built and diffed in the worker 8.4-8.9 → 7.3-7.4 ms, the UI thread
+  applying them 4.9-5.3 → 1.9-2.4 ms. The other screens alike before and after (o
+  58-103, g 54-101, d 47-77, r 44-74 ms in these runs). Thread
   CPU per poll on l, measured apart (``gc.callbacks`` and ``thread_time`` around the
   poll and the plan): before UI 37-43 ms, rest 64-69 ms; after 20 ms and 50-55 ms; the
   collector ~3-11 ms a poll either way. A run's figure still moves by ±15 ms.
