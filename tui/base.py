@@ -170,6 +170,9 @@ class AreaScreen(Screen[None]):
     MARK_KEPT: ClassVar[tuple[str, ...]] = ()
     """Tables whose rows get ``⌛`` in their health cell when their source's data is kept
     from before (the source fails now)."""
+    ONE_CELL: ClassVar[tuple[str, ...]] = ()
+    """Tables held and drawn one cell per row (:class:`~hadeck.tui.tables.Liner`): those
+    whose rows change many cells every poll."""
     KEPT_ALL: ClassVar[bool] = False
     """List every kept source on this screen, not only those its rows come from."""
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -214,7 +217,8 @@ class AreaScreen(Screen[None]):
         width = self.app.size.width or 80
         with Vertical(id="body"):
             for table_id, columns in self.tables().items():
-                yield DiffTable(_fit(columns, width), id=table_id)
+                yield DiffTable(_fit(columns, width), id=table_id,
+                                one_cell=table_id in self.ONE_CELL)
         yield Input(placeholder="filter (Enter keeps, Esc clears)", id="filter")
         yield Input(placeholder="command: overview drbd filter TEXT refresh quit help …",
                     id="command")
@@ -308,7 +312,8 @@ class AreaScreen(Screen[None]):
                     columns = list(table.spec)
                     rows = [mark_kept(r, columns) if r.source in kept else r for r in rows]
             shown = [r for r in rows if needle in r.text()] if needle else rows
-            diffs[table_id] = plan(state, shown, table.column_keys)
+            diffs[table_id] = plan(state, shown, table.column_keys, table.plan_window(),
+                                   table.liner)
         return Prepared(self, view, self.info(view), diffs, kept_here)
 
     def apply_prepared(self, prepared: Prepared, status: View | None = None) -> bool:

@@ -160,9 +160,10 @@ def sparkline(values: Sequence[float | None], width: int) -> str:
         if value is not None and value > top:
             top = value
     if top <= 0:
-        line = "".join(" " if value is None else SPARKS[0] for value in shown)
+        line = "".join([" " if value is None else SPARKS[0] for value in shown])
     else:
+        # value <= top, so value / top <= 1.0 exactly and the index is at most ``last``.
         last = len(SPARKS) - 1
-        line = "".join(" " if value is None else SPARKS[min(last, int(value / top * last + 0.5))]
-                       for value in shown)
+        line = "".join([" " if value is None else SPARKS[int(value / top * last + 0.5)]
+                        for value in shown])
     return line.rjust(width)

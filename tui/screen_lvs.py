@@ -120,6 +120,7 @@ class LvsScreen(AreaScreen):
     TITLE = "LVS"
     MODE = "lvs"
     MARK_KEPT = ("lvs",)
+    ONE_CELL = ("lvs",)  # ~800 real servers' counters, rates and trends move every poll
 
     def tables(self) -> dict[str, list[Column]]:
         return {"lvs": [Column("health", "", 2), Column("object", "Service / real server", 24),

@@ -6,6 +6,13 @@ seconds of key latency; ``update_cell`` of every cell ~190 ms a tick; each repai
 whose value changed, adds new rows, and reorders only when the order really changed —
 never a rebuild per tick, never ``update_width``; every column has a fixed width.
 
+Only the rows a terminal shows are worked on each poll: :func:`plan` compares and converts
+the rows in and near the window, and names the other changed rows stale; the table makes
+them from their newest row when they come into the window or are read. And a table whose
+rows change many cells every poll (the LVS screen's ~800 real servers) is held one cell
+per row, the line its columns would draw (:class:`Liner`): DataTable draws a line cell by
+cell, each changed cell through Rich's padding and styles.
+
 Textual's private API
 ---------------------
 Doing that fast means reaching under DataTable's public methods; this module is the only
@@ -45,15 +52,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.segment import Segment
-from rich.text import Text
+from rich.text import Span, Text
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, CellKey, ColumnKey, DuplicateKey, RowKey
 from textual.widgets.data_table import Row as TableRow
@@ -173,6 +181,79 @@ def _text(cell: Cell) -> Text | Plain:
     return text
 
 
+WINDOW_MARGIN = 4
+"""Rows above and below the window whose changed cells a plan makes (:func:`plan`)."""
+
+LINE = "line"
+"""The one column of a table drawn one cell per row (:class:`Liner`)."""
+
+
+class Liner:
+    """Makes a row's cells one line, each cell as DataTable draws it in its column.
+
+    A table of ``one_cell`` rows holds one cell per row: DataTable draws a line cell by
+    cell, ~37 µs a cell it has not drawn before and ~10 µs one it has, and on the LVS
+    screen ~7 of a row's 12 cells change every poll (counters, rates, the trend) — ~20 ms
+    of UI thread a refresh for ~45 lines; one cell a line is ~8 ms. The line is what the
+    columns would show: each cell cut to its column with "…" or padded, two spaces between
+    columns (a column's padding), each cell's styles on its own characters only.
+    """
+
+    __slots__ = ("widths",)
+
+    def __init__(self, widths: Sequence[int]) -> None:
+        self.widths = tuple(widths)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Liner) and other.widths == self.widths
+
+    def __hash__(self) -> int:
+        return hash(self.widths)
+
+    def header(self, labels: Sequence[str]) -> Text:
+        # DataTable cuts a column's label without "…".
+        return self._join([Text(label, overflow="crop") for label in labels])
+
+    def line(self, cells: Sequence[Cell]) -> Text:
+        return self._join(cells)
+
+    def _join(self, cells: Sequence[Cell]) -> Text:
+        # As DataTable draws each cell (Plain, _text): cut with "…" where it is wider
+        # than its column (Text.truncate), padded where it is narrower, its style and
+        # spans over its own characters. Built as one string and a list of spans: the
+        # poll worker makes ~50 lines a refresh, most cells plain strings.
+        parts: list[str] = []
+        spans: list[Span] = []
+        pos = 0
+        for i, (cell, width) in enumerate(zip(cells, self.widths, strict=True)):
+            if i:
+                parts.append("  ")
+                pos += 2
+            if isinstance(cell, str):
+                plain = safe(cell)
+                size = cell_len(plain)
+                if size > width:
+                    plain = set_cell_size(plain, width - 1) + "…"
+                    size = cell_len(plain)
+            else:
+                text = safe_text(cell)
+                if text.cell_len > width:
+                    text = text.copy()
+                    text.truncate(width, overflow=text.overflow or "ellipsis")
+                plain = text.plain
+                size = cell_len(plain)
+                end = pos + len(plain)
+                if text.style:
+                    spans.append(Span(pos, end, text.style))
+                spans.extend(Span(pos + span.start, min(pos + span.end, end), span.style)
+                             for span in text.spans if span.start < len(plain))
+            if size < width:
+                plain += " " * (width - size)
+            parts.append(plain)
+            pos += len(plain)
+        return Text("".join(parts), spans=spans, no_wrap=True, overflow="ellipsis", end="")
+
+
 def _forget(cache: LRUCache[_Key, Any], stale: Callable[[_Key], bool]) -> None:
     """Drop the entries of one of DataTable's render caches whose key is ``stale``."""
     for key in [k for k in cache.keys() if stale(k)]:
@@ -205,10 +286,16 @@ class TableDiff:
     up one by one."""
     order: tuple[str, ...] | None = None
     """The new row order, when it differs from the order after adding (None: keep it)."""
+    stale: tuple[str, ...] = ()
+    """Rows outside the window the plan was made for, whose row is a new one: neither
+    compared nor converted here. The table makes their changed cells when they are shown
+    (:meth:`DiffTable.apply`, :meth:`DiffTable.render_line`) or read (``get_row``): on
+    the LVS screen ~800 rows change a refresh, and ~45 are in a window."""
 
     @property
     def empty(self) -> bool:
-        return not (self.removed or self.added or self.changed or self.order is not None)
+        return not (self.removed or self.added or self.changed or self.stale
+                    or self.order is not None)
 
 
 @dataclass(frozen=True)
@@ -221,13 +308,18 @@ class TableState:
     order: tuple[str, ...] = ()
 
 
-def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str]) -> TableDiff:
+def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str],
+         window: tuple[int, int] | None = None, liner: Liner | None = None) -> TableDiff:
     """The diff from ``state`` to ``rows`` (pure: safe in any thread).
 
     Args:
         state: what the table shows now.
         rows: what it should show, in order.
         columns: the column keys, in the order of the cells.
+        window: the row positions [first, end) whose changed cells are made here; a
+            changed row elsewhere is only named (:attr:`TableDiff.stale`), and the table
+            makes its cells when it shows it. None: every row's.
+        liner: the table holds one cell per row, made by this (:class:`Liner`).
     """
     old = state.rows
     if len(rows) == len(old) and all(old.get(row.key) is row for row in rows) \
@@ -250,12 +342,22 @@ def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str]) -> Tabl
     removed = tuple(k for k in old if k not in wanted)
     added: list[Row] = []
     changed: list[tuple[str, tuple[tuple[str, Text | Plain], ...]]] = []
-    for row in rows:
+    stale: list[str] = []
+    first, end = window if window is not None else (0, len(rows))
+    for index, row in enumerate(rows):
         previous = old.get(row.key)
         if previous is None:
             added.append(row)
             continue
-        if previous is row or previous.cells == row.cells:
+        if previous is row:
+            continue
+        if not first <= index < end:
+            stale.append(row.key)
+            continue
+        if previous.cells == row.cells:
+            continue
+        if liner is not None:
+            changed.append((row.key, ((LINE, liner.line(row.cells)),)))
             continue
         changed.append((row.key, tuple(
             (col, _text(after))
@@ -265,8 +367,9 @@ def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str]) -> Tabl
     after_add = [k for k in state.order if k not in gone] + [r.key for r in added]
     keys = list(wanted)
     return TableDiff(state.generation, wanted, removed, tuple(added),
-                     tuple(tuple(map(_text, row.cells)) for row in added), tuple(changed),
-                     None if after_add == keys else tuple(keys))
+                     tuple((liner.line(row.cells),) if liner is not None
+                           else tuple(map(_text, row.cells)) for row in added), tuple(changed),
+                     None if after_add == keys else tuple(keys), tuple(stale))
 
 
 class DiffTable(DataTable[Text | Plain]):
@@ -278,16 +381,29 @@ class DiffTable(DataTable[Text | Plain]):
         Binding("G", "scroll_bottom", "Last", show=False),
     ]
 
-    def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
+    def __init__(self, columns: Sequence[Column], *, id: str | None = None,
+                 one_cell: bool = False) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self.spec = tuple(columns)
         self.column_keys = tuple(c.key for c in columns)
+        self.liner = Liner([c.width for c in columns]) if one_cell else None
+        """Set: each row is held and drawn as one cell, its cells made one line by this
+        (:class:`Liner`); rows keep their cells, one per column of ``spec``."""
         self.state = TableState()
         """What the table shows (read by the poll worker to plan the next diff)."""
         self.cell_updates = 0
         """Cells written by :meth:`show` since creation (tests and the bench read it)."""
         self.rendered_at = 0
         """DataTable's update count when the render caches were last emptied."""
+        self.stale: dict[str, tuple[Cell, ...]] = {}
+        """Row key → the cells the table holds for it, where the row shown
+        (``state.rows``) is newer: its changed cells are made when the row is drawn or
+        read (:attr:`TableDiff.stale`)."""
+        self.window: tuple[int, int] = (0, 0)
+        """The row positions [first, end) last drawn: the poll worker makes the changed
+        cells of these rows and of a window's height around them (:meth:`plan_window`)."""
+        self.fresh_window: tuple[int, int] | None = None
+        """The window when it last had no stale row, until the next :meth:`apply`."""
 
     @property
     def rows_by_key(self) -> dict[str, Row]:
@@ -295,8 +411,15 @@ class DiffTable(DataTable[Text | Plain]):
         return self.state.rows
 
     def on_mount(self) -> None:
+        if self.liner is not None:
+            self.add_column(self.liner.header([c.label for c in self.spec]),
+                            width=self._line_width(), key=LINE)
+            return
         for col in self.spec:
             self.add_column(col.label, width=col.width, key=col.key)
+
+    def _line_width(self) -> int:
+        return sum(c.width for c in self.spec) + 2 * (len(self.spec) - 1)
 
     def set_widths(self, columns: Sequence[Column]) -> None:
         """Give the columns new widths (the terminal was resized); the same ones: nothing.
@@ -305,6 +428,20 @@ class DiffTable(DataTable[Text | Plain]):
         update count, not by the width, so the count moves on and they are emptied.
         """
         changed = False
+        if self.liner is not None:
+            liner = Liner([c.width for c in columns])
+            current = self.columns.get(ColumnKey(LINE))
+            if liner != self.liner and current is not None:
+                self.spec = tuple(columns)
+                self.liner = liner
+                current.width = self._line_width()
+                current.label = liner.header([c.label for c in columns])
+                # Every row's line is made again at the new widths, when it is shown; a
+                # plan made at the old widths is refused (its generation is past).
+                self.stale = {key: () for key in self.state.rows}
+                self.state = dataclasses.replace(self.state,
+                                                 generation=self.state.generation + 1)
+                changed = True
         for col in columns:
             current = self.columns.get(ColumnKey(col.key))
             if current is not None and not current.auto_width and current.width != col.width:
@@ -313,6 +450,7 @@ class DiffTable(DataTable[Text | Plain]):
         if not changed:
             return
         self.spec = tuple(columns)
+        self.fresh_window = None
         self._update_count += 1
         self._forget_old_renders()
         self._update_dimensions(())  # the virtual width follows the columns'
@@ -329,7 +467,14 @@ class DiffTable(DataTable[Text | Plain]):
 
     def show(self, rows: Sequence[Row]) -> None:
         """Make the table show ``rows``, in this order, touching only what changed."""
-        self.apply(plan(self.state, rows, self.column_keys))
+        self.apply(plan(self.state, rows, self.column_keys, liner=self.liner))
+
+    def plan_window(self) -> tuple[int, int]:
+        """The rows whose changed cells a plan should make (any thread): those last drawn
+        and a few around them. Any other row the window reaches is made on the UI thread
+        (~20 µs a row on the LVS screen): when the plan is applied, or drawn."""
+        first, end = self.window
+        return max(0, first - WINDOW_MARGIN), end + WINDOW_MARGIN
 
     def apply(self, diff: TableDiff) -> bool:
         """Apply a diff planned against the current generation; False if it is outdated
@@ -338,8 +483,20 @@ class DiffTable(DataTable[Text | Plain]):
             return False
         if diff.removed:
             self._remove_rows(diff.removed)
-        if diff.changed:
-            self._set_cells(diff.changed)
+            for key in diff.removed:
+                self.stale.pop(key, None)
+        changed = diff.changed
+        if diff.stale or self.stale:
+            old = self.state.rows
+            stale = self.stale
+            # A row whose cells the table holds from an older row than the state's: its
+            # change is made from those, when shown, not from the plan's.
+            changed = tuple(c for c in changed if c[0] not in stale)
+            for key in diff.stale:
+                if key not in stale:
+                    stale[key] = old[key].cells
+        if changed:
+            self._set_cells(changed)
         if len(diff.added) >= 8:
             self._add_rows(diff.added, diff.drawn)
         else:
@@ -352,7 +509,77 @@ class DiffTable(DataTable[Text | Plain]):
         self.state = TableState(self.state.generation + 1, diff.rows,
                                 order if order is not None else tuple(diff.rows))
         self._forget_old_renders()
+        self.fresh_window = None  # rows may have moved, or gone stale
+        if self.stale:
+            self._show_stale(repaint=True)
         return True
+
+    def _window_rows(self) -> tuple[int, int]:
+        header = self.header_height if self.show_header else 0
+        first = self.scroll_offset.y
+        return first, first + max(0, self.size.height - header)
+
+    def _show_stale(self, repaint: bool) -> None:
+        """Make the changed cells of the stale rows in the window (and repaint them)."""
+        first, end = self.window = self._window_rows()
+        if self.fresh_window == (first, end):
+            return
+        locations = self._row_locations
+        keys = []
+        for index in range(first, min(end, self.row_count)):
+            row_key = locations.get_key(index)
+            if row_key is not None and row_key.value in self.stale:
+                keys.append(row_key.value)
+        self._make_stale(keys, repaint)
+        self.fresh_window = (first, end)
+
+    def _make_stale(self, keys: Iterable[str | None], repaint: bool = False) -> None:
+        """Bring the cells of these stale rows up to their rows in ``state``."""
+        changed = []
+        rows = self.state.rows
+        for key in keys:
+            held = self.stale.pop(key or "", None)
+            row = rows.get(key or "")
+            if held is None or row is None:
+                continue
+            if held == row.cells:
+                continue
+            if self.liner is not None:
+                cells: tuple[tuple[str, Text | Plain], ...] = (
+                    (LINE, self.liner.line(row.cells)),)
+            else:
+                cells = tuple((col, _text(after))
+                              for col, before, after in zip(self.column_keys, held, row.cells,
+                                                            strict=True)
+                              if before != after)
+            if cells:
+                changed.append((row.key, cells))
+        if changed:
+            self._set_cells(changed, repaint)
+
+    def render_line(self, y: int) -> Strip:
+        # A stale row is made when it comes into the window: scrolled to, or the cursor
+        # moved onto it (every line of a frame is drawn through here).
+        if self.stale:
+            self._show_stale(repaint=False)
+        else:
+            self.window = self._window_rows()
+        return super().render_line(y)
+
+    def get_row(self, row_key: RowKey | str) -> list[Text | Plain]:
+        if self.stale:
+            self._make_stale([row_key.value if isinstance(row_key, RowKey) else row_key])
+        return super().get_row(row_key)
+
+    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> Text | Plain:
+        if self.stale:
+            self._make_stale([row_key.value if isinstance(row_key, RowKey) else row_key])
+        return super().get_cell(row_key, column_key)
+
+    def get_column(self, column_key: ColumnKey | str) -> Iterable[Text | Plain]:
+        if self.stale:
+            self._make_stale(list(self.stale))
+        return super().get_column(column_key)
 
     def _forget_old_renders(self) -> None:
         # Every render cache of DataTable is keyed by its update count, which each added,
@@ -393,8 +620,8 @@ class DiffTable(DataTable[Text | Plain]):
         self.check_idle()
         self.refresh(layout=True)
 
-    def _set_cells(self, changed: Sequence[tuple[str, tuple[tuple[str, Text | Plain], ...]]]
-                   ) -> None:
+    def _set_cells(self, changed: Sequence[tuple[str, tuple[tuple[str, Text | Plain], ...]]],
+                   repaint: bool = True) -> None:
         # DataTable.update_cell counts an update, and every render cache is keyed by that
         # count: one changed cell redraws every visible cell of the table (the guests
         # screen at 500 guests, 1 s refresh: 9.5 % of a core on the UI thread, 4 % with
@@ -423,7 +650,8 @@ class DiffTable(DataTable[Text | Plain]):
         _forget(self._row_render_cache, lambda k: k[0] in rows)
         _forget(self._row_renderable_cache, lambda k: k[1] in shown)
         self._line_cache.clear()
-        self._repaint_rows(indices)
+        if repaint:
+            self._repaint_rows(indices)
 
     def _repaint_rows(self, indices: Iterable[int | None]) -> None:
         """Repaint the lines of the rows at ``indices`` that are in the window.

@@ -14,6 +14,7 @@ from hadeck.tui.commands import CommandError, Parsed, parse
 from hadeck.tui.fmt import sparkline
 from hadeck.tui.screen_actions import ActionScreen, panel_text
 from hadeck.tui.screen_help import HelpScreen
+from hadeck.tui.tables import WINDOW_MARGIN, DiffTable
 from tests.tui.conftest import lab_app
 from tests.tui.helpers import aio, refresh, rows, screen_name, screen_text, settle
 
@@ -78,6 +79,37 @@ async def test_lvs_rows_carry_a_cps_sparkline(lab: Lab) -> None:
         trend = [c for c in line if c in SPARKS]
         assert len(trend) == 6  # one per poll so far
         assert len(set(trend)) > 1  # the rate moved
+
+
+@LAB
+@aio
+async def test_lvs_rows_scrolled_to_show_their_newest_counters(lab: Lab) -> None:
+    # The poll worker makes only the rows in and near the window; a row outside it is
+    # made when scrolled to. What is drawn there must be the newest poll's, not the one
+    # it last drew (its trend moves every poll).
+    app = lab_app(lab)
+    async with app.run_test(size=(120, 12)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("l")
+        await pilot.pause()
+        table = app.screen.query_one("#lvs", DiffTable)
+        assert table.row_count > table.window[1] + WINDOW_MARGIN, (table.window, table.row_count)
+        for _ in range(3):
+            faults.step(lab, 10)  # the lab's rates move with lab time
+            await refresh(app, pilot)
+        assert table.stale  # rows below the window: not made yet
+        await pilot.press("G")
+        await pilot.pause()
+        drawn = screen_text(app)
+        shown = [key for key in table.state.order[table.window[0]:table.window[1]]
+                 if key.startswith("rs:") and not key.endswith("/none")]
+        assert shown, table.window
+        for key in shown:
+            cells = table.rows_by_key[key].cells
+            address, active, trend = cells[1].strip(), cells[7], cells[10]
+            line = next(x for x in drawn.splitlines() if f" {address} " in x)
+            assert f" {active} " in line and trend.strip() in line, (key, cells, line)
+        assert not set(shown) & set(table.stale)
 
 
 @LAB

@@ -8,7 +8,7 @@ from textual.widgets._data_table import default_cell_formatter
 
 from hadeck.health import judge
 from hadeck.tui.fmt import age, bar, coarse_age
-from hadeck.tui.tables import Column, DiffTable, Plain, Row
+from hadeck.tui.tables import Column, DiffTable, Plain, Row, TableDiff, plan
 from hadeck.tui.view import View
 from hadeck.watch.poller import Snapshot
 from tests.tui.helpers import aio
@@ -70,6 +70,99 @@ async def test_diff_table_keeps_rows_whose_keys_repeat() -> None:
         assert [r.key.value for r in table.ordered_rows] == ["x", "x#2", "x#3"]
         table.show([Row("x", ("1", "2")), Row("x", ("3", "9"))])
         assert table.row_count == 2 and list(map(str, table.get_row("x#2"))) == ["3", "9"]
+
+
+@aio
+async def test_rows_changed_outside_the_window_are_made_when_shown() -> None:
+    # The poll worker makes the changed cells of the rows in and near the window only
+    # (plan's window); the others are made when scrolled to or read, from the newest row.
+    app = _TableApp()
+    async with app.run_test(size=(40, 8)) as pilot:
+        table = app.query_one(DiffTable)
+
+        def drawn() -> list[str]:
+            return [table.render_line(y).text.strip() for y in range(0, 8)]
+
+        def plan_shown(values: dict[int, str]) -> TableDiff:
+            return plan(table.state, [Row(f"r{i}", (f"n{i}", values.get(i, "old")))
+                                      for i in range(40)],
+                        table.column_keys, table.plan_window())
+
+        table.show([Row(f"r{i}", (f"n{i}", "old")) for i in range(40)])
+        await pilot.pause()
+        first, end = table.window
+        assert first == 0 and 3 <= end < 10, table.window
+        diff = plan_shown({0: "new", 3: "new", 29: "new", 30: "new"})
+        assert [key for key, _ in diff.changed] == ["r0", "r3"]
+        assert "r29" in diff.stale and "r30" in diff.stale and "r3" not in diff.stale
+        assert table.apply(diff)
+        await pilot.pause()
+        assert table.cell_updates == 80 + 2  # rows 29 and 30: not yet
+        assert "n0     new" in drawn() and "n3     new" in drawn()
+        # Changed again before it was shown: made from what the table holds.
+        assert table.apply(plan_shown({0: "new", 3: "new", 29: "new", 30: "v2"}))
+        assert table.apply(plan_shown({0: "new", 3: "new", 29: "new", 30: "v3"}))
+        await pilot.pause()
+        table.move_cursor(row=30)
+        await pilot.pause()
+        assert "n29    new" in drawn() and "n30    v3" in drawn(), drawn()
+        assert table.cell_updates == 80 + 4
+        # Read through DataTable's API, a stale row is its newest too.
+        assert table.apply(plan_shown({0: "new", 3: "back", 29: "new", 30: "v3"}))
+        assert str(table.get_cell("r3", "b")) == "back"
+        assert [str(c) for c in table.get_row("r3")] == ["n3", "back"]
+        table.move_cursor(row=0)
+        await pilot.pause()
+        assert "n3     back" in drawn(), drawn()
+
+
+class _OneTableApp(App[None]):
+    COLUMNS = (Column("h", "", 2), Column("name", "Name of it", 8), Column("n", "N", 3),
+               Column("info", "Info", 12))
+
+    def __init__(self, one_cell: bool) -> None:
+        super().__init__()
+        self.one_cell = one_cell
+
+    def compose(self) -> ComposeResult:
+        yield DiffTable(self.COLUMNS, id="t", one_cell=self.one_cell)
+
+
+@aio
+async def test_a_one_cell_table_draws_what_its_columns_would() -> None:
+    # The LVS table holds a row as one cell (Liner): the same characters and styles,
+    # cell by cell, as its columns would draw — cut with "…", padded, styled.
+    rows = [
+        Row("a", (Text("✔", style="green"), Text("bold name", style="bold"), "7",
+                  Text("drift", style="yellow") + Text(" in 5 B/s"))),
+        Row("b", ("", "  [b]x", Text("0 quiesced", style="yellow"), "a very long information")),
+        Row("c", (Text("✖", style="bold red"), "日本語の名前", "12345", "tab\there")),
+        Row("d", ("", "", "", "")),
+    ]
+    changed = [rows[0], Row("b", ("", "  y", "3", "short")), *rows[2:]]
+
+    async def drawn(one_cell: bool) -> list[list[list[tuple[str, str]]]]:
+        app = _OneTableApp(one_cell)
+        frames = []
+        async with app.run_test(size=(60, 20)) as pilot:
+            table = app.query_one(DiffTable)
+            for shown in (rows, changed):
+                table.show(shown)
+                await pilot.pause()
+                frame = []
+                for y in range(len(rows) + 1):
+                    chars: list[tuple[str, str]] = []
+                    for segment in table.render_line(y):
+                        chars += [(c, str(segment.style)) for c in segment.text]
+                    frame.append(chars)
+                frames.append(frame)
+            if one_cell:
+                assert str(table.get_row("b")[0]).split() == ["y", "3", "short"]
+        return frames
+
+    line = await drawn(True)
+    assert line == await drawn(False)
+    assert "日本語 …  12…" in "".join(c for c, _ in line[0][3])  # wide letters cut, too
 
 
 @aio
