@@ -356,13 +356,7 @@ def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str],
             continue
         if previous.cells == row.cells:
             continue
-        if liner is not None:
-            changed.append((row.key, ((LINE, liner.line(row.cells)),)))
-            continue
-        changed.append((row.key, tuple(
-            (col, _text(after))
-            for col, before, after in zip(columns, previous.cells, row.cells, strict=True)
-            if before != after)))
+        changed.append((row.key, _changed_cells(columns, previous.cells, row.cells, liner)))
     gone = set(removed)
     after_add = [k for k in state.order if k not in gone] + [r.key for r in added]
     keys = list(wanted)
@@ -370,6 +364,16 @@ def plan(state: TableState, rows: Sequence[Row], columns: Sequence[str],
                      tuple((liner.line(row.cells),) if liner is not None
                            else tuple(map(_text, row.cells)) for row in added), tuple(changed),
                      None if after_add == keys else tuple(keys), tuple(stale))
+
+
+def _changed_cells(columns: Sequence[str], before: Sequence[Cell], after: Sequence[Cell],
+                   liner: Liner | None) -> tuple[tuple[str, Text | Plain], ...]:
+    """The cells to write where a row's cells were ``before`` and are ``after``: each
+    changed one, or, in a table of one cell per row (``liner``), the whole line."""
+    if liner is not None:
+        return ((LINE, liner.line(after)),)
+    return tuple((col, _text(new))
+                 for col, old, new in zip(columns, before, after, strict=True) if old != new)
 
 
 class DiffTable(DataTable[Text | Plain]):
@@ -544,14 +548,7 @@ class DiffTable(DataTable[Text | Plain]):
                 continue
             if held == row.cells:
                 continue
-            if self.liner is not None:
-                cells: tuple[tuple[str, Text | Plain], ...] = (
-                    (LINE, self.liner.line(row.cells)),)
-            else:
-                cells = tuple((col, _text(after))
-                              for col, before, after in zip(self.column_keys, held, row.cells,
-                                                            strict=True)
-                              if before != after)
+            cells = _changed_cells(self.column_keys, held, row.cells, self.liner)
             if cells:
                 changed.append((row.key, cells))
         if changed:
