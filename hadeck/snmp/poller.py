@@ -909,10 +909,10 @@ def _reported(oid: str) -> Any:
     from pysnmp.proto import errind
 
     found = {usm.NOT_IN_TIME_WINDOW: errind.notInTimeWindow,
-             "1.3.6.1.6.3.15.1.1.1.0": errind.unsupportedSecurityLevel,
-             "1.3.6.1.6.3.15.1.1.3.0": errind.unknownUserName,
-             "1.3.6.1.6.3.15.1.1.5.0": errind.wrongDigest,
-             "1.3.6.1.6.3.15.1.1.6.0": errind.decryptionError}.get(oid)
+             usm.UNSUPPORTED_SEC_LEVEL: errind.unsupportedSecurityLevel,
+             usm.UNKNOWN_USER_NAME: errind.unknownUserName,
+             usm.WRONG_DIGEST: errind.wrongDigest,
+             usm.DECRYPTION_ERROR: errind.decryptionError}.get(oid)
     return found if found is not None else f"the agent reported {usm.report_name(oid)}"
 
 

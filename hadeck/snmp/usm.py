@@ -76,6 +76,7 @@ _AUTH_SERVICES = {"MD5": ("rfc3414.auth.hmacmd5", "HmacMd5", "SERVICE_ID"),
                   "SHA": ("rfc3414.auth.hmacsha", "HmacSha", "SERVICE_ID"),
                   "SHA224": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA224_SERVICE_ID"),
                   "SHA256": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA256_SERVICE_ID"),
+                  # pysnmp 7.1 spells SHA-384's ID so.
                   "SHA384": ("rfc7860.auth.hmacsha2", "HmacSha2", "SAH384_SERVICE_ID"),
                   "SHA512": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA512_SERVICE_ID")}
 """pysnmp's ID of each authentication protocol (its privacy services pick the hash by it)."""
@@ -86,15 +87,19 @@ _V3, _USM = 3, 3
 _AUTH, _PRIV, _REPORTABLE = 0x01, 0x02, 0x04
 _GET = 0xA0
 
-UNKNOWN_ENGINE_ID = "1.3.6.1.6.3.15.1.1.4.0"
+UNSUPPORTED_SEC_LEVEL = "1.3.6.1.6.3.15.1.1.1.0"
 NOT_IN_TIME_WINDOW = "1.3.6.1.6.3.15.1.1.2.0"
+UNKNOWN_USER_NAME = "1.3.6.1.6.3.15.1.1.3.0"
+UNKNOWN_ENGINE_ID = "1.3.6.1.6.3.15.1.1.4.0"
+WRONG_DIGEST = "1.3.6.1.6.3.15.1.1.5.0"
+DECRYPTION_ERROR = "1.3.6.1.6.3.15.1.1.6.0"
 REPORTS = {
-    "1.3.6.1.6.3.15.1.1.1.0": "unsupportedSecLevels",
+    UNSUPPORTED_SEC_LEVEL: "unsupportedSecLevels",
     NOT_IN_TIME_WINDOW: "notInTimeWindows",
-    "1.3.6.1.6.3.15.1.1.3.0": "unknownUserNames",
+    UNKNOWN_USER_NAME: "unknownUserNames",
     UNKNOWN_ENGINE_ID: "unknownEngineIDs",
-    "1.3.6.1.6.3.15.1.1.5.0": "wrongDigests",
-    "1.3.6.1.6.3.15.1.1.6.0": "decryptionErrors",
+    WRONG_DIGEST: "wrongDigests",
+    DECRYPTION_ERROR: "decryptionErrors",
 }
 """RFC 3414's usmStats counters an agent reports a refused request with."""
 

@@ -13,8 +13,9 @@ import pytest
 
 from hadeck.serial import to_data
 from hadeck.snmp import oids
+from hadeck.snmp.agent import SnmpAgent
 from hadeck.snmp.parse import parse_reading
-from hadeck.snmp.poller import Poller, budget, poll, poll_answers, reading
+from hadeck.snmp.poller import Answers, Poller, budget, poll, poll_answers, reading
 from tests.snmp.conftest import Snmpd
 
 
@@ -258,16 +259,10 @@ def steady(text: str) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("role", ["real-server", "node"])
-@pytest.mark.parametrize("privacy", [True, False], ids=["authPriv-SHA-AES", "authNoPriv-SHA"])
-def test_hadecks_own_v3_answers_what_pysnmp_answers(
-        snmpd: Snmpd, monkeypatch: pytest.MonkeyPatch, privacy: bool, role: str) -> None:
-    """The same agent read through hadeck.snmp.usm and through pysnmp's engine
-    (poller.OWN_V3 off): the same lines, in the same order, the same values but those
-    that move between two polls."""
+def both_paths(agent: SnmpAgent, monkeypatch: pytest.MonkeyPatch) -> tuple[Answers, Answers]:
+    """The agent read through hadeck.snmp.usm, then through pysnmp's engine."""
     from hadeck.snmp import poller as poller_module
 
-    agent = snmpd.v3(privacy=privacy, role=role)
     (own,) = poll_answers([agent])
     monkeypatch.setattr(poller_module, "OWN_V3", False)
     theirs_poller = Poller()  # a poller of its own: the shared one keeps the own path's
@@ -275,6 +270,17 @@ def test_hadecks_own_v3_answers_what_pysnmp_answers(
         (theirs,) = theirs_poller.poll_answers([agent])
     finally:
         theirs_poller.close()
+    return own, theirs
+
+
+@pytest.mark.parametrize("role", ["real-server", "node"])
+@pytest.mark.parametrize("privacy", [True, False], ids=["authPriv-SHA-AES", "authNoPriv-SHA"])
+def test_hadecks_own_v3_answers_what_pysnmp_answers(
+        snmpd: Snmpd, monkeypatch: pytest.MonkeyPatch, privacy: bool, role: str) -> None:
+    """The same agent read through hadeck.snmp.usm and through pysnmp's engine
+    (poller.OWN_V3 off): the same lines, in the same order, the same values but those
+    that move between two polls."""
+    own, theirs = both_paths(snmpd.v3(privacy=privacy, role=role), monkeypatch)
     assert own.error is None and theirs.error is None, (own.error, theirs.error)
     assert len(own.text.splitlines()) > 10
     assert steady(own.text) == steady(theirs.text)
@@ -295,16 +301,8 @@ def test_hadecks_own_aes_192_and_256_answer_what_pysnmp_answers(
     """AES-192/256 whose key is extended (net-snmp's way: AES192/AES256, pysnmp's
     "Blumenthal" protocols; Cisco's: AES192C/AES256C), read by hadeck.snmp.usm and by
     pysnmp's engine: the same lines and values."""
-    from hadeck.snmp import poller as poller_module
-
-    agent = snmpd.v3(user=user, auth_protocol=auth, priv_protocol=priv)
-    (own,) = poll_answers([agent])
-    monkeypatch.setattr(poller_module, "OWN_V3", False)
-    theirs_poller = Poller()
-    try:
-        (theirs,) = theirs_poller.poll_answers([agent])
-    finally:
-        theirs_poller.close()
+    own, theirs = both_paths(snmpd.v3(user=user, auth_protocol=auth, priv_protocol=priv),
+                             monkeypatch)
     assert own.error is None and theirs.error is None, (own.error, theirs.error)
     assert len(own.text.splitlines()) > 10
     assert steady(own.text) == steady(theirs.text)
