@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from hadeck.tui.app import HadeckApp
 from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller
 from tests.tui.labdata import FIXTURE, FROZEN_AT, seed_lab
+from tests.tui.terminal import Terminal
 
 BUNDLE_CLOCK = FROZEN_AT + 45
 """The injected 'now' of replayed snapshots: five seconds after the bundle was taken."""
@@ -53,3 +54,13 @@ def bundle_app(path: Path = FIXTURE) -> HadeckApp:
 @pytest.fixture
 def make_lab_app(lab: Lab) -> Callable[..., HadeckApp]:
     return lambda **kw: lab_app(lab, **kw)
+
+
+@pytest.fixture
+def terminal(tmp_path: Path) -> Iterator[Terminal]:
+    """A real terminal (tmux, a private server), killed afterwards."""
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    window = Terminal(tmp_path)
+    yield window
+    window.close()

@@ -9,14 +9,11 @@ side is the real scheduler; these tests need pacemaker-cli-utils.
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,8 +40,7 @@ from hadeck.watch.eventlog import EventLog
 from hadeck.watch.poller import Poller
 from tests.tui.conftest import bundle_app
 from tests.tui.helpers import aio, rows, screen_name, screen_text, settle
-from tests.tui.test_tmux import ROOT
-from tests.tui.test_tmux import wait_for as in_terminal
+from tests.tui.terminal import Terminal
 
 LAB = pytest.mark.pacemaker
 
@@ -477,23 +473,9 @@ def test_long_lines_wrap_under_their_own_start() -> None:
     assert " ".join(w for line in lines for w in line.split()) == " ".join(text.plain.split())
 
 
-@pytest.fixture
-def tmux() -> Iterator[Callable[..., str]]:
-    """A private tmux server (as tests/tui/test_tmux.py's), killed afterwards."""
-    socket = f"hadeck-actions-test-{os.getpid()}"
-
-    def run(*args: str) -> str:
-        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True,
-                              timeout=10).stdout
-
-    yield run
-    subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True, timeout=10)
-
-
 @LAB
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 @pytest.mark.parametrize("how", ["--read-only", "configuration"])
-def test_hadeck_read_only_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_path: Path,
+def test_hadeck_read_only_in_a_terminal(lab: Lab, terminal: Terminal, tmp_path: Path,
                                         how: str) -> None:
     """``hadeck --read-only`` (or ``[actions] read_only = true``) reaches the dashboard: the
     panel says why, in a real terminal."""
@@ -503,51 +485,54 @@ def test_hadeck_read_only_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_
     command = " ".join(["HADECK_EVENTS_FILE=", "TERM=xterm-256color", sys.executable, "-m",
                         "hadeck.cli", "--lab", str(lab.directory), "--config", str(config),
                         *flag])
-    tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", str(ROOT), command)
-    in_terminal(tmux, "jupiter2", timeout=60)  # a cold start on a busy machine
-    tmux("send-keys", "-t", "dash", "g")
-    in_terminal(tmux, "vm1")
-    tmux("send-keys", "-t", "dash", "a")
-    screen = in_terminal(tmux, "✖ read-only")
+    terminal.start(command)
+    terminal.wait_for("jupiter2", timeout=60)  # a cold start on a busy machine
+    terminal.keys("g")
+    terminal.wait_for("vm1")
+    terminal.keys("a")
+    screen = terminal.wait_for("✖ read-only")
     assert "Move vm1 to jupiter2  ✖ not now" in screen
-    tmux("send-keys", "-t", "dash", "Enter")  # nothing to choose: the panel stays
+    terminal.keys("Enter")  # nothing to choose: the panel stays
     time.sleep(0.5)
-    assert "✖ read-only" in tmux("capture-pane", "-p", "-t", "dash")
-    tmux("send-keys", "-t", "dash", "Escape")
-    tmux("send-keys", "-t", "dash", "q")
+    assert "✖ read-only" in terminal.screen()
+    terminal.keys("Escape")  # alone: Escape and q at once read as Alt+q
+    terminal.wait_gone("✖ read-only")
+    terminal.keys("q")
+    assert terminal.wait_until_ended() == "exit 0"
 
 
 @LAB
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-def test_move_in_a_terminal(lab: Lab, tmux: Callable[..., str], tmp_path: Path) -> None:
+def test_move_in_a_terminal(lab: Lab, terminal: Terminal, tmp_path: Path) -> None:
     """The keys an operator types in a real terminal (tmux, 80×24): g, a, ↓ to the move,
     Enter, y; the lab's cluster shows vm1 moved and the events file has the result."""
     events = tmp_path / "events.log"
     command = " ".join([f"HADECK_EVENTS_FILE={events}", f"HADECK_JOURNAL={tmp_path}/j.jsonl",
                         "TERM=xterm-256color", sys.executable, "-m", "hadeck.cli", "--lab",
                         str(lab.directory)])
-    tmux("new-session", "-d", "-s", "dash", "-x", "80", "-y", "24", "-c", str(ROOT), command)
-    in_terminal(tmux, "jupiter2", timeout=60)  # a cold start on a busy machine
-    tmux("send-keys", "-t", "dash", "g")
-    in_terminal(tmux, "vm1")
-    tmux("send-keys", "-t", "dash", "a")
-    screen = in_terminal(tmux, "Move vm1 to jupiter2")
+    terminal.start(command)
+    terminal.wait_for("jupiter2", timeout=60)  # a cold start on a busy machine
+    terminal.keys("g")
+    terminal.wait_for("vm1")
+    terminal.keys("a")
+    screen = terminal.wait_for("Move vm1 to jupiter2")
     # The choices as drawn: an option starts 4 cells in; a greyed one cannot be landed on.
     choices = [line for line in screen.splitlines()
                if line.startswith("│     ") and line[6:7].strip()]
     enabled = [line for line in choices if "✖ not now" not in line]
     downs = next(i for i, line in enumerate(enabled) if "Move vm1 to jupiter2" in line)
     for _ in range(downs):
-        tmux("send-keys", "-t", "dash", "Down")
-    tmux("send-keys", "-t", "dash", "Enter")
-    screen = in_terminal(tmux, "y: run it", timeout=60)
+        terminal.keys("Down")
+    terminal.keys("Enter")
+    screen = terminal.wait_for("y: run it", timeout=60)
     assert "Pacemaker would" in screen and running_on(lab, "vm1") == ("jupiter1",)
-    tmux("send-keys", "-t", "dash", "y")
-    in_terminal(tmux, "✔ done (exit 0)", timeout=90)
+    terminal.keys("y")
+    terminal.wait_for("✔ done (exit 0)", timeout=90)
     assert running_on(lab, "vm1") == ("jupiter2",)
     assert "action move vm1 jupiter2 done" in events.read_text()
-    tmux("send-keys", "-t", "dash", "Escape")
-    tmux("send-keys", "-t", "dash", "q")
+    terminal.keys("Escape")
+    terminal.wait_gone("✔ done")
+    terminal.keys("q")
+    assert terminal.wait_until_ended() == "exit 0"
 
 
 @LAB
