@@ -5,7 +5,8 @@ port, many loopback addresses: N agents for the poller, one process for the mach
 with a throwaway community and SNMPv3 user (addresses past 127.0.0.250 go on at
 127.0.1.1), and prints two tables (median of ``--repeat``), each agent polled as a real
 server (the GETBULK of load, memory and the processor table; ``--role node``: disks and
-interfaces too), v2c or, with ``--v3``, SNMPv3 authPriv (SHA/AES):
+interfaces too), v2c or, with ``--v3``, SNMPv3 (authPriv SHA/AES unless ``--auth`` /
+``--priv`` say otherwise: ``--auth SHA512 --priv AES256``, ``--priv none`` for authNoPriv):
 
 1. **On loopback** (agents ~0.1 ms away): one agent, then 64 and 256 at once, each
    **cold** (a new :class:`~hadeck.snmp.poller.Poller`: what a one-shot command such as
@@ -135,6 +136,25 @@ pysnmp's engine gone too). What an SNMPv3 poll is now: v2c's, plus two HMACs and
 AES pass per message (hashlib, cryptography) and the engine's discovery and the keys
 (pysnmp's localkey: ~1 MiB hashed per password, once) at an agent's first poll.
 
+**Every protocol, and DES by hadeck too** (2026-12-03 05:22–05:27, load 0.3–0.7,
+pinned, median of 9, warm polls through the relay, ``--auth`` / ``--priv``; DES
+"before" is main at 105d4a6, where DES still went through pysnmp's engine, run minutes
+before "after"):
+
+======================  ==========  ==========  ==============  ======================
+64 ÷ 1 agent            rtt 20 ms   rtt 50 ms   CPU/agent warm  kept, 1 agent / 64
+======================  ==========  ==========  ==============  ======================
+SHA / AES               1.42        1.18        0.20–0.22 ms
+SHA-512 / AES-256       1.44        1.18        0.22–0.24 ms
+SHA-256 / AES-192       1.51        1.17        0.17–0.24 ms
+MD5, authNoPriv         1.38        1.16        0.17–0.19 ms
+SHA / DES, pysnmp       5.89        2.80        2.3 ms          1,111 KiB / 297 (at 4)
+SHA / DES, hadeck       1.42        1.18        0.18–0.21 ms    25.6 KiB / 1.6
+======================  ==========  ==========  ==============  ======================
+
+(Kept: what the poller keeps per agent between polls, with 1 agent and with 64; pysnmp's
+was measured with 4.)
+
 snmpd 5.9 listens on only the first ~121 addresses of one ``agentAddress`` line (the
 rest silently not): this bench passes the addresses on snmpd's command line.
 """
@@ -157,7 +177,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from hadeck.snmp.agent import SnmpAgent
+from hadeck.snmp.agent import AUTH_PROTOCOLS, SnmpAgent
 from hadeck.snmp.poller import Answers, Poller, reading
 
 
@@ -167,7 +187,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_snmpd(directory: Path, count: int) -> tuple[subprocess.Popen[bytes], int, str, str]:
+NET_SNMP_NAMES = {"SHA224": "SHA-224", "SHA256": "SHA-256", "SHA384": "SHA-384",
+                  "SHA512": "SHA-512", "AES192": "AES-192", "AES256": "AES-256"}
+"""hadeck's protocol names as net-snmp's ``createUser`` spells them (AES-192/256: the
+Blumenthal key extension, hadeck's AES192/AES256)."""
+
+
+def start_snmpd(directory: Path, count: int, auth: str = "SHA",
+                priv: str = "AES") -> tuple[subprocess.Popen[bytes], int, str, str]:
     snmpd = shutil.which("snmpd") or "/usr/sbin/snmpd"
     port = free_port()
     community, password = "c-" + secrets.token_hex(8), "p-" + secrets.token_hex(8)
@@ -176,8 +203,9 @@ def start_snmpd(directory: Path, count: int) -> tuple[subprocess.Popen[bytes], i
     listen = ",".join(f"udp:{address(i)}:{port}" for i in range(count))
     conf = directory / "snmpd.conf"
     conf.write_text(f"rocommunity {community} 127.0.0.0/8\n"
-                    f'createUser bench SHA "{password}" AES "{password}"\n'
-                    "rouser bench priv\ndisk /\n")
+                    f'createUser bench {NET_SNMP_NAMES.get(auth, auth)} "{password}"'
+                    + (f' {NET_SNMP_NAMES.get(priv, priv)} "{password}"\n' if priv else "\n")
+                    + f"rouser bench {'priv' if priv else 'auth'}\ndisk /\n")
     log = directory / "snmpd.log"
     process = subprocess.Popen(
         [snmpd, "-f", "-Lo", "-C", "-c", str(conf), "-M", "/dev/null", "-m", "",
@@ -251,12 +279,15 @@ def address(i: int) -> str:
     return f"127.0.{i // 250}.{1 + i % 250}"
 
 
-def agents(count: int, port: int, community: str, password: str, v3: bool,
-           role: str) -> list[SnmpAgent]:
+def agents(count: int, port: int, community: str, password: str,
+           v3: tuple[str, str] | None, role: str) -> list[SnmpAgent]:
+    """``v3``: (auth, priv) protocols, priv "" for authNoPriv; None for v2c."""
     base = {"port": port, "timeout": 2.0, "retries": 1, "role": role}
     if v3:
-        base |= {"version": "3", "user": "bench", "auth_password": password,
-                 "priv_protocol": "AES", "priv_password": password}
+        auth, priv = v3
+        base |= {"version": "3", "user": "bench", "auth_protocol": auth,
+                 "auth_password": password, "priv_protocol": priv,
+                 "priv_password": password if priv else ""}
     else:
         base |= {"community": community}
     return [SnmpAgent(name=f"a{i}", address=address(i), **base)  # type: ignore[arg-type]
@@ -326,7 +357,8 @@ def round_trips(args: argparse.Namespace, sizes: list[int], snmpd: subprocess.Po
         relay = None if rtt is None else Relay(max(sizes), port, rtt)
         try:
             group_port = port if relay is None else relay.port
-            every = agents(max(sizes), group_port, community, password, args.v3, args.role)
+            every = agents(max(sizes), group_port, community, password, args.security,
+                           args.role)
             pollers = {size: Poller() for size in sizes}
             runs: dict[int, list[tuple[float, float, float, float, float, float]]] = {
                 size: [] for size in sizes}
@@ -368,7 +400,11 @@ def round_trips(args: argparse.Namespace, sizes: list[int], snmpd: subprocess.Po
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--v3", action="store_true", help="SNMPv3 authPriv SHA/AES")
+    parser.add_argument("--v3", action="store_true", help="SNMPv3 (default authPriv SHA/AES)")
+    parser.add_argument("--auth", choices=AUTH_PROTOCOLS, default="SHA",
+                        help="the v3 authentication protocol")
+    parser.add_argument("--priv", choices=("none", "DES", "AES", "AES192", "AES256"),
+                        default="AES", help="the v3 privacy protocol (none: authNoPriv)")
     parser.add_argument("--role", choices=("real-server", "node"), default="real-server")
     parser.add_argument("--sizes", default="1,64,256")
     parser.add_argument("--rtt", default="0,1,5,20,50",
@@ -381,19 +417,24 @@ def main() -> None:
                         help="only the round trips (not the cold / warm table on loopback)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    priv = "" if args.priv == "none" else args.priv
+    args.security = (args.auth, priv) if args.v3 else None
+    said_security = (f"v3 {'authPriv' if priv else 'authNoPriv'} {args.auth}"
+                     + (f"/{priv}" if priv else "") if args.v3 else "v2c")
     with tempfile.TemporaryDirectory(prefix="hadeck-bench-snmp-") as name:
         if args.pin:
             cpus = sorted(os.sched_getaffinity(0))
             POLLER_CPU.add(cpus[0])
             AGENTS_CPU.add(cpus[-1])
             pin(0, POLLER_CPU)
-        process, port, community, password = start_snmpd(Path(name), max(sizes))
+        process, port, community, password = start_snmpd(Path(name), max(sizes), args.auth,
+                                                         priv)
         pin(process.pid, AGENTS_CPU)
         try:
-            every = agents(max(sizes), port, community, password, args.v3, args.role)
+            every = agents(max(sizes), port, community, password, args.security, args.role)
             cold(every[:1])  # pysnmp's own imports and first MIB view, not measured
             print(f"snmpd on {address(0)}..{address(max(sizes) - 1)}:{port}, "
-                  f"{'v3 authPriv SHA/AES' if args.v3 else 'v2c'}, role {args.role}, "
+                  f"{said_security}, role {args.role}, "
                   f"median of {args.repeat}; wall ms / CPU ms (× of one agent's wall); "
                   + (f"poller on CPU {sorted(POLLER_CPU)}, snmpd and relay on CPU "
                      f"{sorted(AGENTS_CPU)}" if args.pin else "not pinned")

@@ -37,14 +37,14 @@ would otherwise build again at every poll:
   socket, resends and timeouts; the request written and the answer read by
   :mod:`hadeck.snmp.ber`, matched by request ID), not through an SNMP engine and the
   target configuration pysnmp writes into its own MIB for each agent;
-* SNMPv3 (authNoPriv and authPriv; MD5, SHA, SHA-2; AES) goes through the same
+* SNMPv3 (authNoPriv and authPriv; MD5, SHA, SHA-2; AES, DES) goes through the same
   dispatcher and socket, its messages written, signed, encrypted and read by
   :mod:`hadeck.snmp.usm`, matched by msgID (:meth:`_Session._bulk_v3`). The session
   keeps each agent's engine (ID, boots, clock) and the user's keys localised for it:
   the engine's discovery and the keys are paid at an agent's first poll; an agent
   that booted again (a signed notInTimeWindow report) or got a new engine ID (an
   unknownEngineIDs report) is caught up with at once, and the request sent again;
-* the rest of SNMPv3 (DES, noAuthNoPriv; everything when
+* the rest of SNMPv3 (noAuthNoPriv; everything when
   :data:`OWN_V3` is off) needs pysnmp's engine: one per set of credentials (pysnmp keeps
   one key per user name in an engine), kept, so each agent's engine-ID discovery, key
   localisation and target configuration are paid at its first poll, not at every one.
@@ -106,7 +106,7 @@ poll does not use."""
 OWN_V3 = True
 """SNMPv3 messages written and read by :mod:`hadeck.snmp.usm` (~0.2 ms of CPU per agent
 polled, where pysnmp spent ~3–4 ms); False sends every SNMPv3 agent through pysnmp's
-engine, as DES and noAuthNoPriv always are (tests/snmp compare the two
+engine, as noAuthNoPriv always is (tests/snmp compare the two
 paths' answers)."""
 MAX_ROUNDS = 200
 """GETBULKs per agent at most: past this an agent that keeps sending rows is cut off."""
@@ -918,7 +918,7 @@ def _reported(oid: str) -> Any:
 
 def _own(agent: SnmpAgent) -> bool:
     """Whether hadeck writes and reads this agent's messages itself (v2c, and SNMPv3
-    but for DES and noAuthNoPriv: :func:`hadeck.snmp.usm.handles`)."""
+    but for noAuthNoPriv: :func:`hadeck.snmp.usm.handles`)."""
     return agent.version == "2c" or (OWN_V3 and usm.handles(agent))
 
 

@@ -1,5 +1,5 @@
 """SNMPv3 messages as bytes: the GETBULK hadeck sends and the answer it reads, signed
-(USM, HMAC) and encrypted (AES), and the engine discovery before them.
+(USM, HMAC) and encrypted (AES or DES), and the engine discovery before them.
 
 pysnmp read and wrote an SNMPv3 message with pyasn1 (2–4 ms of CPU per agent polled,
 ~85 % of it pyasn1): 64 agents at once cost 6–17× one agent's time at a 20 ms round
@@ -21,13 +21,18 @@ is a small, fixed shape, so hadeck writes and reads it as it does v2c
   in one of two incompatible ways (:data:`PRIV`): the draft's (net-snmp's ``AES192`` /
   ``AES256``, most Linux agents) or Cisco's (Reeder's 3DES draft: net-snmp's
   ``AES192C`` / ``AES256C``). An agent answers the wrong one with silence, as it does a
-  wrong privacy password.
+  wrong privacy password;
+* RFC 3414 8: DES in CBC mode, the key the first 8 bytes of the 16-byte localised
+  privacy key, the IV its last 8 bytes XOR the salt that travels as the privacy
+  parameters, the plaintext padded to whole 8-byte blocks (old switches and UPS cards
+  offer no AES).
 
 No cryptography of hadeck's own: the keys are localised and extended by pysnmp's own
 functions (:mod:`pysnmp.proto.secmod.rfc3414.localkey` and pysnmp's privacy services'
 ``localize_key``, once per password and engine: not per message), the HMAC is the
-standard library's, AES is the ``cryptography`` package's. DES and noAuthNoPriv stay
-with pysnmp (:func:`handles`).
+standard library's, AES and DES are the ``cryptography`` package's (DES as triple DES
+with the key three times, as pysnmp does it). noAuthNoPriv stays with pysnmp
+(:func:`handles`).
 
 Pure but for the clock (the engine's time is estimated from when it was last heard) and
 the random salt. Anything that is not a well-formed message, an answer to another
@@ -64,14 +69,16 @@ authentication parameters (RFC 3414: 96 bits; RFC 7860: 128–384 bits)."""
 PRIV = {"": ("", ""), "AES": ("rfc3826.priv.aes", "Aes"),
         "AES192": ("eso.priv.aes192", "AesBlumenthal192"),
         "AES256": ("eso.priv.aes256", "AesBlumenthal256"),
-        "AES192C": ("eso.priv.aes192", "Aes192"), "AES256C": ("eso.priv.aes256", "Aes256")}
+        "AES192C": ("eso.priv.aes192", "Aes192"), "AES256C": ("eso.priv.aes256", "Aes256"),
+        "DES": ("rfc3414.priv.des", "Des")}
 """The privacy protocols hadeck encrypts itself (none: authNoPriv), by the configuration's
 name (net-snmp's ``-x`` names), and the pysnmp privacy service (module under
 ``pysnmp.proto.secmod``, class) whose ``localize_key`` makes the key: AES-128's is the
 localised key's first 16 bytes; ``AES192``/``AES256`` extend it as
 draft-blumenthal-aes-usm-04 does (the localised key ‖ its hash), ``AES192C``/``AES256C``
 as Cisco does (the localised key ‖ the key localised from it as if it were a password: 1 MiB
-hashed again, ~3 ms once per engine)."""
+hashed again, ~3 ms once per engine); DES's is the localised key's first 16 bytes (the DES
+key and the pre-IV)."""
 _AUTH_SERVICES = {"MD5": ("rfc3414.auth.hmacmd5", "HmacMd5", "SERVICE_ID"),
                   "SHA": ("rfc3414.auth.hmacsha", "HmacSha", "SERVICE_ID"),
                   "SHA224": ("rfc7860.auth.hmacsha2", "HmacSha2", "SHA224_SERVICE_ID"),
@@ -106,8 +113,8 @@ REPORTS = {
 
 def handles(agent: Any) -> bool:
     """Whether hadeck writes and reads this SNMPv3 agent's messages itself (authNoPriv
-    or authPriv, MD5 / SHA / SHA-2, AES of any key length and extension); the others
-    (DES, noAuthNoPriv) go through pysnmp."""
+    or authPriv, MD5 / SHA / SHA-2, AES of any key length and extension or DES); the
+    others (noAuthNoPriv) go through pysnmp."""
     return (agent.version == "3" and bool(agent.auth_password)
             and agent.auth_protocol in AUTH and agent.priv_protocol in PRIV
             and bool(agent.priv_password) == bool(agent.priv_protocol))
@@ -122,7 +129,9 @@ class Keys(NamedTuple):
     """Bytes of the authentication parameters (the HMAC truncated)."""
     auth: bytes
     priv: bytes
-    """The AES key (16, 24 or 32 bytes); empty for authNoPriv."""
+    """The AES key (16, 24 or 32 bytes) or DES's key and pre-IV (16); empty for authNoPriv."""
+    des: bool = False
+    """``priv`` is DES's, not AES's."""
 
     def __repr__(self) -> str:
         return f"Keys({self.digest}, {self.size}, priv={bool(self.priv)})"
@@ -161,7 +170,7 @@ def localize(auth_key: bytes, priv_key: bytes | None, protocol: str, priv_protoc
         priv = bytes(service.localize_key(auth_id, univ.OctetString(priv_key), engine))
         if len(priv) != service.KEY_SIZE:
             raise AssertionError(f"{priv_protocol}: a key of {len(priv)} bytes")
-    return Keys(name, size, auth, priv)
+    return Keys(name, size, auth, priv, priv_protocol == "DES")
 
 
 @dataclass
@@ -215,7 +224,8 @@ def request(msg_id: int, engine: Engine, user: bytes, keys: Keys, pdu: bytes) ->
     salt, flags = b"", _AUTH | _REPORTABLE
     if keys.priv:
         salt, flags = os.urandom(8), flags | _PRIV
-        data = _tlv(_OCTETS, _aes(keys.priv, boots, engine_time, salt, data, encrypt=True))
+        data = _tlv(_OCTETS, _des(keys.priv, salt, data, encrypt=True) if keys.des
+                    else _aes(keys.priv, boots, engine_time, salt, data, encrypt=True))
     zeros = bytes(keys.size)
     head = (_tlv(_OCTETS, engine.engine_id) + _integer(boots) + _integer(engine_time)
             + _tlv(_OCTETS, user))
@@ -302,9 +312,15 @@ def decode(data: bytes, msg_id: int, keys: Keys | None) -> Answer:
         if len(salt) != 8:
             raise BerError("bad privacy parameters")
         at, stop = _expect(data, after, end, _OCTETS)
-        scoped = _aes(keys.priv, boots, engine_time, salt, data[at:stop], encrypt=False)
-        # CFB has no padding: the scoped PDU is the whole plaintext.
+        if keys.des:
+            scoped = _des(keys.priv, salt, data[at:stop], encrypt=False)
+        else:
+            scoped = _aes(keys.priv, boots, engine_time, salt, data[at:stop], encrypt=False)
         start, scoped_end = _expect(scoped, 0, len(scoped), _MESSAGE)
+        # CFB has no padding: the scoped PDU is the whole plaintext; CBC's is under a
+        # block (net-snmp), or a whole block when none was needed (pysnmp).
+        if len(scoped) - scoped_end > (8 if keys.des else 0):
+            raise BerError("bytes after the scoped PDU")
     else:
         scoped, start, scoped_end = data, *_expect(data, after, end, _MESSAGE)
         stop = scoped_end
@@ -355,6 +371,28 @@ def _aes(key: bytes, boots: int, engine_time: int, salt: bytes, data: bytes, *,
         raise BerError("engine boots or time out of range")
     iv = boots.to_bytes(4, "big") + engine_time.to_bytes(4, "big") + salt
     cipher = Cipher(algorithms.AES(key), CFB(iv))
+    work = cipher.encryptor() if encrypt else cipher.decryptor()
+    return work.update(data) + work.finalize()
+
+
+def _des(key: bytes, salt: bytes, data: bytes, *, encrypt: bool) -> bytes:
+    """RFC 3414 8.1.1: DES-CBC, the key ``key[:8]``, IV = ``key[8:16]`` XOR the salt; the
+    plaintext padded with zeros to whole blocks."""
+    from cryptography.hazmat.primitives.ciphers import Cipher
+    from cryptography.hazmat.primitives.ciphers.modes import CBC
+
+    try:  # cryptography ≥ 43 keeps triple DES here
+        from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    except ImportError:  # pragma: no cover - older cryptography
+        from cryptography.hazmat.primitives.ciphers.algorithms import TripleDES
+
+    if encrypt:
+        data += bytes(-len(data) % 8)
+    elif not data or len(data) % 8:
+        raise BerError("DES data not in whole blocks")
+    iv = bytes(a ^ b for a, b in zip(key[8:16], salt, strict=True))
+    # Triple DES with one key three times is DES (encrypt, decrypt, encrypt with it).
+    cipher = Cipher(TripleDES(key[:8] * 3), CBC(iv))
     work = cipher.encryptor() if encrypt else cipher.decryptor()
     return work.update(data) + work.finalize()
 

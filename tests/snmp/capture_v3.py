@@ -42,6 +42,7 @@ def main(out: Path) -> None:
             auth = usm.pass_key(snmpd.auth_password, "SHA")
             priv = usm.pass_key(snmpd.priv_password, "SHA")
             with_priv = usm.localize(auth, priv, "SHA", "AES", engine.engine_id)
+            with_des = usm.localize(auth, priv, "SHA", "DES", engine.engine_id)
             without = usm.localize(auth, None, "SHA", "", engine.engine_id)
             wrong = usm.localize(usm.pass_key("not-the-passphrase", "SHA"), None, "SHA", "",
                                  engine.engine_id)
@@ -64,12 +65,15 @@ def main(out: Path) -> None:
                                time.monotonic())
             ask("authNoPriv SHA, user hauth, another engine ID", 1007,
                 usm.request(1007, other, b"hauth", without, bulk(1007)))
+            ask("authPriv SHA/DES, user hdes", 1008,
+                usm.request(1008, engine, b"hdes", with_des, bulk(1008)))
     finally:
         snmpd.stop()
         shutil.rmtree(directory)
     out.write_text(json.dumps({
         "source": ("Debian 12 snmpd 5.9.3 on 127.0.0.1, tests/snmp/conftest.py's configuration "
-                   "(createUser hauth SHA, hpriv SHA/AES), asked by tests/snmp/capture_v3.py"),
+                   "(createUser hauth SHA, hpriv SHA/AES, hdes SHA/DES), asked by "
+                   "tests/snmp/capture_v3.py"),
         "captured": time.strftime("%Y-%m-%d", time.gmtime()),
         "throwaway_phrases": {"auth": snmpd.auth_password, "priv": snmpd.priv_password},
         "engine_id": engine.engine_id.hex(),

@@ -108,8 +108,8 @@ def start_snmpd(directory: Path, addresses: tuple[str, ...] = ("127.0.0.1",)) ->
             f"rocommunity {community} 127.0.0.0/8\n"
             f'createUser hauth SHA "{auth_password}"\n'
             f'createUser hpriv SHA "{auth_password}" AES "{priv_password}"\n'
-            # The other protocols hadeck's own SNMPv3 signs and encrypts (MD5, SHA-2), and
-            # DES, which goes through pysnmp (tests/snmp/test_poller.py).
+            # The other protocols hadeck's own SNMPv3 signs and encrypts (MD5, SHA-2, DES;
+            # tests/snmp/test_poller.py).
             f'createUser hmd5 MD5 "{auth_password}" AES "{priv_password}"\n'
             f'createUser hsha256 SHA-256 "{auth_password}" AES "{priv_password}"\n'
             f'createUser hsha512 SHA-512 "{auth_password}"\n'

@@ -227,14 +227,14 @@ V3_PROTOCOLS = [("hpriv", "SHA", "AES"), ("hauth", "SHA", ""), ("hmd5", "MD5", "
                          ids=["-".join(p[1:]).strip("-") for p in V3_PROTOCOLS])
 def test_every_v3_protocol_reads_this_host(snmpd: Snmpd, user: str, auth: str,
                                            priv: str) -> None:
-    """hadeck signs and encrypts MD5, SHA, SHA-2 and AES (128, 192, 256; both key
-    extensions) itself (hadeck.snmp.usm); DES goes through pysnmp: each reads the real
-    answers, twice from a kept poller."""
+    """hadeck signs and encrypts MD5, SHA, SHA-2, AES (128, 192, 256; both key
+    extensions) and DES itself (hadeck.snmp.usm): each reads the real answers, twice from
+    a kept poller."""
     from hadeck.snmp import usm
 
     agent = snmpd.v3(user=user, auth_protocol=auth, privacy=bool(priv),
                      **({"priv_protocol": priv} if priv else {}))
-    assert usm.handles(agent) == (priv != "DES")
+    assert usm.handles(agent)
     poller = Poller()
     try:
         for _ in range(2):
@@ -289,18 +289,19 @@ def test_hadecks_own_v3_answers_what_pysnmp_answers(
         (pysnmps.memory_total, pysnmps.cpu_count, pysnmps.swap_total)
 
 
-EXTENDED = [("haes256", "SHA", "AES256"), ("haes192", "MD5", "AES192"),
-            ("haes256c", "SHA", "AES256C"), ("haes192c", "MD5", "AES192C")]
+OTHER_PRIVACY = [("haes256", "SHA", "AES256"), ("haes192", "MD5", "AES192"),
+                 ("haes256c", "SHA", "AES256C"), ("haes192c", "MD5", "AES192C"),
+                 ("hdes", "SHA", "DES")]
 
 
-@pytest.mark.parametrize(("user", "auth", "priv"), EXTENDED,
-                         ids=["-".join(p[1:]) for p in EXTENDED])
-def test_hadecks_own_aes_192_and_256_answer_what_pysnmp_answers(
+@pytest.mark.parametrize(("user", "auth", "priv"), OTHER_PRIVACY,
+                         ids=["-".join(p[1:]) for p in OTHER_PRIVACY])
+def test_hadecks_own_aes_192_256_and_des_answer_what_pysnmp_answers(
         snmpd: Snmpd, monkeypatch: pytest.MonkeyPatch, user: str, auth: str,
         priv: str) -> None:
     """AES-192/256 whose key is extended (net-snmp's way: AES192/AES256, pysnmp's
-    "Blumenthal" protocols; Cisco's: AES192C/AES256C), read by hadeck.snmp.usm and by
-    pysnmp's engine: the same lines and values."""
+    "Blumenthal" protocols; Cisco's: AES192C/AES256C), and DES, read by hadeck.snmp.usm
+    and by pysnmp's engine: the same lines and values."""
     own, theirs = both_paths(snmpd.v3(user=user, auth_protocol=auth, priv_protocol=priv),
                              monkeypatch)
     assert own.error is None and theirs.error is None, (own.error, theirs.error)

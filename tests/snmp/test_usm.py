@@ -21,22 +21,29 @@ ENGINE_ID = bytes.fromhex(CAPTURE["engine_id"])
 EXCHANGES = {e["msg_id"]: e for e in CAPTURE["exchanges"]}
 
 
-def keys(privacy: bool, phrase: str | None = None) -> usm.Keys:
+PRIVACY = {1002: "AES", 1003: "", 1008: "DES"}
+"""The captured GETBULKs' privacy: authPriv SHA/AES, authNoPriv SHA, authPriv SHA/DES."""
+
+
+def keys(priv: str, phrase: str | None = None) -> usm.Keys:
+    """The captured users' keys: ``priv`` "AES", "DES" or "" (authNoPriv)."""
     phrases = CAPTURE["throwaway_phrases"]
     return usm.localize(usm.pass_key(phrase or phrases["auth"], "SHA"),
-                        usm.pass_key(phrases["priv"], "SHA") if privacy else None,
-                        "SHA", "AES" if privacy else "", ENGINE_ID)
+                        usm.pass_key(phrases["priv"], "SHA") if priv else None,
+                        "SHA", priv, ENGINE_ID)
 
 
-def pysnmps_aes_key() -> Any:
-    """The AES key as pysnmp's own AES privacy module localises it."""
+def pysnmps_privacy(priv: str) -> tuple[Any, Any]:
+    """pysnmp's own privacy service for ``priv`` (AES or DES) and the key it localises."""
     from pyasn1.type import univ
     from pysnmp.proto.secmod.rfc3414.auth.hmacsha import HmacSha
+    from pysnmp.proto.secmod.rfc3414.priv.des import Des
     from pysnmp.proto.secmod.rfc3826.priv.aes import Aes
 
-    aes = Aes()
-    phrase = aes.hash_passphrase(HmacSha.SERVICE_ID, CAPTURE["throwaway_phrases"]["priv"])
-    return aes.localize_key(HmacSha.SERVICE_ID, phrase, univ.OctetString(ENGINE_ID))
+    service = Aes() if priv == "AES" else Des()
+    phrase = service.hash_passphrase(HmacSha.SERVICE_ID, CAPTURE["throwaway_phrases"]["priv"])
+    return service, service.localize_key(HmacSha.SERVICE_ID, phrase,
+                                         univ.OctetString(ENGINE_ID))
 
 
 def answer(msg_id: int) -> bytes:
@@ -78,8 +85,8 @@ def test_aes_192_and_256_keys_extend_the_localised_key_two_ways() -> None:
 
 
 def test_keys_are_never_shown() -> None:
-    shown = repr(keys(True)) + str(keys(True))
-    assert keys(True).auth.hex() not in shown and "priv=True" in shown
+    shown = repr(keys("AES")) + str(keys("AES"))
+    assert keys("AES").auth.hex() not in shown and "priv=True" in shown
     assert CAPTURE["throwaway_phrases"]["auth"] not in shown
 
 
@@ -91,10 +98,10 @@ def test_the_discovery_report_carries_the_engine() -> None:
     assert not found.authentic
 
 
-@pytest.mark.parametrize(("msg_id", "privacy"), [(1002, True), (1003, False)],
-                         ids=["authPriv-SHA-AES", "authNoPriv-SHA"])
-def test_a_real_answer_is_verified_decrypted_and_read(msg_id: int, privacy: bool) -> None:
-    found = usm.decode(answer(msg_id), msg_id, keys(privacy))
+@pytest.mark.parametrize("msg_id", [1002, 1003, 1008],
+                         ids=["authPriv-SHA-AES", "authNoPriv-SHA", "authPriv-SHA-DES"])
+def test_a_real_answer_is_verified_decrypted_and_read(msg_id: int) -> None:
+    found = usm.decode(answer(msg_id), msg_id, keys(PRIVACY[msg_id]))
     assert found.authentic and found.report is None
     assert found.engine_id == ENGINE_ID
     assert found.response.request_id == msg_id and found.response.error_status == 0
@@ -104,30 +111,31 @@ def test_a_real_answer_is_verified_decrypted_and_read(msg_id: int, privacy: bool
     assert len(names) > len(oids.SCALARS)
 
 
-def test_a_real_answer_reads_as_pysnmp_reads_it() -> None:
+@pytest.mark.parametrize("msg_id", [1002, 1008], ids=["AES", "DES"])
+def test_a_real_answer_reads_as_pysnmp_reads_it(msg_id: int) -> None:
     """The encrypted answer taken apart by pysnmp's pyasn1 syntax and decrypted by
-    pysnmp's own AES: the same values as hadeck's reading."""
+    pysnmp's own AES or DES: the same values as hadeck's reading."""
     from pyasn1.codec.ber import decoder
     from pysnmp.proto.mpmod.rfc3412 import ScopedPDU, SNMPv3Message
     from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
-    from pysnmp.proto.secmod.rfc3826.priv.aes import Aes
 
-    data, key = answer(1002), keys(True)
+    data, key = answer(msg_id), keys(PRIVACY[msg_id])
     message, _ = decoder.decode(data, asn1Spec=SNMPv3Message())
-    assert int(message["msgGlobalData"]["msgID"]) == 1002
+    assert int(message["msgGlobalData"]["msgID"]) == msg_id
     assert bytes(message["msgGlobalData"]["msgFlags"]) == b"\x03"  # auth, priv
     parameters, _ = decoder.decode(bytes(message["msgSecurityParameters"]),
                                    asn1Spec=UsmSecurityParameters())
-    assert bytes(pysnmps_aes_key()) == key.priv
-    plain = Aes().decrypt_data(
-        pysnmps_aes_key(), (int(parameters["msgAuthoritativeEngineBoots"]),
-                   int(parameters["msgAuthoritativeEngineTime"]),
-                   list(bytes(parameters["msgPrivacyParameters"]))),
+    service, their_key = pysnmps_privacy(PRIVACY[msg_id])
+    assert bytes(their_key) == key.priv
+    plain = service.decrypt_data(
+        their_key, (int(parameters["msgAuthoritativeEngineBoots"]),
+                    int(parameters["msgAuthoritativeEngineTime"]),
+                    parameters["msgPrivacyParameters"]),
         message["msgData"]["encryptedPDU"])
     scoped, _ = decoder.decode(plain, asn1Spec=ScopedPDU())
     pdu = scoped["data"].getComponent()
     theirs = [(str(vb[0]), vb[1]) for vb in pdu["variable-bindings"]]
-    ours = usm.decode(data, 1002, key).response.values
+    ours = usm.decode(data, msg_id, key).response.values
     assert [oid for oid, _ in ours] == [name for name, _ in theirs]
     from pyasn1.type import univ
 
@@ -153,7 +161,7 @@ def test_a_real_answer_reads_as_pysnmp_reads_it() -> None:
     (1007, usm.UNKNOWN_ENGINE_ID, False),  # another engine ID: the agent's own in it
 ])
 def test_what_snmpd_reports(msg_id: int, report: str, authentic: bool) -> None:
-    found = usm.decode(answer(msg_id), msg_id, keys(False))
+    found = usm.decode(answer(msg_id), msg_id, keys(""))
     assert (found.report, found.authentic) == (report, authentic)
     assert found.engine_id == ENGINE_ID
     assert usm.report_name(report).startswith("usmStats")
@@ -161,26 +169,26 @@ def test_what_snmpd_reports(msg_id: int, report: str, authentic: bool) -> None:
 
 def test_an_answer_is_only_taken_for_its_own_message_and_keys() -> None:
     with pytest.raises(ber.BerError, match="another message"):
-        usm.decode(answer(1002), 1003, keys(True))
+        usm.decode(answer(1002), 1003, keys("AES"))
     with pytest.raises(ber.BerError, match="wrong digest"):
-        usm.decode(answer(1003), 1003, keys(False, phrase="not-the-passphrase"))
+        usm.decode(answer(1003), 1003, keys("", phrase="not-the-passphrase"))
     with pytest.raises(ber.BerError, match="no privacy key"):
-        usm.decode(answer(1002), 1002, keys(False))
+        usm.decode(answer(1002), 1002, keys(""))
     with pytest.raises(ber.BerError, match="signed answer to a discovery"):
         usm.decode(answer(1003), 1003, None)
     with pytest.raises(ber.BerError, match="below the security level"):
-        usm.decode(answer(1003), 1003, keys(True))  # authPriv asked, authNoPriv came
+        usm.decode(answer(1003), 1003, keys("AES"))  # authPriv asked, authNoPriv came
     assert usm.message_id(answer(1002)) == 1002
     assert usm.message_id(bytes.fromhex("3006020101040100")) is None  # v2c
 
 
-def test_hadecks_request_reads_as_pysnmp_reads_an_snmpv3_getbulk() -> None:
+@pytest.mark.parametrize("priv", ["AES", "DES"])
+def test_hadecks_request_reads_as_pysnmp_reads_an_snmpv3_getbulk(priv: str) -> None:
     from pyasn1.codec.ber import decoder
     from pysnmp.proto.mpmod.rfc3412 import ScopedPDU, SNMPv3Message
     from pysnmp.proto.secmod.rfc3414.service import UsmSecurityParameters
-    from pysnmp.proto.secmod.rfc3826.priv.aes import Aes
 
-    key = keys(True)
+    key = keys(priv)
     engine = usm.Engine(ENGINE_ID, 7, 1000, time.monotonic() - 5)
     asked = _first_asked()
     data = usm.request(2**31 - 2, engine, b"hpriv", key,
@@ -201,9 +209,10 @@ def test_hadecks_request_reads_as_pysnmp_reads_an_snmpv3_getbulk() -> None:
     signature = bytes(parameters["msgAuthenticationParameters"])
     zeroed = data.replace(signature, bytes(12))
     assert signature == hmac.new(key.auth, zeroed, "sha1").digest()[:12]
-    plain = Aes().decrypt_data(pysnmps_aes_key(), (boots, clock,
-                                          list(bytes(parameters["msgPrivacyParameters"]))),
-                               message["msgData"]["encryptedPDU"])
+    service, their_key = pysnmps_privacy(priv)
+    plain = service.decrypt_data(their_key, (boots, clock,
+                                             parameters["msgPrivacyParameters"]),
+                                 message["msgData"]["encryptedPDU"])
     scoped, _ = decoder.decode(plain, asn1Spec=ScopedPDU())
     assert bytes(scoped["contextEngineId"]) == ENGINE_ID
     assert bytes(scoped["contextName"]) == b""
@@ -218,8 +227,8 @@ def test_hadecks_request_reads_as_pysnmp_reads_an_snmpv3_getbulk() -> None:
 def test_two_requests_never_share_a_salt() -> None:
     engine = usm.Engine(ENGINE_ID, 1, 10, time.monotonic())
     pdu = ber.bulk_pdu(5, 0, 1, ber.varbinds(["1.3.6.1"]))
-    assert usm.request(5, engine, b"hpriv", keys(True), pdu) != \
-        usm.request(5, engine, b"hpriv", keys(True), pdu)
+    assert usm.request(5, engine, b"hpriv", keys("AES"), pdu) != \
+        usm.request(5, engine, b"hpriv", keys("AES"), pdu)
 
 
 def spoil(data: bytes, chance: random.Random) -> bytes:
@@ -230,12 +239,12 @@ def spoil(data: bytes, chance: random.Random) -> bytes:
     return bytes(spoilt)
 
 
-@pytest.mark.parametrize(("msg_id", "privacy"), [(1002, True), (1003, False)],
-                         ids=["authPriv-SHA-AES", "authNoPriv-SHA"])
-def test_a_damaged_signed_answer_is_never_taken(msg_id: int, privacy: bool) -> None:
+@pytest.mark.parametrize("msg_id", [1002, 1003, 1008],
+                         ids=["authPriv-SHA-AES", "authNoPriv-SHA", "authPriv-SHA-DES"])
+def test_a_damaged_signed_answer_is_never_taken(msg_id: int) -> None:
     """Every truncation and 2,000 random damages of a signed answer: refused
     (BerError), never read, never another exception: the digest covers every byte."""
-    data, key = answer(msg_id), keys(privacy)
+    data, key = answer(msg_id), keys(PRIVACY[msg_id])
     for end in range(len(data)):
         with pytest.raises(ber.BerError):
             usm.decode(data[:end], msg_id, key)
@@ -249,7 +258,7 @@ def test_a_damaged_signed_answer_is_never_taken(msg_id: int, privacy: bool) -> N
 
 @pytest.mark.parametrize("msg_id", [1001, 1004, 1005, 1006, 1007])
 def test_a_damaged_report_is_refused_or_read_never_a_traceback(msg_id: int) -> None:
-    data, key = answer(msg_id), keys(False) if msg_id != 1001 else None
+    data, key = answer(msg_id), keys("") if msg_id != 1001 else None
     for end in range(len(data)):
         with pytest.raises(ber.BerError):
             usm.decode(data[:end], msg_id, key)
