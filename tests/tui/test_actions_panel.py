@@ -473,6 +473,26 @@ def test_long_lines_wrap_under_their_own_start() -> None:
     assert " ".join(w for line in lines for w in line.split()) == " ".join(text.plain.split())
 
 
+def actions_on_vm1(terminal: Terminal, command: str, shown: str) -> str:
+    """hadeck started in the terminal, the guests screen (g), the actions panel on its first
+    guest, vm1 (a): the screen once ``shown`` is on it."""
+    terminal.start(command)
+    terminal.wait_for("jupiter2", timeout=60)  # a cold start on a busy machine
+    terminal.keys("g")
+    terminal.wait_for("vm1")
+    terminal.keys("a")
+    return terminal.wait_for(shown)
+
+
+def close_and_quit(terminal: Terminal, shown: str) -> None:
+    """Escape the panel (alone: Escape and q at once read as Alt+q), then q: hadeck ends
+    well."""
+    terminal.keys("Escape")
+    terminal.wait_gone(shown)
+    terminal.keys("q")
+    assert terminal.wait_until_ended() == "exit 0"
+
+
 @LAB
 @pytest.mark.parametrize("how", ["--read-only", "configuration"])
 def test_hadeck_read_only_in_a_terminal(lab: Lab, terminal: Terminal, tmp_path: Path,
@@ -485,20 +505,12 @@ def test_hadeck_read_only_in_a_terminal(lab: Lab, terminal: Terminal, tmp_path: 
     command = " ".join(["HADECK_EVENTS_FILE=", "TERM=xterm-256color", sys.executable, "-m",
                         "hadeck.cli", "--lab", str(lab.directory), "--config", str(config),
                         *flag])
-    terminal.start(command)
-    terminal.wait_for("jupiter2", timeout=60)  # a cold start on a busy machine
-    terminal.keys("g")
-    terminal.wait_for("vm1")
-    terminal.keys("a")
-    screen = terminal.wait_for("✖ read-only")
+    screen = actions_on_vm1(terminal, command, "✖ read-only")
     assert "Move vm1 to jupiter2  ✖ not now" in screen
     terminal.keys("Enter")  # nothing to choose: the panel stays
     time.sleep(0.5)
     assert "✖ read-only" in terminal.screen()
-    terminal.keys("Escape")  # alone: Escape and q at once read as Alt+q
-    terminal.wait_gone("✖ read-only")
-    terminal.keys("q")
-    assert terminal.wait_until_ended() == "exit 0"
+    close_and_quit(terminal, "✖ read-only")
 
 
 @LAB
@@ -509,12 +521,7 @@ def test_move_in_a_terminal(lab: Lab, terminal: Terminal, tmp_path: Path) -> Non
     command = " ".join([f"HADECK_EVENTS_FILE={events}", f"HADECK_JOURNAL={tmp_path}/j.jsonl",
                         "TERM=xterm-256color", sys.executable, "-m", "hadeck.cli", "--lab",
                         str(lab.directory)])
-    terminal.start(command)
-    terminal.wait_for("jupiter2", timeout=60)  # a cold start on a busy machine
-    terminal.keys("g")
-    terminal.wait_for("vm1")
-    terminal.keys("a")
-    screen = terminal.wait_for("Move vm1 to jupiter2")
+    screen = actions_on_vm1(terminal, command, "Move vm1 to jupiter2")
     # The choices as drawn: an option starts 4 cells in; a greyed one cannot be landed on.
     choices = [line for line in screen.splitlines()
                if line.startswith("│     ") and line[6:7].strip()]
@@ -529,10 +536,7 @@ def test_move_in_a_terminal(lab: Lab, terminal: Terminal, tmp_path: Path) -> Non
     terminal.wait_for("✔ done (exit 0)", timeout=90)
     assert running_on(lab, "vm1") == ("jupiter2",)
     assert "action move vm1 jupiter2 done" in events.read_text()
-    terminal.keys("Escape")
-    terminal.wait_gone("✔ done")
-    terminal.keys("q")
-    assert terminal.wait_until_ended() == "exit 0"
+    close_and_quit(terminal, "✔ done")
 
 
 @LAB
