@@ -224,8 +224,7 @@ def request(msg_id: int, engine: Engine, user: bytes, keys: Keys, pdu: bytes) ->
     salt, flags = b"", _AUTH | _REPORTABLE
     if keys.priv:
         salt, flags = os.urandom(8), flags | _PRIV
-        data = _tlv(_OCTETS, _des(keys.priv, salt, data, encrypt=True) if keys.des
-                    else _aes(keys.priv, boots, engine_time, salt, data, encrypt=True))
+        data = _tlv(_OCTETS, _crypt(keys, boots, engine_time, salt, data, encrypt=True))
     zeros = bytes(keys.size)
     head = (_tlv(_OCTETS, engine.engine_id) + _integer(boots) + _integer(engine_time)
             + _tlv(_OCTETS, user))
@@ -312,10 +311,7 @@ def decode(data: bytes, msg_id: int, keys: Keys | None) -> Answer:
         if len(salt) != 8:
             raise BerError("bad privacy parameters")
         at, stop = _expect(data, after, end, _OCTETS)
-        if keys.des:
-            scoped = _des(keys.priv, salt, data[at:stop], encrypt=False)
-        else:
-            scoped = _aes(keys.priv, boots, engine_time, salt, data[at:stop], encrypt=False)
+        scoped = _crypt(keys, boots, engine_time, salt, data[at:stop], encrypt=False)
         start, scoped_end = _expect(scoped, 0, len(scoped), _MESSAGE)
         # CFB has no padding: the scoped PDU is the whole plaintext; CBC's is under a
         # block (net-snmp), or a whole block when none was needed (pysnmp).
@@ -353,6 +349,13 @@ def _security(engine_id: bytes, boots: int, engine_time: int, user: bytes, auth:
 
 def _scoped(engine_id: bytes, pdu: bytes) -> bytes:
     return _tlv(_MESSAGE, _tlv(_OCTETS, engine_id) + _tlv(_OCTETS, b"") + pdu)
+
+
+def _crypt(keys: Keys, boots: int, engine_time: int, salt: bytes, data: bytes, *,
+           encrypt: bool) -> bytes:
+    if keys.des:
+        return _des(keys.priv, salt, data, encrypt=encrypt)
+    return _aes(keys.priv, boots, engine_time, salt, data, encrypt=encrypt)
 
 
 def _aes(key: bytes, boots: int, engine_time: int, salt: bytes, data: bytes, *,
